@@ -1,0 +1,219 @@
+"""The REST API (/api/v1): thin views that check the role, validate with the services' own
+schemas, call one RPC and return its answer."""
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from gateway.auth import LoginLimiter, Unauthorized, current_user, issue_token, roles
+from gateway.users import ROLES, STAFF, public
+from services.common.exceptions import ValidationFailed
+from services.common.schemas import LANGUAGES, PageQuery, Trimmed
+from services.devices.schemas import CustomerIn, CustomerQuery, DeviceIn, DeviceQuery
+from services.forms.schemas import FormIn
+
+FORM_WRITERS = ("desk", "manager", "admin")
+CUSTOMER_WRITERS = ("desk", "manager", "admin", "rep", "contracts")
+
+
+def rpc(service, method, *args, **kwargs):
+    return current_app.extensions["servis"].rpc.call(service, method, *args, **kwargs)
+
+
+def actor():
+    user = current_user()
+    return {k: user[k] for k in ("id", "name", "email", "language", "role")}
+
+
+class Page(Schema):
+    items = fields.List(fields.Dict())
+    next_cursor = fields.String(allow_none=True)
+
+
+# -- auth and users --------------------------------------------------------------------------
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and accounts")
+limiter = LoginLimiter()
+
+
+class TokenIn(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenOut(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class UserIn(Schema):
+    username = Trimmed(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_.@-]{3,80}$", error="3-80 letters, digits or _ . @ -"))
+    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    name = Trimmed(required=True, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+    language = fields.String(load_default="tr", validate=validate.OneOf(LANGUAGES))
+    customer_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+@auth_blp.route("/auth/token", methods=["POST"])
+@auth_blp.doc(security=[])
+@auth_blp.arguments(TokenIn)
+@auth_blp.response(200, TokenOut)
+def token(body):
+    """Sign in: a bearer token for the username and password."""
+    key = (body["username"].strip().lower(), request.remote_addr)
+    limiter.check(key)
+    ext = current_app.extensions["servis"]
+    user = ext.users.authenticate(body["username"], body["password"])
+    if user is None:
+        limiter.failed(key)
+        raise Unauthorized("Wrong username or password.")
+    limiter.succeeded(key)
+    ttl = ext.settings.token_ttl
+    return {"access_token": issue_token(user, current_app.config["JWT_SECRET"], ttl),
+            "token_type": "Bearer", "expires_in": ttl}
+
+
+@auth_blp.route("/me", methods=["GET"])
+def me():
+    """The signed-in user."""
+    user = current_app.extensions["servis"].users.get(current_user()["id"])
+    if user is None:
+        raise Unauthorized("The account no longer exists.")
+    return public(user)
+
+
+@auth_blp.route("/users")
+class Users(MethodView):
+    @roles("admin")
+    def get(self):
+        """Every account (admin only)."""
+        return {"items": [public(u) for u in current_app.extensions["servis"].users.list()],
+                "next_cursor": None}
+
+    @roles("admin")
+    @auth_blp.arguments(UserIn)
+    def post(self, body):
+        """Create a staff or portal account (admin only)."""
+        if body["role"] == "customer" and body["customer_id"] is None:
+            raise ValidationFailed("The input is not valid.",
+                                   {"customer_id": ["A portal account needs its customer."]})
+        user = current_app.extensions["servis"].users.create(**body)
+        return public(user), 201
+
+
+# -- health ----------------------------------------------------------------------------------
+health_blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health")
+
+
+@health_blp.route("/health", methods=["GET"])
+@health_blp.doc(security=[])
+def health():
+    """Each service's answer to a ping; 503 when one does not answer."""
+    ext = current_app.extensions["servis"]
+
+    def ping(name):
+        try:
+            ext.rpc.call(name, "ping", timeout=ext.settings.health_timeout)
+            return name, {"ok": True}
+        except Exception as exc:  # any failure is that service's state, reported
+            return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+    with ThreadPoolExecutor(len(ext.settings.services)) as pool:
+        services = dict(pool.map(ping, ext.settings.services))
+    ok = all(s["ok"] for s in services.values())
+    return {"status": "ok" if ok else "degraded", "services": services}, (200 if ok else 503)
+
+
+# -- customers and devices -------------------------------------------------------------------
+archive_blp = Blueprint("archive", __name__, url_prefix="/api/v1",
+                        description="Customers and the device archive")
+
+
+@archive_blp.route("/customers")
+class Customers(MethodView):
+    @roles(*STAFF)
+    @archive_blp.arguments(CustomerQuery, location="query")
+    @archive_blp.response(200, Page)
+    def get(self, query):
+        """Find customers by a name fragment (Turkish-aware) or tax number; Turkish order."""
+        return rpc("devices", "find_customers", query)
+
+    @roles(*CUSTOMER_WRITERS)
+    @archive_blp.arguments(CustomerIn)
+    def post(self, body):
+        """Create a customer."""
+        return rpc("devices", "create_customer", request.get_json()), 201
+
+
+@archive_blp.route("/customers/<int:customer_id>", methods=["GET"])
+@roles(*STAFF)
+def customer(customer_id):
+    """One customer."""
+    return rpc("devices", "get_customer", customer_id)
+
+
+@archive_blp.route("/devices")
+class Devices(MethodView):
+    @roles(*STAFF)
+    @archive_blp.arguments(DeviceQuery, location="query")
+    @archive_blp.response(200, Page)
+    def get(self, query):
+        """Find device cards by serial number or customer."""
+        return rpc("devices", "find_devices", query)
+
+    @roles(*CUSTOMER_WRITERS)
+    @archive_blp.arguments(DeviceIn)
+    def post(self, body):
+        """Register a device card; (brand, serial) entered twice is a 409 naming the owner."""
+        return rpc("devices", "register_device", request.get_json()), 201
+
+
+@archive_blp.route("/devices/<int:device_id>", methods=["GET"])
+@roles(*STAFF)
+def device(device_id):
+    """One device card."""
+    return rpc("devices", "get_device", device_id)
+
+
+# -- service forms ---------------------------------------------------------------------------
+forms_blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Service forms")
+
+
+@forms_blp.route("/forms")
+class Forms(MethodView):
+    @roles(*STAFF)
+    @forms_blp.arguments(PageQuery, location="query")
+    @forms_blp.response(200, Page)
+    def get(self, query):
+        """Service forms, newest first, with a cursor."""
+        return rpc("forms", "list_forms", query)
+
+    @roles(*FORM_WRITERS)
+    @forms_blp.arguments(FormIn)
+    def post(self, body):
+        """Open a service form for a customer's device: `device_id` of a card in the archive,
+        or `device` {brand, serial, model, device_type} (registered when new)."""
+        return rpc("forms", "create_form", request.get_json(), actor()), 201
+
+
+@forms_blp.route("/forms/<int:form_id>", methods=["GET"])
+@roles(*STAFF)
+def form(form_id):
+    """One service form."""
+    return rpc("forms", "get_form", form_id)
+
+
+@forms_blp.route("/forms/<int:form_id>/emails", methods=["GET"])
+@roles(*STAFF)
+def form_emails(form_id):
+    """The e-mails sent about a form (the delivery log)."""
+    rpc("forms", "get_form", form_id)  # 404 for an unknown form
+    return {"items": rpc("notify", "deliveries_for_form", form_id), "next_cursor": None}
+
+
+BLUEPRINTS = (auth_blp, health_blp, archive_blp, forms_blp)

@@ -1,0 +1,99 @@
+"""The gateway: the only HTTP edge. `python -m gateway.app` serves it with waitress."""
+import html
+import logging
+import os
+from types import SimpleNamespace
+
+from flask import Flask
+from flask_smorest import Api
+
+from gateway import api, errors
+from gateway.rpc import RpcClient
+from gateway.settings import Settings
+from gateway.users import UserStore
+
+
+class ServisApi(Api):
+    def handle_http_exception(self, error):
+        return errors.handle_http_exception(error)
+
+
+def create_app(settings=None, rpc_client=None):
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # Turkish text stays readable
+    app.json.sort_keys = False
+    app.config.update(
+        API_TITLE="Servis API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        JWT_SECRET=settings.jwt_secret(), MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    users = UserStore(settings.database_url)
+    app.extensions["servis"] = SimpleNamespace(
+        settings=settings, users=users,
+        rpc=rpc_client or RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout))
+    app.extensions["servis"].admin_message = users.ensure_admin(settings.data_dir)
+
+    spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    spec.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blp in api.BLUEPRINTS:
+        spec.register_blueprint(blp)
+    errors.register(app)
+
+    @app.get("/api/docs")
+    def docs():
+        return render_docs(spec.spec.to_dict())
+
+    return app
+
+
+def render_docs(doc):
+    """A self-contained HTML page of the OpenAPI document (no CDN: works offline)."""
+    rows = []
+    for path, ops in doc.get("paths", {}).items():
+        for method, op in ops.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            params = ", ".join(p["name"] for p in op.get("parameters", []) if "name" in p)
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+            desc = html.escape(op.get("description", op.get("summary", ""))).replace("\n", "<br>")
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
+                f"<td>{html.escape(op.get('summary', ''))}<br><small>{desc}</small></td>"
+                f"<td>{html.escape(params)}</td><td>{html.escape(ref)}</td></tr>")
+    schemas = []
+    for name, schema in doc.get("components", {}).get("schemas", {}).items():
+        fields = ", ".join(
+            f"{f}{'*' if f in schema.get('required', []) else ''}: {p.get('type', 'object')}"
+            for f, p in schema.get("properties", {}).items())
+        schemas.append(f"<li><b>{html.escape(name)}</b> — {html.escape(fields)}</li>")
+    return (
+        "<!doctype html><html lang='tr'><head><meta charset='utf-8'><title>Servis API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{border-bottom:1px solid #ddd;"
+        "padding:4px 8px;vertical-align:top}</style></head><body>"
+        f"<h1>Servis API {html.escape(doc['info']['version'])}</h1>"
+        "<p>Machine-readable document: <a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>. "
+        "Sign in with <code>POST /api/v1/auth/token</code>, then send "
+        "<code>Authorization: Bearer &lt;token&gt;</code>. * = required.</p>"
+        "<table><tr><th>Method</th><th>Path</th><th>What</th><th>Parameters</th><th>Body</th></tr>"
+        + "".join(rows) + "</table><h2>Schemas</h2><ul>" + "".join(schemas) + "</ul></body></html>")
+
+
+def main():
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
+    logging.getLogger("pika").setLevel(logging.ERROR)  # a passive check's 404 is expected
+    settings = Settings.from_env()
+    app = create_app(settings)
+    message = app.extensions["servis"].admin_message
+    if message:
+        print(message, flush=True)
+    import waitress
+    print(f"gateway: http://127.0.0.1:{settings.port}/  API docs: "
+          f"http://127.0.0.1:{settings.port}/api/docs", flush=True)
+    waitress.serve(app, host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=settings.port,
+                   threads=int(os.environ.get("GATEWAY_THREADS", "32")), ident="servis")
+
+
+if __name__ == "__main__":
+    main()

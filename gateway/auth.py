@@ -1,0 +1,90 @@
+"""Bearer tokens (PyJWT, HS256 fixed here — never taken from the token) and role checks."""
+import functools
+import threading
+import time
+
+import jwt
+from flask import current_app, g, request
+
+from services.common.exceptions import Forbidden, ServisError
+
+ALGORITHM = "HS256"
+
+
+class Unauthorized(ServisError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class TooManyRequests(ServisError):
+    code = "rate_limited"
+    http_status = 429
+
+
+def issue_token(user, secret, ttl):
+    now = int(time.time())
+    claims = {"sub": str(user.id), "role": user.role, "name": user.name, "email": user.email,
+              "language": user.language, "customer_id": user.customer_id, "iat": now,
+              "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def current_user():
+    """The caller from the bearer token, or a 401."""
+    if "user" in g:
+        return g.user
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+    try:
+        claims = jwt.decode(header[7:].strip(), current_app.config["JWT_SECRET"],
+                            algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired; ask for a new one.")
+    except jwt.InvalidTokenError:
+        raise Unauthorized("The token is not valid.")
+    g.user = {"id": int(claims["sub"]), "role": claims["role"], "name": claims.get("name"),
+              "email": claims.get("email"), "language": claims.get("language", "tr"),
+              "customer_id": claims.get("customer_id")}
+    return g.user
+
+
+def roles(*allowed):
+    """Only these roles may call the view (401 without a token, 403 with another role)."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user["role"] not in allowed:
+                raise Forbidden(f"The role '{user['role']}' may not do this.",
+                                {"allowed_roles": list(allowed)})
+            return view(*args, **kwargs)
+        wrapper.__doc__ = f"{(view.__doc__ or '').strip()}\n\nRoles: {', '.join(allowed)}."
+        return wrapper
+    return decorator
+
+
+class LoginLimiter:
+    """At most `limit` failed sign-ins per (username, address) within `window` seconds."""
+
+    def __init__(self, limit=10, window=300):
+        self.limit, self.window = limit, window
+        self.failures = {}
+        self.lock = threading.Lock()
+
+    def check(self, key):
+        now = time.monotonic()
+        with self.lock:
+            recent = [t for t in self.failures.get(key, []) if now - t < self.window]
+            self.failures[key] = recent
+            if len(recent) >= self.limit:
+                raise TooManyRequests("Too many failed sign-ins; try again later.",
+                                      {"retry_after": int(self.window - (now - recent[0])) + 1})
+
+    def failed(self, key):
+        with self.lock:
+            self.failures.setdefault(key, []).append(time.monotonic())
+
+    def succeeded(self, key):
+        with self.lock:
+            self.failures.pop(key, None)

@@ -1,0 +1,229 @@
+"""A thread-safe, pooled pika client that speaks nameko's RPC protocol.
+
+Why not nameko's ``ClusterRpcProxy``: the standalone proxy is single-threaded (STYLE.md,
+"Standalone ClusterRpcProxy in Flask"): one per request costs a connection, a reply queue and a
+consumer per call (~10-20 req/s), one shared between waitress threads corrupts its state, and its
+default timeout is None. The gateway is not eventlet-patched, so we talk to the broker with pika.
+
+Design
+- A *lane* is one ``pika.BlockingConnection`` (not thread-safe, so one thread at a time) with a
+  channel in publisher-confirm mode consuming its own exclusive, auto-delete reply queue; the
+  queue is bound to ``nameko-rpc`` with routing key = its name, which is what nameko publishes
+  the reply to (``reply_to``). A second channel on the lane (``probe``) runs passive queue
+  declares: a 404 closes that channel, never the one that consumes replies.
+- Lanes live in a ``LifoQueue`` (hot lanes are reused, cold ones stay idle), created lazily up to
+  ``pool_size``; a call waits for a free lane no longer than its own timeout.
+- Heartbeats are off (``heartbeat=0``) so idle pooled lanes are not killed. A lane the broker
+  dropped (restart, ``close_connection``) is noticed when borrowed: ``process_data_events(0)``
+  raises, the lane is discarded and the call retries once on a fresh lane. That retry happens
+  only before publishing, so a request is never sent twice; a connection lost after publishing
+  discards the lane and raises ServiceUnavailable.
+- A call: check the service has a consumer on ``rpc-<service>`` (positive answers cached for
+  ``CONSUMER_CACHE_SECONDS`` and shared by all lanes, so the hot path has no extra round trip),
+  publish ``{"args", "kwargs"}`` to ``nameko-rpc`` / ``<service>.<method>`` with
+  ``mandatory=True`` (unroutable -> ServiceUnavailable at once), ``expiration`` = the time left
+  (a request nobody took in time is dropped by the broker and never runs later), transient
+  delivery (it expires anyway) and a ``nameko.call_id_stack`` header as nameko's standalone proxy
+  sends. Then pump the lane's connection until the reply with our correlation id arrives;
+  replies with another id (late answers to earlier timed-out calls) are dropped.
+- On timeout the consumers are counted again: none -> ServiceUnavailable (503), some ->
+  ServiceTimeout (504). Errors in the reply go through ``nameko.exceptions.deserialize``, so
+  classes registered with ``@deserialize_to_instance`` come back as themselves, others as
+  ``RemoteError``.
+- ``close()`` closes idle lanes at once and borrowed ones when their call returns (a pika
+  connection must only be touched by the thread using it).
+"""
+import json
+import math
+import queue
+import threading
+import time
+import uuid
+
+import pika
+from nameko.exceptions import deserialize
+from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker, UnroutableError
+
+EXCHANGE = "nameko-rpc"
+CALLER = "gateway"  # our name in nameko's call id stack
+CONSUMER_CACHE_SECONDS = 1.0
+
+
+class ServiceUnavailable(Exception):
+    """503: no such service, no consumer running, or the broker is unreachable."""
+
+    def __init__(self, service, reason="no consumer"):
+        super().__init__(f"service {service!r} unavailable: {reason}")
+        self.service = service
+
+
+class ServiceTimeout(Exception):
+    """504: the service has a consumer but did not reply in time."""
+
+    def __init__(self, service, timeout):
+        super().__init__(f"service {service!r} did not reply within {timeout:g}s")
+        self.service, self.timeout = service, timeout
+
+
+class _Lane:
+    """One connection, its reply queue and consumer; used by one thread at a time."""
+
+    def __init__(self, params):
+        self.connection = pika.BlockingConnection(params)
+        self.probe = None
+        self.expected = self.reply = None
+        self.reply_to = f"{CALLER}.reply-{uuid.uuid4().hex}"
+        try:
+            self.channel = self.connection.channel()
+            self.channel.exchange_declare(EXCHANGE, "topic", durable=True)
+            self.channel.queue_declare(self.reply_to, exclusive=True, auto_delete=True)
+            self.channel.queue_bind(self.reply_to, EXCHANGE, routing_key=self.reply_to)
+            self.channel.basic_consume(self.reply_to, self._on_reply, auto_ack=True)
+            self.channel.confirm_delivery()
+        except BaseException:
+            self.close()
+            raise
+
+    def _on_reply(self, _channel, _method, props, body):
+        if props.correlation_id == self.expected:
+            self.reply = body  # anything else is a stale reply to a timed-out call: dropped
+
+    def consumer_count(self, queue_name):
+        if self.probe is None or not self.probe.is_open:
+            self.probe = self.connection.channel()
+        try:
+            return self.probe.queue_declare(queue_name, passive=True).method.consumer_count
+        except ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:  # no such queue: the service never ran here
+                return 0
+            raise
+
+    def close(self):
+        try:
+            if self.connection.is_open:
+                self.connection.close()
+        except (AMQPError, OSError):
+            pass
+
+
+class RpcClient:
+    def __init__(self, amqp_uri: str, *, timeout: float = 10.0, pool_size: int = 32):
+        self.timeout = timeout
+        self._params = pika.URLParameters(amqp_uri)
+        self._params.heartbeat = 0
+        self._params.blocked_connection_timeout = max(timeout, 1.0)
+        self._params.connection_attempts = 1
+        self._params.socket_timeout = self._params.stack_timeout = 5
+        self._params.client_properties = {"connection_name": f"{CALLER}-rpc"}
+        self._idle = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._lock = threading.Lock()
+        self._consumers_until = {}  # service -> monotonic time until which "has consumers" holds
+        self._closed = False
+
+    def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        body = json.dumps({"args": args, "kwargs": kwargs}, ensure_ascii=False).encode()
+        lane = self._borrow(service, deadline, timeout)
+        try:
+            reply = self._round_trip(lane, service, method, body, deadline, timeout)
+        except (AMQPError, OSError) as exc:
+            self._discard(lane)
+            raise ServiceUnavailable(service, f"broker connection lost: {exc!r}") from exc
+        except BaseException:
+            self._give_back(lane)
+            raise
+        self._give_back(lane)
+        if reply.get("error"):
+            raise deserialize(reply["error"])
+        return reply.get("result")
+
+    def close(self):
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    # -- a call's steps
+
+    def _borrow(self, service, deadline, timeout):
+        """A live lane, after checking `service` has a consumer; retries once on a dead lane."""
+        for attempt in (1, 2):
+            if self._closed:
+                raise RuntimeError("RpcClient is closed")
+            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise ServiceTimeout(service, timeout)  # every lane busy for the whole timeout
+            try:
+                lane = self._idle.get_nowait()
+            except queue.Empty:
+                try:
+                    lane = _Lane(self._params)
+                except (AMQPError, OSError) as exc:
+                    self._slots.release()
+                    raise ServiceUnavailable(service, f"cannot reach the broker: {exc!r}") from exc
+            try:
+                lane.connection.process_data_events(0)  # raises if the broker dropped us
+                if self._has_consumers(lane, service):
+                    return lane
+            except (AMQPError, OSError) as exc:
+                self._discard(lane)
+                if attempt == 2:
+                    raise ServiceUnavailable(service, f"broker connection lost: {exc!r}") from exc
+                continue
+            self._give_back(lane)
+            raise ServiceUnavailable(service)
+
+    def _round_trip(self, lane, service, method, body, deadline, timeout):
+        correlation_id = str(uuid.uuid4())
+        lane.expected, lane.reply = correlation_id, None
+        properties = pika.BasicProperties(
+            content_type="application/json", content_encoding="utf-8", delivery_mode=1,
+            reply_to=lane.reply_to, correlation_id=correlation_id,
+            expiration=str(max(1, math.ceil((deadline - time.monotonic()) * 1000))),
+            headers={"nameko.call_id_stack": [f"{CALLER}.call.{correlation_id}"]})
+        try:
+            lane.channel.basic_publish(EXCHANGE, f"{service}.{method}", body, properties,
+                                       mandatory=True)
+        except UnroutableError:
+            raise ServiceUnavailable(service, "no queue bound") from None
+        while lane.reply is None and (left := deadline - time.monotonic()) > 0:
+            lane.connection.process_data_events(time_limit=left)
+        lane.expected = None
+        if lane.reply is None:
+            if not self._has_consumers(lane, service, fresh=True):
+                raise ServiceUnavailable(service)
+            raise ServiceTimeout(service, timeout)
+        return json.loads(lane.reply)
+
+    def _has_consumers(self, lane, service, fresh=False):
+        now = time.monotonic()
+        if not fresh:
+            with self._lock:
+                if self._consumers_until.get(service, 0) > now:
+                    return True
+        count = lane.consumer_count(f"rpc-{service}")
+        with self._lock:
+            if count:
+                self._consumers_until[service] = now + CONSUMER_CACHE_SECONDS
+            else:
+                self._consumers_until.pop(service, None)
+        return count > 0
+
+    # -- pool
+
+    def _give_back(self, lane):
+        with self._lock:  # against close() draining the pool at the same moment
+            if not self._closed:
+                self._idle.put(lane)  # before releasing the slot, so a slot finds this lane
+                lane = None
+        if lane is not None:
+            lane.close()
+        self._slots.release()
+
+    def _discard(self, lane):
+        lane.close()
+        self._slots.release()

@@ -1,0 +1,49 @@
+"""Gateway settings, from the environment (DESIGN.md / README list them)."""
+import os
+import secrets
+from dataclasses import dataclass
+
+
+def _secret_file(path, make):
+    """Read a secret kept in DATA_DIR, or make it and store it with mode 0600."""
+    if os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip(), False
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value, True
+
+
+@dataclass
+class Settings:
+    data_dir: str
+    amqp_uri: str
+    port: int
+    database_url: str
+    rpc_timeout: float
+    health_timeout: float
+    token_ttl: int
+    services: tuple = ("forms", "devices", "notify")
+
+    @classmethod
+    def from_env(cls, env=os.environ):
+        data_dir = os.path.abspath(env.get("DATA_DIR", "./data"))
+        os.makedirs(data_dir, exist_ok=True)
+        return cls(
+            data_dir=data_dir,
+            amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+            port=int(env.get("GATEWAY_PORT", "8000")),
+            database_url=env.get("GATEWAY_DATABASE_URL")
+            or f"sqlite:///{os.path.join(data_dir, 'gateway.db')}",
+            rpc_timeout=float(env.get("RPC_TIMEOUT", "10")),
+            health_timeout=float(env.get("HEALTH_TIMEOUT", "3")),
+            token_ttl=int(env.get("TOKEN_TTL_SECONDS", "28800")),
+        )
+
+    def jwt_secret(self, env=os.environ):
+        if env.get("JWT_SECRET"):
+            return env["JWT_SECRET"]
+        return _secret_file(os.path.join(self.data_dir, "jwt_secret"),
+                            lambda: secrets.token_urlsafe(48))[0]

@@ -1,0 +1,95 @@
+"""Staff and portal accounts: the gateway's own small database. Passwords are hashed."""
+import os
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from services.common.db import make_engine
+from services.common.exceptions import Conflict
+from services.common.models import UTCDateTime, utcnow
+
+ROLES = ("admin", "desk", "manager", "technician", "final_checker", "rep", "contracts",
+         "customer")
+STAFF = tuple(r for r in ROLES if r != "customer")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="tr")
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def public(user):
+    return {"id": user.id, "username": user.username, "role": user.role, "name": user.name,
+            "email": user.email, "language": user.language, "customer_id": user.customer_id,
+            "active": user.active, "created_at": user.created_at.isoformat()}
+
+
+class UserStore:
+    def __init__(self, database_url):
+        self.engine = make_engine(database_url)
+        Base.metadata.create_all(self.engine)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create(self, *, username, password, role, name, email=None, language="tr",
+               customer_id=None):
+        user = User(username=username.strip().lower(), password_hash=generate_password_hash(password),
+                    role=role, name=name, email=email, language=language, customer_id=customer_id)
+        with self.Session() as s:
+            s.add(user)
+            try:
+                s.commit()
+            except IntegrityError:
+                raise Conflict(f"A user named {username} exists already.", {"username": username})
+        return user
+
+    def get(self, user_id):
+        with self.Session() as s:
+            return s.get(User, user_id)
+
+    def by_username(self, username):
+        with self.Session() as s:
+            return s.scalars(select(User).where(User.username == username.strip().lower())).first()
+
+    def authenticate(self, username, password):
+        user = self.by_username(username)
+        if user is None or not user.active or not check_password_hash(user.password_hash, password):
+            return None
+        return user
+
+    def list(self):
+        with self.Session() as s:
+            return s.scalars(select(User).order_by(User.username)).all()
+
+    def ensure_admin(self, data_dir, env=os.environ):
+        """Create `admin` on first start: password from ADMIN_PASSWORD, else generated, printed
+        once and stored in DATA_DIR/admin_password (mode 0600). Returns the message to print."""
+        if self.by_username("admin") is not None:
+            return None
+        password = env.get("ADMIN_PASSWORD")
+        where = "from ADMIN_PASSWORD"
+        if not password:
+            password = secrets.token_urlsafe(12)
+            path = os.path.join(data_dir, "admin_password")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(password + "\n")
+            where = f"generated, kept in {path}"
+        self.create(username="admin", password=password, role="admin", name="Administrator")
+        return f"Created user 'admin' with password {password} ({where})."

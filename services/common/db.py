@@ -1,0 +1,96 @@
+"""Database plumbing: one engine per service, a session per worker, safe under eventlet.
+
+SQLite: one connection behind a QueuePool (pool_size=1, max_overflow=0) so writers wait for
+each other on a green lock instead of sqlite's C busy-wait that freezes the hub (STYLE.md);
+WAL journal. Workers must do no I/O (RPC, SMTP) while a transaction is open.
+PostgreSQL: psycopg2 made cooperative with psycogreen when eventlet has patched the process.
+"""
+import os
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from services.common.models import CommonBase
+
+
+def database_url(config, service_name):
+    """<SERVICE>_DATABASE_URL (through config DATABASE_URL), else a SQLite file in DATA_DIR."""
+    url = config.get("DATABASE_URL") or os.environ.get(f"{service_name.upper()}_DATABASE_URL")
+    if url:
+        return url
+    data_dir = config.get("DATA_DIR") or os.environ.get("DATA_DIR") or "./data"
+    return f"sqlite:///{os.path.abspath(os.path.join(data_dir, service_name + '.db'))}"
+
+
+def _green_psycopg():
+    try:
+        import eventlet.patcher
+        if eventlet.patcher.is_monkey_patched("socket"):
+            from psycogreen.eventlet import patch_psycopg
+            patch_psycopg()
+    except ImportError:  # pragma: no cover - eventlet is always installed here
+        pass
+
+
+def make_engine(url, pool_size=10):
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(
+            url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60,
+            connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+        return engine
+    if url.startswith("postgresql"):
+        _green_psycopg()
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url)
+
+
+def create_schema(engine, *metadatas):
+    for metadata in (CommonBase.metadata, *metadatas):
+        metadata.create_all(engine)
+
+
+class Database(DependencyProvider):
+    """Gives each worker a SQLAlchemy session; closes it (rolling back what was not committed)
+    when the worker ends. The engine is built in setup() and disposed in stop()."""
+
+    def __init__(self, *metadatas):
+        self.metadatas = metadatas
+        self.engine = None
+        self.Session = None
+        self.sessions = {}
+
+    def setup(self):
+        config = self.container.config
+        self.engine = make_engine(database_url(config, self.container.service_name),
+                                  pool_size=int(config.get("DB_POOL_SIZE", 10)))
+        create_schema(self.engine, *self.metadatas)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def get_dependency(self, worker_ctx):
+        session = self.Session()
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()

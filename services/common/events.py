@@ -1,0 +1,366 @@
+"""Every event's schema, once: the envelope plus the payload, flat at the top level of a message.
+
+Envelope: ``event_id`` (uuid string), ``event_type``, ``version`` (int >= 1), ``occurred_at``
+(UTC ISO-8601), ``producer``. Payloads follow the event table of the design brief. On the wire,
+ids are integers, money is a Decimal string (``"1234.50"``), dates and times are ISO strings.
+
+* ``make_event(type, producer, payload)`` — publisher side: validates strictly (unknown fields
+  raise, also inside nested objects), adds the envelope, returns a JSON-ready dict.
+* ``load_event(type, message)`` — consumer side: validates and ignores unknown fields (newer
+  producers may add some), returns dates, datetimes and Decimals as Python objects.
+* ``dump_event(type, loaded)`` — the inverse of ``load_event``.
+
+Optional snapshot parts missing from a message load as ``None`` (lists as ``[]``) and
+``language`` as ``'tr'``, so consumers can index them without ``KeyError``.
+"""
+import datetime as dt
+import functools
+import uuid
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow.validate import Equal, Length, OneOf, Range
+
+LANGUAGES = ("tr", "en")
+FORM_KINDS = ("repair", "maintenance")
+PRICE_DECISIONS = ("approved", "rejected")
+ENVELOPE_FIELDS = frozenset({"event_id", "event_type", "version", "occurred_at", "producer"})
+
+
+class _Nested(fields.Nested):
+    """Nested that follows the root schema's ``unknown``: strict publishers, lenient consumers."""
+
+    def _load(self, value, partial=None):
+        self.schema.unknown = self.root.unknown
+        return super()._load(value, partial)
+
+
+class _Money(fields.Decimal):
+    """A Decimal written as a string; floats are refused (money is never binary floating point)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def _uuid(value):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValidationError("Not a valid UUID.") from None
+
+
+def _id():
+    return fields.Int(required=True, strict=True, validate=Range(min=1))
+
+
+def _opt_id():
+    return fields.Int(strict=True, validate=Range(min=1), allow_none=True, load_default=None)
+
+
+def _text():
+    return fields.Str(required=True, validate=Length(min=1))
+
+
+def _opt_text():
+    return fields.Str(allow_none=True, load_default=None)
+
+
+def _opt_email():
+    return fields.Email(allow_none=True, load_default=None)
+
+
+def _language():
+    return fields.Str(validate=OneOf(LANGUAGES), load_default="tr")
+
+
+def _nested(schema):
+    return _Nested(schema, required=True)
+
+
+def _opt_nested(schema):
+    return _Nested(schema, allow_none=True, load_default=None)
+
+
+def _list(field, **kwargs):
+    return fields.List(field, **{"required": True, **kwargs})
+
+
+def _score():
+    return fields.Int(required=True, strict=True, validate=Range(0, 100))
+
+
+def _currency():
+    return fields.Str(validate=Length(equal=3), load_default="TRY")
+
+
+def _time():
+    """Required; a naive datetime (as SQLite gives back) is taken as UTC."""
+    return fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc)
+
+
+# ---- snapshots -----------------------------------------------------------------------------
+
+class Person(Schema):
+    """Someone to write to, as far as known: ``{name, email, language}``."""
+    name = _text()
+    email = _opt_email()
+    language = _language()
+
+
+class Recipient(Person):
+    """Someone to write to, with an address: ``{name, email, language}``."""
+    email = fields.Email(required=True)
+
+
+class ByUser(Schema):
+    """The staff user who acted: ``{user_id, name}``."""
+    user_id = _id()
+    name = _text()
+
+
+class Staff(Person):
+    """A staff user to write to: an assignee, a customer's representative."""
+    user_id = _id()
+
+
+class Rep(Schema):
+    """A customer's representative as the customer card keeps it: any of the parts may be
+    missing (a rep outside the user accounts has no user_id; one with no address, no email)."""
+    user_id = _opt_id()
+    name = _opt_text()
+    email = _opt_email()
+    language = _language()
+
+
+class CustomerRef(Schema):
+    id = _id()
+    name = _text()
+
+
+class CustomerContact(CustomerRef):
+    email = _opt_email()
+    language = _language()
+
+
+class CustomerRecord(CustomerContact):
+    tax_no = _opt_text()
+    rep = _opt_nested(Rep)
+
+
+class FormRef(Schema):
+    id = _id()
+    number = _text()
+
+
+class FormOfCustomer(FormRef):
+    customer_id = _id()
+
+
+class FormWithCustomer(FormRef):
+    customer = _nested(CustomerContact)
+
+
+class DeviceSnapshot(Schema):
+    id = _id()
+    brand = _text()
+    model = _opt_text()
+    device_type = _opt_text()
+    serial = _text()
+
+
+class DeviceRecord(DeviceSnapshot):
+    customer_id = _id()
+
+
+class RequestedDevice(Schema):
+    """A device as a portal customer names it: a known device card and/or a description."""
+    id = _opt_id()
+    brand = _opt_text()
+    model = _opt_text()
+    device_type = _opt_text()
+    serial = _opt_text()
+
+
+class Coverage(Schema):
+    kind = _text()
+    source_id = _opt_id()
+    start = fields.Date(required=True)
+    end = fields.Date(allow_none=True, load_default=None)
+
+
+class CoverageSummary(Schema):
+    kind = _text()
+    end = fields.Date(allow_none=True, load_default=None)
+
+
+class NewForm(FormRef):
+    kind = fields.Str(required=True, validate=OneOf(FORM_KINDS))
+    customer = _nested(CustomerContact)
+    rep = _opt_nested(Rep)
+    device = _nested(DeviceSnapshot)
+    coverage = _opt_nested(CoverageSummary)
+    complaint = _text()
+    opened_at = _time()
+
+
+class Decider(Schema):
+    """Who decided a price approval: a staff user ``{user_id, name}`` or ``{customer_id}``."""
+    user_id = _opt_id()
+    name = _opt_text()
+    customer_id = _opt_id()
+
+    @validates_schema
+    def _someone(self, data, **kwargs):
+        if data.get("user_id") is None and data.get("customer_id") is None:
+            raise ValidationError("Give user_id or customer_id.", "user_id")
+
+
+class Period(Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+
+
+class Totals(Schema):
+    subtotal = _Money(required=True)
+    discount = _Money(required=True)
+    vat = _Money(required=True)
+    total = _Money(required=True)
+    currency = _currency()
+
+
+class Answer(Schema):
+    question = _text()
+    answer = fields.Raw(allow_none=True, load_default=None)
+
+
+class ContractSnapshot(Schema):
+    id = _id()
+    number = _text()
+    customer_id = _id()
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+
+
+class Request(Schema):
+    id = _id()
+    customer_id = _id()
+    device = _opt_nested(RequestedDevice)
+    complaint = _text()
+
+
+class Article(Schema):
+    id = _id()
+    code = _text()
+    title = _text()
+
+
+class Message(Schema):
+    id = _id()
+    event_id = fields.Str(allow_none=True, load_default=None, validate=_uuid)
+    recipient = _text()  # not an Email field: a failure may be about the address itself
+    subject = _text()
+
+
+# ---- events --------------------------------------------------------------------------------
+
+class Envelope(Schema):
+    event_id = fields.Str(required=True, validate=_uuid)
+    version = _id()
+    occurred_at = _time()
+    producer = _text()
+
+
+def _event(event_type, **payload):
+    """``(event_type, schema class of the whole message: envelope plus payload)``."""
+    name = "".join(part.title() for part in event_type.split("_"))
+    return event_type, Envelope.from_dict(
+        {"event_type": fields.Str(required=True, validate=Equal(event_type)), **payload},
+        name=name)
+
+
+def _customer():
+    return {"customer": _nested(CustomerRecord)}
+
+
+def _contract():
+    return {"contract": _nested(ContractSnapshot), "devices": _list(_id())}
+
+
+def _due():
+    return {"contract_id": _opt_id(), "plan_id": _opt_id(),
+            "due_date": fields.Date(required=True), "recipients": _list(_nested(Recipient))}
+
+
+EVENT_SCHEMAS = dict((
+    _event("customer_created", **_customer()),
+    _event("customer_updated", **_customer()),
+    _event("device_registered", device=_nested(DeviceRecord)),
+    _event("device_coverage_changed", device_id=_id(), coverage=_opt_nested(Coverage)),
+    _event("form_created", form=_nested(NewForm)),
+    _event("form_assigned", form=_nested(FormRef), assignees=_list(_nested(Staff)),
+           by=_nested(ByUser)),
+    _event("form_status_changed", form=_nested(FormOfCustomer),
+           **{"from": _opt_text(), "to": _text()}, sub_status=_opt_text(),
+           by=_opt_nested(ByUser), note=_opt_text(), customer_visible=fields.Bool(required=True)),
+    _event("price_approval_requested", form=_nested(FormRef), customer=_nested(Person),
+           total=_Money(required=True), currency=_currency(), approval_url=_text(),
+           expires_at=_time(), document_id=_opt_id()),
+    _event("price_approval_decided", form=_nested(FormRef),
+           decision=fields.Str(required=True, validate=OneOf(PRICE_DECISIONS)),
+           by=_nested(Decider), at=_time()),
+    _event("form_completed", form=_nested(FormOfCustomer), device_id=_id(),
+           repair_warranty=_opt_nested(Period), totals=_nested(Totals)),
+    _event("satisfaction_recorded", form=_nested(FormRef), score=_score(), threshold=_score()),
+    _event("satisfaction_low", form=_nested(FormRef), customer=_nested(CustomerRef),
+           score=_score(), threshold=_score(),
+           answers=_list(_nested(Answer), required=False, load_default=list),
+           management=_list(_nested(Recipient))),
+    _event("form_reopened", form=_nested(FormWithCustomer), by=_opt_nested(ByUser),
+           reason=_text()),
+    _event("form_closed", form=_nested(FormWithCustomer), by=_opt_nested(ByUser),
+           summary=_opt_text()),
+    _event("contract_activated", **_contract()),
+    _event("contract_expired", **_contract()),
+    _event("contract_renewal_due", **_due()),
+    _event("contract_invoice_due", **_due()),
+    _event("maintenance_due", **_due()),
+    _event("service_request_submitted", request=_nested(Request)),
+    _event("article_published", article=_nested(Article)),
+    _event("email_sent", message=_nested(Message)),
+    _event("email_failed", message=_nested(Message), error=_text()),
+))
+EVENT_TYPES = frozenset(EVENT_SCHEMAS)
+
+
+@functools.cache
+def _schema(event_type, unknown):
+    try:
+        return EVENT_SCHEMAS[event_type](unknown=unknown)
+    except KeyError:
+        raise ValueError(f"unknown event type {event_type!r}") from None
+
+
+def make_event(event_type: str, producer: str, payload: dict, *, version: int = 1) -> dict:
+    """A JSON-ready message: ``payload`` validated strictly, plus a new envelope."""
+    schema = _schema(event_type, RAISE)
+    clash = ENVELOPE_FIELDS.intersection(payload)
+    if clash:
+        raise ValueError(f"payload must not set envelope fields: {sorted(clash)}")
+    loaded = schema.load({
+        **payload, "event_id": str(uuid.uuid4()), "event_type": event_type, "version": version,
+        "occurred_at": dt.datetime.now(dt.timezone.utc), "producer": producer})
+    return schema.dump(loaded)
+
+
+def load_event(event_type: str, message: dict) -> dict:
+    """An incoming message validated (unknown fields ignored) and loaded into Python values."""
+    return _schema(event_type, EXCLUDE).load(message)
+
+
+def dump_event(event_type: str, loaded: dict) -> dict:
+    """The inverse of ``load_event``: a JSON-ready message."""
+    return _schema(event_type, RAISE).dump(loaded)

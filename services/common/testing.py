@@ -1,0 +1,129 @@
+"""Test plumbing shared by every suite: a throw-away RabbitMQ vhost and throw-away databases.
+
+Each test run gets its own vhost (created with `rabbitmqctl` as root, else through the
+management API when it is enabled), so two runs on one broker never see each other's messages.
+"""
+import json
+import os
+import shutil
+import subprocess
+import urllib.parse
+import urllib.request
+import uuid
+from base64 import b64encode
+from contextlib import contextmanager
+
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _split(amqp_uri):
+    u = urllib.parse.urlsplit(amqp_uri)
+    return u
+
+
+def amqp_uri_for_vhost(base_uri, vhost):
+    u = _split(base_uri)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + urllib.parse.quote(vhost, safe=""), "", ""))
+
+
+def _mgmt(method, path, base_uri, body=None):
+    u = _split(base_uri)
+    port = int(os.environ.get("RABBITMQ_MGMT_PORT", "15672"))
+    req = urllib.request.Request(
+        f"http://{u.hostname}:{port}/api/{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"content-type": "application/json",
+                 "authorization": "Basic " + b64encode(
+                     f"{u.username or 'guest'}:{u.password or 'guest'}".encode()).decode()})
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def _rabbitmqctl(*args):
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, *args], check=True, capture_output=True, timeout=60)
+
+
+def create_vhost(base_uri, vhost):
+    user = _split(base_uri).username or "guest"
+    errors = []
+    try:
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        return
+    except Exception as exc:  # not root, or no rabbitmqctl: try the management API
+        errors.append(f"rabbitmqctl: {exc}")
+    try:
+        q = urllib.parse.quote(vhost, safe="")
+        _mgmt("PUT", f"vhosts/{q}", base_uri, {})
+        _mgmt("PUT", f"permissions/{q}/{user}", base_uri,
+              {"configure": ".*", "write": ".*", "read": ".*"})
+        return
+    except Exception as exc:
+        errors.append(f"management API: {exc}")
+    raise RuntimeError(
+        "cannot create a RabbitMQ vhost for the tests (" + "; ".join(errors) + "). Run the tests "
+        "as root with rabbitmqctl on PATH, or enable the management plugin "
+        "(rabbitmq-plugins enable rabbitmq_management).")
+
+
+def delete_vhost(base_uri, vhost):
+    try:
+        _rabbitmqctl("delete_vhost", vhost)
+        return
+    except Exception:
+        pass
+    try:
+        _mgmt("DELETE", f"vhosts/{urllib.parse.quote(vhost, safe='')}", base_uri)
+    except Exception:
+        pass
+
+
+@contextmanager
+def temporary_vhost(base_uri=None, prefix="servis-test"):
+    """Yield an AMQP URI on a fresh vhost; the vhost is deleted afterwards."""
+    base_uri = base_uri or os.environ.get("AMQP_URI", DEFAULT_AMQP)
+    vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    create_vhost(base_uri, vhost)
+    try:
+        yield amqp_uri_for_vhost(base_uri, vhost)
+    finally:
+        delete_vhost(base_uri, vhost)
+
+
+def postgres_admin_url():
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG)
+
+
+def postgres_available():
+    """(True, '') when a PostgreSQL answers at TEST_POSTGRES_URL, else (False, reason)."""
+    try:
+        import psycopg2
+        conn = psycopg2.connect(postgres_admin_url(), connect_timeout=3)
+        conn.close()
+        return True, ""
+    except Exception as exc:
+        return False, f"no PostgreSQL answers at {postgres_admin_url()}: {str(exc).strip()}"
+
+
+@contextmanager
+def temporary_postgres_database(prefix="servis_test"):
+    """Create a fresh database on the test PostgreSQL server; yield its SQLAlchemy URL."""
+    import psycopg2
+    admin = postgres_admin_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = psycopg2.connect(admin, connect_timeout=5)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    u = urllib.parse.urlsplit(admin)
+    url = urllib.parse.urlunsplit(("postgresql+psycopg2", u.netloc, "/" + name, u.query, ""))
+    try:
+        yield url
+    finally:
+        conn = psycopg2.connect(admin, connect_timeout=5)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
