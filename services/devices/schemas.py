@@ -63,6 +63,6 @@ class IntakeIn(Schema):
     device_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     device = fields.Nested(DeviceSpec, load_default=None, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _one_device(self, data, **kwargs):
         check_one_device(data)

@@ -1,11 +1,11 @@
 """devices: the installed base — customers and device cards (cihaz kartı)."""
-from nameko.rpc import rpc
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.db import Database
 from services.common.exceptions import Conflict, NotFound
 from services.common.outbox import Outbox
+from services.common.rpc import rpc
 from services.common.schemas import decode_cursor, encode_cursor, like_pattern, load
 from services.common.text import fold, sort_key
 from services.devices import domain

@@ -20,7 +20,7 @@ class FormIn(Schema):
     complaint = Trimmed(required=True, validate=validate.Length(max=5000))
     kind = fields.String(load_default="repair", validate=validate.OneOf(KINDS))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _one_device(self, data, **kwargs):
         check_one_device(data)
 

@@ -2,12 +2,13 @@
 import eventlet
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from sqlalchemy import select, text
 
 from services.common.db import Database
 from services.common.exceptions import NotFound, ServiceUnavailable
 from services.common.outbox import Outbox
+from services.common.rpc import rpc
 from services.common.schemas import decode_cursor, encode_cursor, load
 from services.common.text import sort_key
 from services.forms import domain

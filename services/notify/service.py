@@ -1,7 +1,6 @@
 """notify: outgoing e-mail, with a delivery log."""
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -9,6 +8,7 @@ from services.common.db import Database
 from services.common.events import load_event
 from services.common.idempotency import already_processed, commit_processed
 from services.common.models import utcnow
+from services.common.rpc import rpc
 from services.notify import domain
 from services.notify.mailer import Mailer
 from services.notify.models import Base, Delivery

@@ -1,0 +1,618 @@
+#!/usr/bin/env python
+"""Gateway vs direct nameko RPC vs raw AMQP (issue 2).
+
+    .venv/bin/python bench/gateway_bench.py            (or: make bench)
+
+For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else it says why it
+was skipped) the whole system is started with `deploy/run.py up` on a fresh RabbitMQ vhost, a
+temporary DATA_DIR and a free port (PostgreSQL: a fresh database per service and for the
+gateway), a customer and FORMS forms are created through the API, and then, at 1 and at 16
+concurrent clients (threads; each client builds its connection before the clock starts, warms
+up, waits on a barrier, then makes a fixed number of calls), we time one read:
+
+  a  gateway HTTP   GET /api/v1/forms/{id}: requests.Session per thread (keep-alive)
+                    -> waitress/Flask -> gateway.rpc.RpcClient (pika) -> forms.get_form
+  b  direct RPC     forms.get_form(id) with nameko's standalone ClusterRpcProxy, one proxy per
+                    thread (plain threads, no eventlet: the proxy is synchronous and works
+                    unpatched as long as no proxy is shared between threads)
+  c  raw AMQP       the floor: publish + wait for the reply on the same vhost with pika, against
+                    a tiny pika echo responder in a subprocess (no service code, no DB)
+  d  RpcClient      (diagnostic) the gateway's own RpcClient called in-process, shared by the
+                    threads as waitress' threads share it: separates HTTP/Flask from the RPC
+                    client.  --no-diag leaves it out.
+
+Latency = wall time of one call on the client (p50/p95 over every timed call); throughput =
+timed calls / wall time from the barrier release to the last client's end.  Each path is run
+--rounds times, interleaved, and the best round (highest throughput) is kept, which damps the
+noise of a shared machine.  CPU time used during each run by the client (this process), the
+gateway, the forms service, the echo responder and the broker (whole beam.smp: other vhosts'
+traffic counts too) is shown per call.
+
+Goals (issue 2): gateway p50 / direct p50 at 1 client <= 1.5, and gateway throughput / direct
+throughput at 16 clients >= 0.70.  Misses are printed as MISS; the exit status is 0 when every
+measurement ran (1 on errors; with --strict also 2 on a miss).
+
+Everything started is stopped at the end, on errors and on Ctrl-C/SIGTERM too: `deploy/run.py
+down`, the echo responder, the vhost, the PostgreSQL databases and the temporary DATA_DIR.
+"""
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import warnings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+
+GOAL_LATENCY = 1.5      # gateway p50 / direct p50 at 1 client: at most
+GOAL_THROUGHPUT = 0.70  # gateway calls/s / direct calls/s at 16 clients: at least
+CALL_TIMEOUT = 30.0
+BARRIER_TIMEOUT = 180.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SERVICE_DB_NAMES = ("forms", "devices", "notify", "gateway")
+
+PATHS = [  # key, label
+    ("gateway", "a gateway HTTP"),
+    ("direct", "b direct RPC (ClusterRpcProxy)"),
+    ("raw", "c raw AMQP echo (pika)"),
+    ("rpcclient", "d gateway RpcClient in-process"),
+]
+
+
+class BenchError(Exception):
+    pass
+
+
+# -- raw AMQP: the echo responder (a subprocess) and its client ------------------------------
+
+def echo_responder(amqp_uri, queue_name):
+    """`gateway_bench.py --echo-responder URI QUEUE`: reply to every request with its body."""
+    import pika
+    params = pika.URLParameters(amqp_uri)
+    params.heartbeat = 0
+    connection = pika.BlockingConnection(params)
+    channel = connection.channel()
+    channel.queue_declare(queue_name, exclusive=True, auto_delete=True)  # gone when we are
+    channel.basic_qos(prefetch_count=64)
+
+    def on_request(ch, method, props, body):
+        ch.basic_publish("", props.reply_to, body, pika.BasicProperties(
+            correlation_id=props.correlation_id, content_type="application/json"))
+        ch.basic_ack(method.delivery_tag)
+
+    channel.basic_consume(queue_name, on_request)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)
+    try:
+        channel.start_consuming()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _die_with_parent():
+    """preexec_fn: the responder gets SIGTERM if the bench dies without cleaning up."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def running_echo_responder(amqp_uri):
+    queue_name = f"bench-echo-{uuid.uuid4().hex[:8]}"
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--echo-responder", amqp_uri, queue_name],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        text=True, preexec_fn=_die_with_parent, start_new_session=True)
+    try:
+        line = [None]
+        reader = threading.Thread(target=lambda: line.__setitem__(0, proc.stdout.readline()),
+                                  daemon=True)
+        reader.start()
+        reader.join(30)
+        if (line[0] or "").strip() != "ready":
+            raise BenchError(f"the echo responder did not start: {proc.stderr.read()[-2000:]}"
+                             if proc.poll() is not None else "the echo responder did not start")
+        yield proc.pid, queue_name
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class RawClient:
+    """publish to the echo queue, pump the connection until the reply with our id arrives."""
+
+    def __init__(self, amqp_uri, queue_name):
+        import pika
+        self._props = pika.BasicProperties
+        params = pika.URLParameters(amqp_uri)
+        params.heartbeat = 0
+        self.connection = pika.BlockingConnection(params)
+        self.channel = self.connection.channel()
+        self.reply_to = self.channel.queue_declare(
+            "", exclusive=True, auto_delete=True).method.queue
+        self.channel.basic_consume(self.reply_to, self._on_reply, auto_ack=True)
+        self.queue_name = queue_name
+        self.expected = self.reply = None
+
+    def _on_reply(self, _ch, _method, props, body):
+        if props.correlation_id == self.expected:
+            self.reply = body
+
+    def call(self, form_id):
+        self.expected, self.reply = uuid.uuid4().hex, None
+        body = json.dumps({"args": [form_id], "kwargs": {}}).encode()
+        self.channel.basic_publish("", self.queue_name, body, self._props(
+            reply_to=self.reply_to, correlation_id=self.expected,
+            content_type="application/json"))
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while self.reply is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BenchError("raw AMQP: no reply in time")
+            self.connection.process_data_events(time_limit=left)
+        return json.loads(self.reply)
+
+    def close(self):
+        self.connection.close()
+
+
+# -- the other clients -----------------------------------------------------------------------
+
+class HttpClient:
+    def __init__(self, base_url, token):
+        import requests
+        self.session = requests.Session()  # keep-alive: one connection per client thread
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.url = f"{base_url}/api/v1/forms/"
+
+    def call(self, form_id):
+        r = self.session.get(self.url + str(form_id), timeout=CALL_TIMEOUT)
+        if r.status_code != 200:
+            raise BenchError(f"GET /api/v1/forms/{form_id}: HTTP {r.status_code} {r.text[:300]}")
+        return r.json()
+
+    def close(self):
+        self.session.close()
+
+
+class NamekoClient:
+    """One standalone ClusterRpcProxy (its own connection and reply queue) per thread."""
+
+    def __init__(self, amqp_uri):
+        from nameko.standalone.rpc import ClusterRpcProxy
+        self.cm = ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT)
+        self.proxy = self.cm.start()
+
+    def call(self, form_id):
+        return self.proxy.forms.get_form(form_id)
+
+    def close(self):
+        self.cm.stop()
+
+
+class SharedRpcClient:
+    """The gateway's RpcClient, one instance shared by every thread (as in the gateway)."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def call(self, form_id):
+        return self.rpc.call("forms", "get_form", form_id)
+
+    def close(self):
+        pass
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+def cpu_seconds(pid):
+    """user+system CPU seconds of a process (all its threads), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def broker_pid():
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "beam.smp":
+                    return int(pid)
+    return None
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def measure(make_client, clients, calls, warmup, form_ids, watch):
+    """Run `clients` threads doing `calls` timed calls each; return the figures.
+    `watch`: {name: pid} whose CPU time is reported per call ("client" = this process)."""
+    barrier = threading.Barrier(clients + 1)
+    latencies = [None] * clients
+    errors = []
+
+    def worker(i):
+        client = None
+        try:
+            client = make_client()  # created in its thread (pika/kombu: one thread each)
+            n, offset = len(form_ids), i * 7
+            for k in range(warmup):
+                client.call(form_ids[(offset + k) % n])
+            barrier.wait(BARRIER_TIMEOUT)
+            mine = []
+            clock = time.perf_counter
+            for k in range(calls):
+                form_id = form_ids[(offset + k) % n]
+                t0 = clock()
+                client.call(form_id)
+                mine.append(clock() - t0)
+            latencies[i] = mine
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as exc:  # noqa: B902 - reported below, never swallowed
+            errors.append(f"client {i}: {type(exc).__name__}: {exc}")
+            barrier.abort()
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"client-{i}")
+               for i in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        barrier.wait(BARRIER_TIMEOUT)
+    except threading.BrokenBarrierError:
+        for t in threads:
+            t.join(CALL_TIMEOUT)
+        raise BenchError("; ".join(errors[:3]) or "clients did not get ready in time")
+    cpu0 = {name: (time.process_time() if name == "client" else cpu_seconds(pid))
+            for name, pid in watch.items()}
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    cpu1 = {name: (time.process_time() if name == "client" else cpu_seconds(pid))
+            for name, pid in watch.items()}
+    if errors:
+        raise BenchError("; ".join(errors[:3]))
+    values = sorted(v for mine in latencies for v in mine)
+    cpu = {name: (cpu1[name] - cpu0[name]) / len(values) * 1000
+           for name in watch if cpu0[name] is not None and cpu1[name] is not None}
+    return {"clients": clients, "calls": len(values), "p50": percentile(values, 50) * 1000,
+            "p95": percentile(values, 95) * 1000, "mean": statistics.fmean(values) * 1000,
+            "throughput": len(values) / wall, "wall": wall, "cpu_ms_per_call": cpu}
+
+
+# -- the system under test -------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def our_processes(data_dir):
+    """pids whose environment has DATA_DIR=data_dir (what deploy/run.py started for us)."""
+    needle = f"DATA_DIR={data_dir}".encode()
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    pids.append(int(pid))
+    return pids
+
+
+def start_system(env, data_dir):
+    print(f"  starting the system (deploy/run.py up, port {env['GATEWAY_PORT']}) ...", flush=True)
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, start_new_session=True)
+    if proc.returncode != 0:
+        logs = []
+        logdir = os.path.join(data_dir, "logs")
+        for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+            with open(os.path.join(logdir, name), errors="replace") as f:
+                logs.append(f"--- {name} (tail)\n{f.read()[-1500:]}")
+        raise BenchError(f"deploy/run.py up failed ({proc.returncode}):\n{proc.stdout}"
+                         f"{proc.stderr}\n" + "\n".join(logs))
+    print(f"  healthy after {time.monotonic() - t0:.1f} s", flush=True)
+    with open(os.path.join(data_dir, "run", "servis.pids.json")) as f:
+        return json.load(f)
+
+
+def stop_system(env, data_dir):
+    with contextlib.suppress(Exception):
+        proc = subprocess.run([sys.executable, "deploy/run.py", "down"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=90,
+                              start_new_session=True)
+        print(f"  {proc.stdout.strip() or proc.stderr.strip()}", flush=True)
+    leftovers = our_processes(data_dir)  # e.g. interrupted while `up` was starting them
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while leftovers and time.monotonic() < deadline:
+        leftovers = [p for p in leftovers if os.path.exists(f"/proc/{p}")
+                     and cpu_seconds(p) is not None and _not_zombie(p)]
+        time.sleep(0.2)
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _not_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def api(session, method, url, expect, **kwargs):
+    r = session.request(method, url, timeout=CALL_TIMEOUT, **kwargs)
+    if r.status_code != expect:
+        raise BenchError(f"{method} {url}: HTTP {r.status_code} {r.text[:500]}")
+    return r.json()
+
+
+def seed(base_url, password, n_forms):
+    import requests
+    with requests.Session() as s:
+        token = api(s, "POST", f"{base_url}/api/v1/auth/token", 200,
+                    json={"username": "admin", "password": password})["access_token"]
+        s.headers["Authorization"] = f"Bearer {token}"
+        customer = api(s, "POST", f"{base_url}/api/v1/customers", 201, json={
+            "name": "Bench Makine Ticaret A.Ş.", "rep_name": "Şükrü Öztürk",
+            "rep_email": "rep@example.com"})
+        tag = uuid.uuid4().hex[:6]
+        ids = []
+        for i in range(n_forms):
+            form = api(s, "POST", f"{base_url}/api/v1/forms", 201, json={
+                "customer_id": customer["id"],
+                "device": {"brand": "Kyocera", "serial": f"BENCH-{tag}-{i:03d}",
+                           "model": "TASKalfa 2554ci", "device_type": "printer"},
+                "complaint": "Kâğıt sıkıştırıyor; ekranda hata kodu görünüyor."})
+            ids.append(form["id"])
+    return token, ids
+
+
+def run_backend(backend, args):
+    """{(path, clients): figures}; whatever was started is stopped before it returns."""
+    rows = {}
+    try:
+        with contextlib.ExitStack() as stack:  # unwinds with SIGINT ignored (see below)
+            _measure_backend(backend, args, stack, rows)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return rows
+
+
+def _measure_backend(backend, args, stack, rows):
+    from gateway.rpc import RpcClient
+    from services.common.testing import temporary_postgres_database, temporary_vhost
+
+    try:
+        amqp_uri = stack.enter_context(temporary_vhost(prefix="servis-bench"))
+        data_dir = tempfile.mkdtemp(prefix=f"servis-bench-{backend}-")
+        stack.callback(shutil.rmtree, data_dir, True)
+        password = secrets.token_urlsafe(12)
+        port = free_port()
+        env = dict(os.environ, DATA_DIR=data_dir, GATEWAY_PORT=str(port), AMQP_URI=amqp_uri,
+                   ADMIN_PASSWORD=password, HEALTH_WAIT="120")
+        for var in ("SMTP_URL", "JWT_SECRET", "LOG_LEVEL"):
+            env.pop(var, None)
+        for name in SERVICE_DB_NAMES:
+            env.pop(f"{name.upper()}_DATABASE_URL", None)
+            if backend == "postgresql":
+                env[f"{name.upper()}_DATABASE_URL"] = stack.enter_context(
+                    temporary_postgres_database(f"servis_bench_{name}"))
+        stack.callback(stop_system, env, data_dir)  # runs before the databases are dropped
+        pids = start_system(env, data_dir)
+        base_url = f"http://127.0.0.1:{port}"
+
+        t0 = time.monotonic()
+        token, form_ids = seed(base_url, password, args.forms)
+        print(f"  created 1 customer and {len(form_ids)} forms through the API in "
+              f"{time.monotonic() - t0:.1f} s", flush=True)
+        time.sleep(args.settle)  # let the outbox / notify work the new forms off
+
+        # the two ways of reading give the same form
+        via_http = HttpClient(base_url, token)
+        via_rpc = NamekoClient(amqp_uri)
+        try:
+            a, b = via_http.call(form_ids[0]), via_rpc.call(form_ids[0])
+        finally:
+            via_http.close()
+            via_rpc.close()
+        if a != b:
+            raise BenchError(f"gateway and direct RPC disagree:\n{a}\n{b}")
+
+        responder_pid, echo_queue = stack.enter_context(running_echo_responder(amqp_uri))
+        rpc_client = RpcClient(amqp_uri, timeout=CALL_TIMEOUT, pool_size=32)
+        stack.callback(rpc_client.close)
+
+        factories = {
+            "gateway": lambda: HttpClient(base_url, token),
+            "direct": lambda: NamekoClient(amqp_uri),
+            "raw": lambda: RawClient(amqp_uri, echo_queue),
+            "rpcclient": lambda: SharedRpcClient(rpc_client),
+        }
+        paths = [p for p, _ in PATHS if p != "rpcclient" or not args.no_diag]
+        broker = broker_pid()
+        levels = [(1, args.calls_1, args.warmup_1), (args.clients, args.calls_n, args.warmup_n)]
+        for clients, calls, warmup in levels:
+            for rnd in range(1, args.rounds + 1):
+                for path in paths:
+                    watch = {"client": os.getpid()}
+                    if path == "raw":
+                        watch["echo"] = responder_pid
+                    else:
+                        if path == "gateway":
+                            watch["gateway"] = pids["gateway"]
+                        watch["forms"] = pids["forms"]
+                    if broker:
+                        watch["broker"] = broker
+                    r = measure(factories[path], clients, calls, warmup, form_ids, watch)
+                    cpu = " ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms_per_call"].items())
+                    print(f"    {clients:>2} client(s) round {rnd} {path:<9}  p50 "
+                          f"{r['p50']:6.2f} ms  p95 {r['p95']:6.2f} ms  {r['throughput']:7.0f}/s"
+                          f"   cpu ms/call: {cpu}", flush=True)
+                    best = rows.get((path, clients))
+                    if best is None or r["throughput"] > best["throughput"]:
+                        rows[(path, clients)] = r
+        print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:  # a second Ctrl-C must not cut the clean-up short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("  stopping ...", flush=True)
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def ratios(rows, clients_n):
+    gw1, d1 = rows.get(("gateway", 1)), rows.get(("direct", 1))
+    gwn, dn = rows.get(("gateway", clients_n)), rows.get(("direct", clients_n))
+    lat = gw1["p50"] / d1["p50"] if gw1 and d1 else None
+    thr = gwn["throughput"] / dn["throughput"] if gwn and dn else None
+    return lat, thr
+
+
+def report(backend, rows, args):
+    out = [f"\n=== {backend}: best of {args.rounds} round(s) ===",
+           f"{'path':<34}{'clients':>8}{'calls':>7}{'p50 ms':>9}{'p95 ms':>9}{'calls/s':>9}"]
+    for clients in (1, args.clients):
+        for path, label in PATHS:
+            r = rows.get((path, clients))
+            if r:
+                out.append(f"{label:<34}{clients:>8}{r['calls']:>7}{r['p50']:>9.2f}"
+                           f"{r['p95']:>9.2f}{r['throughput']:>9.0f}")
+    lat, thr = ratios(rows, args.clients)
+    misses = 0
+    if lat is not None:
+        ok = lat <= GOAL_LATENCY
+        misses += not ok
+        out.append(f"gateway p50 / direct-RPC p50 at 1 client:  {lat:.2f}  (goal <= "
+                   f"{GOAL_LATENCY})  {'PASS' if ok else 'MISS'}")
+    if thr is not None:
+        ok = thr >= GOAL_THROUGHPUT
+        misses += not ok
+        out.append(f"gateway calls/s / direct-RPC calls/s at {args.clients} clients:  {thr:.2f}  "
+                   f"(goal >= {GOAL_THROUGHPUT})  {'PASS' if ok else 'MISS'}")
+    print("\n".join(out), flush=True)
+    return misses
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")), platform.processor() or "?")
+    mem = next((int(line.split()[1]) for line in open("/proc/meminfo")
+                if line.startswith("MemTotal")), 0)
+    return (f"{os.cpu_count()} CPUs ({model}), {mem / 1024 / 1024:.1f} GiB RAM, "
+            f"Python {platform.python_version()}, load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--backends", default="sqlite,postgresql")
+    p.add_argument("--forms", type=int, default=50, help="forms created (default 50)")
+    p.add_argument("--clients", type=int, default=16, help="the concurrent level (default 16)")
+    p.add_argument("--calls-1", type=int, default=2000, help="timed calls at 1 client")
+    p.add_argument("--calls-n", type=int, default=300, help="timed calls per client at --clients")
+    p.add_argument("--warmup-1", type=int, default=200, help="warm-up calls at 1 client")
+    p.add_argument("--warmup-n", type=int, default=20, help="warm-up calls per client")
+    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds; best one kept")
+    p.add_argument("--settle", type=float, default=3.0, help="pause after seeding (s)")
+    p.add_argument("--no-diag", action="store_true", help="skip d (RpcClient in-process)")
+    p.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+
+    def on_sigterm(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_sigterm)
+    # the direct path should not queue on kombu's producer pool (10 per process by default)
+    import kombu.pools
+    kombu.pools.set_limit(max(64, 2 * args.clients))
+
+    from services.common.testing import postgres_available
+    started = time.monotonic()
+    print(f"Gateway vs direct RPC vs raw AMQP (issue 2)\n"
+          f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}; {machine()}", flush=True)
+    status, misses, summary = 0, 0, []
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        print(f"\n--- backend: {backend}", flush=True)
+        if backend == "postgresql":
+            ok, why = postgres_available()
+            if not ok:
+                print(f"  SKIPPED: {why}", flush=True)
+                summary.append(f"{backend}: skipped ({why})")
+                continue
+        try:
+            rows = run_backend(backend, args)
+        except KeyboardInterrupt:
+            print("\nInterrupted; everything started was stopped.", file=sys.stderr)
+            return 130
+        except Exception as exc:
+            traceback.print_exc()
+            print(f"  {backend}: FAILED: {exc}", flush=True)
+            summary.append(f"{backend}: FAILED ({type(exc).__name__})")
+            status = 1
+            continue
+        misses += report(backend, rows, args)
+        lat, thr = ratios(rows, args.clients)
+        summary.append(f"{backend}: latency ratio {lat:.2f} "
+                       f"{'PASS' if lat <= GOAL_LATENCY else 'MISS'}, throughput ratio "
+                       f"{thr:.2f} {'PASS' if thr >= GOAL_THROUGHPUT else 'MISS'}")
+    print(f"\nSummary ({time.monotonic() - started:.0f} s): " + "; ".join(summary))
+    if misses:
+        print(f"{misses} goal(s) MISSED.")
+    if status == 0 and misses and args.strict:
+        status = 2
+    return status
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--echo-responder":
+        echo_responder(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    sys.exit(main())

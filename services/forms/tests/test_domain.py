@@ -1,0 +1,44 @@
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+
+from services.common.exceptions import ValidationFailed
+from services.forms import domain
+from services.forms.service import FormsService
+
+
+def test_numbering_year_is_istanbul_calendar_year():
+    # 31 Dec 21:30 UTC is 1 Jan 00:30 in Istanbul (UTC+3): next year's numbers.
+    assert domain.numbering_year(datetime(2026, 12, 31, 20, 59, tzinfo=timezone.utc)) == 2026
+    assert domain.numbering_year(datetime(2026, 12, 31, 21, 0, tzinfo=timezone.utc)) == 2027
+
+
+def test_format_number():
+    assert domain.format_number(2026, 1) == "SF-2026-000001"
+    assert domain.format_number(2026, 123456) == "SF-2026-123456"
+
+
+def test_form_created_payload_carries_rep_and_no_coverage():
+    form = SimpleNamespace(
+        id=1, number="SF-2026-000001", kind="repair", customer_id=2, customer_name="Işık",
+        customer_email=None, customer_language="tr", rep_name="Ayşe", rep_email="a@x.com",
+        rep_language="en", device_id=3, device_brand="Bosch", device_model=None,
+        device_type=None, device_serial="S1", coverage_kind=None, coverage_end=None,
+        complaint="Arıza", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    payload = domain.form_created_payload(form)["form"]
+    assert payload["rep"] == {"name": "Ayşe", "email": "a@x.com", "language": "en"}
+    assert payload["coverage"] is None
+
+
+def test_create_form_rejects_bad_input_before_asking_devices():
+    """worker_factory-style: the service with its dependencies replaced."""
+    service = FormsService()
+    service.devices = mock.Mock()
+    service.db = mock.Mock()
+    with pytest.raises(ValidationFailed) as exc:
+        service.create_form({"customer_id": "x", "complaint": ""}, {"id": 1})
+    assert {"customer_id", "complaint"} <= set(exc.value.details)
+    service.devices.resolve_intake.call_async.assert_not_called()
+    service.db.add.assert_not_called()

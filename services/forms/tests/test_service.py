@@ -1,0 +1,111 @@
+"""forms with devices, on a real database (SQLite and PostgreSQL) and a real broker."""
+import eventlet
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from services.common.events import load_event
+from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.devices.service import DevicesService
+from services.forms.domain import numbering_year
+from services.forms.models import Form
+from services.forms.service import FormsService
+
+ACTOR = {"id": 7, "name": "Deniz Masa", "email": "desk@servis.local", "language": "tr",
+         "role": "desk"}
+DEVICE = {"brand": "Bosch", "serial": "SN-100", "model": "Climate 5000", "device_type": "Klima"}
+
+
+@pytest.fixture
+def system(run_services):
+    return run_services(DevicesService, FormsService)
+
+
+@pytest.fixture
+def customer(system, rpc):
+    return rpc.devices.create_customer({
+        "name": "IŞIK Soğutma", "email": "info@isik.com.tr", "language": "tr",
+        "rep_name": "Ayşe Yılmaz", "rep_email": "ayse@servis.local", "rep_language": "en"})
+
+
+def forms_count(system):
+    engine = create_engine(system[1].config["DATABASE_URL"])
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(Form)).scalar_one()
+    engine.dispose()
+    return n
+
+
+def test_create_form_registers_device_and_publishes_form_created(system, rpc, tap, customer):
+    events = tap("forms", "form_created")
+    form = rpc.forms.create_form({"customer_id": customer["id"], "device": DEVICE,
+                                  "complaint": "Kompresör çalışmıyor"}, ACTOR)
+    assert form["number"] == f"SF-{numbering_year()}-000001"
+    assert (form["status"], form["version"], form["kind"]) == ("NEW", 1, "repair")
+    assert form["status_name"] == {"tr": "Kayıt açıldı", "en": "Opened"}
+    (device,) = rpc.devices.find_devices({"serial": "sn-100"})["items"]
+    assert form["device_id"] == device["id"]
+    event = load_event("form_created", events.wait(1)[0])
+    assert event["form"]["number"] == form["number"]
+    assert event["form"]["rep"] == {"user_id": None, "name": "Ayşe Yılmaz",
+                                    "email": "ayse@servis.local", "language": "en"}
+    assert event["form"]["device"]["serial"] == "SN-100"
+    assert event["form"]["complaint"] == "Kompresör çalışmıyor"
+    assert rpc.forms.get_form(form["id"]) == form
+
+
+def test_form_for_a_picked_card_and_the_409_for_another_customers_device(system, rpc, customer):
+    first = rpc.forms.create_form({"customer_id": customer["id"], "device": DEVICE,
+                                   "complaint": "Ses yapıyor"}, ACTOR)
+    second = rpc.forms.create_form({"customer_id": customer["id"], "device_id": first["device_id"],
+                                    "complaint": "Yine ses"}, ACTOR)
+    assert second["device_id"] == first["device_id"]
+    other = rpc.devices.create_customer({"name": "Başka Firma"})
+    with pytest.raises(Conflict) as exc:
+        rpc.forms.create_form({"customer_id": other["id"], "device": DEVICE,
+                               "complaint": "x"}, ACTOR)
+    assert exc.value.details["owner"]["name"] == "IŞIK Soğutma"
+    assert "IŞIK Soğutma" in exc.value.message
+    assert forms_count(system) == 2
+
+
+def test_bad_input_writes_nothing(system, rpc, customer):
+    with pytest.raises(ValidationFailed) as exc:
+        rpc.forms.create_form({"customer_id": customer["id"], "complaint": " "}, ACTOR)
+    assert {"complaint", "device"} <= set(exc.value.details)
+    with pytest.raises(ValidationFailed):
+        rpc.forms.create_form({"customer_id": customer["id"], "device_id": 1, "device": DEVICE,
+                               "complaint": "x"}, ACTOR)
+    with pytest.raises(NotFound):
+        rpc.forms.create_form({"customer_id": 9999, "device": DEVICE, "complaint": "x"}, ACTOR)
+    assert forms_count(system) == 0
+    assert rpc.devices.find_devices({})["items"] == []
+
+
+def test_numbers_are_unique_under_concurrent_creates_and_list_pages_newest_first(
+        system, rpc, amqp_uri, customer):
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    def create(i):
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as proxy:
+            return proxy.forms.create_form({
+                "customer_id": customer["id"],
+                "device": {**DEVICE, "serial": f"C-{i}"}, "complaint": f"arıza {i}"}, ACTOR)
+
+    pool = eventlet.GreenPool(12)
+    created = list(pool.imap(create, range(24)))
+    numbers = sorted(f["number"] for f in created)
+    year = numbering_year()
+    assert numbers == [f"SF-{year}-{n:06d}" for n in range(1, 25)]
+    seen, cursor = [], None
+    while True:
+        page = rpc.forms.list_forms({"limit": 10, "cursor": cursor})
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [f["id"] for f in seen] == sorted((f["id"] for f in created), reverse=True)
+
+
+def test_unknown_form_is_not_found(system, rpc):
+    with pytest.raises(NotFound):
+        rpc.forms.get_form(12345)
