@@ -127,3 +127,57 @@ def temporary_postgres_database(prefix="servis_test"):
         with conn.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) in a child process; messages land in `directory`."""
+
+    def __init__(self, directory):
+        import sys
+        self.directory = str(directory)
+        self.port = free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.common.smtp_sink", "--port", str(self.port),
+             "--dir", self.directory], cwd=root, stdout=subprocess.PIPE)
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the test SMTP server did not start")
+
+    def messages(self):
+        """The accepted messages so far, parsed."""
+        import email
+        from email import policy
+        names = sorted(n for n in os.listdir(self.directory) if n.endswith(".eml"))
+        out = []
+        for name in names:
+            with open(os.path.join(self.directory, name), "rb") as f:
+                out.append(email.message_from_binary_file(f, policy=policy.default))
+        return out
+
+    def wait_for(self, count, timeout=20):
+        """At least `count` messages, or AssertionError after `timeout` seconds."""
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.messages()
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} e-mails within {timeout} s, got "
+                             f"{len(self.messages())}")
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

@@ -1,4 +1,7 @@
 """notify: outgoing e-mail, with a delivery log."""
+from contextlib import contextmanager
+
+from eventlet.semaphore import Semaphore
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from sqlalchemy import select
@@ -14,6 +17,16 @@ from services.notify.mailer import Mailer
 from services.notify.models import Base, Delivery
 
 TEMPLATES = domain.Templates()  # compiled at import: a broken template stops the start-up
+_SENDING = {}  # message id -> lock: two deliveries of one event in this process take turns
+
+
+@contextmanager
+def one_at_a_time(key):
+    lock = _SENDING.setdefault(key, Semaphore())
+    with lock:
+        yield
+    if lock.balance == 1 and not lock._waiters:
+        _SENDING.pop(key, None)
 
 
 class NotifyService:
@@ -52,10 +65,17 @@ class NotifyService:
                               "opened_at_local": domain.local_time(form["opened_at"], lang)})
         commit_processed(self.db, handler, event["event_id"])
 
-    def _deliver(self, event, *, form_id, recipient, recipient_name, language, context):
-        """Send one message unless the log says it went out already. No transaction is open
-        while the message is sent; the log row is committed right after."""
+    def _deliver(self, event, *, recipient, **kwargs):
         msg_id = domain.message_id(event["event_id"], recipient)
+        self.db.rollback()  # hold no connection while waiting for the other delivery
+        with one_at_a_time(msg_id):
+            self._deliver_once(event, msg_id, recipient=recipient, **kwargs)
+
+    def _deliver_once(self, event, msg_id, *, form_id, recipient, recipient_name, language,
+                      context):
+        """Send one message unless the log says it went out already. No transaction is open
+        while the message is sent; the log row is committed right after. (Two replicas of
+        notify may still race on one event: the notify issue's claim step closes that.)"""
         logged = select(Delivery).where(Delivery.message_id == msg_id)
         done = self.db.scalars(logged.where(Delivery.status == "sent")).first() is not None
         self.db.rollback()  # end the read: sending is I/O
