@@ -417,11 +417,12 @@ def seed(base_url, password, n_forms):
 def run_backend(backend, args):
     """{(path, clients): figures}; whatever was started is stopped before it returns."""
     rows = {}
+    previous = signal.getsignal(signal.SIGINT)
     try:
         with contextlib.ExitStack() as stack:  # unwinds with SIGINT ignored (see below)
             _measure_backend(backend, args, stack, rows)
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous)
     return rows
 
 

@@ -108,6 +108,10 @@ class EventTap:
                     pass
         return got
 
+    def pending(self):
+        """How many messages wait in the tap's queue, without taking them."""
+        return self.bound.queue_declare(passive=True).message_count
+
     def close(self):
         self.conn.release()
 

@@ -10,6 +10,7 @@ consumers are idempotent by (handler, event_id).
 """
 import json
 import logging
+import os
 
 import eventlet
 from eventlet.event import Event
@@ -107,6 +108,8 @@ class Outbox(DependencyProvider):
                 select(OutboxMessage.id, OutboxMessage.event_type, OutboxMessage.body)
                 .where(OutboxMessage.sent_at.is_(None))
                 .order_by(OutboxMessage.id).limit(self.batch_size)).all()
+        if rows and os.environ.get("SERVIS_TEST_CRASH_BEFORE_PUBLISH") == "1":
+            os._exit(137)  # test hook: die like SIGKILL between commit and publish
         sent = []
         for row_id, event_type, body in rows:
             self.publisher.publish(json.loads(body), exchange=self.exchange,
