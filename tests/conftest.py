@@ -1,0 +1,55 @@
+"""End-to-end fixtures: the system started as a user starts it (deploy/run.py up, processes),
+on its own vhost, DATA_DIR, port and a real SMTP server; stopped with deploy/run.py down."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from services.common.testing import SmtpSink, free_port, temporary_vhost
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ADMIN_PASSWORD = "admin-e2e-Şifre1"
+
+
+class System:
+    def __init__(self, base, data_dir, smtp, env):
+        self.base, self.data_dir, self.smtp, self.env = base, data_dir, smtp, env
+        self.http = requests.Session()
+
+    def url(self, path):
+        return self.base + path
+
+    def token(self, username, password):
+        r = self.http.post(self.url("/api/v1/auth/token"),
+                           json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def pids(self):
+        with open(os.path.join(self.data_dir, "run", "servis.pids.json")) as f:
+            return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("data")
+    smtp = SmtpSink(tmp_path_factory.mktemp("smtp"))
+    port = free_port()
+    with temporary_vhost() as amqp_uri:
+        env = {**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
+               "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url, "ADMIN_PASSWORD": ADMIN_PASSWORD,
+               "RPC_TIMEOUT": "5"}
+        for key in [k for k in env if k.endswith("_DATABASE_URL")]:
+            del env[key]
+        up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=180)
+        assert up.returncode == 0, f"make up failed:\n{up.stdout}\n{up.stderr}"
+        try:
+            yield System(f"http://127.0.0.1:{port}", str(data_dir), smtp, env)
+        finally:
+            subprocess.run([sys.executable, "deploy/run.py", "down"], cwd=ROOT, env=env,
+                           capture_output=True, timeout=60)
+            smtp.close()

@@ -1,0 +1,140 @@
+"""The foundation's path, as a user walks it: HTTP → devices → forms → event → notify → SMTP."""
+import time
+
+from tests.conftest import ADMIN_PASSWORD
+
+
+def test_health_reports_every_service(system):
+    r = system.http.get(system.url("/api/v1/health"))
+    assert r.status_code == 200
+    assert {n for n, s in r.json()["services"].items() if s["ok"]} == {"forms", "devices", "notify"}
+
+
+def test_desk_user_opens_a_form_and_the_representative_is_emailed(system):
+    admin = system.token("admin", ADMIN_PASSWORD)
+    r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
+        "username": "deniz", "password": "masa-şifresi-1", "role": "desk",
+        "name": "Deniz Masa", "email": "deniz@servis.local", "language": "tr"})
+    assert r.status_code == 201, r.text
+    desk = system.token("deniz", "masa-şifresi-1")
+    assert system.http.get(system.url("/api/v1/me"), headers=desk).json()["role"] == "desk"
+
+    r = system.http.post(system.url("/api/v1/customers"), headers=desk, json={
+        "name": "IŞIK Soğutma Sanayi", "address": "Bağlar, Diyarbakır", "phone": "0412 000 00 00",
+        "email": "info@isik.com.tr", "rep_name": "Ayşe Yılmaz", "rep_email": "ayse@servis.local"})
+    assert r.status_code == 201, r.text
+    customer = r.json()
+    found = system.http.get(system.url("/api/v1/customers"), headers=desk,
+                            params={"q": "ışık"}).json()["items"]
+    assert [c["id"] for c in found] == [customer["id"]]
+
+    r = system.http.post(system.url("/api/v1/forms"), headers=desk, json={
+        "customer_id": customer["id"], "complaint": "Kompresör çalışmıyor, ışık yanıp sönüyor",
+        "device": {"serial": "KLM-2026-001", "brand": "Arçelik", "model": "Inverter 12",
+                   "device_type": "Klima"}})
+    assert r.status_code == 201, r.text
+    form = r.json()
+    assert form["number"].startswith("SF-") and len(form["number"]) == 14
+    assert (form["status"], form["version"]) == ("NEW", 1)
+    assert form["opened_by"]["name"] == "Deniz Masa"
+    (device,) = system.http.get(system.url("/api/v1/devices"), headers=desk,
+                                params={"serial": "klm-2026-001"}).json()["items"]
+    assert device["id"] == form["device_id"]
+
+    again = system.http.post(system.url("/api/v1/forms"), headers=desk, json={
+        "customer_id": customer["id"], "device_id": device["id"], "complaint": "Su akıtıyor"})
+    assert again.status_code == 201
+    listed = system.http.get(system.url("/api/v1/forms"), headers=desk, params={"limit": 1}).json()
+    assert [f["id"] for f in listed["items"]] == [again.json()["id"]] and listed["next_cursor"]
+    rest = system.http.get(system.url("/api/v1/forms"), headers=desk,
+                           params={"limit": 1, "cursor": listed["next_cursor"]}).json()
+    assert [f["id"] for f in rest["items"]] == [form["id"]]
+    assert system.http.get(system.url(f"/api/v1/forms/{form['id']}"), headers=desk).json() == form
+
+    messages = system.smtp.wait_for(2)
+    mine = [m for m in messages if form["number"] in m["Subject"]]
+    assert len(mine) == 1
+    assert mine[0]["To"] == "Ayşe Yılmaz <ayse@servis.local>"
+    body = mine[0].get_body(("plain",)).get_content()
+    assert "IŞIK Soğutma Sanayi" in body and "Kompresör çalışmıyor" in body
+    assert "Arçelik Inverter 12" in body and "KLM-2026-001" in body
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = system.http.get(system.url(f"/api/v1/forms/{form['id']}/emails"), headers=desk).json()
+        if log["items"]:
+            break
+        time.sleep(0.1)
+    assert [(e["recipient"], e["status"]) for e in log["items"]] == [("ayse@servis.local", "sent")]
+
+
+def test_roles_and_tokens(system):
+    assert system.http.get(system.url("/api/v1/forms")).status_code == 401
+    bad = system.http.get(system.url("/api/v1/forms"), headers={"Authorization": "Bearer x.y.z"})
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
+    r = system.http.post(system.url("/api/v1/auth/token"),
+                         json={"username": "admin", "password": "wrong"})
+    assert r.status_code == 401
+    admin = system.token("admin", ADMIN_PASSWORD)
+    system.http.post(system.url("/api/v1/users"), headers=admin, json={
+        "username": "tekin", "password": "teknisyen-1", "role": "technician", "name": "Tekin"})
+    tech = system.token("tekin", "teknisyen-1")
+    r = system.http.post(system.url("/api/v1/forms"), headers=tech,
+                         json={"customer_id": 1, "device_id": 1, "complaint": "x"})
+    assert r.status_code == 403 and "desk" in r.json()["error"]["details"]["allowed_roles"]
+    assert system.http.post(system.url("/api/v1/users"), headers=tech, json={}).status_code == 403
+    assert system.http.get(system.url("/api/v1/forms"), headers=tech).status_code == 200
+
+
+def test_bad_input_gets_clear_errors_and_writes_nothing(system):
+    admin = system.token("admin", ADMIN_PASSWORD)
+    before = system.http.get(system.url("/api/v1/forms"), headers=admin,
+                             params={"limit": 500}).json()["items"]
+    r = system.http.post(system.url("/api/v1/forms"), headers=admin,
+                         json={"customer_id": "bir", "complaint": ""})
+    assert r.status_code == 422
+    assert {"customer_id", "complaint"} <= set(r.json()["error"]["details"])
+    r = system.http.post(system.url("/api/v1/forms"), data="{not json",
+                         headers={**admin, "Content-Type": "application/json"})
+    assert r.status_code in (400, 422) and "error" in r.json()
+    other = system.http.post(system.url("/api/v1/customers"), headers=admin,
+                             json={"name": "Başka Müşteri"}).json()
+    r = system.http.post(system.url("/api/v1/forms"), headers=admin, json={
+        "customer_id": other["id"], "complaint": "x",
+        "device": {"brand": "ARÇELİK", "serial": "klm-2026-001"}})
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["owner"]["name"] == "IŞIK Soğutma Sanayi"
+    r = system.http.post(system.url("/api/v1/customers"), headers=admin,
+                         json={"name": "X", "email": "not-an-email", "language": "de"})
+    assert r.status_code == 422 and {"email", "language"} <= set(r.json()["error"]["details"])
+    assert system.http.get(system.url("/api/v1/forms/999999"), headers=admin).status_code == 404
+    assert system.http.get(system.url("/api/v1/forms"), headers=admin,
+                           params={"cursor": "@@"}).status_code == 422
+    after = system.http.get(system.url("/api/v1/forms"), headers=admin,
+                            params={"limit": 500}).json()["items"]
+    assert after == before
+
+
+def test_openapi_document_and_docs_page(system):
+    doc = system.http.get(system.url("/api/v1/openapi.json")).json()
+    assert {"/api/v1/forms", "/api/v1/customers", "/api/v1/auth/token", "/api/v1/health"} <= set(
+        doc["paths"])
+    page = system.http.get(system.url("/api/docs"))
+    assert page.status_code == 200 and "/api/v1/forms" in page.text
+
+
+def test_a_stopped_service_gives_503_naming_it_never_a_hang(system):
+    import os
+    import signal
+    admin = system.token("admin", ADMIN_PASSWORD)
+    os.kill(system.pids()["forms"], signal.SIGKILL)
+    start = time.monotonic()
+    r = system.http.get(system.url("/api/v1/forms/1"), headers=admin, timeout=30)
+    elapsed = time.monotonic() - start
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["details"]["service"] == "forms"
+    assert elapsed < 8  # within the gateway's RPC timeout (5 s here)
+    health = system.http.get(system.url("/api/v1/health"))
+    assert health.status_code == 503
+    assert health.json()["services"]["forms"]["ok"] is False
+    assert health.json()["services"]["devices"]["ok"] is True
