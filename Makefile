@@ -19,7 +19,7 @@ down:  ## stop what `make up` started for this DATA_DIR
 test: venv broker  ## the whole suite against the real broker (SQLite, and PostgreSQL when one answers)
 	@rc=0; \
 	$(PY) -m pytest -p no:cacheprovider services || rc=1; \
-	$(PY) -m pytest -p no:cacheprovider gateway tests || rc=1; \
+	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway tests || rc=1; \
 	exit $$rc
 
 bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand

@@ -6,7 +6,7 @@
 For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else it says why it
 was skipped) the whole system is started with `deploy/run.py up` on a fresh RabbitMQ vhost, a
 temporary DATA_DIR and a free port (PostgreSQL: a fresh database per service and for the
-gateway), a customer and FORMS forms are created through the API, and then, at 1 and at 16
+gateway), a customer and --forms (50) forms are created through the API, and then, at 1 and 16
 concurrent clients (threads; each client builds its connection before the clock starts, warms
 up, waits on a barrier, then makes a fixed number of calls), we time one read:
 
@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import ctypes
 import json
+import math
 import os
 import platform
 import secrets
@@ -253,8 +254,8 @@ def percentile(sorted_values, q):
     """Nearest-rank percentile of an ascending list."""
     if not sorted_values:
         return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
+    k = math.ceil(q / 100 * len(sorted_values)) - 1
+    return sorted_values[max(0, min(len(sorted_values) - 1, k))]
 
 
 def measure(make_client, clients, calls, warmup, form_ids, watch):
@@ -417,12 +418,13 @@ def seed(base_url, password, n_forms):
 def run_backend(backend, args):
     """{(path, clients): figures}; whatever was started is stopped before it returns."""
     rows = {}
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with contextlib.ExitStack() as stack:  # unwinds with SIGINT ignored (see below)
+        with contextlib.ExitStack() as stack:  # unwinds with the signals ignored (see below)
             _measure_backend(backend, args, stack, rows)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return rows
 
 
@@ -500,8 +502,9 @@ def _measure_backend(backend, args, stack, rows):
                     if best is None or r["throughput"] > best["throughput"]:
                         rows[(path, clients)] = r
         print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    finally:  # a second Ctrl-C must not cut the clean-up short
+    finally:  # a second Ctrl-C or SIGTERM must not cut the (bounded) clean-up short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("  stopping ...", flush=True)
 
 
@@ -594,6 +597,7 @@ def main(argv=None):
         print(f"\n--- backend: {backend}", flush=True)
         if backend == "postgresql":
             ok, why = postgres_available()
+            why = " ".join(why.split())
             if not ok:
                 print(f"  SKIPPED: {why}", flush=True)
                 summary.append(f"{backend}: skipped ({why})")
@@ -611,6 +615,10 @@ def main(argv=None):
             continue
         misses += report(backend, rows, args)
         lat, thr = ratios(rows, args.clients)
+        if lat is None or thr is None:
+            summary.append(f"{backend}: incomplete")
+            status = 1
+            continue
         summary.append(f"{backend}: latency ratio {lat:.2f} "
                        f"{'PASS' if lat <= GOAL_LATENCY else 'MISS'}, throughput ratio "
                        f"{thr:.2f} {'PASS' if thr >= GOAL_THROUGHPUT else 'MISS'}")

@@ -27,7 +27,9 @@ LOGDIR = os.path.join(DATA_DIR, "logs")
 
 def env():
     e = dict(os.environ, DATA_DIR=DATA_DIR, GATEWAY_PORT=str(PORT), PYTHONUNBUFFERED="1",
-             PYTHONWARNINGS=os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning"))
+             PYTHONWARNINGS=os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning,"
+                                            "ignore:Eventlet is deprecated,"
+                                            "ignore:pkg_resources is deprecated"))
     e["PYTHONPATH"] = ROOT + os.pathsep + e.get("PYTHONPATH", "")
     return e
 
