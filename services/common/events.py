@@ -162,6 +162,22 @@ class FormOfCustomer(FormRef):
 
 class FormWithCustomer(FormRef):
     customer = _nested(CustomerContact)
+    rep = _opt_nested(Rep)  # whom notify tells of a close or reopen
+
+
+class PartLine(Schema):
+    code = _opt_text()
+    name = _text()
+    quantity = fields.Decimal(required=True, as_string=True)
+    unit_price = _Money(required=True)
+    amount = _Money(required=True)
+
+
+class CompletedForm(FormOfCustomer):
+    """What the customer is told on completion: their contact, the work and parts."""
+    customer = _opt_nested(CustomerContact)
+    work_summary = _opt_text()
+    parts = _list(_nested(PartLine), required=False, load_default=list)
 
 
 class DeviceSnapshot(Schema):
@@ -312,7 +328,7 @@ EVENT_SCHEMAS = dict((
     _event("price_approval_decided", form=_nested(FormRef),
            decision=fields.Str(required=True, validate=OneOf(PRICE_DECISIONS)),
            by=_nested(Decider), at=_time()),
-    _event("form_completed", form=_nested(FormOfCustomer), device_id=_id(),
+    _event("form_completed", form=_nested(CompletedForm), device_id=_id(),
            repair_warranty=_opt_nested(Period), totals=_nested(Totals)),
     _event("satisfaction_recorded", form=_nested(FormRef), score=_score(), threshold=_score()),
     _event("satisfaction_low", form=_nested(FormRef), customer=_nested(CustomerRef),

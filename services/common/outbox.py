@@ -26,17 +26,22 @@ from services.common.models import OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 
+def add_event(session, producer, event_type, payload):
+    """Validate the event and write it to the outbox in `session`'s transaction."""
+    event = make_event(event_type, producer, payload)
+    session.add(OutboxMessage(event_id=event["event_id"], event_type=event_type,
+                              body=json.dumps(event)))
+    return event
+
+
 class _Handle:
     def __init__(self, service_name):
         self.service_name = service_name
         self.added = False
 
     def add(self, session, event_type, payload):
-        event = make_event(event_type, self.service_name, payload)
-        session.add(OutboxMessage(event_id=event["event_id"], event_type=event_type,
-                                  body=json.dumps(event)))
         self.added = True
-        return event
+        return add_event(session, self.service_name, event_type, payload)
 
 
 class Outbox(DependencyProvider):

@@ -151,6 +151,22 @@ class SmtpSink:
         if self.proc.stdout.readline().strip() != b"ready":
             raise RuntimeError("the test SMTP server did not start")
 
+    def refuse(self, reply="451 4.3.0 Try again later"):
+        """Refuse every message with `reply` until allow()."""
+        with open(os.path.join(self.directory, "REFUSE"), "w") as f:
+            f.write(reply)
+
+    def allow(self):
+        os.remove(os.path.join(self.directory, "REFUSE"))
+
+    def accepted(self):
+        """[(unix time, Message-ID)] of every accepted message, in order."""
+        try:
+            with open(os.path.join(self.directory, "accepted.log")) as f:
+                return [(float(t), mid) for t, mid in (line.split() for line in f)]
+        except FileNotFoundError:
+            return []
+
     def messages(self):
         """The accepted messages so far, parsed."""
         import email

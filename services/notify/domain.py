@@ -1,14 +1,20 @@
-"""What notify sends: message ids, the rendering of templates and the building of messages.
-No framework imports (Jinja2 and the e-mail package are libraries, not frameworks)."""
+"""What notify sends, to whom, in which language: message ids, the plan of each event's
+messages, templates and the building of MIME messages. No framework imports (Jinja2 and the
+e-mail package are libraries)."""
 import hashlib
 import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import format_datetime, formataddr
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 LANGUAGES = ("tr", "en")
+LOCAL_TZ = ZoneInfo("Europe/Istanbul")
 
 
 def message_id(event_id, recipient, domain="servis.local"):
@@ -17,40 +23,12 @@ def message_id(event_id, recipient, domain="servis.local"):
     return f"<{event_id}.{digest}@{domain}>"
 
 
-class Templates:
-    """Jinja2 templates, one file per event and language (templates/<lang>/<event>.j2) with
-    blocks `subject`, `text` and `html`. All are compiled at start-up, so a broken template
-    fails then, naming its file and line."""
-
-    def __init__(self, directory=TEMPLATE_DIR):
-        self.env = Environment(loader=FileSystemLoader(directory), undefined=StrictUndefined,
-                               autoescape=select_autoescape(default=True))
-        self.compiled = {name: self.env.get_template(name) for name in self.env.list_templates()
-                         if name.endswith(".j2")}
-
-    def render(self, event_type, language, context):
-        lang = language if language in LANGUAGES else "tr"
-        template = self.compiled[f"{lang}/{event_type}.j2"]
-        ctx = template.new_context(context)
-        parts = {}
-        for block in ("subject", "text", "html"):
-            parts[block] = "".join(template.blocks[block](ctx)).strip()
-        parts["subject"] = " ".join(parts["subject"].split())
-        return parts
+def backoff(attempts, first, maximum):
+    """Seconds to wait after the `attempts`-th failure: first, 2×first, 4×first … ≤ maximum."""
+    return min(first * (2 ** (attempts - 1)), maximum)
 
 
-def build_message(parts, *, sender, recipient, recipient_name, msg_id):
-    msg = EmailMessage()
-    msg["Subject"] = parts["subject"]
-    msg["From"] = sender
-    msg["To"] = formataddr((recipient_name or "", recipient))
-    msg["Message-ID"] = msg_id
-    msg["Date"] = formatdate(localtime=False)
-    msg.set_content(parts["text"])
-    msg.add_alternative(parts["html"], subtype="html")
-    return msg
-
-
+# -- formatting for people --------------------------------------------------------------------
 COVERAGE_NAMES = {
     "manufacturer_warranty": {"tr": "Üretici garantisi", "en": "Manufacturer warranty"},
     "contract": {"tr": "Bakım sözleşmesi", "en": "Maintenance contract"},
@@ -60,17 +38,153 @@ COVERAGE_NAMES = {
 UNTIL = {"tr": "bitiş", "en": "until"}
 
 
+def date_text(value, language):
+    return value.strftime("%d.%m.%Y") if language == "tr" else value.isoformat()
+
+
 def coverage_text(coverage, language):
     kind = coverage["kind"] if coverage else None
     text = COVERAGE_NAMES.get(kind, {"tr": kind, "en": kind})[language]
     if coverage and coverage.get("end"):
-        end = coverage["end"]
-        shown = end.strftime("%d.%m.%Y") if language == "tr" else end.isoformat()
-        text += f" ({UNTIL[language]} {shown})"
+        text += f" ({UNTIL[language]} {date_text(coverage['end'], language)})"
     return text
 
 
 def local_time(moment, language):
-    from zoneinfo import ZoneInfo
-    local = moment.astimezone(ZoneInfo("Europe/Istanbul"))
+    local = moment.astimezone(LOCAL_TZ)
     return local.strftime("%d.%m.%Y %H:%M" if language == "tr" else "%Y-%m-%d %H:%M") + " (TRT)"
+
+
+def money(amount, currency, language):
+    """1.234,50 TL in Turkish, TRY 1,234.50 in English (half-up to kuruş)."""
+    amount = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = f"{amount:,.2f}"
+    if language == "tr":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+        return f"{text} {'TL' if currency == 'TRY' else currency}"
+    return f"{currency} {text}"
+
+
+# -- the plan: which messages an event makes ----------------------------------------------------
+@dataclass
+class Planned:
+    recipient: str
+    name: str | None
+    language: str
+    context: dict
+    form_id: int | None = None
+    contract_id: int | None = None
+    document_id: int | None = None  # a PDF the owner of the form attaches (price approval)
+    extra: dict = field(default_factory=dict)
+
+
+def _lang(person):
+    return person.get("language") if person.get("language") in LANGUAGES else "tr"
+
+
+def _to(people):
+    """The people of a payload that have an address (a snapshot may lack one)."""
+    return [p for p in people if p and p.get("email")]
+
+
+def plan(event, management=()):
+    """The messages `event` makes: one per recipient with an address, each in that
+    recipient's language (Turkish default). `management` is the config's fallback list of
+    {name, email, language} for satisfaction_low."""
+    t, out = event["event_type"], []
+
+    def add(person, form_id=None, contract_id=None, **context):
+        lang = _lang(person)
+        out.append(Planned(person["email"], person.get("name"), lang,
+                           {"event": event, "person": person, **context}, form_id, contract_id))
+        return out[-1]
+
+    if t == "form_created":
+        form = event["form"]
+        for rep in _to([form["rep"]]):
+            lang = _lang(rep)
+            add(rep, form["id"], form=form, coverage_text=coverage_text(form["coverage"], lang),
+                opened_at_local=local_time(form["opened_at"], lang))
+    elif t == "form_assigned":
+        for person in _to(event["assignees"]):
+            add(person, event["form"]["id"], form=event["form"], by=event["by"],
+                others=[a["name"] for a in event["assignees"] if a is not person])
+    elif t == "price_approval_requested":
+        for customer in _to([event["customer"]]):
+            lang = _lang(customer)
+            p = add(customer, event["form"]["id"], form=event["form"],
+                    total_text=money(event["total"], event["currency"], lang),
+                    expires_local=local_time(event["expires_at"], lang))
+            p.document_id = event["document_id"]
+    elif t == "satisfaction_low":
+        for person in _to(event["management"] or list(management)):
+            add(person, event["form"]["id"], form=event["form"], customer=event["customer"])
+    elif t == "form_completed":
+        form = event["form"]
+        for customer in _to([form["customer"]]):
+            lang = _lang(customer)
+            totals = event["totals"]
+            add(customer, form["id"], form=form,
+                parts=[{**line, "amount_text": money(line["amount"], totals["currency"], lang)}
+                       for line in form["parts"]],
+                totals_text={k: money(totals[k], totals["currency"], lang)
+                             for k in ("subtotal", "discount", "vat", "total")},
+                warranty_until=(date_text(event["repair_warranty"]["end"], lang)
+                                if event["repair_warranty"] else None))
+    elif t in ("form_closed", "form_reopened"):
+        form = event["form"]
+        for rep in _to([form["rep"]]):
+            add(rep, form["id"], form=form, by=event["by"])
+    elif t in ("contract_renewal_due", "contract_invoice_due", "maintenance_due"):
+        for person in _to(event["recipients"]):
+            add(person, contract_id=event["contract_id"],
+                due_text=date_text(event["due_date"], _lang(person)))
+    else:
+        raise ValueError(f"notify has no plan for {t}")
+    return out
+
+
+# -- templates and messages -------------------------------------------------------------------
+class Templates:
+    """Jinja2 templates an administrator may edit: templates/<lang>/<event>.j2 with blocks
+    `subject`, `text` and `html`, and templates/<lang>/_layout.html.j2 around every HTML part.
+    All are compiled at start-up, so a broken template fails then, naming its file and line."""
+
+    def __init__(self, directory=TEMPLATE_DIR):
+        self.env = Environment(loader=FileSystemLoader(directory), undefined=StrictUndefined,
+                               autoescape=select_autoescape(default=True))
+        self.compiled = {name: self.env.get_template(name) for name in self.env.list_templates()
+                         if name.endswith(".j2")}
+
+    def events(self, language):
+        return {n.split("/")[1][:-3] for n in self.compiled
+                if n.startswith(language + "/") and not n.split("/")[1].startswith("_")}
+
+    def render(self, event_type, language, context):
+        lang = language if language in LANGUAGES else "tr"
+        template = self.compiled[f"{lang}/{event_type}.j2"]
+        ctx = template.new_context(context)
+        parts = {block: "".join(template.blocks[block](ctx)).strip()
+                 for block in ("subject", "text", "html")}
+        parts["subject"] = " ".join(parts["subject"].split())
+        layout = self.compiled.get(f"{lang}/_layout.html.j2")
+        if layout is not None:
+            parts["html"] = layout.render({**context, "content": parts["html"],
+                                           "subject": parts["subject"]})
+        return parts
+
+
+def build_message(parts, *, sender, recipient, recipient_name, msg_id, attachments=()):
+    """A multipart/alternative (text + HTML) message; attachments as (filename, type, bytes)."""
+    msg = EmailMessage()
+    msg["Subject"] = parts["subject"]
+    msg["From"] = sender
+    msg["To"] = formataddr((recipient_name or "", recipient))
+    msg["Message-ID"] = msg_id
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))  # "+0000", not "-0000"
+    msg.set_content(parts["text"])
+    msg.add_alternative(parts["html"], subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, subtype = content_type.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg

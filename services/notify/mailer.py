@@ -38,14 +38,15 @@ class SmtpTransport:
             self.conn = conn
         return self.conn
 
-    def send(self, msg):
+    def send(self, sender, recipient, data, message_id=None):
+        """Hand one message (bytes) to the server; raises on any refusal or failure."""
         with self.lock:
             try:
                 try:
-                    self._connection().send_message(msg)
+                    self._connection().sendmail(sender, [recipient], data)
                 except smtplib.SMTPServerDisconnected:  # a reused connection the server closed
                     self.close()
-                    self._connection().send_message(msg)
+                    self._connection().sendmail(sender, [recipient], data)
             except Exception:
                 self.close()
                 raise
@@ -64,13 +65,12 @@ class EmlTransport:
         self.directory = directory
         os.makedirs(directory, exist_ok=True)
 
-    def send(self, msg):
-        name = "".join(c if c.isalnum() or c in ".-" else "_" for c in msg["Message-ID"].strip("<>"))
+    def send(self, sender, recipient, data, message_id=None):
+        name = "".join(c if c.isalnum() or c in ".-" else "_" for c in message_id.strip("<>"))
         path = os.path.join(self.directory, name + ".eml")
-        tmp = path + ".part"
-        with open(tmp, "wb") as f:
-            f.write(msg.as_bytes())
-        os.replace(tmp, path)
+        with open(path + ".part", "wb") as f:
+            f.write(data)
+        os.replace(path + ".part", path)
 
     def close(self):
         pass

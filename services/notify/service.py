@@ -1,103 +1,159 @@
-"""notify: outgoing e-mail, with a delivery log."""
-from contextlib import contextmanager
+"""notify: every event that needs an e-mail becomes messages in the delivery log (one per
+recipient, in the recipient's language), written in the same transaction as the processed-event
+row; the sender loop (sender.py) delivers them, with retries. Never lost: the event is acked
+only after that commit. Never twice: the message id is stable per (event, recipient) and unique
+in the log."""
+import logging
+from email.policy import SMTP
 
-from eventlet.semaphore import Semaphore
+from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.common.db import Database
 from services.common.events import load_event
+from services.common.exceptions import Conflict, NotFound
 from services.common.idempotency import already_processed, commit_processed
 from services.common.models import utcnow
+from services.common.outbox import Outbox
 from services.common.rpc import rpc
+from services.common.schemas import decode_cursor, encode_cursor, load
 from services.notify import domain
-from services.notify.mailer import Mailer
 from services.notify.models import Base, Delivery
+from services.notify.mailer import Mailer
+from services.notify.schemas import DeliveryOut, DeliveryQuery
+from services.notify.sender import Sender
 
+log = logging.getLogger(__name__)
 TEMPLATES = domain.Templates()  # compiled at import: a broken template stops the start-up
-_SENDING = {}  # message id -> lock: two deliveries of one event in this process take turns
 
 
-@contextmanager
-def one_at_a_time(key):
-    lock = _SENDING.setdefault(key, Semaphore())
-    with lock:
-        yield
-    if lock.balance == 1 and not lock._waiters:
-        _SENDING.pop(key, None)
+def handles(source, event_type):
+    """An event handler that requeues on an unexpected error (a database blip must not lose
+    the event); a payload that does not validate is logged and dropped (it never will)."""
+    def decorator(fn):
+        def entry(self, message):
+            return self._handle(event_type, message)
+        entry.__name__ = fn.__name__
+        return event_handler(source, event_type, requeue_on_error=True)(entry)
+    return decorator
 
 
 class NotifyService:
     name = "notify"
 
     db = Database(Base.metadata)
+    outbox = Outbox("db")
     mailer = Mailer()
+    sender = Sender()
     config = Config()
 
     @rpc
     def ping(self):
         return "notify"
 
+    # -- the delivery log ------------------------------------------------------------------
     @rpc
     def deliveries_for_form(self, form_id):
         rows = self.db.scalars(select(Delivery).where(Delivery.form_id == form_id)
                                .order_by(Delivery.id)).all()
-        return [{"id": d.id, "message_id": d.message_id, "event_type": d.event_type,
-                 "recipient": d.recipient, "subject": d.subject, "status": d.status,
-                 "attempts": d.attempts, "last_error": d.last_error,
-                 "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d in rows]
+        return DeliveryOut(many=True).dump(rows)
 
-    @event_handler("forms", "form_created")
-    def handle_form_created(self, message):
-        event = load_event("form_created", message)
-        handler = "notify.handle_form_created"
+    @rpc
+    def list_deliveries(self, query=None):
+        """Newest first; filters: status, form_id, contract_id, recipient."""
+        query = load(DeliveryQuery(), query or {})
+        stmt = select(Delivery)
+        for key in ("status", "form_id", "contract_id"):
+            if query.get(key) is not None:
+                stmt = stmt.where(getattr(Delivery, key) == query[key])
+        if query.get("recipient"):
+            stmt = stmt.where(Delivery.recipient == query["recipient"].lower())
+        if query["cursor"]:
+            (last_id,) = decode_cursor(query["cursor"])
+            stmt = stmt.where(Delivery.id < last_id)
+        rows = self.db.scalars(stmt.order_by(Delivery.id.desc()).limit(query["limit"] + 1)).all()
+        page = rows[:query["limit"]]
+        next_cursor = encode_cursor([page[-1].id]) if len(rows) > query["limit"] else None
+        return {"items": DeliveryOut(many=True).dump(page), "next_cursor": next_cursor}
+
+    @rpc
+    def resend(self, delivery_id):
+        """Queue a failed message again (same Message-ID: it never reached the server)."""
+        d = self.db.get(Delivery, delivery_id) if isinstance(delivery_id, int) else None
+        if d is None:
+            raise NotFound(f"E-mail {delivery_id} not found.", {"id": delivery_id})
+        if d.status != "failed":
+            raise Conflict(f"E-mail {delivery_id} is {d.status}; only a failed one is resent.",
+                           {"status": d.status})
+        d.status, d.attempts, d.next_attempt_at, d.claimed_until = "pending", 0, utcnow(), None
+        self.db.commit()
+        self.sender.wake()
+        return DeliveryOut().dump(d)
+
+    # -- events ----------------------------------------------------------------------------
+    @handles("forms", "form_created")
+    def handle_form_created(self, message): ...
+
+    @handles("forms", "form_assigned")
+    def handle_form_assigned(self, message): ...
+
+    @handles("forms", "price_approval_requested")
+    def handle_price_approval_requested(self, message): ...
+
+    @handles("forms", "satisfaction_low")
+    def handle_satisfaction_low(self, message): ...
+
+    @handles("forms", "form_completed")
+    def handle_form_completed(self, message): ...
+
+    @handles("forms", "form_closed")
+    def handle_form_closed(self, message): ...
+
+    @handles("forms", "form_reopened")
+    def handle_form_reopened(self, message): ...
+
+    @handles("contracts", "contract_renewal_due")
+    def handle_contract_renewal_due(self, message): ...
+
+    @handles("contracts", "contract_invoice_due")
+    def handle_contract_invoice_due(self, message): ...
+
+    @handles("contracts", "maintenance_due")
+    def handle_maintenance_due(self, message): ...
+
+    def _handle(self, event_type, message):
+        try:
+            event = load_event(event_type, message)
+        except (ValidationError, ValueError) as exc:
+            log.error("dropped a %s that does not validate: %s; message: %r", event_type, exc,
+                      message)
+            return
+        handler = f"notify.{event_type}"
         if already_processed(self.db, handler, event["event_id"]):
             return
-        form, rep = event["form"], event["form"]["rep"]
-        if rep and rep.get("email"):
-            lang = rep.get("language") or "tr"
-            self._deliver(event, form_id=form["id"], recipient=rep["email"],
-                          recipient_name=rep.get("name"), language=lang, context={
-                              "form": form, "rep": rep,
-                              "coverage_text": domain.coverage_text(form["coverage"], lang),
-                              "opened_at_local": domain.local_time(form["opened_at"], lang)})
-        commit_processed(self.db, handler, event["event_id"])
+        self.db.rollback()  # rendering happens outside any transaction
+        rows = [self._message(event, planned) for planned in
+                domain.plan(event, management=self.config.get("MANAGEMENT_RECIPIENTS") or ())]
+        known = set(self.db.scalars(select(Delivery.message_id).where(
+            Delivery.message_id.in_([r.message_id for r in rows])))) if rows else set()
+        self.db.add_all(r for r in rows if r.message_id not in known)
+        if commit_processed(self.db, handler, event["event_id"]):
+            self.sender.wake()
 
-    def _deliver(self, event, *, recipient, **kwargs):
-        msg_id = domain.message_id(event["event_id"], recipient)
-        self.db.rollback()  # hold no connection while waiting for the other delivery
-        with one_at_a_time(msg_id):
-            self._deliver_once(event, msg_id, recipient=recipient, **kwargs)
-
-    def _deliver_once(self, event, msg_id, *, form_id, recipient, recipient_name, language,
-                      context):
-        """Send one message unless the log says it went out already. No transaction is open
-        while the message is sent; the log row is committed right after. (Two replicas of
-        notify may still race on one event: the notify issue's claim step closes that.)"""
-        logged = select(Delivery).where(Delivery.message_id == msg_id)
-        done = self.db.scalars(logged.where(Delivery.status == "sent")).first() is not None
-        self.db.rollback()  # end the read: sending is I/O
-        if done:
-            return
-        parts = TEMPLATES.render(event["event_type"], language,
-                                 {**context, "company": self.config.get("COMPANY_NAME", "Servis")})
-        msg = domain.build_message(parts, sender=self.config.get("MAIL_FROM", "Servis <servis@localhost>"),
-                                   recipient=recipient, recipient_name=recipient_name, msg_id=msg_id)
-        try:
-            self.mailer.send(msg)
-            status, error = "sent", None
-        except Exception as exc:  # recorded in the log; retries are the notify issue's
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
-        row = self.db.scalars(logged).first() or Delivery(
-            message_id=msg_id, event_id=event["event_id"], event_type=event["event_type"],
-            form_id=form_id, recipient=recipient, subject=parts["subject"], attempts=0)
-        row.status, row.last_error = status, error
-        row.attempts += 1
-        row.sent_at = utcnow() if status == "sent" else None
-        self.db.add(row)
-        try:
-            self.db.commit()
-        except IntegrityError:  # a concurrent delivery of the same event logged it first
-            self.db.rollback()
+    def _message(self, event, planned):
+        msg_id = domain.message_id(event["event_id"], planned.recipient)
+        parts = TEMPLATES.render(event["event_type"], planned.language, {
+            **planned.context, "company": self.config.get("COMPANY_NAME") or "Servis",
+            "logo_url": self.config.get("COMPANY_LOGO_URL") or None})
+        msg = domain.build_message(
+            parts, sender=self.config.get("MAIL_FROM") or "Servis <servis@localhost>",
+            recipient=planned.recipient, recipient_name=planned.name, msg_id=msg_id)
+        return Delivery(message_id=msg_id, event_id=event["event_id"],
+                        event_type=event["event_type"], occurred_at=event["occurred_at"],
+                        form_id=planned.form_id, contract_id=planned.contract_id,
+                        recipient=planned.recipient.strip().lower(), language=planned.language,
+                        subject=parts["subject"], mime=msg.as_bytes(policy=SMTP),
+                        document_id=planned.document_id, status="pending", attempts=0,
+                        next_attempt_at=utcnow())

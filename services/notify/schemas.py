@@ -1,0 +1,30 @@
+from marshmallow import Schema, fields, validate
+
+from services.common.schemas import PageQuery
+
+STATUSES = ("pending", "sent", "failed")
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    message_id = fields.String()
+    event_id = fields.String()
+    event_type = fields.String()
+    form_id = fields.Integer(allow_none=True)
+    contract_id = fields.Integer(allow_none=True)
+    recipient = fields.String()
+    language = fields.String()
+    subject = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DeliveryQuery(PageQuery):
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+    form_id = fields.Integer(load_default=None, allow_none=True)
+    contract_id = fields.Integer(load_default=None, allow_none=True)
+    recipient = fields.String(load_default=None, allow_none=True)
