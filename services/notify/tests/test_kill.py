@@ -1,0 +1,77 @@
+"""notify killed with SIGKILL while 1,000 form_created events flow, then started again: every
+e-mail arrives at the (real) SMTP server. A duplicate can only come from a kill between the
+server's acceptance and the log's commit: at most one per kill, counted and reported."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from kombu import Connection, Exchange, Producer
+from nameko.exceptions import UnknownService
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.testing import SmtpSink
+from services.notify.tests.test_service import form_created
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+EVENTS = 1000
+
+
+def start_notify(amqp_uri, data_dir, smtp_url):
+    return subprocess.Popen(
+        [sys.executable, "-m", "nameko", "run", "--config", "services/notify/config.yaml",
+         "services.notify.service"], cwd=ROOT,
+        env={**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir), "SMTP_URL": smtp_url,
+             "NOTIFY_DATABASE_URL": "", "MAIL_CLAIM_SECONDS": "2"},
+        stdout=open(os.path.join(str(data_dir), "notify.log"), "ab"), stderr=subprocess.STDOUT)
+
+
+def wait_answering(amqp_uri, limit=60):
+    deadline = time.monotonic() + limit
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=limit) as proxy:
+        while True:
+            try:
+                return proxy.notify.ping()
+            except UnknownService:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+
+def wait_until(predicate, limit, what):
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {limit} s")
+        time.sleep(0.05)
+
+
+def test_sigkill_mid_stream_loses_nothing(amqp_uri, tmp_path):
+    smtp = SmtpSink(tmp_path / "smtp")
+    proc = start_notify(amqp_uri, tmp_path, smtp.url)
+    try:
+        wait_answering(amqp_uri)
+        exchange = Exchange("forms.events", type="topic", durable=True)
+        with Connection(amqp_uri) as conn:
+            producer = Producer(conn.channel(), exchange=exchange, serializer="json")
+            for _ in range(EVENTS):
+                producer.publish(form_created(), routing_key="form_created", delivery_mode=2)
+        wait_until(lambda: len(smtp.accepted()) >= EVENTS // 4, 120, "a quarter of the e-mails")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        killed_at = len(smtp.accepted())
+        proc = start_notify(amqp_uri, tmp_path, smtp.url)
+        wait_until(lambda: len({m for _, m in smtp.accepted()}) >= EVENTS, 180,
+                   f"all {EVENTS} distinct e-mails")
+        accepted = smtp.accepted()
+        distinct = {m for _, m in accepted}
+        duplicates = len(accepted) - len(distinct)
+        print(f"\nkill test: killed after {killed_at} accepted; {len(distinct)} distinct "
+              f"Message-IDs, {duplicates} duplicate(s) for 1 kill")
+        assert len(distinct) == EVENTS
+        assert duplicates <= 1
+    finally:
+        proc.kill()
+        proc.wait()
+        smtp.close()
