@@ -66,6 +66,7 @@ GOAL_LATENCY = 1.5      # gateway p50 / direct p50 at 1 client: at most
 GOAL_THROUGHPUT = 0.70  # gateway calls/s / direct calls/s at 16 clients: at least
 CALL_TIMEOUT = 30.0
 BARRIER_TIMEOUT = 180.0
+RUN_TIMEOUT = 300.0  # one measurement's timed part takes ~5-30 s here; beyond this it is stuck
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVICE_DB_NAMES = ("forms", "devices", "notify", "gateway")
 
@@ -304,9 +305,13 @@ def measure(make_client, clients, calls, warmup, form_ids, watch):
     cpu0 = {name: (time.process_time() if name == "client" else cpu_seconds(pid))
             for name, pid in watch.items()}
     t0 = time.perf_counter()
+    deadline = time.monotonic() + RUN_TIMEOUT
     for t in threads:
-        t.join()
+        t.join(max(0.0, deadline - time.monotonic()))
     wall = time.perf_counter() - t0
+    if any(t.is_alive() for t in threads):
+        raise BenchError(f"clients still running after {RUN_TIMEOUT:g} s: "
+                         + ("; ".join(errors[:3]) or "stuck"))
     cpu1 = {name: (time.process_time() if name == "client" else cpu_seconds(pid))
             for name, pid in watch.items()}
     if errors:
@@ -587,6 +592,10 @@ def main(argv=None):
     # the direct path should not queue on kombu's producer pool (10 per process by default)
     import kombu.pools
     kombu.pools.set_limit(max(64, 2 * args.clients))
+    # Import nameko's proxy (and so eventlet) here, before any thread exists: eventlet imported
+    # for the first time from a worker thread leaves a thread that join() never sees end
+    # (eventlet/eventlet#230; reproduced here with eventlet 0.41.3).
+    import nameko.standalone.rpc  # noqa: F401
 
     from services.common.testing import postgres_available
     started = time.monotonic()

@@ -9,10 +9,11 @@ from marshmallow import Schema, fields, validate
 
 from gateway.auth import LoginLimiter, Unauthorized, current_user, issue_token, roles
 from gateway.users import ROLES, STAFF, public
-from services.common.exceptions import ValidationFailed
-from services.common.schemas import LANGUAGES, PageQuery, Trimmed
+from services.common.exceptions import NotFound, ValidationFailed
+from services.common.schemas import LANGUAGES, PageQuery, Trimmed, id_field
 from services.devices.schemas import CustomerIn, CustomerQuery, DeviceIn, DeviceQuery
 from services.forms.schemas import FormIn
+from services.notify.schemas import DeliveryQuery
 
 FORM_WRITERS = ("desk", "manager", "admin")
 CUSTOMER_WRITERS = ("desk", "manager", "admin", "rep", "contracts")
@@ -50,13 +51,13 @@ class TokenOut(Schema):
 
 class UserIn(Schema):
     username = Trimmed(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9_.@-]{3,80}$", error="3-80 letters, digits or _ . @ -"))
+        r"^[\w.@-]{3,80}$", error="3-80 letters (Turkish ones too), digits or _ . @ -"))
     password = fields.String(required=True, validate=validate.Length(min=8, max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     name = Trimmed(required=True, validate=validate.Length(max=200))
     email = fields.Email(load_default=None, allow_none=True)
     language = fields.String(load_default="tr", validate=validate.OneOf(LANGUAGES))
-    customer_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    customer_id = id_field(load_default=None, allow_none=True)
 
 
 @auth_blp.route("/auth/token", methods=["POST"])
@@ -99,9 +100,18 @@ class Users(MethodView):
     @auth_blp.arguments(UserIn)
     def post(self, body):
         """Create a staff or portal account (admin only)."""
-        if body["role"] == "customer" and body["customer_id"] is None:
-            raise ValidationFailed("The input is not valid.",
-                                   {"customer_id": ["A portal account needs its customer."]})
+        if body["role"] == "customer":
+            if body["customer_id"] is None:
+                raise ValidationFailed("The input is not valid.",
+                                       {"customer_id": ["A portal account needs its customer."]})
+            try:
+                rpc("devices", "get_customer", body["customer_id"])
+            except NotFound:
+                raise ValidationFailed("The input is not valid.",
+                                       {"customer_id": ["No such customer."]})
+        elif body["customer_id"] is not None:
+            raise ValidationFailed("The input is not valid.", {
+                "customer_id": ["Only a portal account (role customer) belongs to a customer."]})
         user = current_app.extensions["servis"].users.create(**body)
         return public(user), 201
 
@@ -146,11 +156,20 @@ class Customers(MethodView):
     @roles(*CUSTOMER_WRITERS)
     @archive_blp.arguments(CustomerIn)
     def post(self, body):
-        """Create a customer."""
-        return rpc("devices", "create_customer", request.get_json()), 201
+        """Create a customer. A representative given as `rep_user_id` (a staff account) is
+        copied from that account: name, e-mail and language."""
+        data = request.get_json()
+        if body.get("rep_user_id") is not None:
+            rep = current_app.extensions["servis"].users.get(body["rep_user_id"])
+            if rep is None or rep.role == "customer":
+                raise ValidationFailed("The input is not valid.",
+                                       {"rep_user_id": ["No such staff account."]})
+            data = {**data, "rep_name": rep.name, "rep_email": rep.email,
+                    "rep_language": rep.language}
+        return rpc("devices", "create_customer", data), 201
 
 
-@archive_blp.route("/customers/<int:customer_id>", methods=["GET"])
+@archive_blp.route("/customers/<int(max=2147483647):customer_id>", methods=["GET"])
 @roles(*STAFF)
 def customer(customer_id):
     """One customer."""
@@ -173,7 +192,7 @@ class Devices(MethodView):
         return rpc("devices", "register_device", request.get_json()), 201
 
 
-@archive_blp.route("/devices/<int:device_id>", methods=["GET"])
+@archive_blp.route("/devices/<int(max=2147483647):device_id>", methods=["GET"])
 @roles(*STAFF)
 def device(device_id):
     """One device card."""
@@ -201,14 +220,14 @@ class Forms(MethodView):
         return rpc("forms", "create_form", request.get_json(), actor()), 201
 
 
-@forms_blp.route("/forms/<int:form_id>", methods=["GET"])
+@forms_blp.route("/forms/<int(max=2147483647):form_id>", methods=["GET"])
 @roles(*STAFF)
 def form(form_id):
     """One service form."""
     return rpc("forms", "get_form", form_id)
 
 
-@forms_blp.route("/forms/<int:form_id>/emails", methods=["GET"])
+@forms_blp.route("/forms/<int(max=2147483647):form_id>/emails", methods=["GET"])
 @roles(*STAFF)
 def form_emails(form_id):
     """The e-mails sent about a form (the delivery log)."""
@@ -216,4 +235,25 @@ def form_emails(form_id):
     return {"items": rpc("notify", "deliveries_for_form", form_id), "next_cursor": None}
 
 
-BLUEPRINTS = (auth_blp, health_blp, archive_blp, forms_blp)
+# -- e-mail ----------------------------------------------------------------------------------
+emails_blp = Blueprint("emails", __name__, url_prefix="/api/v1",
+                       description="Outgoing e-mail and its delivery log")
+
+
+@emails_blp.route("/emails", methods=["GET"])
+@roles("admin", "manager")
+@emails_blp.arguments(DeliveryQuery, location="query")
+@emails_blp.response(200, Page)
+def emails(query):
+    """The delivery log, newest first: `?status=failed` shows what did not go out."""
+    return rpc("notify", "list_deliveries", query)
+
+
+@emails_blp.route("/emails/<int(max=2147483647):delivery_id>/resend", methods=["POST"])
+@roles("admin")
+def resend_email(delivery_id):
+    """Queue a failed e-mail again (same Message-ID); 409 unless it failed."""
+    return rpc("notify", "resend", delivery_id)
+
+
+BLUEPRINTS = (auth_blp, health_blp, archive_blp, forms_blp, emails_blp)

@@ -14,6 +14,8 @@ from gateway.users import UserStore
 
 
 class ServisApi(Api):
+    ERROR_SCHEMA = errors.ErrorSchema
+
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
 

@@ -3,6 +3,7 @@
 import logging
 
 from flask import jsonify
+from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +17,17 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               415: "unsupported_media_type", 422: "validation_error",
               428: "precondition_required", 429: "rate_limited", 500: "internal_error",
               503: "service_unavailable", 504: "gateway_timeout"}
+
+
+class ErrorBody(Schema):
+    code = fields.String(metadata={"example": "validation_error"})
+    message = fields.String()
+    details = fields.Dict(metadata={"description": "for 422: {field: [messages]}"})
+
+
+class ErrorSchema(Schema):
+    """Every error response: {"error": {"code", "message", "details"}}."""
+    error = fields.Nested(ErrorBody)
 
 
 def error_response(status, code, message, details=None):
@@ -36,6 +48,14 @@ def flatten_locations(messages):
 
 
 def handle_http_exception(error):
+    response = _handle_http_exception(error)
+    allow = error.get_response().headers.get("Allow")  # 405 says what is allowed
+    if allow:
+        response.headers["Allow"] = allow
+    return response
+
+
+def _handle_http_exception(error):
     data = getattr(error, "data", None) or {}
     if error.code == 422 and "messages" in data:
         return error_response(422, "validation_error", "The input is not valid.",
@@ -67,5 +87,15 @@ def register(app):
     def _remote(exc):
         log.error("remote error: %s", exc)
         return error_response(500, "internal_error", "Internal error; it has been logged.")
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc):
+        return error_response(400, "bad_request", "The JSON body is nested too deeply.")
+
+    @app.errorhandler(UnicodeError)
+    def _bad_text(exc):
+        return error_response(400, "bad_request",
+                              "The body holds text that is not valid Unicode (e.g. a lone "
+                              "surrogate).")
 
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from services.common.db import make_engine
 from services.common.exceptions import Conflict
 from services.common.models import UTCDateTime, utcnow
+from services.common.text import tr_lower
 
 ROLES = ("admin", "desk", "manager", "technician", "final_checker", "rep", "contracts",
          "customer")
@@ -49,7 +50,7 @@ class UserStore:
 
     def create(self, *, username, password, role, name, email=None, language="tr",
                customer_id=None):
-        user = User(username=username.strip().lower(), password_hash=generate_password_hash(password),
+        user = User(username=tr_lower(username.strip()), password_hash=generate_password_hash(password),
                     role=role, name=name, email=email, language=language, customer_id=customer_id)
         with self.Session() as s:
             s.add(user)
@@ -65,7 +66,7 @@ class UserStore:
 
     def by_username(self, username):
         with self.Session() as s:
-            return s.scalars(select(User).where(User.username == username.strip().lower())).first()
+            return s.scalars(select(User).where(User.username == tr_lower(username.strip()))).first()
 
     def authenticate(self, username, password):
         user = self.by_username(username)

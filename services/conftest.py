@@ -1,7 +1,10 @@
 """Fixtures of the services' suites. eventlet first: nameko services run green."""
+import os
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
+os.environ.setdefault("DEVICES_RPC_TIMEOUT", "3")  # forms -> devices, read at import
 
 import contextlib  # noqa: E402
 import itertools  # noqa: E402
@@ -53,12 +56,20 @@ def run_services(amqp_uri, database_url, tmp_path):
         for cls in classes:
             config = {"AMQP_URI": amqp_uri, "DATA_DIR": str(tmp_path),
                       "DATABASE_URL": database_url(cls.name), "OUTBOX_POLL_SECONDS": 0.5,
-                      "RPC_TIMEOUT": 5, **extra}
+                      **extra}
             container = ServiceContainer(cls, config)
             container.start()
             containers.append(container)
         return containers[-len(classes):]
 
+    def restart(container):
+        """Start a stopped service again with the same config (same database)."""
+        again = ServiceContainer(container.service_cls, container.config)
+        again.start()
+        containers.append(again)
+        return again
+
+    start.containers, start.restart = containers, restart
     yield start
     for container in reversed(containers):
         container.stop()

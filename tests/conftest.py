@@ -41,7 +41,7 @@ def system(tmp_path_factory):
     with temporary_vhost() as amqp_uri:
         env = {**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
                "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url, "ADMIN_PASSWORD": ADMIN_PASSWORD,
-               "RPC_TIMEOUT": "5"}
+               "RPC_TIMEOUT": "5", "DEVICES_RPC_TIMEOUT": "3"}
         for key in [k for k in env if k.endswith("_DATABASE_URL")]:
             del env[key]
         up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,

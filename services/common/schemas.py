@@ -7,13 +7,31 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.common.exceptions import ValidationFailed, validation_failed
 
 LANGUAGES = ("tr", "en")
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on every engine
+
+
+def id_field(**kwargs):
+    """A record id: a JSON integer from 1 to MAX_ID (a bigger one can name no record)."""
+    kwargs.setdefault("strict", True)  # JSON bodies: 5, not "5" (query strings pass False)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def check_text(value):
+    """Refuse what no database column should hold: NUL and lone surrogates."""
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValidationError("Contains characters that are not allowed.")
+    return value
 
 
 class Trimmed(fields.String):
     """A string with surrounding whitespace removed; blank counts as missing when required."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        value = check_text(super()._deserialize(value, attr, data, **kwargs)).strip()
         if not value and self.required:
             raise ValidationError("Must not be blank.")
         return value or None
@@ -27,15 +45,23 @@ def encode_cursor(values):
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor):
-    """Read a cursor made by encode_cursor; a mangled one is a 422 on the `cursor` field."""
+def decode_cursor(cursor, *types):
+    """Read a cursor made by encode_cursor holding values of `types` (str or int, in order);
+    a mangled or tampered one is a 422 on the `cursor` field."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list):
+        if not isinstance(values, list) or len(values) != len(types):
             raise ValueError
+        for value, kind in zip(values, types):
+            if kind is int and not is_id(value):
+                raise ValueError
+            if kind is str and not isinstance(value, str):
+                raise ValueError
+            if kind is str:
+                check_text(value)
         return values
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, ValidationError):
         raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
 
 
@@ -66,6 +92,10 @@ class DeviceSpec(Schema):
 
 
 def check_one_device(data):
-    """A form names its device either by `device_id` or by a `device` spec, not both."""
-    if (data.get("device_id") is None) == (data.get("device") is None):
-        raise ValidationError("Give either device_id or device, not both.", "device")
+    """A form names its device either by `device_id` or by a `device` spec: one of them."""
+    has_id, has_spec = data.get("device_id") is not None, data.get("device") is not None
+    if has_id and has_spec:
+        raise ValidationError("Give device_id or device, not both.", "device")
+    if not has_id and not has_spec and "device" in data and "device_id" in data:
+        raise ValidationError("Give device_id (a card in the archive) or device "
+                              "{brand, serial, model, device_type}.", "device")

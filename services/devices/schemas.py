@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     language_field)
+                                     id_field, language_field)
 
 
 class CustomerIn(Schema):
@@ -13,7 +13,7 @@ class CustomerIn(Schema):
     phone = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=40))
     email = fields.Email(load_default=None, allow_none=True)
     language = language_field()
-    rep_user_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    rep_user_id = id_field(load_default=None, allow_none=True)
     rep_name = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
     rep_email = fields.Email(load_default=None, allow_none=True)
     rep_language = language_field()
@@ -39,7 +39,7 @@ class CustomerQuery(PageQuery):
 
 
 class DeviceIn(DeviceSpec):
-    customer_id = fields.Integer(required=True, strict=True)
+    customer_id = id_field(required=True)
 
 
 class DeviceOut(Schema):
@@ -54,13 +54,13 @@ class DeviceOut(Schema):
 
 class DeviceQuery(PageQuery):
     serial = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    customer_id = fields.Integer(load_default=None, allow_none=True)
+    customer_id = id_field(load_default=None, allow_none=True, strict=False)
 
 
 
 class IntakeIn(Schema):
-    customer_id = fields.Integer(required=True, strict=True)
-    device_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    customer_id = id_field(required=True)
+    device_id = id_field(load_default=None, allow_none=True)
     device = fields.Nested(DeviceSpec, load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)

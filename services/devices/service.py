@@ -6,7 +6,7 @@ from services.common.db import Database
 from services.common.exceptions import Conflict, NotFound
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
-from services.common.schemas import decode_cursor, encode_cursor, like_pattern, load
+from services.common.schemas import decode_cursor, encode_cursor, is_id, like_pattern, load
 from services.common.text import fold, sort_key
 from services.devices import domain
 from services.devices.models import Base, Customer, Device
@@ -51,7 +51,7 @@ class DevicesService:
             stmt = stmt.where(or_(Customer.name_folded.like(pattern, escape="\\"),
                                   Customer.tax_no.like(pattern, escape="\\")))
         if query["cursor"]:
-            last_sort, last_id = decode_cursor(query["cursor"])
+            last_sort, last_id = decode_cursor(query["cursor"], str, int)
             stmt = stmt.where(or_(Customer.name_sort > last_sort,
                                   and_(Customer.name_sort == last_sort, Customer.id > last_id)))
         rows = self.db.scalars(stmt.order_by(Customer.name_sort, Customer.id)
@@ -87,7 +87,7 @@ class DevicesService:
         if query["customer_id"] is not None:
             stmt = stmt.where(Device.customer_id == query["customer_id"])
         if query["cursor"]:
-            (last_id,) = decode_cursor(query["cursor"])
+            (last_id,) = decode_cursor(query["cursor"], int)
             stmt = stmt.where(Device.id > last_id)
         rows = self.db.scalars(stmt.order_by(Device.id).limit(query["limit"] + 1)).all()
         page = rows[:query["limit"]]
@@ -115,13 +115,13 @@ class DevicesService:
 
     # -- helpers ---------------------------------------------------------------------------
     def _customer(self, customer_id):
-        customer = self.db.get(Customer, customer_id) if isinstance(customer_id, int) else None
+        customer = self.db.get(Customer, customer_id) if is_id(customer_id) else None
         if customer is None:
             raise NotFound(f"Customer {customer_id} not found.", {"customer_id": customer_id})
         return customer
 
     def _device(self, device_id):
-        device = self.db.get(Device, device_id) if isinstance(device_id, int) else None
+        device = self.db.get(Device, device_id) if is_id(device_id) else None
         if device is None:
             raise NotFound(f"Device {device_id} not found.", {"device_id": device_id})
         return device

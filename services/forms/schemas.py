@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate, validates_schema
 
-from services.common.schemas import DeviceSpec, PageQuery, Trimmed, check_one_device
+from services.common.schemas import DeviceSpec, PageQuery, Trimmed, check_one_device, id_field
 from services.forms.domain import KINDS, STATUS_NAMES
 
 
@@ -14,8 +14,8 @@ class Actor(Schema):
 
 
 class FormIn(Schema):
-    customer_id = fields.Integer(required=True, strict=True)
-    device_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    customer_id = id_field(required=True)
+    device_id = id_field(load_default=None, allow_none=True)
     device = fields.Nested(DeviceSpec, load_default=None, allow_none=True)
     complaint = Trimmed(required=True, validate=validate.Length(max=5000))
     kind = fields.String(load_default="repair", validate=validate.OneOf(KINDS))

@@ -1,6 +1,7 @@
 """forms: service forms (servis formu) from intake on."""
+import os
+
 import eventlet
-from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from sqlalchemy import select, text
@@ -9,11 +10,15 @@ from services.common.db import Database
 from services.common.exceptions import NotFound, ServiceUnavailable
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
-from services.common.schemas import decode_cursor, encode_cursor, load
+from services.common.schemas import decode_cursor, encode_cursor, is_id, load
 from services.common.text import sort_key
 from services.forms import domain
 from services.forms.models import Base, Form, FormHistory
 from services.forms.schemas import Actor, FormIn, FormOut, FormQuery
+
+# forms -> devices: the wait for an answer and the life of the request in devices' queue, so a
+# request given up on is dropped by the broker instead of running later.
+DEVICES_RPC_TIMEOUT = float(os.environ.get("DEVICES_RPC_TIMEOUT", "8"))
 
 NEXT_NUMBER = text(
     "INSERT INTO number_sequences (year, last) VALUES (:year, 1) "
@@ -25,8 +30,7 @@ class FormsService:
 
     db = Database(Base.metadata)
     outbox = Outbox("db")
-    devices = RpcProxy("devices")
-    config = Config()
+    devices = RpcProxy("devices", expiration=DEVICES_RPC_TIMEOUT)
 
     @rpc
     def ping(self):
@@ -64,7 +68,7 @@ class FormsService:
 
     @rpc
     def get_form(self, form_id):
-        form = self.db.get(Form, form_id) if isinstance(form_id, int) else None
+        form = self.db.get(Form, form_id) if is_id(form_id) else None
         if form is None:
             raise NotFound(f"Service form {form_id} not found.", {"form_id": form_id})
         return FormOut().dump(form)
@@ -75,7 +79,7 @@ class FormsService:
         query = load(FormQuery(), query or {})
         stmt = select(Form)
         if query["cursor"]:
-            (last_id,) = decode_cursor(query["cursor"])
+            (last_id,) = decode_cursor(query["cursor"], int)
             stmt = stmt.where(Form.id < last_id)
         rows = self.db.scalars(stmt.order_by(Form.id.desc()).limit(query["limit"] + 1)).all()
         page = rows[:query["limit"]]
@@ -83,10 +87,9 @@ class FormsService:
         return {"items": FormOut(many=True).dump(page), "next_cursor": next_cursor}
 
     def _call_devices(self, method, *args):
-        timeout = float(self.config.get("RPC_TIMEOUT", 8))
         try:
             reply = getattr(self.devices, method).call_async(*args)
-            with eventlet.Timeout(timeout):
+            with eventlet.Timeout(DEVICES_RPC_TIMEOUT):
                 return reply.result()
         except (UnknownService, eventlet.Timeout):
             raise ServiceUnavailable("The devices service is not answering.",

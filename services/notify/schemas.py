@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuery
+from services.common.schemas import PageQuery, id_field
 
 STATUSES = ("pending", "sent", "failed")
 
@@ -25,6 +25,6 @@ class DeliveryOut(Schema):
 
 class DeliveryQuery(PageQuery):
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
-    form_id = fields.Integer(load_default=None, allow_none=True)
-    contract_id = fields.Integer(load_default=None, allow_none=True)
+    form_id = id_field(load_default=None, allow_none=True, strict=False)
+    contract_id = id_field(load_default=None, allow_none=True, strict=False)
     recipient = fields.String(load_default=None, allow_none=True)

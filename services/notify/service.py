@@ -18,7 +18,7 @@ from services.common.idempotency import already_processed, commit_processed
 from services.common.models import utcnow
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
-from services.common.schemas import decode_cursor, encode_cursor, load
+from services.common.schemas import decode_cursor, encode_cursor, is_id, load
 from services.notify import domain
 from services.notify.models import Base, Delivery
 from services.notify.mailer import Mailer
@@ -56,6 +56,8 @@ class NotifyService:
     # -- the delivery log ------------------------------------------------------------------
     @rpc
     def deliveries_for_form(self, form_id):
+        if not is_id(form_id):
+            return []
         rows = self.db.scalars(select(Delivery).where(Delivery.form_id == form_id)
                                .order_by(Delivery.id)).all()
         return DeliveryOut(many=True).dump(rows)
@@ -71,7 +73,7 @@ class NotifyService:
         if query.get("recipient"):
             stmt = stmt.where(Delivery.recipient == query["recipient"].lower())
         if query["cursor"]:
-            (last_id,) = decode_cursor(query["cursor"])
+            (last_id,) = decode_cursor(query["cursor"], int)
             stmt = stmt.where(Delivery.id < last_id)
         rows = self.db.scalars(stmt.order_by(Delivery.id.desc()).limit(query["limit"] + 1)).all()
         page = rows[:query["limit"]]
@@ -81,7 +83,7 @@ class NotifyService:
     @rpc
     def resend(self, delivery_id):
         """Queue a failed message again (same Message-ID: it never reached the server)."""
-        d = self.db.get(Delivery, delivery_id) if isinstance(delivery_id, int) else None
+        d = self.db.get(Delivery, delivery_id) if is_id(delivery_id) else None
         if d is None:
             raise NotFound(f"E-mail {delivery_id} not found.", {"id": delivery_id})
         if d.status != "failed":

@@ -109,3 +109,26 @@ def test_numbers_are_unique_under_concurrent_creates_and_list_pages_newest_first
 def test_unknown_form_is_not_found(system, rpc):
     with pytest.raises(NotFound):
         rpc.forms.get_form(12345)
+
+
+def test_devices_down_gives_503_and_the_request_does_not_run_later(
+        system, run_services, rpc, customer):
+    """devices stops after the customer exists; its queue stays. forms gives up after
+    DEVICES_RPC_TIMEOUT with a 503, and the request expires in the queue: when devices comes
+    back it registers nothing."""
+    import time
+
+    from services.common.exceptions import ServiceUnavailable
+    from services.forms.service import DEVICES_RPC_TIMEOUT
+    devices, _ = system
+    devices.stop()
+    start = time.monotonic()
+    with pytest.raises(ServiceUnavailable) as exc:
+        rpc.forms.create_form({"customer_id": customer["id"], "device": DEVICE,
+                               "complaint": "Cihaz servisi kapalı"}, ACTOR)
+    assert exc.value.details == {"service": "devices"}
+    assert time.monotonic() - start < DEVICES_RPC_TIMEOUT + 3
+    time.sleep(1)  # past the request's expiration
+    run_services.restart(devices)
+    assert rpc.devices.find_devices({"serial": DEVICE["serial"]})["items"] == []
+    assert forms_count(system) == 0
