@@ -115,6 +115,78 @@ def test_bad_input_gets_clear_errors_and_writes_nothing(system):
     assert after == before
 
 
+def test_what_a_careless_or_hostile_client_sends_gets_a_4xx(system):
+    admin = system.token("admin", ADMIN_PASSWORD)
+    huge = 99999999999999999999
+    for path in (f"/api/v1/forms/{huge}", f"/api/v1/customers/{huge}", f"/api/v1/devices/{huge}"):
+        assert system.http.get(system.url(path), headers=admin).status_code == 404
+    r = system.http.post(system.url("/api/v1/forms"), headers=admin,
+                         json={"customer_id": huge, "device_id": huge, "complaint": "x"})
+    assert r.status_code == 422 and {"customer_id", "device_id"} <= set(r.json()["error"]["details"])
+    import base64
+    import json as _json
+    for bad in ([None, None], ["a"], ["a", 1, 2], ["a", huge]):
+        cursor = base64.urlsafe_b64encode(_json.dumps(bad).encode()).decode().rstrip("=")
+        r = system.http.get(system.url("/api/v1/customers"), headers=admin,
+                            params={"cursor": cursor})
+        assert r.status_code == 422 and "cursor" in r.json()["error"]["details"], bad
+    r = system.http.post(system.url("/api/v1/customers"), data='{"name": "\\ud800 yarım"}',
+                         headers={**admin, "Content-Type": "application/json"})
+    assert r.status_code in (400, 422) and "error" in r.json()
+    r = system.http.post(system.url("/api/v1/customers"), json={"name": "Nul\u0000Karakter"},
+                         headers=admin)
+    assert r.status_code == 422 and "name" in r.json()["error"]["details"]
+    r = system.http.post(system.url("/api/v1/customers"), data="[" * 100000,
+                         headers={**admin, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "error" in r.json()
+    r = system.http.delete(system.url("/api/v1/forms/1"), headers=admin)
+    assert r.status_code == 405 and "GET" in r.headers["Allow"]
+
+
+def test_accounts_rep_from_an_account_and_the_email_log(system):
+    admin = system.token("admin", ADMIN_PASSWORD)
+    r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
+        "username": "kullanıcı_temsilci", "password": "temsilci-şifre", "role": "rep",
+        "name": "Çağrı Temsilci", "email": "cagri@servis.local", "language": "en"})
+    assert r.status_code == 201, r.text
+    rep = r.json()
+    assert system.token("KULLANICI_TEMSİLCİ", "temsilci-şifre")  # Turkish-aware, any case
+    r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
+        "username": "portal1", "password": "portal-şifre", "role": "customer",
+        "name": "Portal", "customer_id": 777777})
+    assert r.status_code == 422 and "customer_id" in r.json()["error"]["details"]
+    r = system.http.post(system.url("/api/v1/customers"), headers=admin,
+                         json={"name": "Temsilcisi Hesaplı", "rep_user_id": 424242})
+    assert r.status_code == 422 and "rep_user_id" in r.json()["error"]["details"]
+    r = system.http.post(system.url("/api/v1/customers"), headers=admin,
+                         json={"name": "Temsilcisi Hesaplı", "rep_user_id": rep["id"]})
+    assert r.status_code == 201 and r.json()["rep_email"] == "cagri@servis.local"
+    form = system.http.post(system.url("/api/v1/forms"), headers=admin, json={
+        "customer_id": r.json()["id"], "complaint": "Ekran kararıyor",
+        "device": {"brand": "Vestel", "serial": "TV-77"}}).json()
+    mine = []
+    deadline = time.monotonic() + 20
+    while not mine and time.monotonic() < deadline:
+        mine = [m for m in system.smtp.messages() if form["number"] in m["Subject"]]
+        time.sleep(0.1)
+    assert mine and mine[0]["To"] == "Çağrı Temsilci <cagri@servis.local>"
+    assert mine[0]["Subject"].startswith("New service form")  # the rep's language
+    log = system.http.get(system.url("/api/v1/emails"), headers=admin,
+                          params={"form_id": form["id"]}).json()["items"]
+    assert [e["recipient"] for e in log] == ["cagri@servis.local"]
+    deadline = time.monotonic() + 10
+    while log[0]["status"] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        log = system.http.get(system.url("/api/v1/emails"), headers=admin,
+                              params={"form_id": form["id"]}).json()["items"]
+    r = system.http.post(system.url(f"/api/v1/emails/{log[0]['id']}/resend"), headers=admin)
+    assert r.status_code == 409  # it was sent; only a failed one is resent
+    assert system.http.get(system.url("/api/v1/emails"), headers=admin,
+                           params={"status": "nope"}).status_code == 422
+    desk = system.token("deniz", "masa-şifresi-1")
+    assert system.http.get(system.url("/api/v1/emails"), headers=desk).status_code == 403
+
+
 def test_openapi_document_and_docs_page(system):
     doc = system.http.get(system.url("/api/v1/openapi.json")).json()
     assert {"/api/v1/forms", "/api/v1/customers", "/api/v1/auth/token", "/api/v1/health"} <= set(
