@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
@@ -174,17 +177,19 @@ class Templates:
         return parts
 
 
-def build_message(parts, *, sender, recipient, recipient_name, msg_id, attachments=()):
-    """A multipart/alternative (text + HTML) message; attachments as (filename, type, bytes)."""
-    msg = EmailMessage()
-    msg["Subject"] = parts["subject"]
-    msg["From"] = sender
-    msg["To"] = formataddr((recipient_name or "", recipient))
+SMTP_BYTES = compat32.clone(linesep="\r\n")
+
+
+def build_message(parts, *, sender, recipient, recipient_name, msg_id):
+    """A multipart/alternative (text + HTML, UTF-8) message as SMTP-ready bytes (CRLF).
+    Built with the compat32 MIME classes: several times faster than EmailMessage's header
+    registry, which was most of notify's CPU per message (docs/benchmarks.md)."""
+    msg = MIMEMultipart("alternative")
+    msg["Subject"] = Header(parts["subject"], "utf-8")
+    msg["From"] = sender if sender.isascii() else Header(sender, "utf-8")
+    msg["To"] = formataddr((recipient_name or "", recipient), charset="utf-8")
     msg["Message-ID"] = msg_id
     msg["Date"] = format_datetime(datetime.now(timezone.utc))  # "+0000", not "-0000"
-    msg.set_content(parts["text"])
-    msg.add_alternative(parts["html"], subtype="html")
-    for filename, content_type, data in attachments:
-        maintype, subtype = content_type.split("/", 1)
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return msg
+    msg.attach(MIMEText(parts["text"], "plain", "utf-8"))
+    msg.attach(MIMEText(parts["html"], "html", "utf-8"))
+    return msg.as_bytes(policy=SMTP_BYTES)

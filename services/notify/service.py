@@ -4,7 +4,6 @@ row; the sender loop (sender.py) delivers them, with retries. Never lost: the ev
 only after that commit. Never twice: the message id is stable per (event, recipient) and unique
 in the log."""
 import logging
-from email.policy import SMTP
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
@@ -149,13 +148,13 @@ class NotifyService:
         parts = TEMPLATES.render(event["event_type"], planned.language, {
             **planned.context, "company": self.config.get("COMPANY_NAME") or "Servis",
             "logo_url": self.config.get("COMPANY_LOGO_URL") or None})
-        msg = domain.build_message(
+        mime = domain.build_message(
             parts, sender=self.config.get("MAIL_FROM") or "Servis <servis@localhost>",
             recipient=planned.recipient, recipient_name=planned.name, msg_id=msg_id)
         return Delivery(message_id=msg_id, event_id=event["event_id"],
                         event_type=event["event_type"], occurred_at=event["occurred_at"],
                         form_id=planned.form_id, contract_id=planned.contract_id,
                         recipient=planned.recipient.strip().lower(), language=planned.language,
-                        subject=parts["subject"], mime=msg.as_bytes(policy=SMTP),
+                        subject=parts["subject"], mime=mime,
                         document_id=planned.document_id, status="pending", attempts=0,
                         next_attempt_at=utcnow())
