@@ -24,6 +24,7 @@ test: venv broker  ## the whole suite against the real broker (SQLite, and Postg
 
 bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
 	$(PY) bench/gateway_bench.py
+	$(PY) bench/notify_bench.py
 
 venv: $(STAMP)
 

@@ -100,20 +100,33 @@ class DocumentsStandIn:
                 "content_b64": base64.b64encode(PDF).decode()}
 
 
-def test_every_event_reaches_its_recipients_in_their_language(run_services, smtp, dispatch):
+def in_language(value, language):
+    """The payload with every person's language set to `language`."""
+    if isinstance(value, dict):
+        return {k: (language if k == "language" else in_language(v, language))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [in_language(v, language) for v in value]
+    return value
+
+
+def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, dispatch):
     run_services(NotifyService, DocumentsStandIn, SMTP_URL=smtp.url)
     expected = {}
     for event_type, (source, payload, recipients, must) in payloads().items():
-        event = make_event(event_type, source, payload)
-        dispatch(source, event_type, event)
-        for recipient, language in recipients:
-            expected[(event["event_id"], recipient)] = (event_type, language, must)
+        for language in ("tr", "en"):
+            event = make_event(event_type, source, in_language(payload, language))
+            dispatch(source, event_type, event)
+            for recipient, _ in recipients:
+                expected[(event["event_id"], recipient)] = (event_type, language, must)
     messages = smtp.wait_for(len(expected))
-    assert len(messages) == len(expected) == 14
+    assert len(messages) == len(expected) == 28
+    seen = set()
     for msg in messages:
         event_id = msg["Message-ID"].strip()[1:37]
         recipient = msg["To"].addresses[0].addr_spec
         event_type, language, must = expected.pop((event_id, recipient))
+        seen.add((event_type, language))
         text = msg.get_body(("plain",)).get_content()
         assert text.startswith({"tr": "Sayın", "en": "Dear"}[language]), (event_type, text)
         for fragment in must:
@@ -124,6 +137,7 @@ def test_every_event_reaches_its_recipients_in_their_language(run_services, smtp
             assert pdf.get_content_type() == "application/pdf"
             assert pdf.get_filename() == "fiyat-onay-9.pdf" and pdf.get_content() == PDF
     assert expected == {}
+    assert seen == {(t, lang) for t in payloads() for lang in ("tr", "en")}
 
 
 def wait_status(rpc, form_id, status, timeout=20):
