@@ -4,6 +4,7 @@ row; the sender loop (sender.py) delivers them, with retries. Never lost: the ev
 only after that commit. Never twice: the message id is stable per (event, recipient) and unique
 in the log."""
 import logging
+import os
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
@@ -25,7 +26,9 @@ from services.notify.schemas import DeliveryOut, DeliveryQuery
 from services.notify.sender import Sender
 
 log = logging.getLogger(__name__)
-TEMPLATES = domain.Templates()  # compiled at import: a broken template stops the start-up
+# Compiled at import: a broken template stops the start-up, naming its file and line.
+# NOTIFY_TEMPLATE_DIR lets an administrator keep edited templates outside the code tree.
+TEMPLATES = domain.Templates(os.environ.get("NOTIFY_TEMPLATE_DIR") or domain.TEMPLATE_DIR)
 
 
 def handles(source, event_type):
