@@ -26,9 +26,9 @@ timed calls / wall time from the barrier release to the last client's end.  a an
 paths) are run --rounds times (default 3), back to back and in alternating order (a b, b a, a b);
 the table shows each path's median round (by throughput), and each goal ratio is the median of
 the per-round ratios a_i / b_i: a and b of one round share the machine's state of that moment,
-so one lucky or unlucky window on a shared machine does not decide a ratio.  CPU time used during each run by the client (this process), the
-gateway, the forms service, the echo responder and the broker (whole beam.smp: other vhosts'
-traffic counts too) is shown per call.
+so one lucky or unlucky window on a shared machine does not decide a ratio.  The CPU time used
+during each run by the client (this process), the gateway, the forms service, the echo responder
+and the broker (the whole beam.smp: other vhosts' traffic counts too) is shown per call.
 
 Goals (issue 2): gateway p50 / direct p50 at 1 client <= 1.5, and gateway throughput / direct
 throughput at 16 clients >= 0.70.  Misses are printed as MISS; the exit status is 0 when every

@@ -1,5 +1,6 @@
 """End-to-end fixtures: the system started as a user starts it (deploy/run.py up, processes),
 on its own vhost, DATA_DIR, port and a real SMTP server; stopped with deploy/run.py down."""
+import contextlib
 import json
 import os
 import subprocess
@@ -33,23 +34,34 @@ class System:
             return json.load(f)
 
 
+@contextlib.contextmanager
+def running_system(tmp_path_factory, name="data"):
+    """The system started with `deploy/run.py up` on its own vhost, DATA_DIR, port and SMTP
+    server; stopped with `deploy/run.py down` at the end."""
+    data_dir = tmp_path_factory.mktemp(name)
+    smtp = SmtpSink(tmp_path_factory.mktemp(name + "-smtp"))
+    port = free_port()
+    try:
+        with temporary_vhost() as amqp_uri:
+            env = {**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
+                   "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url,
+                   "ADMIN_PASSWORD": ADMIN_PASSWORD, "RPC_TIMEOUT": "5",
+                   "DEVICES_RPC_TIMEOUT": "3"}
+            for key in [k for k in env if k.endswith("_DATABASE_URL")]:
+                del env[key]
+            up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=180)
+            assert up.returncode == 0, f"make up failed:\n{up.stdout}\n{up.stderr}"
+            try:
+                yield System(f"http://127.0.0.1:{port}", str(data_dir), smtp, env)
+            finally:
+                subprocess.run([sys.executable, "deploy/run.py", "down"], cwd=ROOT, env=env,
+                               capture_output=True, timeout=60)
+    finally:
+        smtp.close()
+
+
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("data")
-    smtp = SmtpSink(tmp_path_factory.mktemp("smtp"))
-    port = free_port()
-    with temporary_vhost() as amqp_uri:
-        env = {**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
-               "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url, "ADMIN_PASSWORD": ADMIN_PASSWORD,
-               "RPC_TIMEOUT": "5", "DEVICES_RPC_TIMEOUT": "3"}
-        for key in [k for k in env if k.endswith("_DATABASE_URL")]:
-            del env[key]
-        up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=180)
-        assert up.returncode == 0, f"make up failed:\n{up.stdout}\n{up.stderr}"
-        try:
-            yield System(f"http://127.0.0.1:{port}", str(data_dir), smtp, env)
-        finally:
-            subprocess.run([sys.executable, "deploy/run.py", "down"], cwd=ROOT, env=env,
-                           capture_output=True, timeout=60)
-            smtp.close()
+    with running_system(tmp_path_factory) as running:
+        yield running
