@@ -29,6 +29,15 @@ def issue_token(user, secret, ttl):
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+@functools.lru_cache(maxsize=4096)
+def _verified(token, secret):
+    """Signature and claims checked once per token (expiry is checked on every use): decoding
+    cost ~7% of the gateway's CPU per request in the benchmark. Invalid tokens raise, and
+    exceptions are not cached."""
+    return jwt.decode(token, secret, algorithms=[ALGORITHM], options={
+        "require": ["exp", "sub"], "verify_exp": False})
+
+
 def current_user():
     """The caller from the bearer token, or a 401."""
     if "user" in g:
@@ -37,12 +46,11 @@ def current_user():
     if not header.lower().startswith("bearer "):
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
     try:
-        claims = jwt.decode(header[7:].strip(), current_app.config["JWT_SECRET"],
-                            algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("The token has expired; ask for a new one.")
+        claims = _verified(header[7:].strip(), current_app.config["JWT_SECRET"])
     except jwt.InvalidTokenError:
         raise Unauthorized("The token is not valid.")
+    if claims["exp"] <= time.time():
+        raise Unauthorized("The token has expired; ask for a new one.")
     g.user = {"id": int(claims["sub"]), "role": claims["role"], "name": claims.get("name"),
               "email": claims.get("email"), "language": claims.get("language", "tr"),
               "customer_id": claims.get("customer_id")}

@@ -7,21 +7,25 @@ default timeout is None. The gateway is not eventlet-patched, so we talk to the 
 
 Design
 - A *lane* is one ``pika.BlockingConnection`` (not thread-safe, so one thread at a time) with a
-  channel in publisher-confirm mode consuming its own exclusive, auto-delete reply queue; the
+  channel consuming its own exclusive, auto-delete reply queue; the
   queue is bound to ``nameko-rpc`` with routing key = its name, which is what nameko publishes
   the reply to (``reply_to``). A second channel on the lane (``probe``) runs passive queue
   declares: a 404 closes that channel, never the one that consumes replies.
 - Lanes live in a ``LifoQueue`` (hot lanes are reused, cold ones stay idle), created lazily up to
   ``pool_size``; a call waits for a free lane no longer than its own timeout.
 - Heartbeats are off (``heartbeat=0``) so idle pooled lanes are not killed. A lane the broker
-  dropped (restart, ``close_connection``) is noticed when borrowed: ``process_data_events(0)``
-  raises, the lane is discarded and the call retries once on a fresh lane. That retry happens
+  dropped (restart, ``close_connection``) is noticed when borrowed after more than
+  ``IDLE_CHECK_SECONDS`` idle: ``process_data_events(0)`` raises, the lane is discarded and the
+  call retries once on a newly made lane. That retry happens
   only before publishing, so a request is never sent twice; a connection lost after publishing
   discards the lane and raises ServiceUnavailable.
 - A call: check the service has a consumer on ``rpc-<service>`` (positive answers cached for
   ``CONSUMER_CACHE_SECONDS`` and shared by all lanes, so the hot path has no extra round trip),
   publish ``{"args", "kwargs"}`` to ``nameko-rpc`` / ``<service>.<method>`` with
-  ``mandatory=True`` (unroutable -> ServiceUnavailable at once), ``expiration`` = the time left
+  ``mandatory=True`` and no publisher confirm (it cost a broker round trip per call: the largest
+  single gateway cost in the benchmark); an unroutable request comes back as basic.return,
+  which the broker sends before any reply, -> ServiceUnavailable at once; ``expiration`` = the
+  time left
   (a request nobody took in time is dropped by the broker and never runs later), transient
   delivery (it expires anyway) and a ``nameko.call_id_stack`` header as nameko's standalone proxy
   sends. Then pump the lane's connection until the reply with our correlation id arrives;
@@ -42,11 +46,12 @@ import uuid
 
 import pika
 from nameko.exceptions import deserialize
-from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker, UnroutableError
+from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker
 
 EXCHANGE = "nameko-rpc"
 CALLER = "gateway"  # our name in nameko's call id stack
 CONSUMER_CACHE_SECONDS = 1.0
+IDLE_CHECK_SECONDS = 1.0  # a lane idle longer is checked for a dropped connection on borrow
 
 
 class ServiceUnavailable(Exception):
@@ -72,6 +77,8 @@ class _Lane:
         self.connection = pika.BlockingConnection(params)
         self.probe = None
         self.expected = self.reply = None
+        self.returned = False
+        self.last_used = time.monotonic()
         self.reply_to = f"{CALLER}.reply-{uuid.uuid4().hex}"
         try:
             self.channel = self.connection.channel()
@@ -79,7 +86,9 @@ class _Lane:
             self.channel.queue_declare(self.reply_to, exclusive=True, auto_delete=True)
             self.channel.queue_bind(self.reply_to, EXCHANGE, routing_key=self.reply_to)
             self.channel.basic_consume(self.reply_to, self._on_reply, auto_ack=True)
-            self.channel.confirm_delivery()
+            # No publisher confirms (a round trip per call): a request no queue is bound for
+            # comes back as basic.return, which the broker sends before any reply could come.
+            self.channel.add_on_return_callback(self._on_return)
         except BaseException:
             self.close()
             raise
@@ -87,6 +96,10 @@ class _Lane:
     def _on_reply(self, _channel, _method, props, body):
         if props.correlation_id == self.expected:
             self.reply = body  # anything else is a stale reply to a timed-out call: dropped
+
+    def _on_return(self, _channel, _method, props, _body):
+        if props.correlation_id == self.expected:
+            self.returned = True
 
     def consumer_count(self, queue_name):
         if self.probe is None or not self.probe.is_open:
@@ -158,6 +171,8 @@ class RpcClient:
             if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 raise ServiceTimeout(service, timeout)  # every lane busy for the whole timeout
             try:
+                if attempt == 2:  # the pooled lanes may all be dead (a broker restart)
+                    raise queue.Empty
                 lane = self._idle.get_nowait()
             except queue.Empty:
                 try:
@@ -166,7 +181,8 @@ class RpcClient:
                     self._slots.release()
                     raise ServiceUnavailable(service, f"cannot reach the broker: {exc!r}") from exc
             try:
-                lane.connection.process_data_events(0)  # raises if the broker dropped us
+                if time.monotonic() - lane.last_used > IDLE_CHECK_SECONDS:
+                    lane.connection.process_data_events(0)  # raises if the broker dropped us
                 if self._has_consumers(lane, service):
                     return lane
             except (AMQPError, OSError) as exc:
@@ -179,20 +195,20 @@ class RpcClient:
 
     def _round_trip(self, lane, service, method, body, deadline, timeout):
         correlation_id = str(uuid.uuid4())
-        lane.expected, lane.reply = correlation_id, None
+        lane.expected, lane.reply, lane.returned = correlation_id, None, False
         properties = pika.BasicProperties(
             content_type="application/json", content_encoding="utf-8", delivery_mode=1,
             reply_to=lane.reply_to, correlation_id=correlation_id,
             expiration=str(max(1, math.ceil((deadline - time.monotonic()) * 1000))),
             headers={"nameko.call_id_stack": [f"{CALLER}.call.{correlation_id}"]})
-        try:
-            lane.channel.basic_publish(EXCHANGE, f"{service}.{method}", body, properties,
-                                       mandatory=True)
-        except UnroutableError:
-            raise ServiceUnavailable(service, "no queue bound") from None
-        while lane.reply is None and (left := deadline - time.monotonic()) > 0:
+        lane.channel.basic_publish(EXCHANGE, f"{service}.{method}", body, properties,
+                                   mandatory=True)
+        while lane.reply is None and not lane.returned and (
+                left := deadline - time.monotonic()) > 0:
             lane.connection.process_data_events(time_limit=left)
-        lane.expected = None
+        lane.expected, lane.last_used = None, time.monotonic()
+        if lane.returned:
+            raise ServiceUnavailable(service, "no queue bound")
         if lane.reply is None:
             if not self._has_consumers(lane, service, fresh=True):
                 raise ServiceUnavailable(service)

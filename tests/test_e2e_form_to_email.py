@@ -75,6 +75,16 @@ def test_roles_and_tokens(system):
     r = system.http.post(system.url("/api/v1/auth/token"),
                          json={"username": "admin", "password": "wrong"})
     assert r.status_code == 401
+    import jwt
+    with open(f"{system.data_dir}/jwt_secret") as f:
+        secret = f.read().strip()
+    claims = {"sub": "1", "role": "admin", "name": "x", "iat": 1, "exp": int(time.time()) - 5}
+    expired = jwt.encode(claims, secret, algorithm="HS256")
+    r = system.http.get(system.url("/api/v1/forms"), headers={"Authorization": f"Bearer {expired}"})
+    assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
+    unsigned = jwt.encode({**claims, "exp": int(time.time()) + 60}, None, algorithm="none")
+    r = system.http.get(system.url("/api/v1/forms"), headers={"Authorization": f"Bearer {unsigned}"})
+    assert r.status_code == 401
     admin = system.token("admin", ADMIN_PASSWORD)
     system.http.post(system.url("/api/v1/users"), headers=admin, json={
         "username": "tekin", "password": "teknisyen-1", "role": "technician", "name": "Tekin"})
