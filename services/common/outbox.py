@@ -14,7 +14,7 @@ import os
 
 import eventlet
 from eventlet.event import Event
-from nameko.amqp.publish import Publisher
+from kombu import Connection
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
@@ -62,8 +62,8 @@ class Outbox(DependencyProvider):
                              if d.attr_name == self.database_attr)
         self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
         self.exchange = get_event_exchange(self.container.service_name, config)
-        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, serializer="json",
-                                   declare=[self.exchange])
+        self.amqp_uri = config["AMQP_URI"]
+        self.connection = self.producer = None
 
     def start(self):
         self._running = True
@@ -74,6 +74,7 @@ class Outbox(DependencyProvider):
         self.wake()
         if self._gt is not None:
             self._gt.wait()
+        self._close()
 
     def kill(self):
         self._running = False
@@ -105,6 +106,24 @@ class Outbox(DependencyProvider):
                 self._wake.wait()
             self._wake = Event()
 
+    def _producer(self):
+        """The relay's own connection and producer (one green thread uses them), made on
+        first use and again after a failure."""
+        if self.producer is None:
+            self.connection = Connection(self.amqp_uri,
+                                         transport_options={"confirm_publish": True})
+            self.producer = self.connection.Producer()
+            self.exchange(self.producer.channel).declare()
+        return self.producer
+
+    def _close(self):
+        connection, self.connection, self.producer = self.connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:
+                pass
+
     def flush(self):
         """Publish one batch of unsent events; return how many went out."""
         Session = sessionmaker(self.database.engine)
@@ -116,9 +135,14 @@ class Outbox(DependencyProvider):
         if rows and os.environ.get("SERVIS_TEST_CRASH_BEFORE_PUBLISH") == "1":
             os._exit(137)  # test hook: die like SIGKILL between commit and publish
         sent = []
-        for row_id, event_type, body in rows:
-            self.publisher.publish(json.loads(body), exchange=self.exchange,
-                                   routing_key=event_type)
+        for row_id, event_type, body in rows:  # each publish waits for its confirm
+            try:
+                self._producer().publish(
+                    body, exchange=self.exchange, routing_key=event_type,
+                    content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+            except Exception:
+                self._close()  # a new connection at the next try
+                raise
             sent.append(row_id)
         if sent:
             with Session() as session, session.begin():

@@ -3,12 +3,14 @@ transport, and records the outcome — sent, or retried with backoff, or failed 
 attempt (`email_failed`). One message in flight per process, so a kill can duplicate at most
 the one the SMTP server accepted before its `sent` was committed.
 
-A row is claimed (claimed_until = now + MAIL_CLAIM_SECONDS) before it is sent, so replicas
-never send the same row at once; a claim left by a killed process expires and the row is
-taken again."""
+Rows are claimed in small batches (claimed_by, claimed_until = now + MAIL_CLAIM_SECONDS) before
+they are sent, so replicas never send the same row at once; a claim left by a killed process
+expires and its rows are taken again (they were not sent: only the one in flight may have
+been)."""
 import base64
 import email
 import logging
+import uuid
 from datetime import timedelta
 from email import policy
 from email.utils import parseaddr
@@ -26,6 +28,7 @@ from services.notify.domain import backoff
 from services.notify.models import Delivery
 
 log = logging.getLogger(__name__)
+CLAIM_BATCH = 20
 
 
 class Sender(DependencyProvider):
@@ -83,52 +86,61 @@ class Sender(DependencyProvider):
             self._wake = Event()
 
     def send_one(self):
-        """Send the next due message; False when none is due."""
-        now = utcnow()
+        """Send the due messages of one claimed batch; False when none was due."""
+        batch = self._claim()
+        for row in batch:
+            error = None
+            try:
+                data = row.mime if row.document_id is None else self._with_document(row)
+                self._provider("mailer").transport.send(self.envelope_from, row.recipient, data,
+                                                        message_id=row.message_id)
+            except Exception as exc:  # any refusal or failure: recorded, retried
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+            self._record(row, error)  # each at once: a kill can repeat at most this one
+        return bool(batch)
+
+    def _claim(self):
+        """Claim up to CLAIM_BATCH due rows for this process (claimed_until = now + lease)."""
+        now, token = utcnow(), uuid.uuid4().hex
         free = or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now)
+        due = (select(Delivery.id).where(Delivery.status == "pending",
+                                         Delivery.next_attempt_at <= now, free)
+               .order_by(Delivery.next_attempt_at, Delivery.id).limit(CLAIM_BATCH))
         with self.Session() as s, s.begin():
-            row = s.execute(
+            s.execute(update(Delivery).where(Delivery.id.in_(due.scalar_subquery()), free)
+                      .values(claimed_until=now + timedelta(seconds=self.lease), claimed_by=token),
+                      execution_options={"synchronize_session": False})
+            return s.execute(
                 select(Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.mime,
-                       Delivery.event_id, Delivery.subject, Delivery.document_id)
-                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, free)
-                .order_by(Delivery.next_attempt_at, Delivery.id).limit(1)).first()
-            if row is None:
-                return False
-            claimed = s.execute(update(Delivery).where(Delivery.id == row.id, free).values(
-                claimed_until=now + timedelta(seconds=self.lease))).rowcount
-        if not claimed:
-            return True  # another replica took it first
-        error = None
-        try:
-            data = row.mime if row.document_id is None else self._with_document(row)
-            self._provider("mailer").transport.send(self.envelope_from, row.recipient, data,
-                                                    message_id=row.message_id)
-        except Exception as exc:  # any refusal or failure: recorded, retried
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-        self._record(row, error)
-        return True
+                       Delivery.event_id, Delivery.subject, Delivery.document_id,
+                       Delivery.attempts)
+                .where(Delivery.claimed_by == token).order_by(Delivery.id)).all()
 
     def _record(self, row, error):
         producer = self.container.service_name
+        attempts = row.attempts + 1
         message = {"id": row.id, "event_id": row.event_id, "recipient": row.recipient,
                    "subject": row.subject}
+        values = {"attempts": attempts, "claimed_until": None, "claimed_by": None}
+        if error is None:
+            values.update(status="sent", sent_at=utcnow())
+            event = ("email_sent", {"message": message})
+        elif attempts >= self.max_attempts:
+            values.update(status="failed", last_error=error)
+            event = ("email_failed", {"message": message, "error": error})
+            log.warning("e-mail %s to %s failed after %s attempts: %s", row.id, row.recipient,
+                        attempts, error)
+        else:
+            values.update(last_error=error, next_attempt_at=utcnow() + timedelta(
+                seconds=backoff(attempts, self.first_delay, self.max_delay)))
+            event = None
         with self.Session() as s, s.begin():
-            d = s.get(Delivery, row.id)
-            d.attempts += 1
-            d.claimed_until = None
-            if error is None:
-                d.status, d.sent_at = "sent", utcnow()
-                add_event(s, producer, "email_sent", {"message": message})
-            elif d.attempts >= self.max_attempts:
-                d.status, d.last_error = "failed", error
-                add_event(s, producer, "email_failed", {"message": message, "error": error})
-                log.warning("e-mail %s to %s failed after %s attempts: %s", d.id, d.recipient,
-                            d.attempts, error)
-            else:
-                d.last_error = error
-                d.next_attempt_at = utcnow() + timedelta(
-                    seconds=backoff(d.attempts, self.first_delay, self.max_delay))
-        self._provider("outbox").wake()
+            s.execute(update(Delivery).where(Delivery.id == row.id).values(**values),
+                      execution_options={"synchronize_session": False})
+            if event:
+                add_event(s, producer, *event)
+        if event:
+            self._provider("outbox").wake()
 
     def _with_document(self, row):
         """Attach the PDF the form's owner keeps (the price-approval form) at send time, so a

@@ -138,13 +138,20 @@ class NotifyService:
         if already_processed(self.db, handler, event["event_id"]):
             return
         self.db.rollback()  # rendering happens outside any transaction
-        rows = [self._message(event, planned) for planned in
-                domain.plan(event, management=self.config.get("MANAGEMENT_RECIPIENTS") or ())]
-        known = set(self.db.scalars(select(Delivery.message_id).where(
-            Delivery.message_id.in_([r.message_id for r in rows])))) if rows else set()
-        self.db.add_all(r for r in rows if r.message_id not in known)
-        if commit_processed(self.db, handler, event["event_id"]):
-            self.sender.wake()
+        plan = domain.plan(event, management=self.config.get("MANAGEMENT_RECIPIENTS") or ())
+        self.db.add_all(self._message(event, p) for p in plan)
+        if not commit_processed(self.db, handler, event["event_id"]):
+            # A unique key was taken: a concurrent delivery did it all, or some message of this
+            # event is logged already (add only the others).
+            if already_processed(self.db, handler, event["event_id"]):
+                return
+            ids = {domain.message_id(event["event_id"], p.recipient): p for p in plan}
+            known = set(self.db.scalars(select(Delivery.message_id).where(
+                Delivery.message_id.in_(list(ids)))))
+            self.db.add_all(self._message(event, p) for m, p in ids.items() if m not in known)
+            if not commit_processed(self.db, handler, event["event_id"]):
+                raise RuntimeError(f"could not log the messages of {event['event_id']}; retried")
+        self.sender.wake()
 
     def _message(self, event, planned):
         msg_id = domain.message_id(event["event_id"], planned.recipient)
