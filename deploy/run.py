@@ -5,6 +5,7 @@
                               answering (at most HEALTH_WAIT s, default 90), else non-zero
   python deploy/run.py down   stops what `up` started for this DATA_DIR, nothing else
 """
+import contextlib
 import json
 import os
 import signal
@@ -77,8 +78,18 @@ def stop(procs, grace=15):
         try:
             p.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def admin_notice(started):
+    """The generated admin password, printed once: on the start that created it."""
+    path = os.path.join(DATA_DIR, "admin_password")
+    if os.path.exists(path) and os.path.getmtime(path) >= started - 1:
+        with open(path) as f:
+            print(f"\nFirst start: user 'admin', password {f.read().strip()} (kept in {path}).",
+                  flush=True)
 
 
 def banner():
@@ -89,7 +100,7 @@ def banner():
 
 
 def cmd_run():
-    procs = []
+    procs, started = [], time.time()
 
     def pump(name, stream):
         for line in iter(stream.readline, b""):
@@ -106,6 +117,7 @@ def cmd_run():
         signal.signal(sig, lambda *_: stopping.set())
     ok, why = wait_healthy(procs, float(os.environ.get("HEALTH_WAIT", "90")))
     if ok:
+        admin_notice(started)
         banner()
         print("Press Ctrl-C to stop.", flush=True)
     else:
@@ -155,9 +167,9 @@ def cmd_up():
         print(f"Already running for {DATA_DIR}: {', '.join(running)} (make down first).",
               file=sys.stderr)
         return 1
-    os.makedirs(LOGDIR, exist_ok=True)
+    os.makedirs(LOGDIR, mode=0o700, exist_ok=True)
     os.makedirs(os.path.dirname(PIDFILE), exist_ok=True)
-    procs = []
+    procs, started = [], time.time()
     for name, argv in processes():
         log = open(os.path.join(LOGDIR, f"{name}.log"), "ab")
         p = subprocess.Popen(argv, cwd=ROOT, env=env(), stdout=log, stderr=subprocess.STDOUT,
@@ -171,10 +183,7 @@ def cmd_up():
         stop(procs)
         os.remove(PIDFILE)
         return 1
-    with open(os.path.join(LOGDIR, "gateway.log"), errors="replace") as f:
-        for line in f:
-            if line.startswith("Created user 'admin'"):
-                print(line.strip())
+    admin_notice(started)
     banner()
     print(f"Logs: {LOGDIR}. Stop with: make down")
     return 0
@@ -196,7 +205,8 @@ def cmd_down():
         time.sleep(0.2)
     for _, pid in mine:
         if alive(pid):
-            os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
     os.remove(PIDFILE)
     print(f"Stopped: {', '.join(n for n, _ in mine) or 'nothing was running'}.")
     return 0

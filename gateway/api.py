@@ -10,7 +10,8 @@ from marshmallow import Schema, fields, validate
 from gateway.auth import LoginLimiter, Unauthorized, current_user, issue_token, roles
 from gateway.users import ROLES, STAFF, public
 from services.common.exceptions import NotFound, ValidationFailed
-from services.common.schemas import LANGUAGES, PageQuery, Trimmed, id_field
+from services.common.schemas import LANGUAGES, PageQuery, Trimmed, email_field, id_field
+from services.common.text import tr_lower
 from services.devices.schemas import CustomerIn, CustomerQuery, DeviceIn, DeviceQuery
 from services.forms.schemas import FormIn
 from services.notify.schemas import DeliveryQuery
@@ -39,7 +40,7 @@ limiter = LoginLimiter()
 
 
 class TokenIn(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    username = Trimmed(required=True, validate=validate.Length(max=80))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -55,7 +56,7 @@ class UserIn(Schema):
     password = fields.String(required=True, validate=validate.Length(min=8, max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     name = Trimmed(required=True, validate=validate.Length(max=200))
-    email = fields.Email(load_default=None, allow_none=True)
+    email = email_field(load_default=None, allow_none=True)
     language = fields.String(load_default="tr", validate=validate.OneOf(LANGUAGES))
     customer_id = id_field(load_default=None, allow_none=True)
 
@@ -66,7 +67,7 @@ class UserIn(Schema):
 @auth_blp.response(200, TokenOut)
 def token(body):
     """Sign in: a bearer token for the username and password."""
-    key = (body["username"].strip().lower(), request.remote_addr)
+    key = (tr_lower(body["username"]), request.remote_addr)
     limiter.check(key)
     ext = current_app.extensions["servis"]
     user = ext.users.authenticate(body["username"], body["password"])
@@ -217,7 +218,10 @@ class Forms(MethodView):
     def post(self, body):
         """Open a service form for a customer's device: `device_id` of a card in the archive,
         or `device` {brand, serial, model, device_type} (registered when new)."""
-        return rpc("forms", "create_form", request.get_json(), actor()), 201
+        # forms waits up to DEVICES_RPC_TIMEOUT for devices, then writes: give the whole chain
+        # time, so a slow intake is not a 504 for a form that is then saved.
+        timeout = 2 * current_app.extensions["servis"].settings.rpc_timeout
+        return rpc("forms", "create_form", request.get_json(), actor(), timeout=timeout), 201
 
 
 @forms_blp.route("/forms/<int(max=2147483647):form_id>", methods=["GET"])

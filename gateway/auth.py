@@ -83,6 +83,9 @@ class LoginLimiter:
     def check(self, key):
         now = time.monotonic()
         with self.lock:
+            if len(self.failures) > 10000:  # bounded: forget keys with no recent failure
+                self.failures = {k: v for k, v in self.failures.items()
+                                 if v and now - v[-1] < self.window}
             recent = [t for t in self.failures.get(key, []) if now - t < self.window]
             self.failures[key] = recent
             if len(recent) >= self.limit:

@@ -79,8 +79,9 @@ class UserStore:
             return s.scalars(select(User).order_by(User.username)).all()
 
     def ensure_admin(self, data_dir, env=os.environ):
-        """Create `admin` on first start: password from ADMIN_PASSWORD, else generated, printed
-        once and stored in DATA_DIR/admin_password (mode 0600). Returns the message to print."""
+        """Create `admin` on first start: password from ADMIN_PASSWORD, else generated and
+        stored in DATA_DIR/admin_password (mode 0600); deploy/run.py prints it once. Returns
+        the message to print (never the password itself: logs are not secrets)."""
         if self.by_username("admin") is not None:
             return None
         password = env.get("ADMIN_PASSWORD")
@@ -93,4 +94,4 @@ class UserStore:
                 f.write(password + "\n")
             where = f"generated, kept in {path}"
         self.create(username="admin", password=password, role="admin", name="Administrator")
-        return f"Created user 'admin' with password {password} ({where})."
+        return f"Created user 'admin' (password {where})."

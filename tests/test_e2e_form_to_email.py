@@ -151,6 +151,22 @@ def test_what_a_careless_or_hostile_client_sends_gets_a_4xx(system):
     assert r.status_code == 400 and "error" in r.json()
     r = system.http.delete(system.url("/api/v1/forms/1"), headers=admin)
     assert r.status_code == 405 and "GET" in r.headers["Allow"]
+    # blank optional fields are "not given"; over-long values are 422, not a database error
+    r = system.http.post(system.url("/api/v1/customers"), headers=admin, json={
+        "name": "Ş" * 200, "tax_no": " ", "phone": "", "email": None})
+    assert r.status_code == 201, r.text
+    assert r.json()["tax_no"] is None and r.json()["phone"] is None
+    long_mail = "a" * 250 + "@example.com"
+    r = system.http.post(system.url("/api/v1/customers"), headers=admin,
+                         json={"name": "Uzun", "rep_email": long_mail})
+    assert r.status_code == 422 and "rep_email" in r.json()["error"]["details"]
+    for params in ({"q": " "}, {"q": "\x00"}):
+        r = system.http.get(system.url("/api/v1/customers"), headers=admin, params=params)
+        assert r.status_code in (200, 422), (params, r.text)
+    assert system.http.get(system.url("/api/v1/devices"), headers=admin,
+                           params={"serial": " "}).status_code == 200
+    assert system.http.get(system.url("/api/v1/emails"), headers=admin,
+                           params={"recipient": "x\x00"}).status_code == 422
 
 
 def test_accounts_rep_from_an_account_and_the_email_log(system):
@@ -189,12 +205,25 @@ def test_accounts_rep_from_an_account_and_the_email_log(system):
         time.sleep(0.1)
         log = system.http.get(system.url("/api/v1/emails"), headers=admin,
                               params={"form_id": form["id"]}).json()["items"]
+    assert log[0]["status"] == "sent" and log[0]["attempts"] == 1
     r = system.http.post(system.url(f"/api/v1/emails/{log[0]['id']}/resend"), headers=admin)
     assert r.status_code == 409  # it was sent; only a failed one is resent
     assert system.http.get(system.url("/api/v1/emails"), headers=admin,
                            params={"status": "nope"}).status_code == 422
     desk = system.token("deniz", "masa-şifresi-1")
     assert system.http.get(system.url("/api/v1/emails"), headers=desk).status_code == 403
+    # a portal customer sees none of the staff's records
+    customer_id = system.http.get(system.url("/api/v1/customers"), headers=admin).json()[
+        "items"][0]["id"]
+    r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
+        "username": "portal_musteri", "password": "portal-şifre-1", "role": "customer",
+        "name": "Portal Müşteri", "customer_id": customer_id})
+    assert r.status_code == 201, r.text
+    portal = system.token("portal_musteri", "portal-şifre-1")
+    for path in ("/api/v1/forms", "/api/v1/customers", "/api/v1/devices", "/api/v1/emails",
+                 f"/api/v1/forms/{form['id']}", f"/api/v1/customers/{customer_id}",
+                 f"/api/v1/forms/{form['id']}/emails", "/api/v1/users"):
+        assert system.http.get(system.url(path), headers=portal).status_code == 403, path
 
 
 def test_openapi_document_and_docs_page(system):

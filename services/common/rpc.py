@@ -1,9 +1,27 @@
 """`@rpc` for our services: a ServisError is an expected answer (the caller gets it back as the
-same type), so nameko does not log it as a failed worker."""
+same type), so nameko does not log it as a failed worker; and the worker's database session is
+closed before nameko sends the reply (nameko replies before worker_teardown, and no
+transaction may stay open across I/O: STYLE.md's SQLite pitfall)."""
+import functools
+
 from nameko.rpc import rpc as nameko_rpc
+from sqlalchemy.orm import Session
 
 from services.common.exceptions import ServisError
 
 
+def closing_session(fn):
+    """Close `self.db` (when it is a session) as the entrypoint returns or raises."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            db = getattr(self, "db", None)
+            if isinstance(db, Session):
+                db.close()
+    return wrapper
+
+
 def rpc(fn):
-    return nameko_rpc(expected_exceptions=ServisError)(fn)
+    return nameko_rpc(expected_exceptions=ServisError)(closing_session(fn))

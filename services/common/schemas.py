@@ -36,6 +36,15 @@ class Trimmed(fields.String):
             raise ValidationError("Must not be blank.")
         return value or None
 
+    def _validate(self, value):
+        if value is not None:  # a blank optional value is None: nothing to validate
+            super()._validate(value)
+
+
+def email_field(**kwargs):
+    """An e-mail address as the columns hold it (at most 254 characters)."""
+    return fields.Email(validate=validate.Length(max=254), **kwargs)
+
 
 def language_field(**kw):
     return fields.String(validate=validate.OneOf(LANGUAGES), load_default="tr", **kw)

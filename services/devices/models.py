@@ -15,7 +15,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
     name_folded: Mapped[str] = mapped_column(String(200), index=True)  # text.fold(name)
-    name_sort: Mapped[str] = mapped_column(String(400), index=True)  # text.sort_key(name)
+    name_sort: Mapped[str] = mapped_column(Text, index=True)  # text.sort_key(name): 3×len+2
     tax_no: Mapped[str | None] = mapped_column(String(20), index=True)
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     id_field, language_field)
+                                     email_field, id_field, language_field)
 
 
 class CustomerIn(Schema):
@@ -11,11 +11,11 @@ class CustomerIn(Schema):
                                               error="Tax number is 10 digits (VKN) or 11 (TCKN)."))
     address = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     phone = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    email = fields.Email(load_default=None, allow_none=True)
+    email = email_field(load_default=None, allow_none=True)
     language = language_field()
     rep_user_id = id_field(load_default=None, allow_none=True)
     rep_name = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    rep_email = fields.Email(load_default=None, allow_none=True)
+    rep_email = email_field(load_default=None, allow_none=True)
     rep_language = language_field()
 
 

@@ -147,9 +147,12 @@ class DevicesService:
         self.db.add(device)
         try:
             self.db.flush()
-        except IntegrityError:  # registered concurrently by another worker
+        except IntegrityError:  # registered concurrently by another worker?
             self.db.rollback()
-            return self._device_by_key(spec["brand"], spec["serial"]), False
+            existing = self._device_by_key(spec["brand"], spec["serial"])
+            if existing is None:  # another constraint: not a duplicate card
+                raise
+            return existing, False
         snap = domain.device_snapshot(device)
         self.outbox.add(self.db, "device_registered", {"device": snap})
         self.db.commit()

@@ -27,7 +27,7 @@ class Form(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     customer_id: Mapped[int] = mapped_column(Integer, index=True)
     customer_name: Mapped[str] = mapped_column(String(200))
-    customer_name_sort: Mapped[str] = mapped_column(String(400), index=True)
+    customer_name_sort: Mapped[str] = mapped_column(Text, index=True)
     customer_email: Mapped[str | None] = mapped_column(String(254))
     customer_language: Mapped[str] = mapped_column(String(2), default="tr")
     rep_user_id: Mapped[int | None] = mapped_column(Integer)

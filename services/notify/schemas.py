@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuery, id_field
+from services.common.schemas import PageQuery, Trimmed, id_field
 
 STATUSES = ("pending", "sent", "failed")
 
@@ -27,4 +27,4 @@ class DeliveryQuery(PageQuery):
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
     form_id = id_field(load_default=None, allow_none=True, strict=False)
     contract_id = id_field(load_default=None, allow_none=True, strict=False)
-    recipient = fields.String(load_default=None, allow_none=True)
+    recipient = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=254))

@@ -10,6 +10,7 @@ been)."""
 import base64
 import email
 import logging
+import time
 import uuid
 from datetime import timedelta
 from email import policy
@@ -17,6 +18,7 @@ from email.utils import parseaddr
 
 import eventlet
 from eventlet.event import Event
+from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import or_, select, update
@@ -87,8 +89,10 @@ class Sender(DependencyProvider):
 
     def send_one(self):
         """Send the due messages of one claimed batch; False when none was due."""
-        batch = self._claim()
+        batch, token, claimed_at = self._claim()
         for row in batch:
+            if time.monotonic() - claimed_at > self.lease / 2 and not self._renew(row, token):
+                continue  # our claim ran out (a slow server) and another process took the row
             error = None
             try:
                 data = row.mime if row.document_id is None else self._with_document(row)
@@ -96,8 +100,15 @@ class Sender(DependencyProvider):
                                                         message_id=row.message_id)
             except Exception as exc:  # any refusal or failure: recorded, retried
                 error = f"{type(exc).__name__}: {exc}"[:2000]
-            self._record(row, error)  # each at once: a kill can repeat at most this one
+            self._record(row, error, token)  # each at once: a kill repeats at most this one
         return bool(batch)
+
+    def _renew(self, row, token):
+        with self.Session() as s, s.begin():
+            return s.execute(update(Delivery).where(
+                Delivery.id == row.id, Delivery.claimed_by == token).values(
+                claimed_until=utcnow() + timedelta(seconds=self.lease)),
+                execution_options={"synchronize_session": False}).rowcount == 1
 
     def _claim(self):
         """Claim up to CLAIM_BATCH due rows for this process (claimed_until = now + lease)."""
@@ -106,6 +117,7 @@ class Sender(DependencyProvider):
         due = (select(Delivery.id).where(Delivery.status == "pending",
                                          Delivery.next_attempt_at <= now, free)
                .order_by(Delivery.next_attempt_at, Delivery.id).limit(CLAIM_BATCH))
+        claimed_at = time.monotonic()
         with self.Session() as s, s.begin():
             s.execute(update(Delivery).where(Delivery.id.in_(due.scalar_subquery()), free)
                       .values(claimed_until=now + timedelta(seconds=self.lease), claimed_by=token),
@@ -114,13 +126,15 @@ class Sender(DependencyProvider):
                 select(Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.mime,
                        Delivery.event_id, Delivery.subject, Delivery.document_id,
                        Delivery.attempts)
-                .where(Delivery.claimed_by == token).order_by(Delivery.id)).all()
+                .where(Delivery.claimed_by == token).order_by(Delivery.id)).all(), token, claimed_at
 
-    def _record(self, row, error):
+    def _record(self, row, error, token):
+        """Write the outcome (only while the claim is still ours). The event is best effort:
+        a payload that does not validate must not leave a sent message pending (resent)."""
         producer = self.container.service_name
         attempts = row.attempts + 1
         message = {"id": row.id, "event_id": row.event_id, "recipient": row.recipient,
-                   "subject": row.subject}
+                   "subject": row.subject or "-"}
         values = {"attempts": attempts, "claimed_until": None, "claimed_by": None}
         if error is None:
             values.update(status="sent", sent_at=utcnow())
@@ -135,10 +149,15 @@ class Sender(DependencyProvider):
                 seconds=backoff(attempts, self.first_delay, self.max_delay)))
             event = None
         with self.Session() as s, s.begin():
-            s.execute(update(Delivery).where(Delivery.id == row.id).values(**values),
+            s.execute(update(Delivery).where(Delivery.id == row.id,
+                                             Delivery.claimed_by == token).values(**values),
                       execution_options={"synchronize_session": False})
             if event:
-                add_event(s, producer, *event)
+                try:
+                    add_event(s, producer, *event)
+                except (ValidationError, ValueError) as exc:
+                    log.error("%s for e-mail %s not published: %s", event[0], row.id, exc)
+                    event = None
         if event and event[0] == "email_failed":
             self._provider("outbox").wake()  # at once; email_sent rides the relay's next poll,
             # in batches (waking the relay per sent message cost ~20% of notify's CPU)

@@ -186,3 +186,33 @@ def test_smtp_server_down_is_retried_then_failed(run_services, dispatch, rpc):
     dispatch("forms", "form_created", form_created())
     (row,) = wait_status(rpc, 11, "failed")
     assert row["attempts"] == 3 and "Connection" in row["last_error"]
+
+
+def test_a_message_logged_already_is_not_sent_again_the_others_are(
+        run_services, smtp, dispatch, rpc):
+    """The handler's fallback path: one recipient's message of this event is in the log
+    already (as after a crash between two deliveries), so only the other one goes out."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from services.notify.domain import message_id
+    from services.notify.models import Delivery
+    from services.notify.tests.samples import payloads
+    (container,) = run_services(NotifyService, SMTP_URL=smtp.url)
+    source, payload, _, _ = payloads()["form_assigned"]
+    event = make_event("form_assigned", source, payload)
+    engine = create_engine(container.config["DATABASE_URL"])
+    with Session(engine) as s:
+        s.add(Delivery(message_id=message_id(event["event_id"], "ayse@servis.local"),
+                       event_id=event["event_id"], event_type="form_assigned", form_id=11,
+                       recipient="ayse@servis.local", subject="earlier", mime=b"x",
+                       status="sent", attempts=1))
+        s.commit()
+    engine.dispose()
+    dispatch(source, "form_assigned", event)
+    (msg,) = smtp.wait_for(1)
+    assert msg["To"].addresses[0].addr_spec == "john@servis.local"
+    rows = wait_status(rpc, 11, "sent")
+    assert sorted(r["recipient"] for r in rows) == ["ayse@servis.local", "john@servis.local"]
+    time.sleep(0.5)
+    assert len(smtp.messages()) == 1
