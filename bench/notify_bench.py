@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import os
 import smtplib
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -42,8 +42,8 @@ def flatten_locations(messages):
     if not isinstance(messages, dict):
         return {"_schema": messages}
     merged = {}
-    for location, fields in messages.items():
-        merged.update(fields if isinstance(fields, dict) else {location: fields})
+    for location, errors in messages.items():
+        merged.update(errors if isinstance(errors, dict) else {location: errors})
     return merged
 
 

@@ -46,7 +46,7 @@ import uuid
 
 import pika
 from nameko.exceptions import deserialize
-from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker
+from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 EXCHANGE = "nameko-rpc"
 CALLER = "gateway"  # our name in nameko's call id stack

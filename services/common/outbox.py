@@ -12,15 +12,13 @@ import json
 import logging
 import os
 
-import eventlet
-from eventlet.event import Event
 from kombu import Connection
-from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from services.common.events import make_event
+from services.common.loop import BackgroundLoop
 from services.common.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -44,46 +42,27 @@ class _Handle:
         return add_event(session, self.service_name, event_type, payload)
 
 
-class Outbox(DependencyProvider):
+class Outbox(BackgroundLoop):
     batch_size = 200
 
     def __init__(self, database_attr="db"):
+        super().__init__()
         # The attribute name of the service's Database provider, whose engine the relay uses
         # (not the provider itself: nameko would bind it a second time as a sub-extension).
         self.database_attr = database_attr
         self.handles = {}
-        self._wake = Event()
-        self._running = False
-        self._gt = None
 
     def setup(self):
         config = self.container.config
-        self.database = next(d for d in self.container.dependencies
-                             if d.attr_name == self.database_attr)
+        self.database = self.provider(self.database_attr)
         self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
         self.exchange = get_event_exchange(self.container.service_name, config)
         self.amqp_uri = config["AMQP_URI"]
         self.connection = self.producer = None
 
-    def start(self):
-        self._running = True
-        self._gt = self.container.spawn_managed_thread(self._run)
-
     def stop(self):
-        self._running = False
-        self.wake()
-        if self._gt is not None:
-            self._gt.wait()
+        super().stop()
         self._close()
-
-    def kill(self):
-        self._running = False
-        if self._gt is not None:
-            self._gt.kill()
-
-    def wake(self):
-        if not self._wake.ready():
-            self._wake.send(True)
 
     def get_dependency(self, worker_ctx):
         handle = _Handle(self.container.service_name)
@@ -95,16 +74,8 @@ class Outbox(DependencyProvider):
         if handle is not None and handle.added:
             self.wake()
 
-    def _run(self):
-        while self._running:
-            try:
-                while self.flush() == self.batch_size:
-                    pass
-            except Exception:  # broker or database away: try again at the next poll
-                log.exception("outbox relay: publish failed; will retry")
-            with eventlet.Timeout(self.poll_seconds, False):
-                self._wake.wait()
-            self._wake = Event()
+    def step(self):
+        return self.flush() == self.batch_size
 
     def _producer(self):
         """The relay's own connection and producer (one green thread uses them), made on

@@ -197,3 +197,20 @@ class SmtpSink:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def wait_for_service(amqp_uri, service, limit=60):
+    """Block until `service` answers its ping on `amqp_uri` (it started consuming)."""
+    import time
+
+    from nameko.exceptions import UnknownService
+    from nameko.standalone.rpc import ClusterRpcProxy
+    deadline = time.monotonic() + limit
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=limit) as proxy:
+        while True:
+            try:
+                return getattr(proxy, service).ping()
+            except UnknownService:  # not consuming yet
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)

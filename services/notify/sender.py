@@ -16,14 +16,12 @@ from datetime import timedelta
 from email import policy
 from email.utils import parseaddr
 
-import eventlet
-from eventlet.event import Event
 from marshmallow import ValidationError
-from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 
+from services.common.loop import BackgroundLoop
 from services.common.models import utcnow
 from services.common.outbox import add_event
 from services.notify.domain import backoff
@@ -33,15 +31,13 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 
 
-class Sender(DependencyProvider):
+class Sender(BackgroundLoop):
     def __init__(self, db="db", mailer="mailer", outbox="outbox"):
+        super().__init__()
         self.names = {"db": db, "mailer": mailer, "outbox": outbox}
-        self._wake = Event()
-        self._running = False
-        self._gt = None
 
     def _provider(self, key):
-        return next(d for d in self.container.dependencies if d.attr_name == self.names[key])
+        return self.provider(self.names[key])
 
     def setup(self):
         c = self.container.config
@@ -49,45 +45,18 @@ class Sender(DependencyProvider):
         self.first_delay = float(c.get("MAIL_RETRY_FIRST_DELAY", 5))
         self.max_delay = float(c.get("MAIL_RETRY_MAX_DELAY", 600))
         self.lease = float(c.get("MAIL_CLAIM_SECONDS", 60))
-        self.poll = float(c.get("MAIL_POLL_SECONDS", 1))
+        self.poll_seconds = float(c.get("MAIL_POLL_SECONDS", 1))
         self.envelope_from = parseaddr(c.get("MAIL_FROM") or "servis@localhost")[1]
         self.rpc_config = {"AMQP_URI": c["AMQP_URI"]}
 
     def start(self):
         self.Session = sessionmaker(self._provider("db").engine, expire_on_commit=False)
-        self._running = True
-        self._gt = self.container.spawn_managed_thread(self._run)
-
-    def stop(self):
-        self._running = False
-        self.wake()
-        if self._gt is not None:
-            self._gt.wait()
-
-    def kill(self):
-        self._running = False
-        if self._gt is not None:
-            self._gt.kill()
-
-    def wake(self):
-        if not self._wake.ready():
-            self._wake.send(True)
+        super().start()
 
     def get_dependency(self, worker_ctx):
         return self
 
-    def _run(self):
-        while self._running:
-            try:
-                while self._running and self.send_one():
-                    pass
-            except Exception:  # database away: try again at the next poll
-                log.exception("notify sender: will retry")
-            with eventlet.Timeout(self.poll, False):
-                self._wake.wait()
-            self._wake = Event()
-
-    def send_one(self):
+    def step(self):
         """Send the due messages of one claimed batch; False when none was due."""
         batch, token, claimed_at = self._claim()
         for row in batch:

@@ -4,14 +4,12 @@ the crash; the outbox code is the same on PostgreSQL, whose runs cover the relay
 import os
 import subprocess
 import sys
-import time
 
-import pytest
-from nameko.exceptions import UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
 from services.common.events import load_event
+from services.common.testing import wait_for_service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
@@ -25,23 +23,11 @@ def start_devices(amqp_uri, data_dir, **env):
         stdout=open(os.path.join(str(data_dir), "devices.log"), "ab"), stderr=subprocess.STDOUT)
 
 
-def wait_answering(amqp_uri, limit=60):
-    deadline = time.monotonic() + limit
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=limit) as proxy:
-        while True:
-            try:
-                return proxy.devices.ping()
-            except UnknownService:  # not consuming yet
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
-
 def test_event_committed_before_a_crash_is_published_after_restart(amqp_uri, tmp_path, tap):
     events = tap("devices", "customer_created")
     proc = start_devices(amqp_uri, tmp_path, SERVIS_TEST_CRASH_BEFORE_PUBLISH="1")
     try:
-        wait_answering(amqp_uri)
+        wait_for_service(amqp_uri, "devices")
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as proxy:
             proxy.devices.create_customer.call_async({"name": "Çökmeden Önce A.Ş."})
             assert proc.wait(30) == 137  # died between commit and publish

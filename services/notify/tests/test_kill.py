@@ -8,10 +8,8 @@ import sys
 import time
 
 from kombu import Connection, Exchange, Producer
-from nameko.exceptions import UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.testing import SmtpSink
+from services.common.testing import SmtpSink, wait_for_service
 from services.notify.tests.test_service import form_created
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
@@ -27,18 +25,6 @@ def start_notify(amqp_uri, data_dir, smtp_url):
         stdout=open(os.path.join(str(data_dir), "notify.log"), "ab"), stderr=subprocess.STDOUT)
 
 
-def wait_answering(amqp_uri, limit=60):
-    deadline = time.monotonic() + limit
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=limit) as proxy:
-        while True:
-            try:
-                return proxy.notify.ping()
-            except UnknownService:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
-
 def wait_until(predicate, limit, what):
     deadline = time.monotonic() + limit
     while not predicate():
@@ -51,7 +37,7 @@ def test_sigkill_mid_stream_loses_nothing(amqp_uri, tmp_path):
     smtp = SmtpSink(tmp_path / "smtp")
     proc = start_notify(amqp_uri, tmp_path, smtp.url)
     try:
-        wait_answering(amqp_uri)
+        wait_for_service(amqp_uri, "notify")
         exchange = Exchange("forms.events", type="topic", durable=True)
         with Connection(amqp_uri) as conn:
             producer = Producer(conn.channel(), exchange=exchange, serializer="json")

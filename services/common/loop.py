@@ -1,0 +1,57 @@
+"""A background green thread inside a service (the outbox relay, notify's sender): it runs
+`step()` until that reports no more work, then sleeps until woken or `poll_seconds` pass.
+Errors are logged and retried at the next poll; stop() lets the current step finish."""
+import logging
+
+import eventlet
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundLoop(DependencyProvider):
+    poll_seconds = 1.0
+
+    def __init__(self):
+        self._wake = Event()
+        self._running = False
+        self._gt = None
+
+    def provider(self, attr_name):
+        """Another dependency of the same service, by its attribute name."""
+        return next(d for d in self.container.dependencies if d.attr_name == attr_name)
+
+    def step(self):
+        """Do one unit of work; return True while there may be more."""
+        raise NotImplementedError
+
+    def start(self):
+        self._running = True
+        self._gt = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._running = False
+        self.wake()
+        if self._gt is not None:
+            self._gt.wait()
+
+    def kill(self):
+        self._running = False
+        if self._gt is not None:
+            self._gt.kill()
+
+    def wake(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def _run(self):
+        while self._running:
+            try:
+                while self._running and self.step():
+                    pass
+            except Exception:  # broker or database away: try again at the next poll
+                log.exception("%s: will retry", type(self).__name__)
+            with eventlet.Timeout(self.poll_seconds, False):
+                self._wake.wait()
+            self._wake = Event()
