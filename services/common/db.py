@@ -9,6 +9,7 @@ import os
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -50,6 +51,13 @@ def make_engine(url, pool_size=10):
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            # SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, begin
+            # transactions, so SAVEPOINT (Session.begin_nested) works.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN")
         return engine
     if url.startswith("postgresql"):
         _green_psycopg()
@@ -68,8 +76,9 @@ class Database(DependencyProvider):
     """Gives each worker a SQLAlchemy session; closes it (rolling back what was not committed)
     when the worker ends. The engine is built in setup() and disposed in stop()."""
 
-    def __init__(self, *metadatas):
+    def __init__(self, *metadatas, seed=None):
         self.metadatas = metadatas
+        self.seed = seed  # seed(session): first data of a new database (e.g. a catalogue)
         self.engine = None
         self.Session = None
         self.sessions = {}
@@ -80,6 +89,13 @@ class Database(DependencyProvider):
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
         create_schema(self.engine, *self.metadatas)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        if self.seed is not None:
+            with self.Session() as session:
+                try:
+                    self.seed(session)
+                    session.commit()
+                except IntegrityError:  # another replica seeded it at the same moment
+                    session.rollback()
 
     def get_dependency(self, worker_ctx):
         session = self.Session()

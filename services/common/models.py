@@ -28,6 +28,14 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+def byte_order(type_):
+    """A column type compared byte-wise: COLLATE "C" on PostgreSQL (SQLite's default BINARY
+    already is), whatever the database's own collation. Sort keys (text.sort_key) and folded
+    lookup keys rely on it: under tr_TR or en_US collation their order and prefix ranges would
+    be wrong."""
+    return type_.with_variant(type(type_)(length=type_.length, collation="C"), "postgresql")
+
+
 class CommonBase(DeclarativeBase):
     pass
 
@@ -47,3 +55,14 @@ class ProcessedEvent(CommonBase):
     handler: Mapped[str] = mapped_column(String(128), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DeadLetter(CommonBase):
+    """An event a handler failed on again and again: kept here (not retried forever)."""
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handler: Mapped[str] = mapped_column(String(128))
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,5 +1,6 @@
 """Rules of service forms. Plain Python: no framework imports."""
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
@@ -21,6 +22,14 @@ def numbering_year(now=None):
 
 def format_number(year, seq):
     return f"SF-{year}-{seq:06d}"
+
+
+def coverage_columns(answer):
+    """What the form keeps of devices' coverage answer at intake."""
+    return {"coverage_kind": answer["kind"],
+            "coverage_end": date.fromisoformat(answer["end"]) if answer["end"] else None,
+            "coverage_source_id": answer["source_id"],
+            "coverage_reason": json.dumps(answer["reason"], ensure_ascii=False)}
 
 
 def form_created_payload(form):

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.models import UTCDateTime, utcnow
+from services.common.models import UTCDateTime, byte_order, utcnow
 
 
 class Base(DeclarativeBase):
@@ -27,7 +27,7 @@ class Form(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     customer_id: Mapped[int] = mapped_column(Integer, index=True)
     customer_name: Mapped[str] = mapped_column(String(200))
-    customer_name_sort: Mapped[str] = mapped_column(Text, index=True)
+    customer_name_sort: Mapped[str] = mapped_column(byte_order(Text()), index=True)
     customer_email: Mapped[str | None] = mapped_column(String(254))
     customer_language: Mapped[str] = mapped_column(String(2), default="tr")
     rep_user_id: Mapped[int | None] = mapped_column(Integer)
@@ -41,6 +41,9 @@ class Form(Base):
     device_serial: Mapped[str] = mapped_column(String(100))
     coverage_kind: Mapped[str | None] = mapped_column(String(30))
     coverage_end: Mapped[date | None] = mapped_column(Date)
+    # The answer of devices' coverage function at intake: kind ('none' too), source, why.
+    coverage_source_id: Mapped[int | None] = mapped_column(Integer)
+    coverage_reason: Mapped[str | None] = mapped_column(Text)  # JSON {"tr": …, "en": …}
     complaint: Mapped[str] = mapped_column(Text)
     opened_by_id: Mapped[int | None] = mapped_column(Integer)
     opened_by_name: Mapped[str | None] = mapped_column(String(200))

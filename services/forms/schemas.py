@@ -1,3 +1,5 @@
+import json
+
 from marshmallow import Schema, fields, validate, validates_schema
 
 from services.common.schemas import DeviceSpec, PageQuery, Trimmed, check_one_device, id_field
@@ -55,7 +57,9 @@ class FormOut(Schema):
         if not form.coverage_kind:
             return None
         return {"kind": form.coverage_kind,
-                "end": form.coverage_end.isoformat() if form.coverage_end else None}
+                "end": form.coverage_end.isoformat() if form.coverage_end else None,
+                "source_id": form.coverage_source_id,
+                "reason": json.loads(form.coverage_reason) if form.coverage_reason else None}
 
     def _opened_by(self, form):
         return {"user_id": form.opened_by_id, "name": form.opened_by_name}

@@ -56,6 +56,7 @@ class FormsService:
             rep_email=rep and rep["email"], rep_language=(rep or {}).get("language") or "tr",
             device_id=device["id"], device_brand=device["brand"], device_model=device["model"],
             device_type=device["device_type"], device_serial=device["serial"],
+            **domain.coverage_columns(intake["coverage"]),
             opened_by_id=actor["id"], opened_by_name=actor["name"])
         year = domain.numbering_year()
         seq = self.db.execute(NEXT_NUMBER, {"year": year}).scalar_one()

@@ -10,17 +10,6 @@ class Base(DeclarativeBase):
     pass
 
 
-class DeadLetter(Base):
-    """An event a handler failed on again and again: kept here (not retried forever)."""
-    __tablename__ = "dead_letters"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    handler: Mapped[str] = mapped_column(String(128))
-    event_id: Mapped[str] = mapped_column(String(36), index=True)
-    body: Mapped[str] = mapped_column(Text)
-    error: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
 class Delivery(Base):
     """The delivery log: one row per message (event × recipient), the source of truth for what
     was sent. The message is built when the event arrives (`mime`) and sent by the sender loop:

@@ -3,26 +3,24 @@ recipient, in the recipient's language), written in the same transaction as the 
 row; the sender loop (sender.py) delivers them, with retries. Never lost: the event is acked
 only after that commit. Never twice: the message id is stable per (event, recipient) and unique
 in the log."""
-import json
 import logging
 import os
-from collections import Counter
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from sqlalchemy import select
 
 from services.common.db import Database
 from services.common.events import load_event
 from services.common.exceptions import Conflict, NotFound
+from services.common.handlers import handles
 from services.common.idempotency import already_processed, commit_processed
 from services.common.models import utcnow
 from services.common.outbox import Outbox
-from services.common.rpc import closing_session, rpc
+from services.common.rpc import rpc
 from services.common.schemas import decode_cursor, encode_cursor, is_id, load
 from services.notify import domain
-from services.notify.models import Base, DeadLetter, Delivery
+from services.notify.models import Base, Delivery
 from services.notify.mailer import Mailer
 from services.notify.schemas import DeliveryOut, DeliveryQuery
 from services.notify.sender import Sender
@@ -31,34 +29,6 @@ log = logging.getLogger(__name__)
 # Compiled at import: a broken template stops the start-up, naming its file and line.
 # NOTIFY_TEMPLATE_DIR lets an administrator keep edited templates outside the code tree.
 TEMPLATES = domain.Templates(os.environ.get("NOTIFY_TEMPLATE_DIR") or domain.TEMPLATE_DIR)
-
-
-_FAILURES = Counter()  # event_id -> failed handlings in this process
-DEAD_LETTER_AFTER = 5
-
-
-def handles(source, event_type):
-    """An event handler that requeues on an unexpected error (a database blip must not lose
-    the event); after DEAD_LETTER_AFTER failures of one event it is parked in `dead_letters`
-    (visible, and logged) instead of spinning. A payload that does not validate is logged and
-    dropped (it never will)."""
-    def decorator(fn):
-        @closing_session
-        def entry(self, message):
-            try:
-                self._handle(event_type, message)
-                if _FAILURES:
-                    _FAILURES.pop(str(message.get("event_id")), None)
-            except Exception as exc:
-                key = str(message.get("event_id")) if isinstance(message, dict) else "?"
-                _FAILURES[key] += 1
-                if _FAILURES[key] < DEAD_LETTER_AFTER:
-                    raise
-                self._dead_letter(event_type, message, exc)
-                _FAILURES.pop(key, None)
-        entry.__name__ = fn.__name__
-        return event_handler(source, event_type, requeue_on_error=True)(entry)
-    return decorator
 
 
 class NotifyService:
@@ -172,15 +142,6 @@ class NotifyService:
             if not commit_processed(self.db, handler, event["event_id"]):
                 raise RuntimeError(f"could not log the messages of {event['event_id']}; retried")
         self.sender.wake()
-
-    def _dead_letter(self, event_type, message, exc):
-        log.error("parked %s after %s failures: %r", event_type, DEAD_LETTER_AFTER, exc)
-        self.db.rollback()
-        self.db.add(DeadLetter(handler=f"notify.{event_type}",
-                               event_id=str(message.get("event_id"))[:36],
-                               body=json.dumps(message, default=str),
-                               error=f"{type(exc).__name__}: {exc}"[:4000]))
-        self.db.commit()
 
     def _message(self, event, planned):
         msg_id = domain.message_id(event["event_id"], planned.recipient)

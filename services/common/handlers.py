@@ -1,0 +1,48 @@
+"""Event handlers that lose nothing: `@handles(source, event_type)` on a service method makes
+it a nameko event handler that calls the service's `_handle(event_type, message)`, requeues on
+an unexpected error (a database blip must not lose the event), and after DEAD_LETTER_AFTER
+failures of one event parks it in `dead_letters` (visible, and logged) instead of spinning.
+`_handle` drops, with a log line, a payload that does not validate (it never will) and uses
+services.common.idempotency so a redelivered event does nothing."""
+import json
+import logging
+from collections import Counter
+
+from nameko.events import event_handler
+
+from services.common.models import DeadLetter
+from services.common.rpc import closing_session
+
+log = logging.getLogger(__name__)
+
+_FAILURES = Counter()  # event_id -> failed handlings in this process
+DEAD_LETTER_AFTER = 5
+
+
+def handles(source, event_type):
+    def decorator(fn):
+        @closing_session
+        def entry(self, message):
+            try:
+                self._handle(event_type, message)
+                if _FAILURES:
+                    _FAILURES.pop(str(message.get("event_id")), None)
+            except Exception as exc:
+                key = str(message.get("event_id")) if isinstance(message, dict) else "?"
+                _FAILURES[key] += 1
+                if _FAILURES[key] < DEAD_LETTER_AFTER:
+                    raise
+                dead_letter(self.db, f"{self.name}.{event_type}", message, exc)
+                _FAILURES.pop(key, None)
+        entry.__name__ = fn.__name__
+        return event_handler(source, event_type, requeue_on_error=True)(entry)
+    return decorator
+
+
+def dead_letter(session, handler, message, exc):
+    log.error("parked %s after %s failures: %r", handler, DEAD_LETTER_AFTER, exc)
+    session.rollback()
+    session.add(DeadLetter(handler=handler, event_id=str(message.get("event_id"))[:36],
+                           body=json.dumps(message, default=str),
+                           error=f"{type(exc).__name__}: {exc}"[:4000]))
+    session.commit()

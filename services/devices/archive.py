@@ -1,0 +1,309 @@
+"""The archive's write rules over one database session, shared by the RPC entrypoints, the
+event handlers and the import job: customers, cards, coverage periods, history. Events go
+through `emit(event_type, payload)` (the outbox, in the same transaction)."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.schemas import is_id
+from services.common.text import fold, sort_key
+from services.devices import domain
+from services.devices.models import (Contact, CoveragePeriod, Customer, Device, DeviceHistory,
+                                     DeviceType, Site)
+
+CUSTOMER_FIELDS = ("name", "tax_no", "address", "phone", "email", "language", "rep_user_id",
+                   "rep_name", "rep_email", "rep_language")
+CARD_FIELDS = ("brand", "serial", "model", "device_type", "site_id", "price", "currency",
+               "purchase_date", "vendor", "insured", "insurer", "policy_no", "notes")
+
+
+class RowError(Exception):
+    """An import row that cannot go in: {field: [messages]}."""
+
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _who(actor):
+    return (actor or {}).get("id"), (actor or {}).get("name")
+
+
+class Archive:
+    def __init__(self, session, emit):
+        self.db = session
+        self.emit = emit
+
+    # -- lookups -------------------------------------------------------------------------
+    def customer(self, customer_id):
+        customer = self.db.get(Customer, customer_id) if is_id(customer_id) else None
+        if customer is None:
+            raise NotFound(f"Customer {customer_id} not found.", {"customer_id": customer_id})
+        return customer
+
+    def device(self, device_id):
+        device = self.db.get(Device, device_id) if is_id(device_id) else None
+        if device is None:
+            raise NotFound(f"Device {device_id} not found.", {"device_id": device_id})
+        return device
+
+    def device_by_key(self, brand, serial):
+        brand_key, serial_key = domain.device_key(brand, serial)
+        return self.db.scalars(select(Device).where(Device.brand_key == brand_key,
+                                                    Device.serial_key == serial_key)).first()
+
+    def already_registered(self, device):
+        owner = self.db.get(Customer, device.customer_id)
+        return Conflict(f"Device {device.brand} {device.serial} is already registered to "
+                        f"customer {owner.name} (#{owner.id}).",
+                        domain.owner_conflict_details(device, owner))
+
+    def device_type_code(self, value):
+        """A catalogue code for `value`: the code itself or a TR/EN name (folded)."""
+        if value is None:
+            return None
+        types = self.db.scalars(select(DeviceType).where(DeviceType.active.is_(True))).all()
+        wanted = fold(value)
+        for t in types:
+            if wanted in (t.code, fold(t.name_tr), fold(t.name_en)):
+                return t.code
+        raise ValidationFailed("The input is not valid.", {"device_type": [
+            f"Unknown device type {value!r}; the catalogue has: "
+            + ", ".join(sorted(t.code for t in types)) + "."]})
+
+    def check_site(self, customer_id, site_id):
+        if site_id is None:
+            return
+        site = self.db.get(Site, site_id)
+        if site is None or site.customer_id != customer_id:
+            raise ValidationFailed("The input is not valid.", {
+                "site_id": [f"Customer {customer_id} has no site {site_id}."]})
+
+    def periods(self, device_id):
+        return [domain.Period(p.kind, p.start, p.end, p.source_id, p.source_ref)
+                for p in self.db.scalars(select(CoveragePeriod).where(
+                    CoveragePeriod.device_id == device_id).order_by(CoveragePeriod.start,
+                                                                    CoveragePeriod.id))]
+
+    # -- customers -----------------------------------------------------------------------
+    def create_customer(self, data):
+        sites, contacts = data.pop("sites", []), data.pop("contacts", [])
+        customer = Customer(**data, name_folded=fold(data["name"]),
+                            name_sort=sort_key(data["name"]))
+        customer.sites = [Site(**s) for s in sites]
+        customer.contacts = [Contact(**c) for c in contacts]
+        self.db.add(customer)
+        self.db.flush()
+        self.emit("customer_created", domain.customer_event(customer))
+        return customer
+
+    def update_customer(self, customer, data):
+        """Change the fields given; True when something changed (customer_updated goes out)."""
+        changed = False
+        values = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
+        if domain.diff(customer, values):
+            for k, v in values.items():
+                setattr(customer, k, v)
+            customer.name_folded, customer.name_sort = fold(customer.name), sort_key(customer.name)
+            changed = True
+        if "sites" in data:
+            changed |= self._replace_sites(customer, data["sites"])
+        if "contacts" in data:
+            new = [(c["name"], c.get("title"), c.get("phone"), c.get("email"))
+                   for c in data["contacts"]]
+            if new != [(c.name, c.title, c.phone, c.email) for c in customer.contacts]:
+                customer.contacts = [Contact(**c) for c in data["contacts"]]
+                changed = True
+        if changed:
+            customer.updated_at = domain.datetime.now(domain.timezone.utc)
+            self.db.flush()
+            self.emit("customer_updated", domain.customer_event(customer))
+        return changed
+
+    def _replace_sites(self, customer, sites):
+        """Sites matched by name (folded) keep their id, so the cards at them stay put; a site
+        that cards still stand at cannot go."""
+        old = {fold(s.name): s for s in customer.sites}
+        keep, changed = [], False
+        for spec in sites:
+            site = old.pop(fold(spec["name"]), None)
+            if site is None:
+                site, changed = Site(**spec), True
+            elif (site.name, site.address, site.city) != (spec["name"], spec.get("address"),
+                                                         spec.get("city")):
+                site.name, site.address, site.city = spec["name"], spec.get("address"), spec.get(
+                    "city")
+                changed = True
+            keep.append(site)
+        for gone in old.values():
+            used = self.db.scalars(select(Device.id).where(Device.site_id == gone.id)).first()
+            if used is not None:
+                raise Conflict(f"Site {gone.name!r} still has devices (e.g. #{used}); move them "
+                               "first.", {"site_id": gone.id, "device_id": used})
+            changed = True
+        customer.sites = keep
+        return changed
+
+    def site_named(self, customer, name):
+        """The customer's site of that name (folded), added when new."""
+        for site in customer.sites:
+            if fold(site.name) == fold(name):
+                return site
+        site = Site(name=name)
+        customer.sites.append(site)
+        self.db.flush()
+        return site
+
+    # -- cards -----------------------------------------------------------------------------
+    def register(self, customer, spec, actor=None):
+        """A new card (and its manufacturer warranty, when given); returns (device, True), or
+        (the card a concurrent worker registered first, False)."""
+        values = {k: spec.get(k) for k in CARD_FIELDS if k in spec}
+        values["device_type"] = self.device_type_code(values.get("device_type"))
+        self.check_site(customer.id, values.get("site_id"))
+        brand_key, serial_key = domain.device_key(spec["brand"], spec["serial"])
+        device = Device(customer_id=customer.id, brand_key=brand_key, serial_key=serial_key,
+                        model_key=domain.model_key(values.get("model")), version=1,
+                        **{k: v for k, v in values.items() if v is not None})
+        self.db.add(device)
+        try:
+            self.db.flush()
+        except IntegrityError:  # registered concurrently by another worker?
+            self.db.rollback()
+            existing = self.device_by_key(spec["brand"], spec["serial"])
+            if existing is None:  # another constraint: not a duplicate card
+                raise
+            return existing, False
+        self.history(device, "registered", {k: [None, domain.jsonable(v)]
+                                            for k, v in values.items() if v is not None}, actor)
+        self.emit("device_registered", {"device": domain.device_snapshot(device)})
+        if spec.get("warranty_end"):
+            self.add_period(device, domain.MANUFACTURER_WARRANTY,
+                            spec.get("warranty_start") or spec["purchase_date"],
+                            spec["warranty_end"], actor=actor)
+        return device, True
+
+    def update_device(self, device, values, actor=None):
+        """Change the card's fields given; the changes (field -> [old, new]) go to history."""
+        version = values.pop("version", None)
+        if version is not None and version != device.version:
+            raise Conflict(f"Device {device.id} was changed since version {version} "
+                           f"(now {device.version}); read it again.",
+                           {"device_id": device.id, "version": device.version})
+        if "device_type" in values:
+            values["device_type"] = self.device_type_code(values["device_type"])
+        if "site_id" in values:
+            self.check_site(device.customer_id, values["site_id"])
+        changes = domain.diff(device, values)
+        if not changes:
+            return changes
+        if "brand" in changes or "serial" in changes:
+            brand, serial = values.get("brand", device.brand), values.get("serial", device.serial)
+            other = self.device_by_key(brand, serial)
+            if other is not None and other.id != device.id:
+                raise self.already_registered(other)
+            device.brand_key, device.serial_key = domain.device_key(brand, serial)
+        for field, value in values.items():
+            setattr(device, field, value)
+        device.model_key = domain.model_key(device.model)
+        device.version += 1
+        self.history(device, "updated", changes, actor)
+        self.db.flush()
+        return changes
+
+    def move(self, device, customer, site_id, note, actor):
+        self.check_site(customer.id, site_id)
+        if device.customer_id == customer.id and device.site_id == site_id:
+            return {}
+        changes = domain.diff(device, {"customer_id": customer.id, "site_id": site_id})
+        if note:
+            changes["note"] = [None, note]
+        device.customer_id, device.site_id = customer.id, site_id
+        device.version += 1
+        self.history(device, "moved", changes, actor)
+        self.emit("device_registered", {"device": domain.device_snapshot(device)})
+        return changes
+
+    def history(self, device, action, changes, actor):
+        by_id, by_name = _who(actor)
+        self.db.add(DeviceHistory(device_id=device.id, action=action, by_id=by_id,
+                                  by_name=by_name, changes=domain.history_json(changes)))
+
+    # -- coverage --------------------------------------------------------------------------
+    def add_period(self, device, kind, start, end, source_id=None, source_ref=None, actor=None):
+        """Record a period of cover. A source (contract, form) has one period per device:
+        given again, its dates are updated (a contract's changed end); a warranty from the card
+        (no source) with the same start is updated, otherwise added. Returns True on a change."""
+        stmt = select(CoveragePeriod).where(CoveragePeriod.device_id == device.id,
+                                            CoveragePeriod.kind == kind)
+        stmt = (stmt.where(CoveragePeriod.source_id == source_id) if source_id is not None
+                else stmt.where(CoveragePeriod.source_id.is_(None),
+                                CoveragePeriod.start == start))
+        period = self.db.scalars(stmt).first()
+        if period is not None and (period.start, period.end) == (start, end):
+            return False
+        if period is None:
+            period = CoveragePeriod(device_id=device.id, kind=kind, source_id=source_id,
+                                    source_ref=source_ref, start=start, end=end)
+            self.db.add(period)
+            change = {"kind": kind, "source_id": source_id, "start": [None, start.isoformat()],
+                      "end": [None, end.isoformat()]}
+        else:
+            change = {"kind": kind, "source_id": source_id,
+                      "start": [period.start.isoformat(), start.isoformat()],
+                      "end": [period.end.isoformat(), end.isoformat()]}
+            period.start, period.end = start, end
+            period.source_ref = source_ref or period.source_ref
+        self.db.flush()
+        for column, value in domain.derived_ends(self.periods(device.id)).items():
+            setattr(device, column, value)
+        device.version += 1
+        self.history(device, "coverage", change, actor)
+        self.emit("device_coverage_changed", {"device_id": device.id, "coverage": {
+            "kind": kind, "source_id": source_id, "start": start, "end": end}})
+        return True
+
+    def coverage(self, device, day):
+        return domain.coverage_on(self.periods(device.id), day)
+
+    # -- import ----------------------------------------------------------------------------
+    def import_row(self, row, actor=None):
+        """One parsed import row: its customer matched by tax number (else by name) and its
+        card by (brand, serial). Returns 'created', 'updated' or 'unchanged'; RowError when it
+        cannot go in (nothing of it is written: the caller rolls the row back)."""
+        spec_c, spec_d = row["customer"], dict(row["device"])
+        if spec_c.get("tax_no"):  # a tax number names one customer
+            match = Customer.tax_no == spec_c["tax_no"]
+        else:
+            match = Customer.name_folded == fold(spec_c["name"])
+        customer = self.db.scalars(select(Customer).where(match).order_by(Customer.id)).first()
+        outcome = "unchanged"
+        if customer is None:
+            customer = self.create_customer({k: v for k, v in spec_c.items() if v is not None})
+            outcome = "created"
+        elif self.update_customer(customer, {k: v for k, v in spec_c.items() if v is not None}):
+            outcome = "updated"
+        site = spec_d.pop("site", None)
+        if site:
+            spec_d["site_id"] = self.site_named(customer, site).id
+        try:
+            device = self.device_by_key(spec_d["brand"], spec_d["serial"])
+            if device is None:
+                self.register(customer, spec_d, actor)
+                return "created"
+            if device.customer_id != customer.id:
+                owner = self.db.get(Customer, device.customer_id)
+                raise RowError({"serial": [
+                    f"{device.brand} {device.serial} is registered to customer {owner.name} "
+                    f"(#{owner.id}); move the device explicitly."]})
+            values = {k: spec_d[k] for k in CARD_FIELDS if spec_d.get(k) is not None}
+            values.pop("brand", None), values.pop("serial", None)  # matched; spelling stays
+            changed = bool(self.update_device(device, values, actor))
+            if spec_d.get("warranty_end"):
+                changed |= self.add_period(device, domain.MANUFACTURER_WARRANTY,
+                                           spec_d.get("warranty_start")
+                                           or spec_d["purchase_date"],
+                                           spec_d["warranty_end"], actor=actor)
+        except ValidationFailed as exc:
+            raise RowError(exc.details or {"_row": [exc.message]})
+        return "updated" if changed else outcome

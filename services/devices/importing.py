@@ -1,0 +1,135 @@
+"""The import job runner: a background loop in the devices service that applies the staged
+rows of queued import jobs in batches, one transaction per batch (a batch that hits a
+conflict is redone one row per transaction, so no row is ever half-written and good rows stay).
+Progress (the job's counts and position) is committed with each batch, guarded by the position
+read, so two replicas never apply the same batch and a restart resumes where it stopped."""
+import json
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+
+from services.common.exceptions import ServisError
+from services.common.loop import BackgroundLoop
+from services.common.models import utcnow
+from services.common.outbox import add_event
+from services.common.schemas import load
+from services.devices import importer
+from services.devices.archive import Archive, RowError
+from services.devices.models import ImportJob, ImportRow
+from services.devices.schemas import ImportCustomer, ImportDevice
+
+log = logging.getLogger(__name__)
+
+# An empty cell changes nothing on an existing record: these parsed values have defaults that
+# would otherwise overwrite what the card or customer holds.
+DEFAULTED = {"customer_language": ("customer", "language"), "insured": ("device", "insured"),
+             "currency": ("device", "currency")}
+
+
+class _Stale(Exception):
+    """Another runner applied this batch first."""
+
+
+def parse(values):
+    """A staged row's cells -> (row ready for Archive.import_row, None) or (None, errors)."""
+    if values.get("_extra"):
+        return None, {"_row": ["The row has more cells than the header has columns."]}
+    row, errors = importer.parse_row(values)
+    if errors:
+        return None, errors
+    for key, (part, field) in DEFAULTED.items():
+        if not (values.get(key) or "").strip():
+            row[part].pop(field, None)
+    try:
+        return {"customer": load(ImportCustomer(), row["customer"]),
+                "device": load(ImportDevice(), row["device"])}, None
+    except ServisError as exc:
+        return None, exc.details
+
+
+class ImportRunner(BackgroundLoop):
+    batch_size = 200
+
+    def __init__(self, database_attr="db", outbox_attr="outbox"):
+        super().__init__()
+        self.database_attr, self.outbox_attr = database_attr, outbox_attr
+
+    def setup(self):
+        self.database = self.provider(self.database_attr)
+        self.outbox = self.provider(self.outbox_attr)
+        self.poll_seconds = float(self.container.config.get("IMPORT_POLL_SECONDS", 2.0))
+        self.batch_size = int(self.container.config.get("IMPORT_BATCH_SIZE", self.batch_size))
+
+    def step(self):
+        with self.database.Session() as session:
+            job = session.scalars(select(ImportJob).where(ImportJob.status.in_(
+                ("queued", "running"))).order_by(ImportJob.id).limit(1)).first()
+            if job is None:
+                return False
+            job_id, position = job.id, job.position
+            rows = session.execute(select(ImportRow.row_no, ImportRow.values).where(
+                ImportRow.job_id == job_id, ImportRow.row_no > position)
+                .order_by(ImportRow.row_no).limit(self.batch_size)).all()
+        if not rows:
+            with self.database.Session() as session, session.begin():
+                session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+                    status="done", finished_at=utcnow()))
+            return True
+        batch = [(n, parse(json.loads(v))) for n, v in rows]
+        try:
+            self._apply(job_id, position, batch)
+        except _Stale:
+            return True
+        except DBAPIError:  # a conflict inside the batch: redo it row by row
+            log.info("import %s: batch after row %s redone row by row", job_id, position)
+            for item in batch:
+                try:
+                    self._apply(job_id, position, [item])
+                except _Stale:
+                    return True
+                except DBAPIError as exc:
+                    self._apply(job_id, position, [(item[0], (None, {"_row": [
+                        f"Could not be written ({type(exc.orig).__name__}); import the file "
+                        "again."]}))])
+                position = item[0]
+        self.outbox.wake()
+        return True
+
+    def _apply(self, job_id, position, batch):
+        """Apply `batch` [(row_no, (row, errors))] and move the job's position past it, in one
+        transaction."""
+        with self.database.Session() as session:
+            added = []
+
+            def emit(event_type, payload):
+                added.append(add_event(session, "devices", event_type, payload))
+
+            archive = Archive(session, emit)
+            counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+            results = []
+            for row_no, (row, errors) in batch:
+                if row is not None:
+                    try:
+                        with session.begin_nested():
+                            outcome = archive.import_row(row, {"id": None, "name": "import"})
+                        counts[outcome] += 1
+                        results.append((row_no, "done", None))
+                        continue
+                    except (RowError, ServisError) as exc:
+                        errors = exc.errors if isinstance(exc, RowError) else (
+                            exc.details or {"_row": [exc.message]})
+                counts["failed"] += 1
+                results.append((row_no, "failed", json.dumps(errors, ensure_ascii=False)))
+            for row_no, status, errors in results:
+                session.execute(update(ImportRow).where(
+                    ImportRow.job_id == job_id, ImportRow.row_no == row_no).values(
+                    status=status, errors=errors))
+            moved = session.execute(update(ImportJob).where(
+                ImportJob.id == job_id, ImportJob.position == position).values(
+                status="running", position=batch[-1][0], processed=ImportJob.processed
+                + len(batch), **{k: getattr(ImportJob, k) + v for k, v in counts.items()}))
+            if moved.rowcount != 1:
+                session.rollback()
+                raise _Stale()
+            session.commit()
