@@ -12,12 +12,10 @@ from gateway.users import ROLES, STAFF, public
 from services.common.exceptions import NotFound, ValidationFailed
 from services.common.schemas import LANGUAGES, PageQuery, Trimmed, email_field, id_field
 from services.common.text import tr_lower
-from services.devices.schemas import CustomerIn, CustomerQuery, DeviceIn, DeviceQuery
 from services.forms.schemas import FormIn
 from services.notify.schemas import DeliveryQuery
 
 FORM_WRITERS = ("desk", "manager", "admin")
-CUSTOMER_WRITERS = ("desk", "manager", "admin", "rep", "contracts")
 
 
 def rpc(service, method, *args, **kwargs):
@@ -140,66 +138,6 @@ def health():
     return {"status": "ok" if ok else "degraded", "services": services}, (200 if ok else 503)
 
 
-# -- customers and devices -------------------------------------------------------------------
-archive_blp = Blueprint("archive", __name__, url_prefix="/api/v1",
-                        description="Customers and the device archive")
-
-
-@archive_blp.route("/customers")
-class Customers(MethodView):
-    @roles(*STAFF)
-    @archive_blp.arguments(CustomerQuery, location="query")
-    @archive_blp.response(200, Page)
-    def get(self, query):
-        """Find customers by a name fragment (Turkish-aware) or tax number; Turkish order."""
-        return rpc("devices", "find_customers", query)
-
-    @roles(*CUSTOMER_WRITERS)
-    @archive_blp.arguments(CustomerIn)
-    def post(self, body):
-        """Create a customer. A representative given as `rep_user_id` (a staff account) is
-        copied from that account: name, e-mail and language."""
-        data = request.get_json()
-        if body.get("rep_user_id") is not None:
-            rep = current_app.extensions["servis"].users.get(body["rep_user_id"])
-            if rep is None or rep.role == "customer":
-                raise ValidationFailed("The input is not valid.",
-                                       {"rep_user_id": ["No such staff account."]})
-            data = {**data, "rep_name": rep.name, "rep_email": rep.email,
-                    "rep_language": rep.language}
-        return rpc("devices", "create_customer", data), 201
-
-
-@archive_blp.route("/customers/<int(max=2147483647):customer_id>", methods=["GET"])
-@roles(*STAFF)
-def customer(customer_id):
-    """One customer."""
-    return rpc("devices", "get_customer", customer_id)
-
-
-@archive_blp.route("/devices")
-class Devices(MethodView):
-    @roles(*STAFF)
-    @archive_blp.arguments(DeviceQuery, location="query")
-    @archive_blp.response(200, Page)
-    def get(self, query):
-        """Find device cards by serial number or customer."""
-        return rpc("devices", "find_devices", query)
-
-    @roles(*CUSTOMER_WRITERS)
-    @archive_blp.arguments(DeviceIn)
-    def post(self, body):
-        """Register a device card; (brand, serial) entered twice is a 409 naming the owner."""
-        return rpc("devices", "register_device", request.get_json()), 201
-
-
-@archive_blp.route("/devices/<int(max=2147483647):device_id>", methods=["GET"])
-@roles(*STAFF)
-def device(device_id):
-    """One device card."""
-    return rpc("devices", "get_device", device_id)
-
-
 # -- service forms ---------------------------------------------------------------------------
 forms_blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Service forms")
 
@@ -260,4 +198,4 @@ def resend_email(delivery_id):
     return rpc("notify", "resend", delivery_id)
 
 
-BLUEPRINTS = (auth_blp, health_blp, archive_blp, forms_blp, emails_blp)
+BLUEPRINTS = (auth_blp, health_blp, forms_blp, emails_blp)

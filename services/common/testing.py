@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -214,3 +215,20 @@ def wait_for_service(amqp_uri, service, limit=60):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+
+def eventually(check, timeout=20, interval=0.05):
+    """Call `check()` until it returns something true (returned) or raises no AssertionError;
+    after `timeout` seconds the last AssertionError (or a TimeoutError) is raised."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+            error = TimeoutError(f"not true within {timeout} s: {check}")
+        except AssertionError as exc:
+            error = exc
+        if time.monotonic() > deadline:
+            raise error
+        time.sleep(interval)

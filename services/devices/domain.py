@@ -93,15 +93,15 @@ def coverage_on(periods, day):
         active.sort(key=lambda p: (rank[p.kind], -p.end.toordinal()))
         win, others = active[0], active[1:]
         reason = {lang: f"{KIND_NAMES[win.kind][lang]}{_source(win, lang)} "
-                        + ("tarihine kadar geçerli" if lang == "tr" else "valid until")
-                        + f" {_fmt(win.end, lang)}." for lang in ("tr", "en")}
-        if lang_others := sorted({p.kind for p in others if p.kind != win.kind}, key=rank.get):
+                        + (f"{_fmt(win.end, lang)} tarihine kadar geçerli." if lang == "tr"
+                           else f"valid until {_fmt(win.end, lang)}.") for lang in ("tr", "en")}
+        if other_kinds := sorted({p.kind for p in others if p.kind != win.kind}, key=rank.get):
             reason["tr"] += (" Aynı gün " + ", ".join(KIND_NAMES[k]["tr"].lower()
-                                                      for k in lang_others)
+                                                      for k in other_kinds)
                              + " de geçerli; önce gelen: üretici garantisi, sonra tamir "
                                "garantisi, sonra sözleşme.")
             reason["en"] += (" Also valid that day: " + ", ".join(
-                KIND_NAMES[k]["en"].lower() for k in lang_others)
+                KIND_NAMES[k]["en"].lower() for k in other_kinds)
                 + "; precedence: manufacturer warranty, then repair warranty, then contract.")
         return {"kind": win.kind, "start": win.start, "end": win.end,
                 "source_id": win.source_id, "reason": reason,

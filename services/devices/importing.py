@@ -61,6 +61,9 @@ class ImportRunner(BackgroundLoop):
         self.poll_seconds = float(self.container.config.get("IMPORT_POLL_SECONDS", 2.0))
         self.batch_size = int(self.container.config.get("IMPORT_BATCH_SIZE", self.batch_size))
 
+    def get_dependency(self, worker_ctx):
+        return self  # entrypoints call wake() when a job is queued
+
     def step(self):
         with self.database.Session() as session:
             job = session.scalars(select(ImportJob).where(ImportJob.status.in_(

@@ -1,0 +1,48 @@
+"""Lists as CSV (`?format=csv`): every page of the list, streamed, UTF-8 with a BOM so Excel
+shows Turkish letters, `;`-separated for Turkish users (Excel's list separator in Türkiye) and
+`,` for English ones; headers in the user's language."""
+import csv
+import io
+
+from flask import Response, request, stream_with_context
+
+PAGE = 500
+
+
+def wants_csv():
+    return request.args.get("format") == "csv"
+
+
+def list_args():
+    """The query string as the service reads it (the gateway's own `format` removed)."""
+    args = request.args.to_dict()
+    args.pop("format", None)
+    return args
+
+
+def csv_response(fetch, args, columns, filename, language="tr"):
+    """`fetch(args)` -> {"items", "next_cursor"}; columns: [(tr, en, item -> value)]. The first
+    page is fetched before the response starts, so a bad query is still a JSON error."""
+    args = {**args, "limit": PAGE}
+    args.pop("cursor", None)
+    first = fetch(args)
+    delimiter = ";" if language == "tr" else ","
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow([tr if language == "tr" else en for tr, en, _ in columns])
+        yield "\ufeff" + buffer.getvalue()
+        page = first
+        while True:
+            buffer.seek(0)
+            buffer.truncate()
+            for item in page["items"]:
+                writer.writerow(["" if (v := get(item)) is None else v for _, _, get in columns])
+            yield buffer.getvalue()
+            if not page.get("next_cursor"):
+                return
+            page = fetch({**args, "cursor": page["next_cursor"]})
+
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
