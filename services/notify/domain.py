@@ -38,6 +38,7 @@ COVERAGE_NAMES = {
     "repair_warranty": {"tr": "Tamir garantisi", "en": "Repair warranty"},
     None: {"tr": "Kapsam dışı (ücretli)", "en": "Not covered (chargeable)"},
 }
+COVERAGE_NAMES["none"] = COVERAGE_NAMES[None]  # devices' answer when nothing covers
 UNTIL = {"tr": "bitiş", "en": "until"}
 
 

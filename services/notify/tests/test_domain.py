@@ -18,6 +18,7 @@ def test_coverage_text_in_both_languages():
     assert domain.coverage_text(cov, "tr") == "Üretici garantisi (bitiş 31.03.2027)"
     assert domain.coverage_text(cov, "en") == "Manufacturer warranty (until 2027-03-31)"
     assert domain.coverage_text(None, "tr") == "Kapsam dışı (ücretli)"
+    assert domain.coverage_text({"kind": "none", "end": None}, "en") == "Not covered (chargeable)"
 
 
 def test_a_broken_template_fails_at_start_up_naming_file_and_line(tmp_path):
