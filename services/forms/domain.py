@@ -1,16 +1,174 @@
-"""Rules of service forms. Plain Python: no framework imports."""
+"""Rules of service forms: the lifecycle table, fee arithmetic, repair warranty, the
+satisfaction score, numbering. Plain Python: no framework imports."""
+import calendar
 import json
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
 KINDS = ("repair", "maintenance")
+CENT = Decimal("0.01")
 
-# Status names users read (TR default, EN second). The full lifecycle table is the forms
-# lifecycle issue's; a new form starts at NEW.
+# -- statuses and the lifecycle table ----------------------------------------------------------
 STATUS_NAMES = {
     "NEW": {"tr": "Kayıt açıldı", "en": "Opened"},
+    "ASSIGNED": {"tr": "Görevli atandı", "en": "Assigned"},
+    "DIAGNOSIS": {"tr": "Arıza tespiti", "en": "Diagnosis"},
+    "AWAITING_APPROVAL": {"tr": "Fiyat onayı bekleniyor", "en": "Awaiting price approval"},
+    "AWAITING_PARTS": {"tr": "Parça bekleniyor", "en": "Awaiting parts"},
+    "IN_REPAIR": {"tr": "Tamirde", "en": "In repair"},
+    "REPAIRED": {"tr": "Tamir edildi", "en": "Repaired"},
+    "DELIVERED": {"tr": "Teslim edildi", "en": "Delivered"},
+    "FINAL_CHECK": {"tr": "Son kontrol", "en": "Final check"},
+    "CLOSED": {"tr": "Kapandı", "en": "Closed"},
+    "CANCELLED": {"tr": "İptal", "en": "Cancelled"},
+    "REOPENED": {"tr": "Yeniden açıldı", "en": "Reopened"},
 }
+STATUSES = tuple(STATUS_NAMES)
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in ("CLOSED", "CANCELLED"))
+BEFORE_DELIVERY = ("NEW", "ASSIGNED", "DIAGNOSIS", "AWAITING_APPROVAL", "AWAITING_PARTS",
+                   "IN_REPAIR", "REPAIRED", "REOPENED")
+# States in which the work, parts and fees may still change (a closed or cancelled form is
+# read-only; one under final check is being reviewed: the officer sends it back to change it).
+EDITABLE = tuple(s for s in STATUSES if s not in ("CLOSED", "CANCELLED", "FINAL_CHECK"))
+
+MANAGE = ("manager", "admin")
+WORK = ("technician", "manager", "admin")
+DESK = ("desk", "manager", "admin")
+SYSTEM = "system"  # the service itself (a low satisfaction score reopens a form)
+
+# (from, to, roles allowed). One table: the transitions endpoint, the 409 listing the allowed
+# moves, and the tests all read it.
+TRANSITIONS = (
+    ("NEW", "ASSIGNED", MANAGE),
+    ("ASSIGNED", "DIAGNOSIS", WORK),
+    ("DIAGNOSIS", "AWAITING_APPROVAL", MANAGE),
+    ("DIAGNOSIS", "AWAITING_PARTS", WORK),
+    ("DIAGNOSIS", "IN_REPAIR", WORK),
+    ("AWAITING_APPROVAL", "AWAITING_PARTS", MANAGE),
+    ("AWAITING_APPROVAL", "IN_REPAIR", MANAGE),
+    ("AWAITING_APPROVAL", "DIAGNOSIS", MANAGE),  # price refused or to be revised
+    ("AWAITING_PARTS", "IN_REPAIR", WORK),
+    ("IN_REPAIR", "AWAITING_PARTS", WORK),
+    ("IN_REPAIR", "AWAITING_APPROVAL", MANAGE),  # more found during the repair
+    ("IN_REPAIR", "REPAIRED", WORK),
+    ("REPAIRED", "IN_REPAIR", WORK),  # the test after the repair failed
+    ("REPAIRED", "DELIVERED", DESK),
+    ("DELIVERED", "FINAL_CHECK", DESK + ("rep", "final_checker")),
+    ("FINAL_CHECK", "CLOSED", ("final_checker",)),
+    ("FINAL_CHECK", "DELIVERED", ("final_checker",)),  # sent back with a note
+    ("REOPENED", "ASSIGNED", MANAGE),
+    *((s, "CANCELLED", MANAGE + (("desk",) if s == "NEW" else ())) for s in BEFORE_DELIVERY),
+    *((s, "REOPENED", MANAGE + (SYSTEM,)) for s in ("DELIVERED", "FINAL_CHECK", "CLOSED")),
+)
+ALLOWED = {(a, b): roles for a, b, roles in TRANSITIONS}
+NEEDS_NOTE = {("FINAL_CHECK", "DELIVERED"), *((s, "REOPENED") for s in STATUSES),
+              *((s, "CANCELLED") for s in STATUSES)}
+# Steps the customer sees on the portal timeline.
+CUSTOMER_VISIBLE = {"NEW", "AWAITING_APPROVAL", "IN_REPAIR", "REPAIRED", "DELIVERED", "CLOSED",
+                    "CANCELLED", "REOPENED"}
+
+
+def moves_from(status):
+    """[(to, roles)] allowed from `status`."""
+    return [(b, roles) for a, b, roles in TRANSITIONS if a == status]
+
+
+class TransitionRefused(Exception):
+    """kind 'invalid' (409: no such move from here) or 'role' (403: not for this role)."""
+
+    def __init__(self, kind, message, allowed):
+        super().__init__(message)
+        self.kind, self.allowed = kind, allowed
+
+
+def check_transition(current, target, role):
+    roles = ALLOWED.get((current, target))
+    if roles is None:
+        allowed = [b for b, _ in moves_from(current)]
+        raise TransitionRefused("invalid", f"A form in {current} cannot go to {target}; "
+                                f"allowed: {', '.join(allowed) or 'none'}.", allowed)
+    if role not in roles:
+        raise TransitionRefused("role", f"The role '{role}' may not move a form from {current} "
+                                f"to {target}.", list(roles))
+
+
+# -- money -------------------------------------------------------------------------------------
+def money(value):
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Fees:
+    """What a form's totals are computed from."""
+    work_minutes: list = field(default_factory=list)  # [(minutes, hourly rate)] per work log
+    parts: list = field(default_factory=list)  # [(quantity, unit price)]
+    service_fee: Decimal = Decimal("0")
+    discount_amount: Decimal | None = None
+    discount_percent: Decimal | None = None
+    vat_rate: Decimal = Decimal("20")
+    coverage_pays: dict = field(default_factory=dict)  # {"labour": bool, "parts": bool, "fee": bool}
+
+
+def line_amount(quantity, unit_price):
+    return money(Decimal(quantity) * Decimal(unit_price))
+
+
+def labour_amount(minutes, rate):
+    return money(Decimal(minutes) * Decimal(rate) / 60)
+
+
+def totals(fees):
+    """DESIGN.md's arithmetic. Each line rounds half-up to kuruş; coverage takes off what it
+    pays (labour, parts, the service fee) from what the customer pays; the discount (an amount,
+    or a percent of the customer's subtotal) comes next, VAT after the discount."""
+    labour = sum((labour_amount(m, r) for m, r in fees.work_minutes), Decimal("0.00"))
+    parts = sum((line_amount(q, p) for q, p in fees.parts), Decimal("0.00"))
+    fee = money(fees.service_fee or 0)
+    gross = labour + parts + fee
+    pays = fees.coverage_pays
+    covered = ((labour if pays.get("labour") else 0) + (parts if pays.get("parts") else 0)
+               + (fee if pays.get("fee") else 0))
+    covered = money(covered)
+    subtotal = gross - covered
+    if fees.discount_percent is not None:
+        discount = money(subtotal * Decimal(fees.discount_percent) / 100)
+    else:
+        discount = money(fees.discount_amount or 0)
+    discount = min(discount, subtotal)
+    vat = money((subtotal - discount) * Decimal(fees.vat_rate) / 100)
+    return {"labour": labour, "parts": parts, "service_fee": fee, "gross": gross,
+            "covered": covered, "subtotal": subtotal, "discount": discount, "vat": vat,
+            "total": subtotal - discount + vat}
+
+
+DEFAULT_COVERAGE_PAYS = {
+    "manufacturer_warranty": {"labour": True, "parts": True, "fee": True},
+    "contract": {"labour": True, "parts": False, "fee": True},
+    "repair_warranty": {"labour": True, "parts": True, "fee": True},
+}
+
+
+def coverage_pays(kind, table=None):
+    return (table or DEFAULT_COVERAGE_PAYS).get(kind or "none", {})
+
+
+def coverage_explanation(kind, pays):
+    names = {"labour": ("işçilik", "labour"), "parts": ("parçalar", "parts"),
+             "fee": ("hizmet bedeli", "service fee")}
+    paid = [k for k in ("labour", "parts", "fee") if pays.get(k)]
+    if not paid:
+        return {"tr": "Kapsam yok: tüm tutarı müşteri öder.",
+                "en": "Not covered: the customer pays everything."}
+    return {"tr": "Kapsam (" + kind + ") öder: " + ", ".join(names[k][0] for k in paid) + ".",
+            "en": "Coverage (" + kind + ") pays: " + ", ".join(names[k][1] for k in paid) + "."}
+
+
+# -- time, numbering, warranty -----------------------------------------------------------------
+def local_date(moment=None):
+    return (moment or datetime.now(timezone.utc)).astimezone(LOCAL_TZ).date()
 
 
 def numbering_year(now=None):
@@ -24,14 +182,42 @@ def format_number(year, seq):
     return f"SF-{year}-{seq:06d}"
 
 
-def coverage_columns(answer):
-    """What the form keeps of devices' coverage answer at intake."""
-    return {"coverage_kind": answer["kind"],
-            "coverage_end": date.fromisoformat(answer["end"]) if answer["end"] else None,
-            "coverage_source_id": answer["source_id"],
-            "coverage_reason": json.dumps(answer["reason"], ensure_ascii=False)}
+def add_months(day, months):
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def repair_warranty(delivered_on, months):
+    """A repair warranty of `months` from the delivery day: its last day is the day before the
+    same date `months` later (3 months from 15 January: 15 January – 14 April). None for 0."""
+    if not months:
+        return None
+    return {"start": delivered_on, "end": add_months(delivered_on, months) - timedelta(days=1)}
+
+
+# -- satisfaction ------------------------------------------------------------------------------
+def satisfaction_score(questions, answers):
+    """0–100 from weighted answers: each answer's place on its scale (min → 0, max → 1) times
+    its weight, over the weights of the questions answered. `questions` {id: (weight, min, max)},
+    `answers` {id: value}. Rounded half-up to a whole number."""
+    total_weight = Decimal(0)
+    points = Decimal(0)
+    for qid, value in answers.items():
+        weight, low, high = questions[qid]
+        total_weight += Decimal(weight)
+        points += Decimal(weight) * (Decimal(value) - low) / (high - low)
+    if not total_weight:
+        return None
+    return int((points / total_weight * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def survey_expired(completed_at, days, now=None):
+    now = now or datetime.now(timezone.utc)
+    return completed_at is not None and now > completed_at + timedelta(days=days)
+
+
+# -- payloads ----------------------------------------------------------------------------------
 def form_created_payload(form):
     return {"form": {
         "id": form.id, "number": form.number, "kind": form.kind,
@@ -46,3 +232,11 @@ def form_created_payload(form):
         "complaint": form.complaint,
         "opened_at": form.created_at,
     }}
+
+
+def coverage_columns(answer):
+    """What the form keeps of devices' coverage answer at intake."""
+    return {"coverage_kind": answer["kind"],
+            "coverage_end": date.fromisoformat(answer["end"]) if answer["end"] else None,
+            "coverage_source_id": answer["source_id"],
+            "coverage_reason": json.dumps(answer["reason"], ensure_ascii=False)}

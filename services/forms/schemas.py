@@ -1,9 +1,28 @@
 import json
+from decimal import ROUND_HALF_UP
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import DeviceSpec, PageQuery, Trimmed, check_one_device, id_field
-from services.forms.domain import KINDS, STATUS_NAMES
+from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
+                                     email_field, id_field, language_field)
+from services.forms.domain import KINDS, STATUS_NAMES, STATUSES
+
+MAX_MONEY = 9999999999.99
+
+
+def _text(length, **kw):
+    return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
+
+
+def _money(**kw):
+    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, allow_nan=False,
+                          validate=validate.Range(min=0, max=MAX_MONEY), **kw)
+
+
+def _code(**kw):
+    return Trimmed(validate=validate.Regexp(r"^[a-z0-9_-]{2,40}$",
+                                            error="2-40 lowercase ASCII letters, digits, _ or -."),
+                   **kw)
 
 
 class Actor(Schema):
@@ -13,6 +32,13 @@ class Actor(Schema):
     email = fields.String(load_default=None, allow_none=True)
     language = fields.String(load_default="tr")
     role = fields.String(load_default=None, allow_none=True)
+
+
+class Versioned(Schema):
+    """Every write states the version it read (body `version` or the If-Match header):
+    missing is a 428, stale a 409."""
+    version = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class FormIn(Schema):
@@ -27,24 +53,243 @@ class FormIn(Schema):
         check_one_device(data)
 
 
+class TransitionIn(Versioned):
+    to = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    sub_status = _code(load_default=None, allow_none=True)
+    note = _text(2000)
+
+
+class Assignee(Schema):
+    user_id = id_field(required=True)
+    name = Trimmed(required=True, validate=validate.Length(max=200))
+    email = email_field(load_default=None, allow_none=True)
+    language = language_field()
+    role = fields.String(load_default=None, allow_none=True)
+
+
+class AssignIn(Versioned):
+    assignees = fields.List(fields.Nested(Assignee), required=True,
+                            validate=validate.Length(min=1, max=20))
+    replace = fields.Boolean(load_default=False)  # True: these instead of the current ones
+
+
+class AssignHttp(Versioned):
+    """The gateway's body: user ids; it adds each one's snapshot."""
+    user_ids = fields.List(id_field(), required=True, validate=validate.Length(min=1, max=20))
+    replace = fields.Boolean(load_default=False)
+
+
+class WorkIn(Versioned):
+    """The technician's record and the fees: only the fields sent change."""
+    diagnosis = _text(5000)
+    fault_type = _code(load_default=None, allow_none=True)
+    work_done = _text(5000)
+    repair_warranty_months = fields.Integer(allow_none=True, validate=validate.Range(0, 120))
+    service_fee = _money()
+    discount_amount = _money(allow_none=True)
+    discount_percent = fields.Decimal(places=2, allow_none=True, allow_nan=False,
+                                      validate=validate.Range(min=0, max=100))
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+    def load(self, data, **kwargs):
+        loaded = super().load(data, **kwargs)
+        return {k: v for k, v in loaded.items() if k in data}
+
+    @validates_schema(skip_on_field_errors=True)
+    def _one_discount(self, data, **kwargs):
+        if data.get("discount_amount") is not None and data.get("discount_percent") is not None:
+            raise ValidationError("Give the discount as an amount or a percent, not both.",
+                                  "discount_percent")
+
+
+class WorkLogIn(Versioned):
+    user_id = id_field(load_default=None, allow_none=True)  # default: the actor
+    started_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    minutes = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(min=1, max=7 * 24 * 60))
+    note = _text(2000)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _span(self, data, **kwargs):
+        start, end, minutes = data["started_at"], data["ended_at"], data["minutes"]
+        if minutes is None and (start is None or end is None):
+            raise ValidationError("Give started_at and ended_at, or minutes.", "minutes")
+        if start and end and not timedelta_ok(start, end):
+            raise ValidationError("Must be after started_at and within 7 days.", "ended_at")
+
+
+def timedelta_ok(start, end):
+    seconds = (end - start).total_seconds()
+    return 0 < seconds <= 7 * 24 * 3600
+
+
+class TimerIn(Versioned):
+    note = _text(2000)
+
+
+class PartIn(Versioned):
+    code = _text(60)
+    name = Trimmed(required=True, validate=validate.Length(max=200))
+    quantity = fields.Decimal(required=True, places=3, allow_nan=False,
+                              validate=validate.Range(min=0.001, max=100000))
+    unit_price = _money(required=True)
+
+
+class SurveyAnswerIn(Schema):
+    question_id = id_field(required=True)
+    value = fields.Integer(required=True, strict=True)
+
+
+class SurveyIn(Versioned):
+    outcome = fields.String(required=True,
+                            validate=validate.OneOf(("done", "unreachable", "declined")))
+    answers = fields.List(fields.Nested(SurveyAnswerIn), load_default=list,
+                          validate=validate.Length(max=50))
+    note = _text(2000)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _answers(self, data, **kwargs):
+        if data["outcome"] == "done" and not data["answers"]:
+            raise ValidationError("A done survey has its answers.", "answers")
+        if data["outcome"] != "done" and data["answers"]:
+            raise ValidationError("Only a done survey has answers.", "answers")
+        ids = [a["question_id"] for a in data["answers"]]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("A question is answered once.", "answers")
+
+
+class FinalCheckIn(Versioned):
+    decision = fields.String(required=True, validate=validate.OneOf(("close", "send_back")))
+    note = _text(2000)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _note(self, data, **kwargs):
+        if data["decision"] == "send_back" and not data["note"]:
+            raise ValidationError("Say what is to be fixed.", "note")
+
+
+class CatalogueIn(Schema):
+    code = _code(required=True)
+    name_tr = Trimmed(required=True, validate=validate.Length(max=100))
+    name_en = Trimmed(required=True, validate=validate.Length(max=100))
+    active = fields.Boolean(load_default=True)
+
+
+class SubStatusIn(CatalogueIn):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+
+
+class CataloguePatch(Schema):
+    name_tr = Trimmed(validate=validate.Length(max=100))
+    name_en = Trimmed(validate=validate.Length(max=100))
+    active = fields.Boolean()
+
+
+class QuestionIn(Schema):
+    text_tr = Trimmed(required=True, validate=validate.Length(max=500))
+    text_en = Trimmed(required=True, validate=validate.Length(max=500))
+    weight = fields.Decimal(load_default=1, places=2, allow_nan=False,
+                            validate=validate.Range(min=0.01, max=100))
+    scale_min = fields.Integer(load_default=1, validate=validate.Range(0, 100))
+    scale_max = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    position = fields.Integer(load_default=0, validate=validate.Range(0, 1000))
+    active = fields.Boolean(load_default=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _scale(self, data, **kwargs):
+        if data.get("scale_max", 5) <= data.get("scale_min", 1):
+            raise ValidationError("The scale's top must be above its bottom.", "scale_max")
+
+
+class QuestionPatch(QuestionIn):
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+    def load(self, data, **kwargs):
+        loaded = super().load(data, **kwargs)
+        return {k: v for k, v in loaded.items() if k in data}
+
+
+SORTS = ("number", "customer", "status", "device_type", "fault_type", "opened", "delivered",
+         "closed")
+
+
+class FormQuery(PageQuery):
+    state = fields.String(load_default="all", validate=validate.OneOf(("open", "closed", "all")))
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+    customer_id = id_field(load_default=None, allow_none=True, strict=False)
+    device_type = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    fault_type = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    technician = id_field(load_default=None, allow_none=True, strict=False)
+    rep_user_id = id_field(load_default=None, allow_none=True, strict=False)
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
+    coverage = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        ("manufacturer_warranty", "contract", "repair_warranty", "none")))
+    opened_from = fields.Date(load_default=None, allow_none=True)
+    opened_to = fields.Date(load_default=None, allow_none=True)
+    q = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    sort = fields.String(load_default="-number", validate=validate.OneOf(
+        SORTS + tuple(f"-{s}" for s in SORTS)))
+
+
+class RevenueQuery(Schema):
+    group_by = fields.String(required=True, validate=validate.OneOf(
+        ("day", "month", "customer", "device_type", "technician")))
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+
+    @validates_schema(skip_on_field_errors=True)
+    def _window(self, data, **kwargs):
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError("The window ends before it starts.", "to")
+        if (data["date_to"] - data["date_from"]).days > 3660:
+            raise ValidationError("At most ten years.", "to")
+
+
+class SatisfactionQuery(Schema):
+    group_by = fields.String(required=True, validate=validate.OneOf(
+        ("technician", "customer", "month")))
+    date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
+    date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
+
+
+class CallsQuery(PageQuery):
+    rep_user_id = id_field(load_default=None, allow_none=True, strict=False)
+
+
 class FormOut(Schema):
     id = fields.Integer()
     number = fields.String()
     kind = fields.String()
     status = fields.String()
     status_name = fields.Method("_status_name")
+    sub_status = fields.String(allow_none=True)
     version = fields.Integer()
     customer_id = fields.Integer()
     customer_name = fields.String()
+    rep_user_id = fields.Integer(allow_none=True)
     rep_name = fields.String(allow_none=True)
     rep_email = fields.String(allow_none=True)
     device_id = fields.Integer()
     device = fields.Method("_device")
     coverage = fields.Method("_coverage")
     complaint = fields.String()
+    fault_type = fields.String(allow_none=True)
+    diagnosis = fields.String(allow_none=True)
+    work_done = fields.String(allow_none=True)
+    fees = fields.Method("_fees")
+    totals = fields.Method("_totals")
+    work_minutes = fields.Integer()
+    repair_warranty = fields.Method("_repair_warranty")
+    survey = fields.Method("_survey")
     opened_by = fields.Method("_opened_by")
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
 
     def _status_name(self, form):
         return STATUS_NAMES.get(form.status, {"tr": form.status, "en": form.status})
@@ -61,9 +306,32 @@ class FormOut(Schema):
                 "source_id": form.coverage_source_id,
                 "reason": json.loads(form.coverage_reason) if form.coverage_reason else None}
 
+    def _fees(self, form):
+        return {"service_fee": _s(form.service_fee), "discount_amount": _s(form.discount_amount),
+                "discount_percent": _s(form.discount_percent), "currency": form.currency}
+
+    def _totals(self, form):
+        return {"labour": _s(form.labour_total), "parts": _s(form.parts_total),
+                "service_fee": _s(form.fee_total), "gross": _s(form.gross_total),
+                "covered": _s(form.covered_total), "subtotal": _s(form.subtotal),
+                "discount": _s(form.discount_total), "vat": _s(form.vat_total),
+                "total": _s(form.total), "currency": form.currency}
+
+    def _repair_warranty(self, form):
+        if form.repair_warranty_end is None:
+            return {"months": form.repair_warranty_months, "start": None, "end": None}
+        return {"months": form.repair_warranty_months,
+                "start": form.repair_warranty_start.isoformat(),
+                "end": form.repair_warranty_end.isoformat()}
+
+    def _survey(self, form):
+        return {"status": form.survey_status, "score": form.survey_score,
+                "at": form.survey_at.isoformat() if form.survey_at else None,
+                "by": form.survey_by_name}
+
     def _opened_by(self, form):
         return {"user_id": form.opened_by_id, "name": form.opened_by_name}
 
 
-class FormQuery(PageQuery):
-    pass
+def _s(value):
+    return None if value is None else f"{value:.2f}"
