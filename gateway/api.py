@@ -8,14 +8,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gateway.auth import LoginLimiter, Unauthorized, current_user, issue_token, roles
-from gateway.users import ROLES, STAFF, public
+from gateway.users import ROLES, public
 from services.common.exceptions import NotFound, ValidationFailed
-from services.common.schemas import LANGUAGES, PageQuery, Trimmed, email_field, id_field
+from services.common.schemas import LANGUAGES, Trimmed, email_field, id_field
 from services.common.text import tr_lower
-from services.forms.schemas import FormIn
 from services.notify.schemas import DeliveryQuery
 
-FORM_WRITERS = ("desk", "manager", "admin")
 
 
 def rpc(service, method, *args, **kwargs):
@@ -138,45 +136,6 @@ def health():
     return {"status": "ok" if ok else "degraded", "services": services}, (200 if ok else 503)
 
 
-# -- service forms ---------------------------------------------------------------------------
-forms_blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Service forms")
-
-
-@forms_blp.route("/forms")
-class Forms(MethodView):
-    @roles(*STAFF)
-    @forms_blp.arguments(PageQuery, location="query")
-    @forms_blp.response(200, Page)
-    def get(self, query):
-        """Service forms, newest first, with a cursor."""
-        return rpc("forms", "list_forms", query)
-
-    @roles(*FORM_WRITERS)
-    @forms_blp.arguments(FormIn)
-    def post(self, body):
-        """Open a service form for a customer's device: `device_id` of a card in the archive,
-        or `device` {brand, serial, model, device_type} (registered when new)."""
-        # forms waits up to DEVICES_RPC_TIMEOUT for devices, then writes: give the whole chain
-        # time, so a slow intake is not a 504 for a form that is then saved.
-        timeout = 2 * current_app.extensions["servis"].settings.rpc_timeout
-        return rpc("forms", "create_form", request.get_json(), actor(), timeout=timeout), 201
-
-
-@forms_blp.route("/forms/<int(max=2147483647):form_id>", methods=["GET"])
-@roles(*STAFF)
-def form(form_id):
-    """One service form."""
-    return rpc("forms", "get_form", form_id)
-
-
-@forms_blp.route("/forms/<int(max=2147483647):form_id>/emails", methods=["GET"])
-@roles(*STAFF)
-def form_emails(form_id):
-    """The e-mails sent about a form (the delivery log)."""
-    rpc("forms", "get_form", form_id)  # 404 for an unknown form
-    return {"items": rpc("notify", "deliveries_for_form", form_id), "next_cursor": None}
-
-
 # -- e-mail ----------------------------------------------------------------------------------
 emails_blp = Blueprint("emails", __name__, url_prefix="/api/v1",
                        description="Outgoing e-mail and its delivery log")
@@ -198,4 +157,4 @@ def resend_email(delivery_id):
     return rpc("notify", "resend", delivery_id)
 
 
-BLUEPRINTS = (auth_blp, health_blp, forms_blp, emails_blp)
+BLUEPRINTS = (auth_blp, health_blp, emails_blp)

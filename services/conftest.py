@@ -90,7 +90,10 @@ class EventTap:
         self.conn = Connection(amqp_uri)
         exchange = Exchange(f"{service}.events", type="topic", durable=True)
         self.queue = Queue(f"tap-{service}-{next(self._ids)}-{id(self)}", exchange=exchange,
-                           bindings=None, exclusive=True, auto_delete=True)
+                           bindings=None, durable=False, auto_delete=False)
+        # Neither auto_delete nor exclusive (kombu makes an exclusive queue auto_delete): the
+        # broker would drop the queue, and every later event, when the first wait() cancels
+        # its consumer. close() deletes it.
         self.channel = self.conn.channel()
         bound = self.queue(self.channel)
         exchange(self.channel).declare()
@@ -124,7 +127,10 @@ class EventTap:
         return self.bound.queue_declare(passive=True).message_count
 
     def close(self):
-        self.conn.release()
+        try:
+            self.bound.delete()
+        finally:
+            self.conn.release()
 
 
 @pytest.fixture

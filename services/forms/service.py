@@ -772,9 +772,11 @@ class FormsService:
         work time (forms without work time under 'unassigned')."""
         query = load(RevenueQuery(), query or {})
         amounts = (Form.labour_total, Form.parts_total, Form.fee_total, Form.gross_total,
-                   Form.covered_total, Form.discount_total, Form.vat_total, Form.total)
-        names = ("labour", "parts", "service_fee", "gross", "covered", "discount", "vat",
-                 "total")
+                   Form.covered_total, Form.subtotal, Form.discount_total, Form.vat_total,
+                   Form.total)
+        names = ("labour", "parts", "service_fee", "gross", "covered", "subtotal", "discount",
+                 "vat", "total")
+        width = len(amounts)
         where = (Form.delivered_on >= query["date_from"], Form.delivered_on <= query["date_to"],
                  Form.status != "CANCELLED")
         group = query["group_by"]
@@ -790,7 +792,7 @@ class FormsService:
                            func.count(func.distinct(Form.id)))
                     .select_from(Form).outerjoin(per, per.c.form_id == Form.id)
                     .where(*where).group_by(per.c.user_id))
-            rows = [({"user_id": r[0], "name": r[1] or None}, r[2:10], r[10])
+            rows = [({"user_id": r[0], "name": r[1] or None}, r[2:2 + width], r[2 + width])
                     for r in self.db.execute(stmt)]
         else:
             key = {"day": (Form.delivered_on,), "month": (Form.delivered_month,),
@@ -804,7 +806,7 @@ class FormsService:
                      "month": lambda r: {"month": r[0]},
                      "customer": lambda r: {"customer_id": r[0], "name": r[1]},
                      "device_type": lambda r: {"device_type": r[0] or None}}[group]
-            rows = [(label(r), r[n:n + 8], r[n + 8]) for r in self.db.execute(stmt)]
+            rows = [(label(r), r[n:n + width], r[n + width]) for r in self.db.execute(stmt)]
         items = [{**lab, **{name: f"{domain.money(_dec(v)):.2f}" for name, v in zip(names, vals)},
                   "forms": count} for lab, vals, count in rows]
         items.sort(key=lambda i: sort_key(str(i.get("name") or i.get("day") or i.get("month")
