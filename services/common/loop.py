@@ -49,7 +49,7 @@ class BackgroundLoop(DependencyProvider):
         while self._running:
             try:
                 while self._running and self.step():
-                    pass
+                    eventlet.sleep(0)  # a long run of steps must not starve the workers
             except Exception:  # broker or database away: try again at the next poll
                 log.exception("%s: will retry", type(self).__name__)
             with eventlet.Timeout(self.poll_seconds, False):

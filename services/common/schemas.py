@@ -1,5 +1,6 @@
 """Small pieces every service's schemas use: trimmed text and opaque list cursors."""
 import base64
+import decimal
 import json
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -44,6 +45,24 @@ class Trimmed(fields.String):
 def email_field(**kwargs):
     """An e-mail address as the columns hold it (at most 254 characters)."""
     return fields.Email(validate=validate.Length(max=254), **kwargs)
+
+
+MAX_MONEY = 9999999999.99  # Numeric(12, 2)
+
+
+def _kurus(value):
+    try:
+        if value != value.quantize(decimal.Decimal("0.01")):
+            raise ValidationError("At most two decimals (kuruş).")
+    except decimal.InvalidOperation:  # too many digits to hold: the range check says so
+        pass
+
+
+def money_field(**kwargs):
+    """An amount of money as a Decimal: 0 to 9,999,999,999.99 with at most two decimals (a
+    third one is refused, not rounded away); strings or JSON numbers, never NaN."""
+    return fields.Decimal(allow_nan=False, validate=[
+        validate.Range(min=0, max=MAX_MONEY), _kurus], **kwargs)
 
 
 def language_field(**kw):

@@ -1,6 +1,8 @@
 """The archive's write rules over one database session, shared by the RPC entrypoints, the
 event handlers and the import job: customers, cards, coverage periods, history. Events go
 through `emit(event_type, payload)` (the outbox, in the same transaction)."""
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +35,7 @@ class Archive:
     def __init__(self, session, emit):
         self.db = session
         self.emit = emit
+        self._types = None  # the device-type catalogue, read once per unit of work
 
     # -- lookups -------------------------------------------------------------------------
     def customer(self, customer_id):
@@ -58,18 +61,23 @@ class Archive:
                         f"customer {owner.name} (#{owner.id}).",
                         domain.owner_conflict_details(device, owner))
 
-    def device_type_code(self, value):
-        """A catalogue code for `value`: the code itself or a TR/EN name (folded)."""
+    def device_type_code(self, value, current=None, allow_inactive=False):
+        """A catalogue code for `value`: the code itself or a TR/EN name (folded). A type
+        made inactive is refused for new values but kept where a card already has it."""
         if value is None:
             return None
-        types = self.db.scalars(select(DeviceType).where(DeviceType.active.is_(True))).all()
+        if self._types is None:
+            self._types = self.db.scalars(select(DeviceType)).all()
         wanted = fold(value)
-        for t in types:
+        for t in self._types:
             if wanted in (t.code, fold(t.name_tr), fold(t.name_en)):
+                if not t.active and t.code != current and not allow_inactive:
+                    raise ValidationFailed("The input is not valid.", {"device_type": [
+                        f"Device type {t.code!r} is no longer in use (inactive)."]})
                 return t.code
         raise ValidationFailed("The input is not valid.", {"device_type": [
             f"Unknown device type {value!r}; the catalogue has: "
-            + ", ".join(sorted(t.code for t in types)) + "."]})
+            + ", ".join(sorted(t.code for t in self._types if t.active)) + "."]})
 
     def check_site(self, customer_id, site_id):
         if site_id is None:
@@ -86,7 +94,18 @@ class Archive:
                                                                     CoveragePeriod.id))]
 
     # -- customers -----------------------------------------------------------------------
+    def check_tax_no(self, tax_no, customer_id=None):
+        """A tax number names one customer: a second one is a 409 naming the first."""
+        if not tax_no:
+            return
+        other = self.db.scalars(select(Customer).where(Customer.tax_no == tax_no,
+                                                       Customer.id != (customer_id or 0))).first()
+        if other is not None:
+            raise Conflict(f"Tax number {tax_no} belongs to customer {other.name} (#{other.id}).",
+                           {"tax_no": tax_no, "owner": {"id": other.id, "name": other.name}})
+
     def create_customer(self, data):
+        self.check_tax_no(data.get("tax_no"))
         sites, contacts = data.pop("sites", []), data.pop("contacts", [])
         customer = Customer(**data, name_folded=fold(data["name"]),
                             name_sort=sort_key(data["name"]))
@@ -101,6 +120,8 @@ class Archive:
         """Change the fields given; True when something changed (customer_updated goes out)."""
         changed = False
         values = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
+        if "tax_no" in values:
+            self.check_tax_no(values["tax_no"], customer.id)
         if domain.diff(customer, values):
             for k, v in values.items():
                 setattr(customer, k, v)
@@ -165,11 +186,11 @@ class Archive:
         device = Device(customer_id=customer.id, brand_key=brand_key, serial_key=serial_key,
                         model_key=domain.model_key(values.get("model")), version=1,
                         **{k: v for k, v in values.items() if v is not None})
-        self.db.add(device)
         try:
-            self.db.flush()
+            with self.db.begin_nested():  # a failed insert rolls back alone
+                self.db.add(device)
+                self.db.flush()
         except IntegrityError:  # registered concurrently by another worker?
-            self.db.rollback()
             existing = self.device_by_key(spec["brand"], spec["serial"])
             if existing is None:  # another constraint: not a duplicate card
                 raise
@@ -191,7 +212,8 @@ class Archive:
                            f"(now {device.version}); read it again.",
                            {"device_id": device.id, "version": device.version})
         if "device_type" in values:
-            values["device_type"] = self.device_type_code(values["device_type"])
+            values["device_type"] = self.device_type_code(values["device_type"],
+                                                          current=device.device_type)
         if "site_id" in values:
             self.check_site(device.customer_id, values["site_id"])
         changes = domain.diff(device, values)
@@ -206,22 +228,33 @@ class Archive:
         for field, value in values.items():
             setattr(device, field, value)
         device.model_key = domain.model_key(device.model)
-        device.version += 1
         self.history(device, "updated", changes, actor)
         self.db.flush()
         return changes
 
-    def move(self, device, customer, site_id, note, actor):
+    def move(self, device, customer, site_id, note, actor, today):
+        """Move a card to another customer: the previous owner's maintenance contracts stop
+        covering it (they end yesterday; ones not started yet are closed unused)."""
         self.check_site(customer.id, site_id)
         if device.customer_id == customer.id and device.site_id == site_id:
             return {}
         changes = domain.diff(device, {"customer_id": customer.id, "site_id": site_id})
         if note:
             changes["note"] = [None, note]
+        moving_owner = device.customer_id != customer.id
         device.customer_id, device.site_id = customer.id, site_id
-        device.version += 1
         self.history(device, "moved", changes, actor)
         self.emit("device_registered", {"device": domain.device_snapshot(device)})
+        if moving_owner:
+            for period in self.db.scalars(select(CoveragePeriod).where(
+                    CoveragePeriod.device_id == device.id, CoveragePeriod.kind == domain.CONTRACT,
+                    CoveragePeriod.end >= today)).all():
+                if period.start >= today:  # not started yet: it never covers this card
+                    self.remove_period(device, period, actor)
+                else:
+                    self.add_period(device, domain.CONTRACT, period.start,
+                                    today - timedelta(days=1), period.source_id,
+                                    period.source_ref, actor, close=True)
         return changes
 
     def history(self, device, action, changes, actor):
@@ -230,21 +263,30 @@ class Archive:
                                   by_name=by_name, changes=domain.history_json(changes)))
 
     # -- coverage --------------------------------------------------------------------------
-    def add_period(self, device, kind, start, end, source_id=None, source_ref=None, actor=None):
+    def add_period(self, device, kind, start, end, source_id=None, source_ref=None, actor=None,
+                   close=False):
         """Record a period of cover. A source (contract, form) has one period per device:
         given again, its dates are updated (a contract's changed end); a warranty from the card
-        (no source) with the same start is updated, otherwise added. Returns True on a change."""
+        (no source) with the same start is updated, otherwise added. `close` ends it for good
+        (a contract expired): a closed period is only ever shortened after, so a late or
+        redelivered activation cannot undo an early end. Returns True on a change."""
         stmt = select(CoveragePeriod).where(CoveragePeriod.device_id == device.id,
                                             CoveragePeriod.kind == kind)
         stmt = (stmt.where(CoveragePeriod.source_id == source_id) if source_id is not None
                 else stmt.where(CoveragePeriod.source_id.is_(None),
                                 CoveragePeriod.start == start))
         period = self.db.scalars(stmt).first()
+        if period is not None and period.closed:
+            if end >= period.end:
+                return False  # never extended again
+            start = period.start
         if period is not None and (period.start, period.end) == (start, end):
+            if close and not period.closed:
+                period.closed = True
             return False
         if period is None:
             period = CoveragePeriod(device_id=device.id, kind=kind, source_id=source_id,
-                                    source_ref=source_ref, start=start, end=end)
+                                    source_ref=source_ref, start=start, end=end, closed=close)
             self.db.add(period)
             change = {"kind": kind, "source_id": source_id, "start": [None, start.isoformat()],
                       "end": [None, end.isoformat()]}
@@ -254,35 +296,58 @@ class Archive:
                       "end": [period.end.isoformat(), end.isoformat()]}
             period.start, period.end = start, end
             period.source_ref = source_ref or period.source_ref
+            period.closed = period.closed or close
         self.db.flush()
+        self._after_coverage_change(device, change, actor, {
+            "kind": kind, "source_id": source_id, "start": start, "end": end})
+        return True
+
+    def remove_period(self, device, period, actor):
+        change = {"kind": period.kind, "source_id": period.source_id,
+                  "start": [period.start.isoformat(), None], "end": [period.end.isoformat(), None]}
+        self.db.delete(period)
+        self.db.flush()
+        self._after_coverage_change(device, change, actor, None)
+
+    def _after_coverage_change(self, device, change, actor, coverage):
         for column, value in domain.derived_ends(self.periods(device.id)).items():
             setattr(device, column, value)
-        device.version += 1
+        device.updated_at = domain.datetime.now(domain.timezone.utc)
         self.history(device, "coverage", change, actor)
-        self.emit("device_coverage_changed", {"device_id": device.id, "coverage": {
-            "kind": kind, "source_id": source_id, "start": start, "end": end}})
-        return True
+        self.emit("device_coverage_changed", {"device_id": device.id, "coverage": coverage})
 
     def coverage(self, device, day):
         return domain.coverage_on(self.periods(device.id), day)
 
     # -- import ----------------------------------------------------------------------------
+    def match_customer(self, spec):
+        """An import row's customer: by tax number; else (and for a tax number not known yet)
+        by name among the customers without a tax number."""
+        if spec.get("tax_no"):
+            found = self.db.scalars(select(Customer).where(
+                Customer.tax_no == spec["tax_no"]).order_by(Customer.id)).first()
+            if found is not None:
+                return found
+        return self.db.scalars(select(Customer).where(
+            Customer.name_folded == fold(spec["name"]), Customer.tax_no.is_(None))
+            .order_by(Customer.id)).first()
+
     def import_row(self, row, actor=None):
         """One parsed import row: its customer matched by tax number (else by name) and its
         card by (brand, serial). Returns 'created', 'updated' or 'unchanged'; RowError when it
         cannot go in (nothing of it is written: the caller rolls the row back)."""
         spec_c, spec_d = row["customer"], dict(row["device"])
-        if spec_c.get("tax_no"):  # a tax number names one customer
-            match = Customer.tax_no == spec_c["tax_no"]
-        else:
-            match = Customer.name_folded == fold(spec_c["name"])
-        customer = self.db.scalars(select(Customer).where(match).order_by(Customer.id)).first()
+        customer = self.match_customer(spec_c)
         outcome = "unchanged"
         if customer is None:
             customer = self.create_customer({k: v for k, v in spec_c.items() if v is not None})
             outcome = "created"
-        elif self.update_customer(customer, {k: v for k, v in spec_c.items() if v is not None}):
-            outcome = "updated"
+        else:  # the file fills what the customer card lacks; it never renames or overwrites
+            blanks = {k: v for k, v in spec_c.items()
+                      if k in ("tax_no", "phone", "email", "address") and v is not None
+                      and getattr(customer, k) is None}
+            if blanks and self.update_customer(customer, blanks):
+                outcome = "updated"
         site = spec_d.pop("site", None)
         if site:
             spec_d["site_id"] = self.site_named(customer, site).id

@@ -373,7 +373,9 @@ def parse_price(text: str) -> Decimal:
 
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DATE_TR = re.compile(r"(\d{1,2})([./])(\d{1,2})\2(\d{4})")
-_TIME = re.compile(r"(.*?)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")  # Excel's " 00:00:00"
+# Excel's " 00:00:00" after a date; DOTALL: a cell with a line break is still matched (and then
+# refused as not a date) instead of failing the match.
+_TIME = re.compile(r"(.*?)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.DOTALL)
 
 
 def parse_date(text: str) -> date:
@@ -525,10 +527,10 @@ def _check_warranty(parsed, errors):
     if any(key in errors for key in ("purchase_date", "warranty_start", "warranty_end")):
         return
     start, end = parsed.get("warranty_start"), parsed.get("warranty_end")
+    if end is None:
+        return  # no warranty given: a purchase date alone is just a purchase date
     if start is None:
         start = parsed["warranty_start"] = parsed.get("purchase_date")
-    if end is None:
-        return
     if start is None:
         errors["warranty_end"] = ["A warranty end needs a warranty start or a purchase date "
                                   "(the start is unknown)."]

@@ -6,8 +6,9 @@ read, so two replicas never apply the same batch and a restart resumes where it 
 import json
 import logging
 
+import eventlet
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.common.exceptions import ServisError
 from services.common.loop import BackgroundLoop
@@ -32,9 +33,21 @@ class _Stale(Exception):
 
 
 def parse(values):
-    """A staged row's cells -> (row ready for Archive.import_row, None) or (None, errors)."""
+    """A staged row's cells -> (row ready for Archive.import_row, None) or (None, errors).
+    Whatever goes wrong with one row is that row's error, never the job's."""
+    try:
+        return _parse(values)
+    except Exception as exc:  # a parser bug must not stall the queue: report it on the row
+        log.exception("import row could not be parsed")
+        return None, {"_row": [f"Could not be read ({type(exc).__name__})."]}
+
+
+def _parse(values):
     if values.get("_extra"):
         return None, {"_row": ["The row has more cells than the header has columns."]}
+    if values.get("_duplicate_of"):
+        return None, {"serial": [f"The same brand and serial number are on row "
+                                 f"{values['_duplicate_of']} of this file."]}
     row, errors = importer.parse_row(values)
     if errors:
         return None, errors
@@ -49,7 +62,7 @@ def parse(values):
 
 
 class ImportRunner(BackgroundLoop):
-    batch_size = 200
+    batch_size = 100
 
     def __init__(self, database_attr="db", outbox_attr="outbox"):
         super().__init__()
@@ -84,18 +97,27 @@ class ImportRunner(BackgroundLoop):
             self._apply(job_id, position, batch)
         except _Stale:
             return True
-        except DBAPIError:  # a conflict inside the batch: redo it row by row
-            log.info("import %s: batch after row %s redone row by row", job_id, position)
-            for item in batch:
-                try:
-                    self._apply(job_id, position, [item])
-                except _Stale:
-                    return True
-                except DBAPIError as exc:
-                    self._apply(job_id, position, [(item[0], (None, {"_row": [
-                        f"Could not be written ({type(exc.orig).__name__}); import the file "
-                        "again."]}))])
-                position = item[0]
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError):
+                return self._row_by_row(job_id, position, batch)
+            raise  # the database is away: the loop retries at its next poll
+        self.outbox.wake()
+        return True
+
+    def _row_by_row(self, job_id, position, batch):
+        """A batch that hit a conflict (a card registered at the same moment by someone else),
+        redone one row per transaction so the others still go in."""
+        log.info("import %s: batch after row %s redone row by row", job_id, position)
+        for item in batch:
+            try:
+                self._apply(job_id, position, [item])
+            except _Stale:
+                return True
+            except DBAPIError as exc:
+                self._apply(job_id, position, [(item[0], (None, {"_row": [
+                    f"Could not be written ({type(exc.orig).__name__}); import the file "
+                    "again."]}))])
+            position = item[0]
         self.outbox.wake()
         return True
 
@@ -111,7 +133,9 @@ class ImportRunner(BackgroundLoop):
             archive = Archive(session, emit)
             counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
             results = []
-            for row_no, (row, errors) in batch:
+            for i, (row_no, (row, errors)) in enumerate(batch):
+                if i % 10 == 9:
+                    eventlet.sleep(0)  # sqlite3 never yields: let RPC workers and heartbeats run
                 if row is not None:
                     try:
                         with session.begin_nested():
@@ -122,6 +146,12 @@ class ImportRunner(BackgroundLoop):
                     except (RowError, ServisError) as exc:
                         errors = exc.errors if isinstance(exc, RowError) else (
                             exc.details or {"_row": [exc.message]})
+                    except OperationalError:
+                        raise  # the database is away: the whole batch waits for the next try
+                    except Exception as exc:  # this row only (its savepoint is rolled back)
+                        log.exception("import %s row %s", job_id, row_no)
+                        errors = {"_row": [f"Could not be written ({type(exc).__name__}); "
+                                           "import the file again."]}
                 counts["failed"] += 1
                 results.append((row_no, "failed", json.dumps(errors, ensure_ascii=False)))
             for row_no, status, errors in results:

@@ -111,6 +111,10 @@ class Device(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
+    # Every UPDATE says `WHERE version = <read>` and raises it: concurrent writers of one card
+    # cannot both succeed (StaleDataError -> 409, or a requeued event).
+    __mapper_args__ = {"version_id_col": version}
+
 
 class CoveragePeriod(Base):
     """One period of cover: kind (manufacturer_warranty, contract, repair_warranty), its source
@@ -127,6 +131,9 @@ class CoveragePeriod(Base):
     source_ref: Mapped[str | None] = mapped_column(String(40))  # contract or form number
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)
+    # Ended for good (contract expired, device moved away): a late or redelivered
+    # contract_activated may not extend it again.
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -1,16 +1,19 @@
-from decimal import ROUND_HALF_UP
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     email_field, id_field, language_field)
+                                     email_field, id_field, language_field, money_field)
 from services.devices.domain import KINDS, NONE
-
-MAX_PRICE = 9999999999.99  # Numeric(12, 2)
-
 
 def _text(length, **kw):
     return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
+
+
+CURRENCY, CURRENCY_ERROR = r"^[A-Z]{3}$", "3 capital letters (ISO 4217), e.g. TRY, EUR, USD."
+
+
+def _only_given(schema, data, loaded):
+    """A partial load keeps only what was sent (no defaults for the rest)."""
+    return {k: v for k, v in loaded.items() if isinstance(data, dict) and k in data}
 
 
 def _tax_no():
@@ -55,8 +58,7 @@ class CustomerPatch(CustomerIn):
         super().__init__(partial=True, **kwargs)
 
     def load(self, data, **kwargs):  # no defaults for what was not sent
-        loaded = super().load(data, **kwargs)
-        return {k: v for k, v in loaded.items() if k in data}
+        return _only_given(self, data, super().load(data, **kwargs))
 
 
 class SiteOut(Schema):
@@ -96,19 +98,13 @@ class CustomerQuery(PageQuery):
     q = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
-def _price(**kw):
-    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, allow_nan=False,
-                          validate=validate.Range(min=0, max=MAX_PRICE), **kw)
-
-
 class CardFields(Schema):
     """What a device card holds beyond (brand, serial)."""
     model = _text(100)
     device_type = _text(100)
     site_id = id_field(load_default=None, allow_none=True)
-    price = _price(load_default=None, allow_none=True)
-    currency = Trimmed(load_default="TRY", validate=validate.Regexp(
-        r"^[A-Z]{3}$", error="A currency is 3 capital letters (ISO 4217), e.g. TRY, EUR, USD."))
+    price = money_field(load_default=None, allow_none=True)
+    currency = Trimmed(load_default="TRY", validate=validate.Regexp(CURRENCY, error=CURRENCY_ERROR))
     purchase_date = fields.Date(load_default=None, allow_none=True)
     vendor = _text(100)
     insured = fields.Boolean(load_default=False)
@@ -144,18 +140,19 @@ def check_warranty(data):
 
 
 class DevicePatch(CardFields):
-    """A change to a card: only the fields given change. `version` (optional) is the version
-    read: a card changed since is a 409 instead of a silent overwrite."""
-    brand = Trimmed(validate=validate.Length(max=100))
-    serial = Trimmed(validate=validate.Length(max=100))
-    version = fields.Integer(validate=validate.Range(min=1), load_default=None, allow_none=True)
+    """A change to a card: only the fields given change (a blank brand, serial or currency is
+    refused, not stored). `version` is the version read: a card changed since is a 409."""
+    brand = Trimmed(required=True, validate=validate.Length(max=100))
+    serial = Trimmed(required=True, validate=validate.Length(max=100))
+    currency = Trimmed(required=True, validate=validate.Regexp(CURRENCY, error=CURRENCY_ERROR))
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), load_default=None,
+                             allow_none=True)
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
 
     def load(self, data, **kwargs):
-        loaded = super().load(data, **kwargs)
-        return {k: v for k, v in loaded.items() if k in data}
+        return _only_given(self, data, super().load(data, **kwargs))
 
 
 class MoveIn(Schema):
@@ -190,9 +187,12 @@ class DeviceTypeIn(Schema):
 
 
 class DeviceTypePatch(Schema):
-    name_tr = Trimmed(validate=validate.Length(max=100))
-    name_en = Trimmed(validate=validate.Length(max=100))
-    active = fields.Boolean()
+    name_tr = Trimmed(required=True, validate=validate.Length(max=100))
+    name_en = Trimmed(required=True, validate=validate.Length(max=100))
+    active = fields.Boolean(required=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
 
 
 class DeviceOut(Schema):
@@ -278,6 +278,8 @@ class ImportCustomer(Schema):
 
 
 class ImportDevice(CardFields):
+    """An import row's card. Only what the row holds is kept after loading: an empty cell
+    must not become a default (insured false, currency TRY) that overwrites the card."""
     brand = Trimmed(required=True, validate=validate.Length(max=100))
     serial = Trimmed(required=True, validate=validate.Length(max=100))
     site = _text(100)
@@ -287,6 +289,9 @@ class ImportDevice(CardFields):
     @validates_schema(skip_on_field_errors=False)
     def _warranty(self, data, **kwargs):
         check_warranty(data)
+
+    def load(self, data, **kwargs):
+        return _only_given(self, data, super().load(data, **kwargs))
 
 
 class IntakeIn(Schema):

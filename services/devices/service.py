@@ -4,11 +4,13 @@ import json
 import logging
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import exists, func, insert, or_, select, tuple_
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.db import Database
 from services.common.events import load_event
-from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
+                                        ValidationFailed)
 from services.common.handlers import handles
 from services.common.idempotency import already_processed, commit_processed
 from services.common.outbox import Outbox
@@ -86,6 +88,7 @@ class DevicesService:
         data = load(DeviceTypeIn(), data)
         if self.db.get(DeviceType, data["code"]) is not None:
             raise Conflict(f"Device type {data['code']!r} exists.", {"code": data["code"]})
+        self._unique_names(data)
         t = DeviceType(**data)
         self.db.add(t)
         self.db.commit()
@@ -97,10 +100,20 @@ class DevicesService:
         t = self.db.get(DeviceType, code) if isinstance(code, str) else None
         if t is None:
             raise NotFound(f"Device type {code!r} not found.", {"code": code})
+        self._unique_names(data, t.code)
         for k, v in data.items():
             setattr(t, k, v)
         self.db.commit()
         return self._device_type_out(t)
+
+    def _unique_names(self, data, code=None):
+        """A name (TR or EN, folded) names one type: cards and imports resolve names."""
+        names = {fold(data[k]) for k in ("name_tr", "name_en") if data.get(k)}
+        for other in self.db.scalars(select(DeviceType).where(DeviceType.code != (code or ""))):
+            clash = names & {fold(other.name_tr), fold(other.name_en), other.code}
+            if clash:
+                raise Conflict(f"The name {sorted(clash)[0]!r} is already device type "
+                               f"{other.code!r}.", {"code": other.code})
 
     def _device_type_out(self, t):
         return {"code": t.code, "name": {"tr": t.name_tr, "en": t.name_en}, "active": t.active}
@@ -135,8 +148,7 @@ class DevicesService:
                                   Customer.tax_no.like(pattern, escape="\\")))
         if query["cursor"]:
             last_sort, last_id = decode_cursor(query["cursor"], str, int)
-            stmt = stmt.where(or_(Customer.name_sort > last_sort,
-                                  and_(Customer.name_sort == last_sort, Customer.id > last_id)))
+            stmt = stmt.where(tuple_(Customer.name_sort, Customer.id) > tuple_(last_sort, last_id))
         rows = self.db.scalars(stmt.order_by(Customer.name_sort, Customer.id)
                                .limit(query["limit"] + 1)).all()
         page, cursor = _page(rows, query["limit"], lambda c: [c.name_sort, c.id])
@@ -159,10 +171,16 @@ class DevicesService:
 
     @rpc
     def update_device(self, device_id, data, actor=None):
+        """Change a card; `version` (the one read) is required: a card changed since is a 409
+        instead of a silent overwrite."""
         archive = self.archive
         device = archive.device(device_id)
-        archive.update_device(device, load(DevicePatch(), data), actor)
-        self.db.commit()
+        data = load(DevicePatch(), data)
+        if data.get("version") is None:
+            raise PreconditionRequired("State the version of the card you read (`version`).",
+                                       {"version": device.version})
+        archive.update_device(device, data, actor)
+        self._commit()
         return self._card_of(device)
 
     @rpc
@@ -172,8 +190,8 @@ class DevicesService:
         archive = self.archive
         device = archive.device(device_id)
         archive.move(device, archive.customer(data["customer_id"]), data["site_id"],
-                     data["note"], actor)
-        self.db.commit()
+                     data["note"], actor, domain.local_today())
+        self._commit()
         return self._card_of(device)
 
     @rpc
@@ -215,7 +233,8 @@ class DevicesService:
         if query["model"]:
             stmt = stmt.where(Device.model_key == fold(query["model"]))
         if query["device_type"]:
-            stmt = stmt.where(Device.device_type == query["device_type"])
+            stmt = stmt.where(Device.device_type == self.archive.device_type_code(
+                query["device_type"], allow_inactive=True))
         if query["insured"] is not None:
             stmt = stmt.where(Device.insured.is_(query["insured"]))
         for name in domain.END_COLUMN.values():
@@ -230,29 +249,33 @@ class DevicesService:
         if sort not in ("id", "serial"):
             stmt = stmt.where(key.is_not(None))
         if query["cursor"]:
-            stmt = stmt.where(self._after(key, Device.id, query["cursor"], sort, descending))
+            after = self._cursor_values(query["cursor"], query["sort"])
+            columns = (Device.id,) if sort == "id" else (key, Device.id)
+            stmt = stmt.where(tuple_(*columns) < tuple_(*after) if descending
+                              else tuple_(*columns) > tuple_(*after))
         order = (key.desc(), Device.id.desc()) if descending else (key, Device.id)
         if sort == "id":
             order = order[:1]
         rows = self.db.execute(stmt.order_by(*order).limit(query["limit"] + 1)).all()
         page, cursor = _page(rows, query["limit"], lambda r: (
-            [r[0].id] if sort == "id" else [domain.jsonable(getattr(r[0], key.key)), r[0].id]))
+            [query["sort"], r[0].id] if sort == "id"
+            else [query["sort"], domain.jsonable(getattr(r[0], key.key)), r[0].id]))
         return {"items": [_card(d, name) for d, name in page], "next_cursor": cursor}
 
-    def _after(self, key, id_column, cursor, sort, descending):
-        """The keyset condition 'after the cursor' for ORDER BY key[, id]."""
-        if sort == "id":
-            (last_id,) = decode_cursor(cursor, int)
-            return id_column < last_id if descending else id_column > last_id
-        value, last_id = decode_cursor(cursor, str, int)
-        if sort != "serial":
+    def _cursor_values(self, cursor, sort):
+        """The values a cursor made for `sort` holds; one made for another sort is a 422."""
+        column = sort.lstrip("-")
+        types = (str, int) if column == "id" else (str, str, int)
+        values = decode_cursor(cursor, *types)
+        if values[0] != sort:
+            raise ValidationFailed("The input is not valid.", {"cursor": [
+                "This cursor belongs to another sort order."]})
+        if column not in ("id", "serial"):
             try:
-                value = domain.date.fromisoformat(value)
+                values[1] = domain.date.fromisoformat(values[1])
             except ValueError:
                 raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
-        if descending:
-            return or_(key < value, and_(key == value, id_column < last_id))
-        return or_(key > value, and_(key == value, id_column > last_id))
+        return values[1:]
 
     # -- coverage --------------------------------------------------------------------------
     @rpc
@@ -278,7 +301,7 @@ class DevicesService:
         device = archive.device(device_id)
         archive.add_period(device, data["kind"], data["start"], data["end"], data["source_id"],
                            data["source_ref"], actor)
-        self.db.commit()
+        self._commit()
         return self.coverage(device.id)
 
     # -- intake (forms) --------------------------------------------------------------------
@@ -317,9 +340,9 @@ class DevicesService:
             stmt = stmt.where(Device.customer_id == query["customer_id"])
         if query["cursor"]:
             last_sort, last_customer, last_id = decode_cursor(query["cursor"], str, int, int)
-            stmt = stmt.where(or_(Customer.name_sort > last_sort, and_(
-                Customer.name_sort == last_sort, or_(Device.customer_id > last_customer, and_(
-                    Device.customer_id == last_customer, Device.id > last_id)))))
+            stmt = stmt.where(Customer.name_sort >= last_sort, tuple_(
+                Customer.name_sort, Device.customer_id, Device.id) > tuple_(
+                last_sort, last_customer, last_id))
         rows = self.db.execute(stmt.order_by(Customer.name_sort, Device.customer_id, Device.id)
                                .limit(query["limit"] + 1)).all()
         page, cursor = _page(rows, query["limit"], lambda r: [r[2], r[0].customer_id, r[0].id])
@@ -342,9 +365,9 @@ class DevicesService:
             stmt = stmt.where(Device.model_key == fold(query["model"]))
         if query["cursor"]:
             b, m, s, c = decode_cursor(query["cursor"], str, str, str, int)
-            stmt = stmt.where(or_(Device.brand_key > b, and_(Device.brand_key == b, or_(
-                model_key > m, and_(model_key == m, or_(Customer.name_sort > s, and_(
-                    Customer.name_sort == s, Device.customer_id > c)))))))
+            stmt = stmt.where(Device.brand_key >= b, tuple_(
+                Device.brand_key, model_key, Customer.name_sort, Device.customer_id) > tuple_(
+                b, m, s, c))
         rows = self.db.execute(stmt.order_by(Device.brand_key, model_key, Customer.name_sort,
                                              Device.customer_id)
                                .limit(query["limit"] + 1)).all()
@@ -355,8 +378,9 @@ class DevicesService:
 
     @rpc
     def report_by_coverage(self, query=None):
-        """Cards under manufacturer warranty / contract / repair warranty on a date (any period
-        of that kind holds), or uncovered (none holds); each with what answers that day."""
+        """Cards by what covers them on a date — the coverage a service form opened that day
+        would get (domain.PRECEDENCE): manufacturer warranty, repair warranty, contract, or none.
+        Each card is in exactly one status; `also` lists the other covers that hold."""
         query = load(ByCoverageQuery(), query or {})
         day = query["on"] or domain.local_today()
         holds = (select(CoveragePeriod.id).where(CoveragePeriod.device_id == Device.id,
@@ -365,8 +389,11 @@ class DevicesService:
         if query["status"] == domain.NONE:
             stmt = select(Device, Customer.name).where(~exists(holds))
         else:
+            rank = domain.PRECEDENCE.index(query["status"])
             stmt = select(Device, Customer.name).where(
-                exists(holds.where(CoveragePeriod.kind == query["status"])))
+                exists(holds.where(CoveragePeriod.kind == query["status"])),
+                *[~exists(holds.where(CoveragePeriod.kind == better))
+                  for better in domain.PRECEDENCE[:rank]])
         stmt = stmt.join(Customer, Customer.id == Device.customer_id)
         if query["customer_id"] is not None:
             stmt = stmt.where(Device.customer_id == query["customer_id"])
@@ -494,12 +521,21 @@ class DevicesService:
         archive = self.archive
         source = {"id": None, "name": f"{event['producer']}:{event_type}"}
         for device_id, kind, source_id, ref, start, end in domain.coverage_from_event(event):
-            device = self.db.get(Device, device_id)
+            device = self.db.get(Device, device_id, with_for_update=True)  # one writer per card
             if device is None:
                 log.warning("%s names unknown device %s; skipped", event_type, device_id)
                 continue
-            archive.add_period(device, kind, start, end, source_id, ref, source)
+            archive.add_period(device, kind, start, end, source_id, ref, source,
+                               close=event_type == "contract_expired")
         commit_processed(self.db, handler, event["event_id"])
+
+    def _commit(self):
+        try:
+            self.db.commit()
+        except StaleDataError:
+            self.db.rollback()
+            raise Conflict("The card was changed at the same moment by someone else; read it "
+                           "again.", {})
 
     def _card_of(self, device):
         return _card(device, self.db.scalar(select(Customer.name).where(

@@ -1,13 +1,14 @@
 """The device archive against a real database (SQLite and PostgreSQL) and a real broker:
 cards, history, coverage from events, lists and reports, the import job."""
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from nameko.standalone.events import event_dispatcher
 
 from services.common.events import make_event
-from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
+                                        ValidationFailed)
 from services.common.testing import eventually
 from services.devices import importer
 from services.devices.service import DevicesService
@@ -43,10 +44,10 @@ def test_a_full_card_its_history_versions_and_a_move(devices, rpc):
                                      "contacts": [{"name": "Ali Veli", "phone": "0212"}]})
     site = c["sites"][0]["id"]
     d = card(rpc, c["id"], "DK-1", model="FTXM35", device_type="Air conditioner",
-             price="12500.505", currency="EUR", purchase_date="2025-01-15", vendor="Klimasan",
+             price="12500.50", currency="EUR", purchase_date="2025-01-15", vendor="Klimasan",
              insured=True, insurer="Anadolu Sigorta", policy_no="P-9", site_id=site,
              warranty_end="2027-01-14", notes="Çatıda")
-    assert d["device_type"] == "klima" and d["price"] == "12500.51" and d["currency"] == "EUR"
+    assert d["device_type"] == "klima" and d["price"] == "12500.50" and d["currency"] == "EUR"
     assert (d["warranty_end"], d["warranty_end_month"]) == ("2027-01-14", "2027-01")
     assert d["customer_name"] == "Çağlar Soğutma" and d["site_id"] == site
 
@@ -56,9 +57,15 @@ def test_a_full_card_its_history_versions_and_a_move(devices, rpc):
     with pytest.raises(Conflict) as exc:  # two people editing: the second is told
         rpc.devices.update_device(d["id"], {"notes": "x", "version": d["version"]}, ACTOR)
     assert exc.value.details["version"] == changed["version"]
-    with pytest.raises(ValidationFailed) as exc:
-        rpc.devices.update_device(d["id"], {"device_type": "uzay gemisi", "price": "-1"}, ACTOR)
-    assert set(exc.value.details) == {"price"} or "device_type" in exc.value.details
+    v = changed["version"]
+    for bad, field in (({"price": "-1"}, "price"), ({"price": "1.005"}, "price"),
+                       ({"device_type": "uzay gemisi"}, "device_type"),
+                       ({"serial": "  "}, "serial"), ({"currency": ""}, "currency")):
+        with pytest.raises(ValidationFailed) as exc:
+            rpc.devices.update_device(d["id"], {**bad, "version": v}, ACTOR)
+        assert set(exc.value.details) == {field}, bad
+    with pytest.raises(PreconditionRequired):
+        rpc.devices.update_device(d["id"], {"notes": "x"}, ACTOR)
 
     other = rpc.devices.create_customer({"name": "Demir A.Ş."})
     with pytest.raises(ValidationFailed):  # a site of another customer
@@ -80,10 +87,10 @@ def test_brand_and_serial_are_unique_also_when_edited(devices, rpc):
     c = rpc.devices.create_customer({"name": "Ak Ltd"})
     a, b = card(rpc, c["id"], "S-1"), card(rpc, c["id"], "S-2")
     with pytest.raises(Conflict) as exc:
-        rpc.devices.update_device(b["id"], {"serial": "s-1"}, ACTOR)
+        rpc.devices.update_device(b["id"], {"serial": "s-1", "version": b["version"]}, ACTOR)
     assert exc.value.details["device_id"] == a["id"]
     with pytest.raises(NotFound):
-        rpc.devices.update_device(999999, {"notes": "x"}, ACTOR)
+        rpc.devices.update_device(999999, {"notes": "x", "version": 1}, ACTOR)
 
 
 def test_customer_update_publishes_and_keeps_sites_in_use(devices, rpc, tap):
@@ -166,10 +173,25 @@ def test_lists_windows_sorting_paging_and_prefix(devices, rpc):
     assert len(rpc.devices.find_devices({"serial_prefix": "px-"})["items"]) == 5
     assert rpc.devices.find_devices({"serial_prefix": "PX-3"})["items"][0]["id"] == made[3]["id"]
     assert rpc.devices.find_devices({"serial_prefix": "%"})["items"] == []
+    desc_first = rpc.devices.find_devices({"sort": "-warranty_end", "limit": 2})
+    desc_rest = rpc.devices.find_devices({"sort": "-warranty_end", "limit": 10,
+                                          "cursor": desc_first["next_cursor"]})
+    assert [d["warranty_end"] for d in desc_first["items"] + desc_rest["items"]] == \
+        sorted(ends, reverse=True)
+    with pytest.raises(ValidationFailed) as exc:  # a cursor belongs to its sort order
+        rpc.devices.find_devices({"sort": "warranty_end", "cursor": desc_first["next_cursor"]})
+    assert "another sort" in exc.value.details["cursor"][0]
     with pytest.raises(ValidationFailed) as exc:
         rpc.devices.find_devices({"warranty_end_from": "2026-12-31",
                                   "warranty_end_to": "2026-01-01", "sort": "nope"})
-    assert set(exc.value.details) == {"sort"} or "sort" in exc.value.details
+    assert set(exc.value.details) == {"sort"}
+    with pytest.raises(ValidationFailed) as exc:
+        rpc.devices.find_devices({"warranty_end_from": "2026-12-31",
+                                  "warranty_end_to": "2026-01-01"})
+    assert set(exc.value.details) == {"warranty_end_to"}
+    assert len(rpc.devices.find_devices({"device_type": "Air conditioner"})["items"]) == 0
+    with pytest.raises(ValidationFailed):
+        rpc.devices.find_devices({"device_type": "uzay gemisi"})
 
 
 def test_reports_by_customer_model_and_coverage(devices, rpc, publish):
@@ -246,3 +268,92 @@ def test_import_job_keeps_good_rows_reports_bad_ones_and_is_idempotent(devices, 
     assert len(rpc.devices.find_devices({})["items"]) == 3
     with pytest.raises(Conflict):  # a started job takes no more rows
         rpc.devices.add_import_rows(again["id"], [[2, {"brand": "x"}]])
+
+
+def test_tax_numbers_name_one_customer(devices, rpc):
+    a = rpc.devices.create_customer({"name": "Ak Ltd", "tax_no": "1111111111"})
+    with pytest.raises(Conflict) as exc:
+        rpc.devices.create_customer({"name": "Başka", "tax_no": "1111111111"})
+    assert exc.value.details["owner"]["id"] == a["id"]
+    b = rpc.devices.create_customer({"name": "Bey Ltd"})
+    with pytest.raises(Conflict):
+        rpc.devices.update_customer(b["id"], {"tax_no": "1111111111"})
+
+
+def test_contract_ends_hold_against_late_events_and_moves(devices, rpc, publish):
+    c = rpc.devices.create_customer({"name": "Ak Ltd"})
+    other = rpc.devices.create_customer({"name": "Yeni Sahip"})
+    d = card(rpc, c["id"], "M-1")
+    today = datetime.now(timezone.utc).date()
+    contract = {"id": 9, "number": "BS-9", "customer_id": c["id"],
+                "start": (today - timedelta(days=30)).isoformat(),
+                "end": (today + timedelta(days=300)).isoformat()}
+    activated = publish("contracts", "contract_activated", {"contract": contract,
+                                                             "devices": [d["id"]]})
+    eventually(lambda: rpc.devices.get_device(d["id"])["contract_end"] == contract["end"])
+    early = (today + timedelta(days=10)).isoformat()
+    publish("contracts", "contract_expired", {"contract": {**contract, "end": early},
+                                              "devices": [d["id"]]})
+    eventually(lambda: rpc.devices.get_device(d["id"])["contract_end"] == early)
+    # the activation delivered again, late: the early end stays
+    publish("contracts", "contract_activated", None, event={**activated,
+                                                           "event_id": str(uuid.uuid4())})
+    marker = publish("forms", "form_completed", {
+        "form": {"id": 1, "number": "SF-1", "customer_id": c["id"]}, "device_id": d["id"],
+        "repair_warranty": {"start": "2020-01-01", "end": "2020-02-01"},
+        "totals": {"subtotal": "0", "discount": "0", "vat": "0", "total": "0",
+                   "currency": "TRY"}})
+    eventually(lambda: rpc.devices.get_device(d["id"])["repair_warranty_end"] == "2020-02-01")
+    assert marker and rpc.devices.get_device(d["id"])["contract_end"] == early
+    # moved to another customer: the old owner's contract no longer covers it
+    card_now = rpc.devices.get_device(d["id"])
+    rpc.devices.move_device(d["id"], {"customer_id": other["id"]}, ACTOR)
+    answer = rpc.devices.coverage(d["id"])
+    assert answer["coverage"]["kind"] == "none"
+    assert [p["end"] for p in answer["periods"] if p["kind"] == "contract"] == [
+        (today - timedelta(days=1)).isoformat()]
+    assert card_now["version"] < rpc.devices.get_device(d["id"])["version"]
+
+
+IMPORT_KEEPS = ("Müşteri adı;Vergi no;Marka;Seri no;Alış tarihi;Sigortalı;Para birimi;Fiyat\n"
+                "Öz Ltd;5555555555;Arçelik;K-1;01.01.2024;evet;USD;100\n"
+                "Öz Ltd;5555555555;Arçelik;K-2;01.01.2024;;;\n")
+
+
+def test_import_rows_keep_what_empty_cells_do_not_say(devices, rpc):
+    job = run_import(rpc, IMPORT_KEEPS.encode())
+    assert (job["created"], job["failed"]) == (2, 0), job["errors"]  # no warranty end: fine
+    k1 = rpc.devices.find_devices({"serial": "K-1"})["items"][0]
+    assert (k1["insured"], k1["currency"], k1["price"]) == (True, "USD", "100.00")
+    # the same card again with empty cells and another customer name: nothing changes
+    again = ("Müşteri adı;Vergi no;Marka;Seri no;Sigortalı;Para birimi\n"
+             "Başka İsim;5555555555;ARÇELİK;k-1;;\n")
+    job = run_import(rpc, again.encode())
+    assert (job["unchanged"], job["updated"], job["failed"]) == (1, 0, 0)
+    k1_after = rpc.devices.get_device(k1["id"])
+    assert (k1_after["insured"], k1_after["currency"], k1_after["version"]) == (
+        True, "USD", k1["version"])
+    assert rpc.devices.get_customer(k1["customer_id"])["name"] == "Öz Ltd"
+
+
+def test_a_row_the_parser_chokes_on_is_that_rows_error(devices, rpc):
+    text = 'Müşteri adı;Marka;Seri no;Alış tarihi\nA;B;S-1;"1.1.2024\nyeni satır"\nA;B;S-2;\n'
+    job = run_import(rpc, text.encode())
+    assert (job["created"], job["failed"]) == (1, 1)
+    assert "purchase_date" in job["errors"][0]["errors"]
+
+
+def test_rpcs_answer_while_an_import_runs(devices, rpc):
+    rows = "".join(f"Firma {i % 50};Marka;SER-{i}\n" for i in range(600))
+    parsed = importer.read_csv(("Müşteri adı;Marka;Seri no\n" + rows).encode())
+    job = rpc.devices.create_import({"keys": [k for k in parsed.keys if k]}, ACTOR)
+    rpc.devices.add_import_rows(job["id"], [[n, c] for n, c in parsed.rows])
+    rpc.devices.start_import(job["id"])
+    answered_while_running = 0
+    while True:
+        state = rpc.devices.get_import(job["id"])
+        rpc.devices.ping()
+        if state["status"] == "done":
+            break
+        answered_while_running += 1
+    assert state["created"] == 600 and answered_while_running >= 3
