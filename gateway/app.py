@@ -5,12 +5,27 @@ import os
 from types import SimpleNamespace
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from gateway import api, archive_api, errors, forms_api
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
+
+
+def _bounded_int(text):
+    """A JSON integer of at most 40 digits: more can be no id, amount or count, and a
+    thousands-digit one would cost the parser (and Python refuses > 4300 digits anyway)."""
+    if len(text.lstrip("-")) > 40:
+        raise ValueError("number too long")
+    return int(text)
+
+
+class BoundedJSON(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_int", _bounded_int)
+        return super().loads(s, **kwargs)
 
 
 class ServisApi(Api):
@@ -23,6 +38,7 @@ class ServisApi(Api):
 def create_app(settings=None, rpc_client=None):
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json = BoundedJSON(app)
     app.json.ensure_ascii = False  # Turkish text stays readable
     app.json.sort_keys = False
     app.config.update(

@@ -11,6 +11,7 @@ from gateway.auth import current_user, roles
 from gateway.csv_export import csv_response, list_args, wants_csv
 from gateway.users import STAFF
 from services.common.exceptions import ValidationFailed
+from services.common.text import fold
 from services.devices import importer
 from services.devices.schemas import (ByCoverageQuery, ByCustomerQuery, ByModelQuery,
                                       CoverageIn, CoverageQuery, CustomerIn, CustomerPatch,
@@ -45,36 +46,44 @@ def _language():
     return current_user().get("language") or "tr"
 
 
-def _listed(method, columns, filename):
+def _listed(method, columns, filenames):
+    """The list as JSON, or every page of it as CSV (`columns` is a function of the user's
+    language; `filenames` (tr, en))."""
     args = list_args()
     if wants_csv():
-        return csv_response(lambda a: rpc("devices", method, a), args, columns, filename,
-                            _language())
+        lang = _language()
+        return csv_response(lambda a: rpc("devices", method, a), args, columns(lang),
+                            filenames[0] if lang == "tr" else filenames[1], lang)
     return rpc("devices", method, args)
 
 
-def _tr_bool(value):
-    return None if value is None else ("evet" if value else "hayır")
+def _yes_no(value, lang):
+    if value is None:
+        return None
+    return ("evet" if value else "hayır") if lang == "tr" else ("yes" if value else "no")
 
 
-CARD_COLUMNS = [
-    ("Kayıt", "Id", lambda d: d["id"]),
-    ("Müşteri", "Customer", lambda d: d.get("customer_name")),
-    ("Marka", "Brand", lambda d: d["brand"]),
-    ("Model", "Model", lambda d: d["model"]),
-    ("Cihaz tipi", "Device type", lambda d: d["device_type"]),
-    ("Seri no", "Serial", lambda d: d["serial"]),
-    ("Fiyat", "Price", lambda d: d["price"]),
-    ("Para birimi", "Currency", lambda d: d["currency"]),
-    ("Alış tarihi", "Purchase date", lambda d: d["purchase_date"]),
-    ("Alındığı firma", "Vendor", lambda d: d["vendor"]),
-    ("Sigortalı", "Insured", lambda d: _tr_bool(d["insured"])),
-    ("Sigorta şirketi", "Insurer", lambda d: d["insurer"]),
-    ("Poliçe no", "Policy no", lambda d: d["policy_no"]),
-    ("Garanti bitiş", "Warranty end", lambda d: d["warranty_end"]),
-    ("Sözleşme bitiş", "Contract end", lambda d: d["contract_end"]),
-    ("Tamir garantisi bitiş", "Repair warranty end", lambda d: d["repair_warranty_end"]),
-]
+def card_columns(lang):
+    """A card's columns, with the device type's name (not its code) in the user's language."""
+    names = {t["code"]: t["name"][lang] for t in rpc("devices", "list_device_types", True)}
+    return [
+        ("Kayıt", "Id", lambda d: d["id"]),
+        ("Müşteri", "Customer", lambda d: d.get("customer_name")),
+        ("Marka", "Brand", lambda d: d["brand"]),
+        ("Model", "Model", lambda d: d["model"]),
+        ("Cihaz tipi", "Device type", lambda d: names.get(d["device_type"], d["device_type"])),
+        ("Seri no", "Serial", lambda d: d["serial"]),
+        ("Fiyat", "Price", lambda d: d["price"], "money"),
+        ("Para birimi", "Currency", lambda d: d["currency"]),
+        ("Alış tarihi", "Purchase date", lambda d: d["purchase_date"]),
+        ("Alındığı firma", "Vendor", lambda d: d["vendor"]),
+        ("Sigortalı", "Insured", lambda d: _yes_no(d["insured"], lang)),
+        ("Sigorta şirketi", "Insurer", lambda d: d["insurer"]),
+        ("Poliçe no", "Policy no", lambda d: d["policy_no"]),
+        ("Garanti bitiş", "Warranty end", lambda d: d["warranty_end"]),
+        ("Sözleşme bitiş", "Contract end", lambda d: d["contract_end"]),
+        ("Tamir garantisi bitiş", "Repair warranty end", lambda d: d["repair_warranty_end"]),
+    ]
 
 
 # -- customers -------------------------------------------------------------------------------
@@ -85,11 +94,13 @@ class Customers(MethodView):
     @blp.response(200, Page)
     def get(self, query):
         """Find customers by a name fragment (Turkish-aware) or tax number; Turkish order."""
-        return _listed("find_customers", [
+        return _listed("find_customers", lambda lang: [
             ("Kayıt", "Id", lambda c: c["id"]), ("Müşteri", "Customer", lambda c: c["name"]),
-            ("Vergi no", "Tax no", lambda c: c["tax_no"]), ("Telefon", "Phone", lambda c: c["phone"]),
+            ("Vergi no", "Tax no", lambda c: c["tax_no"]),
+            ("Telefon", "Phone", lambda c: c["phone"]),
             ("E-posta", "E-mail", lambda c: c["email"]),
-            ("Temsilci", "Representative", lambda c: c["rep_name"])], "customers.csv")
+            ("Temsilci", "Representative", lambda c: c["rep_name"])],
+            ("musteriler.csv", "customers.csv"))
 
     @roles(*CUSTOMER_WRITERS)
     @blp.arguments(CustomerIn)
@@ -136,7 +147,7 @@ class Devices(MethodView):
         insured; windows `warranty_end_from/_to`, `contract_end_from/_to`,
         `repair_warranty_end_from/_to`; `sort=` id, serial, warranty_end, contract_end,
         repair_warranty_end (`-` for descending); cursor paging; `format=csv`."""
-        return _listed("find_devices", CARD_COLUMNS, "devices.csv")
+        return _listed("find_devices", card_columns, ("cihazlar.csv", "devices.csv"))
 
     @roles(*DEVICE_WRITERS)
     @blp.arguments(DeviceIn)
@@ -206,6 +217,7 @@ def import_devices():
     upload = request.files.get("file")
     data, filename = (upload.read(), upload.filename) if upload else (request.get_data(), None)
     parsed = importer.read_csv(data)
+    mark_duplicates(parsed.rows)
     job = rpc("devices", "create_import", {
         "filename": filename or request.headers.get("X-Filename"),
         "keys": [k for k in parsed.keys if k], "ignored_columns": parsed.ignored}, actor())
@@ -214,6 +226,20 @@ def import_devices():
             [[n, cells] for n, cells in parsed.rows[i:i + IMPORT_CHUNK]])
     job = rpc("devices", "start_import", job["id"])
     return job, 202, {"Location": f"/api/v1/devices/import/{job['id']}"}
+
+
+def mark_duplicates(rows):
+    """A (brand, serial) met again further down the file is that later row's error (the
+    import would otherwise apply both, and a re-import would flip the card between them)."""
+    first = {}
+    for row_no, cells in rows:
+        brand, serial = (cells.get("brand") or "").strip(), (cells.get("serial") or "").strip()
+        if brand and serial:
+            key = (fold(brand), fold(serial))
+            if key in first:
+                cells["_duplicate_of"] = first[key]
+            else:
+                first[key] = row_no
 
 
 @blp.route("/devices/import/template", methods=["GET"])
@@ -249,7 +275,8 @@ def import_job(query, job_id):
 def by_customer(query):
     """Every device, by customer in Turkish alphabetical order (müşteri sıralı cihaz
     raporu); `customer_id` for one customer."""
-    return _listed("report_by_customer", CARD_COLUMNS, "cihazlar-musteri.csv")
+    return _listed("report_by_customer", card_columns,
+                   ("cihazlar-musteri.csv", "devices-by-customer.csv"))
 
 
 @reports_blp.route("/by-model", methods=["GET"])
@@ -259,10 +286,11 @@ def by_customer(query):
 def by_model(query):
     """Which customers have which brand/model, with the number of devices (cihaz modeli
     sıralı rapor); `brand`, `model` to narrow."""
-    return _listed("report_by_model", [
+    return _listed("report_by_model", lambda lang: [
         ("Marka", "Brand", lambda r: r["brand"]), ("Model", "Model", lambda r: r["model"]),
         ("Müşteri", "Customer", lambda r: r["customer_name"]),
-        ("Cihaz sayısı", "Devices", lambda r: r["devices"])], "cihazlar-model.csv")
+        ("Cihaz sayısı", "Devices", lambda r: r["devices"])],
+        ("cihazlar-model.csv", "devices-by-model.csv"))
 
 
 @reports_blp.route("/by-coverage", methods=["GET"])
@@ -270,14 +298,14 @@ def by_model(query):
 @reports_blp.arguments(_listing(ByCoverageQuery), location="query")
 @reports_blp.response(200, Page)
 def by_coverage(query):
-    """Devices by coverage on a date (`on`, default today): `status=` manufacturer_warranty,
-    contract, repair_warranty (a period of that kind holds) or none (nothing holds)."""
-    lang = _language()
-    return _listed("report_by_coverage", CARD_COLUMNS + [
+    """Devices by what covers them on a date (`on`, default today) — the coverage a service
+    form opened that day would get: `status=` manufacturer_warranty, repair_warranty,
+    contract, or none. Each device is in one status; `coverage.also` lists other covers."""
+    return _listed("report_by_coverage", lambda lang: card_columns(lang) + [
         ("Kapsam", "Coverage", lambda d: d["coverage"]["name"][lang]),
         ("Kapsam bitiş", "Coverage end", lambda d: d["coverage"]["end"]),
         ("Açıklama", "Reason", lambda d: d["coverage"]["reason"][lang])],
-        "cihazlar-kapsam.csv")
+        ("cihazlar-kapsam.csv", "devices-by-coverage.csv"))
 
 
 # -- catalogue -------------------------------------------------------------------------------

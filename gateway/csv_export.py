@@ -20,9 +20,25 @@ def list_args():
     return args
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value, kind=None, language="tr"):
+    """A value as Excel should see it: text that Excel would run as a formula gets a leading
+    apostrophe (OWASP's CSV injection advice); money gets a decimal comma for Turkish users."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return str(value).replace(".", ",") if language == "tr" else str(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_response(fetch, args, columns, filename, language="tr"):
-    """`fetch(args)` -> {"items", "next_cursor"}; columns: [(tr, en, item -> value)]. The first
-    page is fetched before the response starts, so a bad query is still a JSON error."""
+    """`fetch(args)` -> {"items", "next_cursor"}; columns: [(tr, en, item -> value[, kind])]
+    (kind "money": a decimal comma in Turkish). The first page is fetched before the response
+    starts, so a bad query is still a JSON error."""
     args = {**args, "limit": PAGE}
     args.pop("cursor", None)
     first = fetch(args)
@@ -31,14 +47,15 @@ def csv_response(fetch, args, columns, filename, language="tr"):
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow([tr if language == "tr" else en for tr, en, _ in columns])
+        writer.writerow([c[0] if language == "tr" else c[1] for c in columns])
         yield "\ufeff" + buffer.getvalue()
         page = first
         while True:
             buffer.seek(0)
             buffer.truncate()
             for item in page["items"]:
-                writer.writerow(["" if (v := get(item)) is None else v for _, _, get in columns])
+                writer.writerow([cell(c[2](item), c[3] if len(c) > 3 else None, language)
+                                 for c in columns])
             yield buffer.getvalue()
             if not page.get("next_cursor"):
                 return

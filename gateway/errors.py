@@ -98,4 +98,14 @@ def register(app):
                               "The body holds text that is not valid Unicode (e.g. a lone "
                               "surrogate).")
 
+    @app.errorhandler(ValueError)
+    def _value(exc):
+        # The JSON parser refuses an integer of thousands of digits (Python's int limit) with
+        # a ValueError before any schema sees it: the client's input, so a 400. Any other
+        # ValueError is ours: a 500, logged.
+        if "integer string conversion" in str(exc) or "number too long" in str(exc):
+            return error_response(400, "bad_request", "A number in the body is too long.")
+        log.exception("unexpected error")
+        return error_response(500, "internal_error", "Internal error; it has been logged.")
+
     app.register_error_handler(HTTPException, handle_http_exception)

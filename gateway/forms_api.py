@@ -73,7 +73,7 @@ FORM_COLUMNS = [
     ("Arıza tipi", "Fault type", lambda f: f["fault_type"]),
     ("Kapsam", "Coverage", lambda f: (f["coverage"] or {}).get("kind")),
     ("Şikayet", "Complaint", lambda f: f["complaint"]),
-    ("Toplam", "Total", lambda f: f["totals"]["total"]),
+    ("Toplam", "Total", lambda f: f["totals"]["total"], "money"),
     ("Açılış", "Opened", lambda f: f["created_at"]),
     ("Teslim", "Delivered", lambda f: f["delivered_at"]),
     ("Kapanış", "Closed", lambda f: f["closed_at"]),
@@ -276,7 +276,7 @@ def revenue(query):
     if wants_csv():
         page = {"items": report["items"], "next_cursor": None}
         columns = [("Grup", "Group", _group_label), ("Form sayısı", "Forms", lambda i: i["forms"])]
-        columns += [(tr, en, (lambda k: lambda i: i[k])(key)) for tr, en, key in AMOUNTS]
+        columns += [(tr, en, (lambda k: lambda i: i[k])(key), "money") for tr, en, key in AMOUNTS]
         return csv_response(lambda a: page, {}, columns, "servis-gelirleri.csv", lang)
     return report
 

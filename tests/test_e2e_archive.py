@@ -175,3 +175,53 @@ def test_catalogue_is_the_admins_and_roles_are_checked(system, staff):
     assert http.patch(url("/api/v1/catalogues/device-types/yok"), headers=staff["admin"],
                       json={"active": False}).status_code == 404
     assert http.get(url("/api/v1/reports/devices/by-customer")).status_code == 401
+
+
+def test_csv_is_safe_in_excel_and_speaks_the_users_language(system, staff):
+    http, url = system.http, system.url
+    admin = staff["admin"]
+    r = http.post(url("/api/v1/users"), headers=admin, json={
+        "username": "mgr_en", "password": "parola-1234", "role": "manager", "name": "Mgr",
+        "language": "en"})
+    assert r.status_code == 201, r.text
+    english = system.token("mgr_en", "parola-1234")
+    c = http.post(url("/api/v1/customers"), headers=staff["desk"],
+                  json={"name": '=HYPERLINK("http://x";"tık")'}).json()
+    http.post(url("/api/v1/devices"), headers=staff["desk"], json={
+        "customer_id": c["id"], "brand": "Vestel", "serial": "CSV-1", "device_type": "kombi",
+        "price": "1234.50", "insured": True})
+    tr = http.get(url("/api/v1/devices"), headers=staff["desk"],
+                  params={"customer_id": c["id"], "format": "csv"})
+    row = list(csv.reader(io.StringIO(tr.content.decode("utf-8-sig")), delimiter=";"))[1]
+    assert row[1] == "'" + c["name"]  # Excel shows it as text, never runs it
+    assert row[4] == "Kombi" and row[6] == "1234,50" and row[10] == "evet"
+    en = http.get(url("/api/v1/devices"), headers=english,
+                  params={"customer_id": c["id"], "format": "csv"})
+    assert 'filename="devices.csv"' in en.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(en.content.decode("utf-8-sig"))))
+    assert lines[0][4] == "Device type" and lines[1][4] == "Combi boiler"
+    assert (lines[1][6], lines[1][10]) == ("1234.50", "yes")
+
+
+def test_duplicate_rows_huge_numbers_and_blank_patches_are_clear_errors(system, staff):
+    http, url, mgr = system.http, system.url, staff["manager"]
+    twice = ("Müşteri adı;Marka;Seri no\nÇift Ltd;Bosch;DUP-1\nÇift Ltd;BOSCH;dup-1\n")
+    r = http.post(url("/api/v1/devices/import"), headers=mgr, data=twice.encode())
+    job = eventually(lambda: (lambda j: j if j["status"] == "done" else None)(
+        http.get(url(r.headers["Location"]), headers=mgr).json()), timeout=60)
+    assert (job["created"], job["failed"]) == (1, 1)
+    assert "row 2" in job["errors"][0]["errors"]["serial"][0]
+    huge = http.post(
+        url("/api/v1/devices"), headers={**mgr, "Content-Type": "application/json"},
+        data='{"customer_id": 1, "brand": "x", "serial": "y", "price": ' + "9" * 5000 + "}")
+    assert huge.status_code == 400 and huge.json()["error"]["code"]
+    card = http.get(url("/api/v1/devices"), headers=mgr, params={"serial": "DUP-1"}).json()
+    device = card["items"][0]
+    blank = http.patch(url(f"/api/v1/devices/{device['id']}"), headers=mgr,
+                       json={"serial": "  ", "version": device["version"]})
+    assert blank.status_code == 422 and set(blank.json()["error"]["details"]) == {"serial"}
+    missing = http.patch(url(f"/api/v1/devices/{device['id']}"), headers=mgr, json={"notes": "x"})
+    assert missing.status_code == 428
+    name = http.patch(url("/api/v1/catalogues/device-types/kombi"), headers=staff["admin"],
+                      json={"name_tr": " "})
+    assert name.status_code == 422

@@ -199,8 +199,13 @@ def main(argv=None, stdout=None, stderr=None, session=None):
     except OSError as err:
         print(f"error: cannot read {args.file}: {err.strerror or err}", file=stderr)
         return 1
-    username = args.username or input("Username: ")
-    password = os.environ.get(args.password_env) or getpass.getpass("Password: ")
+    try:
+        username = args.username or input("Username: ")
+        password = os.environ.get(args.password_env) or getpass.getpass("Password: ")
+    except EOFError:  # no terminal to ask on
+        print(f"error: no password: set {args.password_env} or run it in a terminal",
+              file=stderr)
+        return 1
     session = session or requests.Session()
     job = None
     try:
