@@ -254,3 +254,42 @@ def test_revenue_matches_an_independent_sum(system, rpc):
     assert [m["forms"] for m in month] == [2]
     with pytest.raises(ValidationFailed):
         rpc.forms.revenue({"group_by": "year", "from": today, "to": "2000-01-01"})
+
+
+def test_satisfaction_averages_and_an_expired_call(run_services, rpc):
+    run_services(DevicesService, FormsService, **{**CONFIG, "SURVEY_EXPIRY_DAYS": 0})
+    q1 = rpc.forms.create_question({"text_tr": "Hız", "text_en": "Speed", "weight": 1})
+    q2 = rpc.forms.create_question({"text_tr": "Kalite", "text_en": "Quality", "weight": 3,
+                                    "scale_min": 0, "scale_max": 10})
+    with pytest.raises(ValidationFailed):
+        rpc.forms.create_question({"text_tr": "x", "text_en": "x", "scale_min": 5,
+                                   "scale_max": 5})
+    f = deliver(rpc, open_form(rpc, "Ak Ltd", "E-1"), [(TECH, 30)])
+    with pytest.raises(Conflict) as exc:  # 0 days to call: expired at once, counts as waived
+        rpc.forms.record_survey(f["id"], {"outcome": "done", "answers": [
+            {"question_id": q1["id"], "value": 5}], "version": f["version"]}, REP)
+    assert exc.value.details["survey"] == "expired"
+    checklist = {i["item"]: i for i in rpc.forms.final_check(f["id"])["checklist"]}
+    assert checklist["satisfaction"]["ok"] and checklist["satisfaction"]["detail"]["status"] == \
+        "expired"
+    assert rpc.forms.satisfaction_calls({})["items"] == []
+
+
+def test_satisfaction_report_by_technician_customer_and_month(system, rpc):
+    q = rpc.forms.create_question({"text_tr": "Genel", "text_en": "Overall", "scale_min": 1,
+                                   "scale_max": 5})
+    scores = []
+    for i, value in enumerate((5, 4)):
+        f = deliver(rpc, open_form(rpc, f"Firma {i}", f"Q-{i}"), [(TECH, 10)])
+        f = rpc.forms.record_survey(f["id"], {"outcome": "done", "answers": [
+            {"question_id": q["id"], "value": value}], "version": f["version"]}, REP)
+        scores.append(f["survey"]["score"])
+    assert scores == [100, 75]
+    by_tech = rpc.forms.satisfaction_report({"group_by": "technician"})["items"]
+    assert {(i["name"], i["average"], i["surveys"]) for i in by_tech} == {
+        ("Tülay Teknisyen", "87.5", 2), ("İsmail Usta", "87.5", 2)}
+    by_customer = rpc.forms.satisfaction_report({"group_by": "customer"})["items"]
+    assert [(i["name"], i["average"]) for i in by_customer] == [("Firma 0", "100.0"),
+                                                                ("Firma 1", "75.0")]
+    (month,) = rpc.forms.satisfaction_report({"group_by": "month"})["items"]
+    assert month["month"] == local_date().strftime("%Y-%m") and month["average"] == "87.5"
