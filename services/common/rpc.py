@@ -6,8 +6,9 @@ import functools
 
 from nameko.rpc import rpc as nameko_rpc
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from services.common.exceptions import ServisError
+from services.common.exceptions import Conflict, ServisError
 
 
 def closing_session(fn):
@@ -23,5 +24,22 @@ def closing_session(fn):
     return wrapper
 
 
+def stale_is_conflict(fn):
+    """A row changed by another worker between our read and our write (SQLAlchemy's
+    version_id_col: `UPDATE … WHERE version = :read` matched nothing) is a 409, wherever in
+    the entrypoint the flush happens."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except StaleDataError:
+            db = getattr(self, "db", None)
+            if isinstance(db, Session):
+                db.rollback()
+            raise Conflict("The record was changed at the same moment by someone else; read it "
+                           "again.", {})
+    return wrapper
+
+
 def rpc(fn):
-    return nameko_rpc(expected_exceptions=ServisError)(closing_session(fn))
+    return nameko_rpc(expected_exceptions=ServisError)(closing_session(stale_is_conflict(fn)))

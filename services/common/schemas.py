@@ -47,7 +47,7 @@ def email_field(**kwargs):
     return fields.Email(validate=validate.Length(max=254), **kwargs)
 
 
-MAX_MONEY = 9999999999.99  # Numeric(12, 2)
+MAX_MONEY = decimal.Decimal("9999999999.99")  # Numeric(12, 2)
 
 
 def _kurus(value):
@@ -62,7 +62,7 @@ def money_field(**kwargs):
     """An amount of money as a Decimal: 0 to 9,999,999,999.99 with at most two decimals (a
     third one is refused, not rounded away); strings or JSON numbers, never NaN."""
     return fields.Decimal(allow_nan=False, validate=[
-        validate.Range(min=0, max=MAX_MONEY), _kurus], **kwargs)
+        validate.Range(min=decimal.Decimal(0), max=MAX_MONEY), _kurus], **kwargs)
 
 
 def language_field(**kw):

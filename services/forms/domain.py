@@ -29,7 +29,10 @@ STATUS_NAMES = {
 STATUSES = tuple(STATUS_NAMES)
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in ("CLOSED", "CANCELLED"))
 BEFORE_DELIVERY = ("NEW", "ASSIGNED", "DIAGNOSIS", "AWAITING_APPROVAL", "AWAITING_PARTS",
-                   "IN_REPAIR", "REPAIRED", "REOPENED")
+                   "IN_REPAIR", "REPAIRED")
+# Work, parts and fees change only before delivery (or after a reopen, which leads to a new
+# delivery and a new `form_completed`): what was completed stays what devices and notify got.
+MONEY_EDITABLE = BEFORE_DELIVERY + ("REOPENED",)
 # States in which the work, parts and fees may still change (a closed or cancelled form is
 # read-only; one under final check is being reviewed: the officer sends it back to change it).
 EDITABLE = tuple(s for s in STATUSES if s not in ("CLOSED", "CANCELLED", "FINAL_CHECK"))
@@ -155,6 +158,16 @@ def coverage_pays(kind, table=None):
     return (table or DEFAULT_COVERAGE_PAYS).get(kind or "none", {})
 
 
+COVERAGE_NAMES = {
+    "manufacturer_warranty": {"tr": "Üretici garantisi", "en": "Manufacturer warranty"},
+    "contract": {"tr": "Bakım sözleşmesi", "en": "Maintenance contract"},
+    "repair_warranty": {"tr": "Tamir garantisi", "en": "Repair warranty"},
+    "none": {"tr": "Kapsam dışı", "en": "Not covered"},
+}
+KIND_NAMES = {"repair": {"tr": "Onarım", "en": "Repair"},
+              "maintenance": {"tr": "Bakım", "en": "Maintenance"}}
+
+
 def coverage_explanation(kind, pays):
     names = {"labour": ("işçilik", "labour"), "parts": ("parçalar", "parts"),
              "fee": ("hizmet bedeli", "service fee")}
@@ -162,8 +175,9 @@ def coverage_explanation(kind, pays):
     if not paid:
         return {"tr": "Kapsam yok: tüm tutarı müşteri öder.",
                 "en": "Not covered: the customer pays everything."}
-    return {"tr": "Kapsam (" + kind + ") öder: " + ", ".join(names[k][0] for k in paid) + ".",
-            "en": "Coverage (" + kind + ") pays: " + ", ".join(names[k][1] for k in paid) + "."}
+    name = COVERAGE_NAMES.get(kind, {"tr": kind, "en": kind})
+    return {"tr": f"{name['tr']} öder: " + ", ".join(names[k][0] for k in paid) + ".",
+            "en": f"{name['en']} pays: " + ", ".join(names[k][1] for k in paid) + "."}
 
 
 # -- time, numbering, warranty -----------------------------------------------------------------

@@ -1,23 +1,41 @@
 import json
-from decimal import ROUND_HALF_UP
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     email_field, id_field, language_field)
+                                     email_field, id_field, language_field, money_field)
 from services.forms.domain import KINDS, STATUS_NAMES, STATUSES
-
-MAX_MONEY = 9999999999.99
-
 
 def _text(length, **kw):
     return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
 
 
 def _money(**kw):
-    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, allow_nan=False,
-                          validate=validate.Range(min=0, max=MAX_MONEY), **kw)
+    return money_field(**kw)
 
+
+def _two_decimals(value):
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError("At most two decimals.")
+
+
+def _date(**kw):
+    """A calendar date this system can hold a day after (years 1900–2999)."""
+    return fields.Date(validate=validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31)),
+                       **kw)
+
+
+def _moment(**kw):
+    """A moment with its zone, from 2000 to a day from now (work is not logged ahead)."""
+    return fields.AwareDateTime(validate=_not_ahead, **kw)
+
+
+def _not_ahead(value):
+    now = datetime.now(timezone.utc)
+    if not datetime(2000, 1, 1, tzinfo=timezone.utc) <= value <= now + timedelta(minutes=5):
+        raise ValidationError("Must lie between 2000 and now.")
 
 def _code(**kw):
     return Trimmed(validate=validate.Regexp(r"^[a-z0-9_-]{2,40}$",
@@ -37,7 +55,7 @@ class Actor(Schema):
 class Versioned(Schema):
     """Every write states the version it read (body `version` or the If-Match header):
     missing is a 428, stale a 409."""
-    version = fields.Integer(load_default=None, allow_none=True,
+    version = fields.Integer(load_default=None, allow_none=True, strict=True,
                              validate=validate.Range(min=1, max=2**31 - 1))
 
 
@@ -84,11 +102,12 @@ class WorkIn(Versioned):
     diagnosis = _text(5000)
     fault_type = _code(load_default=None, allow_none=True)
     work_done = _text(5000)
-    repair_warranty_months = fields.Integer(allow_none=True, validate=validate.Range(0, 120))
+    repair_warranty_months = fields.Integer(allow_none=True, strict=True,
+                                            validate=validate.Range(0, 120))
     service_fee = _money()
     discount_amount = _money(allow_none=True)
-    discount_percent = fields.Decimal(places=2, allow_none=True, allow_nan=False,
-                                      validate=validate.Range(min=0, max=100))
+    discount_percent = fields.Decimal(allow_none=True, allow_nan=False, validate=[
+        validate.Range(min=Decimal(0), max=Decimal(100)), _two_decimals])
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
@@ -106,8 +125,8 @@ class WorkIn(Versioned):
 
 class WorkLogIn(Versioned):
     user_id = id_field(load_default=None, allow_none=True)  # default: the actor
-    started_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    started_at = _moment(load_default=None, allow_none=True)
+    ended_at = _moment(load_default=None, allow_none=True)
     minutes = fields.Integer(load_default=None, allow_none=True,
                              validate=validate.Range(min=1, max=7 * 24 * 60))
     note = _text(2000)
@@ -117,6 +136,9 @@ class WorkLogIn(Versioned):
         start, end, minutes = data["started_at"], data["ended_at"], data["minutes"]
         if minutes is None and (start is None or end is None):
             raise ValidationError("Give started_at and ended_at, or minutes.", "minutes")
+        if minutes is not None and (start is not None or end is not None):
+            raise ValidationError("Give started_at and ended_at, or minutes; not both.",
+                                  "minutes")
         if start and end and not timedelta_ok(start, end):
             raise ValidationError("Must be after started_at and within 7 days.", "ended_at")
 
@@ -128,6 +150,7 @@ def timedelta_ok(start, end):
 
 class TimerIn(Versioned):
     note = _text(2000)
+    user_id = id_field(load_default=None, allow_none=True)  # a manager stops someone's timer
 
 
 class PartIn(Versioned):
@@ -183,9 +206,13 @@ class SubStatusIn(CatalogueIn):
 
 
 class CataloguePatch(Schema):
-    name_tr = Trimmed(validate=validate.Length(max=100))
-    name_en = Trimmed(validate=validate.Length(max=100))
-    active = fields.Boolean()
+    """Only what is sent changes; a blank name is refused."""
+    name_tr = Trimmed(required=True, validate=validate.Length(max=100))
+    name_en = Trimmed(required=True, validate=validate.Length(max=100))
+    active = fields.Boolean(required=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
 
 
 class QuestionIn(Schema):
@@ -205,8 +232,12 @@ class QuestionIn(Schema):
 
 
 class QuestionPatch(QuestionIn):
+    """Only what is sent changes; the scale is checked against the stored values after."""
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
+
+    def _scale(self, data, **kwargs):  # the service checks the merged scale
+        pass
 
     def load(self, data, **kwargs):
         loaded = super().load(data, **kwargs)
@@ -228,8 +259,8 @@ class FormQuery(PageQuery):
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
     coverage = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
         ("manufacturer_warranty", "contract", "repair_warranty", "none")))
-    opened_from = fields.Date(load_default=None, allow_none=True)
-    opened_to = fields.Date(load_default=None, allow_none=True)
+    opened_from = _date(load_default=None, allow_none=True)
+    opened_to = _date(load_default=None, allow_none=True)
     q = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
     sort = fields.String(load_default="-number", validate=validate.OneOf(
         SORTS + tuple(f"-{s}" for s in SORTS)))
@@ -238,8 +269,8 @@ class FormQuery(PageQuery):
 class RevenueQuery(Schema):
     group_by = fields.String(required=True, validate=validate.OneOf(
         ("day", "month", "customer", "device_type", "technician")))
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = _date(required=True, data_key="from")
+    date_to = _date(required=True, data_key="to")
 
     @validates_schema(skip_on_field_errors=True)
     def _window(self, data, **kwargs):
@@ -252,8 +283,8 @@ class RevenueQuery(Schema):
 class SatisfactionQuery(Schema):
     group_by = fields.String(required=True, validate=validate.OneOf(
         ("technician", "customer", "month")))
-    date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
-    date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
+    date_from = _date(load_default=None, allow_none=True, data_key="from")
+    date_to = _date(load_default=None, allow_none=True, data_key="to")
 
 
 class CallsQuery(PageQuery):
@@ -335,3 +366,7 @@ class FormOut(Schema):
 
 def _s(value):
     return None if value is None else f"{value:.2f}"
+
+
+class HistoryQuery(PageQuery):
+    pass

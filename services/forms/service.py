@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
-from sqlalchemy import and_, case, exists, func, or_, select, text, update
+from sqlalchemy import case, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.db import Database
@@ -30,7 +30,8 @@ from services.forms import domain
 from services.forms.models import (Assignment, Base, FaultType, Form, FormHistory, PartLine,
                                    SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
 from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
-                                    FinalCheckIn, FormIn, FormOut, FormQuery, PartIn,
+                                    FinalCheckIn, FormIn, FormOut, FormQuery, HistoryQuery,
+                                    PartIn,
                                     QuestionIn, QuestionPatch, RevenueQuery, SatisfactionQuery,
                                     SubStatusIn, SurveyIn, TimerIn, TransitionIn, Versioned,
                                     WorkIn, WorkLogIn)
@@ -43,6 +44,8 @@ DEVICES_RPC_TIMEOUT = float(os.environ.get("DEVICES_RPC_TIMEOUT", "8"))
 
 FORM_OUT, FORMS_OUT = FormOut(), FormOut(many=True)  # built once: ~10% of get_form's CPU
 STATUS_RANK = {s: i for i, s in enumerate(domain.STATUSES, start=1)}  # lifecycle order
+MONEY_FIELDS = {"service_fee", "discount_amount", "discount_percent", "repair_warranty_months"}
+MAX_TOTAL = Decimal("9999999999.99")  # Numeric(12, 2)
 
 NEXT_NUMBER = text(
     "INSERT INTO number_sequences (year, last) VALUES (:year, 1) "
@@ -204,14 +207,20 @@ class FormsService:
     @rpc
     def form_history(self, form_id, query=None):
         """Every change, newest first: status moves and field changes, who and when."""
+        query = load(HistoryQuery(), query or {})
         form = self._form(form_id)
-        limit = (query or {}).get("limit", 100)
-        rows = self.db.scalars(select(FormHistory).where(FormHistory.form_id == form.id)
-                               .order_by(FormHistory.id.desc()).limit(min(int(limit), 500))).all()
+        stmt = select(FormHistory).where(FormHistory.form_id == form.id)
+        if query["cursor"]:
+            (before,) = decode_cursor(query["cursor"], int)
+            stmt = stmt.where(FormHistory.id < before)
+        rows = self.db.scalars(stmt.order_by(FormHistory.id.desc())
+                               .limit(query["limit"] + 1)).all()
+        page = rows[:query["limit"]]
+        cursor = encode_cursor([page[-1].id]) if len(rows) > query["limit"] else None
         return {"items": [{"id": h.id, "action": h.action, "from": h.from_status,
                            "to": h.to_status, "changes": json.loads(h.changes) if h.changes
                            else None, "note": h.note, "by": {"id": h.by_id, "name": h.by_name},
-                           "at": h.at.isoformat()} for h in rows], "next_cursor": None}
+                           "at": h.at.isoformat()} for h in page], "next_cursor": cursor}
 
     # -- lists --------------------------------------------------------------------------------
     SORT_COLUMNS = {"number": Form.number, "customer": Form.customer_name_sort,
@@ -265,22 +274,27 @@ class FormsService:
             last = page[-1]
             value = getattr(last, key.key)
             value = value.isoformat() if isinstance(value, datetime) else value
-            cursor = encode_cursor([value] if sort == "number" else [value, last.id])
+            cursor = encode_cursor([query["sort"], value] if sort == "number"
+                                   else [query["sort"], value, last.id])
         return {"items": FORMS_OUT.dump(page), "next_cursor": cursor}
 
     def _after(self, key, sort, descending, cursor):
+        """Row values after the cursor (which must have been made for this sort)."""
+        wanted = ("-" if descending else "") + sort
         if sort == "number":
-            (value,) = decode_cursor(cursor, str)
-            return key < value if descending else key > value
-        value, last_id = decode_cursor(cursor, int if sort == "status" else str, int)
-        if sort in ("opened", "delivered", "closed"):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
-        if descending:
-            return or_(key < value, and_(key == value, Form.id < last_id))
-        return or_(key > value, and_(key == value, Form.id > last_id))
+            made_for, value = decode_cursor(cursor, str, str)
+            columns, values = (key,), (value,)
+        else:
+            made_for, value, last_id = decode_cursor(
+                cursor, str, int if sort == "status" else str, int)
+            if sort in ("opened", "delivered", "closed"):
+                value = _aware(value)
+            columns, values = (key, Form.id), (value, last_id)
+        if made_for != wanted:
+            raise ValidationFailed("The input is not valid.", {"cursor": [
+                "This cursor belongs to another sort order."]})
+        return tuple_(*columns) < tuple_(*values) if descending else \
+            tuple_(*columns) > tuple_(*values)
 
     # -- lifecycle ----------------------------------------------------------------------------
     @rpc
@@ -288,21 +302,43 @@ class FormsService:
         """Move a form along the lifecycle table (or change its sub-status within its status):
         a move that does not exist from here is a 409 naming the allowed ones; a role that may
         not make it is a 403."""
+        given = set(data) if isinstance(data, dict) else set()
         data, actor = load(TransitionIn(), data), load(Actor(), actor)
         form = self._for_write(form_id, data["version"], actor, any_state=True)
         if data["to"] == form.status:
-            if data["sub_status"] is None:
-                raise Conflict(f"The form is already {form.status}.", {"status": form.status})
-            self._check_sub_status(form.status, data["sub_status"])
-            self._history(form, "sub_status", actor, changes={
-                "sub_status": [form.sub_status, data["sub_status"]]}, note=data["note"])
-            form.sub_status = data["sub_status"]
-            self._changed(form)
-            return self._commit(form)
+            return self._set_sub_status(form, data, "sub_status" in given, actor)
         if data["to"] == "CLOSED":
             raise Conflict("A form is closed through its final check "
                            "(POST /forms/{id}/final-check).", {"status": form.status})
         self._move(form, data["to"], actor, note=data["note"], sub_status=data["sub_status"])
+        return self._commit(form)
+
+    def _set_sub_status(self, form, data, given, actor):
+        """A sub-status within the current status (or none: `sub_status: null`), by a role
+        that may move the form on from here; not on a closed or cancelled form."""
+        if not given:
+            raise Conflict(f"The form is already {form.status}.", {"status": form.status})
+        if form.status in ("CLOSED", "CANCELLED"):
+            raise Conflict(f"The form is {form.status}: it cannot change.",
+                           {"status": form.status})
+        roles = sorted({r for _, rs in domain.moves_from(form.status) for r in rs} - {
+            domain.SYSTEM})
+        if actor["role"] not in roles:
+            raise Forbidden(f"The role '{actor['role']}' may not set a sub-status in "
+                            f"{form.status}.", {"allowed_roles": roles})
+        code = data["sub_status"]
+        if code is not None:
+            self._check_sub_status(form.status, code)
+        if code == form.sub_status:
+            return self.get_form_detail(form.id)  # nothing changes
+        self._history(form, "sub_status", actor, note=data["note"],
+                      changes={"sub_status": [form.sub_status, code]})
+        self.outbox.add(self.db, "form_status_changed", {
+            "form": {"id": form.id, "number": form.number, "customer_id": form.customer_id},
+            "from": form.status, "to": form.status, "sub_status": code, "by": _by(actor),
+            "note": data["note"], "customer_visible": False})
+        form.sub_status = code
+        self._changed(form)
         return self._commit(form)
 
     def _move(self, form, to, actor, note=None, sub_status=None):
@@ -316,6 +352,12 @@ class FormsService:
         if (form.status, to) in domain.NEEDS_NOTE and not note:
             raise ValidationFailed("The input is not valid.", {"note": [
                 f"Give the reason for {to}."]})
+        if to == "CANCELLED" and form.delivered_at is not None:
+            raise Conflict("A delivered form is not cancelled (its revenue and repair warranty "
+                           "stand); close it through the final check.", {"status": form.status})
+        if role == "rep" and form.rep_user_id != actor["id"]:
+            raise Forbidden("This form's customer has another representative.",
+                            {"rep_user_id": form.rep_user_id})
         if sub_status is not None:
             self._check_sub_status(to, sub_status)
         if to == "ASSIGNED" and not self._assignees(form):
@@ -332,12 +374,17 @@ class FormsService:
             "customer_visible": to in domain.CUSTOMER_VISIBLE})
         if to == "DELIVERED" and before != "FINAL_CHECK":
             self._complete(form)
-        elif to == "CLOSED":
+        elif to == "CANCELLED":
+            for w in self._running_timers(form):
+                self._stop(w)
+        if to == "CLOSED":
             form.closed_at = utcnow()
             self.outbox.add(self.db, "form_closed", {"form": self._form_contact(form),
                                                      "by": _by(actor), "summary": form.work_done})
         elif to == "REOPENED":
             form.closed_at = None
+            if form.survey_status == "pending":  # no call is due until the next delivery
+                form.survey_status = None
             self.outbox.add(self.db, "form_reopened", {"form": self._form_contact(form),
                                                        "by": _by(actor), "reason": note})
         self._changed(form)
@@ -355,7 +402,8 @@ class FormsService:
         warranty = domain.repair_warranty(form.delivered_on, months)
         form.repair_warranty_start = warranty and warranty["start"]
         form.repair_warranty_end = warranty and warranty["end"]
-        form.survey_status, form.survey_score, form.survey_at = "pending", None, None
+        # a new call is due; the last score (if any) counts until a new one is recorded
+        form.survey_status, form.survey_at = "pending", None
         parts = self.db.scalars(select(PartLine).where(PartLine.form_id == form.id)
                                 .order_by(PartLine.id)).all()
         self.outbox.add(self.db, "form_completed", {
@@ -394,6 +442,9 @@ class FormsService:
         if not added and not removed:
             raise Conflict("They are assigned already.", {"assignees": sorted(current)})
         for a in removed:
+            for w in self._running_timers(form):
+                if w.user_id == a.user_id:
+                    self._stop(w)
             self.db.delete(a)
         for a in added:
             self.db.add(Assignment(form_id=form.id, **a))
@@ -417,9 +468,13 @@ class FormsService:
         service fee and the discount; totals are recomputed."""
         data, actor = load(WorkIn(), data), load(Actor(), actor)
         version = data.pop("version", None)
-        form = self._for_write(form_id, version, actor)
+        money = sorted(set(data) & MONEY_FIELDS)
+        form = self._for_write(form_id, version, actor, money=bool(money))
         if not data:
             raise ValidationFailed("The input is not valid.", {"_schema": ["Nothing to change."]})
+        if money and actor["role"] not in domain.MANAGE:
+            raise Forbidden("Fees, discounts and the repair warranty are the manager's: "
+                            + ", ".join(money) + ".", {"allowed_roles": list(domain.MANAGE)})
         if "fault_type" in data and data["fault_type"] is not None:
             known = self.db.get(FaultType, data["fault_type"])
             if known is None or not known.active:
@@ -448,7 +503,7 @@ class FormsService:
     @rpc
     def add_work_log(self, form_id, data, actor):
         data, actor = load(WorkLogIn(), data), load(Actor(), actor)
-        form = self._for_write(form_id, data["version"], actor)
+        form = self._for_write(form_id, data["version"], actor, money=True)
         user_id, name, role = self._worker(form, data["user_id"], actor)
         minutes = data["minutes"] or domain_minutes(data["started_at"], data["ended_at"])
         log_row = WorkLog(form_id=form.id, user_id=user_id, user_name=name, role=role,
@@ -467,7 +522,7 @@ class FormsService:
     def start_timer(self, form_id, data, actor):
         """Start the actor's running timer on the form (one at a time per person and form)."""
         data, actor = load(TimerIn(), data), load(Actor(), actor)
-        form = self._for_write(form_id, data["version"], actor)
+        form = self._for_write(form_id, data["version"], actor, money=True)
         if any(w.user_id == actor["id"] for w in self._running_timers(form)):
             raise Conflict("Your timer on this form is already running.", {"form_id": form.id})
         self.db.add(WorkLog(form_id=form.id, user_id=actor["id"], user_name=actor["name"],
@@ -480,13 +535,18 @@ class FormsService:
     @rpc
     def stop_timer(self, form_id, data, actor):
         data, actor = load(TimerIn(), data), load(Actor(), actor)
-        form = self._for_write(form_id, data["version"], actor)
-        running = [w for w in self._running_timers(form) if w.user_id == actor["id"]]
+        whose = data["user_id"] or actor["id"]
+        if whose != actor["id"] and actor["role"] not in domain.MANAGE:
+            raise Forbidden("Only a manager stops someone else's timer.",
+                            {"allowed_roles": list(domain.MANAGE)})
+        form = self._for_write(form_id, data["version"], actor, money=True,
+                               assigned=whose == actor["id"])
+        running = [w for w in self._running_timers(form) if w.user_id == whose]
         if not running:
-            raise Conflict("You have no running timer on this form.", {"form_id": form.id})
+            raise Conflict("No running timer of that person on this form.",
+                           {"form_id": form.id, "user_id": whose})
         w = running[0]
-        w.ended_at, w.running = utcnow(), False
-        w.minutes = max(1, domain_minutes(w.started_at, w.ended_at))
+        self._stop(w)
         if data["note"]:
             w.note = data["note"]
         self._history(form, "timer_stopped", actor, changes={"minutes": [None, w.minutes]})
@@ -498,7 +558,7 @@ class FormsService:
     @rpc
     def add_part(self, form_id, data, actor):
         data, actor = load(PartIn(), data), load(Actor(), actor)
-        form = self._for_write(form_id, data.pop("version"), actor)
+        form = self._for_write(form_id, data.pop("version"), actor, money=True)
         part = PartLine(form_id=form.id, **data,
                         amount=domain.line_amount(data["quantity"], data["unit_price"]))
         self.db.add(part)
@@ -513,7 +573,7 @@ class FormsService:
     @rpc
     def remove_part(self, form_id, part_id, data, actor):
         data, actor = load(Versioned(), data), load(Actor(), actor)
-        form = self._for_write(form_id, data["version"], actor)
+        form = self._for_write(form_id, data["version"], actor, money=True)
         part = self.db.get(PartLine, part_id) if is_id(part_id) else None
         if part is None or part.form_id != form.id:
             raise NotFound(f"Part line {part_id} not found on this form.", {"part_id": part_id})
@@ -524,6 +584,10 @@ class FormsService:
         self._recompute(form)
         self._changed(form)
         return self._commit(form)
+
+    def _stop(self, w):
+        w.ended_at, w.running = utcnow(), False
+        w.minutes = max(1, domain_minutes(w.started_at, w.ended_at))
 
     def _worker(self, form, user_id, actor):
         """Whose work a log is: the actor's; a manager may log an assignee's."""
@@ -555,6 +619,10 @@ class FormsService:
         form.fee_total, form.gross_total = result["service_fee"], result["gross"]
         form.covered_total, form.subtotal = result["covered"], result["subtotal"]
         form.discount_total, form.vat_total = result["discount"], result["vat"]
+        too_big = [k for k, v in result.items() if v > MAX_TOTAL]
+        if too_big:
+            raise ValidationFailed("The input is not valid.", {"_schema": [
+                "The form's " + ", ".join(too_big) + " would exceed 9,999,999,999.99."]})
         form.total = result["total"]
         form.work_minutes = sum(m for m, _ in logs)
 
@@ -599,12 +667,7 @@ class FormsService:
             stmt = stmt.where(Form.rep_user_id == query["rep_user_id"])
         if query["cursor"]:
             value, last_id = decode_cursor(query["cursor"], str, int)
-            try:
-                at = datetime.fromisoformat(value)
-            except ValueError:
-                raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
-            stmt = stmt.where(or_(Form.delivered_at > at,
-                                  and_(Form.delivered_at == at, Form.id > last_id)))
+            stmt = stmt.where(tuple_(Form.delivered_at, Form.id) > tuple_(_aware(value), last_id))
         rows = self.db.scalars(stmt.order_by(Form.delivered_at, Form.id)
                                .limit(query["limit"] + 1)).all()
         page = rows[:query["limit"]]
@@ -681,10 +744,11 @@ class FormsService:
 
     @rpc
     def satisfaction_report(self, query=None):
-        """Average score by technician, customer or month (of delivery), over done surveys."""
+        """Average score by technician, customer or month (of delivery): each form counts with
+        its latest recorded score."""
         query = load(SatisfactionQuery(), query or {})
         stmt = select(func.avg(Form.survey_score), func.count()).where(
-            Form.survey_status == "done", Form.survey_score.is_not(None))
+            Form.survey_score.is_not(None))
         if query["date_from"]:
             stmt = stmt.where(Form.delivered_on >= query["date_from"])
         if query["date_to"]:
@@ -781,19 +845,7 @@ class FormsService:
                  Form.status != "CANCELLED")
         group = query["group_by"]
         if group == "technician":
-            per = (select(WorkLog.form_id, WorkLog.user_id, func.min(WorkLog.user_name)
-                          .label("user_name"), func.sum(WorkLog.minutes).label("minutes"))
-                   .where(WorkLog.running.is_(False)).group_by(WorkLog.form_id, WorkLog.user_id)
-                   .subquery())
-            share = case((Form.work_minutes > 0, per.c.minutes * 1.0 / Form.work_minutes),
-                         else_=1.0)
-            stmt = (select(per.c.user_id, func.min(per.c.user_name),
-                           *[func.sum(a * share) for a in amounts],
-                           func.count(func.distinct(Form.id)))
-                    .select_from(Form).outerjoin(per, per.c.form_id == Form.id)
-                    .where(*where).group_by(per.c.user_id))
-            rows = [({"user_id": r[0], "name": r[1] or None}, r[2:2 + width], r[2 + width])
-                    for r in self.db.execute(stmt)]
+            rows = self._revenue_by_technician(amounts, where)
         else:
             key = {"day": (Form.delivered_on,), "month": (Form.delivered_month,),
                    "customer": (Form.customer_id, func.min(Form.customer_name)),
@@ -815,6 +867,40 @@ class FormsService:
         return {"group_by": group, "from": query["date_from"].isoformat(),
                 "to": query["date_to"].isoformat(), "currency": self._setting("CURRENCY", "TRY"),
                 "items": items, "totals": totals}
+
+    def _revenue_by_technician(self, amounts, where):
+        """Each form's amounts split by the workers' shares of its work minutes: every share
+        but the largest is rounded to kuruş and the largest takes the rest, so the shares of a
+        form add up to its amount exactly. Forms without work time: user None."""
+        per = (select(WorkLog.form_id, WorkLog.user_id,
+                      func.min(WorkLog.user_name).label("user_name"),
+                      func.sum(WorkLog.minutes).label("minutes"))
+               .where(WorkLog.running.is_(False))
+               .group_by(WorkLog.form_id, WorkLog.user_id).subquery())
+        ranked = select(per, func.row_number().over(
+            partition_by=per.c.form_id, order_by=(per.c.minutes.desc(), per.c.user_id))
+            .label("rn")).subquery()
+        columns = []
+        for i, amount in enumerate(amounts):
+            exact = amount * ranked.c.minutes / func.nullif(Form.work_minutes, 0)
+            columns += [case((ranked.c.rn > 1, func.round(exact, 2)), else_=0).label(f"r{i}"),
+                        amount.label(f"a{i}")]
+        split = (select(Form.id.label("fid"), ranked.c.user_id, ranked.c.user_name,
+                        ranked.c.rn, *columns)
+                 .select_from(Form).outerjoin(ranked, ranked.c.form_id == Form.id)
+                 .where(*where).subquery())
+        largest = or_(split.c.rn == 1, split.c.rn.is_(None))
+        shares = select(split.c.fid, split.c.user_id, split.c.user_name, *[
+            case((largest, split.c[f"a{i}"] - func.sum(split.c[f"r{i}"]).over(
+                partition_by=split.c.fid)), else_=split.c[f"r{i}"]).label(f"s{i}")
+            for i in range(len(amounts))]).subquery()
+        stmt = (select(shares.c.user_id, func.min(shares.c.user_name),
+                       *[func.sum(shares.c[f"s{i}"]) for i in range(len(amounts))],
+                       func.count(func.distinct(shares.c.fid)))
+                .group_by(shares.c.user_id))
+        width = len(amounts)
+        return [({"user_id": r[0], "name": r[1] or None}, r[2:2 + width], r[2 + width])
+                for r in self.db.execute(stmt)]
 
     # -- catalogues ---------------------------------------------------------------------------
     @rpc
@@ -891,7 +977,8 @@ class FormsService:
             raise NotFound(f"Service form {form_id} not found.", {"form_id": form_id})
         return form
 
-    def _for_write(self, form_id, version, actor, any_state=False):
+    def _for_write(self, form_id, version, actor, any_state=False, money=False,
+                   assigned=True):
         """The form, if the version read is current (missing: 428, stale: 409), it may still
         change (a closed or cancelled form is read-only but for reopening), and a technician
         is among its assignees."""
@@ -907,7 +994,10 @@ class FormsService:
             raise Conflict(f"The form is {form.status}: it cannot change"
                            + (" (reopen it first)." if form.status == "CLOSED" else "."),
                            {"status": form.status})
-        if actor and actor.get("role") == "technician" and not any(
+        if money and form.status not in domain.MONEY_EDITABLE:
+            raise Conflict(f"The form is {form.status}: its work, parts and fees are final "
+                           "(reopen it to change them).", {"status": form.status})
+        if assigned and actor and actor.get("role") == "technician" and not any(
                 a.user_id == actor["id"] for a in self._assignees(form)):
             raise Forbidden("You are not assigned to this form.", {"form_id": form.id})
         return form
@@ -938,6 +1028,17 @@ class FormsService:
             raise Conflict("The form was changed at the same moment by someone else; read it "
                            "again.", {"form_id": form.id})
         return self.get_form_detail(form.id)
+
+
+def _aware(text):
+    """A cursor's moment: an ISO time with its zone, else a 422."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
+    return value
 
 
 def _day_start(day):

@@ -39,7 +39,6 @@ AWAITING_APPROVAL -> CANCELLED: manager admin
 AWAITING_PARTS -> CANCELLED: manager admin
 IN_REPAIR -> CANCELLED: manager admin
 REPAIRED -> CANCELLED: manager admin
-REOPENED -> CANCELLED: manager admin
 DELIVERED -> REOPENED: manager admin system
 FINAL_CHECK -> REOPENED: manager admin system
 CLOSED -> REOPENED: manager admin system

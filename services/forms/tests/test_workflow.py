@@ -71,13 +71,20 @@ def test_a_form_from_intake_to_close(system, rpc, tap):
         rpc.forms.transition(form["id"], {"to": "DIAGNOSIS", "version": f["version"]}, DESK)
     f = rpc.forms.transition(form["id"], {"to": "DIAGNOSIS", "version": f["version"]}, TECH)
 
+    with pytest.raises(Forbidden):  # prices are the manager's
+        rpc.forms.update_work(form["id"], {"service_fee": "150", "version": f["version"]}, TECH)
     f = rpc.forms.update_work(form["id"], {"diagnosis": "Kompresör rölesi yanmış",
-                                           "fault_type": "elektrik", "service_fee": "150",
+                                           "fault_type": "elektrik",
                                            "version": f["version"]}, TECH)
+    f = rpc.forms.update_work(form["id"], {"service_fee": "150", "version": f["version"]},
+                              MANAGER)
     with pytest.raises(ValidationFailed):
         rpc.forms.update_work(form["id"], {"fault_type": "uzayli", "version": f["version"]}, TECH)
+    with pytest.raises(ValidationFailed):  # money has two decimals, a third is refused
+        rpc.forms.add_part(form["id"], {"name": "Röle", "quantity": "2", "unit_price": "87.505",
+                                        "version": f["version"]}, TECH)
     f = rpc.forms.add_part(form["id"], {"code": "R-12", "name": "Röle", "quantity": "2",
-                                        "unit_price": "87.505", "version": f["version"]}, TECH)
+                                        "unit_price": "87.51", "version": f["version"]}, TECH)
     f = rpc.forms.add_work_log(form["id"], {"minutes": 90, "note": "söküm",
                                             "version": f["version"]}, TECH)
     f = rpc.forms.add_work_log(form["id"], {"minutes": 30, "version": f["version"]}, TECH2)
@@ -87,8 +94,8 @@ def test_a_form_from_intake_to_close(system, rpc, tap):
     f = rpc.forms.stop_timer(form["id"], {"version": f["version"]}, TECH)
     assert [w["minutes"] for w in f["work_logs"]] == [90, 30, 1]
     assert {p["user_id"]: p["minutes"] for p in f["work_time"]} == {3: 91, 4: 30}
-    # 121 min x 600/h = 1210.00; a unit price is money: 87.505 -> 87.51, 2 x 87.51 = 175.02;
-    # fee 150 -> 1535.02; VAT 20% 307.004 -> 307.00; total 1842.02
+    # 121 min x 600/h = 1210.00; 2 x 87.51 = 175.02; fee 150 -> 1535.02;
+    # VAT 20% 307.004 -> 307.00; total 1842.02
     assert f["parts"][0]["unit_price"] == "87.51"
     assert f["totals"]["labour"] == "1210.00" and f["totals"]["parts"] == "175.02"
     assert f["totals"]["total"] == "1842.02" and f["totals"]["covered"] == "0.00"
@@ -259,7 +266,7 @@ def test_revenue_matches_an_independent_sum(system, rpc):
 def test_satisfaction_averages_and_an_expired_call(run_services, rpc):
     run_services(DevicesService, FormsService, **{**CONFIG, "SURVEY_EXPIRY_DAYS": 0})
     q1 = rpc.forms.create_question({"text_tr": "Hız", "text_en": "Speed", "weight": 1})
-    q2 = rpc.forms.create_question({"text_tr": "Kalite", "text_en": "Quality", "weight": 3,
+    rpc.forms.create_question({"text_tr": "Kalite", "text_en": "Quality", "weight": 3,
                                     "scale_min": 0, "scale_max": 10})
     with pytest.raises(ValidationFailed):
         rpc.forms.create_question({"text_tr": "x", "text_en": "x", "scale_min": 5,
@@ -293,3 +300,26 @@ def test_satisfaction_report_by_technician_customer_and_month(system, rpc):
                                                                 ("Firma 1", "75.0")]
     (month,) = rpc.forms.satisfaction_report({"group_by": "month"})["items"]
     assert month["month"] == local_date().strftime("%Y-%m") and month["average"] == "87.5"
+
+
+def test_revenue_split_by_technician_adds_up_to_the_kurus(system, rpc):
+    tech3 = {"id": 8, "name": "Üçüncü Usta", "role": "technician", "email": "u@s.local"}
+    form = open_form(rpc, "Kuruş Ltd", "K-1")
+    f = rpc.forms.assign(form["id"], {"assignees": [snap(TECH), snap(TECH2), snap(tech3)],
+                                      "version": form["version"]}, MANAGER)
+    f = rpc.forms.transition(f["id"], {"to": "DIAGNOSIS", "version": f["version"]}, TECH)
+    f = rpc.forms.update_work(f["id"], {"service_fee": "750.01", "version": f["version"]},
+                              MANAGER)
+    for who in (TECH, TECH2, tech3):
+        f = rpc.forms.add_work_log(f["id"], {"minutes": 20, "version": f["version"]}, who)
+    for to, who in (("IN_REPAIR", TECH), ("REPAIRED", TECH), ("DELIVERED", DESK)):
+        f = rpc.forms.transition(f["id"], {"to": to, "version": f["version"]}, who)
+    total = Decimal(f["totals"]["total"])  # 600.00 labour + 750.01 fee, + 20% VAT = 1620.01
+    assert total == Decimal("1620.01")
+    today = local_date().isoformat()
+    split = rpc.forms.revenue({"group_by": "technician", "from": today, "to": today})
+    shares = sorted(Decimal(i["total"]) for i in split["items"])
+    assert sum(shares) == total and shares == [Decimal("540.00"), Decimal("540.00"),
+                                               Decimal("540.01")]
+    by_day = rpc.forms.revenue({"group_by": "day", "from": today, "to": today})
+    assert by_day["totals"]["total"] == split["totals"]["total"] == "1620.01"
