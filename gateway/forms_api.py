@@ -2,6 +2,7 @@
 final check, lists, revenue and the forms' catalogues. Every write states the version it read
 (`If-Match: "<version>"` or `version` in the body): missing is a 428, stale a 409."""
 import re
+from datetime import datetime
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -15,9 +16,11 @@ from gateway.charts import bar_chart
 from gateway.csv_export import csv_response, list_args, wants_csv
 from gateway.users import STAFF
 from services.common.exceptions import ValidationFailed
-from services.forms.domain import STATUS_NAMES, TRANSITIONS
+from services.forms.domain import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, STATUS_NAMES,
+                                   TRANSITIONS)
 from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
-                                    FinalCheckIn, FormIn, FormQuery, PartIn, QuestionIn,
+                                    FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
+                                    QuestionIn,
                                     QuestionPatch, RevenueQuery, SatisfactionQuery, SubStatusIn,
                                     SurveyIn, TimerIn, TransitionIn, WorkIn,
                                     WorkLogIn)
@@ -42,12 +45,16 @@ def body():
     if not isinstance(data, dict):
         raise ValidationFailed("The input is not valid.", {"_schema": ["A JSON object."]})
     header = request.headers.get("If-Match")
-    if header and "version" not in data:
+    if header:
         match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,10})"?\s*', header)
         if not match:
             raise ValidationFailed("The input is not valid.", {"If-Match": [
                 'The version read, e.g. If-Match: "3".']})
-        data = {**data, "version": int(match.group(1))}
+        version = int(match.group(1))
+        if "version" in data and data["version"] != version:
+            raise ValidationFailed("The input is not valid.", {"version": [
+                "The body's version and If-Match differ."]})
+        data = {**data, "version": version}
     return data
 
 
@@ -61,23 +68,40 @@ def _language():
     return current_user().get("language") or "tr"
 
 
-FORM_COLUMNS = [
-    ("Kayıt no", "Record no", lambda f: f["number"]),
-    ("Tür", "Kind", lambda f: f["kind"]),
-    ("Statü", "Status", lambda f: f["status_name"]["tr"]),
-    ("Müşteri", "Customer", lambda f: f["customer_name"]),
-    ("Marka", "Brand", lambda f: f["device"]["brand"]),
-    ("Model", "Model", lambda f: f["device"]["model"]),
-    ("Cihaz tipi", "Device type", lambda f: f["device"]["device_type"]),
-    ("Seri no", "Serial", lambda f: f["device"]["serial"]),
-    ("Arıza tipi", "Fault type", lambda f: f["fault_type"]),
-    ("Kapsam", "Coverage", lambda f: (f["coverage"] or {}).get("kind")),
-    ("Şikayet", "Complaint", lambda f: f["complaint"]),
-    ("Toplam", "Total", lambda f: f["totals"]["total"], "money"),
-    ("Açılış", "Opened", lambda f: f["created_at"]),
-    ("Teslim", "Delivered", lambda f: f["delivered_at"]),
-    ("Kapanış", "Closed", lambda f: f["closed_at"]),
-]
+def _local(moment):
+    """A stored UTC time as Türkiye's wall clock, for people (CSV)."""
+    if not moment:
+        return None
+    return datetime.fromisoformat(moment).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def form_columns(lang):
+    """A form's CSV columns in the user's language: names, not codes; Türkiye's time."""
+    faults = {f["code"]: f["name"][lang] for f in rpc("forms", "list_catalogue", "fault-types",
+                                                      True)}
+    types = {t["code"]: t["name"][lang] for t in rpc("devices", "list_device_types", True)}
+
+    def name(table, code):
+        return table.get(code, {}).get(lang, code) if code else None
+
+    return [
+        ("Kayıt no", "Record no", lambda f: f["number"]),
+        ("Tür", "Kind", lambda f: name(KIND_NAMES, f["kind"])),
+        ("Statü", "Status", lambda f: f["status_name"][lang]),
+        ("Müşteri", "Customer", lambda f: f["customer_name"]),
+        ("Marka", "Brand", lambda f: f["device"]["brand"]),
+        ("Model", "Model", lambda f: f["device"]["model"]),
+        ("Cihaz tipi", "Device type", lambda f: types.get(f["device"]["device_type"],
+                                                          f["device"]["device_type"])),
+        ("Seri no", "Serial", lambda f: f["device"]["serial"]),
+        ("Arıza tipi", "Fault type", lambda f: faults.get(f["fault_type"], f["fault_type"])),
+        ("Kapsam", "Coverage", lambda f: name(COVERAGE_NAMES, (f["coverage"] or {}).get("kind"))),
+        ("Şikayet", "Complaint", lambda f: f["complaint"]),
+        ("Toplam", "Total", lambda f: f["totals"]["total"], "money"),
+        ("Açılış", "Opened", lambda f: _local(f["created_at"])),
+        ("Teslim", "Delivered", lambda f: _local(f["delivered_at"])),
+        ("Kapanış", "Closed", lambda f: _local(f["closed_at"])),
+    ]
 
 
 # -- forms -------------------------------------------------------------------------------------
@@ -94,8 +118,11 @@ class Forms(MethodView):
         closed (`-` descending); cursor paging; `format=csv`."""
         args = list_args()
         if wants_csv():
-            return csv_response(lambda a: rpc("forms", "list_forms", a), args, FORM_COLUMNS,
-                                "servis-formlari.csv", _language())
+            lang = _language()
+            return csv_response(lambda a: rpc("forms", "list_forms", a), args,
+                                form_columns(lang),
+                                "servis-formlari.csv" if lang == "tr" else "service-forms.csv",
+                                lang)
         return rpc("forms", "list_forms", args)
 
     @roles(*FORM_WRITERS)
@@ -130,9 +157,11 @@ class FormOne(MethodView):
 
 @blp.route(f"/forms/{FORM_ID}/history", methods=["GET"])
 @roles(*STAFF)
-def history(form_id):
-    """Every change to the form: status moves and field changes, who and when."""
-    return rpc("forms", "form_history", form_id)
+@blp.arguments(HistoryQuery, location="query")
+def history(query, form_id):
+    """Every change to the form, newest first: status moves and field changes, who and when;
+    `limit` and `cursor` page it."""
+    return rpc("forms", "form_history", form_id, request.args.to_dict())
 
 
 @blp.route(f"/forms/{FORM_ID}/transitions", methods=["POST"])

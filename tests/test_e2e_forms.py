@@ -70,9 +70,17 @@ def test_a_form_from_intake_to_close_through_the_gateway(system, team):
                  expect=409)
     assert wrong.json()["error"]["details"]["allowed"] == ["DIAGNOSIS", "CANCELLED"]
     r = post("/transitions", "tekno", {"to": "DIAGNOSIS"}, if_match=r.headers["ETag"])
+    fee = http.patch(url(f"/api/v1/forms/{fid}"), headers={**h["tekno"], "If-Match": r.headers[
+        "ETag"]}, json={"service_fee": "150.00"})
+    assert fee.status_code == 403  # prices are the manager's
     r = http.patch(url(f"/api/v1/forms/{fid}"), headers={**h["tekno"], "If-Match": r.headers[
-        "ETag"]}, json={"diagnosis": "Röle yanmış", "fault_type": "elektrik",
-                        "service_fee": "150.00"})
+        "ETag"]}, json={"diagnosis": "Röle yanmış", "fault_type": "elektrik"})
+    assert r.status_code == 200, r.text
+    both = http.patch(url(f"/api/v1/forms/{fid}"), headers={**h["mudur"], "If-Match": '"1"'},
+                      json={"service_fee": "150.00", "version": r.json()["version"]})
+    assert both.status_code == 422  # If-Match and the body disagree
+    r = http.patch(url(f"/api/v1/forms/{fid}"), headers={**h["mudur"], "If-Match": r.headers[
+        "ETag"]}, json={"service_fee": "150.00"})
     assert r.status_code == 200, r.text
     r = post("/parts", "tekno", {"code": "R-1", "name": "Röle", "quantity": 2,
                                  "unit_price": "80.00"}, if_match=r.headers["ETag"], expect=201)
@@ -151,7 +159,9 @@ def test_lists_filter_sort_and_export(system, team):
         "Çelik Makine", "Demir A.Ş.", "Zeytin Ltd"]
     out = http.get(url("/api/v1/forms"), headers=desk, params={"state": "open", "format": "csv"})
     assert out.status_code == 200 and out.content.startswith(b"\xef\xbb\xbf")
-    assert "Kayıt no;Tür;Statü" in out.content.decode("utf-8-sig").splitlines()[0]
+    lines = list(csv.reader(io.StringIO(out.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0][:3] == ["Kayıt no", "Tür", "Statü"]
+    assert lines[1][1:3] == ["Onarım", "Kayıt açıldı"] and lines[1][9] == "Kapsam dışı"
     bad = http.get(url("/api/v1/forms"), headers=desk, params={"sort": "colour"})
     assert bad.status_code == 422 and "sort" in bad.json()["error"]["details"]
     statuses = http.get(url("/api/v1/catalogues/status-codes"), headers=desk).json()
