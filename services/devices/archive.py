@@ -36,6 +36,7 @@ class Archive:
         self.db = session
         self.emit = emit
         self._types = None  # the device-type catalogue, read once per unit of work
+        self._customers = {}  # import: customers matched in this unit of work
 
     # -- lookups -------------------------------------------------------------------------
     def customer(self, customer_id):
@@ -176,7 +177,7 @@ class Archive:
         return site
 
     # -- cards -----------------------------------------------------------------------------
-    def register(self, customer, spec, actor=None):
+    def register(self, customer, spec, actor=None, race_safe=True):
         """A new card (and its manufacturer warranty, when given); returns (device, True), or
         (the card a concurrent worker registered first, False)."""
         values = {k: spec.get(k) for k in CARD_FIELDS if k in spec}
@@ -186,6 +187,10 @@ class Archive:
         device = Device(customer_id=customer.id, brand_key=brand_key, serial_key=serial_key,
                         model_key=domain.model_key(values.get("model")), version=1,
                         **{k: v for k, v in values.items() if v is not None})
+        if not race_safe:  # the caller's savepoint handles a duplicate (import rows)
+            self.db.add(device)
+            self.db.flush()
+            return self._registered(device, values, spec, actor), True
         try:
             with self.db.begin_nested():  # a failed insert rolls back alone
                 self.db.add(device)
@@ -195,14 +200,17 @@ class Archive:
             if existing is None:  # another constraint: not a duplicate card
                 raise
             return existing, False
+        return self._registered(device, values, spec, actor), True
+
+    def _registered(self, device, values, spec, actor):
         self.history(device, "registered", {k: [None, domain.jsonable(v)]
                                             for k, v in values.items() if v is not None}, actor)
         self.emit("device_registered", {"device": domain.device_snapshot(device)})
         if spec.get("warranty_end"):
             self.add_period(device, domain.MANUFACTURER_WARRANTY,
                             spec.get("warranty_start") or spec["purchase_date"],
-                            spec["warranty_end"], actor=actor)
-        return device, True
+                            spec["warranty_end"], actor=actor, new_card=True)
+        return device
 
     def update_device(self, device, values, actor=None):
         """Change the card's fields given; the changes (field -> [old, new]) go to history."""
@@ -264,7 +272,7 @@ class Archive:
 
     # -- coverage --------------------------------------------------------------------------
     def add_period(self, device, kind, start, end, source_id=None, source_ref=None, actor=None,
-                   close=False):
+                   close=False, new_card=False):
         """Record a period of cover. A source (contract, form) has one period per device:
         given again, its dates are updated (a contract's changed end); a warranty from the card
         (no source) with the same start is updated, otherwise added. `close` ends it for good
@@ -275,7 +283,7 @@ class Archive:
         stmt = (stmt.where(CoveragePeriod.source_id == source_id) if source_id is not None
                 else stmt.where(CoveragePeriod.source_id.is_(None),
                                 CoveragePeriod.start == start))
-        period = self.db.scalars(stmt).first()
+        period = None if new_card else self.db.scalars(stmt).first()
         if period is not None and period.closed:
             if end >= period.end:
                 return False  # never extended again
@@ -297,6 +305,12 @@ class Archive:
             period.start, period.end = start, end
             period.source_ref = source_ref or period.source_ref
             period.closed = period.closed or close
+        if new_card:  # its only period: no need to read them back
+            setattr(device, domain.END_COLUMN[kind], end)
+            self.history(device, "coverage", change, actor)
+            self.emit("device_coverage_changed", {"device_id": device.id, "coverage": {
+                "kind": kind, "source_id": source_id, "start": start, "end": end}})
+            return True
         self.db.flush()
         self._after_coverage_change(device, change, actor, {
             "kind": kind, "source_id": source_id, "start": start, "end": end})
@@ -322,7 +336,14 @@ class Archive:
     # -- import ----------------------------------------------------------------------------
     def match_customer(self, spec):
         """An import row's customer: by tax number; else (and for a tax number not known yet)
-        by name among the customers without a tax number."""
+        by name among the customers without a tax number. Remembered for the batch (a file
+        lists a customer's devices one after another)."""
+        key = (spec.get("tax_no"), fold(spec["name"]))
+        if key not in self._customers:
+            self._customers[key] = self._match_customer(spec)
+        return self._customers[key]
+
+    def _match_customer(self, spec):
         if spec.get("tax_no"):
             found = self.db.scalars(select(Customer).where(
                 Customer.tax_no == spec["tax_no"]).order_by(Customer.id)).first()
@@ -341,6 +362,7 @@ class Archive:
         outcome = "unchanged"
         if customer is None:
             customer = self.create_customer({k: v for k, v in spec_c.items() if v is not None})
+            self._customers[(spec_c.get("tax_no"), fold(spec_c["name"]))] = customer
             outcome = "created"
         else:  # the file fills what the customer card lacks; it never renames or overwrites
             blanks = {k: v for k, v in spec_c.items()
@@ -354,7 +376,7 @@ class Archive:
         try:
             device = self.device_by_key(spec_d["brand"], spec_d["serial"])
             if device is None:
-                self.register(customer, spec_d, actor)
+                self.register(customer, spec_d, actor, race_safe=False)
                 return "created"
             if device.customer_id != customer.id:
                 owner = self.db.get(Customer, device.customer_id)

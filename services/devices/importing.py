@@ -154,10 +154,16 @@ class ImportRunner(BackgroundLoop):
                                            "import the file again."]}
                 counts["failed"] += 1
                 results.append((row_no, "failed", json.dumps(errors, ensure_ascii=False)))
-            for row_no, status, errors in results:
+            done = [row_no for row_no, status, _ in results if status == "done"]
+            if done:  # one statement for the good rows
                 session.execute(update(ImportRow).where(
-                    ImportRow.job_id == job_id, ImportRow.row_no == row_no).values(
-                    status=status, errors=errors))
+                    ImportRow.job_id == job_id, ImportRow.row_no.in_(done)).values(
+                    status="done"))
+            for row_no, status, errors in results:
+                if status != "done":
+                    session.execute(update(ImportRow).where(
+                        ImportRow.job_id == job_id, ImportRow.row_no == row_no).values(
+                        status=status, errors=errors))
             moved = session.execute(update(ImportJob).where(
                 ImportJob.id == job_id, ImportJob.position == position).values(
                 status="running", position=batch[-1][0], processed=ImportJob.processed
