@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import csv
 import io
-import json
 import math
 import os
 import platform
@@ -512,8 +511,17 @@ def import_backend(backend, args, stack, tmp, body):
               f" job {job['id']} {job['status']}", flush=True)
         last_print = time.monotonic()
         deadline = time.monotonic() + args.import_timeout
+        slowest_poll = 0.0  # the longest GET of the job's progress while it ran
         while True:
-            job = s.get(f"{base}/devices/import/{job['id']}", timeout=60).json()
+            tp = time.perf_counter()
+            r = s.get(f"{base}/devices/import/{job['id']}", timeout=args.import_timeout)
+            slowest_poll = max(slowest_poll, time.perf_counter() - tp)
+            if r.status_code != 200:  # e.g. 504: the devices service did not answer in time
+                print(f"    GET /devices/import/{job['id']}: HTTP {r.status_code} after "
+                      f"{time.perf_counter() - tp:.1f} s", flush=True)
+                time.sleep(0.5)
+                continue
+            job = r.json()
             if job["status"] == "done":
                 break
             if time.monotonic() > deadline:
@@ -528,11 +536,12 @@ def import_backend(backend, args, stack, tmp, body):
     done = job["status"] == "done"
     out = {"rows": args.import_rows, "upload": upload, "total": total, "done": done,
            "processed": job["processed"], "created": job["created"], "failed": job["failed"],
-           "rate": job["processed"] / total, "apply_rate": job["processed"] / max(
-               1e-9, total - upload)}
+           "slowest_poll": slowest_poll, "rate": job["processed"] / total,
+           "apply_rate": job["processed"] / max(1e-9, total - upload)}
     print(f"  import {'done' if done else 'NOT DONE (timeout)'}: {job['processed']:,} rows "
           f"processed, {job['created']} created, {job['failed']} failed, in {total:.1f} s "
-          f"= {out['rate']:,.0f} rows/s (after the upload: {out['apply_rate']:,.0f} rows/s)",
+          f"= {out['rate']:,.0f} rows/s (after the upload: {out['apply_rate']:,.0f} rows/s); "
+          f"slowest progress GET {slowest_poll:.1f} s",
           flush=True)
     return out
 
@@ -596,8 +605,10 @@ def report(results, args, started, wall):
                          f"{imp['total']:.1f} s, {imp['rate']:,.0f} rows/s overall "
                          f"({imp['apply_rate']:,.0f} rows/s after the upload); processed "
                          f"{imp['processed']:,}, created {imp['created']:,}, failed "
-                         f"{imp['failed']} {'(failed == 0 OK)' if imp['failed'] == 0 else 'FAILED ROWS'}"
-                         f"{'' if imp['done'] else '; NOT FINISHED within --import-timeout'}")
+                         f"{imp['failed']} "
+                         f"{'(failed == 0 OK)' if imp['failed'] == 0 else 'FAILED ROWS'}"
+                         f"{'' if imp['done'] else '; NOT FINISHED within --import-timeout'}"
+                         f"; slowest progress GET {imp['slowest_poll']:.1f} s")
         if r.get("import_error"):
             lines.append(f"  import ERROR: {r['import_error']}")
     print("\n".join(lines), flush=True)
