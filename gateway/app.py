@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from flask import Flask
 from flask_smorest import Api
 
-from gateway import api, errors
+from gateway import api, errors, knowledge_api
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -38,7 +38,7 @@ def create_app(settings=None, rpc_client=None):
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     spec.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blp in api.BLUEPRINTS:
+    for blp in api.BLUEPRINTS + knowledge_api.BLUEPRINTS:
         spec.register_blueprint(blp)
     errors.register(app)
 

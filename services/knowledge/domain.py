@@ -72,7 +72,7 @@ def clean_list(values):
     from services.common.text import fold
     out, seen = [], set()
     for v in values or []:
-        v = v.strip()
+        v = (v or "").strip()
         if v and fold(v) not in seen:
             seen.add(fold(v))
             out.append(v)

@@ -1,4 +1,4 @@
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
 from services.common.schemas import PageQuery, Trimmed, id_field, language_field
 from services.knowledge.domain import CODE_PART, STATUSES
@@ -26,11 +26,6 @@ class ArticleIn(Schema):
     fault_codes = _items(max_len=40)
     tags = _items(max_len=60)
     language = language_field()
-
-    @validates("solution_steps")
-    def _steps(self, value, **kwargs):
-        if any(v is None for v in value):
-            raise ValidationError("Steps must not be blank.")
 
 
 class ArticleUpdate(ArticleIn):

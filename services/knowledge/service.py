@@ -192,7 +192,8 @@ class KnowledgeService:
         self._count_solved(article.id, +1)
         self.db.commit()
         self.index.flush()
-        return {**LinkOut().dump(link), "solved_count": self._article(article.id).solved_count}
+        self.db.refresh(article)
+        return {**LinkOut().dump(link), "solved_count": article.solved_count}
 
     @rpc
     def unlink_solution(self, article_id, form_id, actor):
