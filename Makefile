@@ -25,6 +25,7 @@ test: venv broker  ## the whole suite against the real broker (SQLite, and Postg
 bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
 	$(PY) bench/gateway_bench.py
 	$(PY) bench/notify_bench.py
+	$(PY) bench/knowledge_bench.py
 
 venv: $(STAMP)
 

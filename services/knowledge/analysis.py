@@ -99,20 +99,34 @@ def term_matches(term, word, prefix=True):
     return len(term) >= MIN_TYPO_LENGTH and one_edit(term, word)
 
 
-def match_spans(text, terms, codes=()):
+class Matcher:
+    """The query's words and codes, ready to test document words quickly (typo variants are
+    computed once per query, not per document word)."""
+
+    def __init__(self, terms, codes=()):
+        self.terms = list(terms)
+        self.codes = list(codes)
+        self.exact = set(self.terms)
+        self.prefixes = tuple(t for t in self.terms if len(t) >= MIN_PREFIX_LENGTH)
+        self.typos = set()
+        for t in self.terms:
+            self.typos |= typo_variants(t)
+
+    def __call__(self, word):
+        return word in self.exact or word.startswith(self.prefixes) or word in self.typos
+
+
+def match_spans(text, terms, codes=(), matcher=None):
     """[(start, end)] of the words of `text` that match a query term, and of the exact
     occurrences of a code."""
-    spans = []
-    for start, end, w in words(text):
-        if any(term_matches(t, w) for t in terms):
-            spans.append((start, end))
-    if codes:
-        folded = fold(text or "")
-        for code in codes:
-            i = folded.find(code)
-            while i >= 0:
-                spans.append((i, i + len(code)))
-                i = folded.find(code, i + 1)
+    matcher = matcher or Matcher(terms, codes)
+    folded = fold(text or "")
+    spans = [(m.start(), m.end()) for m in WORD.finditer(folded) if matcher(m.group())]
+    for code in matcher.codes:
+        i = folded.find(code)
+        while i >= 0:
+            spans.append((i, i + len(code)))
+            i = folded.find(code, i + 1)
     return _merge(spans)
 
 
@@ -150,10 +164,11 @@ def snippet(text, spans, width=SNIPPET_CHARS):
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
 
 
-def highlight(doc, q, fields):
+def highlight(doc, q, fields, matcher=None):
     """{field: {"snippet": html, "matches": [[start, end], ...]}} for the fields of `doc`
     (original text) in which the query matches."""
-    terms, codes = parse_query(q)
+    if matcher is None:
+        matcher = Matcher(*parse_query(q))
     out = {}
     for field in fields:
         value = doc.get(field)
@@ -161,7 +176,7 @@ def highlight(doc, q, fields):
             value = "\n".join(value)
         if not value:
             continue
-        spans = match_spans(value, terms, codes)
+        spans = match_spans(value, None, matcher=matcher)
         if spans:
             out[field] = {"snippet": snippet(value, spans), "matches": [list(s) for s in spans]}
     return out

@@ -77,6 +77,7 @@ class SearchIndex(BackgroundLoop):
         self.database_attr = database_attr
         self.engine = None
         self.ready = False
+        self.checked = False
         self.sync_lock = threading.Lock()
 
     def setup(self):
@@ -109,7 +110,19 @@ class SearchIndex(BackgroundLoop):
             if not self.ready:
                 return False
         with self.sync_lock:
+            if not self.checked:
+                self._rebuild_if_empty()
             return sync_queue(self.Session, self.engine) == BATCH
+
+    def _rebuild_if_empty(self):
+        """An empty index beside a database with articles (a new or deleted index file, a new
+        Meilisearch) is rebuilt at start."""
+        with self.Session() as session:
+            has_articles = session.scalar(select(Article.id).limit(1)) is not None
+        if has_articles and self.engine.count() == 0:
+            log.warning("the search index is empty: rebuilding it from the database")
+            reindex(self.Session, self.engine)
+        self.checked = True
 
     def flush(self):
         """Index what the queue holds now; an engine error is logged (the loop retries)."""

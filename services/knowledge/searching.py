@@ -1,6 +1,6 @@
 """Search and suggestions on top of an engine: exact code hits first, then the engine's ranked
 hits, each with snippets of the original text (analysis.highlight). Plain Python."""
-from services.knowledge.analysis import highlight, parse_query
+from services.knowledge.analysis import Matcher, highlight, parse_query
 from services.knowledge.engines.base import EngineQuery
 
 HIGHLIGHT_FIELDS = ("title", "symptoms", "cause", "solution_steps", "fault_codes", "tags")
@@ -8,9 +8,9 @@ SUMMARY_FIELDS = ("id", "code", "title", "status", "language", "device_types", "
                   "fault_codes", "tags", "solved_count", "updated_at")
 
 
-def hit(doc, q, code_match=False):
+def hit(doc, q, code_match=False, matcher=None):
     return {**{k: doc.get(k) for k in SUMMARY_FIELDS}, "code_match": code_match,
-            "highlights": highlight(doc, q, HIGHLIGHT_FIELDS)}
+            "highlights": highlight(doc, q, HIGHLIGHT_FIELDS, matcher)}
 
 
 def search(engine, q=None, device_type=None, model=None, fault_code=None, status="published",
@@ -19,15 +19,16 @@ def search(engine, q=None, device_type=None, model=None, fault_code=None, status
     words, codes = parse_query(q)
     query = EngineQuery(words=words, device_type=device_type, model=model,
                         fault_code=fault_code, status=status, limit=limit, match=match)
+    matcher = Matcher(words, codes)
     hits, seen = [], set()
     for doc in engine.find_codes(codes, query):
         seen.add(doc["id"])
-        hits.append(hit(doc, q, code_match=True))
+        hits.append(hit(doc, q, code_match=True, matcher=matcher))
     if len(hits) < limit and (words or not codes):
         for doc in engine.search(query):
             if doc["id"] not in seen and len(hits) < limit:
                 seen.add(doc["id"])
-                hits.append(hit(doc, q))
+                hits.append(hit(doc, q, matcher=matcher))
     return hits
 
 

@@ -21,4 +21,6 @@ def make_engine(config):
     if not path:
         data_dir = config.get("DATA_DIR") or os.environ.get("DATA_DIR") or "./data"
         path = os.path.join(data_dir, "knowledge-index.sqlite")
-    return EmbeddedEngine(os.path.abspath(path))
+    window = int(config.get("KNOWLEDGE_RANK_WINDOW") or os.environ.get("KNOWLEDGE_RANK_WINDOW")
+                 or 500)
+    return EmbeddedEngine(os.path.abspath(path), rank_window=window)

@@ -8,14 +8,20 @@ with the vocabulary words one edit away (analysis.typo_variants, an indexed IN l
 
 Tables (one SQLite file, WAL):
   fts    FTS5 over folded text: code (article + fault codes), title, tags, symptoms, cause,
-         solution, meta (device types, models); rowid = article id
+         solution, meta (device types, models); rowid = article id; and `filt`, one token per
+         filter value (xstpublished, xdtklima, ...), so a filter is one more term FTS5
+         intersects in its index instead of a check on every match (40 ms -> a few ms at 100k
+         with device type + model); the exact value is then confirmed in `keys`
   docs   id, status, body (the original document as JSON: snippets come from it)
   keys   (kind, value, doc_id): folded filter values (device_type, model, fault_code) and codes
   vocab  every folded word ever indexed (a word no longer in any document only costs a
          useless expansion; a reindex drops it)
 
-Ranking: exact and prefix matches first (BM25 with column weights); only when they give fewer
-than `limit` hits are typo expansions tried, and their hits come after.
+Ranking, in two tiers: first the exact words (the last one also as a prefix: it may still be
+being typed), ranked by BM25 with column weights (code, title, tags weigh most); only when that
+gives fewer than `limit` hits, a second query with every word also as a prefix (Turkish
+suffixes) and the vocabulary's one-edit variants, whose hits come after. BM25 ranks at most
+RANK_WINDOW matches per query (the newest): see _match and docs/architecture.md.
 """
 import json
 import os
@@ -26,9 +32,12 @@ from services.common.text import fold
 from services.knowledge.analysis import (MIN_PREFIX_LENGTH, fold_words, typo_variants)
 from services.knowledge.engines.base import EngineQuery, SearchEngine
 
-COLUMNS = ("code", "title", "tags", "symptoms", "cause", "solution", "meta")
-WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0, 1.0, 2.0)
+COLUMNS = ("code", "title", "tags", "symptoms", "cause", "solution", "meta", "filt")
+TEXT_COLUMNS = "{" + " ".join(COLUMNS[:-1]) + "}"
+WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0, 1.0, 2.0, 0.0)
+FILTER_PREFIX = {"status": "xst", "device_type": "xdt", "model": "xmd", "fault_code": "xfc"}
 BM25 = "bm25(fts, " + ", ".join(str(w) for w in WEIGHTS) + ")"
+RANK_WINDOW = 500  # BM25 ranks at most this many matches: the newest (see _match)
 KEY_KINDS = (("device_type", "device_types"), ("model", "models"), ("fault_code", "fault_codes"))
 
 SCHEMA = f"""
@@ -42,27 +51,39 @@ CREATE TABLE IF NOT EXISTS vocab (term TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
+def filter_token(kind, value):
+    """The `filt` column's token for a filter value: a prefix and the value's folded letters
+    and digits (``Inverter 12`` -> ``xmdinverter12``)."""
+    return FILTER_PREFIX[kind] + "".join(fold_words(value))
+
+
 def _quote(word):
     return '"' + word.replace('"', '""') + '"'
 
 
-def term_group(word, variants=()):
+def term_group(word, variants=(), prefix=True):
     """The FTS5 expression of one query word: exact (+ prefix for 3+ letters) or a variant."""
-    parts = [_quote(word) + ("*" if len(word) >= MIN_PREFIX_LENGTH else "")]
+    parts = [_quote(word) + ("*" if prefix and len(word) >= MIN_PREFIX_LENGTH else "")]
     parts += [_quote(v) for v in sorted(variants)]
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def expression(words, match="all", variants=None):
+def expression(words, match="all", variants=None, prefix_all=False):
+    """Tier 1 (prefix_all False): exact words, the last one also as a prefix (the word being
+    typed). Tier 2: every word also as a prefix (Turkish suffixes: kompresör → kompresörü) and
+    the vocabulary's one-edit variants."""
     joiner = " AND " if match == "all" else " OR "
-    return joiner.join(term_group(w, (variants or {}).get(w, ())) for w in words)
+    last = len(words) - 1
+    return joiner.join(term_group(w, (variants or {}).get(w, ()), prefix_all or i == last)
+                       for i, w in enumerate(words))
 
 
 class EmbeddedEngine(SearchEngine):
     name = "embedded"
 
-    def __init__(self, path):
+    def __init__(self, path, rank_window=RANK_WINDOW):
         self.path = path
+        self.rank_window = rank_window
         self.lock = threading.RLock()  # green under eventlet: one statement batch at a time
         self.conn = None
 
@@ -110,9 +131,12 @@ class EmbeddedEngine(SearchEngine):
             "solution": solution,
             "meta": " ".join([*doc.get("device_types", []), *doc.get("models", [])]),
         }
-        folded = [fold(columns[c]) for c in COLUMNS]
-        db.execute(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * 7})",
-                   (doc["id"], *folded))
+        folded = [fold(columns[c]) for c in COLUMNS[:-1]]
+        filt = [filter_token("status", doc["status"])]
+        for kind, field in KEY_KINDS:
+            filt += [filter_token(kind, v) for v in doc.get(field, [])]
+        db.execute(f"INSERT INTO fts (rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * 8})",
+                   (doc["id"], *folded, " ".join(filt)))
         db.execute("INSERT INTO docs (id, status, body) VALUES (?, ?, ?)",
                    (doc["id"], doc["status"], json.dumps(doc, ensure_ascii=False)))
         keys = {("code", fold(doc["code"]))}
@@ -155,26 +179,38 @@ class EmbeddedEngine(SearchEngine):
     # -- reads -----------------------------------------------------------------------------
     @staticmethod
     def _filters(query, id_column):
-        sql, params = [], []
-        if query.status:
-            sql.append("d.status = ?")
+        """(FTS5 filter terms, exact SQL checks, their parameters) for the query's filters."""
+        terms, sql, params = [], [], []
+        if query.status:  # most articles are published: a term only for the rarer statuses
+            if query.status != "published":
+                terms.append("filt : " + _quote(filter_token("status", query.status)))
+            sql.append(f"(SELECT d.status FROM docs d WHERE d.id = {id_column}) = ?")
             params.append(query.status)
         for kind, value in (("device_type", query.device_type), ("model", query.model),
                             ("fault_code", query.fault_code)):
             if value:
+                terms.append("filt : " + _quote(filter_token(kind, value)))
                 sql.append("EXISTS (SELECT 1 FROM keys k WHERE k.kind = ? AND k.value = ? "
                            f"AND k.doc_id = {id_column})")
                 params += [kind, fold(value)]
-        return sql, params
+        return terms, sql, params
 
     def _match(self, db, expr, query, limit, exclude=()):
-        where, params = self._filters(query, "fts.rowid")
+        """Ids in rank order. BM25 is computed for at most `rank_window` matches, the newest
+        (FTS5 walks the index in rowid order and stops): a query matching every other article
+        of 100,000 would otherwise rank tens of thousands of rows (40-65 ms p95 in the
+        benchmark) to show 20. A query with fewer matches is ranked completely."""
+        terms, where, params = self._filters(query, "fts.rowid")
+        if expr:
+            terms.insert(0, f"{TEXT_COLUMNS} : ({expr})")
         if exclude:
             where.append(f"fts.rowid NOT IN ({', '.join('?' * len(exclude))})")
             params += list(exclude)
-        sql = ("SELECT fts.rowid FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?"
-               + "".join(" AND " + w for w in where) + f" ORDER BY {BM25} LIMIT ?")
-        return [r[0] for r in db.execute(sql, [expr, *params, limit])]
+        sql = (f"SELECT r FROM (SELECT fts.rowid AS r, {BM25} AS s FROM fts WHERE fts MATCH ?"
+               + "".join(" AND " + w for w in where)
+               + " ORDER BY fts.rowid DESC LIMIT ?) ORDER BY s LIMIT ?")
+        return [r[0] for r in db.execute(sql, [" AND ".join(terms), *params,
+                                               self.rank_window, limit])]
 
     def variants(self, db, words):
         """{word: vocabulary words one edit away} for the words of 5+ letters."""
@@ -194,17 +230,17 @@ class EmbeddedEngine(SearchEngine):
         with self.lock:
             db = self._db()
             if not query.words:
-                where, params = self._filters(query, "d.id")
-                sql = ("SELECT d.id FROM docs d" + (" WHERE " + " AND ".join(where) if where
-                                                    else "") + " ORDER BY d.id DESC LIMIT ?")
-                ids = [r[0] for r in db.execute(sql, [*params, query.limit])]
+                if not (query.status or query.device_type or query.model or query.fault_code):
+                    ids = [r[0] for r in db.execute("SELECT id FROM docs ORDER BY id DESC "
+                                                    "LIMIT ?", (query.limit,))]
+                else:  # newest first: the rank window is in rowid order and BM25 is 0
+                    ids = self._match(db, "", query, query.limit)
                 return self._bodies(db, ids)
             ids = self._match(db, expression(query.words, query.match), query, query.limit)
             if len(ids) < query.limit:
                 variants = self.variants(db, query.words)
-                if variants:
-                    ids += self._match(db, expression(query.words, query.match, variants),
-                                       query, query.limit - len(ids), exclude=ids)
+                ids += self._match(db, expression(query.words, query.match, variants, True),
+                                   query, query.limit - len(ids), exclude=ids)
             return self._bodies(db, ids)
 
     def find_codes(self, codes, query: EngineQuery):
@@ -212,22 +248,29 @@ class EmbeddedEngine(SearchEngine):
             return []
         with self.lock:
             db = self._db()
-            where, params = self._filters(query, "k0.doc_id")
+            _, where, params = self._filters(query, "k0.doc_id")
             sql = ("SELECT k0.doc_id, min(CASE k0.kind WHEN 'code' THEN 0 ELSE 1 END) AS o "
-                   "FROM keys k0 JOIN docs d ON d.id = k0.doc_id "
+                   "FROM keys k0 "
                    f"WHERE k0.kind IN ('code', 'fault_code') AND k0.value IN "
                    f"({', '.join('?' * len(codes))})" + "".join(" AND " + w for w in where)
                    + " GROUP BY k0.doc_id ORDER BY o, k0.doc_id LIMIT ?")
             ids = [r[0] for r in db.execute(sql, [*codes, *params, query.limit])]
             return self._bodies(db, ids)
 
-    def raw(self, words, limit=20):
-        """The bare FTS5 query the engine builds on (benchmark): MATCH + the same BM25 order,
-        without filters, typo expansion or fetching the documents."""
+    def raw(self, words, limit=20, window=True):
+        """The bare FTS5 query under the engine's first tier (benchmark): MATCH and the same
+        BM25 order, within the rank window (`window=False`: every match ranked), without
+        filters, the join, typo expansion, documents or snippets."""
+        expr = expression(words)
         with self.lock:
+            if window:
+                sql = (f"SELECT r FROM (SELECT rowid AS r, {BM25} AS s FROM fts WHERE fts "
+                       "MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY s LIMIT ?")
+                return [r[0] for r in self._db().execute(
+                    sql, (f"{TEXT_COLUMNS} : ({expr})", self.rank_window, limit))]
             return [r[0] for r in self._db().execute(
                 f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY {BM25} LIMIT ?",
-                (expression(words), limit))]
+                (f"{TEXT_COLUMNS} : ({expr})", limit))]
 
     @staticmethod
     def _bodies(db, ids):

@@ -51,3 +51,10 @@ def test_highlight_crops_long_text_around_the_first_match():
     assert len(out["snippet"]) < 260
     s, e = out["matches"][0]
     assert text[s:e] == "TERMOSTAT"
+
+
+def test_the_matcher_agrees_with_term_matches():
+    m = analysis.Matcher(["termost", "kompresr", "sogk", "te"])
+    for word in ("termostat", "kompresor", "kompres", "sogk", "te", "soguk", "tea", "ter"):
+        expected = any(term_matches(t, word) for t in m.terms)
+        assert m(word) == expected, word

@@ -1,4 +1,6 @@
 """knowledge through real nameko containers, on SQLite and PostgreSQL, with a real broker."""
+import time
+
 import eventlet
 import pytest
 
@@ -159,4 +161,20 @@ def test_reindex_rebuilds_the_index_from_the_database(knowledge, rpc):
     index.engine.clear()
     assert rpc.knowledge.search({"q": "ışık"})["hits"] == []
     assert rpc.knowledge.reindex() == {"indexed": 1, "engine": "embedded"}
+    assert [h["id"] for h in rpc.knowledge.search({"q": "ışık"})["hits"]] == [a["id"]]
+
+
+def test_an_empty_index_is_rebuilt_when_the_service_starts(run_services, rpc, tmp_path):
+    path = str(tmp_path / "kb-index.sqlite")
+    (first,) = run_services(KnowledgeService, KNOWLEDGE_INDEX_PATH=path)
+    a = publish(rpc, rpc.knowledge.create_article(ARTICLE, TECH))
+    first.stop()
+    import os
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    run_services.restart(first)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not rpc.knowledge.search({"q": "ışık"})["hits"]:
+        time.sleep(0.1)
     assert [h["id"] for h in rpc.knowledge.search({"q": "ışık"})["hits"]] == [a["id"]]
