@@ -33,9 +33,9 @@ from services.knowledge.analysis import (MIN_PREFIX_LENGTH, fold_words, typo_var
 from services.knowledge.engines.base import EngineQuery, SearchEngine
 
 COLUMNS = ("code", "title", "tags", "symptoms", "cause", "solution", "meta", "filt")
-TEXT_COLUMNS = "{" + " ".join(COLUMNS[:-1]) + "}"
 WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0, 1.0, 2.0, 0.0)
 FILTER_PREFIX = {"status": "xst", "device_type": "xdt", "model": "xmd", "fault_code": "xfc"}
+FILTER_PREFIXES = frozenset(FILTER_PREFIX.values())
 BM25 = "bm25(fts, " + ", ".join(str(w) for w in WEIGHTS) + ")"
 RANK_WINDOW = 500  # BM25 ranks at most this many matches: the newest (see _match)
 KEY_KINDS = (("device_type", "device_types"), ("model", "models"), ("fault_code", "fault_codes"))
@@ -65,7 +65,10 @@ def term_group(word, variants=(), prefix=True):
     """The FTS5 expression of one query word: exact (+ prefix for 3+ letters) or a variant."""
     parts = [_quote(word) + ("*" if prefix and len(word) >= MIN_PREFIX_LENGTH else "")]
     parts += [_quote(v) for v in sorted(variants)]
-    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+    group = parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+    if word[:3] in FILTER_PREFIXES:  # could match a filter token: not in the filt column
+        group = "{" + " ".join(COLUMNS[:-1]) + "} : " + group
+    return group
 
 
 def expression(words, match="all", variants=None, prefix_all=False):
@@ -201,8 +204,9 @@ class EmbeddedEngine(SearchEngine):
         of 100,000 would otherwise rank tens of thousands of rows (40-65 ms p95 in the
         benchmark) to show 20. A query with fewer matches is ranked completely."""
         terms, where, params = self._filters(query, "fts.rowid")
-        if expr:
-            terms.insert(0, f"{TEXT_COLUMNS} : ({expr})")
+        if expr:  # no column filter ({code title ...} : ...): it made FTS5 read position lists
+            terms.insert(0, f"({expr})")  # for every match (+40% in the benchmark); filter
+            # tokens start with x + a two-letter kind, which no query word of ours does
         if exclude:
             where.append(f"fts.rowid NOT IN ({', '.join('?' * len(exclude))})")
             params += list(exclude)
@@ -266,11 +270,10 @@ class EmbeddedEngine(SearchEngine):
             if window:
                 sql = (f"SELECT r FROM (SELECT rowid AS r, {BM25} AS s FROM fts WHERE fts "
                        "MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY s LIMIT ?")
-                return [r[0] for r in self._db().execute(
-                    sql, (f"{TEXT_COLUMNS} : ({expr})", self.rank_window, limit))]
+                return [r[0] for r in self._db().execute(sql, (expr, self.rank_window, limit))]
             return [r[0] for r in self._db().execute(
                 f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY {BM25} LIMIT ?",
-                (f"{TEXT_COLUMNS} : ({expr})", limit))]
+                (expr, limit))]
 
     @staticmethod
     def _bodies(db, ids):

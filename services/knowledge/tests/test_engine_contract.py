@@ -108,3 +108,10 @@ def test_suggestions_prefer_the_device_type_and_model(engine):
     assert ids(hits)[0] in (1, 6) and set(ids(hits)) <= {1, 2, 6}
     assert 2 in ids(hits)
     assert searching.suggest(engine, None, None, None) == []
+
+
+def test_query_syntax_is_only_text(engine):
+    for q in ('"*) OR NEAR(', "xdt", "xst*", "AND OR NOT", "ü-ğ-ş", "a" * 200, "kompresör -gaz"):
+        searching.search(engine, q)  # no error
+    assert ids(searching.search(engine, "xdtklima")) == []
+    assert ids(searching.search(engine, "xst")) == []
