@@ -142,4 +142,4 @@ def test_customers_are_refused_and_bad_input_is_422(system, people):
     assert r.status_code in (403, 422)
     assert http.post(url("/api/v1/knowledge/reindex"), headers=tech).status_code == 403
     r = http.post(url("/api/v1/knowledge/reindex"), headers=people["admin"])
-    assert r.status_code == 200 and r.json()["engine"] == "embedded"
+    assert r.status_code == 200 and r.json()["engine"] == "tantivy"

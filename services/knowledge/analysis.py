@@ -100,20 +100,27 @@ def term_matches(term, word, prefix=True):
 
 
 class Matcher:
-    """The query's words and codes, ready to test document words quickly (typo variants are
-    computed once per query, not per document word)."""
+    """The query's words and codes, ready to test document words quickly: exact words and
+    their one-edit variants in one set (computed once per query), prefixes in one regex."""
 
     def __init__(self, terms, codes=()):
         self.terms = list(terms)
         self.codes = list(codes)
-        self.exact = set(self.terms)
-        self.prefixes = tuple(t for t in self.terms if len(t) >= MIN_PREFIX_LENGTH)
-        self.typos = set()
+        self.words = set(self.terms)
         for t in self.terms:
-            self.typos |= typo_variants(t)
+            self.words |= typo_variants(t)
+        prefixes = sorted({t for t in self.terms if len(t) >= MIN_PREFIX_LENGTH})
+        self.prefix = re.compile("|".join(map(re.escape, prefixes))).match if prefixes else None
 
     def __call__(self, word):
-        return word in self.exact or word.startswith(self.prefixes) or word in self.typos
+        return word in self.words or bool(self.prefix and self.prefix(word))
+
+    def hits(self, tokens):
+        """The tokens (a set) that match."""
+        found = tokens & self.words
+        if self.prefix:
+            found.update(filter(self.prefix, tokens - found))
+        return found
 
 
 def match_spans(text, terms, codes=(), matcher=None):
@@ -121,7 +128,9 @@ def match_spans(text, terms, codes=(), matcher=None):
     occurrences of a code."""
     matcher = matcher or Matcher(terms, codes)
     folded = fold(text or "")
-    spans = [(m.start(), m.end()) for m in WORD.finditer(folded) if matcher(m.group())]
+    found = matcher.hits(set(WORD.findall(folded)))
+    spans = ([(m.start(), m.end()) for m in WORD.finditer(folded) if m.group() in found]
+             if found else [])
     for code in matcher.codes:
         i = folded.find(code)
         while i >= 0:

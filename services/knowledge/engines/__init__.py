@@ -1,7 +1,8 @@
 """Search engines of the knowledge archive, behind one interface (base.SearchEngine).
 
 ``make_engine(config)`` picks one by configuration: the Meilisearch adapter when MEILI_URL is
-set, else the embedded SQLite FTS5 engine in DATA_DIR (KNOWLEDGE_INDEX_PATH overrides the file).
+set, else the embedded engine in DATA_DIR: tantivy (the default, a directory) or SQLite FTS5
+(KNOWLEDGE_ENGINE=fts5, a file); KNOWLEDGE_INDEX_PATH overrides the location.
 """
 import os
 
@@ -16,11 +17,18 @@ def make_engine(config):
                            or os.environ.get("MEILI_API_KEY") or None,
                            index_uid=config.get("MEILI_INDEX") or "knowledge_articles",
                            timeout=float(config.get("MEILI_TIMEOUT") or 5))
-    from services.knowledge.engines.embedded import EmbeddedEngine
+    data_dir = config.get("DATA_DIR") or os.environ.get("DATA_DIR") or "./data"
     path = config.get("KNOWLEDGE_INDEX_PATH") or os.environ.get("KNOWLEDGE_INDEX_PATH")
-    if not path:
-        data_dir = config.get("DATA_DIR") or os.environ.get("DATA_DIR") or "./data"
-        path = os.path.join(data_dir, "knowledge-index.sqlite")
-    window = int(config.get("KNOWLEDGE_RANK_WINDOW") or os.environ.get("KNOWLEDGE_RANK_WINDOW")
-                 or 500)
-    return EmbeddedEngine(os.path.abspath(path), rank_window=window)
+    kind = (config.get("KNOWLEDGE_ENGINE") or os.environ.get("KNOWLEDGE_ENGINE")
+            or "tantivy").lower()
+    if kind == "fts5":
+        from services.knowledge.engines.embedded import EmbeddedEngine
+        window = int(config.get("KNOWLEDGE_RANK_WINDOW")
+                     or os.environ.get("KNOWLEDGE_RANK_WINDOW") or 500)
+        return EmbeddedEngine(os.path.abspath(path or os.path.join(
+            data_dir, "knowledge-index.sqlite")), rank_window=window)
+    if kind != "tantivy":
+        raise ValueError(f"KNOWLEDGE_ENGINE must be tantivy or fts5, not {kind!r}")
+    from services.knowledge.engines.tantivy_engine import TantivyEngine
+    return TantivyEngine(os.path.abspath(path or os.path.join(
+        data_dir, "knowledge-index.tantivy")))

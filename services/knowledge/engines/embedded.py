@@ -82,7 +82,7 @@ def expression(words, match="all", variants=None, prefix_all=False):
 
 
 class EmbeddedEngine(SearchEngine):
-    name = "embedded"
+    name = "fts5"
 
     def __init__(self, path, rank_window=RANK_WINDOW):
         self.path = path

@@ -1,5 +1,6 @@
-"""One contract, every engine: the embedded SQLite FTS5 engine always; Meilisearch when
-MEILI_URL points at a running server (else reported as skipped, with that reason)."""
+"""One contract, every engine: the embedded engines (tantivy, the default, and SQLite FTS5)
+always; Meilisearch when MEILI_URL points at a running server (else reported as skipped, with
+that reason)."""
 import os
 import uuid
 
@@ -7,12 +8,15 @@ import pytest
 
 from services.knowledge import searching
 from services.knowledge.engines.embedded import EmbeddedEngine
+from services.knowledge.engines.tantivy_engine import TantivyEngine
 from services.knowledge.tests.samples import DOCS, doc
 
 
-@pytest.fixture(params=["embedded", "meilisearch"])
+@pytest.fixture(params=["tantivy", "fts5", "meilisearch"])
 def engine(request, tmp_path):
-    if request.param == "embedded":
+    if request.param == "tantivy":
+        eng = TantivyEngine(str(tmp_path / "index"))
+    elif request.param == "fts5":
         eng = EmbeddedEngine(str(tmp_path / "index.sqlite"))
     else:
         url = os.environ.get("MEILI_URL")

@@ -21,7 +21,7 @@ ARTICLE = {"family": "KLM", "area": "ELK", "title": "IŞIK ARIZASI: panel ışı
 @pytest.fixture
 def knowledge(run_services, tmp_path):
     (container,) = run_services(KnowledgeService, INDEX_POLL_SECONDS=0.2,
-                                KNOWLEDGE_INDEX_PATH=str(tmp_path / "kb-index.sqlite"))
+                                KNOWLEDGE_INDEX_PATH=str(tmp_path / "kb-index"))
     return container
 
 
@@ -160,19 +160,17 @@ def test_reindex_rebuilds_the_index_from_the_database(knowledge, rpc):
     index = next(d for d in engine if d.attr_name == "index")
     index.engine.clear()
     assert rpc.knowledge.search({"q": "ışık"})["hits"] == []
-    assert rpc.knowledge.reindex() == {"indexed": 1, "engine": "embedded"}
+    assert rpc.knowledge.reindex() == {"indexed": 1, "engine": "tantivy"}
     assert [h["id"] for h in rpc.knowledge.search({"q": "ışık"})["hits"]] == [a["id"]]
 
 
 def test_an_empty_index_is_rebuilt_when_the_service_starts(run_services, rpc, tmp_path):
-    path = str(tmp_path / "kb-index.sqlite")
+    path = str(tmp_path / "kb-index")
     (first,) = run_services(KnowledgeService, KNOWLEDGE_INDEX_PATH=path)
     a = publish(rpc, rpc.knowledge.create_article(ARTICLE, TECH))
     first.stop()
-    import os
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
+    import shutil
+    shutil.rmtree(path)
     run_services.restart(first)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not rpc.knowledge.search({"q": "ışık"})["hits"]:
