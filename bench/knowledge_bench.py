@@ -22,7 +22,9 @@
    port; the service uses --service-engine, tantivy by default, and finds the index built in
    step 2) and the same queries go through nameko's ClusterRpcProxy: goal p95 <= 20 ms.
 5. Gateway: the same queries as GET /api/v1/knowledge/search with a bearer token.
-Queries are words drawn from random articles (so most have hits), one client, after a warm-up.
+Queries are words drawn from random articles (so most have hits), one client, after a warm-up;
+the paths compared in one table row run query by query in turn (raw, engine, +snippets; RPC,
+gateway), so they share the moment's load on a shared machine.
 The search path does not touch the service database (only the index), so one backend (SQLite)
 is measured. Everything started is stopped and removed at the end.
 """
@@ -180,16 +182,26 @@ def make_queries(articles, count, rng):
 
 
 def timed(fn, queries, warmup=20):
+    return timed_together({"x": fn}, queries, warmup)["x"]
+
+
+def timed_together(fns, queries, warmup=20):
+    """{name: figures}: for each query every function in turn, so the paths compared share the
+    machine's state of that moment (it is shared and noisy)."""
     for p in queries[:warmup]:
-        fn(p)
-    times, nonempty = [], 0
+        for fn in fns.values():
+            fn(p)
+    times = {name: [] for name in fns}
+    nonempty = {name: 0 for name in fns}
     for p in queries:
-        t0 = time.perf_counter()
-        result = fn(p)
-        times.append((time.perf_counter() - t0) * 1000)
-        nonempty += bool(result)
-    return {"p50": percentile(times, 0.5), "p95": percentile(times, 0.95),
-            "mean": statistics.fmean(times), "hits": nonempty / len(queries)}
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            result = fn(p)
+            times[name].append((time.perf_counter() - t0) * 1000)
+            nonempty[name] += bool(result)
+    return {name: {"p50": percentile(t, 0.5), "p95": percentile(t, 0.95),
+                   "mean": statistics.fmean(t), "hits": nonempty[name] / len(queries)}
+            for name, t in times.items()}
 
 
 def free_port():
@@ -267,14 +279,14 @@ def run(args):
                 return engine.raw(parse_query(p["q"])[0], 20)
 
             for key, qs in queries.items():
-                row = rows.setdefault(key, {})
-                row[f"{kind} engine"] = timed(via_engine, qs)
-                row[f"{kind} +snippets"] = timed(via_search, qs)
+                fns = {f"{kind} engine": via_engine, f"{kind} +snippets": via_search}
                 if key[1] == "none":
-                    row[f"{kind} raw"] = timed(via_raw, qs)
+                    fns[f"{kind} raw"] = via_raw
                     if kind == "fts5":
-                        row["fts5 raw, all ranked"] = timed(
-                            lambda p: engine.raw(parse_query(p["q"])[0], 20, window=False), qs)
+                        fns["fts5 raw, all ranked"] = (
+                            lambda p, engine=engine: engine.raw(parse_query(p["q"])[0], 20,
+                                                                window=False))
+                rows.setdefault(key, {}).update(timed_together(fns, qs))
             ratios = [rows[k][f"{kind} engine"]["p95"] / rows[k][f"{kind} raw"]["p95"]
                       for k in rows if f"{kind} raw" in rows[k]]
             worst[kind] = max(ratios)
@@ -334,8 +346,7 @@ def run(args):
             return r.json()["hits"]
 
         for key, qs in queries.items():
-            rows[key]["RPC"] = timed(via_rpc, qs)
-            rows[key]["gateway"] = timed(via_gateway, qs)
+            rows[key].update(timed_together({"RPC": via_rpc, "gateway": via_gateway}, qs))
         table(f"All levels, {args.n} articles (RPC and gateway: {args.service_engine})", rows,
               [f"{args.service_engine} raw", f"{args.service_engine} engine",
                f"{args.service_engine} +snippets", "RPC", "gateway"])
