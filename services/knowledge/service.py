@@ -1,11 +1,14 @@
 """knowledge: the technical knowledge archive (teknik bilgi arşivi) and its search index."""
+import contextlib
+import logging
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from services.common.db import Database
-from services.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.exceptions import (Conflict, Forbidden, NotFound, ServiceUnavailable,
+                                       ServisError, ValidationFailed)
 from services.common.models import utcnow
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
@@ -18,6 +21,7 @@ from services.knowledge.schemas import (Actor, ArticleIn, ArticleOut, ArticleQue
                                         ArticleUpdate, LinkIn, LinkOut, RevisionOut,
                                         SearchQuery, StatusIn, SuggestIn)
 
+log = logging.getLogger(__name__)
 NEXT_NUMBER = text(
     "INSERT INTO code_sequences (family, area, last) VALUES (:family, :area, 1) "
     "ON CONFLICT (family, area) DO UPDATE SET last = code_sequences.last + 1 RETURNING last")
@@ -155,7 +159,8 @@ class KnowledgeService:
     def search(self, query=None):
         query = load(SearchQuery(), query or {})
         self.db.close()  # no session held while the engine works
-        hits = searching.search(self.index.engine, **query)
+        with self._engine_errors():
+            hits = searching.search(self.index.engine, **query)
         return {"hits": hits, "engine": self.index.engine.name}
 
     @rpc
@@ -163,7 +168,8 @@ class KnowledgeService:
         """The published articles that best match a form's complaint, device type and model."""
         data = load(SuggestIn(), data or {})
         self.db.close()
-        return {"items": searching.suggest(self.index.engine, **data)}
+        with self._engine_errors():
+            return {"items": searching.suggest(self.index.engine, **data)}
 
     @rpc
     def reindex(self):
@@ -223,6 +229,18 @@ class KnowledgeService:
             for link, a in rows]}
 
     # -- helpers ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _engine_errors(self):
+        """An engine that fails (Meilisearch away) is a 503 naming it, not a 500."""
+        try:
+            yield
+        except ServisError:
+            raise
+        except Exception:
+            log.exception("search engine %s failed", self.index.engine.name)
+            raise ServiceUnavailable("The search engine is not answering; try again shortly.",
+                                     {"engine": self.index.engine.name})
+
     def _article(self, article_id, for_update=False):
         article = (self.db.get(Article, article_id, with_for_update=for_update)
                    if is_id(article_id) else None)

@@ -159,3 +159,13 @@ def test_codes_are_an_exact_filter_and_suggestions_match_any_word(engine, meili)
     (first,) = meili.of("POST", "/indexes/kb/search")[:1]
     assert first["body"]["matchingStrategy"] == "last"
     assert first["body"]["filter"] == ['status = "published"', 'device_types_f = "klima"']
+
+
+def test_a_meilisearch_that_does_not_answer_is_a_503_not_a_500(run_services, rpc, meili):
+    from services.common.exceptions import ServiceUnavailable
+    from services.knowledge.service import KnowledgeService
+    run_services(KnowledgeService, MEILI_URL=meili.url, MEILI_INDEX="kb", MEILI_TIMEOUT=1)
+    meili.close()  # gone
+    with pytest.raises(ServiceUnavailable) as exc:
+        rpc.knowledge.search({"q": "ışık"})
+    assert exc.value.details == {"engine": "meilisearch"}
