@@ -143,3 +143,13 @@ def test_customers_are_refused_and_bad_input_is_422(system, people):
     assert http.post(url("/api/v1/knowledge/reindex"), headers=tech).status_code == 403
     r = http.post(url("/api/v1/knowledge/reindex"), headers=people["admin"])
     assert r.status_code == 200 and r.json()["engine"] == "tantivy"
+
+
+def test_the_knowledge_api_is_in_the_openapi_document(system):
+    doc = system.http.get(system.url("/api/v1/openapi.json")).json()
+    assert {"/api/v1/knowledge/articles", "/api/v1/knowledge/search",
+            "/api/v1/knowledge/articles/{article_id}/status",
+            "/api/v1/forms/{form_id}/suggestions", "/api/v1/forms/{form_id}/solutions"} <= set(
+        doc["paths"])
+    params = {p["name"] for p in doc["paths"]["/api/v1/knowledge/search"]["get"]["parameters"]}
+    assert {"q", "device_type", "model", "fault_code", "status"} <= params

@@ -1,10 +1,11 @@
-"""The embedded engine (the default): SQLite FTS5 in its own file, with a folded vocabulary for
-typos.
+"""The SQLite FTS5 engine (KNOWLEDGE_ENGINE=fts5; tantivy is the default, see
+tantivy_engine.py and docs/architecture.md for the measurements that decided it): FTS5 in its
+own file, with a folded vocabulary for typos.
 
-Why FTS5 (docs/architecture.md has the measurements): it ships inside Python's sqlite3 (nothing
-to install), ranks with BM25 and has prefix queries; what it lacks, typo tolerance, is added
-here: every indexed word goes into a `vocab` table, and a query word of 5+ letters is expanded
-with the vocabulary words one edit away (analysis.typo_variants, an indexed IN lookup).
+It ships inside Python's sqlite3 (nothing to install), ranks with BM25 and has prefix queries;
+what it lacks, typo tolerance, is added here: every indexed word goes into a `vocab` table, and
+a query word of 5+ letters is expanded with the vocabulary words one edit away
+(analysis.typo_variants, an indexed IN lookup).
 
 Tables (one SQLite file, WAL):
   fts    FTS5 over folded text: code (article + fault codes), title, tags, symptoms, cause,

@@ -27,6 +27,7 @@ SETTINGS = {
     "synonyms": SYNONYMS,
 }
 MATCHING = {"all": "all", "any": "last"}
+MAX_TASKS = 100
 
 
 def quote(value):
@@ -66,7 +67,10 @@ class MeiliEngine(SearchEngine):
         self.tasks = []
 
     def _task(self, info):
+        """Remember the task for wait(); only the last MAX_TASKS (the service never waits, and
+        Meilisearch runs an index's tasks in order, so the last one is what matters)."""
         self.tasks.append(info.task_uid)
+        del self.tasks[:-MAX_TASKS]
         return info.task_uid
 
     def setup(self):
