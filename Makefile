@@ -27,6 +27,7 @@ bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
 	$(PY) bench/notify_bench.py
 	$(PY) bench/devices_bench.py
 	$(PY) bench/forms_bench.py
+	$(PY) bench/knowledge_bench.py
 
 venv: $(STAMP)
 

@@ -2,7 +2,7 @@
 with its own config.yaml, and the gateway under waitress."""
 import sys
 
-SERVICES = ("devices", "forms", "notify")
+SERVICES = ("devices", "forms", "notify", "knowledge")
 
 
 def processes(python=sys.executable):

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
-from gateway import api, archive_api, errors, forms_api
+from gateway import api, archive_api, errors, forms_api, knowledge_api
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -54,7 +54,8 @@ def create_app(settings=None, rpc_client=None):
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     spec.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blp in api.BLUEPRINTS + archive_api.BLUEPRINTS + forms_api.BLUEPRINTS:
+    for blp in (api.BLUEPRINTS + archive_api.BLUEPRINTS + forms_api.BLUEPRINTS
+                + knowledge_api.BLUEPRINTS):
         spec.register_blueprint(blp)
     errors.register(app)
 

@@ -25,7 +25,7 @@ class Settings:
     rpc_timeout: float
     health_timeout: float
     token_ttl: int
-    services: tuple = ("forms", "devices", "notify")
+    services: tuple = ("forms", "devices", "notify", "knowledge")
 
     @classmethod
     def from_env(cls, env=os.environ):
