@@ -23,12 +23,12 @@ def handles(source, event_type):
     def decorator(fn):
         @closing_session
         def entry(self, message):
+            key = str(message.get("event_id")) if isinstance(message, dict) else "?"
             try:
                 self._handle(event_type, message)
                 if _FAILURES:
-                    _FAILURES.pop(str(message.get("event_id")), None)
+                    _FAILURES.pop(key, None)
             except Exception as exc:
-                key = str(message.get("event_id")) if isinstance(message, dict) else "?"
                 _FAILURES[key] += 1
                 if _FAILURES[key] < DEAD_LETTER_AFTER:
                     raise
@@ -42,7 +42,8 @@ def handles(source, event_type):
 def dead_letter(session, handler, message, exc):
     log.error("parked %s after %s failures: %r", handler, DEAD_LETTER_AFTER, exc)
     session.rollback()
-    session.add(DeadLetter(handler=handler, event_id=str(message.get("event_id"))[:36],
+    event_id = message.get("event_id") if isinstance(message, dict) else None
+    session.add(DeadLetter(handler=handler, event_id=str(event_id)[:36],
                            body=json.dumps(message, default=str),
                            error=f"{type(exc).__name__}: {exc}"[:4000]))
     session.commit()
