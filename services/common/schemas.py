@@ -2,6 +2,7 @@
 import base64
 import decimal
 import json
+import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -33,6 +34,9 @@ class Trimmed(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = check_text(super()._deserialize(value, attr, data, **kwargs)).strip()
+        # NFC: "İ" typed as I + U+0307 (macOS, pasted text) is the one character it means,
+        # so folding, search and sorting see the same text whatever the keyboard sent
+        value = unicodedata.normalize("NFC", value)
         if not value and self.required:
             raise ValidationError("Must not be blank.")
         return value or None

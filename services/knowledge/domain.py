@@ -11,7 +11,7 @@ import re
 
 from services.common.exceptions import Conflict, Forbidden
 
-CODE_PART = re.compile(r"^[A-Z]{2,6}$")
+CODE_PART = re.compile(r"\A[A-Z]{2,6}\Z")  # \Z: "KLM\n" is not a code part
 STATUSES = ("draft", "published", "archived")
 TRANSITIONS = {  # from -> allowed targets
     "draft": ("published", "archived"),

@@ -39,6 +39,7 @@ def sync_queue(Session, engine, batch=BATCH):
     gone = [i for i in ids if i not in found]
     if gone:
         engine.delete(gone)
+    engine.wait()  # Meilisearch queues tasks: the rows go only once the index has the change
     with Session() as session, session.begin():
         session.execute(delete(IndexQueue).where(IndexQueue.id.in_([r.id for r in rows])))
     return len(rows)

@@ -30,12 +30,14 @@ class ArticleIn(Schema):
 
 class ArticleUpdate(ArticleIn):
     """A change: only the fields given; `version` is the one the client read."""
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, strict=True,
+                             validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, strict=True,
+                             validate=validate.Range(min=1, max=2**31 - 1))
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 

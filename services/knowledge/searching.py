@@ -18,6 +18,8 @@ def search(engine, q=None, device_type=None, model=None, fault_code=None, status
     """Ranked hits: articles whose code or a fault code is a query token come first.
     `snippets=False` leaves the highlights out (the benchmark's engine-only time)."""
     words, codes = parse_query(q)
+    if q and q.strip() and not words and not codes:
+        return []  # "!!!" or "🔥" asks for nothing searchable: no hits, not the whole archive
     query = EngineQuery(words=words, device_type=device_type, model=model,
                         fault_code=fault_code, status=status, limit=limit, match=match)
     matcher = Matcher(words, codes) if snippets else None

@@ -83,6 +83,8 @@ class KnowledgeService:
             if query["sort"] == "-updated_at":
                 try:
                     last = datetime.fromisoformat(last)
+                    if last.tzinfo is None:  # stored times are UTC and carry their zone
+                        raise ValueError
                 except ValueError:
                     raise ValidationFailed("The input is not valid.",
                                            {"cursor": ["Invalid cursor."]})

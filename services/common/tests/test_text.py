@@ -156,3 +156,15 @@ def test_sort_key_agrees_with_reference_comparator():
         expected = (_reference_key(a) > _reference_key(b)) - (_reference_key(a) < _reference_key(b))
         actual = (sort_key(a) > sort_key(b)) - (sort_key(a) < sort_key(b))
         assert actual == expected, (a, b)
+
+
+def test_trimmed_text_is_nfc_so_a_decomposed_dotted_i_is_one_letter():
+    from marshmallow import Schema
+
+    from services.common.schemas import Trimmed
+
+    class S(Schema):
+        name = Trimmed()
+
+    assert S().load({"name": " DI\u0307YARBAKIR "})["name"] == "DİYARBAKIR"
+    assert S().load({"name": "KOMPRESO\u0308R"})["name"] == "KOMPRESÖR"

@@ -1,4 +1,6 @@
 """knowledge through real nameko containers, on SQLite and PostgreSQL, with a real broker."""
+import base64
+import json
 import time
 
 import eventlet
@@ -176,3 +178,24 @@ def test_an_empty_index_is_rebuilt_when_the_service_starts(run_services, rpc, tm
     while time.monotonic() < deadline and not rpc.knowledge.search({"q": "ışık"})["hits"]:
         time.sleep(0.1)
     assert [h["id"] for h in rpc.knowledge.search({"q": "ışık"})["hits"]] == [a["id"]]
+
+
+def test_decomposed_text_odd_codes_empty_queries_and_naive_cursors(knowledge, rpc):
+    nfd = {**ARTICLE, "title": "KOMPRESO\u0308R ve DI\u0307YARBAKIR", "symptoms": None,
+           "cause": None}
+    article = publish(rpc, rpc.knowledge.create_article(nfd, TECH))
+    assert article["title"] == "KOMPRESÖR ve DİYARBAKIR"  # stored as NFC
+    for q in ("diyarbakır", "kompresor", "DI\u0307YARBAKIR"):
+        hits = rpc.knowledge.search({"q": q})["hits"]
+        assert [h["id"] for h in hits] == [article["id"]], q
+    with pytest.raises(ValidationFailed) as exc:  # a trailing newline is no code part
+        rpc.knowledge.create_article({**ARTICLE, "family": "KLM\n"}, TECH)
+    assert "family" in exc.value.details
+    assert rpc.knowledge.search({"q": "!!!"})["hits"] == []
+    assert rpc.knowledge.search({"q": "🔥"})["hits"] == []
+    naive = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00", 1]).encode()).decode()
+    with pytest.raises(ValidationFailed) as exc:
+        rpc.knowledge.list_articles({"sort": "-updated_at", "cursor": naive.rstrip("=")})
+    assert "cursor" in exc.value.details
+    with pytest.raises(ValidationFailed):
+        rpc.knowledge.update_article(article["id"], {"title": "x", "version": 1.5}, MANAGER)
