@@ -147,9 +147,13 @@ def read_pids():
 def alive(pid):
     try:
         os.kill(pid, 0)
-        return True
     except (ProcessLookupError, PermissionError):
         return False
+    try:  # a killed process not yet reaped (a zombie) answers kill(0) but runs nothing
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def ours(pid):
@@ -162,26 +166,33 @@ def ours(pid):
 
 
 def cmd_up():
+    """Start what is not running for this DATA_DIR (all of it, or the one process that died)."""
     running = {n: pid for n, pid in read_pids().items() if alive(pid) and ours(pid)}
+    missing = [(name, argv) for name, argv in processes() if name not in running]
+    if not missing:
+        print(f"Already running for {DATA_DIR}: {', '.join(running)}.")
+        return 0
     if running:
-        print(f"Already running for {DATA_DIR}: {', '.join(running)} (make down first).",
-              file=sys.stderr)
-        return 1
+        print(f"Running: {', '.join(running)}; starting {', '.join(n for n, _ in missing)}.")
     os.makedirs(LOGDIR, mode=0o700, exist_ok=True)
     os.makedirs(os.path.dirname(PIDFILE), exist_ok=True)
     procs, started = [], time.time()
-    for name, argv in processes():
+    for name, argv in missing:
         log = open(os.path.join(LOGDIR, f"{name}.log"), "ab")
         p = subprocess.Popen(argv, cwd=ROOT, env=env(), stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
         procs.append((name, p))
     with open(PIDFILE, "w") as f:
-        json.dump({name: p.pid for name, p in procs}, f)
+        json.dump({**running, **{name: p.pid for name, p in procs}}, f)
     ok, why = wait_healthy(procs, float(os.environ.get("HEALTH_WAIT", "90")))
     if not ok:
         print(f"Servis did not become healthy: {why}. Logs: {LOGDIR}", file=sys.stderr)
         stop(procs)
-        os.remove(PIDFILE)
+        if running:
+            with open(PIDFILE, "w") as f:
+                json.dump(running, f)
+        else:
+            os.remove(PIDFILE)
         return 1
     admin_notice(started)
     banner()

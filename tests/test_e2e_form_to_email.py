@@ -251,3 +251,15 @@ def test_a_stopped_service_gives_503_naming_it_never_a_hang(system):
     assert health.status_code == 503
     assert health.json()["services"]["forms"]["ok"] is False
     assert health.json()["services"]["devices"]["ok"] is True
+    # `make up` again starts the one that died, and leaves the others as they are
+    before = system.pids()
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=system.env,
+                        capture_output=True, text=True, timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "starting forms" in up.stdout
+    after = system.pids()
+    assert after["forms"] != before["forms"] and after["devices"] == before["devices"]
+    assert system.http.get(system.url("/api/v1/health")).status_code == 200
