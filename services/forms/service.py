@@ -181,6 +181,9 @@ class FormsService:
             p["minutes"] += w.minutes
         pays = domain.coverage_pays(form.coverage_kind, self._coverage_table())
         role = (actor or {}).get("role")
+        if form.survey_status == "pending" and domain.survey_expired(
+                form.delivered_at, int(self._setting("SURVEY_EXPIRY_DAYS", 14))):
+            out["survey"]["status"] = "expired"  # not made in time: waived
         out.update({
             "assignees": [{"user_id": a.user_id, "name": a.name, "email": a.email,
                            "language": a.language, "assigned_at": a.assigned_at.isoformat()}

@@ -280,6 +280,7 @@ def test_satisfaction_averages_and_an_expired_call(run_services, rpc):
     assert checklist["satisfaction"]["ok"] and checklist["satisfaction"]["detail"]["status"] == \
         "expired"
     assert rpc.forms.satisfaction_calls({})["items"] == []
+    assert rpc.forms.get_form_detail(f["id"])["survey"]["status"] == "expired"
 
 
 def test_satisfaction_report_by_technician_customer_and_month(system, rpc):
