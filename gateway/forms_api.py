@@ -303,7 +303,12 @@ def revenue(query):
                         [i["total"] for i in report["items"]], report["currency"])
         return Response(svg, mimetype="image/svg+xml")
     if wants_csv():
-        page = {"items": report["items"], "next_cursor": None}
+        rows = list(report["items"])
+        if report.get("others"):
+            o = report["others"]
+            rows.append({**o, "name": (f"Diğer müşteriler ({o['customers']})" if lang == "tr"
+                                       else f"Other customers ({o['customers']})")})
+        page = {"items": rows, "next_cursor": None}
         columns = [("Grup", "Group", _group_label), ("Form sayısı", "Forms", lambda i: i["forms"])]
         columns += [(tr, en, (lambda k: lambda i: i[k])(key), "money") for tr, en, key in AMOUNTS]
         return csv_response(lambda a: page, {}, columns, "servis-gelirleri.csv", lang)

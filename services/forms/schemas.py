@@ -271,6 +271,8 @@ class RevenueQuery(Schema):
         ("day", "month", "customer", "device_type", "technician")))
     date_from = _date(required=True, data_key="from")
     date_to = _date(required=True, data_key="to")
+    # group_by=customer: this many customers with the most revenue; the rest in `others`
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=100000))
 
     @validates_schema(skip_on_field_errors=True)
     def _window(self, data, **kwargs):

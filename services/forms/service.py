@@ -862,46 +862,61 @@ class FormsService:
                      "customer": lambda r: {"customer_id": r[0], "name": r[1]},
                      "device_type": lambda r: {"device_type": r[0] or None}}[group]
             rows = [(label(r), r[n:n + width], r[n + width]) for r in self.db.execute(stmt)]
+        sums = [0] * width
+        for _, vals, _ in rows:
+            sums = [a + _dec(v) for a, v in zip(sums, vals)]
+        totals = {name: f"{domain.money(v):.2f}" for name, v in zip(names, sums)}
+        others = None
+        if group == "customer" and len(rows) > query["limit"]:
+            # the customers with the most revenue, and everyone else in one line
+            rows.sort(key=lambda r: _dec(r[1][-1]), reverse=True)
+            rest, rows = rows[query["limit"]:], rows[:query["limit"]]
+            rest_sums = [sum((_dec(r[1][i]) for r in rest), Decimal(0)) for i in range(width)]
+            others = {"customers": len(rest), "forms": sum(r[2] for r in rest),
+                      **{name: f"{domain.money(v):.2f}" for name, v in zip(names, rest_sums)}}
         items = [{**lab, **{name: f"{domain.money(_dec(v)):.2f}" for name, v in zip(names, vals)},
                   "forms": count} for lab, vals, count in rows]
         items.sort(key=lambda i: sort_key(str(i.get("name") or i.get("day") or i.get("month")
                                               or i.get("device_type") or "")))
-        totals = {name: f"{sum(Decimal(i[name]) for i in items):.2f}" for name in names}
         return {"group_by": group, "from": query["date_from"].isoformat(),
                 "to": query["date_to"].isoformat(), "currency": self._setting("CURRENCY", "TRY"),
-                "items": items, "totals": totals}
+                "items": items, "others": others, "totals": totals}
 
     def _revenue_by_technician(self, amounts, where):
         """Each form's amounts split by the workers' shares of its work minutes: every share
         but the largest is rounded to kuruş and the largest takes the rest, so the shares of a
-        form add up to its amount exactly. Forms without work time: user None."""
+        form add up to its amount exactly. Forms without work time: user None. The window's
+        forms are picked first, so only their work logs are grouped and ranked."""
+        width = len(amounts)
+        win = (select(Form.id.label("fid"), Form.work_minutes.label("wm"),
+                      *[a.label(f"a{i}") for i, a in enumerate(amounts)])
+               .where(*where).subquery())
         per = (select(WorkLog.form_id, WorkLog.user_id,
                       func.min(WorkLog.user_name).label("user_name"),
                       func.sum(WorkLog.minutes).label("minutes"))
+               .join(win, win.c.fid == WorkLog.form_id)
                .where(WorkLog.running.is_(False))
                .group_by(WorkLog.form_id, WorkLog.user_id).subquery())
         ranked = select(per, func.row_number().over(
             partition_by=per.c.form_id, order_by=(per.c.minutes.desc(), per.c.user_id))
             .label("rn")).subquery()
         columns = []
-        for i, amount in enumerate(amounts):
-            exact = amount * ranked.c.minutes / func.nullif(Form.work_minutes, 0)
+        for i in range(width):
+            exact = win.c[f"a{i}"] * ranked.c.minutes / func.nullif(win.c.wm, 0)
             columns += [case((ranked.c.rn > 1, func.round(exact, 2)), else_=0).label(f"r{i}"),
-                        amount.label(f"a{i}")]
-        split = (select(Form.id.label("fid"), ranked.c.user_id, ranked.c.user_name,
-                        ranked.c.rn, *columns)
-                 .select_from(Form).outerjoin(ranked, ranked.c.form_id == Form.id)
-                 .where(*where).subquery())
+                        win.c[f"a{i}"].label(f"a{i}")]
+        split = (select(win.c.fid, ranked.c.user_id, ranked.c.user_name, ranked.c.rn, *columns)
+                 .select_from(win).outerjoin(ranked, ranked.c.form_id == win.c.fid)
+                 .subquery())
         largest = or_(split.c.rn == 1, split.c.rn.is_(None))
         shares = select(split.c.fid, split.c.user_id, split.c.user_name, *[
             case((largest, split.c[f"a{i}"] - func.sum(split.c[f"r{i}"]).over(
                 partition_by=split.c.fid)), else_=split.c[f"r{i}"]).label(f"s{i}")
-            for i in range(len(amounts))]).subquery()
+            for i in range(width)]).subquery()
         stmt = (select(shares.c.user_id, func.min(shares.c.user_name),
-                       *[func.sum(shares.c[f"s{i}"]) for i in range(len(amounts))],
+                       *[func.sum(shares.c[f"s{i}"]) for i in range(width)],
                        func.count(func.distinct(shares.c.fid)))
                 .group_by(shares.c.user_id))
-        width = len(amounts)
         return [({"user_id": r[0], "name": r[1] or None}, r[2:2 + width], r[2 + width])
                 for r in self.db.execute(stmt)]
 

@@ -257,6 +257,10 @@ def test_revenue_matches_an_independent_sum(system, rpc):
     # form a: TECH 2/3 and TECH2 1/3 of 1200.00; form b: TECH all of 600.60
     assert split == {TECH["id"]: Decimal("800.00") + Decimal("600.60"),
                      TECH2["id"]: Decimal("400.00")}
+    top = rpc.forms.revenue({"group_by": "customer", "from": today, "to": today, "limit": 1})
+    assert [i["name"] for i in top["items"]] == ["Ak Ltd"]  # the larger one
+    assert top["others"]["customers"] == 1 and top["others"]["total"] == b["totals"]["total"]
+    assert top["totals"] == report["totals"]
     month = rpc.forms.revenue({"group_by": "month", "from": today, "to": today})["items"]
     assert [m["forms"] for m in month] == [2]
     with pytest.raises(ValidationFailed):
