@@ -8,7 +8,11 @@ import json
 import logging
 from collections import Counter
 
+from marshmallow import ValidationError
 from nameko.events import event_handler
+
+from services.common.events import load_event
+from services.common.idempotency import already_processed
 
 from services.common.models import DeadLetter
 from services.common.rpc import closing_session
@@ -37,6 +41,21 @@ def handles(source, event_type):
         entry.__name__ = fn.__name__
         return event_handler(source, event_type, requeue_on_error=True)(entry)
     return decorator
+
+
+def new_event(service, event_type, message):
+    """The event loaded by its schema, with the handler's name, or (None, name) when it does
+    not validate (logged and dropped: it never will) or this handler has processed it."""
+    handler = f"{service.name}.{event_type}"
+    try:
+        event = load_event(event_type, message)
+    except (ValidationError, ValueError) as exc:
+        log.error("dropped a %s that does not validate: %s; message: %r", event_type, exc,
+                  message)
+        return None, handler
+    if already_processed(service.db, handler, event["event_id"]):
+        return None, handler
+    return event, handler
 
 
 def dead_letter(session, handler, message, exc):

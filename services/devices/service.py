@@ -3,16 +3,14 @@ history, the device-type catalogue, reports and CSV import."""
 import json
 import logging
 
-from marshmallow import ValidationError
 from sqlalchemy import exists, func, insert, or_, select, tuple_
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.db import Database
-from services.common.events import load_event
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
                                         ValidationFailed)
-from services.common.handlers import handles
-from services.common.idempotency import already_processed, commit_processed
+from services.common.handlers import handles, new_event
+from services.common.idempotency import commit_processed
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import decode_cursor, encode_cursor, is_id, like_pattern, load
@@ -509,14 +507,8 @@ class DevicesService:
     def handle_form_completed(self, message): ...
 
     def _handle(self, event_type, message):
-        try:
-            event = load_event(event_type, message)
-        except (ValidationError, ValueError) as exc:
-            log.error("dropped a %s that does not validate: %s; message: %r", event_type, exc,
-                      message)
-            return
-        handler = f"devices.{event_type}"
-        if already_processed(self.db, handler, event["event_id"]):
+        event, handler = new_event(self, event_type, message)
+        if event is None:
             return
         archive = self.archive
         source = {"id": None, "name": f"{event['producer']}:{event_type}"}

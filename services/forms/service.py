@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import eventlet
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
@@ -16,11 +15,10 @@ from sqlalchemy import case, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.db import Database
-from services.common.events import load_event
 from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
                                         ServiceUnavailable, ValidationFailed)
-from services.common.handlers import handles
-from services.common.idempotency import already_processed, commit_processed
+from services.common.handlers import handles, new_event
+from services.common.idempotency import commit_processed
 from services.common.models import utcnow
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
@@ -970,13 +968,8 @@ class FormsService:
 
     def _handle(self, event_type, message):
         """forms keeps its own copy of the customer (name for sorting, contact, rep)."""
-        try:
-            event = load_event(event_type, message)
-        except (ValidationError, ValueError) as exc:
-            log.error("dropped a %s that does not validate: %s", event_type, exc)
-            return
-        handler = f"forms.{event_type}"
-        if already_processed(self.db, handler, event["event_id"]):
+        event, handler = new_event(self, event_type, message)
+        if event is None:
             return
         c = event["customer"]
         rep = c.get("rep") or {}

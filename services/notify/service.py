@@ -6,14 +6,12 @@ in the log."""
 import logging
 import os
 
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from sqlalchemy import select
 
 from services.common.db import Database
-from services.common.events import load_event
 from services.common.exceptions import Conflict, NotFound
-from services.common.handlers import handles
+from services.common.handlers import handles, new_event
 from services.common.idempotency import already_processed, commit_processed
 from services.common.models import utcnow
 from services.common.outbox import Outbox
@@ -118,14 +116,8 @@ class NotifyService:
     def handle_maintenance_due(self, message): ...
 
     def _handle(self, event_type, message):
-        try:
-            event = load_event(event_type, message)
-        except (ValidationError, ValueError) as exc:
-            log.error("dropped a %s that does not validate: %s; message: %r", event_type, exc,
-                      message)
-            return
-        handler = f"notify.{event_type}"
-        if already_processed(self.db, handler, event["event_id"]):
+        event, handler = new_event(self, event_type, message)
+        if event is None:
             return
         self.db.rollback()  # rendering happens outside any transaction
         plan = domain.plan(event, management=self.config.get("MANAGEMENT_RECIPIENTS") or ())

@@ -328,3 +328,11 @@ def test_revenue_split_by_technician_adds_up_to_the_kurus(system, rpc):
                                                Decimal("540.01")]
     by_day = rpc.forms.revenue({"group_by": "day", "from": today, "to": today})
     assert by_day["totals"]["total"] == split["totals"]["total"] == "1620.01"
+
+
+def test_forms_follow_a_renamed_customer(system, rpc):
+    form = open_form(rpc, "Eski Ad Ltd", "N-1")
+    rpc.devices.update_customer(form["customer_id"], {"name": "Yeni Ad A.Ş."})
+    eventually(lambda: rpc.forms.get_form(form["id"])["customer_name"] == "Yeni Ad A.Ş.")
+    listed = rpc.forms.list_forms({"sort": "customer"})["items"]
+    assert [f["customer_name"] for f in listed] == ["Yeni Ad A.Ş."]
