@@ -67,6 +67,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from sqlalchemy import bindparam, insert, select, text  # noqa: E402
 
+from bench.common import service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa: E402
                                      temporary_vhost)
@@ -329,37 +330,8 @@ def explain(engine):
 
 # -- the devices service as a process ----------------------------------------------------------
 
-def wait_until(predicate, limit, what):
-    deadline = time.monotonic() + limit
-    while True:
-        with contextlib.suppress(Exception):
-            if predicate():
-                return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not within {limit:g} s")
-        time.sleep(0.2)
-
-
-@contextlib.contextmanager
 def devices_process(amqp_uri, db_url, data_dir):
-    env = {**os.environ, "AMQP_URI": amqp_uri, "DEVICES_DATABASE_URL": db_url,
-           "DATA_DIR": data_dir, "PYTHONWARNINGS": "ignore"}
-    log = open(os.path.join(data_dir, "devices.log"), "w")
-    proc = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config",
-                             "services/devices/config.yaml", "services.devices.service"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    return service_process("devices", amqp_uri, db_url, data_dir)
 
 
 def lookups_backend(backend, args, stack, tmp):

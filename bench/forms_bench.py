@@ -60,7 +60,6 @@ import random
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -80,6 +79,7 @@ from sqlalchemy import bindparam, event, insert, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.common import service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.schemas import encode_cursor  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa: E402
@@ -720,37 +720,8 @@ def explain_and_time(engine, size, args):
 
 # -- the forms service as a process ----------------------------------------------------------
 
-def wait_until(predicate, limit, what):
-    deadline = time.monotonic() + limit
-    while True:
-        with contextlib.suppress(Exception):
-            if predicate():
-                return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not within {limit:g} s")
-        time.sleep(0.2)
-
-
-@contextlib.contextmanager
 def forms_process(amqp_uri, db_url, data_dir):
-    env = {**os.environ, "AMQP_URI": amqp_uri, "FORMS_DATABASE_URL": db_url,
-           "DATA_DIR": data_dir, "PYTHONWARNINGS": "ignore"}
-    log = open(os.path.join(data_dir, "forms.log"), "w")
-    proc = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config",
-                             "services/forms/config.yaml", "services.forms.service"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    return service_process("forms", amqp_uri, db_url, data_dir)
 
 
 def run_backend(backend, args, stack, tmp, result):
