@@ -458,7 +458,9 @@ def revenue_sql(group):
     where = ("f.delivered_on >= :a AND f.delivered_on <= :b AND f.status <> 'CANCELLED'")
     amounts = ("labour_total", "parts_total", "fee_total", "gross_total", "covered_total",
                "subtotal", "discount_total", "vat_total", "total")
-    if group == "technician":  # the service's split: shares rounded, the largest the rest
+    if group == "technician":  # the service's split, as it now runs: rank after the join
+        return technician_after_join_sql()
+    if group == "technician-before":  # the split as first written: every work log ranked
         # (+ 0.0: a true division, as SQLAlchemy renders the service's `/`; SQLite keeps whole
         # amounts in a NUMERIC column as integers and would divide them as integers)
         rounded = ", ".join(
@@ -544,6 +546,8 @@ def measure_revenue(proxy, engine, size, args):
                 if timer is not None:
                     timer.cancel()
             conn.rollback()
+            # every customer (the report's default shows the top 1,000 and sums the rest)
+            query = {**query, "limit": 100000}
             got = forms.revenue({**query, "group_by": group})  # warm-up and check
             raw_total = sum(Decimal(str(r[-2])) for r in rows)  # SUM(total) is before COUNT
             if len(rows) != len(got["items"]) or abs(
