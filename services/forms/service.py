@@ -11,7 +11,7 @@ import eventlet
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
-from sqlalchemy import case, exists, func, or_, select, text, tuple_, update
+from sqlalchemy import and_, case, exists, func, select, text, tuple_, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.db import Database
@@ -883,30 +883,27 @@ class FormsService:
     def _revenue_by_technician(self, amounts, where):
         """Each form's amounts split by the workers' shares of its work minutes: every share
         but the largest is rounded to kuruş and the largest takes the rest, so the shares of a
-        form add up to its amount exactly. Forms without work time: user None. The window's
-        forms are picked first, so only their work logs are grouped and ranked."""
+        form add up to its amount exactly. Forms without work time: user None. One pass: the
+        window's forms joined to their work logs, grouped per (form, worker), ranked."""
         width = len(amounts)
-        win = (select(Form.id.label("fid"), Form.work_minutes.label("wm"),
-                      *[a.label(f"a{i}") for i, a in enumerate(amounts)])
-               .where(*where).subquery())
-        per = (select(WorkLog.form_id, WorkLog.user_id,
-                      func.min(WorkLog.user_name).label("user_name"),
-                      func.sum(WorkLog.minutes).label("minutes"))
-               .join(win, win.c.fid == WorkLog.form_id)
-               .where(WorkLog.running.is_(False))
-               .group_by(WorkLog.form_id, WorkLog.user_id).subquery())
-        ranked = select(per, func.row_number().over(
-            partition_by=per.c.form_id, order_by=(per.c.minutes.desc(), per.c.user_id))
-            .label("rn")).subquery()
+        minutes = func.sum(WorkLog.minutes)
+        g = (select(Form.id.label("fid"), WorkLog.user_id,
+                    func.min(WorkLog.user_name).label("user_name"), minutes.label("minutes"),
+                    Form.work_minutes.label("wm"),
+                    *[a.label(f"a{i}") for i, a in enumerate(amounts)],
+                    func.row_number().over(partition_by=Form.id,
+                                           order_by=(minutes.desc(), WorkLog.user_id))
+                    .label("rn"))
+             .select_from(Form)
+             .outerjoin(WorkLog, and_(WorkLog.form_id == Form.id, WorkLog.running.is_(False)))
+             .where(*where).group_by(Form.id, WorkLog.user_id).subquery())
         columns = []
         for i in range(width):
-            exact = win.c[f"a{i}"] * ranked.c.minutes / func.nullif(win.c.wm, 0)
-            columns += [case((ranked.c.rn > 1, func.round(exact, 2)), else_=0).label(f"r{i}"),
-                        win.c[f"a{i}"].label(f"a{i}")]
-        split = (select(win.c.fid, ranked.c.user_id, ranked.c.user_name, ranked.c.rn, *columns)
-                 .select_from(win).outerjoin(ranked, ranked.c.form_id == win.c.fid)
-                 .subquery())
-        largest = or_(split.c.rn == 1, split.c.rn.is_(None))
+            exact = g.c[f"a{i}"] * g.c.minutes / func.nullif(g.c.wm, 0)
+            columns += [case((g.c.rn > 1, func.round(exact, 2)), else_=0).label(f"r{i}"),
+                        g.c[f"a{i}"].label(f"a{i}")]
+        split = select(g.c.fid, g.c.user_id, g.c.user_name, g.c.rn, *columns).subquery()
+        largest = split.c.rn == 1
         shares = select(split.c.fid, split.c.user_id, split.c.user_name, *[
             case((largest, split.c[f"a{i}"] - func.sum(split.c[f"r{i}"]).over(
                 partition_by=split.c.fid)), else_=split.c[f"r{i}"]).label(f"s{i}")
