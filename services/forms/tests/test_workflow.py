@@ -336,3 +336,25 @@ def test_forms_follow_a_renamed_customer(system, rpc):
     eventually(lambda: rpc.forms.get_form(form["id"])["customer_name"] == "Yeni Ad A.Ş.")
     listed = rpc.forms.list_forms({"sort": "customer"})["items"]
     assert [f["customer_name"] for f in listed] == ["Yeni Ad A.Ş."]
+
+
+def test_paging_every_sort_both_ways_matches_one_page(system, rpc):
+    made = []
+    for i, name in enumerate(["Zeytin", "Çelik", "Demir", "Işık", "Ak", "Çelik"]):
+        made.append(open_form(rpc, name, f"P-{i}", device_type=["Klima", "Kombi", None][i % 3]))
+    for f in made[:3]:  # ties: several forms share a status
+        rpc.forms.assign(f["id"], {"assignees": [snap(TECH)], "version": f["version"]}, MANAGER)
+    for sort in ("number", "customer", "status", "device_type", "fault_type", "opened"):
+        for direction in ("", "-"):
+            whole = [f["id"] for f in rpc.forms.list_forms({"sort": direction + sort,
+                                                            "limit": 100})["items"]]
+            paged, cursor = [], None
+            while True:
+                page = rpc.forms.list_forms({"sort": direction + sort, "limit": 2,
+                                             "cursor": cursor})
+                paged += [f["id"] for f in page["items"]]
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+            assert paged == whole, direction + sort
+            assert sorted(whole) == sorted(f["id"] for f in made)
