@@ -103,9 +103,11 @@ class Form(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    # Every UPDATE of the row says `WHERE version = <read>` and raises it by one: two workers
-    # writing the same form at once cannot both succeed (StaleDataError -> 409).
-    __mapper_args__ = {"version_id_col": version}
+    # Every UPDATE of the row says `WHERE version = <read>`: two workers writing the same form
+    # at once cannot both succeed (StaleDataError -> 409). The service sets the new version
+    # itself, once per write (an autoflush in the middle of a write would otherwise raise it
+    # twice).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class FormHistory(Base):

@@ -1012,6 +1012,7 @@ class FormsService:
         if version != form.version:
             raise Conflict(f"The form was changed since version {version} (now "
                            f"{form.version}); read it again.", {"version": form.version})
+        self._read_version = version
         if not any_state and form.status not in domain.EDITABLE:
             raise Conflict(f"The form is {form.status}: it cannot change"
                            + (" (reopen it first)." if form.status == "CLOSED" else "."),
@@ -1040,7 +1041,9 @@ class FormsService:
                                                               default=str) if changes else None))
 
     def _changed(self, form):
-        form.updated_at = utcnow()  # the row changes: its version goes up
+        """The row changes: its version goes up by one (however often this is called)."""
+        form.updated_at = utcnow()
+        form.version = self._read_version + 1
 
     def _commit(self, form):
         try:

@@ -358,3 +358,13 @@ def test_paging_every_sort_both_ways_matches_one_page(system, rpc):
                     break
             assert paged == whole, direction + sort
             assert sorted(whole) == sorted(f["id"] for f in made)
+
+
+def test_every_write_raises_the_version_by_one(system, rpc):
+    f = open_form(rpc, "Bir Ltd", "V-1")
+    f2 = rpc.forms.assign(f["id"], {"assignees": [snap(TECH)], "version": f["version"]}, MANAGER)
+    f3 = rpc.forms.transition(f["id"], {"to": "DIAGNOSIS", "version": f2["version"]}, TECH)
+    f4 = rpc.forms.update_work(f["id"], {"diagnosis": "x", "version": f3["version"]}, TECH)
+    f5 = rpc.forms.add_part(f["id"], {"name": "p", "quantity": 1, "unit_price": "1.00",
+                                      "version": f4["version"]}, TECH)
+    assert [x["version"] for x in (f, f2, f3, f4, f5)] == [1, 2, 3, 4, 5]
