@@ -19,6 +19,20 @@ def wait_until(predicate, limit, what):
         time.sleep(0.2)
 
 
+def our_processes(data_dir):
+    """pids whose environment has DATA_DIR=data_dir (what deploy/run.py started for us)."""
+    needle = f"DATA_DIR={data_dir}".encode()
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    pids.append(int(pid))
+    return pids
+
+
 @contextlib.contextmanager
 def service_process(name, amqp_uri, db_url, data_dir):
     """`services.<name>` as its own process on `amqp_uri` with `<NAME>_DATABASE_URL=db_url`;

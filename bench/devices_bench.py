@@ -50,7 +50,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,10 +66,10 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from sqlalchemy import bindparam, insert, select, text  # noqa: E402
 
-from bench.common import service_process, wait_until  # noqa: E402
+from bench.common import our_processes, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa: E402
-                                     temporary_vhost)
+                                     free_port, temporary_vhost)
 from services.common.text import fold, sort_key  # noqa: E402
 from services.devices import domain, importer  # noqa: E402
 from services.devices.models import Base, CoveragePeriod, Customer, Device  # noqa: E402
@@ -407,25 +406,6 @@ def import_csv(rows):
             "notes": "Çatı ünitesi; yılda iki bakım." if i % 10 == 0 else ""}
         w.writerow([values[c.key] for c in importer.COLUMNS])
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def our_processes(data_dir):
-    needle = f"DATA_DIR={data_dir}".encode()
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        if int(pid) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    pids.append(int(pid))
-    return pids
 
 
 def stop_system(env, data_dir):

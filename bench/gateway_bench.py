@@ -47,7 +47,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,6 +62,9 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+from bench.common import our_processes  # noqa: E402
+from services.common.testing import free_port  # noqa: E402
 
 GOAL_LATENCY = 1.5      # gateway p50 / direct p50 at 1 client: at most
 GOAL_THROUGHPUT = 0.70  # gateway calls/s / direct calls/s at 16 clients: at least
@@ -327,26 +329,6 @@ def measure(make_client, clients, calls, warmup, form_ids, watch):
 
 
 # -- the system under test -------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def our_processes(data_dir):
-    """pids whose environment has DATA_DIR=data_dir (what deploy/run.py started for us)."""
-    needle = f"DATA_DIR={data_dir}".encode()
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        if int(pid) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    pids.append(int(pid))
-    return pids
-
 
 def start_system(env, data_dir):
     print(f"  starting the system (deploy/run.py up, port {env['GATEWAY_PORT']}) ...", flush=True)

@@ -20,6 +20,10 @@ def rpc(service, method, *args, **kwargs):
     return current_app.extensions["servis"].rpc.call(service, method, *args, **kwargs)
 
 
+def user_language():
+    return current_user().get("language") or "tr"
+
+
 def actor():
     user = current_user()
     return {k: user[k] for k in ("id", "name", "email", "language", "role")}

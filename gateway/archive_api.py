@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gateway.api import Page, actor, rpc
+from gateway.api import Page, actor, rpc, user_language
 from gateway.auth import current_user, roles
-from gateway.csv_export import csv_response, list_args, wants_csv
+from gateway.csv_export import csv_response, list_args, listing, wants_csv
 from gateway.users import STAFF
 from services.common.exceptions import ValidationFailed
 from services.common.text import fold
@@ -33,25 +33,12 @@ catalogue_blp = Blueprint("catalogues", __name__, url_prefix="/api/v1/catalogues
                           description="Admin-editable catalogues (TR/EN names)")
 
 
-class ListFormat(Schema):
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
-
-
-def _listing(schema):
-    """The service's query schema plus the gateway's `format`."""
-    return type(f"{schema.__name__}Http", (schema, ListFormat), {})
-
-
-def _language():
-    return current_user().get("language") or "tr"
-
-
 def _listed(method, columns, filenames):
     """The list as JSON, or every page of it as CSV (`columns` is a function of the user's
     language; `filenames` (tr, en))."""
     args = list_args()
     if wants_csv():
-        lang = _language()
+        lang = user_language()
         return csv_response(lambda a: rpc("devices", method, a), args, columns(lang),
                             filenames[0] if lang == "tr" else filenames[1], lang)
     return rpc("devices", method, args)
@@ -90,7 +77,7 @@ def card_columns(lang):
 @blp.route("/customers")
 class Customers(MethodView):
     @roles(*STAFF)
-    @blp.arguments(_listing(CustomerQuery), location="query")
+    @blp.arguments(listing(CustomerQuery), location="query")
     @blp.response(200, Page)
     def get(self, query):
         """Find customers by a name fragment (Turkish-aware) or tax number; Turkish order."""
@@ -140,7 +127,7 @@ class CustomerOne(MethodView):
 @blp.route("/devices")
 class Devices(MethodView):
     @roles(*STAFF)
-    @blp.arguments(_listing(DeviceQuery), location="query")
+    @blp.arguments(listing(DeviceQuery), location="query")
     @blp.response(200, Page)
     def get(self, query):
         """Device cards: `serial` (exact) or `serial_prefix`, customer, brand, model, type,
@@ -246,7 +233,7 @@ def mark_duplicates(rows):
 @roles(*STAFF)
 def import_template():
     """The import template: `?lang=tr` (default; `;`-separated) or `en`, with example rows."""
-    lang = request.args.get("lang") or _language()
+    lang = request.args.get("lang") or user_language()
     if lang not in ("tr", "en"):
         raise ValidationFailed("The input is not valid.", {"lang": ["tr or en."]})
     return Response(importer.template_csv(lang), mimetype="text/csv", headers={
@@ -270,7 +257,7 @@ def import_job(query, job_id):
 # -- reports ---------------------------------------------------------------------------------
 @reports_blp.route("/by-customer", methods=["GET"])
 @roles(*STAFF)
-@reports_blp.arguments(_listing(ByCustomerQuery), location="query")
+@reports_blp.arguments(listing(ByCustomerQuery), location="query")
 @reports_blp.response(200, Page)
 def by_customer(query):
     """Every device, by customer in Turkish alphabetical order (müşteri sıralı cihaz
@@ -281,7 +268,7 @@ def by_customer(query):
 
 @reports_blp.route("/by-model", methods=["GET"])
 @roles(*STAFF)
-@reports_blp.arguments(_listing(ByModelQuery), location="query")
+@reports_blp.arguments(listing(ByModelQuery), location="query")
 @reports_blp.response(200, Page)
 def by_model(query):
     """Which customers have which brand/model, with the number of devices (cihaz modeli
@@ -295,7 +282,7 @@ def by_model(query):
 
 @reports_blp.route("/by-coverage", methods=["GET"])
 @roles(*STAFF)
-@reports_blp.arguments(_listing(ByCoverageQuery), location="query")
+@reports_blp.arguments(listing(ByCoverageQuery), location="query")
 @reports_blp.response(200, Page)
 def by_coverage(query):
     """Devices by what covers them on a date (`on`, default today) — the coverage a service

@@ -5,12 +5,23 @@ import csv
 import io
 
 from flask import Response, request, stream_with_context
+from marshmallow import Schema, fields, validate
 
 PAGE = 500
 
 
 def wants_csv():
     return request.args.get("format") == "csv"
+
+
+class ListFormat(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+def listing(schema):
+    """A service's list query schema plus the gateway's `format` (for the OpenAPI document
+    and an early 422)."""
+    return type(f"{schema.__name__}Http", (schema, ListFormat), {})
 
 
 def list_args():

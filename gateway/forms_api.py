@@ -9,11 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from gateway.api import Page, actor, rpc
-from gateway.archive_api import _listing
+from gateway.api import Page, actor, rpc, user_language
 from gateway.auth import current_user, roles
 from gateway.charts import bar_chart
-from gateway.csv_export import csv_response, list_args, wants_csv
+from gateway.csv_export import csv_response, list_args, listing, wants_csv
 from gateway.users import STAFF
 from services.common.exceptions import ValidationFailed
 from services.forms.domain import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, STATUS_NAMES,
@@ -64,10 +63,6 @@ def call(method, *args, status=200):
     return result, status, {"ETag": f'"{result["version"]}"'}
 
 
-def _language():
-    return current_user().get("language") or "tr"
-
-
 def _local(moment):
     """A stored UTC time as Türkiye's wall clock, for people (CSV)."""
     if not moment:
@@ -108,7 +103,7 @@ def form_columns(lang):
 @blp.route("/forms")
 class Forms(MethodView):
     @roles(*STAFF)
-    @blp.arguments(_listing(FormQuery), location="query")
+    @blp.arguments(listing(FormQuery), location="query")
     @blp.response(200, Page)
     def get(self, query):
         """Service forms: `state=open|closed`, `status`, `customer_id`, `device_type`,
@@ -118,7 +113,7 @@ class Forms(MethodView):
         closed (`-` descending); cursor paging; `format=csv`."""
         args = list_args()
         if wants_csv():
-            lang = _language()
+            lang = user_language()
             return csv_response(lambda a: rpc("forms", "list_forms", a), args,
                                 form_columns(lang),
                                 "servis-formlari.csv" if lang == "tr" else "service-forms.csv",
@@ -295,7 +290,7 @@ def revenue(query):
     device_type, technician (split by work-time share). `format=csv` or `svg` (a bar chart)."""
     args = list_args()
     report = rpc("forms", "revenue", args)
-    lang = _language()
+    lang = user_language()
     if request.args.get("format") == "svg":
         title = ("Servis gelirleri" if lang == "tr" else "Service revenue") + \
             f" {report['from']} – {report['to']} ({report['currency']})"

@@ -97,6 +97,13 @@ def decode_cursor(cursor, *types):
         raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
 
 
+def page_of(rows, limit, cursor_of):
+    """(the first `limit` of `rows` — fetched with limit + 1 —, the cursor after them or None):
+    `cursor_of(last row)` gives the values the cursor holds."""
+    page = rows[:limit]
+    return page, (encode_cursor(cursor_of(page[-1])) if len(rows) > limit else None)
+
+
 class PageQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     cursor = fields.String(load_default=None, allow_none=True)

@@ -7,12 +7,14 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
 import uuid
 from base64 import b64encode
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -232,3 +234,33 @@ def eventually(check, timeout=20, interval=0.05):
         if time.monotonic() > deadline:
             raise error
         time.sleep(interval)
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet request handler for an HTTP test server that answers JSON (a unit test's
+    stand-in for a peer: the gateway for a CLI, Meilisearch for its adapter)."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class HttpTestServer:
+    """`handler` served on a free local port in a thread; `url`; `close()`."""
+
+    def __init__(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

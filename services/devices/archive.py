@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.models import utcnow
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key
 from services.devices import domain
@@ -137,7 +138,7 @@ class Archive:
                 customer.contacts = [Contact(**c) for c in data["contacts"]]
                 changed = True
         if changed:
-            customer.updated_at = domain.datetime.now(domain.timezone.utc)
+            customer.updated_at = utcnow()
             self.db.flush()
             self.emit("customer_updated", domain.customer_event(customer))
         return changed
@@ -326,7 +327,7 @@ class Archive:
     def _after_coverage_change(self, device, change, actor, coverage):
         for column, value in domain.derived_ends(self.periods(device.id)).items():
             setattr(device, column, value)
-        device.updated_at = domain.datetime.now(domain.timezone.utc)
+        device.updated_at = utcnow()
         self.history(device, "coverage", change, actor)
         self.emit("device_coverage_changed", {"device_id": device.id, "coverage": coverage})
 

@@ -113,8 +113,8 @@ class CardFields(Schema):
     notes = _text(2000)
 
 
-class DeviceIn(CardFields):
-    customer_id = id_field(required=True)
+class NewCard(CardFields):
+    """A card as registered: its key and the manufacturer warranty that comes with it."""
     brand = Trimmed(required=True, validate=validate.Length(max=100))
     serial = Trimmed(required=True, validate=validate.Length(max=100))
     warranty_start = fields.Date(load_default=None, allow_none=True)
@@ -123,6 +123,10 @@ class DeviceIn(CardFields):
     @validates_schema(skip_on_field_errors=False)
     def _warranty(self, data, **kwargs):
         check_warranty(data)
+
+
+class DeviceIn(NewCard):
+    customer_id = id_field(required=True)
 
 
 def check_warranty(data):
@@ -277,18 +281,10 @@ class ImportCustomer(Schema):
     language = fields.String(validate=validate.OneOf(("tr", "en")))
 
 
-class ImportDevice(CardFields):
+class ImportDevice(NewCard):
     """An import row's card. Only what the row holds is kept after loading: an empty cell
     must not become a default (insured false, currency TRY) that overwrites the card."""
-    brand = Trimmed(required=True, validate=validate.Length(max=100))
-    serial = Trimmed(required=True, validate=validate.Length(max=100))
     site = _text(100)
-    warranty_start = fields.Date(load_default=None, allow_none=True)
-    warranty_end = fields.Date(load_default=None, allow_none=True)
-
-    @validates_schema(skip_on_field_errors=False)
-    def _warranty(self, data, **kwargs):
-        check_warranty(data)
 
     def load(self, data, **kwargs):
         return _only_given(self, data, super().load(data, **kwargs))

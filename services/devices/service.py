@@ -13,7 +13,7 @@ from services.common.handlers import handles, new_event
 from services.common.idempotency import commit_processed
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
-from services.common.schemas import decode_cursor, encode_cursor, is_id, like_pattern, load
+from services.common.schemas import decode_cursor, is_id, like_pattern, load, page_of
 from services.common.text import fold
 from services.devices import domain
 from services.devices.archive import Archive
@@ -36,11 +36,6 @@ def seed_catalogue(session):
                         for c, tr, en in domain.DEFAULT_DEVICE_TYPES)
 DEVICE_OUT, CUSTOMER_OUT = DeviceOut(), CustomerOut()
 TOP = chr(0x10FFFF)  # above every character: the end of a prefix range
-
-
-def _page(rows, limit, cursor_of):
-    page = rows[:limit]
-    return page, (encode_cursor(cursor_of(page[-1])) if len(rows) > limit else None)
 
 
 def _card(device, customer_name=None):
@@ -149,7 +144,7 @@ class DevicesService:
             stmt = stmt.where(tuple_(Customer.name_sort, Customer.id) > tuple_(last_sort, last_id))
         rows = self.db.scalars(stmt.order_by(Customer.name_sort, Customer.id)
                                .limit(query["limit"] + 1)).all()
-        page, cursor = _page(rows, query["limit"], lambda c: [c.name_sort, c.id])
+        page, cursor = page_of(rows, query["limit"], lambda c: [c.name_sort, c.id])
         return {"items": CustomerOut(many=True).dump(page), "next_cursor": cursor}
 
     # -- device cards ----------------------------------------------------------------------
@@ -207,7 +202,7 @@ class DevicesService:
             stmt = stmt.where(DeviceHistory.id < last_id)
         rows = self.db.scalars(stmt.order_by(DeviceHistory.id.desc())
                                .limit(query["limit"] + 1)).all()
-        page, cursor = _page(rows, query["limit"], lambda h: [h.id])
+        page, cursor = page_of(rows, query["limit"], lambda h: [h.id])
         return {"items": [{"id": h.id, "action": h.action, "changes": json.loads(h.changes),
                            "by": {"id": h.by_id, "name": h.by_name}, "at": h.at.isoformat()}
                           for h in page], "next_cursor": cursor}
@@ -255,7 +250,7 @@ class DevicesService:
         if sort == "id":
             order = order[:1]
         rows = self.db.execute(stmt.order_by(*order).limit(query["limit"] + 1)).all()
-        page, cursor = _page(rows, query["limit"], lambda r: (
+        page, cursor = page_of(rows, query["limit"], lambda r: (
             [query["sort"], r[0].id] if sort == "id"
             else [query["sort"], domain.jsonable(getattr(r[0], key.key)), r[0].id]))
         return {"items": [_card(d, name) for d, name in page], "next_cursor": cursor}
@@ -343,7 +338,7 @@ class DevicesService:
                 last_sort, last_customer, last_id))
         rows = self.db.execute(stmt.order_by(Customer.name_sort, Device.customer_id, Device.id)
                                .limit(query["limit"] + 1)).all()
-        page, cursor = _page(rows, query["limit"], lambda r: [r[2], r[0].customer_id, r[0].id])
+        page, cursor = page_of(rows, query["limit"], lambda r: [r[2], r[0].customer_id, r[0].id])
         return {"items": [_card(d, name) for d, name, _ in page], "next_cursor": cursor}
 
     @rpc
@@ -369,7 +364,7 @@ class DevicesService:
         rows = self.db.execute(stmt.order_by(Device.brand_key, model_key, Customer.name_sort,
                                              Device.customer_id)
                                .limit(query["limit"] + 1)).all()
-        page, cursor = _page(rows, query["limit"], lambda r: [r[0], r[1], r[6], r[2]])
+        page, cursor = page_of(rows, query["limit"], lambda r: [r[0], r[1], r[6], r[2]])
         return {"items": [{"brand": r[3], "model": r[4], "customer_id": r[2],
                            "customer_name": r[5], "devices": r[7]} for r in page],
                 "next_cursor": cursor}
@@ -399,7 +394,7 @@ class DevicesService:
             (last_id,) = decode_cursor(query["cursor"], int)
             stmt = stmt.where(Device.id > last_id)
         rows = self.db.execute(stmt.order_by(Device.id).limit(query["limit"] + 1)).all()
-        page, cursor = _page(rows, query["limit"], lambda r: [r[0].id])
+        page, cursor = page_of(rows, query["limit"], lambda r: [r[0].id])
         periods = {}
         ids = [d.id for d, _ in page]
         for p in (self.db.scalars(select(CoveragePeriod).where(
@@ -476,7 +471,7 @@ class DevicesService:
             (after,) = decode_cursor(query["cursor"], int)
             stmt = stmt.where(ImportRow.row_no > after)
         rows = self.db.execute(stmt.order_by(ImportRow.row_no).limit(limit + 1)).all()
-        page, cursor = _page(rows, limit, lambda r: [r[0]])
+        page, cursor = page_of(rows, limit, lambda r: [r[0]])
         return {**self._job_out(job),
                 "errors": [{"row": n, "errors": json.loads(e)} for n, e in page],
                 "errors_next_cursor": cursor}

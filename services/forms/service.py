@@ -22,7 +22,7 @@ from services.common.idempotency import commit_processed
 from services.common.models import utcnow
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
-from services.common.schemas import decode_cursor, encode_cursor, is_id, load
+from services.common.schemas import decode_cursor, is_id, like_pattern, load, page_of
 from services.common.text import fold, sort_key
 from services.forms import domain
 from services.forms.models import (Assignment, Base, FaultType, Form, FormHistory, PartLine,
@@ -216,8 +216,7 @@ class FormsService:
             stmt = stmt.where(FormHistory.id < before)
         rows = self.db.scalars(stmt.order_by(FormHistory.id.desc())
                                .limit(query["limit"] + 1)).all()
-        page = rows[:query["limit"]]
-        cursor = encode_cursor([page[-1].id]) if len(rows) > query["limit"] else None
+        page, cursor = page_of(rows, query["limit"], lambda h: [h.id])
         return {"items": [{"id": h.id, "action": h.action, "from": h.from_status,
                            "to": h.to_status, "changes": json.loads(h.changes) if h.changes
                            else None, "note": h.note, "by": {"id": h.by_id, "name": h.by_name},
@@ -255,9 +254,8 @@ class FormsService:
         if query["opened_to"]:
             stmt = stmt.where(Form.created_at < _day_start(query["opened_to"] + timedelta(1)))
         if query["q"]:
-            pattern = "%" + fold(query["q"]).replace("\\", "\\\\").replace("%", "\\%").replace(
-                "_", "\\_") + "%"
-            stmt = stmt.where(Form.complaint_folded.like(pattern, escape="\\"))
+            stmt = stmt.where(Form.complaint_folded.like(like_pattern(fold(query["q"])),
+                                                          escape="\\"))
         sort = query["sort"].lstrip("-")
         descending = query["sort"].startswith("-")
         key = self.SORT_COLUMNS[sort]
@@ -285,14 +283,12 @@ class FormsService:
                 columns, values = tuple_(key, Form.id), tuple_(value, last_id)
                 stmt = stmt.where(columns < values if descending else columns > values)
         rows = self.db.scalars(stmt.order_by(*order).limit(n)).all()
-        page = rows[:query["limit"]]
-        cursor = None
-        if len(rows) > query["limit"]:
-            last = page[-1]
+        def cursor_of(last):
             value = getattr(last, key.key)
             value = value.isoformat() if isinstance(value, datetime) else value
-            cursor = encode_cursor([query["sort"], value] if sort == "number"
-                                   else [query["sort"], value, last.id])
+            return [query["sort"], value] if sort == "number" else [query["sort"], value, last.id]
+
+        page, cursor = page_of(rows, query["limit"], cursor_of)
         return {"items": FORMS_OUT.dump(page), "next_cursor": cursor}
 
     def _after(self, key, sort, descending, cursor):
@@ -685,9 +681,8 @@ class FormsService:
             stmt = stmt.where(tuple_(Form.delivered_at, Form.id) > tuple_(_aware(value), last_id))
         rows = self.db.scalars(stmt.order_by(Form.delivered_at, Form.id)
                                .limit(query["limit"] + 1)).all()
-        page = rows[:query["limit"]]
-        cursor = (encode_cursor([page[-1].delivered_at.isoformat(), page[-1].id])
-                  if len(rows) > query["limit"] else None)
+        page, cursor = page_of(rows, query["limit"],
+                               lambda f: [f.delivered_at.isoformat(), f.id])
         return {"items": [{**FORM_OUT.dump(f), "survey_due_until": (
             f.delivered_at + timedelta(days=days)).isoformat()} for f in page],
             "next_cursor": cursor, "questions": self.list_questions()}

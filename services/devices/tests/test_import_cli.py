@@ -1,29 +1,17 @@
 """The import CLI's client logic against a tiny local HTTP server playing the gateway."""
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from services.common.testing import HttpTestServer, JsonHandler
 from services.devices import import_cli
 
 
-class FakeGateway(BaseHTTPRequestHandler):
+class FakeGateway(JsonHandler):
     """Answers sign-in, upload and job polls from the test's `script`."""
 
     script = None
-
-    def log_message(self, *args):
-        pass
-
-    def _send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self):
         script = self.script
@@ -32,37 +20,32 @@ class FakeGateway(BaseHTTPRequestHandler):
         if self.path == "/api/v1/auth/token":
             credentials = json.loads(body)
             if credentials != {"username": "ayse", "password": "gizli"}:
-                return self._send(401, {"error": {"code": "unauthorized",
+                return self.send_json(401, {"error": {"code": "unauthorized",
                                                   "message": "Wrong username or password.",
                                                   "details": {}}})
-            return self._send(200, {"access_token": "T0K"})
+            return self.send_json(200, {"access_token": "T0K"})
         if self.path == "/api/v1/devices/import":
             if self.headers.get("Authorization") != "Bearer T0K":
-                return self._send(401, {"error": {"code": "unauthorized", "message": "No token.",
+                return self.send_json(401, {"error": {"code": "unauthorized", "message": "No token.",
                                                   "details": {}}})
-            return self._send(*script["upload"])
-        self._send(404, {"error": {"code": "not_found", "message": "No route.", "details": {}}})
+            return self.send_json(*script["upload"])
+        self.send_json(404, {"error": {"code": "not_found", "message": "No route.", "details": {}}})
 
     def do_GET(self):
         script = self.script
         script["requests"].append((self.path, dict(self.headers), b""))
         if self.path == "/api/v1/devices/import/7" and script["polls"]:
-            return self._send(200, script["polls"].pop(0))
-        self._send(404, {"error": {"code": "not_found", "message": "No such job.", "details": {}}})
+            return self.send_json(200, script["polls"].pop(0))
+        self.send_json(404, {"error": {"code": "not_found", "message": "No such job.", "details": {}}})
 
 
 @pytest.fixture
 def gateway():
     script = {"requests": [], "polls": [], "upload": None}
-    handler = type("Gateway", (FakeGateway,), {"script": script})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    script["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    server = HttpTestServer(type("Gateway", (FakeGateway,), {"script": script}))
+    script["url"] = server.url
     yield script
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 @pytest.fixture

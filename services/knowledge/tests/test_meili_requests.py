@@ -4,12 +4,11 @@ installed here). Checks what the adapter sends — index creation, settings, doc
 folded copies, deletes by filter, search parameters and filter syntax, the API key — and how it
 reads the answers (tasks, hits)."""
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from services.common.testing import HttpTestServer, JsonHandler
 from services.knowledge import searching
 from services.knowledge.engines import make_engine
 from services.knowledge.engines.meili import MeiliEngine
@@ -28,17 +27,7 @@ class FakeMeili:
         self.task_uid = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(JsonHandler):
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -50,32 +39,29 @@ class FakeMeili:
                     "auth": self.headers.get("Authorization")})
                 if self.command == "GET" and url.path.startswith("/tasks/"):
                     uid = int(url.path.rsplit("/", 1)[1])
-                    return self._answer(200, {"uid": uid, "indexUid": "kb", "status": "succeeded",
+                    return self.send_json(200, {"uid": uid, "indexUid": "kb", "status": "succeeded",
                                               "type": "documentAdditionOrUpdate",
                                               "details": {}, "error": None,
                                               "duration": "PT0.001S", "enqueuedAt": NOW,
                                               "startedAt": NOW, "finishedAt": NOW})
                 if url.path.endswith("/search"):
-                    return self._answer(200, {"hits": fake.hits, "query": fake.requests[-1][
+                    return self.send_json(200, {"hits": fake.hits, "query": fake.requests[-1][
                         "body"]["q"], "processingTimeMs": 1, "limit": 20, "offset": 0,
                         "estimatedTotalHits": len(fake.hits)})
                 fake.task_uid += 1
-                return self._answer(202, {"taskUid": fake.task_uid, "indexUid": "kb",
+                return self.send_json(202, {"taskUid": fake.task_uid, "indexUid": "kb",
                                           "status": "enqueued", "type": "x", "enqueuedAt": NOW})
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.http = HttpTestServer(Handler)
+        self.url = self.http.url
 
     def of(self, method, suffix):
         return [r for r in self.requests if r["method"] == method and r["path"].endswith(suffix)]
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 @pytest.fixture
