@@ -48,6 +48,10 @@ import pika
 from nameko.exceptions import deserialize
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
+from services.common.exceptions import register_remote_errors
+
+register_remote_errors()  # services' errors come back as themselves
+
 EXCHANGE = "nameko-rpc"
 CALLER = "gateway"  # our name in nameko's call id stack
 CONSUMER_CACHE_SECONDS = 1.0

@@ -11,11 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from services.common.db import make_engine
 from services.common.exceptions import Conflict
 from services.common.models import UTCDateTime, utcnow
+from services.common.roles import ROLES, STAFF  # noqa: F401 (re-exported)
 from services.common.text import tr_lower
-
-ROLES = ("admin", "desk", "manager", "technician", "final_checker", "rep", "contracts",
-         "customer")
-STAFF = tuple(r for r in ROLES if r != "customer")
 
 
 class Base(DeclarativeBase):

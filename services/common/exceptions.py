@@ -1,14 +1,15 @@
-"""Domain exceptions that cross RPC and come back in the gateway as the same types.
+"""The errors of every service's rules: one vocabulary, plain Python (domain modules import
+this and no framework). Each class carries its stable `code` and its HTTP status — the one
+table from an error to HTTP, which the gateway reads.
 
-Every class is registered with nameko's `deserialize_to_instance`, so a service raising
-`NotFound(...)` makes the gateway's RPC client raise `NotFound(...)` again (same module path),
-and the gateway maps it to HTTP with the class's `http_status` — one table, here.
+They cross RPC and come back in the gateway as the same types: `register_remote_errors()`
+(called by services/common/rpc.py and gateway/rpc.py, the two ends of an RPC) registers every
+class with nameko's `deserialize_to_instance`, so a service raising `NotFound(...)` makes the
+gateway's RPC client raise `NotFound(...)` again.
 Arguments are (message, details as a JSON string): nameko turns every non-string scalar in
 exception args into text, so details travel encoded to keep their ints and nulls.
 """
 import json
-
-from nameko.exceptions import deserialize_to_instance
 
 
 class ServisError(Exception):
@@ -32,32 +33,27 @@ class ServisError(Exception):
         return self.message
 
 
-@deserialize_to_instance
 class NotFound(ServisError):
     code = "not_found"
     http_status = 404
 
 
-@deserialize_to_instance
 class Conflict(ServisError):
     code = "conflict"
     http_status = 409
 
 
-@deserialize_to_instance
 class ValidationFailed(ServisError):
     """Input that does not fit; details are {field: [messages]}."""
     code = "validation_error"
     http_status = 422
 
 
-@deserialize_to_instance
 class Forbidden(ServisError):
     code = "forbidden"
     http_status = 403
 
 
-@deserialize_to_instance
 class PreconditionRequired(ServisError):
     code = "precondition_required"
     http_status = 428
@@ -69,8 +65,21 @@ def validation_failed(err):
     return ValidationFailed("The input is not valid.", messages)
 
 
-@deserialize_to_instance
 class ServiceUnavailable(ServisError):
     """A service this one needs did not answer in time."""
     code = "service_unavailable"
     http_status = 503
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def register_remote_errors():
+    """Register ServisError and every subclass defined so far (idempotent) with nameko, so
+    they are rebuilt as themselves on the calling side of an RPC."""
+    from nameko.exceptions import deserialize_to_instance
+    for cls in (ServisError, *_subclasses(ServisError)):
+        deserialize_to_instance(cls)

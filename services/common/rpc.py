@@ -8,7 +8,9 @@ from nameko.rpc import rpc as nameko_rpc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.common.exceptions import Conflict, ServisError
+from services.common.exceptions import Conflict, ServisError, register_remote_errors
+
+register_remote_errors()
 
 
 def closing_session(fn):

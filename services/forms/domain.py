@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from services.common.roles import DESK, MANAGE, SYSTEM, WORK  # noqa: F401 (re-exported)
+
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
 KINDS = ("repair", "maintenance")
 CENT = Decimal("0.01")
@@ -37,10 +39,8 @@ MONEY_EDITABLE = BEFORE_DELIVERY + ("REOPENED",)
 # read-only; one under final check is being reviewed: the officer sends it back to change it).
 EDITABLE = tuple(s for s in STATUSES if s not in ("CLOSED", "CANCELLED", "FINAL_CHECK"))
 
-MANAGE = ("manager", "admin")
-WORK = ("technician", "manager", "admin")
-DESK = ("desk", "manager", "admin")
-SYSTEM = "system"  # the service itself (a low satisfaction score reopens a form)
+# the role sets (services/common/roles.py); SYSTEM: the service itself (a low satisfaction
+# score reopens a form)
 
 # (from, to, roles allowed). One table: the transitions endpoint, the 409 listing the allowed
 # moves, and the tests all read it.

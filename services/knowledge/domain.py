@@ -9,6 +9,7 @@
 """
 import re
 
+from services.common import roles
 from services.common.exceptions import Conflict, Forbidden
 
 CODE_PART = re.compile(r"\A[A-Z]{2,6}\Z")  # \Z: "KLM\n" is not a code part
@@ -18,8 +19,8 @@ TRANSITIONS = {  # from -> allowed targets
     "published": ("draft", "archived"),
     "archived": ("published", "draft"),
 }
-WRITERS = ("technician", "manager", "admin")  # may create drafts
-EDITORS = ("manager", "admin")  # may edit any article, publish, archive, change the code prefix
+WRITERS = roles.WORK  # may create drafts
+EDITORS = roles.MANAGE  # may edit any article, publish, archive, change the code prefix
 TEXT_FIELDS = ("title", "symptoms", "cause", "solution_steps")  # highlighted in hits
 LIST_FIELDS = ("device_types", "models", "fault_codes", "tags")
 
