@@ -3,6 +3,8 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from services.registry import NAMES
+
 
 def _secret_file(path, make):
     """Read a secret kept in DATA_DIR, or make it and store it with mode 0600."""
@@ -25,7 +27,7 @@ class Settings:
     rpc_timeout: float
     health_timeout: float
     token_ttl: int
-    services: tuple = ("forms", "devices", "notify", "knowledge")
+    services: tuple = NAMES  # the registry's services, asked by /health
 
     @classmethod
     def from_env(cls, env=os.environ):

@@ -1,10 +1,8 @@
 """Fixtures of the services' suites. eventlet first: nameko services run green."""
-import os
 
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
-os.environ.setdefault("DEVICES_RPC_TIMEOUT", "3")  # forms -> devices, read at import
 
 import contextlib  # noqa: E402
 import itertools  # noqa: E402
@@ -56,6 +54,7 @@ def run_services(amqp_uri, database_url, tmp_path):
         for cls in classes:
             config = {"AMQP_URI": amqp_uri, "DATA_DIR": str(tmp_path),
                       "DATABASE_URL": database_url(cls.name), "OUTBOX_POLL_SECONDS": 0.5,
+                      "DEVICES_RPC_TIMEOUT": 3,
                       **extra}
             container = ServiceContainer(cls, config)
             container.start()

@@ -70,6 +70,26 @@ def make_engine(url, pool_size=10):
 def create_schema(engine, *metadatas):
     for metadata in (CommonBase.metadata, *metadatas):
         metadata.create_all(engine)
+        add_missing_columns(engine, metadata)
+
+
+def add_missing_columns(engine, metadata):
+    """A table made by an earlier version gets the nullable columns added since (e.g. the
+    outbox's claim), so an existing DATA_DIR keeps working after an upgrade. Only additive,
+    nullable columns; anything else waits for real migrations (Alembic, issue 22)."""
+    from sqlalchemy import inspect
+    inspector = inspect(engine)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable or column.primary_key:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
 
 class Database(DependencyProvider):

@@ -1,9 +1,19 @@
-"""Event handlers that lose nothing: `@handles(source, event_type)` on a service method makes
-it a nameko event handler that calls the service's `_handle(event_type, message)`, requeues on
-an unexpected error (a database blip must not lose the event), and after DEAD_LETTER_AFTER
-failures of one event parks it in `dead_letters` (visible, and logged) instead of spinning.
-`_handle` drops, with a log line, a payload that does not validate (it never will) and uses
-services.common.idempotency so a redelivered event does nothing."""
+"""Event handlers that lose nothing and do nothing twice.
+
+    @handles("forms", "form_completed")
+    def handle_form_completed(self, event):
+        self.archive.add_repair_warranty(event)   # writes to self.db, no commit
+
+The method runs with the event loaded and validated by its schema (services/common/events.py).
+Around it: an event that does not validate is logged and dropped (it never will); one this
+handler has processed already is skipped; after the method, the processed-event row
+(handler, event_id) is added and committed in the same transaction as what the method wrote.
+If that commit finds the row taken, a concurrent delivery did the work first: nothing more.
+
+An unexpected error (a database blip) requeues the event; after DEAD_LETTER_AFTER failures of
+one event in this process it is parked in `dead_letters` (visible, and logged) instead of
+spinning. The handler key stored with processed events is "<service>.<event type>".
+"""
 import json
 import logging
 from collections import Counter
@@ -12,8 +22,7 @@ from marshmallow import ValidationError
 from nameko.events import event_handler
 
 from services.common.events import load_event
-from services.common.idempotency import already_processed
-
+from services.common.idempotency import already_processed, commit_processed
 from services.common.models import DeadLetter
 from services.common.rpc import closing_session
 
@@ -29,7 +38,7 @@ def handles(source, event_type):
         def entry(self, message):
             key = str(message.get("event_id")) if isinstance(message, dict) else "?"
             try:
-                self._handle(event_type, message)
+                _run(self, fn, event_type, message)
                 if _FAILURES:
                     _FAILURES.pop(key, None)
             except Exception as exc:
@@ -38,24 +47,28 @@ def handles(source, event_type):
                     raise
                 dead_letter(self.db, f"{self.name}.{event_type}", message, exc)
                 _FAILURES.pop(key, None)
-        entry.__name__ = fn.__name__
+        entry.__name__, entry.__doc__ = fn.__name__, fn.__doc__
         return event_handler(source, event_type, requeue_on_error=True)(entry)
     return decorator
 
 
-def new_event(service, event_type, message):
-    """The event loaded by its schema, with the handler's name, or (None, name) when it does
-    not validate (logged and dropped: it never will) or this handler has processed it."""
+def _run(service, fn, event_type, message):
     handler = f"{service.name}.{event_type}"
     try:
         event = load_event(event_type, message)
     except (ValidationError, ValueError) as exc:
         log.error("dropped a %s that does not validate: %s; message: %r", event_type, exc,
                   message)
-        return None, handler
-    if already_processed(service.db, handler, event["event_id"]):
-        return None, handler
-    return event, handler
+        return
+    session = service.db
+    if already_processed(session, handler, event["event_id"]):
+        return
+    session.rollback()  # end the read: the handler's work starts a transaction of its own
+    fn(service, event)
+    if not commit_processed(session, handler, event["event_id"]) and not already_processed(
+            session, handler, event["event_id"]):
+        # a unique key of the effect itself was taken, not ours: let it be tried again
+        raise RuntimeError(f"{handler}: could not record {event['event_id']}; retried")
 
 
 def dead_letter(session, handler, message, exc):

@@ -1,6 +1,11 @@
-"""A background green thread inside a service (the outbox relay, notify's sender): it runs
-`step()` until that reports no more work, then sleeps until woken or `poll_seconds` pass.
-Errors are logged and retried at the next poll; stop() lets the current step finish."""
+"""A background green thread inside a service (the outbox relay, notify's sender, devices'
+import runner, the knowledge indexer): it runs `step()` until that reports no more work, then
+sleeps until woken or `poll_seconds` pass. Errors are logged and retried at the next poll;
+stop() lets the current step finish.
+
+A worker wakes the loop through its dependency (`self.sender.wake()`): the wake is carried out
+when the worker ends, after its transaction committed, so the loop never looks for work a
+moment before it is visible."""
 import logging
 
 import eventlet
@@ -10,13 +15,25 @@ from nameko.extensions import DependencyProvider
 log = logging.getLogger(__name__)
 
 
+class WorkerHandle:
+    """What a worker gets: `wake()` is remembered and carried out at the worker's teardown."""
+
+    def __init__(self):
+        self.woken = False
+
+    def wake(self):
+        self.woken = True
+
+
 class BackgroundLoop(DependencyProvider):
     poll_seconds = 1.0
+    handle_class = WorkerHandle
 
     def __init__(self):
         self._wake = Event()
         self._running = False
         self._gt = None
+        self._handles = {}
 
     def provider(self, attr_name):
         """Another dependency of the same service, by its attribute name."""
@@ -40,6 +57,15 @@ class BackgroundLoop(DependencyProvider):
         self._running = False
         if self._gt is not None:
             self._gt.kill()
+
+    def get_dependency(self, worker_ctx):
+        handle = self._handles[worker_ctx] = self.handle_class()
+        return handle
+
+    def worker_teardown(self, worker_ctx):
+        handle = self._handles.pop(worker_ctx, None)
+        if handle is not None and handle.woken:
+            self.wake()
 
     def wake(self):
         if not self._wake.ready():

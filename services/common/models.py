@@ -48,6 +48,9 @@ class OutboxMessage(CommonBase):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # the relay's claim (services/common/scanner.py): which process publishes it, until when
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProcessedEvent(CommonBase):

@@ -1,12 +1,16 @@
 """The transactional outbox.
 
 `outbox.add(session, event_type, payload)` writes the event (validated against
-services.common.events) as a row in the same transaction as the change. A relay green thread
-publishes unsent rows to the nameko events exchange `<service>.events` with publisher confirms,
-then marks them sent. It wakes when a worker that added events ends, and polls every
+services.common.events) as a row in the same transaction as the change. The relay — a
+due-date scanner (services/common/scanner.py) over unsent rows — claims a batch, publishes each
+row to the nameko events exchange `<service>.events` (routing key = event type) with publisher
+confirms, then marks the batch sent, only while the claim is still its own. Claiming is what
+lets several processes of one service share one outbox: each row is published by the one
+process that claimed it. It wakes when a worker that added events ends, and polls every
 OUTBOX_POLL_SECONDS, so rows left by a crash between commit and publish go out at the next
-start. Delivery is at-least-once (a crash after publish and before marking re-publishes);
-consumers are idempotent by (handler, event_id).
+poll (after their claim's lease when the crash was mid-batch). Delivery is at-least-once (a
+crash after publish and before marking re-publishes); consumers are idempotent by
+(handler, event_id).
 """
 import json
 import logging
@@ -15,11 +19,11 @@ import os
 from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
-from sqlalchemy.orm import sessionmaker
 
 from services.common.events import make_event
-from services.common.loop import BackgroundLoop
+from services.common.loop import WorkerHandle
 from services.common.models import OutboxMessage, utcnow
+from services.common.scanner import Scanner
 
 log = logging.getLogger(__name__)
 
@@ -32,30 +36,29 @@ def add_event(session, producer, event_type, payload):
     return event
 
 
-class _Handle:
+class _Handle(WorkerHandle):
     def __init__(self, service_name):
+        super().__init__()
         self.service_name = service_name
-        self.added = False
 
     def add(self, session, event_type, payload):
-        self.added = True
+        self.woken = True
         return add_event(session, self.service_name, event_type, payload)
 
+    def emitter(self, session):
+        """`emit(event_type, payload)` into `session`: what an application layer is given."""
+        return lambda event_type, payload: self.add(session, event_type, payload)
 
-class Outbox(BackgroundLoop):
-    batch_size = 200
 
-    def __init__(self, database_attr="db"):
-        super().__init__()
-        # The attribute name of the service's Database provider, whose engine the relay uses
-        # (not the provider itself: nameko would bind it a second time as a sub-extension).
-        self.database_attr = database_attr
-        self.handles = {}
+class Outbox(Scanner):
+    model = OutboxMessage
+    batch = 200
+    lease_seconds = 30.0  # a batch is published in well under this (one confirm per row)
+    poll_setting = "OUTBOX_POLL_SECONDS"
 
     def setup(self):
+        super().setup()
         config = self.container.config
-        self.database = self.provider(self.database_attr)
-        self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
         self.exchange = get_event_exchange(self.container.service_name, config)
         self.amqp_uri = config["AMQP_URI"]
         self.connection = self.producer = None
@@ -65,17 +68,52 @@ class Outbox(BackgroundLoop):
         self._close()
 
     def get_dependency(self, worker_ctx):
-        handle = _Handle(self.container.service_name)
-        self.handles[worker_ctx] = handle
+        handle = self._handles[worker_ctx] = _Handle(self.container.service_name)
         return handle
 
-    def worker_teardown(self, worker_ctx):
-        handle = self.handles.pop(worker_ctx, None)
-        if handle is not None and handle.added:
-            self.wake()
+    def due(self, now):
+        return OutboxMessage.sent_at.is_(None)
 
-    def step(self):
-        return self.flush() == self.batch_size
+    def flush(self):
+        """Publish one claimed batch of unsent events; return how many went out."""
+        claim = self.claim()
+        if claim.ids:
+            self.process(claim)
+        return len(claim.ids)
+
+    def process(self, claim):
+        with self.Session() as session:  # read, then close: no transaction held across I/O
+            rows = session.execute(
+                select(OutboxMessage.id, OutboxMessage.event_type, OutboxMessage.body)
+                .where(OutboxMessage.id.in_(claim.ids)).order_by(OutboxMessage.id)).all()
+        if rows and os.environ.get("SERVIS_TEST_CRASH_BEFORE_PUBLISH") == "1":
+            os._exit(137)  # test hook: die like SIGKILL between commit and publish
+        sent = []
+        try:
+            for row_id, event_type, body in rows:  # each publish waits for its confirm
+                try:
+                    self._producer().publish(
+                        body, exchange=self.exchange, routing_key=event_type,
+                        content_type="application/json", content_encoding="utf-8",
+                        delivery_mode=2)
+                except Exception:
+                    self._close()  # a new connection at the next try
+                    raise
+                sent.append(row_id)
+        finally:  # what went out is marked, and the rest let go at once, even when a
+            # publish failed (the next poll retries them, in this process or another)
+            with self.Session() as session, session.begin():
+                mine = claim.mine(OutboxMessage.claimed_by)
+                if sent:
+                    session.execute(
+                        update(OutboxMessage).where(OutboxMessage.id.in_(sent), mine)
+                        .values(sent_at=utcnow(), claimed_by=None, claimed_until=None),
+                        execution_options={"synchronize_session": False})
+                if len(sent) < len(claim.ids):
+                    session.execute(
+                        update(OutboxMessage).where(OutboxMessage.id.in_(claim.ids), mine)
+                        .values(claimed_by=None, claimed_until=None),
+                        execution_options={"synchronize_session": False})
 
     def _producer(self):
         """The relay's own connection and producer (one green thread uses them), made on
@@ -94,29 +132,3 @@ class Outbox(BackgroundLoop):
                 connection.release()
             except Exception:
                 pass
-
-    def flush(self):
-        """Publish one batch of unsent events; return how many went out."""
-        Session = sessionmaker(self.database.engine)
-        with Session() as session:  # read, then close: no transaction held across I/O
-            rows = session.execute(
-                select(OutboxMessage.id, OutboxMessage.event_type, OutboxMessage.body)
-                .where(OutboxMessage.sent_at.is_(None))
-                .order_by(OutboxMessage.id).limit(self.batch_size)).all()
-        if rows and os.environ.get("SERVIS_TEST_CRASH_BEFORE_PUBLISH") == "1":
-            os._exit(137)  # test hook: die like SIGKILL between commit and publish
-        sent = []
-        for row_id, event_type, body in rows:  # each publish waits for its confirm
-            try:
-                self._producer().publish(
-                    body, exchange=self.exchange, routing_key=event_type,
-                    content_type="application/json", content_encoding="utf-8", delivery_mode=2)
-            except Exception:
-                self._close()  # a new connection at the next try
-                raise
-            sent.append(row_id)
-        if sent:
-            with Session() as session, session.begin():
-                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent))
-                                .values(sent_at=utcnow()))
-        return len(sent)

@@ -4,11 +4,15 @@ closed before nameko sends the reply (nameko replies before worker_teardown, and
 transaction may stay open across I/O: STYLE.md's SQLite pitfall)."""
 import functools
 
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy
 from nameko.rpc import rpc as nameko_rpc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.common.exceptions import Conflict, ServisError, register_remote_errors
+from services.common.exceptions import (Conflict, ServiceUnavailable, ServisError,
+                                        register_remote_errors)
 
 register_remote_errors()
 
@@ -45,3 +49,39 @@ def stale_is_conflict(fn):
 
 def rpc(fn):
     return nameko_rpc(expected_exceptions=ServisError)(closing_session(stale_is_conflict(fn)))
+
+
+
+class ServiceClient(RpcProxy):
+    """Another service's RPCs for a worker, each with a deadline: `self.devices.call("method",
+    *args)` waits at most `timeout` seconds (config `timeout_setting`, default `default`), and
+    the request carries the same expiration, so one given up on is dropped by the broker
+    instead of running later. A service that is not running or not answering in time is a
+    ServiceUnavailable (503) naming it."""
+
+    def __init__(self, target_service, timeout_setting, default=8.0):
+        super().__init__(target_service)
+        self.timeout_setting, self.default = timeout_setting, default
+        self.timeout = default
+
+    def setup(self):
+        super().setup()
+        self.timeout = float(self.container.config.get(self.timeout_setting) or self.default)
+        self.options["expiration"] = self.timeout
+
+    def get_dependency(self, worker_ctx):
+        return _Client(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+
+
+class _Client:
+    def __init__(self, proxy, service, timeout):
+        self.proxy, self.service, self.timeout = proxy, service, timeout
+
+    def call(self, method, *args, **kwargs):
+        try:
+            reply = getattr(self.proxy, method).call_async(*args, **kwargs)
+            with eventlet.Timeout(self.timeout):
+                return reply.result()
+        except (UnknownService, eventlet.Timeout):
+            raise ServiceUnavailable(f"The {self.service} service is not answering.",
+                                     {"service": self.service})

@@ -1,6 +1,7 @@
 """The archive's write rules over one database session, shared by the RPC entrypoints, the
 event handlers and the import job: customers, cards, coverage periods, history. Events go
 through `emit(event_type, payload)` (the outbox, in the same transaction)."""
+import logging
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from services.devices import domain
 from services.devices.models import (Contact, CoveragePeriod, Customer, Device, DeviceHistory,
                                      DeviceType, Site)
 
+log = logging.getLogger(__name__)
 CUSTOMER_FIELDS = ("name", "tax_no", "address", "phone", "email", "language", "rep_user_id",
                    "rep_name", "rep_email", "rep_language")
 CARD_FIELDS = ("brand", "serial", "model", "device_type", "site_id", "price", "currency",
@@ -395,3 +397,17 @@ class Archive:
         except ValidationFailed as exc:
             raise RowError(exc.details or {"_row": [exc.message]})
         return "updated" if changed else outcome
+
+    # -- events ----------------------------------------------------------------------------
+    def coverage_from_event(self, event):
+        """A contract's or a repair's periods onto the cards it names (contract_activated,
+        contract_expired, form_completed); each card locked while it changes."""
+        event_type = event["event_type"]
+        source = {"id": None, "name": f"{event['producer']}:{event_type}"}
+        for device_id, kind, source_id, ref, start, end in domain.coverage_from_event(event):
+            device = self.db.get(Device, device_id, with_for_update=True)  # one writer per card
+            if device is None:
+                log.warning("%s names unknown device %s; skipped", event_type, device_id)
+                continue
+            self.add_period(device, kind, start, end, source_id, ref, source,
+                            close=event_type == "contract_expired")

@@ -9,8 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.common.db import Database
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
                                         ValidationFailed)
-from services.common.handlers import handles, new_event
-from services.common.idempotency import commit_processed
+from services.common.handlers import handles
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import decode_cursor, is_id, like_pattern, load, page_of
@@ -493,28 +492,16 @@ class DevicesService:
 
     # -- events: coverage from contracts and forms -----------------------------------------
     @handles("contracts", "contract_activated")
-    def handle_contract_activated(self, message): ...
+    def handle_contract_activated(self, event):
+        self.archive.coverage_from_event(event)
 
     @handles("contracts", "contract_expired")
-    def handle_contract_expired(self, message): ...
+    def handle_contract_expired(self, event):
+        self.archive.coverage_from_event(event)
 
     @handles("forms", "form_completed")
-    def handle_form_completed(self, message): ...
-
-    def _handle(self, event_type, message):
-        event, handler = new_event(self, event_type, message)
-        if event is None:
-            return
-        archive = self.archive
-        source = {"id": None, "name": f"{event['producer']}:{event_type}"}
-        for device_id, kind, source_id, ref, start, end in domain.coverage_from_event(event):
-            device = self.db.get(Device, device_id, with_for_update=True)  # one writer per card
-            if device is None:
-                log.warning("%s names unknown device %s; skipped", event_type, device_id)
-                continue
-            archive.add_period(device, kind, start, end, source_id, ref, source,
-                               close=event_type == "contract_expired")
-        commit_processed(self.db, handler, event["event_id"])
+    def handle_form_completed(self, event):
+        self.archive.coverage_from_event(event)
 
     def _commit(self):
         try:

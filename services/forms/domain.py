@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from services.common.exceptions import Conflict, Forbidden
 from services.common.roles import DESK, MANAGE, SYSTEM, WORK  # noqa: F401 (re-exported)
 
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
@@ -79,23 +80,17 @@ def moves_from(status):
     return [(b, roles) for a, b, roles in TRANSITIONS if a == status]
 
 
-class TransitionRefused(Exception):
-    """kind 'invalid' (409: no such move from here) or 'role' (403: not for this role)."""
-
-    def __init__(self, kind, message, allowed):
-        super().__init__(message)
-        self.kind, self.allowed = kind, allowed
-
-
 def check_transition(current, target, role):
+    """Nothing, if `role` may move a form from `current` to `target`; else a Conflict (409: no
+    such move from here, naming the allowed ones) or a Forbidden (403: not for this role)."""
     roles = ALLOWED.get((current, target))
     if roles is None:
         allowed = [b for b, _ in moves_from(current)]
-        raise TransitionRefused("invalid", f"A form in {current} cannot go to {target}; "
-                                f"allowed: {', '.join(allowed) or 'none'}.", allowed)
+        raise Conflict(f"A form in {current} cannot go to {target}; allowed: "
+                       f"{', '.join(allowed) or 'none'}.", {"status": current, "allowed": allowed})
     if role not in roles:
-        raise TransitionRefused("role", f"The role '{role}' may not move a form from {current} "
-                                f"to {target}.", list(roles))
+        raise Forbidden(f"The role '{role}' may not move a form from {current} to {target}.",
+                        {"allowed_roles": list(roles)})
 
 
 # -- money -------------------------------------------------------------------------------------
@@ -231,23 +226,7 @@ def survey_expired(completed_at, days, now=None):
     return completed_at is not None and now > completed_at + timedelta(days=days)
 
 
-# -- payloads ----------------------------------------------------------------------------------
-def form_created_payload(form):
-    return {"form": {
-        "id": form.id, "number": form.number, "kind": form.kind,
-        "customer": {"id": form.customer_id, "name": form.customer_name,
-                     "email": form.customer_email, "language": form.customer_language},
-        "rep": ({"name": form.rep_name, "email": form.rep_email, "language": form.rep_language}
-                if (form.rep_name or form.rep_email) else None),
-        "device": {"id": form.device_id, "brand": form.device_brand, "model": form.device_model,
-                   "device_type": form.device_type, "serial": form.device_serial},
-        "coverage": ({"kind": form.coverage_kind, "end": form.coverage_end}
-                     if form.coverage_kind else None),
-        "complaint": form.complaint,
-        "opened_at": form.created_at,
-    }}
-
-
+# -- intake ------------------------------------------------------------------------------------
 def coverage_columns(answer):
     """What the form keeps of devices' coverage answer at intake."""
     return {"coverage_kind": answer["kind"],

@@ -1,135 +1,105 @@
-"""The sender loop: takes due messages from the delivery log one at a time, hands each to the
-transport, and records the outcome — sent, or retried with backoff, or failed after the last
-attempt (`email_failed`). One message in flight per process, so a kill can duplicate at most
-the one the SMTP server accepted before its `sent` was committed.
-
-Rows are claimed in small batches (claimed_by, claimed_until = now + MAIL_CLAIM_SECONDS) before
-they are sent, so replicas never send the same row at once; a claim left by a killed process
-expires and its rows are taken again (they were not sent: only the one in flight may have
-been)."""
+"""The sender: a due-date scanner (services/common/scanner.py) over the delivery log. It claims
+a batch of due `pending` messages, hands each to the transport one at a time, and records the
+outcome — sent, or retried with backoff, or failed after the last attempt (`email_failed`) —
+only while the claim is still its own. One message in flight per process, so a kill can
+duplicate at most the one the SMTP server accepted before its `sent` was committed; a claim
+left by a killed process expires and its rows are taken again (they were not sent: only the
+one in flight may have been)."""
 import base64
 import email
 import logging
-import time
-import uuid
 from datetime import timedelta
 from email import policy
-from email.utils import parseaddr
 
 from marshmallow import ValidationError
 from nameko.standalone.rpc import ClusterRpcProxy
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import select, update
 
-from services.common.loop import BackgroundLoop
 from services.common.models import utcnow
 from services.common.outbox import add_event
+from services.common.scanner import Scanner
 from services.notify.domain import backoff
 from services.notify.models import Delivery
+from services.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 20
 
 
-class Sender(BackgroundLoop):
+class Sender(Scanner):
+    model = Delivery
+    batch = 20
+    lease_setting = "MAIL_CLAIM_SECONDS"
+    poll_setting = "MAIL_POLL_SECONDS"
+
     def __init__(self, db="db", mailer="mailer", outbox="outbox"):
-        super().__init__()
-        self.names = {"db": db, "mailer": mailer, "outbox": outbox}
-
-    def _provider(self, key):
-        return self.provider(self.names[key])
+        super().__init__(db)
+        self.mailer_attr, self.outbox_attr = mailer, outbox
 
     def setup(self):
-        c = self.container.config
-        self.max_attempts = int(c.get("MAIL_RETRY_ATTEMPTS", 5))
-        self.first_delay = float(c.get("MAIL_RETRY_FIRST_DELAY", 5))
-        self.max_delay = float(c.get("MAIL_RETRY_MAX_DELAY", 600))
-        self.lease = float(c.get("MAIL_CLAIM_SECONDS", 60))
-        self.poll_seconds = float(c.get("MAIL_POLL_SECONDS", 1))
-        self.envelope_from = parseaddr(c.get("MAIL_FROM") or "servis@localhost")[1]
-        self.rpc_config = {"AMQP_URI": c["AMQP_URI"]}
+        super().setup()
+        self.settings = NotifySettings.from_config(self.container.config)
+        self.rpc_config = {"AMQP_URI": self.container.config["AMQP_URI"]}
 
-    def start(self):
-        self.Session = sessionmaker(self._provider("db").engine, expire_on_commit=False)
-        super().start()
+    def due(self, now):
+        return (Delivery.status == "pending") & (Delivery.next_attempt_at <= now)
 
-    def get_dependency(self, worker_ctx):
-        return self
+    def order(self):
+        return (Delivery.next_attempt_at, Delivery.id)
 
-    def step(self):
-        """Send the due messages of one claimed batch; False when none was due."""
-        batch, token, claimed_at = self._claim()
-        for row in batch:
-            if time.monotonic() - claimed_at > self.lease / 2 and not self._renew(row, token):
-                continue  # our claim ran out (a slow server) and another process took the row
-            error = None
-            try:
-                data = row.mime if row.document_id is None else self._with_document(row)
-                self._provider("mailer").transport.send(self.envelope_from, row.recipient, data,
-                                                        message_id=row.message_id)
-            except Exception as exc:  # any refusal or failure: recorded, retried
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-            self._record(row, error, token)  # each at once: a kill repeats at most this one
-        return bool(batch)
-
-    def _renew(self, row, token):
-        with self.Session() as s, s.begin():
-            return s.execute(update(Delivery).where(
-                Delivery.id == row.id, Delivery.claimed_by == token).values(
-                claimed_until=utcnow() + timedelta(seconds=self.lease)),
-                execution_options={"synchronize_session": False}).rowcount == 1
-
-    def _claim(self):
-        """Claim up to CLAIM_BATCH due rows for this process (claimed_until = now + lease)."""
-        now, token = utcnow(), uuid.uuid4().hex
-        free = or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now)
-        due = (select(Delivery.id).where(Delivery.status == "pending",
-                                         Delivery.next_attempt_at <= now, free)
-               .order_by(Delivery.next_attempt_at, Delivery.id).limit(CLAIM_BATCH))
-        claimed_at = time.monotonic()
-        with self.Session() as s, s.begin():
-            s.execute(update(Delivery).where(Delivery.id.in_(due.scalar_subquery()), free)
-                      .values(claimed_until=now + timedelta(seconds=self.lease), claimed_by=token),
-                      execution_options={"synchronize_session": False})
-            return s.execute(
+    def process(self, claim):
+        with self.Session() as s:
+            rows = s.execute(
                 select(Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.mime,
                        Delivery.event_id, Delivery.subject, Delivery.document_id,
                        Delivery.attempts)
-                .where(Delivery.claimed_by == token).order_by(Delivery.id)).all(), token, claimed_at
+                .where(Delivery.id.in_(claim.ids)).order_by(Delivery.id)).all()
+        transport = self.provider(self.mailer_attr).transport
+        for row in rows:
+            with self.Session() as s, s.begin():
+                if not claim.renew_if_old(s, row.id):
+                    continue  # our claim ran out (a slow server) and another process took it
+            error = None
+            try:
+                data = row.mime if row.document_id is None else self._with_document(row)
+                transport.send(self.settings.envelope_from, row.recipient, data,
+                               message_id=row.message_id)
+            except Exception as exc:  # any refusal or failure: recorded, retried
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+            self._record(row, error, claim)  # each at once: a kill repeats at most this one
 
-    def _record(self, row, error, token):
+    def _record(self, row, error, claim):
         """Write the outcome (only while the claim is still ours). The event is best effort:
         a payload that does not validate must not leave a sent message pending (resent)."""
-        producer = self.container.service_name
         attempts = row.attempts + 1
         message = {"id": row.id, "event_id": row.event_id, "recipient": row.recipient,
                    "subject": row.subject or "-"}
         values = {"attempts": attempts, "claimed_until": None, "claimed_by": None}
+        s = self.settings
         if error is None:
             values.update(status="sent", sent_at=utcnow())
             event = ("email_sent", {"message": message})
-        elif attempts >= self.max_attempts:
+        elif attempts >= s.retry_attempts:
             values.update(status="failed", last_error=error)
             event = ("email_failed", {"message": message, "error": error})
             log.warning("e-mail %s to %s failed after %s attempts: %s", row.id, row.recipient,
                         attempts, error)
         else:
             values.update(last_error=error, next_attempt_at=utcnow() + timedelta(
-                seconds=backoff(attempts, self.first_delay, self.max_delay)))
+                seconds=backoff(attempts, s.retry_first_delay, s.retry_max_delay)))
             event = None
-        with self.Session() as s, s.begin():
-            s.execute(update(Delivery).where(Delivery.id == row.id,
-                                             Delivery.claimed_by == token).values(**values),
-                      execution_options={"synchronize_session": False})
+        with self.Session() as session, session.begin():
+            session.execute(update(Delivery).where(Delivery.id == row.id,
+                                                   claim.mine(Delivery.claimed_by))
+                            .values(**values), execution_options={"synchronize_session": False})
             if event:
                 try:
-                    add_event(s, producer, *event)
+                    add_event(session, self.container.service_name, *event)
                 except (ValidationError, ValueError) as exc:
                     log.error("%s for e-mail %s not published: %s", event[0], row.id, exc)
                     event = None
         if event and event[0] == "email_failed":
-            self._provider("outbox").wake()  # at once; email_sent rides the relay's next poll,
-            # in batches (waking the relay per sent message cost ~20% of notify's CPU)
+            self.provider(self.outbox_attr).wake()  # at once; email_sent rides the relay's
+            # next poll, in batches (waking the relay per sent message cost ~20% of notify's CPU)
 
     def _with_document(self, row):
         """Attach the PDF the form's owner keeps (the price-approval form) at send time, so a

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 
 from services.common.exceptions import ValidationFailed
-from services.forms import domain
+from services.forms import domain, events
 from services.forms.service import FormsService
 
 
@@ -27,7 +27,7 @@ def test_form_created_payload_carries_rep_and_no_coverage():
         rep_language="en", device_id=3, device_brand="Bosch", device_model=None,
         device_type=None, device_serial="S1", coverage_kind=None, coverage_end=None,
         complaint="Arıza", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    payload = domain.form_created_payload(form)["form"]
+    payload = events.form_created(form)["form"]
     assert payload["rep"] == {"name": "Ayşe", "email": "a@x.com", "language": "en"}
     assert payload["coverage"] is None
 
@@ -40,5 +40,5 @@ def test_create_form_rejects_bad_input_before_asking_devices():
     with pytest.raises(ValidationFailed) as exc:
         service.create_form({"customer_id": "x", "complaint": ""}, {"id": 1})
     assert {"customer_id", "complaint"} <= set(exc.value.details)
-    service.devices.resolve_intake.call_async.assert_not_called()
+    service.devices.call.assert_not_called()
     service.db.add.assert_not_called()

@@ -1,0 +1,115 @@
+"""The due-date scanner: a background loop over the rows of one table that are due, each row
+taken by one process at a time, across replicas and restarts.
+
+A subclass names the table (a model with `claimed_by` and `claimed_until` columns), what is
+due (`due(now)`, a WHERE clause), the order, and what to do with a claimed batch
+(`process(claim)`). A claim is an UPDATE that stamps up to `batch` free due rows with a token
+and an expiry (`claimed_until` = now + lease); only rows whose claim is absent or expired are
+free, so a process that dies leaves rows that are taken again once the lease runs out, and two
+live processes never take the same row. On PostgreSQL the rows are picked with
+`FOR UPDATE SKIP LOCKED`, so replicas claiming at the same instant take different rows instead
+of waiting for each other. What the subclass writes back (sent, done, rescheduled) it writes
+only `where claimed_by = token` (`Claim.mine`), so an outcome never lands on a row another
+process has taken since.
+
+Used by the outbox relay (services/common/outbox.py), notify's sender, and every later
+reminder or scheduled action (contracts, maintenance visits): "fires once" is this claim plus
+an idempotent effect.
+"""
+import time
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import sessionmaker
+
+from services.common.loop import BackgroundLoop
+from services.common.models import utcnow
+
+
+class Claim:
+    """A batch of rows claimed by one process: `ids`, `token`, and when it was taken."""
+
+    def __init__(self, scanner, token, ids, lease):
+        self.scanner, self.token, self.ids, self.lease = scanner, token, ids, lease
+        self.taken = time.monotonic()
+
+    def mine(self, column_of_model):
+        """The WHERE clause 'still claimed by us' for outcome writes."""
+        return column_of_model == self.token
+
+    def renew_if_old(self, session, row_id):
+        """Past half its lease, extend the claim of `row_id` before working on it; False when
+        it is no longer ours (the lease ran out and another process took it)."""
+        if time.monotonic() - self.taken <= self.lease / 2:
+            return True
+        model = self.scanner.model
+        return session.execute(update(model).where(
+            model.id == row_id, model.claimed_by == self.token).values(
+            claimed_until=utcnow() + timedelta(seconds=self.lease)),
+            execution_options={"synchronize_session": False}).rowcount == 1
+
+
+class Scanner(BackgroundLoop):
+    model = None  # the table's model: id, claimed_by, claimed_until
+    batch = 20
+    lease_seconds = 60.0
+    lease_setting = None  # a config name that overrides lease_seconds
+    poll_setting = None  # a config name that overrides poll_seconds
+
+    def __init__(self, database_attr="db"):
+        super().__init__()
+        # The attribute name of the service's Database provider, whose engine the loop uses
+        # (not the provider itself: nameko would bind it a second time as a sub-extension).
+        self.database_attr = database_attr
+        self.Session = None
+
+    def setup(self):
+        config = self.container.config
+        if self.poll_setting:
+            self.poll_seconds = float(config.get(self.poll_setting, self.poll_seconds))
+        if self.lease_setting:
+            self.lease_seconds = float(config.get(self.lease_setting, self.lease_seconds))
+
+    def start(self):
+        self.Session = sessionmaker(self.provider(self.database_attr).engine,
+                                    expire_on_commit=False)
+        super().start()
+
+    # -- what a subclass says --------------------------------------------------------------
+    def due(self, now):
+        """The WHERE clause of rows due at `now`."""
+        raise NotImplementedError
+
+    def order(self):
+        return (self.model.id,)
+
+    def process(self, claim):
+        """Work on the claimed rows (claim.ids)."""
+        raise NotImplementedError
+
+    # -- the loop --------------------------------------------------------------------------
+    def step(self):
+        claim = self.claim()
+        if not claim.ids:
+            return False
+        self.process(claim)
+        return len(claim.ids) == self.batch
+
+    def claim(self, limit=None):
+        """Claim up to `limit` (default `batch`) free due rows for this process."""
+        model, now, token = self.model, utcnow(), uuid.uuid4().hex
+        free = or_(model.claimed_until.is_(None), model.claimed_until < now)
+        with self.Session() as session, session.begin():
+            pick = (select(model.id).where(self.due(now), free).order_by(*self.order())
+                    .limit(limit or self.batch))
+            if session.get_bind().dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            session.execute(
+                update(model).where(model.id.in_(pick.scalar_subquery()), free).values(
+                    claimed_until=now + timedelta(seconds=self.lease_seconds),
+                    claimed_by=token),
+                execution_options={"synchronize_session": False})
+            ids = session.scalars(select(model.id).where(model.claimed_by == token)
+                                  .order_by(*self.order())).all()
+        return Claim(self, token, ids, self.lease_seconds)

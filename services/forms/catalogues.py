@@ -1,0 +1,97 @@
+"""forms' admin-editable catalogues — fault types (arıza tipi), sub-statuses under the core
+statuses, satisfaction-survey questions — read and written over one session (the caller
+commits)."""
+from sqlalchemy import select
+
+from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.schemas import is_id
+from services.forms.models import FaultType, SubStatus, SurveyQuestion
+from services.forms.workflow import INVALID
+
+DEFAULT_FAULT_TYPES = (
+    ("elektrik", "Elektrik arızası", "Electrical fault"),
+    ("mekanik", "Mekanik arıza", "Mechanical fault"),
+    ("sogutma", "Soğutma / gaz", "Cooling / refrigerant"),
+    ("elektronik", "Elektronik kart", "Electronic board"),
+    ("yazilim", "Yazılım", "Software"),
+    ("kullanici", "Kullanıcı hatası", "User error"),
+    ("bakim", "Periyodik bakım", "Periodic maintenance"),
+)
+CATALOGUES = {"fault-types": FaultType, "status-codes": SubStatus}
+
+
+def seed_catalogue(session):
+    """The default fault types in a new database (admins edit them after)."""
+    if session.scalars(select(FaultType.code).limit(1)).first() is None:
+        session.add_all(FaultType(code=c, name_tr=tr, name_en=en)
+                        for c, tr, en in DEFAULT_FAULT_TYPES)
+
+
+def entry_out(row):
+    out = {"code": row.code, "name": {"tr": row.name_tr, "en": row.name_en},
+           "active": row.active}
+    if isinstance(row, SubStatus):
+        out["status"] = row.status
+    return out
+
+
+def question_out(q):
+    return {"id": q.id, "text": {"tr": q.text_tr, "en": q.text_en}, "weight": f"{q.weight:.2f}",
+            "scale_min": q.scale_min, "scale_max": q.scale_max, "position": q.position,
+            "active": q.active}
+
+
+def model_of(name):
+    try:
+        return CATALOGUES[name]
+    except (KeyError, TypeError):
+        raise NotFound(f"No catalogue {name!r}.", {"catalogue": name})
+
+
+class Catalogues:
+    def __init__(self, session):
+        self.db = session
+
+    def entries(self, name, include_inactive=False):
+        model = model_of(name)
+        stmt = select(model).order_by(model.code)
+        if not include_inactive:
+            stmt = stmt.where(model.active.is_(True))
+        return [entry_out(r) for r in self.db.scalars(stmt)]
+
+    def create_entry(self, model, data):
+        if self.db.get(model, data["code"]) is not None:
+            raise Conflict(f"{data['code']!r} exists.", {"code": data["code"]})
+        row = model(**data)
+        self.db.add(row)
+        return row
+
+    def update_entry(self, model, code, data):
+        row = self.db.get(model, code) if isinstance(code, str) else None
+        if row is None:
+            raise NotFound(f"{code!r} not found.", {"code": code})
+        for k, v in data.items():
+            setattr(row, k, v)
+        return row
+
+    def questions(self, include_inactive=False):
+        stmt = select(SurveyQuestion).order_by(SurveyQuestion.position, SurveyQuestion.id)
+        if not include_inactive:
+            stmt = stmt.where(SurveyQuestion.active.is_(True))
+        return [question_out(q) for q in self.db.scalars(stmt)]
+
+    def create_question(self, data):
+        q = SurveyQuestion(**data)
+        self.db.add(q)
+        return q
+
+    def update_question(self, question_id, data):
+        q = self.db.get(SurveyQuestion, question_id) if is_id(question_id) else None
+        if q is None:
+            raise NotFound(f"Question {question_id} not found.", {"question_id": question_id})
+        for k, v in data.items():
+            setattr(q, k, v)
+        if q.scale_max <= q.scale_min:
+            raise ValidationFailed(INVALID, {"scale_max": [
+                "The scale's top must be above its bottom."]})
+        return q

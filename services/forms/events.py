@@ -1,0 +1,86 @@
+"""The payloads of the events forms publishes, built from a form: pure functions (their
+schemas, shared with the consumers, are in services/common/events.py)."""
+from services.forms import domain
+
+
+def by(actor):
+    """Who did it, as events carry it; None for the system."""
+    return {"user_id": actor["id"], "name": actor.get("name") or f"#{actor['id']}"} \
+        if actor and actor.get("id") else None
+
+
+def form_ref(form):
+    return {"id": form.id, "number": form.number}
+
+
+def customer_of(form):
+    return {"id": form.customer_id, "name": form.customer_name, "email": form.customer_email,
+            "language": form.customer_language}
+
+
+def rep_of(form, with_user_id=True):
+    if not (form.rep_name or form.rep_email):
+        return None
+    rep = {"name": form.rep_name, "email": form.rep_email, "language": form.rep_language}
+    return {"user_id": form.rep_user_id, **rep} if with_user_id else rep
+
+
+def form_contact(form):
+    return {**form_ref(form), "customer": customer_of(form), "rep": rep_of(form)}
+
+
+def form_created(form):
+    return {"form": {
+        **form_ref(form), "kind": form.kind, "customer": customer_of(form),
+        "rep": rep_of(form, with_user_id=False),
+        "device": {"id": form.device_id, "brand": form.device_brand, "model": form.device_model,
+                   "device_type": form.device_type, "serial": form.device_serial},
+        "coverage": ({"kind": form.coverage_kind, "end": form.coverage_end}
+                     if form.coverage_kind else None),
+        "complaint": form.complaint,
+        "opened_at": form.created_at,
+    }}
+
+
+def form_status_changed(form, before, to, sub_status, actor, note):
+    return {"form": {**form_ref(form), "customer_id": form.customer_id}, "from": before,
+            "to": to, "sub_status": sub_status, "by": by(actor), "note": note,
+            "customer_visible": before != to and to in domain.CUSTOMER_VISIBLE}
+
+
+def form_assigned(form, added, actor):
+    return {"form": form_ref(form),
+            "assignees": [{k: a[k] for k in ("user_id", "name", "email", "language")}
+                          for a in added], "by": by(actor)}
+
+
+def form_completed(form, warranty, parts):
+    return {
+        "form": {**form_ref(form), "customer_id": form.customer_id,
+                 "customer": customer_of(form), "work_summary": form.work_done,
+                 "parts": [{"code": p.code, "name": p.name, "quantity": p.quantity,
+                            "unit_price": p.unit_price, "amount": p.amount} for p in parts]},
+        "device_id": form.device_id, "repair_warranty": warranty,
+        "totals": {"subtotal": form.subtotal, "discount": form.discount_total,
+                   "vat": form.vat_total, "total": form.total, "currency": form.currency}}
+
+
+def form_closed(form, actor):
+    return {"form": form_contact(form), "by": by(actor), "summary": form.work_done}
+
+
+def form_reopened(form, actor, reason):
+    return {"form": form_contact(form), "by": by(actor), "reason": reason}
+
+
+def satisfaction_recorded(form, score, threshold):
+    return {"form": form_ref(form), "score": score, "threshold": threshold}
+
+
+def satisfaction_low(form, score, threshold, answers, management):
+    """`answers` [(question text, value)]; `management` the addresses told of low scores."""
+    return {"form": form_ref(form),
+            "customer": {"id": form.customer_id, "name": form.customer_name},
+            "score": score, "threshold": threshold,
+            "answers": [{"question": q, "answer": v} for q, v in answers],
+            "management": [{"name": a, "email": a, "language": "tr"} for a in management]}

@@ -1,0 +1,54 @@
+"""forms' settings (config.yaml, each `${ENV:default}`), parsed once at start."""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from services.common.settings import setting
+from services.forms import domain
+
+
+@dataclass(frozen=True)
+class FormsSettings:
+    currency: str = "TRY"
+    labour_hourly_rate: Decimal = Decimal("750")
+    labour_rates: dict = field(default_factory=dict)  # role -> hourly rate (Decimal)
+    vat_rate: Decimal = Decimal("20")
+    coverage_pays: dict = field(default_factory=lambda: dict(domain.DEFAULT_COVERAGE_PAYS))
+    repair_warranty_months: int = 3
+    satisfaction_threshold: int = 60
+    survey_expiry_days: int = 14
+    management_emails: tuple = ()  # told of low satisfaction scores
+    devices_rpc_timeout: float = 8.0  # forms -> devices: the wait, and the request's life
+
+    @classmethod
+    def from_config(cls, config):
+        rates = setting(config, "LABOUR_RATES", {}, dict_or_json)
+        management = setting(config, "MANAGEMENT_EMAILS", "", str)
+        return cls(
+            currency=setting(config, "CURRENCY", "TRY"),
+            labour_hourly_rate=setting(config, "LABOUR_HOURLY_RATE", Decimal("750"), Decimal),
+            labour_rates={role: Decimal(str(rate)) for role, rate in rates.items() if rate},
+            vat_rate=setting(config, "VAT_RATE", Decimal("20"), Decimal),
+            coverage_pays=setting(config, "COVERAGE_PAYS", None, dict_or_json)
+            or dict(domain.DEFAULT_COVERAGE_PAYS),
+            repair_warranty_months=setting(config, "REPAIR_WARRANTY_MONTHS", 3, int),
+            satisfaction_threshold=setting(config, "SATISFACTION_THRESHOLD", 60, int),
+            survey_expiry_days=setting(config, "SURVEY_EXPIRY_DAYS", 14, int),
+            management_emails=tuple(a.strip() for a in str(management).split(",")
+                                    if a.strip()),
+            devices_rpc_timeout=setting(config, "DEVICES_RPC_TIMEOUT", 8.0, float))
+
+    def rate(self, role):
+        """The hourly labour rate of a worker's role."""
+        return self.labour_rates.get(role) or self.labour_hourly_rate
+
+    def pays(self, coverage_kind):
+        """What a coverage kind pays on a form: {labour, parts, fee}."""
+        return domain.coverage_pays(coverage_kind, self.coverage_pays)
+
+
+def dict_or_json(value):
+    import json
+    value = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(value, dict):
+        raise ValueError("a JSON object is needed")
+    return value

@@ -1,0 +1,501 @@
+"""The application layer of service forms: every write — intake, moves along the lifecycle,
+assignment, work, timers, parts, totals, the satisfaction call, the final check, and following
+a renamed customer — over one database session, with `emit(event_type, payload)` writing
+events into the outbox of the same transaction. The caller commits (a StaleDataError at that
+commit is a 409: services/common/rpc.py).
+
+Every write to a form states the version it read: missing is a 428, stale a 409; the write
+raises the form's version by exactly one (`_saved`), and the database checks it again
+(`version_id_col`), so two writers that read the same version cannot both commit."""
+import json
+from decimal import Decimal
+
+from sqlalchemy import select, text, update
+
+from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
+                                        ValidationFailed)
+from services.common.models import utcnow
+from services.common.roles import MANAGE, REPS, SYSTEM
+from services.common.schemas import is_id
+from services.common.text import fold, sort_key
+from services.forms import domain, events
+from services.forms.models import (Assignment, FaultType, Form, FormHistory, PartLine,
+                                   SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
+
+STATUS_RANK = {s: i for i, s in enumerate(domain.STATUSES, start=1)}  # lifecycle order
+MONEY_FIELDS = {"service_fee", "discount_amount", "discount_percent", "repair_warranty_months"}
+MAX_TOTAL = Decimal("9999999999.99")  # Numeric(12, 2)
+INVALID = "The input is not valid."
+NEXT_NUMBER = text(  # one sequence per year, never reused (docs/architecture.md)
+    "INSERT INTO number_sequences (year, last) VALUES (:year, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last = number_sequences.last + 1 RETURNING last")
+
+
+def find_form(session, form_id):
+    form = session.get(Form, form_id) if is_id(form_id) else None
+    if form is None:
+        raise NotFound(f"Service form {form_id} not found.", {"form_id": form_id})
+    return form
+
+
+def assignees(session, form):
+    return session.scalars(select(Assignment).where(Assignment.form_id == form.id)).all()
+
+
+def running_timers(session, form):
+    return session.scalars(select(WorkLog).where(WorkLog.form_id == form.id,
+                                                 WorkLog.running.is_(True))).all()
+
+
+def minutes_between(start, end):
+    return int(-(-(end - start).total_seconds() // 60))
+
+
+class FormWorkflow:
+    def __init__(self, session, emit, settings):
+        self.db, self.emit, self.settings = session, emit, settings
+
+    # -- intake ---------------------------------------------------------------------------
+    def open(self, data, actor, intake):
+        """A new form (NEW) from the intake data and devices' answer for it (customer, rep,
+        device and the device's coverage today, stored on the form)."""
+        customer, rep, device = intake["customer"], intake["customer"]["rep"], intake["device"]
+        form = Form(
+            kind=data["kind"], status="NEW", status_rank=STATUS_RANK["NEW"], version=1,
+            complaint=data["complaint"], complaint_folded=fold(data["complaint"]),
+            customer_id=customer["id"], customer_name=customer["name"],
+            customer_name_sort=sort_key(customer["name"]), customer_email=customer["email"],
+            customer_language=customer["language"],
+            rep_user_id=rep and rep["user_id"], rep_name=rep and rep["name"],
+            rep_email=rep and rep["email"], rep_language=(rep or {}).get("language") or "tr",
+            device_id=device["id"], device_brand=device["brand"], device_model=device["model"],
+            device_type=device["device_type"], device_type_key=device["device_type"] or "",
+            device_serial=device["serial"], currency=self.settings.currency,
+            opened_by_id=actor["id"], opened_by_name=actor["name"],
+            **domain.coverage_columns(intake["coverage"]))
+        year = domain.numbering_year()
+        form.number = domain.format_number(
+            year, self.db.execute(NEXT_NUMBER, {"year": year}).scalar_one())
+        self.db.add(form)
+        self.db.flush()
+        self.db.add(FormHistory(form_id=form.id, action="status", from_status=None,
+                                to_status="NEW", by_id=actor["id"], by_name=actor["name"]))
+        self.emit("form_created", events.form_created(form))
+        return form
+
+    # -- the lifecycle --------------------------------------------------------------------
+    def transition(self, form_id, data, actor, sub_status_given):
+        """Move a form along the lifecycle table, or change its sub-status within its status
+        (`to` = the current status and `sub_status` given)."""
+        form = self._for_write(form_id, data["version"], actor, any_state=True)
+        if data["to"] == form.status:
+            return self._set_sub_status(form, data, sub_status_given, actor)
+        if data["to"] == "CLOSED":
+            raise Conflict("A form is closed through its final check "
+                           "(POST /forms/{id}/final-check).", {"status": form.status})
+        self._move(form, data["to"], actor, note=data["note"], sub_status=data["sub_status"])
+        return self._saved(form, data["version"])
+
+    def _set_sub_status(self, form, data, given, actor):
+        """A sub-status within the current status (or none: `sub_status: null`), by a role
+        that may move the form on from here; not on a closed or cancelled form."""
+        if not given:
+            raise Conflict(f"The form is already {form.status}.", {"status": form.status})
+        if form.status in ("CLOSED", "CANCELLED"):
+            raise Conflict(f"The form is {form.status}: it cannot change.",
+                           {"status": form.status})
+        allowed = sorted({r for _, rs in domain.moves_from(form.status) for r in rs} - {SYSTEM})
+        if actor["role"] not in allowed:
+            raise Forbidden(f"The role '{actor['role']}' may not set a sub-status in "
+                            f"{form.status}.", {"allowed_roles": allowed})
+        code = data["sub_status"]
+        if code is not None:
+            self._check_sub_status(form.status, code)
+        if code == form.sub_status:
+            return form  # nothing changes
+        self._history(form, "sub_status", actor, note=data["note"],
+                      changes={"sub_status": [form.sub_status, code]})
+        self.emit("form_status_changed", events.form_status_changed(
+            form, form.status, form.status, code, actor, data["note"]))
+        form.sub_status = code
+        return self._saved(form, data["version"])
+
+    def _move(self, form, to, actor, note=None, sub_status=None):
+        """One step of the lifecycle table, with what the step brings (completion on
+        DELIVERED, the closing time, the reopen); `actor` None is the system."""
+        role = actor.get("role") if actor else SYSTEM
+        domain.check_transition(form.status, to, role)
+        if (form.status, to) in domain.NEEDS_NOTE and not note:
+            raise ValidationFailed(INVALID, {"note": [f"Give the reason for {to}."]})
+        if to == "CANCELLED" and form.delivered_at is not None:
+            raise Conflict("A delivered form is not cancelled (its revenue and repair warranty "
+                           "stand); close it through the final check.", {"status": form.status})
+        if role == "rep" and form.rep_user_id != actor["id"]:
+            raise Forbidden("This form's customer has another representative.",
+                            {"rep_user_id": form.rep_user_id})
+        if sub_status is not None:
+            self._check_sub_status(to, sub_status)
+        if to == "ASSIGNED" and not assignees(self.db, form):
+            raise Conflict("Assign someone first (POST /forms/{id}/assignments).",
+                           {"status": form.status})
+        if to == "DELIVERED" and running_timers(self.db, form):
+            raise Conflict("A work timer is still running; stop it first.", {"status": form.status})
+        before = form.status
+        form.status, form.status_rank, form.sub_status = to, STATUS_RANK[to], sub_status
+        self._history(form, "status", actor, note=note, from_status=before, to_status=to)
+        self.emit("form_status_changed",
+                  events.form_status_changed(form, before, to, sub_status, actor, note))
+        if to == "DELIVERED" and before != "FINAL_CHECK":
+            self._complete(form)
+        elif to == "CANCELLED":
+            for w in running_timers(self.db, form):
+                self._stop(w)
+        if to == "CLOSED":
+            form.closed_at = utcnow()
+            self.emit("form_closed", events.form_closed(form, actor))
+        elif to == "REOPENED":
+            form.closed_at = None
+            if form.survey_status == "pending":  # no call is due until the next delivery
+                form.survey_status = None
+            self.emit("form_reopened", events.form_reopened(form, actor, note))
+
+    def _complete(self, form):
+        """DELIVERED: the repair warranty is granted and `form_completed` carries it to the
+        device archive; the satisfaction call becomes due."""
+        now = utcnow()
+        form.delivered_at = now
+        form.delivered_on = domain.local_date(now)
+        form.delivered_month = form.delivered_on.strftime("%Y-%m")
+        months = form.repair_warranty_months
+        if months is None:
+            months = self.settings.repair_warranty_months
+        warranty = domain.repair_warranty(form.delivered_on, months)
+        form.repair_warranty_start = warranty and warranty["start"]
+        form.repair_warranty_end = warranty and warranty["end"]
+        # a new call is due; the last score (if any) counts until a new one is recorded
+        form.survey_status, form.survey_at = "pending", None
+        parts = self.db.scalars(select(PartLine).where(PartLine.form_id == form.id)
+                                .order_by(PartLine.id)).all()
+        self.emit("form_completed", events.form_completed(form, warranty, parts))
+
+    # -- assignment and work --------------------------------------------------------------
+    def assign(self, form_id, data, actor):
+        """Assign staff (the gateway passes each one's snapshot); a NEW or REOPENED form moves
+        to ASSIGNED. `form_assigned` carries the new ones, so notify e-mails them."""
+        if actor.get("role") not in MANAGE:
+            raise Forbidden("Only a manager assigns forms.", {"allowed_roles": list(MANAGE)})
+        form = self._for_write(form_id, data["version"], actor)
+        current = {a.user_id: a for a in assignees(self.db, form)}
+        wanted = {a["user_id"]: a for a in data["assignees"]}
+        added = [a for uid, a in wanted.items() if uid not in current]
+        removed = [a for uid, a in current.items() if uid not in wanted] if data["replace"] else []
+        if not added and not removed:
+            raise Conflict("They are assigned already.", {"assignees": sorted(current)})
+        for a in removed:
+            for w in running_timers(self.db, form):
+                if w.user_id == a.user_id:
+                    self._stop(w)
+            self.db.delete(a)
+        for a in added:
+            self.db.add(Assignment(form_id=form.id, **a))
+        self._history(form, "assigned", actor, changes={
+            "assignees": [sorted(current), sorted(set(current) - {a.user_id for a in removed}
+                                                  | set(wanted))]})
+        if added:
+            self.emit("form_assigned", events.form_assigned(form, added, actor))
+        self.db.flush()
+        if form.status in ("NEW", "REOPENED"):
+            self._move(form, "ASSIGNED", actor)
+        return self._saved(form, data["version"])
+
+    def update_work(self, form_id, data, actor):
+        """Diagnosis, fault type, work done, the repair-warranty months of this form, the
+        service fee and the discount; totals are recomputed."""
+        version = data.pop("version", None)
+        money = sorted(set(data) & MONEY_FIELDS)
+        form = self._for_write(form_id, version, actor, money=bool(money))
+        if not data:
+            raise ValidationFailed(INVALID, {"_schema": ["Nothing to change."]})
+        if money and actor["role"] not in MANAGE:
+            raise Forbidden("Fees, discounts and the repair warranty are the manager's: "
+                            + ", ".join(money) + ".", {"allowed_roles": list(MANAGE)})
+        if "fault_type" in data and data["fault_type"] is not None:
+            known = self.db.get(FaultType, data["fault_type"])
+            if known is None or not known.active:
+                raise ValidationFailed(INVALID, {"fault_type": [
+                    f"Unknown fault type {data['fault_type']!r}."]})
+        if data.get("discount_amount") is not None:
+            data["discount_percent"] = None
+        if data.get("discount_percent") is not None:
+            data["discount_amount"] = None
+        changes = {}
+        for name, value in data.items():
+            old = getattr(form, name)
+            if isinstance(old, Decimal) and value is not None:
+                value = Decimal(value)
+            if old != value:
+                changes[name] = [_plain(old), _plain(value)]
+                setattr(form, name, value)
+        if not changes:
+            return form
+        form.fault_type_key = form.fault_type or ""
+        self._history(form, "work", actor, changes=changes)
+        self._recompute(form)
+        return self._saved(form, version)
+
+    def add_work_log(self, form_id, data, actor):
+        form = self._for_write(form_id, data["version"], actor, money=True)
+        user_id, name, role = self._worker(form, data["user_id"], actor)
+        minutes = data["minutes"] or minutes_between(data["started_at"], data["ended_at"])
+        self.db.add(WorkLog(form_id=form.id, user_id=user_id, user_name=name, role=role,
+                            started_at=data["started_at"], ended_at=data["ended_at"],
+                            minutes=minutes, running=False, hourly_rate=self.settings.rate(role),
+                            note=data["note"]))
+        self._history(form, "work_log", actor, changes={"work_log": [None, {
+            "user_id": user_id, "minutes": minutes, "note": data["note"]}]})
+        self.db.flush()
+        self._recompute(form)
+        return self._saved(form, data["version"])
+
+    def start_timer(self, form_id, data, actor):
+        """Start the actor's running timer on the form (one at a time per person and form)."""
+        form = self._for_write(form_id, data["version"], actor, money=True)
+        if any(w.user_id == actor["id"] for w in running_timers(self.db, form)):
+            raise Conflict("Your timer on this form is already running.", {"form_id": form.id})
+        self.db.add(WorkLog(form_id=form.id, user_id=actor["id"], user_name=actor["name"],
+                            role=actor["role"], started_at=utcnow(), minutes=0, running=True,
+                            hourly_rate=self.settings.rate(actor["role"]), note=data["note"]))
+        self._history(form, "timer_started", actor)
+        return self._saved(form, data["version"])
+
+    def stop_timer(self, form_id, data, actor):
+        """Stop a running timer: the actor's own, or (a manager) someone else's."""
+        whose = data["user_id"] or actor["id"]
+        if whose != actor["id"] and actor["role"] not in MANAGE:
+            raise Forbidden("Only a manager stops someone else's timer.",
+                            {"allowed_roles": list(MANAGE)})
+        form = self._for_write(form_id, data["version"], actor, money=True,
+                               assigned=whose == actor["id"])
+        running = [w for w in running_timers(self.db, form) if w.user_id == whose]
+        if not running:
+            raise Conflict("No running timer of that person on this form.",
+                           {"form_id": form.id, "user_id": whose})
+        w = running[0]
+        self._stop(w)
+        if data["note"]:
+            w.note = data["note"]
+        self._history(form, "timer_stopped", actor, changes={"minutes": [None, w.minutes]})
+        self.db.flush()
+        self._recompute(form)
+        return self._saved(form, data["version"])
+
+    def add_part(self, form_id, data, actor):
+        version = data.pop("version")
+        form = self._for_write(form_id, version, actor, money=True)
+        self.db.add(PartLine(form_id=form.id, **data,
+                             amount=domain.line_amount(data["quantity"], data["unit_price"])))
+        self._history(form, "part_added", actor, changes={"part": [None, {
+            "code": data["code"], "name": data["name"], "quantity": str(data["quantity"]),
+            "unit_price": str(data["unit_price"])}]})
+        self.db.flush()
+        self._recompute(form)
+        return self._saved(form, version)
+
+    def remove_part(self, form_id, part_id, data, actor):
+        form = self._for_write(form_id, data["version"], actor, money=True)
+        part = self.db.get(PartLine, part_id) if is_id(part_id) else None
+        if part is None or part.form_id != form.id:
+            raise NotFound(f"Part line {part_id} not found on this form.", {"part_id": part_id})
+        self._history(form, "part_removed", actor, changes={"part": [{
+            "code": part.code, "name": part.name, "quantity": str(part.quantity)}, None]})
+        self.db.delete(part)
+        self.db.flush()
+        self._recompute(form)
+        return self._saved(form, data["version"])
+
+    def _stop(self, w):
+        w.ended_at, w.running = utcnow(), False
+        w.minutes = max(1, minutes_between(w.started_at, w.ended_at))
+
+    def _worker(self, form, user_id, actor):
+        """Whose work a log is: the actor's; a manager may log an assignee's."""
+        if user_id is None or user_id == actor["id"]:
+            return actor["id"], actor["name"], actor["role"]
+        if actor["role"] not in MANAGE:
+            raise Forbidden("Only a manager records someone else's work.",
+                            {"allowed_roles": list(MANAGE)})
+        for a in assignees(self.db, form):
+            if a.user_id == user_id:
+                return a.user_id, a.name, a.role or "technician"
+        raise ValidationFailed(INVALID, {"user_id": ["Not assigned to this form."]})
+
+    def _recompute(self, form):
+        """Totals from the work logs, parts, fee, discount and the coverage stored at intake:
+        never typed, recomputed on every change."""
+        logs = self.db.execute(select(WorkLog.minutes, WorkLog.hourly_rate).where(
+            WorkLog.form_id == form.id, WorkLog.running.is_(False))).all()
+        parts = self.db.execute(select(PartLine.quantity, PartLine.unit_price).where(
+            PartLine.form_id == form.id)).all()
+        result = domain.totals(domain.Fees(
+            work_minutes=[(m, r) for m, r in logs], parts=[(q, p) for q, p in parts],
+            service_fee=form.service_fee or 0, discount_amount=form.discount_amount,
+            discount_percent=form.discount_percent, vat_rate=self.settings.vat_rate,
+            coverage_pays=self.settings.pays(form.coverage_kind)))
+        form.labour_total, form.parts_total = result["labour"], result["parts"]
+        form.fee_total, form.gross_total = result["service_fee"], result["gross"]
+        form.covered_total, form.subtotal = result["covered"], result["subtotal"]
+        form.discount_total, form.vat_total = result["discount"], result["vat"]
+        too_big = [k for k, v in result.items() if v > MAX_TOTAL]
+        if too_big:
+            raise ValidationFailed(INVALID, {"_schema": [
+                "The form's " + ", ".join(too_big) + " would exceed 9,999,999,999.99."]})
+        form.total = result["total"]
+        form.work_minutes = sum(m for m, _ in logs)
+
+    # -- satisfaction call and final check ------------------------------------------------
+    def record_survey(self, form_id, data, actor):
+        """The representative's satisfaction call: the answers (score 0–100 from the weighted
+        answers) or 'unreachable'/'declined'. Below the threshold: `satisfaction_low` and the
+        form is reopened by the system with the score as the reason."""
+        form = self._for_write(form_id, data["version"], actor, any_state=True)
+        if actor["role"] not in REPS:
+            raise Forbidden("The satisfaction call is the representative's.",
+                            {"allowed_roles": list(REPS)})
+        if actor["role"] == "rep" and form.rep_user_id != actor["id"]:
+            raise Forbidden("This form's customer has another representative.",
+                            {"rep_user_id": form.rep_user_id})
+        days = self.settings.survey_expiry_days
+        if form.survey_status != "pending":
+            raise Conflict("No satisfaction call is due for this form"
+                           + (f" (it is {form.survey_status})." if form.survey_status else
+                              " (it is not delivered yet)."), {"survey": form.survey_status})
+        if domain.survey_expired(form.delivered_at, days):
+            raise Conflict(f"The satisfaction call expired {days} days after delivery and "
+                           "counts as waived.", {"survey": "expired"})
+        threshold = self.settings.satisfaction_threshold
+        form.survey_status, form.survey_at = data["outcome"], utcnow()
+        form.survey_by_name = actor["name"]
+        self.db.execute(SurveyAnswer.__table__.delete().where(SurveyAnswer.form_id == form.id))
+        score = None
+        if data["outcome"] == "done":
+            questions = self._answered_questions(data["answers"])
+            score = domain.satisfaction_score(
+                {q.id: (q.weight, q.scale_min, q.scale_max) for q in questions.values()},
+                {a["question_id"]: a["value"] for a in data["answers"]})
+            self.db.add_all(SurveyAnswer(form_id=form.id, question_id=a["question_id"],
+                                         value=a["value"]) for a in data["answers"])
+            form.survey_score = score
+            self.emit("satisfaction_recorded",
+                      events.satisfaction_recorded(form, score, threshold))
+        self._history(form, "survey", actor, note=data["note"], changes={
+            "survey": [None, {"outcome": data["outcome"], "score": score}]})
+        if score is not None and score < threshold:
+            self.emit("satisfaction_low", events.satisfaction_low(
+                form, score, threshold,
+                [(questions[a["question_id"]].text_tr, a["value"]) for a in data["answers"]],
+                self.settings.management_emails))
+            self._move(form, "REOPENED", None,
+                       note=f"Memnuniyet puanı {score} < {threshold} "
+                            f"(satisfaction score {score} below {threshold}).")
+        return self._saved(form, data["version"])
+
+    def _answered_questions(self, answers):
+        """The questions answered, each answer checked against its question's scale."""
+        questions = {q.id: q for q in self.db.scalars(select(SurveyQuestion).where(
+            SurveyQuestion.id.in_([a["question_id"] for a in answers])))}
+        errors = {}
+        for i, a in enumerate(answers):
+            q = questions.get(a["question_id"])
+            if q is None or not q.active:
+                errors[str(i)] = {"question_id": ["No such question."]}
+            elif not q.scale_min <= a["value"] <= q.scale_max:
+                errors[str(i)] = {"value": [f"From {q.scale_min} to {q.scale_max}."]}
+        if errors:
+            raise ValidationFailed(INVALID, {"answers": errors})
+        return questions
+
+    def decide_final_check(self, form_id, data, actor, checklist):
+        """Close the form (every item of `checklist(form)` must be ok) or send it back with a
+        note."""
+        form = self._for_write(form_id, data["version"], actor, any_state=True)
+        if actor["role"] != "final_checker":
+            raise Forbidden("Only the final-check officer decides the final check.",
+                            {"allowed_roles": ["final_checker"]})
+        if form.status != "FINAL_CHECK":
+            raise Conflict(f"The form is {form.status}, not under final check.",
+                           {"status": form.status})
+        if data["decision"] == "close":
+            missing = [i["item"] for i in checklist(form) if not i["ok"]]
+            if missing:
+                raise Conflict("The checklist is not complete: " + ", ".join(missing) + ".",
+                               {"missing": missing})
+            self._move(form, "CLOSED", actor, note=data["note"])
+        else:
+            self._move(form, "DELIVERED", actor, note=data["note"])
+        return self._saved(form, data["version"])
+
+    # -- events from others ---------------------------------------------------------------
+    def follow_customer(self, customer):
+        """forms keeps its own copy of the customer (name for sorting, contact, rep)."""
+        rep = customer.get("rep") or {}
+        self.db.execute(update(Form).where(Form.customer_id == customer["id"]).values(
+            customer_name=customer["name"], customer_name_sort=sort_key(customer["name"]),
+            customer_email=customer.get("email"),
+            customer_language=customer.get("language") or "tr",
+            rep_user_id=rep.get("user_id"), rep_name=rep.get("name"),
+            rep_email=rep.get("email"), rep_language=rep.get("language") or "tr")
+            .execution_options(synchronize_session=False))
+
+    # -- helpers --------------------------------------------------------------------------
+    def _for_write(self, form_id, version, actor, any_state=False, money=False,
+                   assigned=True):
+        """The form, if the version read is current (missing: 428, stale: 409), it may still
+        change (a closed or cancelled form is read-only but for reopening), and a technician
+        is among its assignees."""
+        form = find_form(self.db, form_id)
+        if version is None:
+            raise PreconditionRequired(
+                "State the version you read (If-Match header or `version`).",
+                {"version": form.version})
+        if version != form.version:
+            raise Conflict(f"The form was changed since version {version} (now "
+                           f"{form.version}); read it again.", {"version": form.version})
+        if not any_state and form.status not in domain.EDITABLE:
+            raise Conflict(f"The form is {form.status}: it cannot change"
+                           + (" (reopen it first)." if form.status == "CLOSED" else "."),
+                           {"status": form.status})
+        if money and form.status not in domain.MONEY_EDITABLE:
+            raise Conflict(f"The form is {form.status}: its work, parts and fees are final "
+                           "(reopen it to change them).", {"status": form.status})
+        if assigned and actor and actor.get("role") == "technician" and not any(
+                a.user_id == actor["id"] for a in assignees(self.db, form)):
+            raise Forbidden("You are not assigned to this form.", {"form_id": form.id})
+        return form
+
+    def _saved(self, form, version_read):
+        """The write changed the form: its version is the one read plus one (however many
+        flushes the write made), and its time of change is now."""
+        form.updated_at = utcnow()
+        form.version = version_read + 1
+        return form
+
+    def _check_sub_status(self, status, code):
+        row = self.db.get(SubStatus, code)
+        if row is None or not row.active or row.status != status:
+            raise ValidationFailed(INVALID, {"sub_status": [
+                f"{code!r} is not a sub-status of {status}."]})
+
+    def _history(self, form, action, actor, changes=None, note=None, from_status=None,
+                 to_status=None):
+        who = events.by(actor) or {"user_id": None, "name": "system"}
+        self.db.add(FormHistory(form_id=form.id, action=action, from_status=from_status,
+                                to_status=to_status, by_id=who["user_id"], by_name=who["name"],
+                                note=note, changes=json.dumps(changes, ensure_ascii=False,
+                                                              default=str) if changes else None))
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+

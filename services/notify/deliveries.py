@@ -1,0 +1,86 @@
+"""notify's application layer: the delivery log over one session. An event becomes its
+messages (one per recipient with an address, in that recipient's language), rendered and built
+as MIME at once and written as `pending` rows; the sender (sender.py) delivers them. Reads of
+the log, and an admin's resend. The caller commits."""
+import os
+
+from sqlalchemy import select
+
+from services.common.exceptions import Conflict, NotFound
+from services.common.models import utcnow
+from services.common.schemas import decode_cursor, is_id, page_of
+from services.notify import domain
+from services.notify.models import Delivery
+from services.notify.schemas import DeliveryOut
+
+DELIVERIES_OUT = DeliveryOut(many=True)
+# Compiled at import: a broken template stops the start-up, naming its file and line.
+# NOTIFY_TEMPLATE_DIR lets an administrator keep edited templates outside the code tree.
+TEMPLATES = domain.Templates(os.environ.get("NOTIFY_TEMPLATE_DIR") or domain.TEMPLATE_DIR)
+
+
+class DeliveryLog:
+    def __init__(self, session, settings, templates=TEMPLATES):
+        self.db, self.settings, self.templates = session, settings, templates
+
+    def log_event(self, event):
+        """The event's messages as pending rows. Two recipients with one address make one
+        message (its Message-ID is per event and address), and a message the log holds
+        already (an earlier version logged part of an event) is not logged again."""
+        planned = domain.plan(event, management=self.settings.management_recipients)
+        unique = {domain.message_id(event["event_id"], p.recipient): p for p in planned}
+        logged = set(self.db.scalars(select(Delivery.message_id).where(
+            Delivery.event_id == event["event_id"])))
+        new = [(msg_id, p) for msg_id, p in unique.items() if msg_id not in logged]
+        self.db.add_all(self._message(event, msg_id, p) for msg_id, p in new)
+        return len(new)
+
+    def _message(self, event, msg_id, planned):
+        parts = self.templates.render(event["event_type"], planned.language, {
+            **planned.context, "company": self.settings.company_name,
+            "logo_url": self.settings.logo_url})
+        mime = domain.build_message(
+            parts, sender=self.settings.mail_from, recipient=planned.recipient,
+            recipient_name=planned.name, msg_id=msg_id)
+        return Delivery(message_id=msg_id, event_id=event["event_id"],
+                        event_type=event["event_type"], occurred_at=event["occurred_at"],
+                        form_id=planned.form_id, contract_id=planned.contract_id,
+                        recipient=planned.recipient.strip().lower(), language=planned.language,
+                        subject=parts["subject"], mime=mime,
+                        document_id=planned.document_id, status="pending", attempts=0,
+                        next_attempt_at=utcnow())
+
+    # -- reads -----------------------------------------------------------------------------
+    def for_form(self, form_id):
+        if not is_id(form_id):
+            return []
+        return DELIVERIES_OUT.dump(self.db.scalars(
+            select(Delivery).where(Delivery.form_id == form_id).order_by(Delivery.id)).all())
+
+    def page(self, query):
+        """Newest first; filters: status, form_id, contract_id, recipient."""
+        stmt = select(Delivery)
+        for key in ("status", "form_id", "contract_id"):
+            if query.get(key) is not None:
+                stmt = stmt.where(getattr(Delivery, key) == query[key])
+        if query.get("recipient"):
+            stmt = stmt.where(Delivery.recipient == query["recipient"].lower())
+        if query["cursor"]:
+            (last_id,) = decode_cursor(query["cursor"], int)
+            stmt = stmt.where(Delivery.id < last_id)
+        rows = self.db.scalars(stmt.order_by(Delivery.id.desc()).limit(query["limit"] + 1)).all()
+        page, cursor = page_of(rows, query["limit"], lambda d: [d.id])
+        return {"items": DELIVERIES_OUT.dump(page), "next_cursor": cursor}
+
+    # -- an admin's resend -----------------------------------------------------------------
+    def resend(self, delivery_id):
+        """Queue a failed message again (same Message-ID: it never reached the server)."""
+        d = self.db.get(Delivery, delivery_id) if is_id(delivery_id) else None
+        if d is None:
+            raise NotFound(f"E-mail {delivery_id} not found.", {"id": delivery_id})
+        if d.status != "failed":
+            raise Conflict(f"E-mail {delivery_id} is {d.status}; only a failed one is resent.",
+                           {"status": d.status})
+        d.status, d.attempts, d.next_attempt_at = "pending", 0, utcnow()
+        d.claimed_until = d.claimed_by = None
+        return d

@@ -1,0 +1,31 @@
+"""notify's settings (config.yaml, each `${ENV:default}`), parsed once at start."""
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from services.common.settings import setting
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    mail_from: str = "Servis <servis@localhost>"
+    company_name: str = "Servis"
+    logo_url: str | None = None
+    management_recipients: tuple = ()  # [{name, email, language}] told of low scores
+    retry_attempts: int = 5
+    retry_first_delay: float = 5.0
+    retry_max_delay: float = 600.0
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            mail_from=setting(config, "MAIL_FROM", "Servis <servis@localhost>"),
+            company_name=setting(config, "COMPANY_NAME", "Servis"),
+            logo_url=setting(config, "COMPANY_LOGO_URL", None),
+            management_recipients=tuple(config.get("MANAGEMENT_RECIPIENTS") or ()),
+            retry_attempts=setting(config, "MAIL_RETRY_ATTEMPTS", 5, int),
+            retry_first_delay=setting(config, "MAIL_RETRY_FIRST_DELAY", 5.0, float),
+            retry_max_delay=setting(config, "MAIL_RETRY_MAX_DELAY", 600.0, float))
+
+    @property
+    def envelope_from(self):
+        return parseaddr(self.mail_from)[1] or "servis@localhost"
