@@ -67,29 +67,35 @@ def make_engine(url, pool_size=10):
     return create_engine(url)
 
 
+SCHEMA_LOCK = 7_220_301  # a PostgreSQL advisory lock: one process creates the tables at once
+
+
 def create_schema(engine, *metadatas):
-    for metadata in (CommonBase.metadata, *metadatas):
-        metadata.create_all(engine)
-        add_missing_columns(engine, metadata)
+    """Create what is missing, in one transaction. On PostgreSQL under an advisory lock:
+    replicas starting together on a new database would otherwise race (one of them failing
+    on the catalogue's unique keys)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        for metadata in (CommonBase.metadata, *metadatas):
+            metadata.create_all(conn)
+            add_missing_columns(conn, metadata)
 
 
-def add_missing_columns(engine, metadata):
+def add_missing_columns(conn, metadata):
     """A table made by an earlier version gets the nullable columns added since (e.g. the
     outbox's claim), so an existing DATA_DIR keeps working after an upgrade. Only additive,
     nullable columns; anything else waits for real migrations (Alembic, issue 22)."""
     from sqlalchemy import inspect
-    inspector = inspect(engine)
+    inspector = inspect(conn)
     for table in metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
         present = {c["name"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
             if column.name in present or not column.nullable or column.primary_key:
                 continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as conn:
-                conn.exec_driver_sql(
-                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(
+                f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
 
 class Database(DependencyProvider):

@@ -4,6 +4,7 @@ the crash; the outbox code is the same on PostgreSQL, whose runs cover the relay
 import os
 import subprocess
 import sys
+import time
 
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
@@ -54,3 +55,48 @@ def test_event_committed_before_a_crash_is_published_after_restart(amqp_uri, tmp
         except subprocess.TimeoutExpired:  # seen once; the subject here is the outbox
             proc.kill()
             proc.wait()
+
+
+def test_two_processes_share_one_outbox_and_publish_each_event_once(amqp_uri, tmp_path, tap):
+    """Two devices processes on one PostgreSQL database (replicas), relays polling every
+    20 ms; 1,000 events land in the outbox in one transaction, so both relays find the same
+    unsent rows at once. Each event goes out exactly once."""
+    from sqlalchemy.orm import Session
+
+    from services.common.outbox import add_event
+    from services.common.testing import postgres_available, temporary_postgres_database
+    ok, why = postgres_available()
+    assert ok, f"this test needs PostgreSQL (replicas share a database): {why}"
+    count = 1000
+    events = tap("devices", "customer_created")
+    with temporary_postgres_database("servis_test_devices") as url:
+        procs = [start_devices(amqp_uri, tmp_path, DEVICES_DATABASE_URL=url,
+                               OUTBOX_POLL_SECONDS="0.02") for _ in range(2)]
+        try:
+            wait_for_service(amqp_uri, "devices")
+            time.sleep(1)  # both processes up and polling
+            engine = create_engine(url)
+            with Session(engine) as session:
+                for i in range(count):
+                    add_event(session, "devices", "customer_created", {"customer": {
+                        "id": i + 1, "name": f"Müşteri {i}", "tax_no": None, "email": None,
+                        "language": "tr", "rep": None}})
+                session.commit()
+            engine.dispose()
+            got = events.wait(count, timeout=60)
+            time.sleep(2)  # a second publication of any event would arrive by now
+            if events.pending():
+                got += events.wait(events.pending(), timeout=5)
+            assert [p.poll() for p in procs] == [None, None], "both processes ran throughout"
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    event_ids = [m["event_id"] for m in got]
+    assert {m["customer"]["id"] for m in got} == set(range(1, count + 1))
+    assert len(event_ids) - len(set(event_ids)) == 0, "an event went out twice"
