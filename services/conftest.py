@@ -83,8 +83,9 @@ def run_services(amqp_uri, database_url, tmp_path):
 
     start.containers, start.restart = containers, restart
     yield start
-    for container in reversed(containers):
-        container.stop()
+    stopping = [eventlet.spawn(container.stop) for container in reversed(containers)]
+    for thread in stopping:  # all at once: a test's teardown waits for the slowest only
+        thread.wait()
 
 
 @pytest.fixture

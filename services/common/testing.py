@@ -264,3 +264,52 @@ class HttpTestServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class RecordingOutbox:
+    """What an application-layer test gives a service in place of its outbox: every event is
+    validated as the outbox validates it (strictly, services/common/events.py) and kept in
+    `events`, in order. `emitter(session)` is what the application layer is handed."""
+
+    def __init__(self, producer):
+        self.producer = producer
+        self.events = []
+
+    def add(self, session, event_type, payload):
+        from services.common.events import make_event
+        event = make_event(event_type, self.producer, payload)
+        self.events.append(event)
+        return event
+
+    def emitter(self, session):
+        return lambda event_type, payload: self.add(session, event_type, payload)
+
+    def of(self, event_type):
+        return [e for e in self.events if e["event_type"] == event_type]
+
+    def wake(self):
+        pass
+
+
+def application(service_class, url, settings, metadata, seed=None, **dependencies):
+    """The service's class with its dependencies replaced, as nameko's worker_factory does:
+    a real database session (SQLAlchemy on `url`, schema created, `seed` run), a recording
+    outbox, and the settings object. Calling an entrypoint runs its real code — load, the
+    application layer, commit, dump — without a broker. Returns (service, engine)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.common.db import create_schema, make_engine
+    engine = make_engine(url)
+    create_schema(engine, metadata)
+    Session = sessionmaker(engine, expire_on_commit=False)
+    if seed is not None:
+        with Session() as session:
+            seed(session)
+            session.commit()
+    service = service_class()
+    service.db = Session()
+    service.outbox = RecordingOutbox(service_class.name)
+    service.settings = settings
+    for name, value in dependencies.items():
+        setattr(service, name, value)
+    return service, engine
