@@ -1,19 +1,21 @@
-"""The archive's write rules over one database session, shared by the RPC entrypoints, the
-event handlers and the import job: customers, cards, coverage periods, history. Events go
-through `emit(event_type, payload)` (the outbox, in the same transaction)."""
+"""The application layer of service devices: the archive's write rules over one database
+session, shared by the RPC entrypoints, the event handlers and the import job — customers,
+cards, coverage periods, history, and intake for a new service form. Events go through
+`emit(event_type, payload)` (the outbox, in the same transaction). The caller commits."""
 import logging
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
+                                        ValidationFailed)
 from services.common.models import utcnow
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key
 from services.devices import domain
-from services.devices.models import (Contact, CoveragePeriod, Customer, Device, DeviceHistory,
-                                     DeviceType, Site)
+from services.devices.catalogues import DeviceTypes
+from services.devices.models import Contact, CoveragePeriod, Customer, Device, DeviceHistory, Site
 
 log = logging.getLogger(__name__)
 CUSTOMER_FIELDS = ("name", "tax_no", "address", "phone", "email", "language", "rep_user_id",
@@ -34,25 +36,40 @@ def _who(actor):
     return (actor or {}).get("id"), (actor or {}).get("name")
 
 
+def find_customer(session, customer_id):
+    customer = session.get(Customer, customer_id) if is_id(customer_id) else None
+    if customer is None:
+        raise NotFound(f"Customer {customer_id} not found.", {"customer_id": customer_id})
+    return customer
+
+
+def find_device(session, device_id):
+    device = session.get(Device, device_id) if is_id(device_id) else None
+    if device is None:
+        raise NotFound(f"Device {device_id} not found.", {"device_id": device_id})
+    return device
+
+
+def periods_of(session, device_id):
+    return [domain.Period(p.kind, p.start, p.end, p.source_id, p.source_ref)
+            for p in session.scalars(select(CoveragePeriod).where(
+                CoveragePeriod.device_id == device_id).order_by(CoveragePeriod.start,
+                                                                CoveragePeriod.id))]
+
+
 class Archive:
     def __init__(self, session, emit):
         self.db = session
         self.emit = emit
-        self._types = None  # the device-type catalogue, read once per unit of work
+        self.types = DeviceTypes(session)
         self._customers = {}  # import: customers matched in this unit of work
 
     # -- lookups -------------------------------------------------------------------------
     def customer(self, customer_id):
-        customer = self.db.get(Customer, customer_id) if is_id(customer_id) else None
-        if customer is None:
-            raise NotFound(f"Customer {customer_id} not found.", {"customer_id": customer_id})
-        return customer
+        return find_customer(self.db, customer_id)
 
     def device(self, device_id):
-        device = self.db.get(Device, device_id) if is_id(device_id) else None
-        if device is None:
-            raise NotFound(f"Device {device_id} not found.", {"device_id": device_id})
-        return device
+        return find_device(self.db, device_id)
 
     def device_by_key(self, brand, serial):
         brand_key, serial_key = domain.device_key(brand, serial)
@@ -65,24 +82,6 @@ class Archive:
                         f"customer {owner.name} (#{owner.id}).",
                         domain.owner_conflict_details(device, owner))
 
-    def device_type_code(self, value, current=None, allow_inactive=False):
-        """A catalogue code for `value`: the code itself or a TR/EN name (folded). A type
-        made inactive is refused for new values but kept where a card already has it."""
-        if value is None:
-            return None
-        if self._types is None:
-            self._types = self.db.scalars(select(DeviceType)).all()
-        wanted = fold(value)
-        for t in self._types:
-            if wanted in (t.code, fold(t.name_tr), fold(t.name_en)):
-                if not t.active and t.code != current and not allow_inactive:
-                    raise ValidationFailed("The input is not valid.", {"device_type": [
-                        f"Device type {t.code!r} is no longer in use (inactive)."]})
-                return t.code
-        raise ValidationFailed("The input is not valid.", {"device_type": [
-            f"Unknown device type {value!r}; the catalogue has: "
-            + ", ".join(sorted(t.code for t in self._types if t.active)) + "."]})
-
     def check_site(self, customer_id, site_id):
         if site_id is None:
             return
@@ -92,10 +91,7 @@ class Archive:
                 "site_id": [f"Customer {customer_id} has no site {site_id}."]})
 
     def periods(self, device_id):
-        return [domain.Period(p.kind, p.start, p.end, p.source_id, p.source_ref)
-                for p in self.db.scalars(select(CoveragePeriod).where(
-                    CoveragePeriod.device_id == device_id).order_by(CoveragePeriod.start,
-                                                                    CoveragePeriod.id))]
+        return periods_of(self.db, device_id)
 
     # -- customers -----------------------------------------------------------------------
     def check_tax_no(self, tax_no, customer_id=None):
@@ -180,11 +176,39 @@ class Archive:
         return site
 
     # -- cards -----------------------------------------------------------------------------
+    def register_card(self, data, actor=None):
+        """A new card for a customer; a (brand, serial) already in the archive is a 409 naming
+        its owner (also when another worker registered it at the same moment)."""
+        customer = self.customer(data.pop("customer_id"))
+        existing = self.device_by_key(data["brand"], data["serial"])
+        if existing is not None:
+            raise self.already_registered(existing)
+        device, registered = self.register(customer, data, actor)
+        if not registered:
+            raise self.already_registered(device)
+        return device
+
+    def update_card(self, device, data, actor=None):
+        """Change a card; `version` (the one read) is required: a card changed since is a 409
+        instead of a silent overwrite."""
+        if data.get("version") is None:
+            raise PreconditionRequired("State the version of the card you read (`version`).",
+                                       {"version": device.version})
+        self.update_device(device, data, actor)
+        return device
+
+    def move_card(self, device_id, data, actor=None):
+        """Move a card to another customer (and site); its history records it."""
+        device = self.device(device_id)
+        self.move(device, self.customer(data["customer_id"]), data["site_id"], data["note"],
+                  actor, domain.local_today())
+        return device
+
     def register(self, customer, spec, actor=None, race_safe=True):
         """A new card (and its manufacturer warranty, when given); returns (device, True), or
         (the card a concurrent worker registered first, False)."""
         values = {k: spec.get(k) for k in CARD_FIELDS if k in spec}
-        values["device_type"] = self.device_type_code(values.get("device_type"))
+        values["device_type"] = self.types.code(values.get("device_type"))
         self.check_site(customer.id, values.get("site_id"))
         brand_key, serial_key = domain.device_key(spec["brand"], spec["serial"])
         device = Device(customer_id=customer.id, brand_key=brand_key, serial_key=serial_key,
@@ -223,8 +247,8 @@ class Archive:
                            f"(now {device.version}); read it again.",
                            {"device_id": device.id, "version": device.version})
         if "device_type" in values:
-            values["device_type"] = self.device_type_code(values["device_type"],
-                                                          current=device.device_type)
+            values["device_type"] = self.types.code(values["device_type"],
+                                                    current=device.device_type)
         if "site_id" in values:
             self.check_site(device.customer_id, values["site_id"])
         changes = domain.diff(device, values)
@@ -274,6 +298,13 @@ class Archive:
                                   by_name=by_name, changes=domain.history_json(changes)))
 
     # -- coverage --------------------------------------------------------------------------
+    def add_coverage(self, device_id, data, actor=None):
+        """Record a period by hand (e.g. an extended warranty bought later)."""
+        device = self.device(device_id)
+        self.add_period(device, data["kind"], data["start"], data["end"], data["source_id"],
+                        data["source_ref"], actor)
+        return device
+
     def add_period(self, device, kind, start, end, source_id=None, source_ref=None, actor=None,
                    close=False, new_card=False):
         """Record a period of cover. A source (contract, form) has one period per device:
@@ -333,8 +364,23 @@ class Archive:
         self.history(device, "coverage", change, actor)
         self.emit("device_coverage_changed", {"device_id": device.id, "coverage": coverage})
 
-    def coverage(self, device, day):
-        return domain.coverage_on(self.periods(device.id), day)
+    # -- intake (forms) --------------------------------------------------------------------
+    def intake(self, data):
+        """The customer and the device of a new service form: a card picked by id, or found
+        by (brand, serial), or registered now; returns (customer, device, registered). A
+        device of another customer is a 409 naming the owner; an existing card is never
+        overwritten."""
+        customer = self.customer(data["customer_id"])
+        registered = False
+        if data["device_id"] is not None:
+            device = self.device(data["device_id"])
+        else:
+            device = self.device_by_key(data["device"]["brand"], data["device"]["serial"])
+            if device is None:
+                device, registered = self.register(customer, data["device"])
+        if device.customer_id != customer.id:
+            raise self.already_registered(device)
+        return customer, device, registered
 
     # -- import ----------------------------------------------------------------------------
     def match_customer(self, spec):

@@ -1,24 +1,27 @@
-"""The import job runner: a background loop in the devices service that applies the staged
-rows of queued import jobs in batches, one transaction per batch (a batch that hits a
-conflict is redone one row per transaction, so no row is ever half-written and good rows stay).
-Progress (the job's counts and position) is committed with each batch, guarded by the position
-read, so two replicas never apply the same batch and a restart resumes where it stopped."""
+"""The import job. `ImportJobs(session)` creates a job, stages its rows, queues it and reads
+its progress (the caller commits). `ImportRunner`, a background loop in the devices service,
+applies the staged rows of queued jobs in batches, one transaction per batch (a batch that hits
+a conflict is redone one row per transaction, so no row is ever half-written and good rows
+stay). Progress (the job's counts and position) is committed with each batch, guarded by the
+position read, so two replicas never apply the same batch and a restart resumes where it
+stopped."""
 import json
 import logging
 
 import eventlet
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from services.common.exceptions import ServisError
+from services.common.exceptions import Conflict, NotFound, ServisError, ValidationFailed
 from services.common.loop import BackgroundLoop
 from services.common.models import utcnow
 from services.common.outbox import add_event
-from services.common.schemas import load
+from services.common.schemas import decode_cursor, is_id, load, page_of
 from services.devices import importer
 from services.devices.archive import Archive, RowError
 from services.devices.models import ImportJob, ImportRow
 from services.devices.schemas import ImportCustomer, ImportDevice
+from services.devices.settings import DevicesSettings
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,92 @@ def _parse(values):
         return None, exc.details
 
 
+def job_out(job):
+    return {"id": job.id, "status": job.status, "filename": job.filename,
+            "total": job.total, "processed": job.processed, "created": job.created,
+            "updated": job.updated, "unchanged": job.unchanged, "failed": job.failed,
+            "ignored_columns": json.loads(job.ignored_columns),
+            "by": {"id": job.by_id, "name": job.by_name},
+            "created_at": job.created_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None}
+
+
+class ImportJobs:
+    """Import jobs over one session, for the RPCs: a job receives rows until it is started,
+    then waits for the runner."""
+
+    def __init__(self, session):
+        self.db = session
+
+    def job(self, job_id):
+        job = self.db.get(ImportJob, job_id) if is_id(job_id) else None
+        if job is None:
+            raise NotFound(f"Import {job_id} not found.", {"import_id": job_id})
+        return job
+
+    def create(self, data, actor=None):
+        """A new import job, receiving rows (add_rows) until it is queued."""
+        keys = data.get("keys") if isinstance(data, dict) else None
+        if not isinstance(keys, list) or not all(k is None or isinstance(k, str) for k in keys):
+            raise ValidationFailed("The input is not valid.", {"keys": ["A list of column keys."]})
+        job = ImportJob(status="receiving", filename=str(data.get("filename") or "")[:200] or None,
+                        keys=json.dumps(keys), ignored_columns=json.dumps(
+                            [str(c)[:100] for c in data.get("ignored_columns") or []][:100]),
+                        by_id=(actor or {}).get("id"), by_name=(actor or {}).get("name"))
+        self.db.add(job)
+        self.db.flush()
+        return job
+
+    def add_rows(self, job_id, rows):
+        """Stage rows [[row_no, {column key: cell}], …] of a receiving job (importer.read_csv's
+        rows; a row sent twice counts once); returns how many were new."""
+        job = self.job(job_id)
+        if job.status != "receiving":
+            raise Conflict(f"Import {job_id} is {job.status}; rows can no longer be added.",
+                           {"status": job.status})
+        try:
+            staged = {n: {str(k): v for k, v in cells.items()} for n, cells in rows
+                      if is_id(n) and all(isinstance(v, (str, int)) for v in cells.values())}
+            if len(staged) != len(rows):
+                raise ValueError
+        except (TypeError, ValueError, AttributeError):
+            raise ValidationFailed("The input is not valid.", {
+                "rows": ["A list of [row number, {column: text}]."]})
+        known = set(self.db.scalars(select(ImportRow.row_no).where(
+            ImportRow.job_id == job.id, ImportRow.row_no.in_(list(staged)))))
+        new = [{"job_id": job.id, "row_no": n, "values": json.dumps(v, ensure_ascii=False),
+                "status": "pending"} for n, v in staged.items() if n not in known]
+        if new:
+            self.db.execute(insert(ImportRow), new)
+        return len(new)
+
+    def queue(self, job):
+        """A receiving job is counted and queued for the runner; True when it was."""
+        if job.status != "receiving":
+            return False
+        job.total = self.db.scalar(select(func.count()).select_from(ImportRow).where(
+            ImportRow.job_id == job.id))
+        job.status = "queued"
+        return True
+
+    def progress(self, job_id, query):
+        """The job's progress and its failed rows (row number and reasons), paged."""
+        job = self.job(job_id)
+        limit = query.get("limit", 100)
+        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise ValidationFailed("The input is not valid.", {"limit": ["1 to 1000."]})
+        stmt = select(ImportRow.row_no, ImportRow.errors).where(
+            ImportRow.job_id == job.id, ImportRow.status == "failed")
+        if query.get("cursor"):
+            (after,) = decode_cursor(query["cursor"], int)
+            stmt = stmt.where(ImportRow.row_no > after)
+        rows = self.db.execute(stmt.order_by(ImportRow.row_no).limit(limit + 1)).all()
+        page, cursor = page_of(rows, limit, lambda r: [r[0]])
+        return {**job_out(job),
+                "errors": [{"row": n, "errors": json.loads(e)} for n, e in page],
+                "errors_next_cursor": cursor}
+
+
 class ImportRunner(BackgroundLoop):
     batch_size = 100
 
@@ -71,8 +160,9 @@ class ImportRunner(BackgroundLoop):
     def setup(self):
         self.database = self.provider(self.database_attr)
         self.outbox = self.provider(self.outbox_attr)
-        self.poll_seconds = float(self.container.config.get("IMPORT_POLL_SECONDS", 2.0))
-        self.batch_size = int(self.container.config.get("IMPORT_BATCH_SIZE", self.batch_size))
+        settings = DevicesSettings.from_config(self.container.config)
+        self.poll_seconds = settings.import_poll_seconds
+        self.batch_size = settings.import_batch_size
 
     def get_dependency(self, worker_ctx):
         return self  # entrypoints call wake() when a job is queued

@@ -18,6 +18,7 @@ from services.common.loop import BackgroundLoop
 from services.knowledge.domain import search_document
 from services.knowledge.engines import make_engine
 from services.knowledge.models import Article, IndexQueue
+from services.knowledge.settings import KnowledgeSettings
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -82,10 +83,10 @@ class SearchIndex(BackgroundLoop):
         self.sync_lock = threading.Lock()
 
     def setup(self):
-        config = self.container.config
-        self.poll_seconds = float(config.get("INDEX_POLL_SECONDS", 2.0))
+        settings = KnowledgeSettings.from_config(self.container.config)
+        self.poll_seconds = settings.index_poll_seconds
         self.database = self.provider(self.database_attr)
-        self.engine = make_engine(config)
+        self.engine = make_engine(settings)
         self._setup_engine()
 
     def _setup_engine(self):

@@ -1,7 +1,13 @@
 """Search and suggestions on top of an engine: exact code hits first, then the engine's ranked
 hits, each with snippets of the original text (analysis.highlight). Plain Python."""
+import contextlib
+import logging
+
+from services.common.exceptions import ServiceUnavailable, ServisError
 from services.knowledge.analysis import Matcher, highlight, parse_query
 from services.knowledge.engines.base import EngineQuery
+
+log = logging.getLogger(__name__)
 
 HIGHLIGHT_FIELDS = ("title", "symptoms", "cause", "solution_steps", "fault_codes", "tags")
 SUMMARY_FIELDS = ("id", "code", "title", "status", "language", "device_types", "models",
@@ -58,3 +64,16 @@ def suggest(engine, complaint=None, device_type=None, model=None, limit=5):
         if len(hits) >= limit:
             break
     return hits
+
+
+@contextlib.contextmanager
+def engine_errors(engine):
+    """An engine that fails (Meilisearch away) is a 503 naming it, not a 500."""
+    try:
+        yield
+    except ServisError:
+        raise
+    except Exception:
+        log.exception("search engine %s failed", engine.name)
+        raise ServiceUnavailable("The search engine is not answering; try again shortly.",
+                                 {"engine": engine.name})

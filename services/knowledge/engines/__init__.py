@@ -1,34 +1,23 @@
 """Search engines of the knowledge archive, behind one interface (base.SearchEngine).
 
-``make_engine(config)`` picks one by configuration: the Meilisearch adapter when MEILI_URL is
-set, else the embedded engine in DATA_DIR: tantivy (the default, a directory) or SQLite FTS5
-(KNOWLEDGE_ENGINE=fts5, a file); KNOWLEDGE_INDEX_PATH overrides the location.
+``make_engine(settings)`` picks one by configuration (a KnowledgeSettings, or a config mapping
+read as one): the Meilisearch adapter when MEILI_URL is set, else the embedded engine in
+DATA_DIR: tantivy (the default, a directory) or SQLite FTS5 (KNOWLEDGE_ENGINE=fts5, a file);
+KNOWLEDGE_INDEX_PATH overrides the location.
 """
-import os
-
 from services.knowledge.engines.base import EngineQuery, SearchEngine  # noqa: F401
+from services.knowledge.settings import KnowledgeSettings
 
 
-def make_engine(config):
-    meili_url = config.get("MEILI_URL") or os.environ.get("MEILI_URL")
-    if meili_url:
+def make_engine(settings):
+    if not isinstance(settings, KnowledgeSettings):
+        settings = KnowledgeSettings.from_config(settings)
+    if settings.meili_url:
         from services.knowledge.engines.meili import MeiliEngine
-        return MeiliEngine(meili_url, api_key=config.get("MEILI_API_KEY")
-                           or os.environ.get("MEILI_API_KEY") or None,
-                           index_uid=config.get("MEILI_INDEX") or "knowledge_articles",
-                           timeout=float(config.get("MEILI_TIMEOUT") or 5))
-    data_dir = config.get("DATA_DIR") or os.environ.get("DATA_DIR") or "./data"
-    path = config.get("KNOWLEDGE_INDEX_PATH") or os.environ.get("KNOWLEDGE_INDEX_PATH")
-    kind = (config.get("KNOWLEDGE_ENGINE") or os.environ.get("KNOWLEDGE_ENGINE")
-            or "tantivy").lower()
-    if kind == "fts5":
+        return MeiliEngine(settings.meili_url, api_key=settings.meili_api_key,
+                           index_uid=settings.meili_index, timeout=settings.meili_timeout)
+    if settings.engine == "fts5":
         from services.knowledge.engines.embedded import EmbeddedEngine
-        window = int(config.get("KNOWLEDGE_RANK_WINDOW")
-                     or os.environ.get("KNOWLEDGE_RANK_WINDOW") or 500)
-        return EmbeddedEngine(os.path.abspath(path or os.path.join(
-            data_dir, "knowledge-index.sqlite")), rank_window=window)
-    if kind != "tantivy":
-        raise ValueError(f"KNOWLEDGE_ENGINE must be tantivy or fts5, not {kind!r}")
+        return EmbeddedEngine(settings.index_path, rank_window=settings.rank_window)
     from services.knowledge.engines.tantivy_engine import TantivyEngine
-    return TantivyEngine(os.path.abspath(path or os.path.join(
-        data_dir, "knowledge-index.tantivy")))
+    return TantivyEngine(settings.index_path)
