@@ -2,7 +2,7 @@
 
     @handles("forms", "form_completed")
     def handle_form_completed(self, event):
-        self.archive.add_repair_warranty(event)   # writes to self.db, no commit
+        self.archive.coverage_from_event(event)   # writes to self.db, no commit
 
 The method runs with the event loaded and validated by its schema (services/common/events.py).
 Around it: an event that does not validate is logged and dropped (it never will); one this
