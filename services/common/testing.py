@@ -16,6 +16,7 @@ from base64 import b64encode
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -147,10 +148,9 @@ class SmtpSink:
         self.directory = str(directory)
         self.port = free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.common.smtp_sink", "--port", str(self.port),
-             "--dir", self.directory], cwd=root, stdout=subprocess.PIPE)
+             "--dir", self.directory], cwd=ROOT, stdout=subprocess.PIPE)
         if self.proc.stdout.readline().strip() != b"ready":
             raise RuntimeError("the test SMTP server did not start")
 

@@ -17,10 +17,9 @@ from services.forms.models import Base
 from services.forms.schemas import FormIn
 from services.forms.service import FormsService
 from services.forms.settings import FormsSettings
-from services.forms.tests.test_workflow import (CONFIG, DESK, MANAGER, REP, TECH, TECH2,
+from services.forms.tests.service.test_workflow import (CONFIG, DESK, MANAGER, REP, TECH, TECH2,
                                                 snap)
 
-pytestmark = pytest.mark.application
 NO_COVER = {"kind": "none", "end": None, "source_id": None,
             "reason": {"tr": "Kapsam dışı", "en": "Not covered"}}
 

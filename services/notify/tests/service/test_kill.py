@@ -9,10 +9,9 @@ import time
 
 from kombu import Connection, Exchange, Producer
 
-from services.common.testing import SmtpSink, wait_for_service
-from services.notify.tests.test_service import form_created
+from services.common.testing import ROOT, SmtpSink, wait_for_service
+from services.notify.tests.service.test_service import form_created
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 EVENTS = 1000
 
 

@@ -14,10 +14,9 @@ from services.common.text import sort_key
 from services.knowledge import searching
 from services.knowledge.engines.tantivy_engine import TantivyEngine
 from services.knowledge.models import Article, Base
+from services.common.testing import ROOT
 from services.knowledge.tests.samples import DOCS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__)))))
 
 
 def store(url, docs):

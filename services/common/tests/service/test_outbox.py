@@ -10,9 +10,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
 from services.common.events import load_event
-from services.common.testing import wait_for_service
+from services.common.testing import ROOT, wait_for_service
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
 def start_devices(amqp_uri, data_dir, **env):

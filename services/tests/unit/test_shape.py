@@ -6,9 +6,10 @@ import pathlib
 
 import pytest
 
+from services.common.testing import ROOT as TESTING_ROOT
 from services.registry import SERVICES
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(TESTING_ROOT)
 MAX_ENTRYPOINT_LINES = 15
 ENTRYPOINTS = {"rpc", "handles", "event_handler", "timer"}
 

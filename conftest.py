@@ -1,0 +1,39 @@
+"""The test layers (docs/testing.md): a test's layer is its folder, and its marker is set here
+from that folder, so `-m unit`, `-m "not slow"` … select layers without a decorator per file.
+
+  services/<name>/tests/unit/         unit         rules, no I/O
+  services/<name>/tests/application/  application  the application layer on a real database
+                                                   (SQLite, and PostgreSQL when one answers),
+                                                   a recording outbox, no broker
+  services/<name>/tests/service/      service      nameko containers on a real broker
+  gateway/tests/                      gateway      the gateway with a fake RPC client
+  tests/e2e/                          e2e          the running system (and the browser)
+  tests/slow/                         slow         faults, scale, long walks: make test-slow
+"""
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent
+LAYERS = ("unit", "application", "service", "gateway", "e2e", "slow")
+
+
+def layer_of(path):
+    parts = pathlib.Path(path).resolve().relative_to(ROOT).parts
+    if parts[0] == "gateway":
+        return "gateway"
+    if parts[0] == "tests":
+        return parts[1] if len(parts) > 2 and parts[1] in ("e2e", "slow") else "e2e"
+    if parts[0] == "services":
+        for part in parts:
+            if part in ("unit", "application", "service"):
+                return part
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = layer_of(item.path)
+        if layer is None:
+            raise pytest.UsageError(f"{item.path}: not in a layer's folder (conftest.py)")
+        item.add_marker(getattr(pytest.mark, layer))
