@@ -17,7 +17,8 @@ from services.common.exceptions import ServisError, format_message
 ROOT = Path(__file__).resolve().parents[2]
 # Phase 2 of "one shape" converts the services' raise sites to templates (their f-strings
 # become `NotFound("Service form {form_id} not found.", {"form_id": 5})`); each converted
-# module is listed here, and from then on every template it raises must have its Turkish entry.
+# module is listed here by its path (e.g. "services/forms/workflow.py"), and from then on every
+# template it raises must have its Turkish entry and no raise site may be an f-string.
 CONVERTED_SERVICE_MODULES = []
 EXCEPTIONS = {"ServisError", "NotFound", "Conflict", "ValidationFailed", "Forbidden",
               "PreconditionRequired", "ServiceUnavailable", "Unauthorized", "TooManyRequests",
