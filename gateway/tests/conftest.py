@@ -1,5 +1,4 @@
 """The gateway with a fake RPC client: no broker, no services (DESIGN.md's gateway layer)."""
-import os
 import warnings
 from types import SimpleNamespace
 
@@ -37,11 +36,11 @@ def gateway(tmp_path_factory):
     """(app, fake rpc, {role: headers}, {role: user}) — one app for the whole suite."""
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     data_dir = tmp_path_factory.mktemp("gateway")
-    os.environ.setdefault("JWT_SECRET", SECRET)
     settings = Settings.from_env({"DATA_DIR": str(data_dir), "RPC_TIMEOUT": "4"})
     fake = FakeRpc()
     app = create_app(settings, rpc_client=fake)
-    app.config["JWT_SECRET"] = SECRET
+    app.config["JWT_SECRET"] = SECRET  # never os.environ: the e2e tests in this process
+    # start the system with their environment
     users = {}
     for n, role in enumerate(ROLES, start=1):
         users[role] = app.extensions["servis"].users.create(
