@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test up down bench venv broker clean
+.PHONY: run test test-gateway up down bench venv broker clean
 
 run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -21,6 +21,9 @@ test: venv broker  ## the whole suite against the real broker (SQLite, and Postg
 	$(PY) -m pytest -p no:cacheprovider services || rc=1; \
 	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway tests || rc=1; \
 	exit $$rc
+
+test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)
+	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway/tests --ignore=gateway/tests/test_rpc_client.py
 
 bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
 	$(PY) bench/gateway_bench.py

@@ -8,7 +8,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
-from gateway import api, archive_api, errors, forms_api, knowledge_api
+from gateway import (accounts_api, devices_api, errors, forms_api, health_api, knowledge_api,
+                     notify_api, routes)
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -20,6 +21,10 @@ def _bounded_int(text):
     if len(text.lstrip("-")) > 40:
         raise ValueError("number too long")
     return int(text)
+
+
+BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
+              + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + knowledge_api.BLUEPRINTS)
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -54,8 +59,8 @@ def create_app(settings=None, rpc_client=None):
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     spec.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blp in (api.BLUEPRINTS + archive_api.BLUEPRINTS + forms_api.BLUEPRINTS
-                + knowledge_api.BLUEPRINTS):
+    routes.register_converters(app, spec)
+    for blp in BLUEPRINTS:
         spec.register_blueprint(blp)
     errors.register(app)
 

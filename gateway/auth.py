@@ -9,6 +9,11 @@ from flask import current_app, g, request
 from services.common.exceptions import Forbidden, ServisError
 
 ALGORITHM = "HS256"
+SIGN_IN = "Sign in first: send 'Authorization: Bearer <token>'."
+BAD_TOKEN = "The token is not valid."
+EXPIRED = "The token has expired; ask for a new one."
+ROLE_MAY_NOT = "The role '{role}' may not do this."
+TOO_MANY = "Too many failed sign-ins; try again later."
 
 
 class Unauthorized(ServisError):
@@ -44,13 +49,13 @@ def current_user():
         return g.user
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
-        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+        raise Unauthorized(SIGN_IN)
     try:
         claims = _verified(header[7:].strip(), current_app.config["JWT_SECRET"])
     except jwt.InvalidTokenError:
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(BAD_TOKEN)
     if claims["exp"] <= time.time():
-        raise Unauthorized("The token has expired; ask for a new one.")
+        raise Unauthorized(EXPIRED)
     g.user = {"id": int(claims["sub"]), "role": claims["role"], "name": claims.get("name"),
               "email": claims.get("email"), "language": claims.get("language", "tr"),
               "customer_id": claims.get("customer_id")}
@@ -64,8 +69,8 @@ def roles(*allowed):
         def wrapper(*args, **kwargs):
             user = current_user()
             if user["role"] not in allowed:
-                raise Forbidden(f"The role '{user['role']}' may not do this.",
-                                {"allowed_roles": list(allowed)})
+                raise Forbidden(ROLE_MAY_NOT, {"role": user["role"],
+                                               "allowed_roles": list(allowed)})
             return view(*args, **kwargs)
         wrapper.__doc__ = f"{(view.__doc__ or '').strip()}\n\nRoles: {', '.join(allowed)}."
         return wrapper
@@ -89,7 +94,7 @@ class LoginLimiter:
             recent = [t for t in self.failures.get(key, []) if now - t < self.window]
             self.failures[key] = recent
             if len(recent) >= self.limit:
-                raise TooManyRequests("Too many failed sign-ins; try again later.",
+                raise TooManyRequests(TOO_MANY,
                                       {"retry_after": int(self.window - (now - recent[0])) + 1})
 
     def failed(self, key):

@@ -4,14 +4,10 @@ shows Turkish letters, `;`-separated for Turkish users (Excel's list separator i
 import csv
 import io
 
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 from marshmallow import Schema, fields, validate
 
 PAGE = 500
-
-
-def wants_csv():
-    return request.args.get("format") == "csv"
 
 
 class ListFormat(Schema):
@@ -22,13 +18,6 @@ def listing(schema):
     """A service's list query schema plus the gateway's `format` (for the OpenAPI document
     and an early 422)."""
     return type(f"{schema.__name__}Http", (schema, ListFormat), {})
-
-
-def list_args():
-    """The query string as the service reads it (the gateway's own `format` removed)."""
-    args = request.args.to_dict()
-    args.pop("format", None)
-    return args
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,5 +1,6 @@
 """One table from exceptions to HTTP: every error leaves as
-{"error": {"code", "message", "details"}} with the status that fits."""
+{"error": {"code", "message", "details"}} with the status that fits, its message in the
+request's language (gateway/i18n.py)."""
 import logging
 
 from flask import jsonify
@@ -7,7 +8,7 @@ from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import HTTPException
 
-from gateway import rpc
+from gateway.i18n import GENERIC, catalogue, request_language
 from services.common.exceptions import ServisError
 
 log = logging.getLogger(__name__)
@@ -17,11 +18,15 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               415: "unsupported_media_type", 422: "validation_error",
               428: "precondition_required", 429: "rate_limited", 500: "internal_error",
               503: "service_unavailable", 504: "gateway_timeout"}
+NOT_JSON = "The body is not valid JSON."
+TOO_DEEP = "The JSON body is nested too deeply."
+NOT_UNICODE = "The body holds text that is not valid Unicode (e.g. a lone surrogate)."
+NUMBER_TOO_LONG = "A number in the body is too long."
 
 
 class ErrorBody(Schema):
     code = fields.String(metadata={"example": "validation_error"})
-    message = fields.String()
+    message = fields.String(metadata={"description": "in the request's language (tr, en)"})
     details = fields.Dict(metadata={"description": "for 422: {field: [messages]}"})
 
 
@@ -30,10 +35,25 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorBody)
 
 
-def error_response(status, code, message, details=None):
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+def error_response(status, code, template, details=None):
+    """The error body: `template` (English; its placeholders name keys of `details`) in the
+    request's language; a validation error's field messages too."""
+    details = details or {}
+    language = request_language()
+    texts = catalogue()
+    message = texts.translate(template, details, language, code)
+    if code == "validation_error":
+        details = texts.translate_fields(details, language)
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
     response.status_code = status
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
     return response
+
+
+def generic(status, code=None):
+    code = code or HTTP_CODES.get(status, "error")
+    return error_response(status, code, GENERIC.get(code, GENERIC["error"]))
 
 
 def flatten_locations(messages):
@@ -58,45 +78,30 @@ def handle_http_exception(error):
 def _handle_http_exception(error):
     data = getattr(error, "data", None) or {}
     if error.code == 422 and "messages" in data:
-        return error_response(422, "validation_error", "The input is not valid.",
+        return error_response(422, "validation_error", GENERIC["validation_error"],
                               flatten_locations(data["messages"]))
-    if error.code == 500:
-        return error_response(500, "internal_error", "Internal error; it has been logged.")
-    return error_response(error.code or 500, HTTP_CODES.get(error.code, "error"),
-                          data.get("message") or error.description)
+    if error.code == 400 and "messages" in data:  # webargs: the body is not JSON
+        return error_response(400, "bad_request", NOT_JSON)
+    return generic(error.code or 500)
 
 
 def register(app):
     @app.errorhandler(ServisError)
     def _servis(exc):
-        return error_response(exc.http_status, exc.code, exc.message, exc.details)
-
-    @app.errorhandler(rpc.ServiceUnavailable)
-    def _unavailable(exc):
-        return error_response(503, "service_unavailable",
-                              f"The {exc.service} service is not running; try again shortly.",
-                              {"service": exc.service})
-
-    @app.errorhandler(rpc.ServiceTimeout)
-    def _timeout(exc):
-        return error_response(504, "gateway_timeout",
-                              f"The {exc.service} service did not answer within "
-                              f"{exc.timeout:g} s.", {"service": exc.service})
+        return error_response(exc.http_status, exc.code, exc.template, exc.details)
 
     @app.errorhandler(RemoteError)
     def _remote(exc):
         log.error("remote error: %s", exc)
-        return error_response(500, "internal_error", "Internal error; it has been logged.")
+        return generic(500)
 
     @app.errorhandler(RecursionError)
     def _too_deep(exc):
-        return error_response(400, "bad_request", "The JSON body is nested too deeply.")
+        return error_response(400, "bad_request", TOO_DEEP)
 
     @app.errorhandler(UnicodeError)
     def _bad_text(exc):
-        return error_response(400, "bad_request",
-                              "The body holds text that is not valid Unicode (e.g. a lone "
-                              "surrogate).")
+        return error_response(400, "bad_request", NOT_UNICODE)
 
     @app.errorhandler(ValueError)
     def _value(exc):
@@ -104,8 +109,8 @@ def register(app):
         # a ValueError before any schema sees it: the client's input, so a 400. Any other
         # ValueError is ours: a 500, logged.
         if "integer string conversion" in str(exc) or "number too long" in str(exc):
-            return error_response(400, "bad_request", "A number in the body is too long.")
+            return error_response(400, "bad_request", NUMBER_TOO_LONG)
         log.exception("unexpected error")
-        return error_response(500, "internal_error", "Internal error; it has been logged.")
+        return generic(500)
 
     app.register_error_handler(HTTPException, handle_http_exception)

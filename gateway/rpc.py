@@ -48,7 +48,7 @@ import pika
 from nameko.exceptions import deserialize
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
-from services.common.exceptions import register_remote_errors
+from services.common.exceptions import ServiceUnavailable, ServisError, register_remote_errors
 
 register_remote_errors()  # services' errors come back as themselves
 
@@ -60,19 +60,25 @@ IDLE_CHECK_SECONDS = 0.0  # a lane idle longer is checked for a dropped connecti
 # before the request is published, and the call retries on a new lane
 
 
-class ServiceUnavailable(Exception):
-    """503: no such service, no consumer running, or the broker is unreachable."""
-
-    def __init__(self, service, reason="no consumer"):
-        super().__init__(f"service {service!r} unavailable: {reason}")
-        self.service = service
+UNAVAILABLE = "The {service} service is not running; try again shortly."
+TIMED_OUT = "The {service} service did not answer within {timeout:g} s."
 
 
-class ServiceTimeout(Exception):
+def unavailable(service, reason="no consumer"):
+    """503: no such service, no consumer running, or the broker is unreachable — the one
+    ServiceUnavailable (services.common.exceptions), naming the service in its details."""
+    exc = ServiceUnavailable(UNAVAILABLE, {"service": service})
+    exc.service, exc.reason = service, reason  # for the caller's logs and health
+    return exc
+
+
+class ServiceTimeout(ServisError):
     """504: the service has a consumer but did not reply in time."""
+    code = "gateway_timeout"
+    http_status = 504
 
     def __init__(self, service, timeout):
-        super().__init__(f"service {service!r} did not reply within {timeout:g}s")
+        super().__init__(TIMED_OUT, {"service": service, "timeout": timeout})
         self.service, self.timeout = service, timeout
 
 
@@ -149,7 +155,7 @@ class RpcClient:
             reply = self._round_trip(lane, service, method, body, deadline, timeout)
         except (AMQPError, OSError) as exc:
             self._discard(lane)
-            raise ServiceUnavailable(service, f"broker connection lost: {exc!r}") from exc
+            raise unavailable(service, f"broker connection lost: {exc!r}") from exc
         except BaseException:
             self._give_back(lane)
             raise
@@ -185,7 +191,7 @@ class RpcClient:
                     lane = _Lane(self._params)
                 except (AMQPError, OSError) as exc:
                     self._slots.release()
-                    raise ServiceUnavailable(service, f"cannot reach the broker: {exc!r}") from exc
+                    raise unavailable(service, f"cannot reach the broker: {exc!r}") from exc
             try:
                 if time.monotonic() - lane.last_used > IDLE_CHECK_SECONDS:
                     lane.connection.process_data_events(0)  # raises if the broker dropped us
@@ -194,10 +200,10 @@ class RpcClient:
             except (AMQPError, OSError) as exc:
                 self._discard(lane)
                 if attempt == 2:
-                    raise ServiceUnavailable(service, f"broker connection lost: {exc!r}") from exc
+                    raise unavailable(service, f"broker connection lost: {exc!r}") from exc
                 continue
             self._give_back(lane)
-            raise ServiceUnavailable(service)
+            raise unavailable(service)
 
     def _round_trip(self, lane, service, method, body, deadline, timeout):
         correlation_id = str(uuid.uuid4())
@@ -214,10 +220,10 @@ class RpcClient:
             lane.connection.process_data_events(time_limit=left)
         lane.expected, lane.last_used = None, time.monotonic()
         if lane.returned:
-            raise ServiceUnavailable(service, "no queue bound")
+            raise unavailable(service, "no queue bound")
         if lane.reply is None:
             if not self._has_consumers(lane, service, fresh=True):
-                raise ServiceUnavailable(service)
+                raise unavailable(service)
             raise ServiceTimeout(service, timeout)
         return json.loads(lane.reply)
 

@@ -11,8 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from services.common.db import make_engine
 from services.common.exceptions import Conflict
 from services.common.models import UTCDateTime, utcnow
-from services.common.roles import ROLES, STAFF  # noqa: F401 (re-exported)
 from services.common.text import tr_lower
+
+USER_EXISTS = "A user named {username} exists already."
 
 
 class Base(DeclarativeBase):
@@ -54,7 +55,7 @@ class UserStore:
             try:
                 s.commit()
             except IntegrityError:
-                raise Conflict(f"A user named {username} exists already.", {"username": username})
+                raise Conflict(USER_EXISTS, {"username": username})
         return user
 
     def get(self, user_id):

@@ -82,7 +82,8 @@ def test_roles_and_tokens(system):
         secret = f.read().strip()
     claims = {"sub": "1", "role": "admin", "name": "x", "iat": 1, "exp": int(time.time()) - 5}
     expired = jwt.encode(claims, secret, algorithm="HS256")
-    r = system.http.get(system.url("/api/v1/forms"), headers={"Authorization": f"Bearer {expired}"})
+    r = system.http.get(system.url("/api/v1/forms"), headers={
+        "Authorization": f"Bearer {expired}", "Accept-Language": "en"})  # Turkish by default
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
     unsigned = jwt.encode({**claims, "exp": int(time.time()) + 60}, None, algorithm="none")
     r = system.http.get(system.url("/api/v1/forms"), headers={"Authorization": f"Bearer {unsigned}"})

@@ -8,8 +8,45 @@ class with nameko's `deserialize_to_instance`, so a service raising `NotFound(..
 gateway's RPC client raise `NotFound(...)` again.
 Arguments are (message, details as a JSON string): nameko turns every non-string scalar in
 exception args into text, so details travel encoded to keep their ints and nulls.
+
+The message is an English *template* whose placeholders name keys of the details:
+`NotFound("Service form {form_id} not found.", {"form_id": 5})`. `message` formats it (English);
+the gateway looks the template up in its catalogue and formats the user's language instead
+(docs/architecture.md, "Errors in the user's language"). A message that is no template passes
+through unchanged.
 """
 import json
+import string
+
+_FORMATTER = string.Formatter()
+
+
+def format_message(template, values):
+    """`template` with each `{name}` (optionally `!r`, `:spec`) replaced by values[name].
+    Safe for any text: a placeholder whose key is missing (or that is not a plain name, such
+    as `{a.b}` or `{0}`: no attribute or index lookups) stays as written, and text that is no
+    valid template (a lone brace) is returned unchanged."""
+    try:
+        parts = list(_FORMATTER.parse(template))
+    except ValueError:
+        return template
+    out = []
+    for literal, name, spec, conversion in parts:
+        out.append(literal)
+        if name is None:
+            continue
+        if name.isidentifier() and name in values:
+            value = values[name]
+            try:
+                if conversion:
+                    value = _FORMATTER.convert_field(value, conversion)
+                out.append(_FORMATTER.format_field(value, spec or ""))
+            except (ValueError, TypeError):
+                out.append(str(value))
+        else:
+            out.append("{" + name + (f"!{conversion}" if conversion else "")
+                       + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
 
 
 class ServisError(Exception):
@@ -22,8 +59,14 @@ class ServisError(Exception):
         super().__init__(message, details)
 
     @property
-    def message(self):
+    def template(self):
+        """The message as raised: an English template (or, before its service is converted,
+        an already formatted text)."""
         return self.args[0]
+
+    @property
+    def message(self):
+        return format_message(self.args[0], self.details)
 
     @property
     def details(self):

@@ -17,6 +17,7 @@ WORK = (TECHNICIAN, MANAGER, ADMIN)  # record diagnosis, work, parts; write know
 DESK = (DESK_ROLE, MANAGER, ADMIN)  # open service forms, hand devices over
 REPS = (REP, MANAGER, ADMIN)  # satisfaction calls
 ARCHIVE_KEEPERS = (MANAGER, ADMIN, CONTRACTS)  # move cards, add coverage, import
+ARCHIVE_WRITERS = (DESK_ROLE, MANAGER, ADMIN, REP, CONTRACTS)  # create, change customers, cards
 ADMINS = (ADMIN,)
 
 SYSTEM_ACTOR = {"id": None, "name": "Servis", "email": None, "language": "tr", "role": SYSTEM}

@@ -1,0 +1,215 @@
+"""The gateway as declarations: a pass-through route is one `Route` (method, path, service,
+RPC method and its arguments, roles, request schemas, response schema, versioned or not,
+success status, docs), and `declare()` turns a table of them into flask-smorest views with
+their OpenAPI entries. Hand-written views remain only where the gateway does real work
+(the CSV import, the revenue chart, assignment snapshots, views that combine two services,
+accounts and health).
+
+A declared view, in order: the role check (401/403), the request schemas (422 with field
+messages), the version contract for a versioned route (428/422, gateway/versions.py), an
+optional `prepare` step (snapshots, role-dependent filters), the RPC with what the schemas
+loaded (helpers.to_wire), then the answer: `answer(call, result)` if given, an `ETag` when
+the answer is a versioned record, the success status.
+"""
+import dataclasses
+import re
+from collections import defaultdict
+from typing import Any, Callable
+
+from flask import current_app
+from flask.views import MethodView
+from marshmallow import Schema, fields
+from werkzeug.routing import IntegerConverter
+
+from gateway import versions
+from gateway.auth import current_user, roles as require_roles
+from gateway.csv_export import csv_response, listing
+from gateway.errors import ErrorSchema
+from gateway.helpers import actor, rpc, to_wire, user_language
+from services.common.exceptions import Conflict
+from services.common.schemas import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a record id, 1 to MAX_ID; anything else is no URL of ours (404)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_param_schema(converter):
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def register_converters(app, api):
+    app.url_map.converters["id"] = IdConverter
+    api.register_converter(IdConverter, id_param_schema)
+
+
+@dataclasses.dataclass(frozen=True)
+class Csv:
+    """`?format=csv` on a list: columns(lang) -> [(tr, en, item -> value[, "money"])], and
+    the file name (tr, en)."""
+    columns: Callable[[str], list]
+    filenames: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    method: str  # GET, POST, PATCH, DELETE
+    path: str  # under the blueprint's prefix; ids as <id:form_id>
+    service: str
+    rpc: str  # the service's RPC method
+    roles: tuple  # from services/common/roles.py
+    args: tuple = ()  # the RPC's arguments in order, each one of: "body", "query", "actor",
+    #                   a URL variable's name, or a function of the Call
+    body: Any = None  # the JSON body's schema (class or instance)
+    query: Any = None  # the query string's schema
+    response: Any = None  # the answer's schema (serialises and documents it)
+    status: int = 200
+    versioned: bool = False  # the version contract applies (If-Match / body version)
+    etag: bool = False  # the answer is a versioned record: send its ETag
+    timeout: Callable | float | None = None  # seconds, or settings -> seconds
+    prepare: Callable | None = None  # (call) -> None, may change call.body / call.query
+    answer: Callable | None = None  # (call, result) -> the response body
+    csv: Csv | None = None  # the list also as CSV (?format=csv)
+    doc: str = ""  # the first line is the summary
+
+
+class Call:
+    """One request of a declared route, as `args`, `prepare` and `answer` see it."""
+
+    def __init__(self, route, view_args, body, query, schemas):
+        self.route, self.view_args, self.body, self.query = route, view_args, body, query
+        self._schemas = schemas  # (body, query) as loaded by the view
+
+    @property
+    def user(self):
+        return current_user()
+
+    def arg(self, source):
+        if callable(source):
+            return source(self)
+        if source == "body":
+            return to_wire(self._schemas[0], self.body)
+        if source == "query":
+            return to_wire(self._schemas[1], {k: v for k, v in self.query.items()
+                                              if k != "format"})
+        if source == "actor":
+            return actor()
+        return self.view_args[source]
+
+
+def const(value):
+    """An RPC argument that is always `value` (a catalogue's name)."""
+    return lambda call: value
+
+
+class AllQuery(Schema):
+    all = fields.Boolean(load_default=False, metadata={
+        "description": "admins: inactive entries too"})
+
+
+def admin_wants_all(call):
+    """`?all=true` from an admin: inactive catalogue entries too."""
+    return bool(call.query.get("all")) and call.user["role"] == "admin"
+
+
+def items(call, result):
+    """A plain list answered as a page: {"items": [...], "next_cursor": null}."""
+    return {"items": result, "next_cursor": None}
+
+
+def declare(blp, routes):
+    """Add `routes` to the blueprint: one MethodView per path, its methods generated."""
+    by_path = defaultdict(list)
+    for route in routes:
+        by_path[route.path].append(route)
+    for path, group in by_path.items():
+        methods = {}
+        for route in group:
+            methods[route.method.lower()] = _method(blp, route)
+        name = re.sub(r"\W+", "_", path).strip("_") or "root"
+        view = type(name, (MethodView,), methods)
+        blp.route(path, endpoint=name)(view)
+        _DECLARED[blp.name].extend((blp, route) for route in group)
+    return routes
+
+
+_DECLARED = defaultdict(list)
+
+
+def declared_routes(blueprints):
+    """(blueprint, route) for every route declared on these blueprints."""
+    return [pair for blp in blueprints for pair in _DECLARED.get(blp.name, [])]
+
+
+def _method(blp, route):
+    query_schema = listing(route.query) if route.csv else route.query
+    body_schema = versions.versioned_schema(route.body) if (
+        route.versioned and route.body is not None) else route.body
+    if route.versioned and body_schema is None:  # the version may come in a body all the same
+        body_schema = versions.VersionBody
+
+    def view(self, *args, body=None, query=None, **view_args):
+        call = Call(route, view_args, body or {}, query or {}, (body_schema, query_schema))
+        stated = None
+        if route.versioned:
+            stated = versions.stated(call.body.get("version"))
+            call.body = {**call.body, "version": stated}
+        if route.prepare:
+            route.prepare(call)
+        if route.csv and call.query.get("format") == "csv":
+            lang = user_language()
+            wire = call.arg("query")
+            return csv_response(lambda a: rpc(route.service, route.rpc, a), wire,
+                                route.csv.columns(lang),
+                                route.csv.filenames[0 if lang == "tr" else 1], lang)
+        kwargs = {}
+        if route.timeout is not None:
+            settings = current_app.extensions["servis"].settings
+            kwargs["timeout"] = route.timeout(settings) if callable(route.timeout) \
+                else route.timeout
+        try:
+            result = rpc(route.service, route.rpc, *[call.arg(a) for a in route.args], **kwargs)
+        except Conflict as conflict:
+            if stated is None:
+                raise
+            raise versions.stale(conflict, stated) from None
+        out = route.answer(call, result) if route.answer else result
+        if route.status == 204:
+            return "", 204
+        return out, route.status, (versions.etag(result) if route.etag else {})
+
+    view.__name__ = route.method.lower()
+    view.__doc__ = route.doc
+    if route.versioned or route.etag:
+        view.__doc__ = (view.__doc__ or "") + _VERSION_DOC[route.versioned]
+    if body_schema is not None:
+        view = blp.arguments(body_schema, arg_name="body")(view)
+    if query_schema is not None:
+        view = blp.arguments(query_schema, location="query", arg_name="query")(view)
+    if route.response is not None:
+        view = blp.response(route.status, route.response)(view)
+    else:
+        view = blp.alt_response(route.status, success=True, description=_STATUS_TEXT.get(
+            route.status, "OK"), headers=_ETAG_HEADER if route.etag else None)(view)
+    if route.versioned:
+        view = blp.doc(parameters=[_IF_MATCH])(view)
+        for status in (409, 428):
+            view = blp.alt_response(status, schema=ErrorSchema)(view)
+    view = require_roles(*route.roles)(view)
+    return view
+
+
+_VERSION_DOC = {
+    True: "\n\nVersioned: send the version you read as `If-Match: \"<n>\"` (its ETag) or "
+          "`version` in the body — missing 428, stale 409, both and different or a weak "
+          "ETag 422.",
+    False: "\n\nAnswers with the record's version as its `ETag`.",
+}
+_IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
+             "schema": {"type": "string"}, "description": 'The version read, e.g. "3".'}
+_ETAG_HEADER = {"ETag": {"description": 'The record\'s version, e.g. "3".',
+                         "schema": {"type": "string"}}}
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}

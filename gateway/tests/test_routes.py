@@ -1,0 +1,333 @@
+"""Every declared route against the fake RPC client: who may call it (401, 403, allowed roles
+reach the service with the expected method and arguments), its statuses (success, 404 for an
+id out of range, 422 with field messages in TR and EN, the version contract's 428/409/422 and
+the ETag), and its OpenAPI entry."""
+import re
+
+import pytest
+
+from gateway.app import BLUEPRINTS
+from gateway.routes import declared_routes
+from gateway.tests.conftest import ANSWER
+from services.common.exceptions import Conflict
+from services.common.roles import ROLES
+from services.common.schemas import MAX_ID
+
+ACTOR = object()  # stands for the acting user's snapshot
+FIRST, SECOND = 7, 8  # the ids put into a route's URL, in order
+
+# An example request per declared route: body / query, and the RPC arguments expected
+# (dicts: the keys given must be there with these wire values).
+EXAMPLES = {
+    "GET /api/v1/emails": dict(query={"status": "failed"}, args=[{"status": "failed"}]),
+    "POST /api/v1/emails/<id:delivery_id>/resend": dict(args=[FIRST]),
+    "GET /api/v1/customers": dict(query={"q": "ışık"}, args=[{"q": "ışık", "limit": 50}]),
+    "POST /api/v1/customers": dict(body={"name": " Öztürk "}, args=[
+        {"name": "Öztürk", "language": "tr", "sites": []}]),
+    "GET /api/v1/customers/<id:customer_id>": dict(args=[FIRST]),
+    "PATCH /api/v1/customers/<id:customer_id>": dict(body={"phone": "0212"}, args=[
+        FIRST, {"phone": "0212"}]),
+    "GET /api/v1/devices": dict(query={"serial": "SN-1", "insured": "true"}, args=[
+        {"serial": "SN-1", "insured": True, "sort": "id"}]),
+    "POST /api/v1/devices": dict(
+        body={"customer_id": 3, "brand": "Arçelik", "serial": "S1", "price": "1234.50",
+              "purchase_date": "2024-02-29"},
+        args=[{"customer_id": 3, "brand": "Arçelik", "price": "1234.50",
+               "purchase_date": "2024-02-29"}, ACTOR]),
+    "GET /api/v1/devices/<id:device_id>": dict(args=[FIRST]),
+    "PATCH /api/v1/devices/<id:device_id>": dict(body={"notes": "x"}, args=[
+        FIRST, {"notes": "x"}, ACTOR]),
+    "POST /api/v1/devices/<id:device_id>/move": dict(body={"customer_id": 2}, args=[
+        FIRST, {"customer_id": 2}, ACTOR]),
+    "GET /api/v1/devices/<id:device_id>/history": dict(query={"limit": "5"}, args=[
+        FIRST, {"limit": 5}]),
+    "GET /api/v1/devices/<id:device_id>/coverage": dict(query={"on": "2026-01-31"}, args=[
+        FIRST, {"on": "2026-01-31"}]),
+    "POST /api/v1/devices/<id:device_id>/coverage": dict(
+        body={"kind": "contract", "start": "2026-01-01", "end": "2026-12-31"},
+        args=[FIRST, {"kind": "contract", "start": "2026-01-01", "end": "2026-12-31"},
+              ACTOR]),
+    "GET /api/v1/devices/import/<id:job_id>": dict(args=[FIRST, {"limit": 100}]),
+    "GET /api/v1/reports/devices/by-customer": dict(query={"customer_id": "3"}, args=[
+        {"customer_id": 3}]),
+    "GET /api/v1/reports/devices/by-model": dict(query={"brand": "Bosch"}, args=[
+        {"brand": "Bosch"}]),
+    "GET /api/v1/reports/devices/by-coverage": dict(query={"status": "none"}, args=[
+        {"status": "none"}]),
+    "GET /api/v1/catalogues/device-types": dict(args=[False]),
+    "POST /api/v1/catalogues/device-types": dict(
+        body={"code": "kombi2", "name_tr": "Kombi", "name_en": "Boiler"},
+        args=[{"code": "kombi2", "active": True}]),
+    "PATCH /api/v1/catalogues/device-types/<string(maxlength=40):code>": dict(
+        body={"active": False}, args=["kombi", {"active": False}]),
+    "GET /api/v1/forms": dict(query={"state": "open", "opened_from": "2026-01-01"}, args=[
+        {"state": "open", "opened_from": "2026-01-01", "sort": "-number"}]),
+    "POST /api/v1/forms": dict(
+        body={"customer_id": 1, "device_id": 2, "complaint": "Çalışmıyor"},
+        args=[{"customer_id": 1, "device_id": 2, "complaint": "Çalışmıyor", "kind": "repair"},
+              ACTOR]),
+    "GET /api/v1/forms/<id:form_id>": dict(args=[FIRST, ACTOR]),
+    "PATCH /api/v1/forms/<id:form_id>": dict(body={"service_fee": "150.00"}, args=[
+        FIRST, {"service_fee": "150.00"}, ACTOR]),
+    "GET /api/v1/forms/<id:form_id>/history": dict(args=[FIRST, {"limit": 50}]),
+    "POST /api/v1/forms/<id:form_id>/transitions": dict(body={"to": "DIAGNOSIS"}, args=[
+        FIRST, {"to": "DIAGNOSIS"}, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/work-logs": dict(body={"minutes": 45}, args=[
+        FIRST, {"minutes": 45}, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/timer/start": dict(body={}, args=[FIRST, {}, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/timer/stop": dict(body={"note": "bitti"}, args=[
+        FIRST, {"note": "bitti"}, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/parts": dict(
+        body={"name": "Röle", "quantity": 2, "unit_price": "80.5"},
+        args=[FIRST, {"name": "Röle", "quantity": "2.000", "unit_price": "80.5"}, ACTOR]),
+    "DELETE /api/v1/forms/<id:form_id>/parts/<id:part_id>": dict(args=[
+        FIRST, SECOND, {}, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/survey": dict(body={"outcome": "declined"}, args=[
+        FIRST, {"outcome": "declined", "answers": []}, ACTOR]),
+    "GET /api/v1/satisfaction-calls": dict(args=[{"limit": 50}]),
+    "GET /api/v1/forms/<id:form_id>/final-check": dict(args=[FIRST]),
+    "POST /api/v1/forms/<id:form_id>/final-check": dict(body={"decision": "close"}, args=[
+        FIRST, {"decision": "close"}, ACTOR]),
+    "GET /api/v1/reports/satisfaction": dict(
+        query={"group_by": "month", "from": "2026-01-01"},
+        args=[{"group_by": "month", "from": "2026-01-01", "to": None}]),
+    "GET /api/v1/catalogues/fault-types": dict(args=["fault-types", False]),
+    "POST /api/v1/catalogues/fault-types": dict(
+        body={"code": "elektrik", "name_tr": "Elektrik", "name_en": "Electrical"},
+        args=["fault-types", {"code": "elektrik"}]),
+    "PATCH /api/v1/catalogues/fault-types/<string(maxlength=40):code>": dict(
+        body={"name_en": "Power"}, args=["fault-types", "kombi", {"name_en": "Power"}]),
+    "GET /api/v1/catalogues/status-codes": dict(args=["status-codes", False]),
+    "POST /api/v1/catalogues/status-codes": dict(
+        body={"code": "parca-yolda", "name_tr": "Parça yolda", "name_en": "Part on its way",
+              "status": "AWAITING_PARTS"},
+        args=["status-codes", {"code": "parca-yolda", "status": "AWAITING_PARTS"}]),
+    "PATCH /api/v1/catalogues/status-codes/<string(maxlength=40):code>": dict(
+        body={"active": True}, args=["status-codes", "kombi", {"active": True}]),
+    "GET /api/v1/catalogues/survey-questions": dict(args=[False]),
+    "POST /api/v1/catalogues/survey-questions": dict(
+        body={"text_tr": "Memnun musunuz?", "text_en": "Satisfied?", "weight": 2},
+        args=[{"text_tr": "Memnun musunuz?", "weight": "2.00", "scale_max": 5}]),
+    "PATCH /api/v1/catalogues/survey-questions/<id:question_id>": dict(
+        body={"position": 3}, args=[FIRST, {"position": 3}]),
+    "GET /api/v1/knowledge/articles": dict(query={"sort": "code"}, args=[{"sort": "code"}]),
+    "POST /api/v1/knowledge/articles": dict(
+        body={"family": "KLM", "area": "ELK", "title": "Röle"},
+        args=[{"family": "KLM", "area": "ELK", "title": "Röle", "tags": []}, ACTOR]),
+    "GET /api/v1/knowledge/articles/<id:article_id>": dict(args=[FIRST]),
+    "PATCH /api/v1/knowledge/articles/<id:article_id>": dict(body={"tags": ["röle"]}, args=[
+        FIRST, {"tags": ["röle"]}, ACTOR]),
+    "DELETE /api/v1/knowledge/articles/<id:article_id>": dict(args=[FIRST, ACTOR]),
+    "POST /api/v1/knowledge/articles/<id:article_id>/status": dict(
+        body={"status": "published"}, args=[FIRST, {"status": "published"}, ACTOR]),
+    "GET /api/v1/knowledge/articles/<id:article_id>/revisions": dict(args=[FIRST]),
+    "GET /api/v1/knowledge/search": dict(query={"q": "ışık"}, args=[
+        {"q": "ışık", "status": "published", "limit": 20}]),
+    "POST /api/v1/knowledge/reindex": dict(args=[]),
+    "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": dict(args=[
+        SECOND, FIRST, ACTOR]),
+}
+
+DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
+VERSIONED = [(key, r) for key, r in DECLARED if r.versioned]
+WITH_ID = [(key, r) for key, r in DECLARED if "<id:" in r.path]
+WITH_BODY = [(key, r) for key, r in DECLARED if r.body is not None]
+ids = [key for key, _ in DECLARED]
+
+
+def url(key, first=FIRST, second=SECOND):
+    path = key.split(" ", 1)[1]
+    values = iter([first, second])
+    path = re.sub(r"<id:\w+>", lambda m: str(next(values)), path)
+    return re.sub(r"<string\(maxlength=40\):\w+>", "kombi", path)
+
+
+def request(gw, key, role, headers=None, body=None, query=None, **kw):
+    example = EXAMPLES[key]
+    method = key.split(" ", 1)[0]
+    return gw.client.open(url(key, **kw), method=method, headers={
+        **(gw.headers[role] if role else {}), **(headers or {})},
+        json=example.get("body") if body is None else body,
+        query_string=example.get("query") if query is None else query)
+
+
+def versioned_headers(route):
+    return {"If-Match": '"4"'} if route.versioned else {}
+
+
+def matches(expected, actual, role_user):
+    if expected is ACTOR:
+        return actual == {"id": role_user.id, "name": role_user.name, "email": role_user.email,
+                          "language": role_user.language, "role": role_user.role}
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and matches(v, actual[k], role_user) for k, v in expected.items())
+    return expected == actual
+
+
+def test_every_declared_route_has_an_example():
+    assert sorted(EXAMPLES) == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("key,route", DECLARED, ids=ids)
+def test_roles(gw, key, route):
+    r = request(gw, key, None)
+    assert r.status_code == 401 and r.json["error"]["code"] == "unauthorized"
+    for role in ROLES:
+        gw.rpc.reset()
+        r = request(gw, key, role, headers=versioned_headers(route))
+        if role not in route.roles:
+            assert r.status_code == 403, (role, r.json)
+            assert r.json["error"]["details"]["allowed_roles"] == list(route.roles)
+            assert gw.rpc.calls == []
+            continue
+        assert r.status_code == route.status, (role, r.get_data(as_text=True))
+        calls = [c for c in gw.rpc.calls if c.method == route.rpc]
+        assert len(calls) == 1 and calls[0].service == route.service, gw.rpc.calls
+        expected = EXAMPLES[key]["args"]
+        assert len(calls[0].args) == len(expected), calls[0].args
+        for want, got in zip(expected, calls[0].args):
+            assert matches(want, got, gw.users[role]), (role, want, got)
+
+
+@pytest.mark.parametrize("key,route", WITH_ID, ids=[k for k, _ in WITH_ID])
+def test_an_id_out_of_range_is_404(gw, key, route):
+    role = route.roles[0]
+    for bad in (0, MAX_ID + 1, -1):
+        r = request(gw, key, role, headers=versioned_headers(route), first=bad)
+        assert r.status_code == 404 and r.json["error"]["code"] == "not_found", bad
+    assert gw.rpc.calls == []
+
+
+@pytest.mark.parametrize("key,route", WITH_BODY, ids=[k for k, _ in WITH_BODY])
+def test_a_bad_body_is_422_in_turkish_and_english(gw, key, route):
+    role = route.roles[0]
+    messages = {}
+    for language in ("tr", "en"):
+        r = request(gw, key, role, headers={**versioned_headers(route),
+                                            "Accept-Language": language}, body=[1])
+        assert r.status_code == 422, r.json
+        assert r.headers["Content-Language"] == language
+        messages[language] = r.json["error"]
+    assert messages["en"]["details"] == {"_schema": ["Invalid input type."]}
+    assert messages["tr"]["details"] == {"_schema": ["Geçersiz girdi türü."]}
+    assert messages["tr"]["message"] != messages["en"]["message"]
+    assert gw.rpc.calls == []
+
+
+@pytest.mark.parametrize("key,route", VERSIONED, ids=[k for k, _ in VERSIONED])
+def test_the_version_contract(gw, key, route):
+    role = route.roles[0]
+    body = dict(EXAMPLES[key].get("body") or {})
+    r = request(gw, key, role, body=body)
+    assert r.status_code == 428 and r.json["error"]["code"] == "precondition_required"
+    r = request(gw, key, role, headers={"If-Match": '"3"'}, body={**body, "version": 4})
+    assert r.status_code == 422 and set(r.json["error"]["details"]) == {"version"}
+    r = request(gw, key, role, headers={"If-Match": 'W/"4"'}, body=body)
+    assert r.status_code == 422 and set(r.json["error"]["details"]) == {"If-Match"}
+    for bad in ("*", '"1", "2"', '"x"', '"0"'):
+        r = request(gw, key, role, headers={"If-Match": bad}, body=body)
+        assert r.status_code == 422, bad
+    assert gw.rpc.calls == []
+    gw.rpc.raises = Conflict("changed", {"version": 9})
+    r = request(gw, key, role, headers={"If-Match": '"4"', "Accept-Language": "en"},
+                body=body)
+    assert r.status_code == 409
+    assert r.json["error"]["details"] == {"version": 9, "given": 4}
+    assert r.json["error"]["message"] == \
+        "The record was changed since version 4 (now 9); read it again."
+    gw.rpc.raises = None
+    for stated in ({"headers": {"If-Match": '"4"'}, "body": body},  # the ETag as sent
+                   {"headers": {"If-Match": "4"}, "body": body},  # bare, as before
+                   {"body": {**body, "version": 4}},  # in the body
+                   {"headers": {"If-Match": '"4"'}, "body": {**body, "version": 4}}):
+        gw.rpc.reset()
+        r = request(gw, key, role, **stated)
+        assert r.status_code == route.status, (stated, r.json)
+        assert r.headers["ETag"] == f'"{ANSWER["version"]}"'
+        sent = [a for a in gw.rpc.calls[-1].args if isinstance(a, dict) and "version" in a]
+        assert sent and sent[0]["version"] == 4
+
+
+@pytest.mark.parametrize("key,route", [(k, r) for k, r in DECLARED if r.etag],
+                         ids=[k for k, r in DECLARED if r.etag])
+def test_a_versioned_record_carries_its_etag(gw, key, route):
+    r = request(gw, key, route.roles[0], headers=versioned_headers(route))
+    assert r.status_code == route.status and r.headers["ETag"] == '"4"'
+
+
+def test_a_stale_conflict_without_a_version_passes_unchanged(gw):
+    gw.rpc.raises = Conflict("The form is CLOSED: it cannot change.", {"status": "CLOSED"})
+    r = gw.client.post("/api/v1/forms/7/transitions", json={"to": "NEW", "version": 4},
+                       headers={**gw.headers["manager"], "Accept-Language": "en"})
+    assert r.status_code == 409 and r.json["error"]["details"] == {"status": "CLOSED"}
+    assert r.json["error"]["message"] == "The form is CLOSED: it cannot change."
+
+
+def test_each_route_has_its_openapi_entry(gw):
+    doc = gw.client.get("/api/v1/openapi.json").json
+    for key, route in DECLARED:
+        method, path = key.split(" ", 1)
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", path)
+        operation = doc["paths"][path][method.lower()]
+        assert str(route.status) in operation["responses"], key
+        assert operation.get("summary") or operation.get("description"), key
+        assert "Roles:" in operation.get("description", "") + operation.get("summary", "")
+        if route.versioned:
+            assert any(p.get("name") == "If-Match" for p in operation.get("parameters", [])), key
+            assert {"409", "428"} <= set(operation["responses"]), key
+        if "<id:" in key:
+            params = doc["paths"][path].get("parameters", []) + operation.get("parameters", [])
+            ids_ = [p for p in params if p["in"] == "path"
+                    and p["schema"].get("maximum") == MAX_ID]
+            assert ids_, key
+
+
+def test_a_list_answers_as_csv(gw):
+    gw.rpc.answer = lambda service, method, args: (
+        [{"code": "klima", "name": {"tr": "Klima", "en": "Air conditioner"}}]
+        if method == "list_device_types" else {"items": [
+            {"id": 1, "customer_name": "Öztürk", "brand": "Daikin", "model": None,
+             "device_type": "klima", "serial": "S1", "price": "1234.50", "currency": "TRY",
+             "purchase_date": None, "vendor": None, "insured": True, "insurer": None,
+             "policy_no": None, "warranty_end": None, "contract_end": None,
+             "repair_warranty_end": None}], "next_cursor": None})
+    r = gw.client.get("/api/v1/devices?format=csv&brand=Daikin", headers=gw.headers["desk"])
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    text = r.get_data(as_text=True)
+    assert text.startswith("\ufeffKayıt;Müşteri") and "Klima" in text and "1234,50" in text
+    listed = [c for c in gw.rpc.calls if c.method == "find_devices"][0]
+    assert listed.args[0]["limit"] == 500 and "format" not in listed.args[0]
+    assert listed.args[0]["brand"] == "Daikin"
+
+
+def test_a_representative_sees_their_own_calls(gw):
+    request(gw, "GET /api/v1/satisfaction-calls", "rep", query={"rep_user_id": "99"})
+    assert gw.rpc.calls[-1].args[0]["rep_user_id"] == gw.users["rep"].id
+    request(gw, "GET /api/v1/satisfaction-calls", "manager", query={"rep_user_id": "99"})
+    assert gw.rpc.calls[-1].args[0]["rep_user_id"] == 99
+
+
+def test_catalogues_show_inactive_entries_to_admins_only(gw):
+    for role, wanted in (("admin", True), ("manager", False)):
+        r = gw.client.get("/api/v1/catalogues/status-codes?all=true", headers=gw.headers[role])
+        assert gw.rpc.calls[-1].args == ("status-codes", wanted)
+        assert {"items", "statuses", "transitions"} <= set(r.json)
+
+
+def test_a_customer_representative_is_copied_from_the_account(gw):
+    rep = gw.users["rep"]
+    request(gw, "POST /api/v1/customers", "desk", body={"name": "Öz", "rep_user_id": rep.id})
+    sent = gw.rpc.calls[-1].args[0]
+    assert (sent["rep_name"], sent["rep_email"], sent["rep_language"]) == (
+        rep.name, rep.email, rep.language)
+    r = request(gw, "POST /api/v1/customers", "desk",
+                body={"name": "Öz", "rep_user_id": gw.users["customer"].id})
+    assert r.status_code == 422 and r.json["error"]["details"] == {
+        "rep_user_id": ["Böyle bir personel hesabı yok."]}
+
+
+def test_form_creation_gets_twice_the_rpc_timeout(gw):
+    request(gw, "POST /api/v1/forms", "desk")
+    assert gw.rpc.calls[-1].timeout == 8

@@ -1,0 +1,114 @@
+"""The gateway's hand-written views and its plumbing, against the fake RPC client: the
+import template, assignments (snapshots + the version contract), what goes on the wire, the
+one ServiceUnavailable, and what the gateway may import from the services."""
+import ast
+import datetime
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from gateway.helpers import to_wire
+from gateway.rpc import ServiceTimeout, unavailable
+from services.common import exceptions
+from services.common.exceptions import NotFound
+from services.forms.api import PartIn, RevenueQuery, WorkLogIn
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_gateway_imports_only_the_services_public_modules():
+    allowed = re.compile(r"^services\.(common(\.\w+)?|registry|\w+\.api)$")
+    bad = []
+    for path in (ROOT / "gateway").rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            bad += [f"{path.name}: {n}" for n in names
+                    if n.startswith("services") and not allowed.match(n)]
+    assert not bad, bad
+
+
+def test_what_the_schema_loaded_goes_on_the_wire_as_the_service_loads_it():
+    query = RevenueQuery().load({"group_by": "day", "from": "2026-01-01", "to": "2026-01-31"})
+    wire = to_wire(RevenueQuery, query)
+    assert wire == {"group_by": "day", "from": "2026-01-01", "to": "2026-01-31", "limit": 1000}
+    assert RevenueQuery().load(wire) == query
+    part = PartIn().load({"name": "Röle", "quantity": 1.5, "unit_price": "10.10"})
+    wire = to_wire(PartIn, part)
+    assert wire["quantity"] == "1.500" and wire["unit_price"] == "10.10"
+    assert PartIn().load(wire) == part
+    moment = datetime.datetime(2026, 1, 2, 10, 0, tzinfo=datetime.timezone.utc)
+    log = WorkLogIn().load({"started_at": moment.isoformat(),
+                            "ended_at": (moment + datetime.timedelta(hours=1)).isoformat()})
+    assert WorkLogIn().load(to_wire(WorkLogIn, log)) == log
+    assert to_wire(PartIn, {"x": [Decimal("1.5"), datetime.date(2026, 1, 1)]}) == {
+        "x": ["1.5", "2026-01-01"]}
+
+
+def test_one_service_unavailable_class(gw):
+    exc = unavailable("forms", "no consumer")
+    assert type(exc) is exceptions.ServiceUnavailable and exc.service == "forms"
+    gw.rpc.raises = exc
+    r = gw.client.get("/api/v1/forms/1", headers={**gw.headers["desk"], "Accept-Language": "en"})
+    assert r.status_code == 503 and r.json["error"] == {
+        "code": "service_unavailable", "details": {"service": "forms"},
+        "message": "The forms service is not running; try again shortly."}
+    gw.rpc.raises = ServiceTimeout("forms", 5.0)
+    r = gw.client.get("/api/v1/forms/1", headers=gw.headers["desk"])
+    assert r.status_code == 504 and r.json["error"]["code"] == "gateway_timeout"
+    assert r.json["error"]["message"] == "forms servisi 5 sn içinde yanıt vermedi."
+
+
+def test_a_service_error_template_is_translated_with_its_details(gw, monkeypatch):
+    from gateway import i18n
+    texts = i18n.catalogue()
+    monkeypatch.setitem(texts.messages, "Service form {form_id} not found.",
+                        "{form_id} numaralı servis formu bulunamadı.")
+    gw.rpc.raises = NotFound("Service form {form_id} not found.", {"form_id": 5})
+    r = gw.client.get("/api/v1/forms/5", headers=gw.headers["desk"])
+    assert r.json["error"]["message"] == "5 numaralı servis formu bulunamadı."
+    assert r.json["error"]["details"] == {"form_id": 5}
+    r = gw.client.get("/api/v1/forms/5", headers={**gw.headers["desk"], "Accept-Language": "en"})
+    assert r.json["error"]["message"] == "Service form 5 not found."
+
+
+def test_assignments_carry_the_assignees_snapshots_and_the_version(gw):
+    tech = gw.users["technician"]
+    r = gw.client.post("/api/v1/forms/7/assignments", json={"user_ids": [tech.id]},
+                       headers={**gw.headers["manager"], "If-Match": '"4"'})
+    assert r.status_code == 200 and r.headers["ETag"] == '"4"'
+    call = gw.rpc.calls[-1]
+    assert (call.method, call.args[0]) == ("assign", 7)
+    assert call.args[1] == {"assignees": [{"user_id": tech.id, "name": tech.name,
+                                           "email": tech.email, "language": "en",
+                                           "role": "technician"}],
+                            "replace": False, "version": 4}
+    r = gw.client.post("/api/v1/forms/7/assignments", json={"user_ids": [tech.id]},
+                       headers=gw.headers["manager"])
+    assert r.status_code == 428
+    r = gw.client.post("/api/v1/forms/7/assignments",
+                       json={"user_ids": [gw.users["customer"].id, 99999], "version": 4},
+                       headers=gw.headers["manager"])
+    assert r.status_code == 422 and r.json["error"]["details"] == {"user_ids": [
+        f"Böyle bir personel hesabı yok: {gw.users['customer'].id}, 99999."]}
+    r = gw.client.post("/api/v1/forms/7/assignments", json={"user_ids": [tech.id]},
+                       headers={**gw.headers["technician"], "If-Match": '"4"'})
+    assert r.status_code == 403
+
+
+def test_the_import_template(gw):
+    r = gw.client.get("/api/v1/devices/import/template?lang=en", headers=gw.headers["desk"])
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    r = gw.client.get("/api/v1/devices/import/template?lang=de", headers=gw.headers["desk"])
+    assert r.status_code == 422 and r.json["error"]["details"] == {"lang": ["tr ya da en."]}
+
+
+def test_a_portal_account_needs_an_existing_customer(gw):
+    gw.rpc.raises = NotFound("Customer {customer_id} not found.", {"customer_id": 5})
+    r = gw.client.post("/api/v1/users", headers={**gw.headers["admin"], "Accept-Language": "en"},
+                       json={"username": "portal1", "password": "password1", "role": "customer",
+                             "name": "P", "customer_id": 5})
+    assert r.status_code == 422 and r.json["error"]["details"] == {
+        "customer_id": ["No such customer."]}
