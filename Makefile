@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-gateway up down bench venv broker clean
+.PHONY: run test test-unit test-gateway test-slow up down bench venv broker clean
 
 run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -16,14 +16,32 @@ up: venv broker  ## the same, detached; returns once /api/v1/health is green
 down:  ## stop what `make up` started for this DATA_DIR
 	@$(PYTHON) deploy/run.py down
 
-test: venv broker  ## the whole suite against the real broker (SQLite, and PostgreSQL when one answers)
+# The layers (conftest.py): unit, application, gateway need no broker; service and e2e do.
+# The services and the gateway run in two pytest processes: the services' tests run under
+# eventlet's monkey-patching, the gateway's (pika, waitress threads) do not.
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
+
+test: venv broker  ## every layer on SQLite and PostgreSQL (when one answers), fast fuzz, bench-smoke
 	@rc=0; \
-	$(PY) -m pytest -p no:cacheprovider services || rc=1; \
-	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway tests || rc=1; \
+	$(PYTEST) -m "not slow" services || rc=1; \
+	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
+	exit $$rc
+
+test-unit: venv  ## unit, application and gateway layers: seconds, no broker
+	@rc=0; \
+	$(PYTEST) -m "unit or application" services || rc=1; \
+	$(GATEWAY_PYTEST) -m gateway gateway || rc=1; \
 	exit $$rc
 
 test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)
-	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway/tests --ignore=gateway/tests/test_rpc_client.py
+	$(GATEWAY_PYTEST) -m gateway gateway
+
+test-slow: venv broker  ## faults, scale, long walks and long fuzz (make test leaves them out)
+	@rc=0; \
+	$(PYTEST) -m slow services || rc=$$?; [ $$rc = 5 ] && rc=0; \
+	$(GATEWAY_PYTEST) -m slow gateway tests || rc2=$$?; [ "$${rc2:-0}" = 5 ] || [ "$${rc2:-0}" = 0 ] || rc=1; \
+	exit $$rc
 
 bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
 	$(PY) bench/gateway_bench.py

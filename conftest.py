@@ -7,6 +7,7 @@ from that folder, so `-m unit`, `-m "not slow"` … select layers without a deco
                                                    a recording outbox, no broker
   services/<name>/tests/service/      service      nameko containers on a real broker
   gateway/tests/                      gateway      the gateway with a fake RPC client
+  gateway/tests/service/              service      the gateway's RPC client on a real broker
   tests/e2e/                          e2e          the running system (and the browser)
   tests/slow/                         slow         faults, scale, long walks: make test-slow
 """
@@ -21,7 +22,7 @@ LAYERS = ("unit", "application", "service", "gateway", "e2e", "slow")
 def layer_of(path):
     parts = pathlib.Path(path).resolve().relative_to(ROOT).parts
     if parts[0] == "gateway":
-        return "gateway"
+        return "service" if "service" in parts else "gateway"
     if parts[0] == "tests":
         return parts[1] if len(parts) > 2 and parts[1] in ("e2e", "slow") else "e2e"
     if parts[0] == "services":

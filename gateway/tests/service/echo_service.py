@@ -1,5 +1,5 @@
 """A tiny nameko service for the RPC client tests, run as a subprocess:
-`python -m nameko run --broker <uri> gateway.tests.echo_service`."""
+`python -m nameko run --broker <uri> gateway.tests.service.echo_service`."""
 import eventlet
 from nameko.exceptions import deserialize_to_instance
 from nameko.rpc import rpc

@@ -1,5 +1,5 @@
 """RpcClient against the real broker on a throw-away vhost, with the `echo` nameko service of
-gateway/tests/echo_service.py running as a subprocess (this process stays un-patched, like the
+gateway/tests/service/echo_service.py running as a subprocess (this process stays un-patched, like the
 gateway)."""
 import subprocess
 import sys
@@ -12,10 +12,10 @@ import pytest
 from nameko.exceptions import MethodNotFound, RemoteError
 
 from gateway.rpc import RpcClient, ServiceTimeout, ServiceUnavailable
-from gateway.tests.echo_service import EchoError
+from gateway.tests.service.echo_service import EchoError
 from services.common.testing import temporary_vhost
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TURKISH = "İĞÜŞÖÇ ı"
 
 
@@ -43,7 +43,7 @@ class EchoProcess:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "nameko", "run", "--broker", self.amqp_uri,
-                 "gateway.tests.echo_service"], cwd=ROOT, stdout=log, stderr=log)
+                 "gateway.tests.service.echo_service"], cwd=ROOT, stdout=log, stderr=log)
         try:
             wait_until(lambda: self.proc.poll() is None and answers(self.client), "echo service")
         except AssertionError:
