@@ -1,11 +1,19 @@
 """A background green thread inside a service (the outbox relay, notify's sender): it runs
 `step()` until that reports no more work, then sleeps until woken or `poll_seconds` pass.
-Errors are logged and retried at the next poll; stop() lets the current step finish."""
+Errors are logged and retried at the next poll; stop() lets the current step finish.
+
+The loop never ends the container: nameko kills a container whose managed thread raises
+(`ServiceContainer._handle_thread_exited`), so `_run` catches every Exception of a step;
+only GreenletExit (the container's own kill at stop, which it ignores) ends it. A step that
+found the broker away raises BrokerAway once its watch has reported it: retried at each poll,
+without a traceback."""
 import logging
 
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
+
+from services.common.broker import BrokerAway
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +58,9 @@ class BackgroundLoop(DependencyProvider):
             try:
                 while self._running and self.step():
                     eventlet.sleep(0)  # a long run of steps must not starve the workers
-            except Exception:  # broker or database away: try again at the next poll
+            except BrokerAway:  # reported once by the broker's watch
+                pass
+            except Exception:  # a database away, a bug: try again at the next poll
                 log.exception("%s: will retry", type(self).__name__)
             with eventlet.Timeout(self.poll_seconds, False):
                 self._wake.wait()
