@@ -1,11 +1,12 @@
-# The two commands of the Quickstart: `make run` and `make test`.
+# The two commands of the Quickstart: `make run` and `make test`; `make test-slow` for the
+# fault tests (pytest marker `slow`).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test up down bench venv broker clean
+.PHONY: run test test-slow up down bench venv broker clean
 
 run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -21,6 +22,9 @@ test: venv broker  ## the whole suite against the real broker (SQLite, and Postg
 	$(PY) -m pytest -p no:cacheprovider services || rc=1; \
 	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway tests || rc=1; \
 	exit $$rc
+
+test-slow: venv broker  ## fault tests: broker restarts and killed processes under load (marker `slow`)
+	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification -m slow -s -v --durations=0 tests/slow
 
 bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
 	$(PY) bench/gateway_bench.py
