@@ -76,12 +76,15 @@ def wait_healthy(limit, supervisor_alive):
     the supervisor is gone, or `limit` seconds pass."""
     deadline = time.monotonic() + limit
     answer = None
+    before = {n: p.get("restarts", 0)  # a supervisor that runs already may have restarted some
+              for n, p in read_json(STATEFILE).get("processes", {}).items()}
     while time.monotonic() < deadline:
         if not supervisor_alive():
             return False, f"the supervisor exited (see {LOGDIR}/supervisor.log)"
-        failing = [f"{n} exited {p['restarts']} times at start-up (last: {p['last_exit']})"
+        failing = [f"{n} exited {p['restarts'] - before.get(n, 0)} times at start-up (last: "
+                   f"{p['last_exit']})"
                    for n, p in read_json(STATEFILE).get("processes", {}).items()
-                   if p.get("restarts", 0) >= START_FAILURES]
+                   if p.get("restarts", 0) - before.get(n, 0) >= START_FAILURES]
         if failing:
             return False, "; ".join(failing)
         ok, answer = health()
@@ -269,6 +272,8 @@ def cmd_run():
         return 1
     stopping, started = threading.Event(), time.time()
     on_signals(stopping)
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(STATEFILE)  # a killed supervisor's: this one writes its own
     worker = threading.Thread(target=supervise, args=(
         "run", spawn_to_stdout, supervisor_log(echo=True), stopping))
     worker.start()
@@ -300,6 +305,8 @@ def cmd_up():
         print(f"Already supervised for {DATA_DIR} (supervisor pid {pid}): "
               f"{summary(read_json(STATEFILE)) or 'starting'}.", flush=True)
     else:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(STATEFILE)  # a killed supervisor's: the new one writes its own
         running = orphans()
         if running:
             print(f"Running without a supervisor: {', '.join(running)}; a supervisor takes them "
