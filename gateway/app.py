@@ -106,7 +106,10 @@ def render_docs(doc):
 
 def main():
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
-    logging.getLogger("pika").setLevel(logging.ERROR)  # a passive check's 404 is expected
+    # pika logs a passive check's expected 404, and each failed connection attempt at ERROR
+    # with tracebacks (7 per request while the broker is away): the RPC client turns every
+    # failure into a 503 and reports an unreachable broker once (services/common/broker.py).
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     settings = Settings.from_env()
     app = create_app(settings)
     message = app.extensions["servis"].admin_message

@@ -36,6 +36,8 @@ Design
   ``RemoteError``.
 - ``close()`` closes idle lanes at once and borrowed ones when their call returns (a pika
   connection must only be touched by the thread using it).
+- A broker that cannot be reached is logged once with its address (no password) and once
+  when a lane connects again (services/common/broker.py), not once per request.
 """
 import json
 import math
@@ -48,6 +50,7 @@ import pika
 from nameko.exceptions import deserialize
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
+from services.common.broker import watch
 from services.common.exceptions import ServiceUnavailable, ServisError, register_remote_errors
 
 register_remote_errors()  # services' errors come back as themselves
@@ -145,6 +148,7 @@ class RpcClient:
         self._lock = threading.Lock()
         self._consumers_until = {}  # service -> monotonic time until which "has consumers" holds
         self._closed = False
+        self._broker = watch(amqp_uri)
 
     def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
         timeout = self.timeout if timeout is None else timeout
@@ -155,6 +159,7 @@ class RpcClient:
             reply = self._round_trip(lane, service, method, body, deadline, timeout)
         except (AMQPError, OSError) as exc:
             self._discard(lane)
+            self._broker.away(exc)
             raise unavailable(service, f"broker connection lost: {exc!r}") from exc
         except BaseException:
             self._give_back(lane)
@@ -191,7 +196,9 @@ class RpcClient:
                     lane = _Lane(self._params)
                 except (AMQPError, OSError) as exc:
                     self._slots.release()
+                    self._broker.away(exc)
                     raise unavailable(service, f"cannot reach the broker: {exc!r}") from exc
+                self._broker.back()
             try:
                 if time.monotonic() - lane.last_used > IDLE_CHECK_SECONDS:
                     lane.connection.process_data_events(0)  # raises if the broker dropped us

@@ -30,23 +30,30 @@ class System:
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     def pids(self):
+        """{name: pid} of the processes running now (deploy/supervisor.py keeps it)."""
         with open(os.path.join(self.data_dir, "run", "servis.pids.json")) as f:
             return json.load(f)
 
+    def state(self):
+        """The supervisor's view: {name: {pid, state, restarts, last_exit, next_start}}."""
+        with open(os.path.join(self.data_dir, "run", "servis.state.json")) as f:
+            return json.load(f)["processes"]
+
 
 @contextlib.contextmanager
-def running_system(tmp_path_factory, name="data"):
-    """The system started with `deploy/run.py up` on its own vhost, DATA_DIR, port and SMTP
-    server; stopped with `deploy/run.py down` at the end."""
+def running_system(tmp_path_factory, name="data", amqp_uri=None, **settings):
+    """The system started with `deploy/run.py up` on its own vhost (or `amqp_uri`), DATA_DIR,
+    port and SMTP server, with `settings` in its environment; stopped with `deploy/run.py
+    down` at the end."""
     data_dir = tmp_path_factory.mktemp(name)
     smtp = SmtpSink(tmp_path_factory.mktemp(name + "-smtp"))
     port = free_port()
     try:
-        with temporary_vhost() as amqp_uri:
+        with contextlib.nullcontext(amqp_uri) if amqp_uri else temporary_vhost() as amqp_uri:
             env = {**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
                    "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url,
                    "ADMIN_PASSWORD": ADMIN_PASSWORD, "RPC_TIMEOUT": "5",
-                   "DEVICES_RPC_TIMEOUT": "3"}
+                   "DEVICES_RPC_TIMEOUT": "3", **settings}
             for key in [k for k in env if k.endswith("_DATABASE_URL")]:
                 del env[key]
             up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,

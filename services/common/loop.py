@@ -5,12 +5,20 @@ stop() lets the current step finish.
 
 A worker wakes the loop through its dependency (`self.sender.wake()`): the wake is carried out
 when the worker ends, after its transaction committed, so the loop never looks for work a
-moment before it is visible."""
+moment before it is visible.
+
+The loop never ends the container: nameko kills a container whose managed thread raises
+(`ServiceContainer._handle_thread_exited`), so `_run` catches every Exception of a step;
+only GreenletExit (the container's own kill at stop, which it ignores) ends it. A step that
+found the broker away raises BrokerAway once its watch has reported it: retried at each poll,
+without a traceback."""
 import logging
 
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
+
+from services.common.broker import BrokerAway
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,9 @@ class BackgroundLoop(DependencyProvider):
             try:
                 while self._running and self.step():
                     eventlet.sleep(0)  # a long run of steps must not starve the workers
-            except Exception:  # broker or database away: try again at the next poll
+            except BrokerAway:  # reported once by the broker's watch
+                pass
+            except Exception:  # a database away, a bug: try again at the next poll
                 log.exception("%s: will retry", type(self).__name__)
             with eventlet.Timeout(self.poll_seconds, False):
                 self._wake.wait()

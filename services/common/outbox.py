@@ -11,6 +11,11 @@ OUTBOX_POLL_SECONDS, so rows left by a crash between commit and publish go out a
 poll (after their claim's lease when the crash was mid-batch). Delivery is at-least-once (a
 crash after publish and before marking re-publishes); consumers are idempotent by
 (handler, event_id).
+
+The relay keeps its own kombu connection. A broker restart leaves it dead, which shows only
+when it is used: a publish that fails on an old connection is tried once more on a new one.
+While the broker is away the relay tries once per poll (no kombu retry loop inside a step)
+and raises BrokerAway: the broker's watch says so once, not a traceback per poll.
 """
 import json
 import logging
@@ -20,6 +25,7 @@ from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
 
+from services.common.broker import CONNECTION_ERRORS, BrokerAway, watch
 from services.common.events import make_event
 from services.common.loop import WorkerHandle
 from services.common.models import OutboxMessage, utcnow
@@ -65,6 +71,7 @@ class Outbox(Scanner):
         config = self.container.config
         self.exchange = get_event_exchange(self.container.service_name, config)
         self.amqp_uri = config["AMQP_URI"]
+        self.broker = watch(self.amqp_uri)
         self.connection = self.producer = None
 
     def stop(self):
@@ -95,14 +102,9 @@ class Outbox(Scanner):
         sent = []
         try:
             for row_id, event_type, body in rows:  # each publish waits for its confirm
-                try:
-                    self._producer().publish(
-                        body, exchange=self.exchange, routing_key=event_type,
-                        content_type="application/json", content_encoding="utf-8",
-                        delivery_mode=2)
-                except Exception:
-                    self._close()  # a new connection at the next try
-                    raise
+                self._publish(body, exchange=self.exchange, routing_key=event_type,
+                              content_type="application/json", content_encoding="utf-8",
+                              delivery_mode=2)
                 sent.append(row_id)
         finally:  # what went out is marked, and the rest let go at once, even when a
             # publish failed (the next poll retries them, in this process or another)
@@ -121,13 +123,29 @@ class Outbox(Scanner):
 
     def _producer(self):
         """The relay's own connection and producer (one green thread uses them), made on
-        first use and again after a failure."""
+        first use and again after a failure. One attempt to connect (`max_retries` 0): kombu
+        would otherwise retry inside the step for its connect timeout."""
         if self.producer is None:
-            self.connection = Connection(self.amqp_uri,
-                                         transport_options={"confirm_publish": True})
+            self.connection = Connection(self.amqp_uri, transport_options={
+                "confirm_publish": True, "max_retries": 0})
             self.producer = self.connection.Producer()
             self.exchange(self.producer.channel).declare()
         return self.producer
+
+    def _publish(self, body, **kwargs):
+        """Publish and wait for the broker's confirm; on a connection found dead, once more on
+        a new one. A broker that is away: BrokerAway, after the watch has said so once."""
+        for attempt in (1, 2):
+            reused = self.producer is not None
+            try:
+                self._producer().publish(body, **kwargs)
+                break
+            except CONNECTION_ERRORS as exc:
+                self._close()
+                if attempt == 2 or not reused:
+                    self.broker.away(exc)
+                    raise BrokerAway(self.broker.address) from exc
+        self.broker.back()
 
     def _close(self):
         connection, self.connection, self.producer = self.connection, None, None

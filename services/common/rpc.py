@@ -11,6 +11,7 @@ from nameko.rpc import rpc as nameko_rpc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.common import reconnect  # noqa: F401  (nameko rides out a lost broker)
 from services.common.exceptions import (Conflict, ServiceUnavailable, ServisError,
                                         register_remote_errors)
 

@@ -1,0 +1,50 @@
+"""/api/v1/health under the local supervisor: a process being restarted is reported as such
+(state, restarts, why it last ended) and not pinged; without a live supervisor nothing is
+added."""
+import json
+import os
+import time
+
+from gateway.app import create_app
+from gateway.settings import Settings
+
+
+class Pings:
+    def __init__(self):
+        self.asked = []
+
+    def call(self, service, method, *args, timeout=None, **kwargs):
+        self.asked.append(service)
+        return service
+
+
+def app_for(tmp_path, rpc):
+    settings = Settings(data_dir=str(tmp_path), amqp_uri="amqp://guest:guest@127.0.0.1:1/",
+                        port=0, database_url=f"sqlite:///{tmp_path}/gateway.db",
+                        rpc_timeout=1, health_timeout=1, token_ttl=60)
+    return create_app(settings, rpc_client=rpc)
+
+
+def test_health_says_which_process_is_being_restarted(tmp_path, monkeypatch):
+    path = tmp_path / "servis.state.json"
+    process = {"pid": 11, "state": "running", "restarts": 0, "last_exit": None,
+               "next_start": None}
+    path.write_text(json.dumps({"supervisor": {"pid": os.getpid(), "mode": "up"}, "processes": {
+        "forms": process, "devices": process, "knowledge": process, "gateway": process,
+        "notify": {"pid": 12, "state": "restarting", "restarts": 2,
+                   "last_exit": "signal 9 (SIGKILL)", "next_start": time.time() + 3}}}))
+    monkeypatch.setenv("SERVIS_SUPERVISOR_STATE", str(path))
+    pings = Pings()
+    r = app_for(tmp_path, pings).test_client().get("/api/v1/health")
+    assert r.status_code == 503 and r.json["status"] == "degraded"
+    notify = r.json["services"]["notify"]
+    assert 2 <= notify.pop("restart_in") <= 3
+    assert notify == {"ok": False, "error": "not running", "state": "restarting", "restarts": 2,
+                      "last_exit": "signal 9 (SIGKILL)"}
+    assert r.json["services"]["forms"] == {"ok": True, "state": "running", "restarts": 0}
+    assert sorted(pings.asked) == ["devices", "forms", "knowledge"]  # not the one restarting
+
+    path.write_text(json.dumps({"supervisor": {"pid": 2 ** 22 + 1}, "processes": {
+        "notify": {"state": "restarting", "restarts": 1}}}))  # a supervisor that is gone
+    r = app_for(tmp_path, Pings()).test_client().get("/api/v1/health")
+    assert r.status_code == 200 and r.json["services"]["notify"] == {"ok": True}
