@@ -10,6 +10,7 @@ one (FUZZ_EXAMPLES=200, tests/slow)."""
 import json
 import os
 import re
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -100,7 +101,7 @@ def test_no_input_makes_a_500(gateway):
         if_match = data.draw(st.none() | text | st.sampled_from(['"3"', 'W/"3"', '"x"', "*"]),
                              label="If-Match")
         given_ids = iter(ids)
-        url = re.sub(r"\{[^}]+\}", lambda m: str(next(given_ids)), path)
+        url = re.sub(r"\{[^}]+\}", lambda m: quote(str(next(given_ids)), safe=""), path)
         headers = dict(gateway.headers[role]) if role else {}
         if if_match is not None:
             # what HTTP can carry in a header: latin-1, no line breaks
