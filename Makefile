@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test up down bench venv broker clean
+.PHONY: run test up down bench bench-smoke venv broker clean
 
 run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -16,18 +16,24 @@ up: venv broker  ## the same, detached; returns once /api/v1/health is green
 down:  ## stop what `make up` started for this DATA_DIR
 	@$(PYTHON) deploy/run.py down
 
-test: venv broker  ## the whole suite against the real broker (SQLite, and PostgreSQL when one answers)
+test: venv broker  ## the whole suite against the real broker (SQLite, and PostgreSQL when one answers), then bench-smoke
 	@rc=0; \
 	$(PY) -m pytest -p no:cacheprovider services || rc=1; \
 	$(PY) -m pytest -p no:cacheprovider --suppress-nameko-eventlet-notification gateway tests || rc=1; \
+	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
-bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
-	$(PY) bench/gateway_bench.py
-	$(PY) bench/notify_bench.py
-	$(PY) bench/devices_bench.py
-	$(PY) bench/forms_bench.py
-	$(PY) bench/knowledge_bench.py
+bench: venv broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
+	@rc=0; \
+	$(PY) bench/gateway_bench.py || rc=1; \
+	$(PY) bench/notify_bench.py || rc=1; \
+	$(PY) bench/devices_bench.py || rc=1; \
+	$(PY) bench/forms_bench.py || rc=1; \
+	$(PY) bench/knowledge_bench.py || rc=1; \
+	exit $$rc
+
+bench-smoke: venv broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
+	$(PY) bench/smoke.py
 
 venv: $(STAMP)
 

@@ -80,7 +80,7 @@ from sqlalchemy import bindparam, event, insert, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.common import service_process, wait_until  # noqa: E402
+from bench.common import record_outcome, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.schemas import encode_cursor  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa: E402
@@ -933,7 +933,22 @@ def main():
                     print(f"  forms.log (tail):\n{f.read()[-3000:]}", flush=True)
             shutil.rmtree(tmp, True)
     report(results, args, started, time.monotonic() - t_start)
-    return rc
+    outcome = {backend: outcome_of(r, args) for backend, r in results.items()}
+    record_outcome("forms", outcome)
+    return rc if all(o == "ran" or o.startswith("skipped") for o in outcome.values()) else 1
+
+
+def outcome_of(r, args):
+    """"ran" when every step ran to the end on this backend (a report whose raw SQL did not
+    finish in --revenue-timeout is a figure, a MISS, not a failure of the benchmark)."""
+    error = r.get("error")
+    if error:
+        return error if error.startswith("skipped") else f"failed: {error}"[:500]
+    sizes = ("small", "large") if args.n > args.small else ("small",)
+    missing = [s for s in sizes if s not in r] + ([] if "explain" in r else ["diagnosis"])
+    if args.revenue:
+        missing += [f"{s} revenue" for s in sizes if s in r and "revenue" not in r[s]]
+    return f"failed: no figures for {', '.join(missing)}" if missing else "ran"
 
 
 if __name__ == "__main__":

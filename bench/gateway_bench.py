@@ -72,7 +72,7 @@ if ROOT not in sys.path:
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-from bench.common import our_processes  # noqa: E402
+from bench.common import our_processes, record_outcome  # noqa: E402
 from services.common.testing import free_port  # noqa: E402
 
 GOAL_LATENCY = 1.5      # gateway p50 / direct p50 at 1 client: at most
@@ -640,7 +640,7 @@ def main(argv=None):
     started = time.monotonic()
     print(f"Gateway vs direct RPC vs raw AMQP (issue 2)\n"
           f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}; {machine()}", flush=True)
-    status, misses, summary = 0, 0, []
+    status, misses, summary, outcome = 0, 0, [], {}
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         print(f"\n--- backend: {backend}", flush=True)
         if backend == "postgresql":
@@ -649,6 +649,7 @@ def main(argv=None):
             if not ok:
                 print(f"  SKIPPED: {why}", flush=True)
                 summary.append(f"{backend}: skipped ({why})")
+                outcome[backend] = f"skipped: {why}"
                 continue
         try:
             rows = run_backend(backend, args)
@@ -659,14 +660,17 @@ def main(argv=None):
             traceback.print_exc()
             print(f"  {backend}: FAILED: {exc}", flush=True)
             summary.append(f"{backend}: FAILED ({type(exc).__name__})")
+            outcome[backend] = f"failed: {type(exc).__name__}: {exc}"[:500]
             status = 1
             continue
         misses += report(backend, rows, args)
         lat, thr = ratios(rows, args.clients)
         if lat is None or thr is None:
             summary.append(f"{backend}: incomplete")
+            outcome[backend] = "failed: a goal path has no figures"
             status = 1
             continue
+        outcome[backend] = "ran"
         summary.append(f"{backend}: latency ratio {lat:.2f} "
                        f"{'PASS' if lat <= GOAL_LATENCY else 'MISS'}, throughput ratio "
                        f"{thr:.2f} {'PASS' if thr >= GOAL_THROUGHPUT else 'MISS'}")
@@ -675,6 +679,7 @@ def main(argv=None):
         print(f"{misses} goal(s) MISSED.")
     if status == 0 and misses and args.strict:
         status = 2
+    record_outcome("gateway", outcome)
     return status
 
 
