@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-gateway test-slow up down bench venv broker clean
+.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker clean
 
 run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -27,6 +27,7 @@ test: venv broker  ## every layer on SQLite and PostgreSQL (when one answers), f
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
 	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
+	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
 test-unit: venv  ## unit, application and gateway layers: seconds, no broker
@@ -39,14 +40,26 @@ test-gateway: venv  ## the gateway against a fake RPC client: every route's role
 	$(GATEWAY_PYTEST) -m gateway gateway
 
 test-slow: venv broker  ## faults and scale (broker restarts, killed processes under load), long fuzz
-	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow
+	@rc=0; \
+	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow || rc=1; \
+	FUZZ_EXAMPLES=$(LONG_FUZZ) $(PYTEST) services/tests/application/test_fuzz.py || rc=1; \
+	FUZZ_EXAMPLES=$(LONG_FUZZ) $(GATEWAY_PYTEST) gateway/tests/test_fuzz.py || rc=1; \
+	exit $$rc
 
-bench: venv broker  ## benchmarks; figures go to docs/benchmarks.md by hand
-	$(PY) bench/gateway_bench.py
-	$(PY) bench/notify_bench.py
-	$(PY) bench/devices_bench.py
-	$(PY) bench/forms_bench.py
-	$(PY) bench/knowledge_bench.py
+# examples per operation or entrypoint in test-slow (make test: 8)
+LONG_FUZZ ?= 200
+
+bench: venv broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
+	@rc=0; \
+	$(PY) bench/gateway_bench.py || rc=1; \
+	$(PY) bench/notify_bench.py || rc=1; \
+	$(PY) bench/devices_bench.py || rc=1; \
+	$(PY) bench/forms_bench.py || rc=1; \
+	$(PY) bench/knowledge_bench.py || rc=1; \
+	exit $$rc
+
+bench-smoke: venv broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
+	$(PY) bench/smoke.py
 
 venv: $(STAMP)
 

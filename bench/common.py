@@ -1,5 +1,7 @@
-"""Pieces the benchmarks share: waiting for a condition, and one service under `nameko run`."""
+"""Pieces the benchmarks share: waiting for a condition, one service under `nameko run`, and
+the outcome a benchmark records for `make bench-smoke`."""
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -55,3 +57,17 @@ def service_process(name, amqp_uri, db_url, data_dir):
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+OUTCOME_ENV = "BENCH_OUTCOME"
+
+
+def record_outcome(bench, backends):
+    """The benchmark's last act: {backend: "ran" | "skipped: <why>" | "failed: <why>"} written
+    as JSON to the file $BENCH_OUTCOME names (bench/smoke.py sets it; without it, nothing is
+    written). "ran" means every step ran to the end on that backend, whatever the figures; a
+    benchmark that stops early writes nothing, and bench/smoke.py counts that as a failure."""
+    path = os.environ.get(OUTCOME_ENV)
+    if path:
+        with open(path, "w") as f:
+            json.dump({"bench": bench, "backends": backends}, f)

@@ -66,7 +66,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from sqlalchemy import bindparam, insert, select, text  # noqa: E402
 
-from bench.common import our_processes, service_process, wait_until  # noqa: E402
+from bench.common import our_processes, record_outcome, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa: E402
                                      free_port, temporary_vhost)
@@ -622,7 +622,27 @@ def main():
             finally:
                 shutil.rmtree(tmp, True)
     report(results, args, started, time.monotonic() - t_start)
-    return rc
+    outcome = {backend: outcome_of(r, args) for backend, r in results.items()}
+    record_outcome("devices", outcome)
+    return rc if all(o == "ran" or o.startswith("skipped") for o in outcome.values()) else 1
+
+
+def outcome_of(r, args):
+    """"ran" when every step asked for ran to the end on this backend."""
+    error = r.get("error") or r.get("import_error")
+    if error:
+        return error if error.startswith("skipped") else f"failed: {error}"[:500]
+    if not args.skip_lookups and ("small" not in r or (args.n > args.small
+                                                         and "large" not in r)):
+        return "failed: a lookup size has no figures"
+    imp = r.get("import")
+    if args.import_rows and not imp:
+        return "failed: no import figures"
+    if imp and not imp["done"]:
+        return f"failed: the import did not finish within {args.import_timeout:g} s"
+    if imp and imp["failed"]:
+        return f"failed: {imp['failed']} of the generated CSV's rows were refused"
+    return "ran"
 
 
 if __name__ == "__main__":

@@ -35,14 +35,15 @@ For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else
 3. The database is grown to --n (1M) in place (the service keeps running), PostgreSQL gets an
    ANALYZE (what autovacuum would do after such a load; SQLite gets none: the service never
    runs ANALYZE), and step 2 is repeated.
-4. Diagnosis at 1M: the service's own SQL of every list query (captured by calling
-   `FormsService.list_forms` in this process on a plain Session) is EXPLAINed (PostgreSQL:
-   EXPLAIN ANALYZE) and timed without the RPC, and each cursor page also with its condition
-   written the other way (a row value `(key, id) > (:v, :id)` against `key > :v OR (key = :v
-   AND id > :id)`). The revenue GROUP BYs are EXPLAINed, and a rewrite of the technician split
-   that ranks after the join (same result, checked) is timed beside it. A report whose raw SQL
-   does not finish within --revenue-timeout (60 s) is recorded as such and not asked of the
-   service (it would hold the service's one SQLite connection as long).
+4. Diagnosis at 1M: the service's own SQL of every list query (captured by running forms'
+   query layer, `FormQueries.list` as the `list_forms` RPC calls it, in this process on a
+   plain Session) is EXPLAINed (PostgreSQL: EXPLAIN ANALYZE) and timed without the RPC, and
+   each cursor page also with its condition written the other way (a row value `(key, id) >
+   (:v, :id)` against `key > :v OR (key = :v AND id > :id)`). The revenue GROUP BYs are
+   EXPLAINed, and a rewrite of the technician split that ranks after the join (same result,
+   checked) is timed beside it. A report whose raw SQL does not finish within
+   --revenue-timeout (60 s) is recorded as such and not asked of the service (it would hold
+   the service's one SQLite connection as long).
 
 Goals (issue): list page p95 <= 50 ms for every sort key and p95 at 1M within 2x of p95 at
 10k; revenue report per group_by <= 1.5x the same GROUP BY as raw SQL (p50 and p95 shown; the
@@ -79,7 +80,7 @@ from sqlalchemy import bindparam, event, insert, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.common import service_process, wait_until  # noqa: E402
+from bench.common import record_outcome, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.schemas import encode_cursor  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa: E402
@@ -599,23 +600,28 @@ def measure_revenue(proxy, engine, size, args):
 # -- diagnosis: the service's own SQL --------------------------------------------------------
 
 def service_sql(engine, query):
-    """(sql, params) of the SELECT `FormsService.list_forms(query)` runs, captured by calling
-    it in this process on a plain Session."""
-    from services.forms.service import FormsService
+    """(sql, params) of the SELECT the `list_forms` RPC runs for `query`, captured by running
+    what the RPC runs (the query loaded with its schema, then forms' query layer,
+    services/forms/queries.py) in this process on a plain Session."""
+    from services.common.schemas import load
+    from services.forms.queries import FormQueries
+    from services.forms.schemas import FormQuery
+    from services.forms.settings import FormsSettings
     captured = []
 
     def grab(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("SELECT") and "FROM forms" in statement:
             captured.append((statement, parameters))
 
-    svc = object.__new__(FormsService)
-    svc.db = Session(engine)
+    session = Session(engine)
     event.listen(engine, "before_cursor_execute", grab)
     try:
-        FormsService.list_forms(svc, query)
+        FormQueries(session, FormsSettings()).list(load(FormQuery(), query))
     finally:
         event.remove(engine, "before_cursor_execute", grab)
-        svc.db.close()
+        session.close()
+    if not captured:
+        raise RuntimeError(f"list_forms({query}) ran no SELECT on forms")
     return captured[-1]
 
 
@@ -927,7 +933,22 @@ def main():
                     print(f"  forms.log (tail):\n{f.read()[-3000:]}", flush=True)
             shutil.rmtree(tmp, True)
     report(results, args, started, time.monotonic() - t_start)
-    return rc
+    outcome = {backend: outcome_of(r, args) for backend, r in results.items()}
+    record_outcome("forms", outcome)
+    return rc if all(o == "ran" or o.startswith("skipped") for o in outcome.values()) else 1
+
+
+def outcome_of(r, args):
+    """"ran" when every step ran to the end on this backend (a report whose raw SQL did not
+    finish in --revenue-timeout is a figure, a MISS, not a failure of the benchmark)."""
+    error = r.get("error")
+    if error:
+        return error if error.startswith("skipped") else f"failed: {error}"[:500]
+    sizes = ("small", "large") if args.n > args.small else ("small",)
+    missing = [s for s in sizes if s not in r] + ([] if "explain" in r else ["diagnosis"])
+    if args.revenue:
+        missing += [f"{s} revenue" for s in sizes if s in r and "revenue" not in r[s]]
+    return f"failed: no figures for {', '.join(missing)}" if missing else "ran"
 
 
 if __name__ == "__main__":

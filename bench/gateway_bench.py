@@ -11,15 +11,24 @@ concurrent clients (threads; each client builds its connection before the clock 
 up, waits on a barrier, then makes a fixed number of calls), we time one read:
 
   a  gateway HTTP   GET /api/v1/forms/{id}: requests.Session per thread (keep-alive)
-                    -> waitress/Flask -> gateway.rpc.RpcClient (pika) -> forms.get_form
-  b  direct RPC     forms.get_form(id) with nameko's standalone ClusterRpcProxy, one proxy per
-                    thread (plain threads, no eventlet: the proxy is synchronous and works
-                    unpatched as long as no proxy is shared between threads)
+                    -> waitress/Flask -> gateway.rpc.RpcClient (pika)
+                    -> forms.get_form_detail(id, actor)
+  b  direct RPC     the same forms.get_form_detail(id, actor), with the actor the gateway passes
+                    for the bench's user (id, name, email, language, role, as /api/v1/me gives
+                    them), through nameko's standalone ClusterRpcProxy, one proxy per thread
+                    (plain threads, no eventlet: the proxy is synchronous and works unpatched as
+                    long as no proxy is shared between threads)
   c  raw AMQP       the floor: publish + wait for the reply on the same vhost with pika, against
-                    a tiny pika echo responder in a subprocess (no service code, no DB)
+                    a tiny pika echo responder in a subprocess (no service code, no DB); the
+                    request carries the same arguments (id, actor)
   d  RpcClient      (diagnostic) the gateway's own RpcClient called in-process, shared by the
                     threads as waitress' threads share it: separates HTTP/Flask from the RPC
                     client.  --no-diag leaves it out.
+
+Before the clock starts, a and b must give the same answer for the first forms (the same
+RPC with the same actor: the moves the actor's role may make are part of it), and that answer
+must be the detail (assignees, work logs, parts, allowed transitions), so a gateway that read a
+form some other way stops the run.
 
 Latency = wall time of one call on the client (p50/p95 over every timed call); throughput =
 timed calls / wall time from the barrier release to the last client's end.  a and b (the goal
@@ -63,7 +72,7 @@ if ROOT not in sys.path:
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-from bench.common import our_processes  # noqa: E402
+from bench.common import our_processes, record_outcome  # noqa: E402
 from services.common.testing import free_port  # noqa: E402
 
 GOAL_LATENCY = 1.5      # gateway p50 / direct p50 at 1 client: at most
@@ -73,6 +82,10 @@ BARRIER_TIMEOUT = 180.0
 RUN_TIMEOUT = 300.0  # one measurement's timed part takes ~5-30 s here; beyond this it is stuck
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVICE_DB_NAMES = ("forms", "devices", "notify", "gateway")
+# what the gateway passes as the actor (gateway/api.py actor()), read from /api/v1/me
+ACTOR_KEYS = ("id", "name", "email", "language", "role")
+# what makes get_form_detail's answer more than get_form's
+DETAIL_KEYS = ("assignees", "work_logs", "parts", "allowed_transitions")
 
 GOAL_PATHS = ("gateway", "direct")  # repeated --rounds times; the others run once
 PATHS = [  # key, label
@@ -152,8 +165,9 @@ def running_echo_responder(amqp_uri):
 class RawClient:
     """publish to the echo queue, pump the connection until the reply with our id arrives."""
 
-    def __init__(self, amqp_uri, queue_name):
+    def __init__(self, amqp_uri, queue_name, actor):
         import pika
+        self.actor = actor
         self._props = pika.BasicProperties
         params = pika.URLParameters(amqp_uri)
         params.heartbeat = 0
@@ -171,7 +185,8 @@ class RawClient:
 
     def call(self, form_id):
         self.expected, self.reply = uuid.uuid4().hex, None
-        body = json.dumps({"args": [form_id], "kwargs": {}}).encode()
+        body = json.dumps({"args": [form_id, self.actor], "kwargs": {}},
+                          ensure_ascii=False).encode()
         self.channel.basic_publish("", self.queue_name, body, self._props(
             reply_to=self.reply_to, correlation_id=self.expected,
             content_type="application/json"))
@@ -209,13 +224,14 @@ class HttpClient:
 class NamekoClient:
     """One standalone ClusterRpcProxy (its own connection and reply queue) per thread."""
 
-    def __init__(self, amqp_uri):
+    def __init__(self, amqp_uri, actor):
         from nameko.standalone.rpc import ClusterRpcProxy
+        self.actor = actor
         self.cm = ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT)
         self.proxy = self.cm.start()
 
     def call(self, form_id):
-        return self.proxy.forms.get_form(form_id)
+        return self.proxy.forms.get_form_detail(form_id, self.actor)
 
     def close(self):
         self.cm.stop()
@@ -224,11 +240,11 @@ class NamekoClient:
 class SharedRpcClient:
     """The gateway's RpcClient, one instance shared by every thread (as in the gateway)."""
 
-    def __init__(self, rpc):
-        self.rpc = rpc
+    def __init__(self, rpc, actor):
+        self.rpc, self.actor = rpc, actor
 
     def call(self, form_id):
-        return self.rpc.call("forms", "get_form", form_id)
+        return self.rpc.call("forms", "get_form_detail", form_id, self.actor)
 
     def close(self):
         pass
@@ -389,6 +405,8 @@ def seed(base_url, password, n_forms):
         token = api(s, "POST", f"{base_url}/api/v1/auth/token", 200,
                     json={"username": "admin", "password": password})["access_token"]
         s.headers["Authorization"] = f"Bearer {token}"
+        me = api(s, "GET", f"{base_url}/api/v1/me", 200)
+        actor = {k: me[k] for k in ACTOR_KEYS}
         customer = api(s, "POST", f"{base_url}/api/v1/customers", 201, json={
             "name": "Bench Makine Ticaret A.Ş.", "rep_name": "Şükrü Öztürk",
             "rep_email": "rep@example.com"})
@@ -401,7 +419,40 @@ def seed(base_url, password, n_forms):
                            "model": "TASKalfa 2554ci", "device_type": "printer"},
                 "complaint": "Kâğıt sıkıştırıyor; ekranda hata kodu görünüyor."})
             ids.append(form["id"])
-    return token, ids
+    return token, actor, ids
+
+
+def differences(a, b, path=""):
+    """Where two JSON answers differ, as short lines (the first few)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = [f"{path}.{k}: only in the {'gateway' if k in a else 'direct'} answer"
+               for k in sorted(a.keys() ^ b.keys(), key=str)]
+        for k in a.keys() & b.keys():
+            out += differences(a[k], b[k], f"{path}.{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path or '.'}: gateway {a!r:.120} != direct {b!r:.120}"]
+
+
+def check_same_answer(base_url, token, amqp_uri, actor, form_ids):
+    """The timed paths give the same answer, and it is the form's detail."""
+    via_http = HttpClient(base_url, token)
+    via_rpc = NamekoClient(amqp_uri, actor)
+    try:
+        for form_id in form_ids:
+            a, b = via_http.call(form_id), via_rpc.call(form_id)
+            diff = differences(a, b)
+            if diff:
+                raise BenchError(f"GET /api/v1/forms/{form_id} and forms.get_form_detail("
+                                 f"{form_id}, actor) disagree:\n  " + "\n  ".join(diff[:10]))
+            missing = [k for k in DETAIL_KEYS if k not in a]
+            if a.get("id") != form_id or missing:
+                raise BenchError(f"form {form_id}: not the form's detail (id {a.get('id')}, "
+                                 f"missing {missing})")
+    finally:
+        via_http.close()
+        via_rpc.close()
 
 
 def run_backend(backend, args):
@@ -441,21 +492,12 @@ def _measure_backend(backend, args, stack, rows):
         base_url = f"http://127.0.0.1:{port}"
 
         t0 = time.monotonic()
-        token, form_ids = seed(base_url, password, args.forms)
+        token, actor, form_ids = seed(base_url, password, args.forms)
         print(f"  created 1 customer and {len(form_ids)} forms through the API in "
               f"{time.monotonic() - t0:.1f} s", flush=True)
         time.sleep(args.settle)  # let the outbox / notify work the new forms off
 
-        # the two ways of reading give the same form
-        via_http = HttpClient(base_url, token)
-        via_rpc = NamekoClient(amqp_uri)
-        try:
-            a, b = via_http.call(form_ids[0]), via_rpc.call(form_ids[0])
-        finally:
-            via_http.close()
-            via_rpc.close()
-        if a != b:
-            raise BenchError(f"gateway and direct RPC disagree:\n{a}\n{b}")
+        check_same_answer(base_url, token, amqp_uri, actor, form_ids[:3])
 
         responder_pid, echo_queue = stack.enter_context(running_echo_responder(amqp_uri))
         rpc_client = RpcClient(amqp_uri, timeout=CALL_TIMEOUT, pool_size=32)
@@ -463,9 +505,9 @@ def _measure_backend(backend, args, stack, rows):
 
         factories = {
             "gateway": lambda: HttpClient(base_url, token),
-            "direct": lambda: NamekoClient(amqp_uri),
-            "raw": lambda: RawClient(amqp_uri, echo_queue),
-            "rpcclient": lambda: SharedRpcClient(rpc_client),
+            "direct": lambda: NamekoClient(amqp_uri, actor),
+            "raw": lambda: RawClient(amqp_uri, echo_queue, actor),
+            "rpcclient": lambda: SharedRpcClient(rpc_client, actor),
         }
         paths = [p for p, _ in PATHS if p != "rpcclient" or not args.no_diag]
         broker = broker_pid()
@@ -598,7 +640,7 @@ def main(argv=None):
     started = time.monotonic()
     print(f"Gateway vs direct RPC vs raw AMQP (issue 2)\n"
           f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}; {machine()}", flush=True)
-    status, misses, summary = 0, 0, []
+    status, misses, summary, outcome = 0, 0, [], {}
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         print(f"\n--- backend: {backend}", flush=True)
         if backend == "postgresql":
@@ -607,6 +649,7 @@ def main(argv=None):
             if not ok:
                 print(f"  SKIPPED: {why}", flush=True)
                 summary.append(f"{backend}: skipped ({why})")
+                outcome[backend] = f"skipped: {why}"
                 continue
         try:
             rows = run_backend(backend, args)
@@ -617,14 +660,17 @@ def main(argv=None):
             traceback.print_exc()
             print(f"  {backend}: FAILED: {exc}", flush=True)
             summary.append(f"{backend}: FAILED ({type(exc).__name__})")
+            outcome[backend] = f"failed: {type(exc).__name__}: {exc}"[:500]
             status = 1
             continue
         misses += report(backend, rows, args)
         lat, thr = ratios(rows, args.clients)
         if lat is None or thr is None:
             summary.append(f"{backend}: incomplete")
+            outcome[backend] = "failed: a goal path has no figures"
             status = 1
             continue
+        outcome[backend] = "ran"
         summary.append(f"{backend}: latency ratio {lat:.2f} "
                        f"{'PASS' if lat <= GOAL_LATENCY else 'MISS'}, throughput ratio "
                        f"{thr:.2f} {'PASS' if thr >= GOAL_THROUGHPUT else 'MISS'}")
@@ -633,6 +679,7 @@ def main(argv=None):
         print(f"{misses} goal(s) MISSED.")
     if status == 0 and misses and args.strict:
         status = 2
+    record_outcome("gateway", outcome)
     return status
 
 

@@ -15,6 +15,7 @@ Goals: burst ≥ 50 e-mails/s, paced p95 ≤ 1 s. Everything started is stopped 
 import argparse
 import contextlib
 import os
+import signal
 import smtplib
 import subprocess
 import sys
@@ -26,6 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from kombu import Connection, Exchange, Producer  # noqa: E402
+
+from bench.common import record_outcome  # noqa: E402
 
 from services.common.events import make_event  # noqa: E402
 from services.common.testing import (SmtpSink, postgres_available,  # noqa: E402
@@ -148,10 +151,12 @@ def main():
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--profile", type=int, default=0, help="py-spy the notify process (s)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups
     with tempfile.TemporaryDirectory() as tmp:
         raw = raw_smtp(args.n, tmp)
         print(f"raw SMTP (smtplib → aiosmtpd, one connection): {raw:8.1f} messages/s")
         backends = [("sqlite", None)]
+        outcome = {}
         ok, why = postgres_available()
         with contextlib.ExitStack() as stack:
             if ok:
@@ -159,6 +164,7 @@ def main():
                                  stack.enter_context(temporary_postgres_database("servis_bench"))))
             else:
                 print(f"postgresql: skipped ({why})")
+                outcome["postgresql"] = f"skipped: {why}"
             for name, url in backends:
                 r = run_backend(name, url, args, tmp)
                 print(f"{name:10} burst {args.n}: {r['burst']:7.1f} e-mails/s "
@@ -167,6 +173,8 @@ def main():
                       f"paced {args.rate:g}/s × {args.seconds:g} s ({r['paced_n']}): "
                       f"p50 {r['p50'] * 1000:.0f} ms, p95 {r['p95'] * 1000:.0f} ms "
                       f"[{'PASS' if r['p95'] <= 1 else 'MISS'} ≤ 1 s]; duplicates {r['dups']}")
+                outcome[name] = "ran"
+    record_outcome("notify", outcome)
 
 
 if __name__ == "__main__":
