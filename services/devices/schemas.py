@@ -1,7 +1,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     email_field, id_field, language_field, money_field)
+                                     email_field, id_field, language_field, money_field,
+                                     version_field)
 from services.devices.domain import KINDS, NONE
 
 def _text(length, **kw):
@@ -149,8 +150,7 @@ class DevicePatch(CardFields):
     brand = Trimmed(required=True, validate=validate.Length(max=100))
     serial = Trimmed(required=True, validate=validate.Length(max=100))
     currency = Trimmed(required=True, validate=validate.Regexp(CURRENCY, error=CURRENCY_ERROR))
-    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), load_default=None,
-                             allow_none=True)
+    version = version_field(load_default=None, allow_none=True)
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
