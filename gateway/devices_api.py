@@ -15,10 +15,9 @@ from services.devices.api import (ByCoverageQuery, ByCustomerQuery, ByModelQuery
                                   DeviceIn, DevicePatch, DeviceQuery, DeviceTypeIn,
                                   DeviceTypePatch, HistoryQuery, MoveIn, read_csv, template_csv)
 
-# Customers carry no version yet (devices adds the column in phase 2 of "one shape"): then
-# this flag turns on the version contract for PATCH /customers/{id}; ETags are sent already
-# whenever an answer carries a version.
-CUSTOMERS_VERSIONED = False
+# Customers carry a version (devices' `customers.version`): PATCH /customers/{id} follows the
+# version contract like every versioned record (428 without one, 409 when stale).
+CUSTOMERS_VERSIONED = True
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORT_CHUNK = 2000  # rows per RPC while staging an import

@@ -108,7 +108,7 @@ class Archive:
         self.check_tax_no(data.get("tax_no"))
         sites, contacts = data.pop("sites", []), data.pop("contacts", [])
         customer = Customer(**data, name_folded=fold(data["name"]),
-                            name_sort=sort_key(data["name"]))
+                            name_sort=sort_key(data["name"]), version=1)
         customer.sites = [Site(**s) for s in sites]
         customer.contacts = [Contact(**c) for c in contacts]
         self.db.add(customer)
@@ -116,8 +116,23 @@ class Archive:
         self.emit("customer_created", domain.customer_event(customer))
         return customer
 
+    def edit_customer(self, customer, data):
+        """A client's change to a customer; `version` (the one read) is required: a customer
+        changed since is a 409 instead of a silent overwrite."""
+        version = data.pop("version", None)
+        if version is None:
+            raise PreconditionRequired("State the version of the customer you read (`version`).",
+                                       {"version": customer.version})
+        if version != customer.version:
+            raise Conflict("Customer {customer_id} was changed since version {given} (now "
+                           "{version}); read it again.", {"customer_id": customer.id,
+                                                          "version": customer.version,
+                                                          "given": version})
+        return self.update_customer(customer, data)
+
     def update_customer(self, customer, data):
-        """Change the fields given; True when something changed (customer_updated goes out)."""
+        """Change the fields given; True when something changed (customer_updated goes out
+        and the version goes up by one). The import fills blanks through here too."""
         changed = False
         values = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
         if "tax_no" in values:
@@ -137,6 +152,7 @@ class Archive:
                 changed = True
         if changed:
             customer.updated_at = utcnow()
+            customer.version += 1
             self.db.flush()
             self.emit("customer_updated", domain.customer_event(customer))
         return changed

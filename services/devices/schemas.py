@@ -54,7 +54,10 @@ class CustomerIn(Schema):
 
 class CustomerPatch(CustomerIn):
     """A change to a customer: only the fields given change; `sites` and `contacts`, when
-    given, replace the lists (a site that devices stand at cannot be removed)."""
+    given, replace the lists (a site that devices stand at cannot be removed). `version` is
+    the version read: missing is a 428, a customer changed since a 409."""
+    version = version_field(load_default=None, allow_none=True)
+
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
 
@@ -91,6 +94,7 @@ class CustomerOut(Schema):
     rep_language = fields.String()
     sites = fields.List(fields.Nested(SiteOut))
     contacts = fields.List(fields.Nested(ContactOut))
+    version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

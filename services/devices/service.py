@@ -87,7 +87,7 @@ class DevicesService:
     def update_customer(self, customer_id, data):
         archive = self.archive
         customer = archive.customer(customer_id)  # an unknown customer is a 404 before a 422
-        archive.update_customer(customer, load(CustomerPatch(), data))
+        archive.edit_customer(customer, load(CustomerPatch(), data))
         self.db.commit()
         return customer_out(customer)
 

@@ -1,6 +1,5 @@
 """One version contract for every versioned record, through the running system (issue 11):
-device cards, service forms, knowledge articles — and customers once devices gives them a
-version. For each: an ETag on create, read and write; 428 without a version; 409 naming the
+device cards, service forms, knowledge articles and customers. For each: an ETag on create, read and write; 428 without a version; 409 naming the
 current one when stale; 422 when If-Match and the body's version differ, and for a weak ETag.
 And error messages in the request's language."""
 import itertools
@@ -56,11 +55,7 @@ KINDS = {
 }
 
 
-@pytest.mark.parametrize("kind", [
-    "devices", "forms", "knowledge",
-    pytest.param("customers", marks=pytest.mark.xfail(strict=True, reason=(
-        "phase 2 of 'one shape': customers carry no version until devices adds the column; "
-        "then set CUSTOMERS_VERSIONED in gateway/devices_api.py and remove this mark")))])
+@pytest.mark.parametrize("kind", ["devices", "forms", "knowledge", "customers"])
 def test_the_version_contract(system, admin, customer_id, kind):
     http = system.http
     create, path, (method, suffix, body) = KINDS[kind]
