@@ -33,7 +33,9 @@ def closing_session(fn):
 def stale_is_conflict(fn):
     """A row changed by another worker between our read and our write (SQLAlchemy's
     version_id_col: `UPDATE … WHERE version = :read` matched nothing) is a 409, wherever in
-    the entrypoint the flush happens."""
+    the entrypoint the flush happens — the commit included. The one place a StaleDataError
+    is caught: the message is generic, since which record lost the race (a form, a card, a
+    customer) is not known here, nor its version now (the client reads it again)."""
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         try:
