@@ -16,6 +16,9 @@ from services.common.exceptions import (Conflict, ServiceUnavailable, ServisErro
 
 register_remote_errors()
 
+CHANGED_MEANWHILE = "The record was changed at the same moment by someone else; read it again."
+NOT_ANSWERING = "The {service} service is not answering."
+
 
 def closing_session(fn):
     """Close `self.db` (when it is a session) as the entrypoint returns or raises."""
@@ -44,8 +47,7 @@ def stale_is_conflict(fn):
             db = getattr(self, "db", None)
             if isinstance(db, Session):
                 db.rollback()
-            raise Conflict("The record was changed at the same moment by someone else; read it "
-                           "again.", {})
+            raise Conflict(CHANGED_MEANWHILE, {})
     return wrapper
 
 
@@ -85,5 +87,4 @@ class _Client:
             with eventlet.Timeout(self.timeout):
                 return reply.result()
         except (UnknownService, eventlet.Timeout):
-            raise ServiceUnavailable(f"The {self.service} service is not answering.",
-                                     {"service": self.service})
+            raise ServiceUnavailable(NOT_ANSWERING, {"service": self.service})
