@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from gateway.auth import roles
 from gateway.helpers import Page, actor, invalid, rpc, user_language
+from gateway.i18n import catalogue, request_language
 from gateway.routes import AllQuery, Csv, Route, admin_wants_all, declare, items
 from services.common.roles import ADMINS, ARCHIVE_KEEPERS, ARCHIVE_WRITERS, MANAGE, STAFF
 from services.common.text import fold
@@ -202,11 +203,20 @@ def import_template():
         "Content-Disposition": f'attachment; filename="servis-cihaz-import-{lang}.csv"'})
 
 
+def row_errors_translated(call, job):
+    """A failed row's reasons in the request's language: devices keeps them as the English
+    messages its templates made (the catalogue recovers their values)."""
+    language, texts = request_language(), catalogue()
+    return {**job, "errors": [{**e, "errors": texts.translate_fields(e["errors"], language)}
+                              for e in job.get("errors", [])]}
+
+
 declare(blp, [
     Route("GET", "/devices/import/<id:job_id>", "devices", "get_import", ARCHIVE_KEEPERS,
-          args=("job_id", "query"), query=ImportQuery,
+          args=("job_id", "query"), query=ImportQuery, answer=row_errors_translated,
           doc="An import's progress (total, processed, created, updated, unchanged, failed) "
-              "and its failed rows, paged (`errors_next_cursor`)."),
+              "and its failed rows, paged (`errors_next_cursor`), their reasons in the "
+              "request's language (Accept-Language, else the account's)."),
 ])
 
 # -- reports -------------------------------------------------------------------------------------

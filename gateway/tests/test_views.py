@@ -110,6 +110,33 @@ def test_a_stale_version_is_one_message_naming_the_current_version(gw):
             "The record was changed since version 3 (now 5); read it again."
 
 
+def test_an_imports_failed_rows_are_read_in_the_requests_language(gw):
+    job = {"id": 7, "status": "done", "failed": 2, "errors": [
+        {"row": 3, "errors": {"price": ["Not a price: 'abc' (use 1234.56, 1234,56, 1.234,56 "
+                                        "or 1,234.56)."],
+                              "brand": ["Missing data for required field."]}},
+        {"row": 5, "errors": {"serial": ["Daikin S-1 is registered to customer Çağlar Soğutma "
+                                         "(#4); move the device explicitly."],
+                              "_row": ["Something no template says."]}}],
+        "errors_next_cursor": None}
+    gw.rpc.answer = lambda service, method, args: dict(job)
+    r = gw.client.get("/api/v1/devices/import/7",
+                      headers={**gw.headers["manager"], "Accept-Language": "tr"})
+    assert r.status_code == 200
+    assert r.json["errors"] == [
+        {"row": 3, "errors": {
+            "price": ["Geçerli bir fiyat değil: 'abc' (1234.56, 1234,56, 1.234,56 ya da "
+                      "1,234.56 yazın)."],
+            "brand": ["Zorunlu alan eksik."]}},
+        {"row": 5, "errors": {
+            "serial": ["Daikin S-1 cihazı Çağlar Soğutma (#4) müşterisine kayıtlı; cihazı "
+                       "taşıma işlemiyle aktarın."],
+            "_row": ["Something no template says."]}}]
+    r = gw.client.get("/api/v1/devices/import/7",
+                      headers={**gw.headers["manager"], "Accept-Language": "en"})
+    assert r.json["errors"] == job["errors"]
+
+
 def test_assignments_carry_the_assignees_snapshots_and_the_version(gw):
     tech = gw.users["technician"]
     r = gw.client.post("/api/v1/forms/7/assignments", json={"user_ids": [tech.id]},
