@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from gateway.auth import roles
 from gateway.helpers import Page, actor, invalid, rpc, user_language
+from gateway.i18n import catalogue, request_language
 from gateway.routes import AllQuery, Csv, Route, admin_wants_all, declare, items
 from services.common.roles import ADMINS, ARCHIVE_KEEPERS, ARCHIVE_WRITERS, MANAGE, STAFF
 from services.common.text import fold
@@ -15,10 +16,9 @@ from services.devices.api import (ByCoverageQuery, ByCustomerQuery, ByModelQuery
                                   DeviceIn, DevicePatch, DeviceQuery, DeviceTypeIn,
                                   DeviceTypePatch, HistoryQuery, MoveIn, read_csv, template_csv)
 
-# Customers carry no version yet (devices adds the column in phase 2 of "one shape"): then
-# this flag turns on the version contract for PATCH /customers/{id}; ETags are sent already
-# whenever an answer carries a version.
-CUSTOMERS_VERSIONED = False
+# Customers carry a version (devices' `customers.version`): PATCH /customers/{id} follows the
+# version contract like every versioned record (428 without one, 409 when stale).
+CUSTOMERS_VERSIONED = True
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORT_CHUNK = 2000  # rows per RPC while staging an import
@@ -203,11 +203,20 @@ def import_template():
         "Content-Disposition": f'attachment; filename="servis-cihaz-import-{lang}.csv"'})
 
 
+def row_errors_translated(call, job):
+    """A failed row's reasons in the request's language: devices keeps them as the English
+    messages its templates made (the catalogue recovers their values)."""
+    language, texts = request_language(), catalogue()
+    return {**job, "errors": [{**e, "errors": texts.translate_fields(e["errors"], language)}
+                              for e in job.get("errors", [])]}
+
+
 declare(blp, [
     Route("GET", "/devices/import/<id:job_id>", "devices", "get_import", ARCHIVE_KEEPERS,
-          args=("job_id", "query"), query=ImportQuery,
+          args=("job_id", "query"), query=ImportQuery, answer=row_errors_translated,
           doc="An import's progress (total, processed, created, updated, unchanged, failed) "
-              "and its failed rows, paged (`errors_next_cursor`)."),
+              "and its failed rows, paged (`errors_next_cursor`), their reasons in the "
+              "request's language (Accept-Language, else the account's)."),
 ])
 
 # -- reports -------------------------------------------------------------------------------------

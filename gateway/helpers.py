@@ -1,13 +1,14 @@
 """What every view of the gateway uses: the RPC call, the acting user, the list page, the one
-way a loaded request goes on the wire, and the one way the gateway says "invalid input"."""
+way a loaded request goes on the wire; `invalid` (services.common.exceptions) is the one way
+to say "invalid input"."""
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
 
 from gateway.auth import current_user
-from services.common.exceptions import format_message, validation_failed
+from services.common.exceptions import invalid  # noqa: F401  (the one "invalid input", re-exported)
 
 
 def rpc(service, method, *args, **kwargs):
@@ -29,19 +30,6 @@ def actor():
 class Page(Schema):
     items = fields.List(fields.Dict())
     next_cursor = fields.String(allow_none=True)
-
-
-def invalid(**messages):
-    """A 422 validation_error with {field: [message templates formatted]}: the gateway's one
-    way to refuse input (services.common.exceptions.validation_failed holds the generic
-    message). Give each message as a constant English template and its values, e.g.
-    invalid(user_ids=[("No such staff account: {ids}.", {"ids": "4, 5"})]) or plain
-    strings; i18n translates them by their templates."""
-    out = {}
-    for field, items in messages.items():
-        out[field] = [format_message(*item) if isinstance(item, tuple) else item
-                      for item in items]
-    return validation_failed(ValidationError(out))
 
 
 # -- on the wire -------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ each error code is the entry whose context is "error code" and whose msgid is th
 What is translated:
 - a service's or the gateway's error: its message is an English template whose placeholders
   name keys of its details (`"Service form {form_id} not found."`); the Turkish entry is
-  formatted with the same details. A message that is no template (an f-string of a service
-  not yet converted) is matched against the catalogue's templates (below), else passes through
-  in English;
+  formatted with the same details. A message already formatted (an import row's reason kept
+  by devices, a service's message stored as text) is matched against the catalogue's
+  templates (below), else passes through in English;
 - field-level messages (marshmallow, webargs, our schemas): already formatted when we see
   them ("Length must be between 1 and 200."), so each catalogued template with placeholders is
   compiled to a regular expression that recovers its values, and the Turkish text is formatted

@@ -19,9 +19,10 @@ contract sent it).
 import re
 
 from flask import request
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
 from gateway.helpers import invalid
+from services.common import schemas
 from services.common.exceptions import Conflict, PreconditionRequired
 from services.common.schemas import MAX_ID
 
@@ -37,8 +38,7 @@ _TAG = re.compile(r'\s*(W/)?("?)([0-9]{1,10})\2\s*')
 def version_field():
     """The body's `version` as every versioned request schema declares it: optional here,
     because If-Match may state it instead."""
-    return fields.Integer(load_default=None, allow_none=True, strict=True,
-                          validate=validate.Range(min=1, max=MAX_ID))
+    return schemas.version_field(load_default=None, allow_none=True)
 
 
 class VersionBody(Schema):

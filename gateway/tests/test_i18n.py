@@ -4,6 +4,7 @@ language is chosen as documented, and templates are formatted with their details
 import ast
 import inspect
 import string
+import sys
 from pathlib import Path
 
 import marshmallow.fields
@@ -15,14 +16,20 @@ from gateway.i18n import CODE_CONTEXT, GENERIC, catalogue, from_accept_language
 from services.common.exceptions import ServisError, format_message
 
 ROOT = Path(__file__).resolve().parents[2]
-# Phase 2 of "one shape" converts the services' raise sites to templates (their f-strings
-# become `NotFound("Service form {form_id} not found.", {"form_id": 5})`); each converted
-# module is listed here by its path (e.g. "services/forms/workflow.py"), and from then on every
-# template it raises must have its Turkish entry and no raise site may be an f-string.
-CONVERTED_SERVICE_MODULES = []
+# Every module of every service raises constant English templates (its values in the details:
+# `NotFound("Service form {form_id} not found.", {"form_id": 5})`): each template it raises
+# must have its Turkish entry, and no raise site may build its message (an f-string, `+`,
+# `.format`). The list is every module under services/ but tests, so a new module (a new
+# service) is checked from its first line.
+CONVERTED_SERVICE_MODULES = sorted(
+    str(p.relative_to(ROOT)) for p in ROOT.glob("services/**/*.py")
+    if "tests" not in p.relative_to(ROOT).parts and p.name not in ("conftest.py", "testing.py"))
 EXCEPTIONS = {"ServisError", "NotFound", "Conflict", "ValidationFailed", "Forbidden",
               "PreconditionRequired", "ServiceUnavailable", "Unauthorized", "TooManyRequests",
-              "ValidationError"}
+              "ValidationError", "RowError"}
+# Exceptions whose details (ValidationFailed: the second argument; RowError: the first) are
+# {field: [messages]}; marshmallow's ValidationError may carry such a dict first too.
+FIELD_DETAILS = {"ValidationFailed": 1, "RowError": 0, "ValidationError": 0}
 
 
 def all_codes():
@@ -61,9 +68,11 @@ def test_every_catalogued_message_has_both_languages_with_the_same_placeholders(
 
 def raised_templates(path):
     """(line, text) of every message raised in a module: the first argument of an exception
-    (ServisError subclasses, marshmallow's ValidationError), field messages given to
-    gateway.helpers.invalid(), and module constants those use. An f-string is reported as
-    None: a raise site must use a constant template."""
+    (ServisError subclasses, marshmallow's ValidationError), the field messages in a
+    ValidationFailed's or RowError's details, those given to `invalid(...)` (constants or
+    (template, values) pairs), every `field_message(template, ...)`, a validator's `error=`,
+    and module constants those use. A message built at the raise site (an f-string, `+`,
+    `.format`, `%`) is reported as None: a raise site must use a constant template."""
     tree = ast.parse(path.read_text(), str(path))
     constants = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
                  for t in node.targets if isinstance(t, ast.Name)
@@ -76,7 +85,29 @@ def raised_templates(path):
             return constants[node.id]
         if isinstance(node, ast.JoinedStr):
             return None
-        return ...  # not a message (a variable passed on)
+        if isinstance(node, ast.BinOp) and any(
+                isinstance(side, ast.JoinedStr) or (isinstance(side, ast.Constant)
+                                                    and isinstance(side.value, str))
+                for side in (node.left, node.right)):
+            return None  # "..." + x, "..." % x
+        if isinstance(node, ast.IfExp):
+            return [text(node.body), text(node.orelse)]
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "format":
+            return None
+        return ...  # not a message (a variable passed on, a field_message(...) call)
+
+    def messages(node):
+        """The messages of a {field: [messages]} structure written at the raise site."""
+        if isinstance(node, ast.Dict):
+            for value in node.values:
+                yield from messages(value)
+        elif isinstance(node, ast.Tuple) and node.elts:  # (template, values)
+            yield text(node.elts[0])
+        elif isinstance(node, (ast.List, ast.Set)):
+            for item in node.elts:
+                yield from messages(item)
+        else:
+            yield text(node)
 
     found = []
     for node in ast.walk(tree):
@@ -84,25 +115,23 @@ def raised_templates(path):
             continue
         name = getattr(node.func, "id", getattr(node.func, "attr", ""))
         if name in EXCEPTIONS and node.args:
-            found.append((node.lineno, text(node.args[0])))
+            first, where = node.args[0], FIELD_DETAILS.get(name)
+            found.extend((node.lineno, t) for t in (
+                messages(first) if where == 0 else [text(first)]))
+            if where == 1 and len(node.args) > 1:
+                found.extend((node.lineno, t) for t in messages(node.args[1]))
         if name == "invalid":
             for kw in node.keywords:
-                items = kw.value.elts if isinstance(kw.value, ast.List) else []
-                if isinstance(kw.value, ast.Dict):
-                    items = [e for v in kw.value.values if isinstance(v, ast.List)
-                             for e in v.elts]
-                for item in items:
-                    first = item.elts[0] if isinstance(item, ast.Tuple) else item
-                    found.append((node.lineno, text(first)))
-            for value in [kw.value for kw in node.keywords if kw.arg is None]:
-                for v in getattr(value, "values", []):
-                    for item in getattr(v, "elts", []):
-                        first = item.elts[0] if isinstance(item, ast.Tuple) else item
-                        found.append((node.lineno, text(first)))
+                found.extend((node.lineno, t) for t in messages(kw.value))
+        if name == "field_message" and node.args:
+            found.append((node.lineno, text(node.args[0])))
         for kw in node.keywords:
             if kw.arg == "error" and name in ("Regexp", "OneOf", "Length", "Range"):
                 found.append((node.lineno, text(kw.value)))
-    return [(line, t) for line, t in found if t is not ...]
+    flat = []
+    for line, t in found:
+        flat.extend((line, one) for one in (t if isinstance(t, list) else [t]))
+    return [(line, t) for line, t in flat if t is not ...]
 
 
 def check_module(path):
@@ -110,10 +139,23 @@ def check_module(path):
     for line, template in raised_templates(path):
         where = f"{path.relative_to(ROOT)}:{line}"
         if template is None:
-            problems.append(f"{where}: an f-string; raise a constant template with details")
+            problems.append(f"{where}: a message built at the raise site (an f-string, +, "
+                            ".format); raise a constant template with its values in details")
         elif template not in GENERIC.values() and texts.turkish(template) is None:
             problems.append(f"{where}: no Turkish entry for {template!r}")
+        if template is not None and conversions(template):
+            problems.append(f"{where}: {template!r} converts a value ({conversions(template)}): "
+                            "write the quotes ('{name}'), so the gateway recovers the value")
     return problems
+
+
+def conversions(text):
+    """The placeholders of a template that convert their value (`{code!r}`)."""
+    try:
+        return [f"{name}!{conversion}" for _, name, _, conversion in string.Formatter().parse(text)
+                if name and conversion]
+    except ValueError:
+        return []
 
 
 def test_every_message_the_gateway_raises_has_a_turkish_entry():
@@ -123,11 +165,41 @@ def test_every_message_the_gateway_raises_has_a_turkish_entry():
     assert len([t for m in modules for t in raised_templates(m)]) > 20  # the walk finds them
 
 
-@pytest.mark.parametrize("module", CONVERTED_SERVICE_MODULES or [
-    pytest.param(None, marks=pytest.mark.skip(
-        reason="phase 2 of 'one shape': no service module converted to templates yet"))])
-def test_every_template_a_converted_service_raises_has_a_turkish_entry(module):
-    assert not check_module(ROOT / module)
+@pytest.mark.parametrize("module", CONVERTED_SERVICE_MODULES)
+def test_every_template_a_service_raises_has_a_turkish_entry(module):
+    problems = check_module(ROOT / module)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_finds_the_services_messages():
+    assert len(CONVERTED_SERVICE_MODULES) > 40
+    assert "services/forms/workflow.py" in CONVERTED_SERVICE_MODULES
+    found = [t for m in CONVERTED_SERVICE_MODULES for _, t in raised_templates(ROOT / m)]
+    assert len(found) > 140
+    assert "Service form {form_id} not found." in found  # a raise
+    assert "Invalid cursor." in found  # a constant given to invalid()
+    assert "From {min} to {max}." in found  # a field_message()
+
+
+@pytest.mark.parametrize("source,problem", [
+    ('raise NotFound(f"Form {form_id} not found.", {"form_id": form_id})', "built at"),
+    ('raise Conflict("The checklist is not complete: " + ", ".join(m) + ".", {})', "built at"),
+    ('raise Conflict("Form {} is {}".format(a, b), {})', "built at"),
+    ('raise ValidationFailed(INVALID, {"note": [f"Give the reason for {to}."]})', "built at"),
+    ('raise invalid(code=[f"Unknown {code}."])', "built at"),
+    ('raise RowError({"serial": [f"{brand} {serial}"]})', "built at"),
+    ('errors = [field_message(f"From {a}.", {})]', "built at"),
+    ('raise NotFound("Nothing by that name here, sorry.", {})', "no Turkish entry"),
+    ('raise invalid(code=[("Unknown thing {code}.", {"code": 1})])', "no Turkish entry"),
+    ('raise Conflict("Device type {code!r} exists.", {"code": "x"})', "converts"),
+])
+def test_the_walk_refuses_a_built_or_untranslated_message(tmp_path, monkeypatch, source,
+                                                          problem):
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    module = tmp_path / "probe.py"
+    module.write_text(source + "\n")
+    problems = check_module(module)
+    assert problems and any(problem in p for p in problems), problems
 
 
 def test_the_field_messages_of_the_schemas_the_gateway_validates_with_are_catalogued():
@@ -223,9 +295,11 @@ def test_a_template_is_formatted_with_its_details_in_either_language():
     assert texts.translate(template, details, "en") == \
         "The forms service did not answer within 5 s."
     assert texts.translate(template, details, "tr") == "forms servisi 5 sn içinde yanıt vermedi."
-    # not converted yet (an f-string of a service): passes through, in English
-    assert texts.translate("Device type 'kombi' exists.", {"code": "kombi"}, "tr") == \
-        "Device type 'kombi' exists."
+    # a message already formatted (a field message, an import row's error) is recovered by
+    # its template's pattern; one no template makes passes through, in English
+    assert texts.translate("Device type 'kombi' exists.", {}, "tr") == \
+        "'kombi' cihaz tipi zaten var."
+    assert texts.translate("Nothing we ever say.", {}, "tr") == "Nothing we ever say."
 
 
 def test_servis_error_message_formats_its_template_safely():

@@ -10,7 +10,7 @@ from pathlib import Path
 from gateway.helpers import to_wire
 from gateway.rpc import ServiceTimeout, unavailable
 from services.common import exceptions
-from services.common.exceptions import NotFound
+from services.common.exceptions import Conflict, NotFound
 from services.forms.api import PartIn, RevenueQuery, WorkLogIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,17 +61,80 @@ def test_one_service_unavailable_class(gw):
     assert r.json["error"]["message"] == "forms servisi 5 sn içinde yanıt vermedi."
 
 
-def test_a_service_error_template_is_translated_with_its_details(gw, monkeypatch):
-    from gateway import i18n
-    texts = i18n.catalogue()
-    monkeypatch.setitem(texts.messages, "Service form {form_id} not found.",
-                        "{form_id} numaralı servis formu bulunamadı.")
+def test_a_service_error_reaches_the_client_in_the_requests_language(gw):
+    """A service raises a constant English template with its values in the details; the
+    client reads it in Turkish (Accept-Language: tr, or a Turkish account) or English, with
+    the values filled in, and the details as the service gave them."""
     gw.rpc.raises = NotFound("Service form {form_id} not found.", {"form_id": 5})
-    r = gw.client.get("/api/v1/forms/5", headers=gw.headers["desk"])
-    assert r.json["error"]["message"] == "5 numaralı servis formu bulunamadı."
-    assert r.json["error"]["details"] == {"form_id": 5}
+    r = gw.client.get("/api/v1/forms/5", headers={**gw.headers["desk"], "Accept-Language": "tr"})
+    assert r.status_code == 404 and r.headers["Content-Language"] == "tr"
+    assert r.json["error"] == {"code": "not_found", "details": {"form_id": 5},
+                               "message": "5 numaralı servis formu bulunamadı."}
     r = gw.client.get("/api/v1/forms/5", headers={**gw.headers["desk"], "Accept-Language": "en"})
     assert r.json["error"]["message"] == "Service form 5 not found."
+    gw.rpc.raises = Conflict("A form in {status} cannot go to {to}; allowed: {moves}.", {
+        "status": "NEW", "to": "DELIVERED", "allowed": ["ASSIGNED", "CANCELLED"],
+        "moves": "ASSIGNED, CANCELLED"})
+    r = gw.client.post("/api/v1/forms/5/transitions", json={"to": "DELIVERED", "version": 2},
+                       headers=gw.headers["manager"])  # a Turkish account, no Accept-Language
+    assert r.status_code == 409 and r.json["error"]["message"] == (
+        "NEW statüsündeki bir servis formu DELIVERED statüsüne geçemez; izin verilenler: "
+        "ASSIGNED, CANCELLED.")
+    # a field message a service formatted from its template: the values are recovered
+    gw.rpc.raises = exceptions.invalid(fault_type=[("Unknown fault type '{code}'.",
+                                                    {"code": "uzay-gemisi"})])
+    r = gw.client.patch("/api/v1/forms/5", json={"fault_type": "uzay-gemisi", "version": 2},
+                        headers={**gw.headers["manager"], "Accept-Language": "tr"})
+    assert r.status_code == 422 and r.json["error"] == {
+        "code": "validation_error", "message": "Girilen bilgiler geçerli değil.",
+        "details": {"fault_type": ["Bilinmeyen arıza tipi 'uzay-gemisi'."]}}
+    r = gw.client.patch("/api/v1/forms/5", json={"fault_type": "uzay-gemisi", "version": 2},
+                        headers={**gw.headers["manager"], "Accept-Language": "en"})
+    assert r.json["error"]["details"] == {"fault_type": ["Unknown fault type 'uzay-gemisi'."]}
+
+
+def test_a_stale_version_is_one_message_naming_the_current_version(gw):
+    for template in ("The form was changed since version {given} (now {version}); read it "
+                     "again.", "Customer {customer_id} was changed since version {given} "
+                               "(now {version}); read it again."):
+        gw.rpc.raises = Conflict(template, {"version": 5, "given": 3})
+        r = gw.client.patch("/api/v1/customers/7", json={"phone": "0212"},
+                            headers={**gw.headers["manager"], "If-Match": '"3"'})
+        assert r.status_code == 409 and r.json["error"]["details"] == {"version": 5, "given": 3}
+        assert r.json["error"]["message"] == \
+            "Kayıt 3 sürümünden bu yana değişti (şimdi 5); yeniden okuyun."
+        r = gw.client.patch("/api/v1/customers/7", json={"phone": "0212"},
+                            headers={**gw.headers["manager"], "If-Match": '"3"',
+                                     "Accept-Language": "en"})
+        assert r.json["error"]["message"] == \
+            "The record was changed since version 3 (now 5); read it again."
+
+
+def test_an_imports_failed_rows_are_read_in_the_requests_language(gw):
+    job = {"id": 7, "status": "done", "failed": 2, "errors": [
+        {"row": 3, "errors": {"price": ["Not a price: 'abc' (use 1234.56, 1234,56, 1.234,56 "
+                                        "or 1,234.56)."],
+                              "brand": ["Missing data for required field."]}},
+        {"row": 5, "errors": {"serial": ["Daikin S-1 is registered to customer Çağlar Soğutma "
+                                         "(#4); move the device explicitly."],
+                              "_row": ["Something no template says."]}}],
+        "errors_next_cursor": None}
+    gw.rpc.answer = lambda service, method, args: dict(job)
+    r = gw.client.get("/api/v1/devices/import/7",
+                      headers={**gw.headers["manager"], "Accept-Language": "tr"})
+    assert r.status_code == 200
+    assert r.json["errors"] == [
+        {"row": 3, "errors": {
+            "price": ["Geçerli bir fiyat değil: 'abc' (1234.56, 1234,56, 1.234,56 ya da "
+                      "1,234.56 yazın)."],
+            "brand": ["Zorunlu alan eksik."]}},
+        {"row": 5, "errors": {
+            "serial": ["Daikin S-1 cihazı Çağlar Soğutma (#4) müşterisine kayıtlı; cihazı "
+                       "taşıma işlemiyle aktarın."],
+            "_row": ["Something no template says."]}}]
+    r = gw.client.get("/api/v1/devices/import/7",
+                      headers={**gw.headers["manager"], "Accept-Language": "en"})
+    assert r.json["errors"] == job["errors"]
 
 
 def test_assignments_carry_the_assignees_snapshots_and_the_version(gw):

@@ -83,19 +83,26 @@ def create_schema(engine, *metadatas):
 
 
 def add_missing_columns(conn, metadata):
-    """A table made by an earlier version gets the nullable columns added since (e.g. the
-    outbox's claim), so an existing DATA_DIR keeps working after an upgrade. Only additive,
-    nullable columns; anything else waits for real migrations (Alembic, issue 22)."""
+    """A table made by an earlier version gets the columns added since, so an existing
+    DATA_DIR keeps working after an upgrade: nullable columns (the outbox's claim), and NOT
+    NULL columns with a server default (a customer's version: every existing row gets the
+    default, on SQLite and PostgreSQL alike). Only additive; a NOT NULL column without a
+    server default, and anything else, waits for real migrations (Alembic, issue 22)."""
     from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
     inspector = inspect(conn)
     for table in metadata.sorted_tables:
         present = {c["name"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name in present or not column.nullable or column.primary_key:
+            if column.name in present or column.primary_key:
                 continue
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(
-                f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+            if column.nullable:
+                spec = f'"{column.name}" {column.type.compile(dialect=conn.dialect)}'
+            elif column.server_default is not None:
+                spec = str(CreateColumn(column).compile(dialect=conn.dialect))
+            else:
+                continue
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {spec}')
 
 
 class Database(DependencyProvider):

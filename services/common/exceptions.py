@@ -102,10 +102,42 @@ class PreconditionRequired(ServisError):
     http_status = 428
 
 
+# The one message of every 422 (its fields say what is wrong): typed here only.
+INVALID = "The input is not valid."
+
+
 def validation_failed(err):
     """A marshmallow ValidationError as our ValidationFailed (422 with the fields)."""
     messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-    return ValidationFailed("The input is not valid.", messages)
+    return ValidationFailed(INVALID, messages)
+
+
+def field_message(template, values=None):
+    """A field-level message (a 422's details, an import row's errors): a constant English
+    template formatted with its values. Field messages travel formatted; the gateway finds
+    the catalogued template they were made from, recovers the values and formats its Turkish
+    text with them (gateway/i18n.py), so the template must be a constant. A message built
+    outside a raise (an import row's errors) goes through here even without values: the
+    catalogue test (gateway/tests/test_i18n.py) finds the messages by this call."""
+    return format_message(template, values or {})
+
+
+def invalid(**fields):
+    """A 422 ValidationFailed with {field: [messages]}: the one way to refuse input outside a
+    schema. Each message is a constant English template, or (template, values) to be
+    formatted (field_message); a dict nests (the items of a list: {"0": {...}}). A field
+    name that is no identifier: invalid(**{"If-Match": [...]})."""
+    return ValidationFailed(INVALID, _field_messages(fields))
+
+
+def _field_messages(messages):
+    if isinstance(messages, dict):
+        return {k: _field_messages(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [_field_messages(m) for m in messages]
+    if isinstance(messages, tuple):
+        return field_message(*messages)
+    return messages
 
 
 class ServiceUnavailable(ServisError):

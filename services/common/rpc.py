@@ -17,6 +17,9 @@ from services.common.exceptions import (Conflict, ServiceUnavailable, ServisErro
 
 register_remote_errors()
 
+CHANGED_MEANWHILE = "The record was changed at the same moment by someone else; read it again."
+NOT_ANSWERING = "The {service} service is not answering."
+
 
 def closing_session(fn):
     """Close `self.db` (when it is a session) as the entrypoint returns or raises."""
@@ -34,7 +37,9 @@ def closing_session(fn):
 def stale_is_conflict(fn):
     """A row changed by another worker between our read and our write (SQLAlchemy's
     version_id_col: `UPDATE … WHERE version = :read` matched nothing) is a 409, wherever in
-    the entrypoint the flush happens."""
+    the entrypoint the flush happens — the commit included. The one place a StaleDataError
+    is caught: the message is generic, since which record lost the race (a form, a card, a
+    customer) is not known here, nor its version now (the client reads it again)."""
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         try:
@@ -43,8 +48,7 @@ def stale_is_conflict(fn):
             db = getattr(self, "db", None)
             if isinstance(db, Session):
                 db.rollback()
-            raise Conflict("The record was changed at the same moment by someone else; read it "
-                           "again.", {})
+            raise Conflict(CHANGED_MEANWHILE, {})
     return wrapper
 
 
@@ -84,5 +88,4 @@ class _Client:
             with eventlet.Timeout(self.timeout):
                 return reply.result()
         except (UnknownService, eventlet.Timeout):
-            raise ServiceUnavailable(f"The {self.service} service is not answering.",
-                                     {"service": self.service})
+            raise ServiceUnavailable(NOT_ANSWERING, {"service": self.service})

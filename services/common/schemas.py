@@ -6,16 +6,24 @@ import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.common.exceptions import ValidationFailed, validation_failed
+from services.common.exceptions import invalid, validation_failed
 
 LANGUAGES = ("tr", "en")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on every engine
+INVALID_CURSOR = "Invalid cursor."
+OTHER_SORT = "This cursor belongs to another sort order."
 
 
 def id_field(**kwargs):
     """A record id: a JSON integer from 1 to MAX_ID (a bigger one can name no record)."""
     kwargs.setdefault("strict", True)  # JSON bodies: 5, not "5" (query strings pass False)
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def version_field(**kwargs):
+    """The version a write states it read (a record's `version`, its ETag): a JSON integer
+    from 1 to MAX_ID."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def is_id(value):
@@ -94,7 +102,7 @@ def decode_cursor(cursor, *types):
                 check_text(value)
         return values
     except (ValueError, TypeError, UnicodeDecodeError, ValidationError):
-        raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
+        raise invalid(cursor=[INVALID_CURSOR])
 
 
 def page_of(rows, limit, cursor_of):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
-                                        ValidationFailed)
+                                        ValidationFailed, field_message, invalid)
 from services.common.models import utcnow
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key
@@ -39,14 +39,14 @@ def _who(actor):
 def find_customer(session, customer_id):
     customer = session.get(Customer, customer_id) if is_id(customer_id) else None
     if customer is None:
-        raise NotFound(f"Customer {customer_id} not found.", {"customer_id": customer_id})
+        raise NotFound("Customer {customer_id} not found.", {"customer_id": customer_id})
     return customer
 
 
 def find_device(session, device_id):
     device = session.get(Device, device_id) if is_id(device_id) else None
     if device is None:
-        raise NotFound(f"Device {device_id} not found.", {"device_id": device_id})
+        raise NotFound("Device {device_id} not found.", {"device_id": device_id})
     return device
 
 
@@ -78,17 +78,16 @@ class Archive:
 
     def already_registered(self, device):
         owner = self.db.get(Customer, device.customer_id)
-        return Conflict(f"Device {device.brand} {device.serial} is already registered to "
-                        f"customer {owner.name} (#{owner.id}).",
-                        domain.owner_conflict_details(device, owner))
+        return Conflict("Device {brand} {serial} is already registered to customer "
+                        "{owner_name} (#{owner_id}).", domain.owner_conflict_details(device, owner))
 
     def check_site(self, customer_id, site_id):
         if site_id is None:
             return
         site = self.db.get(Site, site_id)
         if site is None or site.customer_id != customer_id:
-            raise ValidationFailed("The input is not valid.", {
-                "site_id": [f"Customer {customer_id} has no site {site_id}."]})
+            raise invalid(site_id=[("Customer {customer_id} has no site {site_id}.",
+                                    {"customer_id": customer_id, "site_id": site_id})])
 
     def periods(self, device_id):
         return periods_of(self.db, device_id)
@@ -101,14 +100,14 @@ class Archive:
         other = self.db.scalars(select(Customer).where(Customer.tax_no == tax_no,
                                                        Customer.id != (customer_id or 0))).first()
         if other is not None:
-            raise Conflict(f"Tax number {tax_no} belongs to customer {other.name} (#{other.id}).",
-                           {"tax_no": tax_no, "owner": {"id": other.id, "name": other.name}})
+            raise Conflict("Tax number {tax_no} belongs to customer {owner_name} (#{owner_id}).",
+                           {"tax_no": tax_no, **domain.owner_details(other)})
 
     def create_customer(self, data):
         self.check_tax_no(data.get("tax_no"))
         sites, contacts = data.pop("sites", []), data.pop("contacts", [])
         customer = Customer(**data, name_folded=fold(data["name"]),
-                            name_sort=sort_key(data["name"]))
+                            name_sort=sort_key(data["name"]), version=1)
         customer.sites = [Site(**s) for s in sites]
         customer.contacts = [Contact(**c) for c in contacts]
         self.db.add(customer)
@@ -116,8 +115,23 @@ class Archive:
         self.emit("customer_created", domain.customer_event(customer))
         return customer
 
+    def edit_customer(self, customer, data):
+        """A client's change to a customer; `version` (the one read) is required: a customer
+        changed since is a 409 instead of a silent overwrite."""
+        version = data.pop("version", None)
+        if version is None:
+            raise PreconditionRequired("State the version of the customer you read (`version`).",
+                                       {"version": customer.version})
+        if version != customer.version:
+            raise Conflict("Customer {customer_id} was changed since version {given} (now "
+                           "{version}); read it again.", {"customer_id": customer.id,
+                                                          "version": customer.version,
+                                                          "given": version})
+        return self.update_customer(customer, data)
+
     def update_customer(self, customer, data):
-        """Change the fields given; True when something changed (customer_updated goes out)."""
+        """Change the fields given; True when something changed (customer_updated goes out
+        and the version goes up by one). The import fills blanks through here too."""
         changed = False
         values = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
         if "tax_no" in values:
@@ -137,6 +151,7 @@ class Archive:
                 changed = True
         if changed:
             customer.updated_at = utcnow()
+            customer.version += 1
             self.db.flush()
             self.emit("customer_updated", domain.customer_event(customer))
         return changed
@@ -159,8 +174,8 @@ class Archive:
         for gone in old.values():
             used = self.db.scalars(select(Device.id).where(Device.site_id == gone.id)).first()
             if used is not None:
-                raise Conflict(f"Site {gone.name!r} still has devices (e.g. #{used}); move them "
-                               "first.", {"site_id": gone.id, "device_id": used})
+                raise Conflict("Site '{site}' still has devices (e.g. #{device_id}); move them "
+                               "first.", {"site_id": gone.id, "site": gone.name, "device_id": used})
             changed = True
         customer.sites = keep
         return changed
@@ -243,9 +258,9 @@ class Archive:
         """Change the card's fields given; the changes (field -> [old, new]) go to history."""
         version = values.pop("version", None)
         if version is not None and version != device.version:
-            raise Conflict(f"Device {device.id} was changed since version {version} "
-                           f"(now {device.version}); read it again.",
-                           {"device_id": device.id, "version": device.version})
+            raise Conflict("Device {device_id} was changed since version {given} (now "
+                           "{version}); read it again.",
+                           {"device_id": device.id, "version": device.version, "given": version})
         if "device_type" in values:
             values["device_type"] = self.types.code(values["device_type"],
                                                     current=device.device_type)
@@ -429,9 +444,9 @@ class Archive:
                 return "created"
             if device.customer_id != customer.id:
                 owner = self.db.get(Customer, device.customer_id)
-                raise RowError({"serial": [
-                    f"{device.brand} {device.serial} is registered to customer {owner.name} "
-                    f"(#{owner.id}); move the device explicitly."]})
+                raise RowError({"serial": [field_message(
+                    "{brand} {serial} is registered to customer {owner_name} (#{owner_id}); "
+                    "move the device explicitly.", domain.owner_conflict_details(device, owner))]})
             values = {k: spec_d[k] for k in CARD_FIELDS if spec_d.get(k) is not None}
             values.pop("brand", None), values.pop("serial", None)  # matched; spelling stays
             changed = bool(self.update_device(device, values, actor))

@@ -3,7 +3,7 @@ session (the caller commits). A card stores a type's code and accepts the code o
 on input."""
 from sqlalchemy import select
 
-from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.exceptions import Conflict, NotFound, invalid
 from services.common.text import fold
 from services.devices import domain
 from services.devices.models import DeviceType
@@ -33,7 +33,7 @@ class DeviceTypes:
 
     def create(self, data):
         if self.db.get(DeviceType, data["code"]) is not None:
-            raise Conflict(f"Device type {data['code']!r} exists.", {"code": data["code"]})
+            raise Conflict("Device type '{code}' exists.", {"code": data["code"]})
         self._unique_names(data)
         t = DeviceType(**data)
         self.db.add(t)
@@ -42,7 +42,7 @@ class DeviceTypes:
     def update(self, code, data):
         t = self.db.get(DeviceType, code) if isinstance(code, str) else None
         if t is None:
-            raise NotFound(f"Device type {code!r} not found.", {"code": code})
+            raise NotFound("Device type '{code}' not found.", {"code": code})
         self._unique_names(data, t.code)
         for k, v in data.items():
             setattr(t, k, v)
@@ -54,8 +54,8 @@ class DeviceTypes:
         for other in self.db.scalars(select(DeviceType).where(DeviceType.code != (code or ""))):
             clash = names & {fold(other.name_tr), fold(other.name_en), other.code}
             if clash:
-                raise Conflict(f"The name {sorted(clash)[0]!r} is already device type "
-                               f"{other.code!r}.", {"code": other.code})
+                raise Conflict("The name '{name}' is already device type '{code}'.",
+                               {"code": other.code, "name": sorted(clash)[0]})
 
     def code(self, value, current=None, allow_inactive=False):
         """A catalogue code for `value`: the code itself or a TR/EN name (folded). A type
@@ -68,9 +68,9 @@ class DeviceTypes:
         for t in self._types:
             if wanted in (t.code, fold(t.name_tr), fold(t.name_en)):
                 if not t.active and t.code != current and not allow_inactive:
-                    raise ValidationFailed("The input is not valid.", {"device_type": [
-                        f"Device type {t.code!r} is no longer in use (inactive)."]})
+                    raise invalid(device_type=[(
+                        "Device type '{code}' is no longer in use (inactive).", {"code": t.code})])
                 return t.code
-        raise ValidationFailed("The input is not valid.", {"device_type": [
-            f"Unknown device type {value!r}; the catalogue has: "
-            + ", ".join(sorted(t.code for t in self._types if t.active)) + "."]})
+        raise invalid(device_type=[(
+            "Unknown device type '{value}'; the catalogue has: {codes}.",
+            {"value": value, "codes": ", ".join(sorted(t.code for t in self._types if t.active))})])

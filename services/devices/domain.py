@@ -181,9 +181,16 @@ def device_snapshot(d):
             "device_type": d.device_type, "serial": d.serial}
 
 
+def owner_details(owner):
+    """The customer a 409 names: `owner` {id, name}, and flat beside it the values its
+    message is a template over (owner_id, owner_name)."""
+    return {"owner": {"id": owner.id, "name": owner.name}, "owner_id": owner.id,
+            "owner_name": owner.name}
+
+
 def owner_conflict_details(device, owner):
     return {"device_id": device.id, "brand": device.brand, "serial": device.serial,
-            "owner": {"id": owner.id, "name": owner.name}}
+            **owner_details(owner)}
 
 
 def coverage_from_event(event):

@@ -63,7 +63,9 @@ The API
   (raises ``ValidationFailed`` for a file that cannot be imported at all).
 * ``parse_row(values) -> (row, None) | (None, errors)``: one row's raw strings (``key -> str``)
   to a JSON-ready ``{"customer": {...}, "device": {...}}``, or marshmallow-style
-  ``{key: [message]}`` errors keyed by column key.
+  ``{key: [message]}`` errors keyed by column key. Every message is a constant English
+  template formatted with its values (``field_message``); the gateway shows it in the user's
+  language (the templates are in gateway/locale/tr/LC_MESSAGES/messages.po).
 * ``template_csv(language) -> bytes``: a header and two example rows to start from.
 
 Pure Python: no framework or database here (``ValidationFailed`` comes from
@@ -79,11 +81,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from marshmallow import ValidationError, validate
 
-from services.common.exceptions import ValidationFailed
+from services.common.exceptions import ValidationFailed, field_message
 from services.common.schemas import check_text
 from services.common.text import fold
 
 MISSING = "Missing data for required field."
+LONGER = "Longer than maximum length {max}."  # marshmallow's, so the same entry translates it
+NOT_AN_IMPORT_FILE = "The file is not a valid import file."
 EXTRA_KEY = "_extra"  # in a raw row: how many non-empty cells lie beyond the header's columns
 ROW_KEY = "_row"  # in errors: a problem of the whole row, not of one column
 
@@ -216,8 +220,9 @@ def column_for_header(name: str):
 
 
 def _label(key):
+    """The values naming a column in a message: `{column} ({tr} / {en})`."""
     column = _BY_KEY[key]
-    return f"{column.key} ({column.tr} / {column.en})"
+    return {"column": column.key, "tr": column.tr, "en": column.en}
 
 
 # --------------------------------------------------------------------------- the file
@@ -229,10 +234,6 @@ class ImportFile:
     rows: list = field(default_factory=list)  # (row number as Excel shows it, {key: raw str})
     delimiter: str = ","
     encoding: str = "utf-8"
-
-
-def _invalid(*reasons):
-    return ValidationFailed("The file is not a valid import file.", {"file": list(reasons)})
 
 
 def decode(data: bytes):
@@ -249,8 +250,9 @@ def decode(data: bytes):
     try:
         return data.decode("cp1254"), "cp1254"
     except UnicodeDecodeError:
-        raise _invalid("The file is neither UTF-8 nor Windows-1254 (Turkish) text; "
-                       "save it from Excel as \"CSV UTF-8\".")
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [
+            "The file is neither UTF-8 nor Windows-1254 (Turkish) text; save it from Excel as "
+            "\"CSV UTF-8\"."]})
 
 
 def detect_delimiter(line: str) -> str:
@@ -270,17 +272,20 @@ def _is_blank(cells):
     return all(not c.strip() for c in cells)
 
 
+EMPTY = "The file is empty."
+
+
 def read_csv(data: bytes) -> ImportFile:
     """Decode an uploaded CSV, map its header to COLUMNS and cut its data rows (not parsed:
     each row's values stay raw strings for ``parse_row``). A file that cannot be imported at
     all raises ``ValidationFailed`` (422) with ``{"file": [reasons]}``."""
     if not data or not data.strip():
-        raise _invalid("The file is empty.")
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [EMPTY]})
     text, encoding = decode(data)
     first_line = next((line for line in text.splitlines() if line.strip(" \t\r\n;,\ufeff")),
                       None)
     if first_line is None:
-        raise _invalid("The file is empty.")
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [EMPTY]})
     delimiter = detect_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     keys, ignored, rows, number = None, [], [], 0
@@ -298,9 +303,11 @@ def read_csv(data: bytes) -> ImportFile:
                 values[EXTRA_KEY] = extra
             rows.append((number, values))
     except csv.Error as err:
-        raise _invalid(f"Row {number + 1}: {err}.")
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [field_message(
+            "Row {row}: {error}.", {"row": number + 1, "error": str(err)})]})
     if not rows:
-        raise _invalid("The file has a header but no data rows.")
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [
+            "The file has a header but no data rows."]})
     return ImportFile(keys=keys, ignored=ignored, rows=rows, delimiter=delimiter,
                       encoding=encoding)
 
@@ -315,30 +322,34 @@ def map_header(header):
         if name and key is None:
             ignored.append(name)
         elif key in seen:
-            problems.append(f"Columns {seen[key]!r} and {name!r} are the same column: "
-                            f"{_label(key)}. Keep one of them.")
+            problems.append(field_message(
+                "Columns '{first}' and '{second}' are the same column: {column} ({tr} / {en}). "
+                "Keep one of them.", {"first": seen[key], "second": name, **_label(key)}))
             key = None
         elif key:
             seen[key] = name
         keys.append(key)
     for key in REQUIRED:
         if key not in seen:
-            problems.append(f"Required column missing: {_label(key)}.")
+            problems.append(field_message("Required column missing: {column} ({tr} / {en}).",
+                                          _label(key)))
     if problems:
-        raise _invalid(*problems)
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": problems})
     return keys, ignored
 
 
 # --------------------------------------------------------------------------- the values
-# Each parser takes a stripped, non-empty string and returns the value, or raises ValueError
-# with the message the user sees.
+# Each parser takes a stripped, non-empty string and returns the value, or raises a marshmallow
+# ValidationError with the message the user sees (a template formatted with the cell's text).
 
 MAX_PRICE = Decimal("9999999999.99")  # the column is NUMERIC(12, 2)
 _CENT = Decimal("0.01")
 _PRICE_PLAIN = re.compile(r"\d+(?:[.,]\d+)?")  # 1234 / 1234.56 / 1234,56
 _PRICE_TR = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")  # 1.234 / 1.234.567 / 1.234,56
 _PRICE_EN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234 / 1,234,567 / 1,234.56
-_PRICE_HINT = "(use 1234.56, 1234,56, 1.234,56 or 1,234.56)"
+
+
+NOT_A_PRICE = "Not a price: '{text}' (use 1234.56, 1234,56, 1.234,56 or 1,234.56)."
 
 
 def parse_price(text: str) -> Decimal:
@@ -350,8 +361,9 @@ def parse_price(text: str) -> Decimal:
     digits = s[1:] if negative or s.startswith("+") else s
     single = re.fullmatch(r"(\d+)[.,](\d{3})", digits)
     if single and single.group(1).lstrip("0") and len(single.group(1)) <= 3:
-        raise ValueError(f"Ambiguous price: {text!r} (thousands or decimals?); write it as "
-                         "1234, 1.234,00 or 1,234.00 - or 1,23 for decimals.")
+        raise ValidationError(field_message(
+            "Ambiguous price: '{text}' (thousands or decimals?); write it as 1234, 1.234,00 or "
+            "1,234.00 - or 1,23 for decimals.", {"text": text}))
     if _PRICE_PLAIN.fullmatch(digits):
         number = digits.replace(",", ".")
     elif _PRICE_TR.fullmatch(digits) and not single:
@@ -359,15 +371,17 @@ def parse_price(text: str) -> Decimal:
     elif _PRICE_EN.fullmatch(digits) and not single:
         number = digits.replace(",", "")
     else:
-        raise ValueError(f"Not a price: {text!r} {_PRICE_HINT}.")
+        raise ValidationError(field_message(NOT_A_PRICE, {"text": text}))
     try:
         value = Decimal(number).quantize(_CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise ValueError(f"Not a price: {text!r} {_PRICE_HINT}.")
+        raise ValidationError(field_message(NOT_A_PRICE, {"text": text}))
     if negative and value:
-        raise ValueError(f"The price must not be negative: {text!r}.")
+        raise ValidationError(field_message("The price must not be negative: '{text}'.",
+                                            {"text": text}))
     if value > MAX_PRICE:
-        raise ValueError(f"The price is too large: {text!r} (at most {MAX_PRICE}).")
+        raise ValidationError(field_message("The price is too large: '{text}' (at most {max}).",
+                                            {"text": text, "max": str(MAX_PRICE)}))
     return abs(value)  # -0,00 is 0.00
 
 
@@ -390,9 +404,11 @@ def parse_date(text: str) -> date:
         else:
             raise ValueError
     except ValueError:
-        raise ValueError(f"Not a date: {text!r} (use YYYY-MM-DD or DD.MM.YYYY).")
+        raise ValidationError(field_message(
+            "Not a date: '{text}' (use YYYY-MM-DD or DD.MM.YYYY).", {"text": text}))
     if value.year < 1900:
-        raise ValueError(f"Not a plausible date: {text!r} (the year is before 1900).")
+        raise ValidationError(field_message(
+            "Not a plausible date: '{text}' (the year is before 1900).", {"text": text}))
     return value
 
 
@@ -407,7 +423,8 @@ def parse_bool(text: str) -> bool:
         return True
     if s in _FALSE or not s:
         return False
-    raise ValueError(f"Not a yes/no value: {text!r} (use evet/hayır or yes/no).")
+    raise ValidationError(field_message(
+        "Not a yes/no value: '{text}' (use evet/hayır or yes/no).", {"text": text}))
 
 
 _CURRENCY_ALIASES = {"tl": "TRY", "ytl": "TRY", "₺": "TRY", "$": "USD", "€": "EUR", "£": "GBP"}
@@ -420,7 +437,9 @@ def parse_currency(text: str) -> str:
     if alias:
         return alias
     if not re.fullmatch(r"[A-Za-z]{3}", s):
-        raise ValueError(f"Not a currency code: {text!r} (use 3 letters such as TRY, USD, EUR).")
+        raise ValidationError(field_message(
+            "Not a currency code: '{text}' (use 3 letters such as TRY, USD, EUR).",
+            {"text": text}))
     return s.upper()
 
 
@@ -432,7 +451,8 @@ def parse_language(text: str) -> str:
     """tr or en; Türkçe/İngilizce/Turkish/English in any case too."""
     language = _LANGUAGES.get(fold(text.strip()))
     if language is None:
-        raise ValueError(f"Not a language: {text!r} (use tr or en).")
+        raise ValidationError(field_message("Not a language: '{text}' (use tr or en).",
+                                            {"text": text}))
     return language
 
 
@@ -440,7 +460,7 @@ def parse_tax_no(text: str) -> str:
     """10 digits (VKN) or 11 (TCKN), spaces ignored."""
     s = re.sub(r"\s+", "", text)
     if not re.fullmatch(r"[0-9]{10,11}", s):
-        raise ValueError("Tax number is 10 digits (VKN) or 11 (TCKN).")
+        raise ValidationError("Tax number is 10 digits (VKN) or 11 (TCKN).")
     return s
 
 
@@ -449,11 +469,8 @@ _check_email = validate.Email()
 
 def parse_email(text: str) -> str:
     if len(text) > 254:
-        raise ValueError("Longer than maximum length 254.")
-    try:
-        return _check_email(text)
-    except ValidationError as err:
-        raise ValueError(err.messages[0])
+        raise ValidationError(field_message(LONGER, {"max": 254}))
+    return _check_email(text)  # marshmallow's ValidationError: "Not a valid email address."
 
 
 # --------------------------------------------------------------------------- a row
@@ -482,11 +499,14 @@ def parse_row(values: dict):
     strings, the price as a string with two decimals, None for an empty optional value.
     ``errors`` is ``{column key: [message]}``; ``_row`` for a problem of the whole row."""
     extra = values.get(EXTRA_KEY)
+    if extra == 1:
+        return None, {ROW_KEY: [field_message(
+            "This row has 1 more cell than the header has columns: is there a delimiter "
+            "inside a value without quotes around it?")]}
     if extra:
-        cells = "cell" if extra == 1 else "cells"
-        return None, {ROW_KEY: [
-            f"This row has {extra} more {cells} than the header has columns: is there a "
-            "delimiter inside a value without quotes around it?"]}
+        return None, {ROW_KEY: [field_message(
+            "This row has {extra} more cells than the header has columns: is there a "
+            "delimiter inside a value without quotes around it?", {"extra": extra})]}
     errors, parsed = {}, {}
     for key in KEYS:
         raw = values.get(key)
@@ -504,13 +524,13 @@ def parse_row(values: dict):
             continue
         limit = _MAX_LENGTH.get(key)
         if limit and len(text) > limit:
-            errors[key] = [f"Longer than maximum length {limit}."]
+            errors[key] = [field_message(LONGER, {"max": limit})]
             continue
         parser = _PARSERS.get(key)
         try:
             parsed[key] = parser(text) if parser else text
-        except ValueError as err:
-            errors[key] = [str(err)]
+        except ValidationError as err:
+            errors[key] = list(err.messages)
     _check_warranty(parsed, errors)
     if errors:
         return None, errors
@@ -532,11 +552,12 @@ def _check_warranty(parsed, errors):
     if start is None:
         start = parsed["warranty_start"] = parsed.get("purchase_date")
     if start is None:
-        errors["warranty_end"] = ["A warranty end needs a warranty start or a purchase date "
-                                  "(the start is unknown)."]
+        errors["warranty_end"] = [field_message(
+            "A warranty end needs a warranty start or a purchase date (the start is unknown).")]
     elif end < start:
-        errors["warranty_end"] = [f"The warranty ends ({end.isoformat()}) before it starts "
-                                  f"({start.isoformat()})."]
+        errors["warranty_end"] = [field_message(
+            "The warranty ends ({end}) before it starts ({start}).",
+            {"end": end.isoformat(), "start": start.isoformat()})]
 
 
 # --------------------------------------------------------------------------- the template

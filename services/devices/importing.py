@@ -12,7 +12,8 @@ import eventlet
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from services.common.exceptions import Conflict, NotFound, ServisError, ValidationFailed
+from services.common.exceptions import (Conflict, NotFound, ServisError, ValidationFailed,
+                                        field_message, invalid)
 from services.common.loop import BackgroundLoop
 from services.common.models import utcnow
 from services.common.outbox import add_event
@@ -25,6 +26,7 @@ from services.devices.settings import DevicesSettings
 
 log = logging.getLogger(__name__)
 
+NOT_WRITTEN = "Could not be written ({error}); import the file again."
 # An empty cell changes nothing on an existing record: these parsed values have defaults that
 # would otherwise overwrite what the card or customer holds.
 DEFAULTED = {"customer_language": ("customer", "language"), "insured": ("device", "insured"),
@@ -42,15 +44,18 @@ def parse(values):
         return _parse(values)
     except Exception as exc:  # a parser bug must not stall the queue: report it on the row
         log.exception("import row could not be parsed")
-        return None, {"_row": [f"Could not be read ({type(exc).__name__})."]}
+        return None, {"_row": [field_message("Could not be read ({error}).",
+                                             {"error": type(exc).__name__})]}
 
 
 def _parse(values):
     if values.get("_extra"):
-        return None, {"_row": ["The row has more cells than the header has columns."]}
+        return None, {"_row": [field_message(
+            "The row has more cells than the header has columns.")]}
     if values.get("_duplicate_of"):
-        return None, {"serial": [f"The same brand and serial number are on row "
-                                 f"{values['_duplicate_of']} of this file."]}
+        return None, {"serial": [field_message(
+            "The same brand and serial number are on row {row} of this file.",
+            {"row": values["_duplicate_of"]})]}
     row, errors = importer.parse_row(values)
     if errors:
         return None, errors
@@ -84,14 +89,14 @@ class ImportJobs:
     def job(self, job_id):
         job = self.db.get(ImportJob, job_id) if is_id(job_id) else None
         if job is None:
-            raise NotFound(f"Import {job_id} not found.", {"import_id": job_id})
+            raise NotFound("Import {import_id} not found.", {"import_id": job_id})
         return job
 
     def create(self, data, actor=None):
         """A new import job, receiving rows (add_rows) until it is queued."""
         keys = data.get("keys") if isinstance(data, dict) else None
         if not isinstance(keys, list) or not all(k is None or isinstance(k, str) for k in keys):
-            raise ValidationFailed("The input is not valid.", {"keys": ["A list of column keys."]})
+            raise invalid(keys=["A list of column keys."])
         job = ImportJob(status="receiving", filename=str(data.get("filename") or "")[:200] or None,
                         keys=json.dumps(keys), ignored_columns=json.dumps(
                             [str(c)[:100] for c in data.get("ignored_columns") or []][:100]),
@@ -105,16 +110,15 @@ class ImportJobs:
         rows; a row sent twice counts once); returns how many were new."""
         job = self.job(job_id)
         if job.status != "receiving":
-            raise Conflict(f"Import {job_id} is {job.status}; rows can no longer be added.",
-                           {"status": job.status})
+            raise Conflict("Import {import_id} is {status}; rows can no longer be added.",
+                           {"import_id": job.id, "status": job.status})
         try:
             staged = {n: {str(k): v for k, v in cells.items()} for n, cells in rows
                       if is_id(n) and all(isinstance(v, (str, int)) for v in cells.values())}
             if len(staged) != len(rows):
                 raise ValueError
         except (TypeError, ValueError, AttributeError):
-            raise ValidationFailed("The input is not valid.", {
-                "rows": ["A list of [row number, {column: text}]."]})
+            raise invalid(rows=["A list of [row number, cells by column key]."])
         known = set(self.db.scalars(select(ImportRow.row_no).where(
             ImportRow.job_id == job.id, ImportRow.row_no.in_(list(staged)))))
         new = [{"job_id": job.id, "row_no": n, "values": json.dumps(v, ensure_ascii=False),
@@ -137,7 +141,7 @@ class ImportJobs:
         job = self.job(job_id)
         limit = query.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ValidationFailed("The input is not valid.", {"limit": ["1 to 1000."]})
+            raise invalid(limit=["1 to 1000."])
         stmt = select(ImportRow.row_no, ImportRow.errors).where(
             ImportRow.job_id == job.id, ImportRow.status == "failed")
         if query.get("cursor"):
@@ -204,9 +208,8 @@ class ImportRunner(BackgroundLoop):
             except _Stale:
                 return True
             except DBAPIError as exc:
-                self._apply(job_id, position, [(item[0], (None, {"_row": [
-                    f"Could not be written ({type(exc.orig).__name__}); import the file "
-                    "again."]}))])
+                self._apply(job_id, position, [(item[0], (None, {"_row": [field_message(
+                    NOT_WRITTEN, {"error": type(exc.orig).__name__})]}))])
             position = item[0]
         self.outbox.wake()
         return True
@@ -233,15 +236,18 @@ class ImportRunner(BackgroundLoop):
                         counts[outcome] += 1
                         results.append((row_no, "done", None))
                         continue
-                    except (RowError, ServisError) as exc:
-                        errors = exc.errors if isinstance(exc, RowError) else (
-                            exc.details or {"_row": [exc.message]})
+                    except RowError as exc:
+                        errors = exc.errors
+                    except ValidationFailed as exc:  # details: {field: [messages]}
+                        errors = exc.details or {"_row": [exc.message]}
+                    except ServisError as exc:  # details: what the message is about
+                        errors = {"_row": [exc.message]}
                     except OperationalError:
                         raise  # the database is away: the whole batch waits for the next try
                     except Exception as exc:  # this row only (its savepoint is rolled back)
                         log.exception("import %s row %s", job_id, row_no)
-                        errors = {"_row": [f"Could not be written ({type(exc).__name__}); "
-                                           "import the file again."]}
+                        errors = {"_row": [field_message(
+                            NOT_WRITTEN, {"error": type(exc).__name__})]}
                 counts["failed"] += 1
                 results.append((row_no, "failed", json.dumps(errors, ensure_ascii=False)))
             done = [row_no for row_no, status, _ in results if status == "done"]

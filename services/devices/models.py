@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.models import UTCDateTime, byte_order, utcnow
@@ -44,12 +44,20 @@ class Customer(Base):
     rep_name: Mapped[str | None] = mapped_column(String(200))
     rep_email: Mapped[str | None] = mapped_column(String(254))
     rep_language: Mapped[str] = mapped_column(String(2), default="tr")
+    # NOT NULL with a server default: a customers table made before customers had a version
+    # gets the column with 1 in every row (services/common/db.py add_missing_columns)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     sites: Mapped[list["Site"]] = relationship(order_by="Site.id", cascade="all, delete-orphan",
                                                lazy="selectin")
     contacts: Mapped[list["Contact"]] = relationship(order_by="Contact.id", lazy="selectin",
                                                      cascade="all, delete-orphan")
+
+    # Every UPDATE says `WHERE version = <read>`; the archive raises the version itself, once
+    # per change (Archive.update_customer): a change of sites or contacts is one change too,
+    # and an autoflush in the middle of it must not count twice (as in forms).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Site(Base):

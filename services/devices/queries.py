@@ -4,8 +4,9 @@ import json
 
 from sqlalchemy import or_, select, tuple_
 
-from services.common.exceptions import ValidationFailed
-from services.common.schemas import decode_cursor, like_pattern, page_of
+from services.common.exceptions import invalid
+from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, like_pattern,
+                                     page_of)
 from services.common.text import fold
 from services.devices import domain
 from services.devices.archive import find_customer, find_device, periods_of
@@ -154,11 +155,10 @@ def cursor_values(cursor, sort):
     types = (str, int) if column == "id" else (str, str, int)
     values = decode_cursor(cursor, *types)
     if values[0] != sort:
-        raise ValidationFailed("The input is not valid.", {"cursor": [
-            "This cursor belongs to another sort order."]})
+        raise invalid(cursor=[OTHER_SORT])
     if column not in ("id", "serial"):
         try:
             values[1] = domain.date.fromisoformat(values[1])
         except ValueError:
-            raise ValidationFailed("The input is not valid.", {"cursor": ["Invalid cursor."]})
+            raise invalid(cursor=[INVALID_CURSOR])
     return values[1:]

@@ -1,7 +1,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     email_field, id_field, language_field, money_field)
+                                     email_field, id_field, language_field, money_field,
+                                     version_field)
 from services.devices.domain import KINDS, NONE
 
 def _text(length, **kw):
@@ -53,7 +54,10 @@ class CustomerIn(Schema):
 
 class CustomerPatch(CustomerIn):
     """A change to a customer: only the fields given change; `sites` and `contacts`, when
-    given, replace the lists (a site that devices stand at cannot be removed)."""
+    given, replace the lists (a site that devices stand at cannot be removed). `version` is
+    the version read: missing is a 428, a customer changed since a 409."""
+    version = version_field(load_default=None, allow_none=True)
+
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
 
@@ -90,6 +94,7 @@ class CustomerOut(Schema):
     rep_language = fields.String()
     sites = fields.List(fields.Nested(SiteOut))
     contacts = fields.List(fields.Nested(ContactOut))
+    version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -149,8 +154,7 @@ class DevicePatch(CardFields):
     brand = Trimmed(required=True, validate=validate.Length(max=100))
     serial = Trimmed(required=True, validate=validate.Length(max=100))
     currency = Trimmed(required=True, validate=validate.Regexp(CURRENCY, error=CURRENCY_ERROR))
-    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), load_default=None,
-                             allow_none=True)
+    version = version_field(load_default=None, allow_none=True)
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)

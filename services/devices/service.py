@@ -4,10 +4,7 @@ history, the device-type catalogue, reports and CSV import.
 The nameko entrypoints only load the input, call the application layer (archive.py for every
 write to customers, cards and coverage; queries.py and reports.py for reads; catalogues.py;
 importing.py for import jobs), commit, and answer."""
-from sqlalchemy.orm.exc import StaleDataError
-
 from services.common.db import Database
-from services.common.exceptions import Conflict
 from services.common.handlers import handles
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
@@ -40,19 +37,11 @@ class DevicesService:
     def queries(self):
         return DeviceQueries(self.db)
 
-    def _commit(self):
-        """A card changed by another worker since this one read it (its version) is a 409
-        that says so."""
-        try:
-            self.db.commit()
-        except StaleDataError:
-            self.db.rollback()
-            raise Conflict("The card was changed at the same moment by someone else; read it "
-                           "again.", {})
-
     def _written(self, device):
-        """Commit the write; answer with the card as a reader sees it now."""
-        self._commit()
+        """Commit the write (a card changed by another worker since this one read it is a
+        409: services/common/rpc.py stale_is_conflict); answer with the card as a reader
+        sees it now."""
+        self.db.commit()
         return self.queries.card_of(device)
 
     @rpc
@@ -87,7 +76,7 @@ class DevicesService:
     def update_customer(self, customer_id, data):
         archive = self.archive
         customer = archive.customer(customer_id)  # an unknown customer is a 404 before a 422
-        archive.update_customer(customer, load(CustomerPatch(), data))
+        archive.edit_customer(customer, load(CustomerPatch(), data))
         self.db.commit()
         return customer_out(customer)
 
@@ -134,7 +123,7 @@ class DevicesService:
     @rpc
     def add_coverage(self, device_id, data, actor=None):
         device = self.archive.add_coverage(device_id, load(CoverageIn(), data), actor)
-        self._commit()
+        self.db.commit()
         return self.queries.coverage(device.id)
 
     # -- intake (forms) --------------------------------------------------------------------

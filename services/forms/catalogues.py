@@ -3,10 +3,9 @@ statuses, satisfaction-survey questions — read and written over one session (t
 commits)."""
 from sqlalchemy import select
 
-from services.common.exceptions import Conflict, NotFound, ValidationFailed
+from services.common.exceptions import Conflict, NotFound, invalid
 from services.common.schemas import is_id
 from services.forms.models import FaultType, SubStatus, SurveyQuestion
-from services.forms.workflow import INVALID
 
 DEFAULT_FAULT_TYPES = (
     ("elektrik", "Elektrik arızası", "Electrical fault"),
@@ -45,7 +44,7 @@ def model_of(name):
     try:
         return CATALOGUES[name]
     except (KeyError, TypeError):
-        raise NotFound(f"No catalogue {name!r}.", {"catalogue": name})
+        raise NotFound("No catalogue '{catalogue}'.", {"catalogue": name})
 
 
 class Catalogues:
@@ -61,7 +60,7 @@ class Catalogues:
 
     def create_entry(self, model, data):
         if self.db.get(model, data["code"]) is not None:
-            raise Conflict(f"{data['code']!r} exists.", {"code": data["code"]})
+            raise Conflict("'{code}' exists.", {"code": data["code"]})
         row = model(**data)
         self.db.add(row)
         return row
@@ -69,7 +68,7 @@ class Catalogues:
     def update_entry(self, model, code, data):
         row = self.db.get(model, code) if isinstance(code, str) else None
         if row is None:
-            raise NotFound(f"{code!r} not found.", {"code": code})
+            raise NotFound("'{code}' not found.", {"code": code})
         for k, v in data.items():
             setattr(row, k, v)
         return row
@@ -88,10 +87,9 @@ class Catalogues:
     def update_question(self, question_id, data):
         q = self.db.get(SurveyQuestion, question_id) if is_id(question_id) else None
         if q is None:
-            raise NotFound(f"Question {question_id} not found.", {"question_id": question_id})
+            raise NotFound("Question {question_id} not found.", {"question_id": question_id})
         for k, v in data.items():
             setattr(q, k, v)
         if q.scale_max <= q.scale_min:
-            raise ValidationFailed(INVALID, {"scale_max": [
-                "The scale's top must be above its bottom."]})
+            raise invalid(scale_max=["The scale's top must be above its bottom."])
         return q

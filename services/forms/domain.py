@@ -86,11 +86,15 @@ def check_transition(current, target, role):
     roles = ALLOWED.get((current, target))
     if roles is None:
         allowed = [b for b, _ in moves_from(current)]
-        raise Conflict(f"A form in {current} cannot go to {target}; allowed: "
-                       f"{', '.join(allowed) or 'none'}.", {"status": current, "allowed": allowed})
+        details = {"status": current, "to": target, "allowed": allowed}
+        if not allowed:
+            raise Conflict("A form in {status} cannot go to {to}; allowed: none.", details)
+        raise Conflict("A form in {status} cannot go to {to}; allowed: {moves}.",
+                       {**details, "moves": ", ".join(allowed)})
     if role not in roles:
-        raise Forbidden(f"The role '{role}' may not move a form from {current} to {target}.",
-                        {"allowed_roles": list(roles)})
+        raise Forbidden("The role '{role}' may not move a form from {status} to {to}.",
+                        {"allowed_roles": list(roles), "role": role, "status": current,
+                         "to": target})
 
 
 # -- money -------------------------------------------------------------------------------------

@@ -5,14 +5,15 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import exists, func, select, tuple_, union_all
 
-from services.common.exceptions import ValidationFailed
+from services.common.exceptions import invalid
 from services.common.models import utcnow
-from services.common.schemas import decode_cursor, like_pattern, page_of
+from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, like_pattern,
+                                     page_of)
 from services.common.text import fold
 from services.forms import domain
 from services.forms.models import Assignment, Form, FormHistory, PartLine, WorkLog
 from services.forms.schemas import FormOut
-from services.forms.workflow import INVALID, find_form, running_timers
+from services.forms.workflow import find_form, running_timers
 
 FORM_OUT, FORMS_OUT = FormOut(), FormOut(many=True)  # built once: ~10% of get_form's CPU
 SORT_COLUMNS = {"number": Form.number, "customer": Form.customer_name_sort,
@@ -167,8 +168,7 @@ class FormQueries:
             if sort in ("opened", "delivered", "closed"):
                 value = aware(value)
         if made_for != wanted:
-            raise ValidationFailed(INVALID, {"cursor": [
-                "This cursor belongs to another sort order."]})
+            raise invalid(cursor=[OTHER_SORT])
         return value, last_id
 
     # -- satisfaction calls and the final check -------------------------------------------
@@ -236,7 +236,7 @@ def aware(text):
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        raise ValidationFailed(INVALID, {"cursor": ["Invalid cursor."]})
+        raise invalid(cursor=[INVALID_CURSOR])
     return value
 
 

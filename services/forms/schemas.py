@@ -5,7 +5,8 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
-                                     email_field, id_field, language_field, money_field)
+                                     email_field, id_field, language_field, money_field,
+                                     version_field)
 from services.forms.domain import KINDS, STATUS_NAMES, STATUSES
 
 def _text(length, **kw):
@@ -55,8 +56,7 @@ class Actor(Schema):
 class Versioned(Schema):
     """Every write states the version it read (body `version` or the If-Match header):
     missing is a 428, stale a 409."""
-    version = fields.Integer(load_default=None, allow_none=True, strict=True,
-                             validate=validate.Range(min=1, max=2**31 - 1))
+    version = version_field(load_default=None, allow_none=True)
 
 
 class FormIn(Schema):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select, text, update
 
 from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
-                                        ValidationFailed)
+                                        field_message, invalid)
 from services.common.models import utcnow
 from services.common.roles import MANAGE, REPS, SYSTEM
 from services.common.schemas import is_id
@@ -22,10 +22,11 @@ from services.forms import domain, events
 from services.forms.models import (Assignment, FaultType, Form, FormHistory, PartLine,
                                    SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
 
+CANNOT_CHANGE = "The form is {status}: it cannot change."
+OTHER_REP = "This form's customer has another representative."
 STATUS_RANK = {s: i for i, s in enumerate(domain.STATUSES, start=1)}  # lifecycle order
 MONEY_FIELDS = {"service_fee", "discount_amount", "discount_percent", "repair_warranty_months"}
 MAX_TOTAL = Decimal("9999999999.99")  # Numeric(12, 2)
-INVALID = "The input is not valid."
 NEXT_NUMBER = text(  # one sequence per year, never reused (docs/architecture.md)
     "INSERT INTO number_sequences (year, last) VALUES (:year, 1) "
     "ON CONFLICT (year) DO UPDATE SET last = number_sequences.last + 1 RETURNING last")
@@ -34,7 +35,7 @@ NEXT_NUMBER = text(  # one sequence per year, never reused (docs/architecture.md
 def find_form(session, form_id):
     form = session.get(Form, form_id) if is_id(form_id) else None
     if form is None:
-        raise NotFound(f"Service form {form_id} not found.", {"form_id": form_id})
+        raise NotFound("Service form {form_id} not found.", {"form_id": form_id})
     return form
 
 
@@ -92,7 +93,7 @@ class FormWorkflow:
             return self._set_sub_status(form, data, sub_status_given, actor)
         if data["to"] == "CLOSED":
             raise Conflict("A form is closed through its final check "
-                           "(POST /forms/{id}/final-check).", {"status": form.status})
+                           "(POST /forms/{{id}}/final-check).", {"status": form.status})
         self._move(form, data["to"], actor, note=data["note"], sub_status=data["sub_status"])
         return self._saved(form, data["version"])
 
@@ -100,14 +101,14 @@ class FormWorkflow:
         """A sub-status within the current status (or none: `sub_status: null`), by a role
         that may move the form on from here; not on a closed or cancelled form."""
         if not given:
-            raise Conflict(f"The form is already {form.status}.", {"status": form.status})
+            raise Conflict("The form is already {status}.", {"status": form.status})
         if form.status in ("CLOSED", "CANCELLED"):
-            raise Conflict(f"The form is {form.status}: it cannot change.",
-                           {"status": form.status})
+            raise Conflict(CANNOT_CHANGE, {"status": form.status})
         allowed = sorted({r for _, rs in domain.moves_from(form.status) for r in rs} - {SYSTEM})
         if actor["role"] not in allowed:
-            raise Forbidden(f"The role '{actor['role']}' may not set a sub-status in "
-                            f"{form.status}.", {"allowed_roles": allowed})
+            raise Forbidden("The role '{role}' may not set a sub-status in {status}.",
+                            {"allowed_roles": allowed, "role": actor["role"],
+                             "status": form.status})
         code = data["sub_status"]
         if code is not None:
             self._check_sub_status(form.status, code)
@@ -126,17 +127,16 @@ class FormWorkflow:
         role = actor.get("role") if actor else SYSTEM
         domain.check_transition(form.status, to, role)
         if (form.status, to) in domain.NEEDS_NOTE and not note:
-            raise ValidationFailed(INVALID, {"note": [f"Give the reason for {to}."]})
+            raise invalid(note=[("Give the reason for {to}.", {"to": to})])
         if to == "CANCELLED" and form.delivered_at is not None:
             raise Conflict("A delivered form is not cancelled (its revenue and repair warranty "
                            "stand); close it through the final check.", {"status": form.status})
         if role == "rep" and form.rep_user_id != actor["id"]:
-            raise Forbidden("This form's customer has another representative.",
-                            {"rep_user_id": form.rep_user_id})
+            raise Forbidden(OTHER_REP, {"rep_user_id": form.rep_user_id})
         if sub_status is not None:
             self._check_sub_status(to, sub_status)
         if to == "ASSIGNED" and not assignees(self.db, form):
-            raise Conflict("Assign someone first (POST /forms/{id}/assignments).",
+            raise Conflict("Assign someone first (POST /forms/{{id}}/assignments).",
                            {"status": form.status})
         if to == "DELIVERED" and running_timers(self.db, form):
             raise Conflict("A work timer is still running; stop it first.", {"status": form.status})
@@ -215,15 +215,16 @@ class FormWorkflow:
         money = sorted(set(data) & MONEY_FIELDS)
         form = self._for_write(form_id, version, actor, money=bool(money))
         if not data:
-            raise ValidationFailed(INVALID, {"_schema": ["Nothing to change."]})
+            raise invalid(_schema=["Nothing to change."])
         if money and actor["role"] not in MANAGE:
             raise Forbidden("Fees, discounts and the repair warranty are the manager's: "
-                            + ", ".join(money) + ".", {"allowed_roles": list(MANAGE)})
+                            "{fields}.", {"allowed_roles": list(MANAGE),
+                                          "fields": ", ".join(money)})
         if "fault_type" in data and data["fault_type"] is not None:
             known = self.db.get(FaultType, data["fault_type"])
             if known is None or not known.active:
-                raise ValidationFailed(INVALID, {"fault_type": [
-                    f"Unknown fault type {data['fault_type']!r}."]})
+                raise invalid(fault_type=[("Unknown fault type '{code}'.",
+                                           {"code": data["fault_type"]})])
         if data.get("discount_amount") is not None:
             data["discount_percent"] = None
         if data.get("discount_percent") is not None:
@@ -305,7 +306,7 @@ class FormWorkflow:
         form = self._for_write(form_id, data["version"], actor, money=True)
         part = self.db.get(PartLine, part_id) if is_id(part_id) else None
         if part is None or part.form_id != form.id:
-            raise NotFound(f"Part line {part_id} not found on this form.", {"part_id": part_id})
+            raise NotFound("Part line {part_id} not found on this form.", {"part_id": part_id})
         self._history(form, "part_removed", actor, changes={"part": [{
             "code": part.code, "name": part.name, "quantity": str(part.quantity)}, None]})
         self.db.delete(part)
@@ -327,7 +328,7 @@ class FormWorkflow:
         for a in assignees(self.db, form):
             if a.user_id == user_id:
                 return a.user_id, a.name, a.role or "technician"
-        raise ValidationFailed(INVALID, {"user_id": ["Not assigned to this form."]})
+        raise invalid(user_id=["Not assigned to this form."])
 
     def _recompute(self, form):
         """Totals from the work logs, parts, fee, discount and the coverage stored at intake:
@@ -347,8 +348,8 @@ class FormWorkflow:
         form.discount_total, form.vat_total = result["discount"], result["vat"]
         too_big = [k for k, v in result.items() if v > MAX_TOTAL]
         if too_big:
-            raise ValidationFailed(INVALID, {"_schema": [
-                "The form's " + ", ".join(too_big) + " would exceed 9,999,999,999.99."]})
+            raise invalid(_schema=[("The form's {totals} would exceed 9,999,999,999.99.",
+                                    {"totals": ", ".join(too_big)})])
         form.total = result["total"]
         form.work_minutes = sum(m for m, _ in logs)
 
@@ -362,16 +363,17 @@ class FormWorkflow:
             raise Forbidden("The satisfaction call is the representative's.",
                             {"allowed_roles": list(REPS)})
         if actor["role"] == "rep" and form.rep_user_id != actor["id"]:
-            raise Forbidden("This form's customer has another representative.",
-                            {"rep_user_id": form.rep_user_id})
+            raise Forbidden(OTHER_REP, {"rep_user_id": form.rep_user_id})
         days = self.settings.survey_expiry_days
+        if form.survey_status is None:
+            raise Conflict("No satisfaction call is due for this form (it is not delivered "
+                           "yet).", {"survey": None})
         if form.survey_status != "pending":
-            raise Conflict("No satisfaction call is due for this form"
-                           + (f" (it is {form.survey_status})." if form.survey_status else
-                              " (it is not delivered yet)."), {"survey": form.survey_status})
+            raise Conflict("No satisfaction call is due for this form (it is {survey}).",
+                           {"survey": form.survey_status})
         if domain.survey_expired(form.delivered_at, days):
-            raise Conflict(f"The satisfaction call expired {days} days after delivery and "
-                           "counts as waived.", {"survey": "expired"})
+            raise Conflict("The satisfaction call expired {days} days after delivery and "
+                           "counts as waived.", {"survey": "expired", "days": days})
         threshold = self.settings.satisfaction_threshold
         form.survey_status, form.survey_at = data["outcome"], utcnow()
         form.survey_by_name = actor["name"]
@@ -407,11 +409,12 @@ class FormWorkflow:
         for i, a in enumerate(answers):
             q = questions.get(a["question_id"])
             if q is None or not q.active:
-                errors[str(i)] = {"question_id": ["No such question."]}
+                errors[str(i)] = {"question_id": [field_message("No such question.")]}
             elif not q.scale_min <= a["value"] <= q.scale_max:
-                errors[str(i)] = {"value": [f"From {q.scale_min} to {q.scale_max}."]}
+                errors[str(i)] = {"value": [field_message(
+                    "From {min} to {max}.", {"min": q.scale_min, "max": q.scale_max})]}
         if errors:
-            raise ValidationFailed(INVALID, {"answers": errors})
+            raise invalid(answers=errors)
         return questions
 
     def decide_final_check(self, form_id, data, actor, checklist):
@@ -422,13 +425,13 @@ class FormWorkflow:
             raise Forbidden("Only the final-check officer decides the final check.",
                             {"allowed_roles": ["final_checker"]})
         if form.status != "FINAL_CHECK":
-            raise Conflict(f"The form is {form.status}, not under final check.",
+            raise Conflict("The form is {status}, not under final check.",
                            {"status": form.status})
         if data["decision"] == "close":
             missing = [i["item"] for i in checklist(form) if not i["ok"]]
             if missing:
-                raise Conflict("The checklist is not complete: " + ", ".join(missing) + ".",
-                               {"missing": missing})
+                raise Conflict("The checklist is not complete: {items}.",
+                               {"missing": missing, "items": ", ".join(missing)})
             self._move(form, "CLOSED", actor, note=data["note"])
         else:
             self._move(form, "DELIVERED", actor, note=data["note"])
@@ -458,15 +461,14 @@ class FormWorkflow:
                 "State the version you read (If-Match header or `version`).",
                 {"version": form.version})
         if version != form.version:
-            raise Conflict(f"The form was changed since version {version} (now "
-                           f"{form.version}); read it again.", {"version": form.version})
+            raise Conflict("The form was changed since version {given} (now {version}); read "
+                           "it again.", {"version": form.version, "given": version})
         if not any_state and form.status not in domain.EDITABLE:
-            raise Conflict(f"The form is {form.status}: it cannot change"
-                           + (" (reopen it first)." if form.status == "CLOSED" else "."),
-                           {"status": form.status})
+            raise Conflict("The form is {status}: it cannot change (reopen it first)."
+                           if form.status == "CLOSED" else CANNOT_CHANGE, {"status": form.status})
         if money and form.status not in domain.MONEY_EDITABLE:
-            raise Conflict(f"The form is {form.status}: its work, parts and fees are final "
-                           "(reopen it to change them).", {"status": form.status})
+            raise Conflict("The form is {status}: its work, parts and fees are final (reopen "
+                           "it to change them).", {"status": form.status})
         if assigned and actor and actor.get("role") == "technician" and not any(
                 a.user_id == actor["id"] for a in assignees(self.db, form)):
             raise Forbidden("You are not assigned to this form.", {"form_id": form.id})
@@ -482,8 +484,8 @@ class FormWorkflow:
     def _check_sub_status(self, status, code):
         row = self.db.get(SubStatus, code)
         if row is None or not row.active or row.status != status:
-            raise ValidationFailed(INVALID, {"sub_status": [
-                f"{code!r} is not a sub-status of {status}."]})
+            raise invalid(sub_status=[("'{code}' is not a sub-status of {status}.",
+                                       {"code": code, "status": status})])
 
     def _history(self, form, action, actor, changes=None, note=None, from_status=None,
                  to_status=None):

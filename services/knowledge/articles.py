@@ -28,7 +28,7 @@ def find_article(session, article_id, for_update=False):
     article = (session.get(Article, article_id, with_for_update=for_update)
                if is_id(article_id) else None)
     if article is None:
-        raise NotFound(f"Article {article_id} not found.", {"article_id": article_id})
+        raise NotFound("Article {article_id} not found.", {"article_id": article_id})
     return article
 
 

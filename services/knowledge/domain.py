@@ -57,7 +57,7 @@ def check_transition(actor, article, target):
         raise Forbidden("Only managers and admins publish or archive articles.",
                         {"allowed_roles": list(EDITORS)})
     if target not in TRANSITIONS[article.status]:
-        raise Conflict(f"An article that is {article.status} cannot become {target}.",
+        raise Conflict("An article that is {from} cannot become {to}.",
                        {"from": article.status, "to": target,
                         "allowed": list(TRANSITIONS[article.status])})
 

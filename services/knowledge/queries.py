@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
-from services.common.exceptions import ValidationFailed
-from services.common.schemas import decode_cursor, encode_cursor, is_id
+from services.common.exceptions import invalid
+from services.common.schemas import INVALID_CURSOR, decode_cursor, encode_cursor, is_id
 from services.knowledge.articles import find_article
 from services.knowledge.models import Article, Revision, SolutionLink
 from services.knowledge.schemas import ArticleOut, LinkOut, RevisionOut
@@ -46,8 +46,7 @@ class ArticleQueries:
                     if last.tzinfo is None:  # stored times are UTC and carry their zone
                         raise ValueError
                 except ValueError:
-                    raise ValidationFailed("The input is not valid.",
-                                           {"cursor": ["Invalid cursor."]})
+                    raise invalid(cursor=[INVALID_CURSOR])
                 stmt = stmt.where(or_(column < last, and_(column == last, Article.id < last_id)))
             else:
                 stmt = stmt.where(or_(column > last, and_(column == last, Article.id > last_id)))

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuery, Trimmed, id_field, language_field
+from services.common.schemas import PageQuery, Trimmed, id_field, language_field, version_field
 from services.knowledge.domain import CODE_PART, STATUSES
 
 
@@ -30,14 +30,12 @@ class ArticleIn(Schema):
 
 class ArticleUpdate(ArticleIn):
     """A change: only the fields given; `version` is the one the client read."""
-    version = fields.Integer(required=True, strict=True,
-                             validate=validate.Range(min=1, max=2**31 - 1))
+    version = version_field(required=True)
 
 
 class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    version = fields.Integer(required=True, strict=True,
-                             validate=validate.Range(min=1, max=2**31 - 1))
+    version = version_field(required=True)
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 

@@ -77,10 +77,10 @@ class DeliveryLog:
         """Queue a failed message again (same Message-ID: it never reached the server)."""
         d = self.db.get(Delivery, delivery_id) if is_id(delivery_id) else None
         if d is None:
-            raise NotFound(f"E-mail {delivery_id} not found.", {"id": delivery_id})
+            raise NotFound("E-mail {id} not found.", {"id": delivery_id})
         if d.status != "failed":
-            raise Conflict(f"E-mail {delivery_id} is {d.status}; only a failed one is resent.",
-                           {"status": d.status})
+            raise Conflict("E-mail {id} is {status}; only a failed one is resent.",
+                           {"id": d.id, "status": d.status})
         d.status, d.attempts, d.next_attempt_at = "pending", 0, utcnow()
         d.claimed_until = d.claimed_by = None
         return d

@@ -210,7 +210,12 @@ def test_duplicate_rows_huge_numbers_and_blank_patches_are_clear_errors(system, 
     job = eventually(lambda: (lambda j: j if j["status"] == "done" else None)(
         http.get(url(r.headers["Location"]), headers=mgr).json()), timeout=60)
     assert (job["created"], job["failed"]) == (1, 1)
-    assert "row 2" in job["errors"][0]["errors"]["serial"][0]
+    # a failed row's reasons in the request's language (here the account's: Turkish)
+    assert job["errors"][0]["errors"]["serial"] == [
+        "Aynı marka ve seri numarası bu dosyanın 2. satırında da var."]
+    job = http.get(url(r.headers["Location"]), headers={**mgr, "Accept-Language": "en"}).json()
+    assert job["errors"][0]["errors"]["serial"] == [
+        "The same brand and serial number are on row 2 of this file."]
     huge = http.post(
         url("/api/v1/devices"), headers={**mgr, "Content-Type": "application/json"},
         data='{"customer_id": 1, "brand": "x", "serial": "y", "price": ' + "9" * 5000 + "}")

@@ -1,8 +1,8 @@
 """One version contract for every versioned record, through the running system (issue 11):
-device cards, service forms, knowledge articles — and customers once devices gives them a
-version. For each: an ETag on create, read and write; 428 without a version; 409 naming the
-current one when stale; 422 when If-Match and the body's version differ, and for a weak ETag.
-And error messages in the request's language."""
+device cards, service forms, knowledge articles and customers. For each: an ETag on create,
+read and write; 428 without a version; 409 naming the current one when stale; 422 when
+If-Match and the body's version differ, and for a weak ETag. And error messages — the
+gateway's and the services' — in the request's language, their values filled in."""
 import itertools
 
 import pytest
@@ -56,11 +56,7 @@ KINDS = {
 }
 
 
-@pytest.mark.parametrize("kind", [
-    "devices", "forms", "knowledge",
-    pytest.param("customers", marks=pytest.mark.xfail(strict=True, reason=(
-        "phase 2 of 'one shape': customers carry no version until devices adds the column; "
-        "then set CUSTOMERS_VERSIONED in gateway/devices_api.py and remove this mark")))])
+@pytest.mark.parametrize("kind", ["devices", "forms", "knowledge", "customers"])
 def test_the_version_contract(system, admin, customer_id, kind):
     http = system.http
     create, path, (method, suffix, body) = KINDS[kind]
@@ -106,3 +102,58 @@ def test_messages_follow_accept_language(system, admin, language, message, field
     error = r.json()["error"]
     assert error["message"] == message
     assert error["details"]["customer_id"] == [field]
+
+
+def test_service_errors_reach_the_client_in_its_language(system, admin, customer_id):
+    """A service raises a constant English template with its values in the details; the
+    client reads it in Turkish or English, the values filled in."""
+    http, url = system.http, system.url
+
+    def in_both(method, path, headers=None, **kw):
+        answers = {}
+        for language in ("tr", "en"):
+            r = http.request(method, url(path), **kw, headers={
+                **admin, **(headers or {}), "Accept-Language": language})
+            assert r.headers["Content-Language"] == language
+            answers[language] = (r.status_code, r.json()["error"])
+        return answers
+
+    answers = in_both("GET", "/api/v1/forms/999999")
+    assert answers["tr"] == (404, {"code": "not_found", "details": {"form_id": 999999},
+                                   "message": "999999 numaralı servis formu bulunamadı."})
+    assert answers["en"][1]["message"] == "Service form 999999 not found."
+
+    form = new_form(system, admin, customer_id).json()
+    record = f"/api/v1/forms/{form['id']}"
+    r = http.patch(url(record), headers={**admin, "If-Match": '"1"'},
+                   json={"diagnosis": "Röle yanmış"})
+    assert r.status_code == 200
+    answers = in_both("PATCH", record, headers={"If-Match": '"1"'},
+                      json={"diagnosis": "Kart arızası"})
+    assert answers["tr"] == (409, {"code": "conflict", "details": {"version": 2, "given": 1},
+                                   "message": "Kayıt 1 sürümünden bu yana değişti (şimdi 2); "
+                                              "yeniden okuyun."})
+    assert answers["en"][1]["message"] == \
+        "The record was changed since version 1 (now 2); read it again."
+
+    answers = in_both("POST", record + "/transitions", headers={"If-Match": '"2"'},
+                      json={"to": "DELIVERED"})
+    assert answers["tr"][0] == 409 and answers["tr"][1]["message"] == (
+        "NEW statüsündeki bir servis formu DELIVERED statüsüne geçemez; izin verilenler: "
+        + ", ".join(answers["tr"][1]["details"]["allowed"]) + ".")
+    assert answers["en"][1]["message"].startswith("A form in NEW cannot go to DELIVERED;")
+
+    answers = in_both("PATCH", record, headers={"If-Match": '"2"'},
+                      json={"fault_type": "uzay-gemisi"})
+    assert answers["tr"] == (422, {"code": "validation_error",
+                                   "message": "Girilen bilgiler geçerli değil.",
+                                   "details": {"fault_type": [
+                                       "Bilinmeyen arıza tipi 'uzay-gemisi'."]}})
+    assert answers["en"][1]["details"] == {"fault_type": ["Unknown fault type 'uzay-gemisi'."]}
+
+    owner = http.get(url(f"/api/v1/customers/{customer_id}"), headers=admin).json()
+    answers = in_both("POST", "/api/v1/devices", json={
+        "customer_id": customer_id, "brand": "Arçelik", "serial": form["device"]["serial"]})
+    assert answers["tr"][0] == 409 and answers["tr"][1]["message"] == (
+        f"Arçelik {form['device']['serial']} cihazı zaten {owner['name']} (#{customer_id}) "
+        "müşterisine kayıtlı.")

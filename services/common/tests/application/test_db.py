@@ -3,10 +3,10 @@ import time
 from types import SimpleNamespace
 
 import eventlet
-from sqlalchemy import Integer, String, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Integer, String, func, inspect, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from services.common.db import Database, database_url
+from services.common.db import Database, create_schema, database_url, make_engine
 
 
 class Base(DeclarativeBase):
@@ -76,3 +76,50 @@ def test_two_green_writers_on_sqlite_both_commit_without_freezing(tmp_path):
         assert elapsed < 2.5  # the second writer waited greenly, not in sqlite's busy loop
     finally:
         db.stop()
+
+
+def test_a_table_from_an_earlier_version_gets_the_columns_added_since(backend, database_url):
+    """An existing DATA_DIR after an upgrade: a nullable column is added; a NOT NULL one with a
+    server default too, every existing row holding the default (customers' version); a NOT
+    NULL one without a default is left to migrations."""
+    from sqlalchemy import text
+
+    class Before(DeclarativeBase):
+        pass
+
+    class Old(Before):
+        __tablename__ = "things"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+
+    class After(DeclarativeBase):
+        pass
+
+    class New(After):
+        __tablename__ = "things"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+        note: Mapped[str | None] = mapped_column(String(50))
+        version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+        required: Mapped[int] = mapped_column(Integer, deferred=True)  # never loaded here
+        __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    url = database_url("things")
+    engine = make_engine(url)
+    try:
+        create_schema(engine, Before.metadata)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO things (id, name) VALUES (1, 'eski')"))
+        create_schema(engine, After.metadata)
+        create_schema(engine, After.metadata)  # again: nothing left to add
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("things")}
+            assert columns == {"id", "name", "note", "version"}
+            assert conn.execute(text("SELECT version, note FROM things")).one() == (1, None)
+        with sessionmaker(engine)() as session:
+            thing = session.get(New, 1)
+            thing.name, thing.version = "yeni", thing.version + 1
+            session.commit()
+            assert session.execute(text("SELECT version FROM things")).scalar_one() == 2
+    finally:
+        engine.dispose()

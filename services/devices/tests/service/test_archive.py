@@ -96,13 +96,28 @@ def test_brand_and_serial_are_unique_also_when_edited(devices, rpc):
 def test_customer_update_publishes_and_keeps_sites_in_use(devices, rpc, tap):
     events = tap("devices", "customer_updated")
     c = rpc.devices.create_customer({"name": "Işık Ltd", "sites": [{"name": "Depo"}]})
+    assert c["version"] == 1
     card(rpc, c["id"], "S-9", site_id=c["sites"][0]["id"])
-    updated = rpc.devices.update_customer(c["id"], {"name": "IŞIK Soğutma Ltd", "phone": "0312"})
+    updated = rpc.devices.update_customer(c["id"], {"name": "IŞIK Soğutma Ltd", "phone": "0312",
+                                                    "version": 1})
     assert updated["name"] == "IŞIK Soğutma Ltd" and updated["sites"][0]["name"] == "Depo"
+    assert updated["version"] == 2
     (event,) = events.wait(1)
-    assert event["customer"]["name"] == "IŞIK Soğutma Ltd"
+    assert event["customer"]["name"] == "IŞIK Soğutma Ltd" and "version" not in event["customer"]
     with pytest.raises(Conflict):  # devices stand at that site
-        rpc.devices.update_customer(c["id"], {"sites": []})
+        rpc.devices.update_customer(c["id"], {"sites": [], "version": 2})
+    with pytest.raises(PreconditionRequired) as exc:  # the version read is required
+        rpc.devices.update_customer(c["id"], {"phone": "0313"})
+    assert exc.value.details == {"version": 2}
+    with pytest.raises(Conflict) as exc:  # read before the change: stale
+        rpc.devices.update_customer(c["id"], {"phone": "0313", "version": 1})
+    assert exc.value.details == {"customer_id": c["id"], "version": 2, "given": 1}
+    # sites and contacts are changes too: one step each; an unchanged customer keeps its own
+    updated = rpc.devices.update_customer(c["id"], {"contacts": [{"name": "Ayşe"}],
+                                                    "version": 2})
+    assert updated["version"] == 3
+    assert rpc.devices.update_customer(c["id"], {"phone": "0312", "version": 3})["version"] == 3
+    assert rpc.devices.get_customer(c["id"])["version"] == 3
     assert [c["name"] for c in rpc.devices.find_customers({"q": "ışık soğ"})["items"]] == [
         "IŞIK Soğutma Ltd"]
 
@@ -275,9 +290,10 @@ def test_tax_numbers_name_one_customer(devices, rpc):
     with pytest.raises(Conflict) as exc:
         rpc.devices.create_customer({"name": "Başka", "tax_no": "1111111111"})
     assert exc.value.details["owner"]["id"] == a["id"]
+    assert exc.value.message == f"Tax number 1111111111 belongs to customer Ak Ltd (#{a['id']})."
     b = rpc.devices.create_customer({"name": "Bey Ltd"})
     with pytest.raises(Conflict):
-        rpc.devices.update_customer(b["id"], {"tax_no": "1111111111"})
+        rpc.devices.update_customer(b["id"], {"tax_no": "1111111111", "version": 1})
 
 
 def test_contract_ends_hold_against_late_events_and_moves(devices, rpc, publish):
@@ -334,6 +350,13 @@ def test_import_rows_keep_what_empty_cells_do_not_say(devices, rpc):
     assert (k1_after["insured"], k1_after["currency"], k1_after["version"]) == (
         True, "USD", k1["version"])
     assert rpc.devices.get_customer(k1["customer_id"])["name"] == "Öz Ltd"
+    assert rpc.devices.get_customer(k1["customer_id"])["version"] == 1
+    # a file that fills what the customer lacks (a phone) changes it: its version goes up
+    job = run_import(rpc, "Müşteri adı;Vergi no;Telefon;Marka;Seri no\n"
+                          "Öz Ltd;5555555555;0212 555 01 23;Arçelik;K-1\n".encode())
+    assert (job["updated"], job["failed"]) == (1, 0), job["errors"]
+    customer = rpc.devices.get_customer(k1["customer_id"])
+    assert (customer["phone"], customer["version"]) == ("0212 555 01 23", 2)
 
 
 def test_a_row_the_parser_chokes_on_is_that_rows_error(devices, rpc):

@@ -182,7 +182,7 @@ def test_coverage_at_intake_decides_what_the_customer_pays(system, rpc):
 
 def test_forms_follow_a_renamed_customer(system, rpc):
     form = open_form(rpc, "Eski Ad Ltd", "N-1")
-    rpc.devices.update_customer(form["customer_id"], {"name": "Yeni Ad A.Ş."})
+    rpc.devices.update_customer(form["customer_id"], {"name": "Yeni Ad A.Ş.", "version": 1})
     eventually(lambda: rpc.forms.get_form(form["id"])["customer_name"] == "Yeni Ad A.Ş.")
     listed = rpc.forms.list_forms({"sort": "customer"})["items"]
     assert [f["customer_name"] for f in listed] == ["Yeni Ad A.Ş."]
