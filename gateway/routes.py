@@ -16,9 +16,9 @@ import re
 from collections import defaultdict
 from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, missing
 from werkzeug.routing import IntegerConverter
 
 from gateway import versions
@@ -82,6 +82,7 @@ class Call:
     def __init__(self, route, view_args, body, query, schemas):
         self.route, self.view_args, self.body, self.query = route, view_args, body, query
         self._schemas = schemas  # (body, query) as loaded by the view
+        self._defaulted = _defaulted(schemas[0], body)
 
     @property
     def user(self):
@@ -91,13 +92,33 @@ class Call:
         if callable(source):
             return source(self)
         if source == "body":
-            return to_wire(self._schemas[0], self.body)
+            # what the client sent (and the gateway added), not the schema's defaults for
+            # fields it left out: a service tells "not given" from "given as null"
+            # (a transition without `sub_status` keeps the form's sub-status)
+            return to_wire(self._schemas[0], {
+                k: v for k, v in self.body.items()
+                if not (k in self._defaulted and v is self._defaulted[k])})
         if source == "query":
             return to_wire(self._schemas[1], {k: v for k, v in self.query.items()
                                               if k != "format"})
         if source == "actor":
             return actor()
         return self.view_args[source]
+
+
+def _defaulted(schema, loaded):
+    """{attribute: value} of the body's fields the request left out and the schema filled
+    with its load_default."""
+    if schema is None or not loaded:
+        return {}
+    if isinstance(schema, type):
+        schema = schema()
+    raw = request.get_json(silent=True)
+    raw = raw if isinstance(raw, dict) else {}
+    return {(f.attribute or name): loaded[f.attribute or name]
+            for name, f in schema.fields.items()
+            if f.load_default is not missing and (f.data_key or name) not in raw
+            and (f.attribute or name) in loaded}
 
 
 def const(value):
