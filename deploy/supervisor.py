@@ -140,6 +140,7 @@ class Supervisor:
     def _start(self, p):
         p.handle = self.spawn(p.name, p.argv)
         p.state, p.started_at, p.next_start = "running", self.clock(), None
+        self.write()  # its pid on disk at once: a supervisor killed now leaves no stranger
 
     def tick(self):
         """Notice exits, start what is due; write the state when it changed."""

@@ -23,8 +23,9 @@ def process_states(env=os.environ):
     now, out = time.time(), {}
     for name, p in data.get("processes", {}).items():
         entry = {"state": p.get("state"), "restarts": p.get("restarts", 0)}
-        if p.get("last_exit"):
-            entry["last_exit"] = p["last_exit"]
+        if p.get("last_exit"):  # the signal or exit code; the last line of output (it may
+            # name hosts or paths) stays in DATA_DIR/logs/supervisor.log, not on this open page
+            entry["last_exit"] = p["last_exit"].split("; last output:")[0]
         if p.get("state") == "restarting" and p.get("next_start"):
             entry["restart_in"] = round(max(0.0, p["next_start"] - now), 1)
         out[name] = entry

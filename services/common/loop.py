@@ -35,7 +35,6 @@ class WorkerHandle:
 
 class BackgroundLoop(DependencyProvider):
     poll_seconds = 1.0
-    handle_class = WorkerHandle
 
     def __init__(self):
         self._wake = Event()
@@ -67,7 +66,7 @@ class BackgroundLoop(DependencyProvider):
             self._gt.kill()
 
     def get_dependency(self, worker_ctx):
-        handle = self._handles[worker_ctx] = self.handle_class()
+        handle = self._handles[worker_ctx] = WorkerHandle()
         return handle
 
     def worker_teardown(self, worker_ctx):

@@ -85,13 +85,6 @@ class Outbox(Scanner):
     def due(self, now):
         return OutboxMessage.sent_at.is_(None)
 
-    def flush(self):
-        """Publish one claimed batch of unsent events; return how many went out."""
-        claim = self.claim()
-        if claim.ids:
-            self.process(claim)
-        return len(claim.ids)
-
     def process(self, claim):
         with self.Session() as session:  # read, then close: no transaction held across I/O
             rows = session.execute(

@@ -25,14 +25,15 @@ from sqlalchemy.orm import sessionmaker
 
 from services.common.loop import BackgroundLoop
 from services.common.models import utcnow
+from services.common.settings import setting
 
 
 class Claim:
     """A batch of rows claimed by one process: `ids`, `token`, and when it was taken."""
 
-    def __init__(self, scanner, token, ids, lease):
+    def __init__(self, scanner, token, ids, lease, taken):
         self.scanner, self.token, self.ids, self.lease = scanner, token, ids, lease
-        self.taken = time.monotonic()
+        self.taken = taken  # before the claim's expiry was computed: never later than it
 
     def mine(self, column_of_model):
         """The WHERE clause 'still claimed by us' for outcome writes."""
@@ -67,9 +68,9 @@ class Scanner(BackgroundLoop):
     def setup(self):
         config = self.container.config
         if self.poll_setting:
-            self.poll_seconds = float(config.get(self.poll_setting, self.poll_seconds))
+            self.poll_seconds = setting(config, self.poll_setting, self.poll_seconds, float)
         if self.lease_setting:
-            self.lease_seconds = float(config.get(self.lease_setting, self.lease_seconds))
+            self.lease_seconds = setting(config, self.lease_setting, self.lease_seconds, float)
 
     def start(self):
         self.Session = sessionmaker(self.provider(self.database_attr).engine,
@@ -98,7 +99,7 @@ class Scanner(BackgroundLoop):
 
     def claim(self, limit=None):
         """Claim up to `limit` (default `batch`) free due rows for this process."""
-        model, now, token = self.model, utcnow(), uuid.uuid4().hex
+        taken, model, now, token = time.monotonic(), self.model, utcnow(), uuid.uuid4().hex
         free = or_(model.claimed_until.is_(None), model.claimed_until < now)
         with self.Session() as session, session.begin():
             pick = (select(model.id).where(self.due(now), free).order_by(*self.order())
@@ -112,4 +113,4 @@ class Scanner(BackgroundLoop):
                 execution_options={"synchronize_session": False})
             ids = session.scalars(select(model.id).where(model.claimed_by == token)
                                   .order_by(*self.order())).all()
-        return Claim(self, token, ids, self.lease_seconds)
+        return Claim(self, token, ids, self.lease_seconds, taken)

@@ -1,5 +1,6 @@
 """forms' settings (config.yaml, each `${ENV:default}`), parsed once at start."""
 from dataclasses import dataclass, field
+import json
 from decimal import Decimal
 
 from services.common.settings import setting
@@ -17,7 +18,6 @@ class FormsSettings:
     satisfaction_threshold: int = 60
     survey_expiry_days: int = 14
     management_emails: tuple = ()  # told of low satisfaction scores
-    devices_rpc_timeout: float = 8.0  # forms -> devices: the wait, and the request's life
 
     @classmethod
     def from_config(cls, config):
@@ -34,8 +34,7 @@ class FormsSettings:
             satisfaction_threshold=setting(config, "SATISFACTION_THRESHOLD", 60, int),
             survey_expiry_days=setting(config, "SURVEY_EXPIRY_DAYS", 14, int),
             management_emails=tuple(a.strip() for a in str(management).split(",")
-                                    if a.strip()),
-            devices_rpc_timeout=setting(config, "DEVICES_RPC_TIMEOUT", 8.0, float))
+                                    if a.strip()))
 
     def rate(self, role):
         """The hourly labour rate of a worker's role."""
@@ -46,9 +45,10 @@ class FormsSettings:
         return domain.coverage_pays(coverage_kind, self.coverage_pays)
 
 
+
 def dict_or_json(value):
-    import json
-    value = json.loads(value) if isinstance(value, str) else value
+    """A JSON object setting (given as text in the environment, or as a mapping in YAML)."""
+    value = setting({"v": value}, "v", None, json)
     if not isinstance(value, dict):
         raise ValueError("a JSON object is needed")
     return value

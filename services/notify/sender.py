@@ -88,9 +88,11 @@ class Sender(Scanner):
                 seconds=backoff(attempts, s.retry_first_delay, s.retry_max_delay)))
             event = None
         with self.Session() as session, session.begin():
-            session.execute(update(Delivery).where(Delivery.id == row.id,
-                                                   claim.mine(Delivery.claimed_by))
-                            .values(**values), execution_options={"synchronize_session": False})
+            held = session.execute(
+                update(Delivery).where(Delivery.id == row.id, claim.mine(Delivery.claimed_by))
+                .values(**values), execution_options={"synchronize_session": False}).rowcount
+            if not held:  # the claim ran out and another process took the row: its outcome
+                event = None
             if event:
                 try:
                     add_event(session, self.container.service_name, *event)
