@@ -149,6 +149,9 @@ class CustomerContact(CustomerRef):
 class CustomerRecord(CustomerContact):
     tax_no = _opt_text()
     rep = _opt_nested(Rep)
+    # the customer card's version: a consumer keeping a copy applies an update only when it is
+    # newer than the one it holds (events of one producer may arrive out of order)
+    version = _opt_id()
 
 
 class FormRef(Schema):

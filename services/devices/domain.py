@@ -165,7 +165,7 @@ def history_json(changes):
 def customer_snapshot(c):
     """What other services keep of a customer (DESIGN.md: snapshots, not call-backs)."""
     return {"id": c.id, "name": c.name, "email": c.email, "language": c.language,
-            "rep": ({"user_id": c.rep_user_id, "name": c.rep_name, "email": c.rep_email,
+            "version": c.version, "rep": ({"user_id": c.rep_user_id, "name": c.rep_name, "email": c.rep_email,
                      "language": c.rep_language}
                     if (c.rep_name or c.rep_email or c.rep_user_id) else None)}
 
@@ -173,7 +173,7 @@ def customer_snapshot(c):
 def customer_event(c):
     snap = customer_snapshot(c)
     return {"customer": {**{k: snap[k] for k in ("id", "name", "email", "language")},
-                         "tax_no": c.tax_no, "rep": snap["rep"]}}
+                         "tax_no": c.tax_no, "rep": snap["rep"], "version": c.version}}
 
 
 def device_snapshot(d):

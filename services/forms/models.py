@@ -49,6 +49,8 @@ class Form(Base):
     customer_name_sort: Mapped[str] = mapped_column(byte_order(Text()))
     customer_email: Mapped[str | None] = mapped_column(String(254))
     customer_language: Mapped[str] = mapped_column(String(2), default="tr")
+    # the customer card's version this copy is from (customer_updated carries it; None: older)
+    customer_version: Mapped[int | None] = mapped_column(Integer)
     rep_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     rep_name: Mapped[str | None] = mapped_column(String(200))
     rep_email: Mapped[str | None] = mapped_column(String(254))

@@ -66,7 +66,7 @@ class FormWorkflow:
             complaint=data["complaint"], complaint_folded=fold(data["complaint"]),
             customer_id=customer["id"], customer_name=customer["name"],
             customer_name_sort=sort_key(customer["name"]), customer_email=customer["email"],
-            customer_language=customer["language"],
+            customer_language=customer["language"], customer_version=customer.get("version"),
             rep_user_id=rep and rep["user_id"], rep_name=rep and rep["name"],
             rep_email=rep and rep["email"], rep_language=(rep or {}).get("language") or "tr",
             device_id=device["id"], device_brand=device["brand"], device_model=device["model"],
@@ -439,14 +439,21 @@ class FormWorkflow:
 
     # -- events from others ---------------------------------------------------------------
     def follow_customer(self, customer):
-        """forms keeps its own copy of the customer (name for sorting, contact, rep)."""
+        """forms keeps its own copy of the customer (name for sorting, contact, rep), from the
+        newest version of the card it has heard of: an older update arriving late (two relays,
+        concurrent handlers) changes nothing."""
         rep = customer.get("rep") or {}
-        self.db.execute(update(Form).where(Form.customer_id == customer["id"]).values(
+        version = customer.get("version")
+        newer = Form.customer_id == customer["id"]
+        if version is not None:
+            newer = newer & (Form.customer_version.is_(None) | (Form.customer_version < version))
+        self.db.execute(update(Form).where(newer).values(
             customer_name=customer["name"], customer_name_sort=sort_key(customer["name"]),
             customer_email=customer.get("email"),
             customer_language=customer.get("language") or "tr",
             rep_user_id=rep.get("user_id"), rep_name=rep.get("name"),
-            rep_email=rep.get("email"), rep_language=rep.get("language") or "tr")
+            rep_email=rep.get("email"), rep_language=rep.get("language") or "tr",
+            customer_version=version)
             .execution_options(synchronize_session=False))
 
     # -- helpers --------------------------------------------------------------------------

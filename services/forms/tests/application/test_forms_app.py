@@ -43,7 +43,7 @@ class Forms:
         customer_id = self.customers.setdefault(customer_name, next(self.ids))
         device = data["device"]
         intake = {"customer": {"id": customer_id, "name": customer_name, "email": None,
-                               "language": "tr",
+                               "language": "tr", "version": 1,
                                "rep": {"user_id": REP["id"], "name": REP["name"],
                                        "email": REP["email"], "language": "tr"}},
                   "device": {"id": next(self.ids), "brand": device["brand"],
@@ -268,3 +268,21 @@ def test_every_write_raises_the_version_by_one(rpc):
     f5 = rpc.forms.add_part(f["id"], {"name": "p", "quantity": 1, "unit_price": "1.00",
                                       "version": f4["version"]}, TECH)
     assert [x["version"] for x in (f, f2, f3, f4, f5)] == [1, 2, 3, 4, 5]
+
+
+def test_a_late_older_customer_update_changes_nothing(rpc):
+    """customer_updated carries the card's version: two relays or concurrent handlers may
+    deliver an older update last; the form keeps the newest copy."""
+    from services.common.events import make_event
+    form = open_form(rpc, "Eski Ad Ltd", "C-1")
+
+    def updated(name, version):
+        rpc.forms.handle_customer_updated(make_event("customer_updated", "devices", {
+            "customer": {"id": form["customer_id"], "name": name, "email": None,
+                         "language": "tr", "tax_no": None, "rep": None, "version": version}}))
+    updated("Yeni Ad A.Ş.", 3)
+    updated("Ara Ad Ltd", 2)  # older, arriving late
+    assert rpc.forms.get_form(form["id"])["customer_name"] == "Yeni Ad A.Ş."
+    updated("En Yeni Ad", 4)
+    assert rpc.forms.get_form(form["id"])["customer_name"] == "En Yeni Ad"
+
