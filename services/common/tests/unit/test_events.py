@@ -26,8 +26,9 @@ MESSAGE = {"id": 100, "event_id": "0b8e4a36-6f0e-4a55-9d3e-1f1c2b3a4d5e",
            "recipient": "ayse@servis.example.com", "subject": "Yeni servis formu"}
 
 SAMPLES = {
-    "customer_created": {"customer": {**CUSTOMER, "tax_no": "1234567890", "rep": REP}},
-    "customer_updated": {"customer": {**CUSTOMER, "tax_no": None, "rep": None}},
+    "customer_created": {"customer": {**CUSTOMER, "tax_no": "1234567890", "rep": REP,
+                                      "version": 1}},
+    "customer_updated": {"customer": {**CUSTOMER, "tax_no": None, "rep": None, "version": 2}},
     "device_registered": {"device": {"id": 11, "customer_id": 7, "brand": "Daikin",
                                      "model": "FTXM35R", "device_type": "Klima",
                                      "serial": "DK-0001"}},

@@ -9,8 +9,8 @@ def test_device_key_folds_brand_and_serial_the_turkish_way():
 
 
 def test_customer_snapshot_has_no_rep_when_none_is_set():
-    c = SimpleNamespace(id=3, name="Işık A.Ş.", email=None, language="tr", rep_user_id=None,
-                        rep_name=None, rep_email=None, rep_language="tr")
+    c = SimpleNamespace(id=3, name="Işık A.Ş.", email=None, language="tr", version=1,
+                        rep_user_id=None, rep_name=None, rep_email=None, rep_language="tr")
     assert domain.customer_snapshot(c)["rep"] is None
     c.rep_name, c.rep_email = "Ayşe", "ayse@example.com"
     assert domain.customer_snapshot(c)["rep"] == {
