@@ -134,18 +134,19 @@ ROUTES = declare(blp, [
           args=("device_id", "body", "actor"), body=DevicePatch, versioned=True, etag=True,
               doc="Change a card: only the fields sent change. Every change goes to the history."),
     Route("POST", "/devices/<id:device_id>/move", "devices", "move_device", MANAGE,
-          args=("device_id", "body", "actor"), body=MoveIn, etag=True,
+          args=("device_id", "body", "actor"), body=MoveIn, versioned=True, etag=True,
               doc="Move a card to another customer (and site); the history records it."),
     Route("GET", "/devices/<id:device_id>/history", "devices", "device_history", STAFF,
           args=("device_id", "query"), query=HistoryQuery,
           doc="Every change to the card: who, when, what (field: [old, new]); newest first."),
     Route("GET", "/devices/<id:device_id>/coverage", "devices", "coverage", STAFF,
-          args=("device_id", "query"), query=CoverageQuery,
+          args=("device_id", "query"), query=CoverageQuery, etag=True,
           doc="What covers the device on `?on=YYYY-MM-DD` (default today, Türkiye): "
               "manufacturer warranty, contract, repair warranty or none, with the end and why; "
               "and every period."),
     Route("POST", "/devices/<id:device_id>/coverage", "devices", "add_coverage",
           ARCHIVE_KEEPERS, args=("device_id", "body", "actor"), body=CoverageIn, status=201,
+          versioned=True, etag=True,
           doc="Record a coverage period by hand (e.g. an extended warranty)."),
 ])
 

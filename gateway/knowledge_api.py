@@ -48,8 +48,8 @@ ROUTES = declare(blp, [
           versioned=True, etag=True,
           doc="Change an article: the fields given. Changing `family`/`area` gives a new code "
               "(managers)."),
-    Route("DELETE", ARTICLE, "knowledge", "delete_article", WORK, args=("article_id", "actor"),
-          status=204,
+    Route("DELETE", ARTICLE, "knowledge", "delete_article", WORK,
+          args=("article_id", "actor", "body"), status=204, versioned=True,
           doc="Delete an article (managers and admins; a technician only a draft of their "
               "own)."),
     Route("POST", ARTICLE + "/status", "knowledge", "set_status", MANAGE,

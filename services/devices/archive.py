@@ -206,15 +206,24 @@ class Archive:
     def update_card(self, device, data, actor=None):
         """Change a card; `version` (the one read) is required: a card changed since is a 409
         instead of a silent overwrite."""
-        if data.get("version") is None:
-            raise PreconditionRequired("State the version of the card you read (`version`).",
-                                       {"version": device.version})
+        self.stated(device, data.get("version"))
         self.update_device(device, data, actor)
         return device
+
+    def stated(self, device, version):
+        """A write to a card states the version it read: missing 428, stale 409."""
+        if version is None:
+            raise PreconditionRequired("State the version of the card you read (`version`).",
+                                       {"version": device.version})
+        if version != device.version:
+            raise Conflict("Device {device_id} was changed since version {given} (now "
+                           "{version}); read it again.",
+                           {"device_id": device.id, "version": device.version, "given": version})
 
     def move_card(self, device_id, data, actor=None):
         """Move a card to another customer (and site); its history records it."""
         device = self.device(device_id)
+        self.stated(device, data.get("version"))
         self.move(device, self.customer(data["customer_id"]), data["site_id"], data["note"],
                   actor, domain.local_today())
         return device
@@ -257,10 +266,8 @@ class Archive:
     def update_device(self, device, values, actor=None):
         """Change the card's fields given; the changes (field -> [old, new]) go to history."""
         version = values.pop("version", None)
-        if version is not None and version != device.version:
-            raise Conflict("Device {device_id} was changed since version {given} (now "
-                           "{version}); read it again.",
-                           {"device_id": device.id, "version": device.version, "given": version})
+        if version is not None:
+            self.stated(device, version)
         if "device_type" in values:
             values["device_type"] = self.types.code(values["device_type"],
                                                     current=device.device_type)
@@ -316,6 +323,7 @@ class Archive:
     def add_coverage(self, device_id, data, actor=None):
         """Record a period by hand (e.g. an extended warranty bought later)."""
         device = self.device(device_id)
+        self.stated(device, data.get("version"))
         self.add_period(device, data["kind"], data["start"], data["end"], data["source_id"],
                         data["source_ref"], actor)
         return device

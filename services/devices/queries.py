@@ -132,7 +132,7 @@ class DeviceQueries:
         device = find_device(self.db, device_id)
         day = day or domain.local_today()
         periods = periods_of(self.db, device.id)
-        return {"device_id": device.id, "on": day.isoformat(),
+        return {"device_id": device.id, "version": device.version, "on": day.isoformat(),
                 "coverage": coverage_out(domain.coverage_on(periods, day)),
                 "periods": [{"kind": p.kind, "name": domain.KIND_NAMES[p.kind],
                              "source_id": p.source_id, "source_ref": p.source_ref,

@@ -167,9 +167,11 @@ class MoveIn(Schema):
     customer_id = id_field(required=True)
     site_id = id_field(load_default=None, allow_none=True)
     note = _text(1000)
+    version = version_field(load_default=None, allow_none=True)  # the card's, as read
 
 
 class CoverageIn(Schema):
+    version = version_field(load_default=None, allow_none=True)  # the card's, as read
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     start = fields.Date(required=True)
     end = fields.Date(required=True)

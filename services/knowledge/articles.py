@@ -80,9 +80,10 @@ class Articles:
         self._saved(article, article.status, actor, note=data["note"])
         return article
 
-    def delete(self, article_id, actor):
+    def delete(self, article_id, actor, version):
         article = find_article(self.db, article_id, for_update=True)
         domain.can_edit(actor, article)
+        domain.check_version(article, version)
         self.db.delete(article)
         self.db.add(IndexQueue(article_id=article.id))
         return article

@@ -10,7 +10,7 @@
 import re
 
 from services.common import roles
-from services.common.exceptions import Conflict, Forbidden
+from services.common.exceptions import Conflict, Forbidden, PreconditionRequired
 
 CODE_PART = re.compile(r"\A[A-Z]{2,6}\Z")  # \Z: "KLM\n" is not a code part
 STATUSES = ("draft", "published", "archived")
@@ -63,6 +63,10 @@ def check_transition(actor, article, target):
 
 
 def check_version(article, version):
+    """A write states the version of the article it read: missing 428, stale 409."""
+    if version is None:
+        raise PreconditionRequired("State the version you read (If-Match header or `version`).",
+                                   {"version": article.version})
     if version != article.version:
         raise Conflict("The article was changed by someone else; reload it.",
                        {"version": article.version, "given": version})

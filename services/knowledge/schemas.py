@@ -130,3 +130,8 @@ class LinkOut(Schema):
 
     def _by(self, link):
         return {"user_id": link.by_id, "name": link.by_name}
+
+
+class Versioned(Schema):
+    """A write that carries nothing but the version read (deleting an article)."""
+    version = version_field(load_default=None, allow_none=True)

@@ -13,7 +13,7 @@ from services.knowledge.indexer import SearchIndex
 from services.knowledge.models import Base
 from services.knowledge.queries import ArticleQueries, article_out
 from services.knowledge.schemas import (Actor, ArticleIn, ArticleQuery, ArticleUpdate, LinkIn,
-                                        SearchQuery, StatusIn, SuggestIn)
+                                        SearchQuery, StatusIn, SuggestIn, Versioned)
 
 # an edit sends only what it changes; the version it read is always required
 UPDATABLE = tuple(f for f in ArticleUpdate().fields if f != "version")
@@ -74,8 +74,9 @@ class KnowledgeService:
         return self._written(self.articles.set_status(article_id, data, actor))
 
     @rpc
-    def delete_article(self, article_id, actor):
-        article = self.articles.delete(article_id, load(Actor(), actor))
+    def delete_article(self, article_id, actor, data=None):
+        actor, data = load(Actor(), actor), load(Versioned(), data)
+        article = self.articles.delete(article_id, actor, data["version"])
         self._commit()
         return {"id": article.id, "deleted": True}
 

@@ -73,9 +73,13 @@ def test_card_coverage_history_and_intake(system, staff):
     move = {"customer_id": other["id"], "note": "Satıldı"}
     assert http.post(url(f"/api/v1/devices/{device['id']}/move"), headers=desk,
                      json=move).status_code == 403
-    moved = http.post(url(f"/api/v1/devices/{device['id']}/move"), headers=staff["manager"],
-                      json=move)
+    assert http.post(url(f"/api/v1/devices/{device['id']}/move"), headers=staff["manager"],
+                     json=move).status_code == 428  # a move states the card's version
+    etag = http.get(url(f"/api/v1/devices/{device['id']}"), headers=desk).headers["ETag"]
+    moved = http.post(url(f"/api/v1/devices/{device['id']}/move"),
+                      headers={**staff["manager"], "If-Match": etag}, json=move)
     assert moved.status_code == 200 and moved.json()["customer_id"] == other["id"]
+    assert moved.headers["ETag"] != etag
 
 
 def test_lists_and_reports_export_csv_excel_reads(system, staff):

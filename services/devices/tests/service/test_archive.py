@@ -68,10 +68,17 @@ def test_a_full_card_its_history_versions_and_a_move(devices, rpc):
         rpc.devices.update_device(d["id"], {"notes": "x"}, ACTOR)
 
     other = rpc.devices.create_customer({"name": "Demir A.Ş."})
+    v = rpc.devices.get_device(d["id"])["version"]
     with pytest.raises(ValidationFailed):  # a site of another customer
-        rpc.devices.move_device(d["id"], {"customer_id": other["id"], "site_id": site}, ACTOR)
-    moved = rpc.devices.move_device(d["id"], {"customer_id": other["id"], "note": "satıldı"},
-                                    ACTOR)
+        rpc.devices.move_device(d["id"], {"customer_id": other["id"], "site_id": site,
+                                          "version": v}, ACTOR)
+    with pytest.raises(PreconditionRequired):  # a move states the card's version too
+        rpc.devices.move_device(d["id"], {"customer_id": other["id"]}, ACTOR)
+    with pytest.raises(Conflict):
+        rpc.devices.move_device(d["id"], {"customer_id": other["id"], "version": v - 1}, ACTOR)
+    moved = rpc.devices.move_device(d["id"], {"customer_id": other["id"], "note": "satıldı",
+                                              "version": v}, ACTOR)
+    assert moved["version"] == v + 1
     assert moved["customer_id"] == other["id"] and moved["customer_name"] == "Demir A.Ş."
 
     history = rpc.devices.device_history(d["id"])["items"]
@@ -323,7 +330,8 @@ def test_contract_ends_hold_against_late_events_and_moves(devices, rpc, publish)
     assert marker and rpc.devices.get_device(d["id"])["contract_end"] == early
     # moved to another customer: the old owner's contract no longer covers it
     card_now = rpc.devices.get_device(d["id"])
-    rpc.devices.move_device(d["id"], {"customer_id": other["id"]}, ACTOR)
+    rpc.devices.move_device(d["id"], {"customer_id": other["id"],
+                                      "version": card_now["version"]}, ACTOR)
     answer = rpc.devices.coverage(d["id"])
     assert answer["coverage"]["kind"] == "none"
     assert [p["end"] for p in answer["periods"] if p["kind"] == "contract"] == [

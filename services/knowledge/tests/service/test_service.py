@@ -7,7 +7,8 @@ import eventlet
 import pytest
 
 from services.common.events import load_event
-from services.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
+                                        ValidationFailed)
 from services.knowledge.service import KnowledgeService
 
 TECH = {"id": 11, "name": "Tekin Teknisyen", "role": "technician"}
@@ -104,7 +105,11 @@ def test_edit_rules_versions_and_bad_input(knowledge, rpc):
     with pytest.raises(Conflict):  # published -> published is no transition
         rpc.knowledge.set_status(draft["id"], {"status": "published", "version": 3}, MANAGER)
     assert rpc.knowledge.search({"q": "termostat"})["hits"][0]["id"] == published["id"]
-    rpc.knowledge.delete_article(draft["id"], MANAGER)
+    with pytest.raises(PreconditionRequired):  # a delete states the version it read
+        rpc.knowledge.delete_article(draft["id"], MANAGER)
+    with pytest.raises(Conflict):
+        rpc.knowledge.delete_article(draft["id"], MANAGER, {"version": 1})
+    rpc.knowledge.delete_article(draft["id"], MANAGER, {"version": published["version"]})
     assert rpc.knowledge.search({"q": "termostat"})["hits"] == []
 
 
