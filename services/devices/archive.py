@@ -180,14 +180,21 @@ class Archive:
         customer.sites = keep
         return changed
 
-    def site_named(self, customer, name):
-        """The customer's site of that name (folded), added when new."""
+    def site_named(self, customer, name, new_customer=False):
+        """The customer's site of that name (folded), added when new — a change of an existing
+        customer like any other: its version goes up and customer_updated goes out (a
+        customer created for this very row is announced with its site already)."""
         for site in customer.sites:
             if fold(site.name) == fold(name):
                 return site
         site = Site(name=name)
         customer.sites.append(site)
+        if not new_customer:
+            customer.updated_at = utcnow()
+            customer.version += 1
         self.db.flush()
+        if not new_customer:
+            self.emit("customer_updated", domain.customer_event(customer))
         return site
 
     # -- cards -----------------------------------------------------------------------------
@@ -431,7 +438,7 @@ class Archive:
         cannot go in (nothing of it is written: the caller rolls the row back)."""
         spec_c, spec_d = row["customer"], dict(row["device"])
         customer = self.match_customer(spec_c)
-        outcome = "unchanged"
+        outcome, new_customer = "unchanged", customer is None
         if customer is None:
             customer = self.create_customer({k: v for k, v in spec_c.items() if v is not None})
             self._customers[(spec_c.get("tax_no"), fold(spec_c["name"]))] = customer
@@ -444,7 +451,7 @@ class Archive:
                 outcome = "updated"
         site = spec_d.pop("site", None)
         if site:
-            spec_d["site_id"] = self.site_named(customer, site).id
+            spec_d["site_id"] = self.site_named(customer, site, new_customer).id
         try:
             device = self.device_by_key(spec_d["brand"], spec_d["serial"])
             if device is None:

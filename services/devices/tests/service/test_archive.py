@@ -292,6 +292,18 @@ def test_import_job_keeps_good_rows_reports_bad_ones_and_is_idempotent(devices, 
         rpc.devices.add_import_rows(again["id"], [[2, {"brand": "x"}]])
 
 
+def test_an_import_adding_a_site_is_a_change_of_the_customer(devices, rpc, tap):
+    events = tap("devices", "customer_updated")
+    c = rpc.devices.create_customer({"name": "Depo Sahibi Ltd", "tax_no": "1234567890"})
+    job = run_import(rpc, ("Müşteri adı;Vergi no;Marka;Seri no;Şube\n"
+                           "Depo Sahibi Ltd;1234567890;Bosch;D-1;Yeni Depo\n").encode())
+    assert job["failed"] == 0
+    now = rpc.devices.get_customer(c["id"])
+    assert [s["name"] for s in now["sites"]] == ["Yeni Depo"] and now["version"] == 2
+    (event,) = events.wait(1)
+    assert event["customer"]["version"] == 2
+
+
 def test_tax_numbers_name_one_customer(devices, rpc):
     a = rpc.devices.create_customer({"name": "Ak Ltd", "tax_no": "1111111111"})
     with pytest.raises(Conflict) as exc:
