@@ -10,7 +10,7 @@ from gateway.app import BLUEPRINTS
 from gateway.routes import declared_routes
 from gateway.tests.conftest import ANSWER
 from services.common.exceptions import Conflict
-from services.common.roles import ROLES
+from services.common.roles import ROLES, STAFF
 from services.common.schemas import MAX_ID
 
 ACTOR = object()  # stands for the acting user's snapshot
@@ -147,6 +147,70 @@ def url(key, first=FIRST, second=SECOND):
     return re.sub(r"<string\(maxlength=40\):\w+>", "kombi", path)
 
 
+# Who may call each declared route, written out here apart from the route table (as
+# services/forms/tests/unit/test_lifecycle.py writes the lifecycle out apart from its table):
+# a role added to or dropped from a route fails test_roles until this table agrees.
+# "staff" is every role but customer.
+ACCESS = {
+    "GET /api/v1/emails": "admin manager",
+    "POST /api/v1/emails/<id:delivery_id>/resend": "admin",
+    "GET /api/v1/customers": "staff",
+    "POST /api/v1/customers": "admin contracts desk manager rep",
+    "GET /api/v1/customers/<id:customer_id>": "staff",
+    "PATCH /api/v1/customers/<id:customer_id>": "admin contracts desk manager rep",
+    "GET /api/v1/devices": "staff",
+    "POST /api/v1/devices": "admin contracts desk manager rep",
+    "GET /api/v1/devices/<id:device_id>": "staff",
+    "PATCH /api/v1/devices/<id:device_id>": "admin contracts desk manager rep",
+    "POST /api/v1/devices/<id:device_id>/move": "admin manager",
+    "GET /api/v1/devices/<id:device_id>/history": "staff",
+    "GET /api/v1/devices/<id:device_id>/coverage": "staff",
+    "POST /api/v1/devices/<id:device_id>/coverage": "admin contracts manager",
+    "GET /api/v1/devices/import/<id:job_id>": "admin contracts manager",
+    "GET /api/v1/reports/devices/by-customer": "staff",
+    "GET /api/v1/reports/devices/by-model": "staff",
+    "GET /api/v1/reports/devices/by-coverage": "staff",
+    "GET /api/v1/catalogues/device-types": "staff",
+    "POST /api/v1/catalogues/device-types": "admin",
+    "PATCH /api/v1/catalogues/device-types/<string(maxlength=40):code>": "admin",
+    "GET /api/v1/forms": "staff",
+    "POST /api/v1/forms": "admin desk manager",
+    "GET /api/v1/forms/<id:form_id>": "staff",
+    "PATCH /api/v1/forms/<id:form_id>": "admin manager technician",
+    "GET /api/v1/forms/<id:form_id>/history": "staff",
+    "POST /api/v1/forms/<id:form_id>/transitions": "staff",
+    "POST /api/v1/forms/<id:form_id>/work-logs": "admin manager technician",
+    "POST /api/v1/forms/<id:form_id>/timer/start": "admin manager technician",
+    "POST /api/v1/forms/<id:form_id>/timer/stop": "admin manager technician",
+    "POST /api/v1/forms/<id:form_id>/parts": "admin manager technician",
+    "DELETE /api/v1/forms/<id:form_id>/parts/<id:part_id>": "admin manager technician",
+    "POST /api/v1/forms/<id:form_id>/survey": "admin manager rep",
+    "GET /api/v1/satisfaction-calls": "admin manager rep",
+    "GET /api/v1/forms/<id:form_id>/final-check": "admin final_checker manager",
+    "POST /api/v1/forms/<id:form_id>/final-check": "final_checker",
+    "GET /api/v1/reports/satisfaction": "admin manager",
+    "GET /api/v1/catalogues/fault-types": "staff",
+    "POST /api/v1/catalogues/fault-types": "admin",
+    "PATCH /api/v1/catalogues/fault-types/<string(maxlength=40):code>": "admin",
+    "GET /api/v1/catalogues/status-codes": "staff",
+    "POST /api/v1/catalogues/status-codes": "admin",
+    "PATCH /api/v1/catalogues/status-codes/<string(maxlength=40):code>": "admin",
+    "GET /api/v1/catalogues/survey-questions": "staff",
+    "POST /api/v1/catalogues/survey-questions": "admin",
+    "PATCH /api/v1/catalogues/survey-questions/<id:question_id>": "admin",
+    "GET /api/v1/knowledge/articles": "staff",
+    "POST /api/v1/knowledge/articles": "admin manager technician",
+    "GET /api/v1/knowledge/articles/<id:article_id>": "staff",
+    "PATCH /api/v1/knowledge/articles/<id:article_id>": "admin manager technician",
+    "DELETE /api/v1/knowledge/articles/<id:article_id>": "admin manager technician",
+    "POST /api/v1/knowledge/articles/<id:article_id>/status": "admin manager",
+    "GET /api/v1/knowledge/articles/<id:article_id>/revisions": "staff",
+    "GET /api/v1/knowledge/search": "staff",
+    "POST /api/v1/knowledge/reindex": "admin",
+    "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": "admin manager technician",
+}
+
+
 def request(gw, key, role, headers=None, body=None, query=None, **kw):
     example = EXAMPLES[key]
     method = key.split(" ", 1)[0]
@@ -177,14 +241,24 @@ def test_every_declared_route_has_an_example():
     assert len(set(ids)) == len(ids)
 
 
+def allowed(key):
+    words = ACCESS[key].split()
+    return set(STAFF) if words == ["staff"] else set(words)
+
+
+def test_every_declared_route_has_its_access_written_out():
+    assert sorted(ACCESS) == sorted(ids)
+
+
 @pytest.mark.parametrize("key,route", DECLARED, ids=ids)
 def test_roles(gw, key, route):
+    assert set(route.roles) == allowed(key)
     r = request(gw, key, None)
     assert r.status_code == 401 and r.json["error"]["code"] == "unauthorized"
     for role in ROLES:
         gw.rpc.reset()
         r = request(gw, key, role, headers=versioned_headers(route))
-        if role not in route.roles:
+        if role not in allowed(key):
             assert r.status_code == 403, (role, r.json)
             assert r.json["error"]["details"]["allowed_roles"] == list(route.roles)
             assert gw.rpc.calls == []

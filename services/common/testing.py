@@ -269,16 +269,28 @@ class HttpTestServer:
 class RecordingOutbox:
     """What an application-layer test gives a service in place of its outbox: every event is
     validated as the outbox validates it (strictly, services/common/events.py) and kept in
-    `events`, in order. `emitter(session)` is what the application layer is handed."""
+    `events`, in order — once its transaction commits, as the real outbox's rows are; events
+    of a transaction that rolled back are dropped. `emitter(session)` is what the application
+    layer is handed."""
 
     def __init__(self, producer):
         self.producer = producer
-        self.events = []
+        self.events, self.pending = [], []
+
+    def watch(self, session):
+        from sqlalchemy import event
+        event.listen(session, "after_commit", lambda s: self._settle(True))
+        event.listen(session, "after_rollback", lambda s: self._settle(False))
+
+    def _settle(self, committed):
+        if committed:
+            self.events += self.pending
+        self.pending = []
 
     def add(self, session, event_type, payload):
         from services.common.events import make_event
         event = make_event(event_type, self.producer, payload)
-        self.events.append(event)
+        self.pending.append(event)
         return event
 
     def emitter(self, session):
@@ -309,6 +321,7 @@ def application(service_class, url, settings, metadata, seed=None, **dependencie
     service = service_class()
     service.db = Session()
     service.outbox = RecordingOutbox(service_class.name)
+    service.outbox.watch(service.db)
     service.settings = settings
     for name, value in dependencies.items():
         setattr(service, name, value)

@@ -286,3 +286,17 @@ def test_a_late_older_customer_update_changes_nothing(rpc):
     updated("En Yeni Ad", 4)
     assert rpc.forms.get_form(form["id"])["customer_name"] == "En Yeni Ad"
 
+
+def test_events_go_out_with_their_commit_and_a_refused_write_sends_none(rpc):
+    outbox = rpc.forms.service.outbox
+    form = open_form(rpc, "Olay Ltd", "O-1")
+    assert [e["event_type"] for e in outbox.events] == ["form_created"]
+    with pytest.raises(Forbidden):  # refused after nothing was written: no event either
+        rpc.forms.assign(form["id"], {"assignees": [snap(TECH)], "version": 1}, TECH)
+    with pytest.raises(Conflict):  # refused half-way through a move (nobody assigned)
+        rpc.forms.transition(form["id"], {"to": "ASSIGNED", "version": 1}, MANAGER)
+    assert [e["event_type"] for e in outbox.events] == ["form_created"]
+    rpc.forms.assign(form["id"], {"assignees": [snap(TECH)], "version": 1}, MANAGER)
+    assert [e["event_type"] for e in outbox.events] == [
+        "form_created", "form_assigned", "form_status_changed"]
+
