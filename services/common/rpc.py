@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common import reconnect  # noqa: F401  (nameko rides out a lost broker)
+from services.common.broker import CONNECTION_ERRORS
 from services.common.exceptions import (Conflict, ServiceUnavailable, ServisError,
                                         register_remote_errors)
 
@@ -87,5 +88,5 @@ class _Client:
             reply = getattr(self.proxy, method).call_async(*args, **kwargs)
             with eventlet.Timeout(self.timeout):
                 return reply.result()
-        except (UnknownService, eventlet.Timeout):
+        except (UnknownService, eventlet.Timeout, *CONNECTION_ERRORS):  # broker away too
             raise ServiceUnavailable(NOT_ANSWERING, {"service": self.service})

@@ -453,7 +453,7 @@ class FormWorkflow:
             customer_language=customer.get("language") or "tr",
             rep_user_id=rep.get("user_id"), rep_name=rep.get("name"),
             rep_email=rep.get("email"), rep_language=rep.get("language") or "tr",
-            customer_version=version)
+            customer_version=version, version=Form.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False))
 
     # -- helpers --------------------------------------------------------------------------

@@ -29,13 +29,13 @@ class ArticleIn(Schema):
 
 
 class ArticleUpdate(ArticleIn):
-    """A change: only the fields given; `version` is the one the client read."""
-    version = version_field(required=True)
+    """A change: only the fields given; `version` is the one the client read (missing: 428)."""
+    version = version_field(load_default=None, allow_none=True)
 
 
 class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    version = version_field(required=True)
+    version = version_field(load_default=None, allow_none=True)  # missing: 428
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 

@@ -5,7 +5,8 @@ role. Whatever a caller sends, a service answers or raises one of its errors (a 
 which the gateway turns into 4xx/503) — never anything else, which would be a 500 — and a
 refused call leaves the database as it was.
 
-`make test` runs a short pass (FUZZ_EXAMPLES, default 8 per entrypoint); tests/slow a long one."""
+`make test` runs a short pass (FUZZ_EXAMPLES, default 8 per entrypoint); `make test-slow` runs
+this file again with FUZZ_EXAMPLES=200."""
 import inspect
 import os
 import types

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
@@ -65,7 +67,8 @@ def test_two_processes_share_one_outbox_and_publish_each_event_once(amqp_uri, tm
     from services.common.outbox import add_event
     from services.common.testing import postgres_available, temporary_postgres_database
     ok, why = postgres_available()
-    assert ok, f"this test needs PostgreSQL (replicas share a database): {why}"
+    if not ok:  # DESIGN.md: PostgreSQL runs are reported as skipped, with the reason
+        pytest.skip(f"replicas share a PostgreSQL database: {why}")
     count = 1000
     events = tap("devices", "customer_created")
     with temporary_postgres_database("servis_test_devices") as url:

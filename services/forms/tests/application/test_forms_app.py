@@ -282,9 +282,11 @@ def test_a_late_older_customer_update_changes_nothing(rpc):
                          "language": "tr", "tax_no": None, "rep": None, "version": version}}))
     updated("Yeni Ad A.Ş.", 3)
     updated("Ara Ad Ltd", 2)  # older, arriving late
-    assert rpc.forms.get_form(form["id"])["customer_name"] == "Yeni Ad A.Ş."
+    now = rpc.forms.get_form(form["id"])
+    assert (now["customer_name"], now["version"]) == ("Yeni Ad A.Ş.", 2)  # a change: ETag moves
     updated("En Yeni Ad", 4)
-    assert rpc.forms.get_form(form["id"])["customer_name"] == "En Yeni Ad"
+    now = rpc.forms.get_form(form["id"])
+    assert (now["customer_name"], now["version"]) == ("En Yeni Ad", 3)
 
 
 def test_events_go_out_with_their_commit_and_a_refused_write_sends_none(rpc):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from kombu import Connection, Exchange, Producer
 
 from services.common.testing import ROOT, SmtpSink, wait_for_service
@@ -68,7 +70,8 @@ def test_two_senders_share_the_log_and_a_kill_loses_nothing(amqp_uri, tmp_path):
     e-mail arrives, and at most one twice (the one in flight at the kill)."""
     from services.common.testing import postgres_available, temporary_postgres_database
     ok, why = postgres_available()
-    assert ok, f"this test needs PostgreSQL (replicas share a database): {why}"
+    if not ok:  # DESIGN.md: PostgreSQL runs are reported as skipped, with the reason
+        pytest.skip(f"replicas share a PostgreSQL database: {why}")
     count = 500
     smtp = SmtpSink(tmp_path / "smtp")
     with temporary_postgres_database("servis_test_notify") as url:
