@@ -178,23 +178,26 @@ class TantivyEngine(SearchEngine):
         return self._index().searcher().num_docs
 
     # -- reads -----------------------------------------------------------------------------
-    def _word(self, term):
+    def _word(self, term, found=0.0):
         """The exact term in each field (with its boost), plus the best of: a prefix, a stem
-        key, one edit (constant scores: exact > prefix > stem > typo)."""
+        key, one edit (constant scores: exact > prefix > stem > typo). Every match of the word
+        is a match of one of these three (the exact word is a prefix of itself; a word too
+        short for a prefix is among its own keys), so `found` added to each constant is added
+        once per word found."""
         subs = [(Occur.Should, Q.boost_query(Q.term_query(self.schema, field, term), boost * 3))
                 for field, boost in BOOSTS.items()]
         alternatives = []
         keys = term.keys - {term} if len(term) >= MIN_PREFIX_LENGTH else term.keys
         if keys:
             alternatives.append(Q.boost_query(
-                Q.term_set_query(self.schema, "all", sorted(keys)), STEM_SCORE))
+                Q.term_set_query(self.schema, "all", sorted(keys)), found + STEM_SCORE))
         if len(term) >= MIN_PREFIX_LENGTH:
             alternatives.append(Q.boost_query(Q.fuzzy_term_query(
-                self.schema, "all", term, distance=0, prefix=True), PREFIX_SCORE))
+                self.schema, "all", term, distance=0, prefix=True), found + PREFIX_SCORE))
         if len(term) >= MIN_TYPO_LENGTH:
             alternatives.append(Q.boost_query(Q.fuzzy_term_query(
                 self.schema, "all", term, distance=1, transposition_cost_one=True,
-                prefix=False), TYPO_SCORE))
+                prefix=False), found + TYPO_SCORE))
         if alternatives:
             subs.append((Occur.Should, Q.disjunction_max_query(alternatives)))
         return Q.boolean_query(subs)
@@ -217,11 +220,7 @@ class TantivyEngine(SearchEngine):
     def build_most(self, query: EngineQuery):
         """Any word may match; each one found adds COUNT_WEIGHT, so articles with more of the
         words come first, then by score."""
-        words = []
-        for t in query.words:
-            word = self._word(t)
-            words.append((Occur.Should, Q.boolean_query([
-                (Occur.Should, Q.const_score_query(word, COUNT_WEIGHT)), (Occur.Should, word)])))
+        words = [(Occur.Should, self._word(t, COUNT_WEIGHT)) for t in query.words]
         return Q.boolean_query([(Occur.Must, Q.boolean_query(words)), *self._filters(query)])
 
     def search(self, query: EngineQuery):
