@@ -12,10 +12,12 @@
 3. Engine level, in this process, for 1-, 2- and 3-word queries, without and with filters
    (device_type; device_type + model), p50/p95 of:
    - raw: the engine's bare query for the same words (`raw()`: tantivy's searcher.search with
-     the same query object, addresses only; FTS5 `MATCH` + the same BM25 order within the same
-     rank window, ids only);
+     the same every-word query object — stems included —, addresses only; FTS5 `MATCH` of its
+     first pass + the same BM25 order within the same rank window, ids only);
    - engine: `searching.search(..., snippets=False)`: code lookup, the engine's query with
-     filters, typo handling, the stored documents: goal p95 <= 2 x raw p95;
+     filters (prefixes, stems, typos), the query for most of the words when fewer than the
+     page have them all (tantivy; FTS5's later passes), the stored documents: goal p95 <= 2 x
+     raw p95;
    - +snippets: the same with the highlighted snippets, i.e. everything the `search` RPC runs.
    Shown too for FTS5: the naive raw query that ranks every match.
 4. RPC level: the system is started with `deploy/run.py up` on that DATA_DIR (own vhost, free

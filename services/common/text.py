@@ -24,7 +24,23 @@
   ``'\\x01'`` ends each level and is lower than any token, so a prefix sorts first
   (``"Ak" < "Akın"``). The key never contains ``'\\x00'`` (PostgreSQL text rejects it).
 * ``matches(haystack, needle)`` — ``fold(needle) in fold(haystack)``.
+* ``stems(word)`` — the search keys of one word, folded: the word itself and every root it can
+  be an inflection of, so that two words match when their keys meet (``pompası`` and
+  ``pompanın`` share ``pompa``; ``kartında`` and ``kartı`` share ``kart``; ``kâğıdı`` and
+  ``kâğıt`` share ``kagit``). A root is what is left when the rest of the word is a chain of
+  Turkish suffixes (SUFFIX_CHAIN: plural, possessive, the cases, -ki, -lI, and the common verb
+  endings -Iyor, -mAz, -Ir, -mIş, -(y)In, -mA); it has 3+ letters and a vowel (2 before the
+  buffer y: ``suyu`` → ``su``); before a vowel a final g, b, d of a root of two or more
+  syllables was k, p, t (``kapağı`` → ``kapak``, ``elektrodu`` → ``elektrot``). The rules
+  read folded text: queries typed without Turkish letters (``pompasi``, ``kartinda``) get the
+  keys of the properly spelt words, at the price of vowel harmony, which folding blurs (ı/i,
+  u/ü) and which is therefore not checked. Words with a digit are their own only key.
+* ``stem_keys(text)`` — the keys of every word of a text (a set); ``stem_roots(text)`` those
+  that are not words of the text (what an index adds to its words); ``stem_column(text)`` the
+  same as one string for a database column (`` key key … ``, space-delimited, so
+  ``LIKE '% key %'`` finds one key and ``LIKE '% word%'`` a key beginning with a word).
 """
+import re
 import unicodedata
 
 ALPHABET = "abcçdefgğhıijklmnoöpqrsştuüvwxyz"
@@ -107,3 +123,75 @@ def sort_key(s: str) -> str:
 def matches(haystack: str, needle: str) -> bool:
     """True when ``needle`` occurs in ``haystack`` once both are folded."""
     return fold(needle) in fold(haystack)
+
+
+# -- stems: the search keys of a word --------------------------------------------------------
+# Suffix chains over folded text (vowels a/e and i/u: folding merges ı/i and u/ü).
+_POSSESSIVE3 = r"(?:s[iu]|[iu])(?:n[iu]|n[ae]|nd[ae]n?|n[iu]n|y?l[ae])?"  # -(s)I (+n cases)
+_CASE_ENDING = r"(?:y?[iu]|y?[ae]|[dt][ae]n?|n?[iu]n|y?l[ae])"  # acc, dat, loc, abl, gen, instr
+_NOUN = rf"(?:l[iu])?(?:l[ae]r)?(?:{_POSSESSIVE3}|{_CASE_ENDING})?(?:ki)?"  # -lI -lAr -(s)I … -ki
+_VERB = (r"(?:(?:[ae]?m[iu])?[iu]?yor|m[ae]z|[iu]r|[ae]r|m[iu]s|y?[iu]n|m[ae]y[iu]n|m[ae]k"
+         rf"|m[ae](?:{_POSSESSIVE3}|{_CASE_ENDING})?)")  # -Iyor -mAz -Ir -Ar -mIş -(y)In -mA(k)
+SUFFIX_CHAIN = re.compile(rf"(?:{_NOUN}|{_VERB})")
+_VOWELS = frozenset("aeiou")
+_HARDENED = {"g": "k", "b": "p", "d": "t"}  # kapağı → kapak, kitabı → kitap, kâğıdı → kâğıt
+MIN_ROOT = 3
+STEM_CACHE = 65536
+WORD = re.compile(r"[^\W_]+")
+
+
+def _compute_stems(word):
+    """The keys of one folded word."""
+    if not word.isalpha():
+        return frozenset((word,))
+    keys = {word}
+    for i in range(len(word) - 1, 1, -1):
+        root, rest = word[:i], word[i:]
+        if not ((i >= MIN_ROOT or rest[0] == "y") and SUFFIX_CHAIN.fullmatch(rest)):
+            continue
+        vowels = sum(c in _VOWELS for c in root)
+        if vowels:
+            keys.add(root)
+        if vowels > 1 and root[-1] in _HARDENED and rest[0] in _VOWELS:
+            keys.add(root[:-1] + _HARDENED[root[-1]])
+    return frozenset(keys)
+
+
+_STEMS = {}  # folded word -> keys; a plain dict (cleared when full): indexing asks for every word
+
+
+def _stems(word):
+    keys = _STEMS.get(word)
+    if keys is None:
+        if len(_STEMS) >= STEM_CACHE:
+            _STEMS.clear()
+        keys = _STEMS[word] = _compute_stems(word)
+    return keys
+
+
+def stems(word: str) -> frozenset:
+    """The search keys of one word (see the module docstring): folded, the word among them."""
+    return _stems(fold(word))
+
+
+def _keys_and_words(text):
+    words = set(WORD.findall(fold(text or "")))
+    get = _STEMS.get  # inline: indexing calls this for every document
+    return set().union(*[get(w) or _stems(w) for w in words]), words
+
+
+def stem_keys(text: str) -> set:
+    """The keys of every word (letters and digits) of `text`."""
+    return _keys_and_words(text)[0]
+
+
+def stem_roots(text: str) -> set:
+    """The keys of the words of `text` that are not themselves words of it: what an index
+    adds to the folded words so that a term lookup finds every key."""
+    keys, words = _keys_and_words(text)
+    return keys - words
+
+
+def stem_column(text: str) -> str:
+    """stem_keys(text) as " key1 key2 … " (sorted) for a LIKE-searched column."""
+    return " " + " ".join(sorted(stem_keys(text))) + " "

@@ -68,6 +68,10 @@ class Form(Base):
     coverage_reason: Mapped[str | None] = mapped_column(Text)  # JSON {"tr": …, "en": …}
     complaint: Mapped[str] = mapped_column(Text)
     complaint_folded: Mapped[str] = mapped_column(Text, default="")
+    # text.stem_column(complaint): the list's complaint search matches query stems here.
+    # Nullable, so a database made before it gets the column at start; NULL (a form opened
+    # before) matches by complaint_folded alone until the form's next write fills it.
+    complaint_terms: Mapped[str | None] = mapped_column(Text)
     fault_type: Mapped[str | None] = mapped_column(String(40))
     fault_type_key: Mapped[str] = mapped_column(byte_order(String(40)), default="")
     diagnosis: Mapped[str | None] = mapped_column(Text)

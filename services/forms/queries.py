@@ -3,13 +3,13 @@ lists, the satisfaction calls due, and the final check's checklist. Nothing here
 import json
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import exists, func, select, tuple_, union_all
+from sqlalchemy import and_, exists, func, or_, select, tuple_, union_all
 
 from services.common.exceptions import invalid
 from services.common.models import utcnow
 from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, like_pattern,
                                      page_of)
-from services.common.text import fold
+from services.common.text import WORD, fold, stems
 from services.forms import domain
 from services.forms.models import Assignment, Form, FormHistory, PartLine, WorkLog
 from services.forms.schemas import FormOut
@@ -20,6 +20,26 @@ SORT_COLUMNS = {"number": Form.number, "customer": Form.customer_name_sort,
                 "status": Form.status_rank, "device_type": Form.device_type_key,
                 "fault_type": Form.fault_type_key, "opened": Form.created_at,
                 "delivered": Form.delivered_at, "closed": Form.closed_at}
+
+
+def complaint_matches(q):
+    """The list's complaint search: the folded query as a substring of the folded complaint
+    (as before: ``kompres`` finds ``Kompresör çalışmıyor``), or every query word found in the
+    complaint's stem keys (``complaint_terms``, text.stem_column) — as the beginning of a key
+    (a word being typed) or as one of the word's own keys (``kompresörü`` finds the key
+    ``kompresor``; the order of the words does not matter). A form whose complaint_terms is
+    still NULL (opened before the column existed) matches by the substring alone."""
+    substring = Form.complaint_folded.like(like_pattern(fold(q)), escape="\\")
+    words = WORD.findall(q)
+    if not words:
+        return substring
+    every_word = []
+    for word in words:
+        options = [Form.complaint_terms.like("% " + like_pattern(fold(word))[1:], escape="\\")]
+        options += [Form.complaint_terms.like(like_pattern(f" {key} "), escape="\\")
+                    for key in sorted(stems(word) - {fold(word)})]
+        every_word.append(or_(*options))
+    return or_(substring, and_(*every_word))
 
 
 class FormQueries:
@@ -135,8 +155,7 @@ class FormQueries:
         if query["opened_to"]:
             stmt = stmt.where(Form.created_at < day_start(query["opened_to"] + timedelta(1)))
         if query["q"]:
-            stmt = stmt.where(Form.complaint_folded.like(like_pattern(fold(query["q"])),
-                                                          escape="\\"))
+            stmt = stmt.where(complaint_matches(query["q"]))
         return stmt
 
     def _after_cursor(self, stmt, key, sort, descending, order, n, cursor):

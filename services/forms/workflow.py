@@ -17,7 +17,7 @@ from services.common.exceptions import (Conflict, Forbidden, NotFound, Precondit
 from services.common.models import utcnow
 from services.common.roles import MANAGE, REPS, SYSTEM
 from services.common.schemas import is_id
-from services.common.text import fold, sort_key
+from services.common.text import fold, sort_key, stem_column
 from services.forms import domain, events
 from services.forms.models import (Assignment, FaultType, Form, FormHistory, PartLine,
                                    SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
@@ -64,6 +64,7 @@ class FormWorkflow:
         form = Form(
             kind=data["kind"], status="NEW", status_rank=STATUS_RANK["NEW"], version=1,
             complaint=data["complaint"], complaint_folded=fold(data["complaint"]),
+            complaint_terms=stem_column(data["complaint"]),
             customer_id=customer["id"], customer_name=customer["name"],
             customer_name_sort=sort_key(customer["name"]), customer_email=customer["email"],
             customer_language=customer["language"], customer_version=customer.get("version"),
@@ -486,6 +487,8 @@ class FormWorkflow:
         flushes the write made), and its time of change is now."""
         form.updated_at = utcnow()
         form.version = version_read + 1
+        if form.complaint_terms is None:  # opened before the column: filled on its next write
+            form.complaint_terms = stem_column(form.complaint)
         return form
 
     def _check_sub_status(self, status, code):

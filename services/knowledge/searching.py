@@ -1,5 +1,6 @@
 """Search and suggestions on top of an engine: exact code hits first, then the engine's ranked
-hits, each with snippets of the original text (analysis.highlight). Plain Python."""
+hits — articles with every query word, then those with most of them — each with snippets of
+the original text (analysis.highlight). Plain Python."""
 import contextlib
 import logging
 
@@ -20,8 +21,9 @@ def hit(doc, q, code_match=False, matcher=None):
 
 
 def search(engine, q=None, device_type=None, model=None, fault_code=None, status="published",
-           limit=20, match="all", snippets=True):
-    """Ranked hits: articles whose code or a fault code is a query token come first.
+           limit=20, match="most", snippets=True):
+    """Ranked hits: articles whose code or a fault code is a query token come first, then the
+    engine's (EngineQuery.match: "most" — every word first, then most of them — or "all").
     `snippets=False` leaves the highlights out (the benchmark's engine-only time)."""
     words, codes = parse_query(q)
     if q and q.strip() and not words and not codes:
@@ -42,8 +44,9 @@ def search(engine, q=None, device_type=None, model=None, fault_code=None, status
 
 
 def suggest(engine, complaint=None, device_type=None, model=None, limit=5):
-    """Published articles for a form: its complaint's words (any of them; more is better),
-    preferring articles for the same device type and model, then the same type, then any."""
+    """Published articles for a form: its complaint's words (the more of them, the higher; the
+    same analysis as search: stems, prefixes, typos, codes), preferring articles for the same
+    device type and model, then the same type, then any."""
     words, _ = parse_query(complaint)
     if not words and not device_type:
         return []
@@ -56,8 +59,7 @@ def suggest(engine, complaint=None, device_type=None, model=None, limit=5):
         tiers.append({})
     hits, seen = [], set()
     for filters in tiers:
-        for h in search(engine, complaint, status="published", limit=limit, match="any",
-                        **filters):
+        for h in search(engine, complaint, status="published", limit=limit, **filters):
             if h["id"] not in seen and len(hits) < limit:
                 seen.add(h["id"])
                 hits.append(h)

@@ -4,14 +4,22 @@ Documents carry the original fields (returned for snippets) and folded copies (`
 searched and filtered), so Turkish folding is exactly services.common.text.fold on both sides,
 whatever Meilisearch's own normalizer does. Snippets are made by analysis.highlight from the
 originals, like the embedded engine's: Meilisearch's `_formatted` would highlight the folded
-copy. Settings (PATCH /indexes/{uid}/settings): searchable attributes in rank order, filterable
-and sortable attributes, typo tolerance (one typo from 5 letters, as the embedded engine; two
-from 9, Meilisearch's default) and synonyms. Writes are asynchronous tasks; `wait()` waits for
-the last one (tests, reindex).
+copy. Settings (PATCH /indexes/{uid}/settings, when the index is set up): searchable
+attributes in rank order, filterable and sortable attributes, typo tolerance (one typo from 5
+letters, as the embedded engine; two from 9, Meilisearch's default) and synonyms: the
+inflected forms of the trade's common nouns (base.COMMON_NOUNS: pompası, pompanın … →
+pompa), since Meilisearch does not stem Turkish (its tokenizer has no Turkish stemmer, and
+stemming is not a setting); a word outside that list matches its inflections only by prefix
+(the last query word) or as a typo. The matching strategy is a search parameter, not a
+setting: "last" for match "most" (every word first; when too few have them all, Meilisearch
+drops query words from the end), "all" for "all". Codes are looked up by their code keys
+(`codes_k`, `fault_codes_k`: analysis.code_key, so E-9 finds E9). Writes are asynchronous
+tasks; `wait()` waits for the last one (tests, reindex).
 """
 import meilisearch
 
 from services.common.text import fold
+from services.knowledge.analysis import code_key
 from services.knowledge.engines.base import SYNONYMS, EngineQuery, SearchEngine
 
 ORIGINALS = ["id", "code", "title", "symptoms", "cause", "solution_steps", "device_types",
@@ -19,14 +27,14 @@ ORIGINALS = ["id", "code", "title", "symptoms", "cause", "solution_steps", "devi
 SETTINGS = {
     "searchableAttributes": ["code_f", "fault_codes_f", "title_f", "tags_f", "symptoms_f",
                              "cause_f", "solution_f", "device_types_f", "models_f"],
-    "filterableAttributes": ["id", "status", "code_f", "fault_codes_f", "device_types_f",
-                             "models_f", "language"],
+    "filterableAttributes": ["id", "status", "code_f", "fault_codes_f", "codes_k",
+                             "fault_codes_k", "device_types_f", "models_f", "language"],
     "sortableAttributes": ["id", "updated_at", "solved_count"],
     "displayedAttributes": ORIGINALS,
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
     "synonyms": SYNONYMS,
 }
-MATCHING = {"all": "all", "any": "last"}
+MATCHING = {"all": "all", "most": "last"}
 MAX_TASKS = 100
 
 
@@ -42,6 +50,8 @@ def meili_document(doc):
             "solution_f": fold("\n".join(doc.get("solution_steps") or [])),
             "tags_f": [fold(t) for t in doc.get("tags", [])],
             "fault_codes_f": [fold(c) for c in doc.get("fault_codes", [])],
+            "codes_k": [code_key(c) for c in [doc["code"], *doc.get("fault_codes", [])]],
+            "fault_codes_k": [code_key(c) for c in doc.get("fault_codes", [])],
             "device_types_f": [fold(t) for t in doc.get("device_types", [])],
             "models_f": [fold(m) for m in doc.get("models", [])]}
 
@@ -50,10 +60,11 @@ def filters(query):
     out = []
     if query.status:
         out.append(f"status = {quote(query.status)}")
-    for attr, value in (("device_types_f", query.device_type), ("models_f", query.model),
-                        ("fault_codes_f", query.fault_code)):
+    for attr, value in (("device_types_f", query.device_type), ("models_f", query.model)):
         if value:
             out.append(f"{attr} = {quote(fold(value))}")
+    if query.fault_code:
+        out.append(f"fault_codes_k = {quote(code_key(query.fault_code))}")
     return out
 
 
@@ -116,12 +127,11 @@ class MeiliEngine(SearchEngine):
             return []
         values = ", ".join(quote(c) for c in codes)
         params = {"limit": query.limit, "attributesToRetrieve": ORIGINALS,
-                  "filter": [*filters(query),
-                             f"code_f IN [{values}] OR fault_codes_f IN [{values}]"],
+                  "filter": [*filters(query), f"codes_k IN [{values}]"],
                   "sort": ["id:asc"]}
         hits = [self._original(h) for h in self.index.search("", params)["hits"]]
-        folded = set(codes)
-        return sorted(hits, key=lambda d: fold(d["code"]) not in folded)  # article codes first
+        keys = set(codes)
+        return sorted(hits, key=lambda d: code_key(d["code"]) not in keys)  # article codes first
 
     @staticmethod
     def _original(hit):

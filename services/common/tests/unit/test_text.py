@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from services.common import text
 from services.common.text import ALPHABET, fold, matches, sort_key, tr_lower, tr_upper
 
 FOLDING = {
@@ -168,3 +169,36 @@ def test_trimmed_text_is_nfc_so_a_decomposed_dotted_i_is_one_letter():
 
     assert S().load({"name": " DI\u0307YARBAKIR "})["name"] == "DİYARBAKIR"
     assert S().load({"name": "KOMPRESO\u0308R"})["name"] == "KOMPRESÖR"
+
+
+# -- stems: the search keys of a word (issue 25) ---------------------------------------------
+@pytest.mark.parametrize("a, b", [
+    ("pompası", "Pompa"), ("pompanın", "pompası"), ("pompaların", "pompa"),
+    ("kartında", "kartı"), ("kartlarından", "Kart"), ("ekranları", "EKRAN"),
+    ("motorları", "motoru"), ("valfinin", "valf"), ("basıncı", "basınç"),
+    ("kâğıdı", "Kâğıt"), ("elektrodu", "elektrotları"), ("kapağı", "kapak"),
+    ("suyu", "su"), ("kompresörü", "KOMPRESÖR"), ("kompresörlerinde", "kompresörün"),
+    ("çalışmıyor", "çalışması"), ("ısıtmıyor", "ısıtma"), ("arızalı", "arıza"),
+    ("filtresini", "filtre"), ("borulardaki", "borularda"), ("temizleyin", "temizle"),
+    ("pompasi", "pompa"), ("kartinda", "karti"), ("kompresoru", "kompresör"),  # no ı ş ö …
+])
+def test_inflections_share_a_stem_key(a, b):
+    assert text.stems(a) & text.stems(b), (sorted(text.stems(a)), sorted(text.stems(b)))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("kartuş", "kart"), ("kar", "kartı"), ("kablosuz", "kablo"), ("fazla", "fan"),
+    ("değişimi", "değiştirin"), ("motor", "mot"), ("ekran", "ekra"), ("hata", "ha"),
+])
+def test_unrelated_words_share_no_key(a, b):
+    assert not text.stems(a) & text.stems(b), (sorted(text.stems(a)), sorted(text.stems(b)))
+
+
+def test_stem_keys_are_folded_and_include_the_word():
+    assert text.stems("POMPASI") == text.stems("pompası") == {"pompasi", "pompas", "pompa"}
+    assert text.stems("IŞIK") == {"isik"}
+    assert text.stems("E9") == {"e9"} and text.stems("0042") == {"0042"}  # codes, numbers
+    assert "su" in text.stems("suyu") and "ka" not in text.stems("kanı")  # 2 letters: before y
+    assert text.stem_keys("Kompresör çalışmıyor!") >= {"kompresor", "calismiyor", "calis"}
+    column = text.stem_column("Su akıtıyor")
+    assert column.startswith(" ") and column.endswith(" ") and " su " in column

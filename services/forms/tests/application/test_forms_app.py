@@ -100,6 +100,38 @@ def deliver(rpc, form, minutes_by=(), fee="0"):
     return rpc.forms.transition(f["id"], {"to": "DELIVERED", "version": f["version"]}, DESK)
 
 
+def test_the_complaint_search_reads_turkish_words_as_typed(rpc):
+    made = [open_form(rpc, serial=f"S-{i}", complaint=c) for i, c in enumerate([
+        "Kompresör çalışmıyor", "Ekran kartı arızalı, görüntü yok", "Pompa basınç yapmıyor",
+        "Su akıtıyor"])]
+
+    def found(q):
+        return [f["id"] for f in rpc.forms.list_forms({"q": q})["items"]]
+    assert found("kompresörü") == [made[0]["id"]]  # inflected: its stem
+    assert found("kompresorun") == [made[0]["id"]]  # and typed without Turkish letters
+    assert found("çalışmıyor kompresör") == [made[0]["id"]]  # words in any order
+    assert found("kartında arıza") == [made[1]["id"]]
+    assert found("pompası") == [made[2]["id"]]
+    assert found("suyu") == [made[3]["id"]]
+    assert found("kompres") == [made[0]["id"]]  # the folded substring, as before
+    assert found("kart yok") == [made[1]["id"]]  # a word being typed: a key's beginning
+    assert found("kompresörü pompası") == []  # a list filter: every word
+
+
+def test_forms_opened_before_the_terms_column_match_by_substring_until_written(rpc):
+    from sqlalchemy import update
+
+    from services.forms.models import Form
+    form = open_form(rpc, complaint="Kompresör çalışmıyor")
+    rpc.forms.service.db.execute(update(Form).values(complaint_terms=None))
+    rpc.forms.service.db.commit()
+    assert [f["id"] for f in rpc.forms.list_forms({"q": "kompresor"})["items"]] == [form["id"]]
+    assert rpc.forms.list_forms({"q": "kompresörü"})["items"] == []  # no terms yet
+    rpc.forms.assign(form["id"], {"assignees": [snap(TECH)], "version": 1}, MANAGER)
+    assert [f["id"] for f in rpc.forms.list_forms({"q": "kompresörü"})["items"]] == [
+        form["id"]]  # filled by the form's next write
+
+
 def test_technicians_act_only_on_their_forms_and_never_overwrite_each_other(rpc):
     form = open_form(rpc)
     f = rpc.forms.assign(form["id"], {"assignees": [snap(TECH)], "version": 1}, MANAGER)

@@ -54,7 +54,7 @@ def test_typos_one_wrong_missing_extra_or_swapped_letter(engine):
     for q in ("termostaf", "termosat", "termostatt", "temrostat"):  # wrong, missing, extra, swap
         assert ids(searching.search(engine, q)) == [3], q
     assert set(ids(searching.search(engine, "kompresr"))) == {2, 6}
-    assert set(ids(searching.search(engine, "kompresör ısınıypr"))) == {6}
+    assert ids(searching.search(engine, "kompresör ısınıypr"))[0] == 6  # both words: first
     assert ids(searching.search(engine, "rle")) == []  # short words: no typo allowed
 
 
@@ -63,9 +63,40 @@ def test_prefix(engine):
     assert 4 in ids(searching.search(engine, "copi"))
 
 
-def test_every_word_must_match_and_english_text(engine):
-    assert ids(searching.search(engine, "paper jam")) == [4]
-    assert ids(searching.search(engine, "paper kompresör")) == []
+def test_articles_with_every_word_first_then_most_of_them(engine):
+    assert ids(searching.search(engine, "paper jam")) == [4]  # English text: exact words
+    # no article has all four words: the one with three (kompresör ısınıyor … gaz) first
+    hits = ids(searching.search(engine, "kompresör ısınıyor gaz fırın"))
+    assert hits[0] == 6 and 2 in hits
+    assert set(ids(searching.search(engine, "paper kompresör"))) == {2, 4, 6}
+    assert ids(searching.search(engine, "paper kompresör", match="all")) == []
+    assert ids(searching.search(engine, "fırın buzdolabı")) == []  # no word anywhere
+
+
+def test_stems_inflected_words_find_their_base_and_rank_below_exact(engine):
+    assert set(ids(searching.search(engine, "kompresörü"))) == {2, 6}
+    assert ids(searching.search(engine, "kondansatörünü")) == [2]
+    assert ids(searching.search(engine, "termostatın")) == [3]
+    assert ids(searching.search(engine, "ışığı"))[0] == 1
+    engine.upsert([doc(10, "KLM-MEK-0010", "Kompresörü değiştirin", device_types=["Klima"]),
+                   doc(11, "KLM-MEK-0011", "Kompresörünün sesi", device_types=["Klima"]),
+                   doc(12, "KLM-MEK-0012", "Kompresrü", device_types=["Klima"])])
+    engine.wait()
+    # exact (10) > prefix (11: kompresörü…) > stem (KOMPRESÖR, kompresör) > typo (12)
+    hits = ids(searching.search(engine, "kompresörü"))
+    assert hits[:2] == [10, 11] and set(hits[2:4]) == {2, 6} and hits[4] == 12, hits
+
+
+def test_fault_codes_typed_with_a_space_or_a_dash(engine):
+    engine.upsert([doc(13, "KMB-HID-0013", "Pompa basınç yapmıyor", device_types=["Kombi"],
+                       fault_codes=["E9"]),
+                   doc(14, "BZD-SOG-0014", "Soğutma yok", fault_codes=["H12"])])
+    engine.wait()
+    for q, expected in (("e 9", 13), ("E-9", 13), ("e9", 13), ("h 12", 14), ("H-12", 14),
+                        ("f12", 2), ("F 12", 2), ("klm-mek-0001", 2)):
+        hits = searching.search(engine, q)
+        assert hits and hits[0]["id"] == expected and hits[0]["code_match"], q
+    assert ids(searching.search(engine, None, fault_code="e-9")) == [13]
 
 
 def test_codes_match_exactly_and_rank_first(engine):
@@ -119,3 +150,35 @@ def test_query_syntax_is_only_text(engine):
         searching.search(engine, q)  # no error
     assert ids(searching.search(engine, "xdtklima")) == []
     assert ids(searching.search(engine, "xst")) == []
+
+
+@pytest.mark.parametrize("kind", ["tantivy", "fts5"])
+def test_an_index_made_by_another_analysis_starts_empty(kind, tmp_path):
+    """An index built before stems (or by any other ANALYSIS_VERSION) would miss what the
+    queries now ask for: it starts empty, and the service rebuilds an empty index at start."""
+    import sqlite3
+
+    from services.knowledge.analysis import ANALYSIS_VERSION
+
+    def make():
+        eng = (TantivyEngine(str(tmp_path / "index")) if kind == "tantivy"
+               else EmbeddedEngine(str(tmp_path / "index.sqlite")))
+        eng.setup()
+        return eng
+    eng = make()
+    eng.upsert(DOCS)
+    eng.close()
+    again = make()
+    assert again.count() == len(DOCS)  # the same version: kept
+    again.close()
+    if kind == "tantivy":
+        (tmp_path / "index" / "servis-analysis-version").write_text(str(ANALYSIS_VERSION - 1))
+    else:
+        with sqlite3.connect(tmp_path / "index.sqlite") as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'analysis'",
+                       (str(ANALYSIS_VERSION - 1),))
+    stale = make()
+    assert stale.count() == 0
+    stale.upsert(DOCS[:1])
+    assert ids(searching.search(stale, "ışığı")) == [1]
+    stale.close()

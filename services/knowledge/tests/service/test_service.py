@@ -161,6 +161,26 @@ def test_suggestions_links_and_solved_count(knowledge, rpc):
         rpc.knowledge.link_solution({"article_id": draft["id"], "form": {"id": 5}}, TECH)
 
 
+def test_turkish_words_as_typed_partial_queries_and_spaced_codes(knowledge, rpc):
+    a = publish(rpc, rpc.knowledge.create_article({
+        **ARTICLE, "family": "KMB", "title": "Pompa basınç yapmıyor", "fault_codes": ["E9"],
+        "device_types": ["Kombi"], "models": ["Eco 24"]}, TECH))
+    b = publish(rpc, rpc.knowledge.create_article(ARTICLE, TECH))
+    for q in ("pompasının", "pompanın basıncı", "basıncı düşük", "e 9", "E-9"):
+        hits = rpc.knowledge.search({"q": q})["hits"]
+        assert [h["id"] for h in hits][:1] == [a["id"]], q
+    hits = rpc.knowledge.search({"q": "e 9"})["hits"]
+    assert hits[0]["code_match"] and hits[0]["highlights"]["fault_codes"]["snippet"] == (
+        "<mark>E9</mark>")
+    hit = rpc.knowledge.search({"q": "paneldeki ışığı"})["hits"][0]
+    assert hit["id"] == b["id"]
+    assert hit["highlights"]["title"]["snippet"] == (
+        "<mark>IŞIK</mark> ARIZASI: <mark>panel</mark> <mark>ışığı</mark> yanıp sönüyor")
+    items = rpc.knowledge.suggest({"complaint": "Kombinin pompası basınç yapmıyor",
+                                   "device_type": "Kombi"})["items"]
+    assert [i["id"] for i in items][0] == a["id"]
+
+
 def test_reindex_rebuilds_the_index_from_the_database(knowledge, rpc):
     a = publish(rpc, rpc.knowledge.create_article(ARTICLE, TECH))
     engine = knowledge.dependencies  # the SearchIndex provider holds the engine

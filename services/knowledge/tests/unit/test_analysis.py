@@ -6,7 +6,7 @@ from services.knowledge.analysis import highlight, one_edit, parse_query, term_m
 def test_parse_query_folds_and_finds_codes():
     words, codes = parse_query("IŞIK arızası KLM-ELK-0042 e4")
     assert words == ["isik", "arizasi", "klm", "elk", "0042", "e4"]
-    assert codes == ["klm-elk-0042", "e4"]
+    assert codes == ["klmelk0042", "e4"]  # code keys: folded, without separators
     assert parse_query("  ") == ([], [])
     assert len(parse_query(" ".join(f"w{i}" for i in range(50)))[0]) == analysis.MAX_QUERY_WORDS
 
@@ -58,3 +58,41 @@ def test_the_matcher_agrees_with_term_matches():
     for word in ("termostat", "kompresor", "kompres", "sogk", "te", "soguk", "tea", "ter"):
         expected = any(term_matches(t, word) for t in m.terms)
         assert m(word) == expected, word
+
+
+def test_query_terms_carry_stem_keys_and_codes_typed_with_a_space_or_a_dash():
+    terms, codes = parse_query("Pompası e 9")
+    assert terms == ["pompasi", "e9"] and codes == ["e9"]
+    assert "pompa" in terms[0].keys
+    assert parse_query("E-9") == (["e9"], ["e9"])
+    assert parse_query("H - 12 basınç")[1] == ["h12"]
+    assert parse_query("vga 02") == (["vga", "02"], ["vga02"])  # looked up; the words stay
+    assert parse_query("ışık 2")[1] == []  # a letter inside a word is no code
+    assert analysis.code_key("KLM-ELK-0042") == "klmelk0042" == analysis.code_key("klm elk 0042")
+
+
+def test_term_matches_by_stem_between_prefix_and_typo():
+    assert term_matches(parse_query("pompanın")[0][0], "pompasi")  # both are pompa's
+    assert term_matches("kartinda", "karti")
+    assert not term_matches("kartus", "kart")
+
+
+def test_highlight_marks_inflected_words_and_codes_written_otherwise():
+    doc = {"title": "Pompa basınç yapmıyor", "fault_codes": "E-9"}
+    out = highlight(doc, "pompanın basıncı e 9", ["title", "fault_codes"])
+    assert out["title"]["snippet"] == "<mark>Pompa</mark> <mark>basınç</mark> yapmıyor"
+    assert out["fault_codes"]["snippet"] == "<mark>E-9</mark>"
+    assert highlight({"title": "E90 arızası"}, "e 9", ["title"]) == {}  # E9 is not E90
+
+
+def test_inflections_for_meilisearch_stem_back_to_their_noun():
+    from services.common.text import fold, stems
+    from services.knowledge.engines.base import COMMON_NOUNS, SYNONYMS
+    assert {"pompasi", "pompanin", "pompalarinda", "pompaya"} <= set(
+        analysis.inflections("pompa"))
+    assert "kapagi" in analysis.inflections("kapak")  # a final k softens
+    assert "valfi" in analysis.inflections("valf") and "kagidi" in analysis.inflections("kâğıt")
+    for noun in COMMON_NOUNS:  # the grammar the embedded engines use agrees with them
+        for form in analysis.inflections(noun):
+            assert fold(noun) in stems(form), (noun, form)
+            assert fold(noun) in SYNONYMS[form]
