@@ -7,9 +7,10 @@ from marshmallow import Schema, fields, validate
 
 from gateway.auth import LoginLimiter, Unauthorized, current_user, issue_token, roles
 from gateway.helpers import invalid, rpc
+from gateway.routes import expose
 from gateway.users import public
 from services.common.exceptions import NotFound
-from services.common.roles import ADMINS, ROLES
+from services.common.roles import ADMINS, MANAGE, MANAGER, ROLES, TECHNICIAN
 from services.common.schemas import LANGUAGES, Trimmed, email_field, id_field
 from services.common.text import tr_lower
 
@@ -19,6 +20,8 @@ USERNAME = "3-80 letters (Turkish ones too), digits or _ . @ -"
 PORTAL_NEEDS_CUSTOMER = "A portal account needs its customer."
 NO_SUCH_CUSTOMER = "No such customer."
 STAFF_HAS_NO_CUSTOMER = "Only a portal account (role customer) belongs to a customer."
+
+ASSIGNABLE = (TECHNICIAN, MANAGER)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and accounts")
 limiter = LoginLimiter()
@@ -97,6 +100,20 @@ class Users(MethodView):
             raise invalid(customer_id=[STAFF_HAS_NO_CUSTOMER])
         user = current_app.extensions["servis"].users.create(**body)
         return public(user), 201
+
+
+@blp.route("/users/assignable", methods=["GET"])
+@roles(*MANAGE)
+def assignable():
+    """The staff a manager may assign to a form (technicians and managers): id, name, role."""
+    return assignable_staff({})
+
+
+@expose("GET", "/api/v1/users/assignable", MANAGE)
+def assignable_staff(view_args, body=None, query=None, version=None):
+    users = current_app.extensions["servis"].users.list()
+    return {"items": [{"id": u.id, "name": u.name, "role": u.role} for u in users
+                      if u.active and u.role in ASSIGNABLE], "next_cursor": None}
 
 
 BLUEPRINTS = (blp,)
