@@ -268,3 +268,18 @@ def test_every_write_raises_the_version_by_one(rpc):
     f5 = rpc.forms.add_part(f["id"], {"name": "p", "quantity": 1, "unit_price": "1.00",
                                       "version": f4["version"]}, TECH)
     assert [x["version"] for x in (f, f2, f3, f4, f5)] == [1, 2, 3, 4, 5]
+
+
+def test_a_new_database_has_default_survey_questions_so_a_call_can_be_scored(rpc):
+    questions = rpc.forms.list_questions()
+    assert len(questions) == 5
+    assert all(q["text"]["tr"] and q["text"]["en"] and (q["scale_min"], q["scale_max"]) == (1, 5)
+               for q in questions)
+    assert questions[0]["text"]["tr"].startswith("Servis ekibimizin")
+    f = deliver(rpc, open_form(rpc, "Varsayılan Ltd", "D-1"), [(TECH, 20)])
+    f = rpc.forms.record_survey(f["id"], {"outcome": "done", "answers": [
+        {"question_id": q["id"], "value": 5} for q in questions], "version": f["version"]}, REP)
+    assert f["survey"]["score"] == 100
+    seed_catalogue(rpc.forms.service.db)  # started again: nothing is added twice
+    rpc.forms.service.db.commit()
+    assert len(rpc.forms.list_questions()) == 5
