@@ -10,7 +10,7 @@ from gateway.helpers import invalid, rpc
 from gateway.routes import expose
 from gateway.users import public
 from services.common.exceptions import NotFound
-from services.common.roles import ADMINS, MANAGE, MANAGER, ROLES, TECHNICIAN
+from services.common.roles import ADMINS, ROLES, STAFF
 from services.common.schemas import LANGUAGES, Trimmed, email_field, id_field
 from services.common.text import tr_lower
 
@@ -20,8 +20,6 @@ USERNAME = "3-80 letters (Turkish ones too), digits or _ . @ -"
 PORTAL_NEEDS_CUSTOMER = "A portal account needs its customer."
 NO_SUCH_CUSTOMER = "No such customer."
 STAFF_HAS_NO_CUSTOMER = "Only a portal account (role customer) belongs to a customer."
-
-ASSIGNABLE = (TECHNICIAN, MANAGER)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and accounts")
 limiter = LoginLimiter()
@@ -102,18 +100,22 @@ class Users(MethodView):
         return public(user), 201
 
 
-@blp.route("/users/assignable", methods=["GET"])
-@roles(*MANAGE)
-def assignable():
-    """The staff a manager may assign to a form (technicians and managers): id, name, role."""
-    return assignable_staff({})
+@blp.route("/users/staff", methods=["GET"])
+@roles(*STAFF)
+def staff():
+    """Colleagues to pick from (a form's assignees, a customer's representative): id, name and
+    role of every active staff account; `role` (repeatable) narrows it."""
+    return staff_list({}, query={"role": request.args.getlist("role")})
 
 
-@expose("GET", "/api/v1/users/assignable", MANAGE)
-def assignable_staff(view_args, body=None, query=None, version=None):
+@expose("GET", "/api/v1/users/staff", STAFF)
+def staff_list(view_args, body=None, query=None, version=None):
+    wanted = (query or {}).get("role") or ()
+    wanted = {wanted} if isinstance(wanted, str) else set(wanted)
     users = current_app.extensions["servis"].users.list()
     return {"items": [{"id": u.id, "name": u.name, "role": u.role} for u in users
-                      if u.active and u.role in ASSIGNABLE], "next_cursor": None}
+                      if u.active and u.role in STAFF and (not wanted or u.role in wanted)],
+            "next_cursor": None}
 
 
 BLUEPRINTS = (blp,)

@@ -20,11 +20,12 @@ from gateway.web.shell import (COOKIE, LANG_COOKIE, bp, error_page, login_requir
                                secure_cookies, sessions, signed_in)
 from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
 from services.common.roles import (ADMIN, CONTRACTS, CUSTOMER, DESK_ROLE, FINAL_CHECKER, MANAGE,
-                                   REP, TECHNICIAN)
+                                   MANAGER, REP, TECHNICIAN)
 from services.common.text import tr_lower
 from services.forms.api import COVERAGE_NAMES, NEEDS_NOTE, STATUS_NAMES
 
 FORM = "/forms/<id:form_id>"
+ASSIGNABLE = (TECHNICIAN, MANAGER)  # whom the assignment list offers
 STALE = N_("This record was changed by someone else — reload the page.")
 PORTAL_ACCOUNT = N_("This is a portal account; the staff console is for staff.")
 LIST_SIZE = 10
@@ -158,25 +159,25 @@ def dashboard():
                          "kind": kind, "more": more})
 
     if role == TECHNICIAN:
-        add("My open forms", "/forms", {"state": "open", "technician": me},
+        add(N_("My open forms"), "/forms", {"state": "open", "technician": me},
             more=url_for("web.forms", state="open", technician=me))
     if role == REP:
-        add("Satisfaction calls due", "/satisfaction-calls", {}, kind="calls",
+        add(N_("Satisfaction calls due"), "/satisfaction-calls", {}, kind="calls",
             more=url_for("web.calls"))
-        add("My customers' open forms", "/forms", {"state": "open", "rep_user_id": me},
+        add(N_("My customers' open forms"), "/forms", {"state": "open", "rep_user_id": me},
             more=url_for("web.forms", state="open", rep_user_id=me))
     if role in MANAGE:
-        add("Unassigned forms", "/forms", {"status": "NEW"},
+        add(N_("Unassigned forms"), "/forms", {"status": "NEW"},
             more=url_for("web.forms", status="NEW"))
-        add("Reopened forms", "/forms", {"status": "REOPENED"},
+        add(N_("Reopened forms"), "/forms", {"status": "REOPENED"},
             more=url_for("web.forms", status="REOPENED"))
     if role in (FINAL_CHECKER, *MANAGE):
-        add("Final-check queue", "/forms", {"status": "FINAL_CHECK", "sort": "number"},
+        add(N_("Final-check queue"), "/forms", {"status": "FINAL_CHECK", "sort": "number"},
             more=url_for("web.final_checks"))
     if role in (DESK_ROLE, CONTRACTS):
-        add("Open forms", "/forms", {"state": "open"}, more=url_for("web.forms", state="open"))
+        add(N_("Open forms"), "/forms", {"state": "open"}, more=url_for("web.forms", state="open"))
     if role == ADMIN:
-        add("Failed e-mails", "/emails", {"status": "failed"}, kind="emails")
+        add(N_("Failed e-mails"), "/emails", {"status": "failed"}, kind="emails")
     return render("dashboard.html", sections=sections)
 
 
@@ -206,8 +207,9 @@ def intake():
 
 def intake_page(status=200, error=None, errors=(), values=None, customer=None):
     types, _ = listed("/catalogues/device-types", {})
+    reps, _ = listed("/users/staff", {"role": REP})
     return render("intake.html", status=status, error=error, errors=list(errors),
-                  values=values or {}, device_types=types, customer=customer)
+                  values=values or {}, device_types=types, customer=customer, reps=reps)
 
 
 @bp.post("/forms/new")
@@ -221,6 +223,8 @@ def open_form():
             for key in ("phone", "email", "tax_no"):
                 if text_or_none("new_customer_" + key):
                     body[key] = text_or_none("new_customer_" + key)
+            if text_or_none("new_customer_rep"):
+                body["rep_user_id"] = as_int(request.form.get("new_customer_rep"))
             customer = api.call("POST", "/customers", body=body)
             customer_id = customer["id"]
         body = {"customer_id": customer_id, "complaint": f.get("complaint") or ""}
@@ -313,8 +317,8 @@ def show_form(form_id, status=200, error=None, errors=()):
     form = read_form(form_id)
     history, _ = listed(FORM + "/history", {"limit": 50}, {"form_id": form_id})
     faults = listed("/catalogues/fault-types", {})[0] if api.may("PATCH", FORM) else []
-    staff = listed("/users/assignable", {})[0] if api.may("POST", FORM + "/assignments") \
-        else []
+    staff = listed("/users/staff", {"role": ASSIGNABLE})[0] \
+        if api.may("POST", FORM + "/assignments") else []
     me = g.user["id"]
     running = any(w["running"] and w["user_id"] == me for w in form["work_logs"])
     moves = [dict(m, note=(form["status"], m["to"]) in NEEDS_NOTE,
