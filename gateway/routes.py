@@ -247,7 +247,7 @@ def _method(blp, route):
         return out, route.status, (versions.etag(result) if route.etag else {})
 
     view.__name__ = route.method.lower()
-    view.__doc__ = route.doc
+    view.__doc__ = _summary_first(route.doc)
     if route.versioned or route.etag:
         view.__doc__ = (view.__doc__ or "") + _VERSION_DOC[route.versioned]
     if body_schema is not None:
@@ -265,6 +265,17 @@ def _method(blp, route):
             view = blp.alt_response(status, schema=ErrorSchema)(view)
     view = require_roles(*route.roles)(view)
     return view
+
+
+def _summary_first(doc):
+    """A route's doc as flask-smorest reads a docstring: its first clause (up to the first
+    ": " or ". ") is the operation's summary line, the rest its description (Markdown), so
+    Swagger UI shows each once."""
+    match = re.search(r"(: |\. )", doc or "")
+    if match is None or match.start() > 100:
+        return doc
+    summary, rest = doc[:match.start()], doc[match.end():]
+    return f"{summary}.\n\n{rest[:1].upper()}{rest[1:]}" if rest else summary
 
 
 _VERSION_DOC = {
