@@ -44,7 +44,7 @@ def chromium():
 class Person:
     """One signed-in person in their own browser context (cookies of their own)."""
 
-    def __init__(self, browser, system, username, password):
+    def __init__(self, browser, system, username, password, check_sign_in=None):
         self.system, self.username = system, username
         self.context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT},
                                            locale="tr-TR", timezone_id="Europe/Istanbul")
@@ -54,6 +54,8 @@ class Person:
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.goto(system.url("/"))
+        if check_sign_in:
+            self.check(check_sign_in)
         self.page.get_by_label("Kullanıcı adı").fill(username)
         self.page.get_by_label("Parola").fill(password)
         self.page.get_by_role("button", name="Oturum aç").click()

@@ -152,6 +152,8 @@ def dashboard():
     final-check queue (officer, manager), failed e-mails (admin)."""
     role, me = g.user["role"], g.user["id"]
     sections = []
+    # One status's newest forms are asked with sort=-status (its rank, then the id: the index
+    # a list of one status pages by), the queue oldest first with sort=status.
 
     def add(title, rule, query, kind="forms", more=None):
         items, error = listed(rule, {"limit": LIST_SIZE, **query})
@@ -167,12 +169,12 @@ def dashboard():
         add(N_("My customers' open forms"), "/forms", {"state": "open", "rep_user_id": me},
             more=url_for("web.forms", state="open", rep_user_id=me))
     if role in MANAGE:
-        add(N_("Unassigned forms"), "/forms", {"status": "NEW"},
-            more=url_for("web.forms", status="NEW"))
-        add(N_("Reopened forms"), "/forms", {"status": "REOPENED"},
-            more=url_for("web.forms", status="REOPENED"))
+        add(N_("Unassigned forms"), "/forms", {"status": "NEW", "sort": "-status"},
+            more=url_for("web.forms", status="NEW", sort="-status"))
+        add(N_("Reopened forms"), "/forms", {"status": "REOPENED", "sort": "-status"},
+            more=url_for("web.forms", status="REOPENED", sort="-status"))
     if role in (FINAL_CHECKER, *MANAGE):
-        add(N_("Final-check queue"), "/forms", {"status": "FINAL_CHECK", "sort": "number"},
+        add(N_("Final-check queue"), "/forms", {"status": "FINAL_CHECK", "sort": "status"},
             more=url_for("web.final_checks"))
     if role in (DESK_ROLE, CONTRACTS):
         add(N_("Open forms"), "/forms", {"state": "open"}, more=url_for("web.forms", state="open"))
@@ -182,7 +184,8 @@ def dashboard():
 
 
 # -- the forms list ----------------------------------------------------------------------------
-LIST_FILTERS = ("state", "status", "technician", "rep_user_id", "customer_id", "q", "cursor")
+LIST_FILTERS = ("state", "status", "technician", "rep_user_id", "customer_id", "q", "sort",
+                "cursor")
 
 
 @bp.get("/forms")
@@ -325,10 +328,11 @@ def show_form(form_id, status=200, error=None, errors=()):
                   final_check=m["to"] == "CLOSED" or (form["status"] == "FINAL_CHECK"
                                                       and m["to"] == "DELIVERED"))
              for m in form["allowed_transitions"]]
+    # fees are the manager's: forms' rule reads the same role set (services/common/roles.py)
     return render("form.html", status=status, form=form, history=history, faults=faults,
                   staff=staff, running=running, moves=moves, error=error, errors=list(errors),
                   coverage_names=COVERAGE_NAMES, status_names=STATUS_NAMES, may=api.may,
-                  FORM=FORM)
+                  FORM=FORM, may_price=g.user["role"] in MANAGE)
 
 
 def write(form_id, method, rule, body, view_args=None):
@@ -535,7 +539,7 @@ def record_survey(form_id):
 @bp.get("/final-check")
 @page("GET", FORM + "/final-check")
 def final_checks():
-    items, error = listed("/forms", {"status": "FINAL_CHECK", "sort": "number", "limit": 100})
+    items, error = listed("/forms", {"status": "FINAL_CHECK", "sort": "status", "limit": 100})
     return render("final_checks.html", items=items, error=error)
 
 
