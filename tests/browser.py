@@ -32,7 +32,8 @@ def chromium():
     executable = chromium_path()
     if executable is None:
         pytest.fail(what_to_install(missing() or ["chromium"]), pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=15000)  # a shared 2-core machine: 5 s was short under load
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=ARGS)
         try:
