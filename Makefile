@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker clean
+.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker browser clean
 
 run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -23,7 +23,7 @@ down:  ## stop what `make up` started for this DATA_DIR
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 
-test: venv broker  ## every layer on SQLite and PostgreSQL (when one answers), fast fuzz, bench-smoke
+test: venv broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
 	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
@@ -39,7 +39,7 @@ test-unit: venv  ## unit, application and gateway layers: seconds, no broker
 test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)
 	$(GATEWAY_PYTEST) -m gateway gateway
 
-test-slow: venv broker  ## faults and scale (broker restarts, killed processes under load), long fuzz
+test-slow: venv broker browser  ## faults and scale (broker restarts, killed processes under load), the long browser walk, long fuzz
 	@rc=0; \
 	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(PYTEST) services/tests/application/test_fuzz.py || rc=1; \
@@ -56,6 +56,7 @@ bench: venv broker  ## benchmarks (each runs even when one before it failed); fi
 	$(PY) bench/devices_bench.py || rc=1; \
 	$(PY) bench/forms_bench.py || rc=1; \
 	$(PY) bench/knowledge_bench.py || rc=1; \
+	$(PY) bench/web_bench.py || rc=1; \
 	exit $$rc
 
 bench-smoke: venv broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
@@ -71,6 +72,11 @@ $(STAMP): requirements.lock
 
 broker:
 	@$(PYTHON) deploy/ensure_broker.py
+
+# Debian's chromium for the browser tests (installed with apt-get when root; else it says what
+# to install, and a browser test that finds none fails with that message)
+browser:
+	@$(PYTHON) deploy/ensure_os_packages.py || true
 
 clean:
 	rm -rf $(VENV)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """make bench-smoke: every benchmark in bench/ at a tiny size, to show each still runs to the end.
 
-    .venv/bin/python bench/smoke.py [--jobs 3] [devices gateway forms notify knowledge]
+    .venv/bin/python bench/smoke.py [--jobs 3] [devices gateway forms notify knowledge web]
 
 Each benchmark runs as `make bench` runs it (its own script, its own clean-up), three at a time
 (--jobs; much of a benchmark's time at this size is waiting for services to stop, not CPU),
@@ -49,6 +49,8 @@ SMOKE = {  # the longest first, so the ones run at once finish together
         "--small", "1000", "--n", "1200", "--calls", "3", "--warmup", "2",
         "--warmup-pages", "1", "--revenue-calls", "2", "--revenue-timeout", "20"]),
     "notify": (("sqlite", "postgresql"), ["--n", "30", "--rate", "20", "--seconds", "1"]),
+    # the whole system on each backend: most of its time is starting and stopping it
+    "web": (("sqlite", "postgresql"), ["--n", "2000", "--calls", "5", "--warmup", "2"]),
     # the search path reads only the index: one backend (see the benchmark's docstring)
     "knowledge": (("sqlite",), ["--n", "500", "--queries", "10"]),
 }

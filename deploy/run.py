@@ -107,7 +107,7 @@ def admin_notice(started):
 
 
 def banner():
-    print(f"\nServis is running.\n  Gateway:  http://127.0.0.1:{PORT}/\n"
+    print(f"\nServis is running.\n  Console:  http://127.0.0.1:{PORT}/  (sign in as admin)\n"
           f"  API docs: http://127.0.0.1:{PORT}/api/docs\n"
           f"  OpenAPI:  http://127.0.0.1:{PORT}/api/v1/openapi.json\n"
           f"  Data:     {DATA_DIR}\n", flush=True)

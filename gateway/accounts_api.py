@@ -7,9 +7,10 @@ from marshmallow import Schema, fields, validate
 
 from gateway.auth import LoginLimiter, Unauthorized, current_user, issue_token, roles
 from gateway.helpers import invalid, rpc
+from gateway.routes import expose
 from gateway.users import public
 from services.common.exceptions import NotFound
-from services.common.roles import ADMINS, ROLES
+from services.common.roles import ADMINS, ROLES, STAFF
 from services.common.schemas import LANGUAGES, Trimmed, email_field, id_field
 from services.common.text import tr_lower
 
@@ -97,6 +98,24 @@ class Users(MethodView):
             raise invalid(customer_id=[STAFF_HAS_NO_CUSTOMER])
         user = current_app.extensions["servis"].users.create(**body)
         return public(user), 201
+
+
+@blp.route("/users/staff", methods=["GET"])
+@roles(*STAFF)
+def staff():
+    """Colleagues to pick from (a form's assignees, a customer's representative): id, name and
+    role of every active staff account; `role` (repeatable) narrows it."""
+    return staff_list({}, query={"role": request.args.getlist("role")})
+
+
+@expose("GET", "/api/v1/users/staff", STAFF)
+def staff_list(view_args, body=None, query=None, version=None):
+    wanted = (query or {}).get("role") or ()
+    wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+    users = current_app.extensions["servis"].users.list()
+    return {"items": [{"id": u.id, "name": u.name, "role": u.role} for u in users
+                      if u.active and u.role in STAFF and (not wanted or u.role in wanted)],
+            "next_cursor": None}
 
 
 BLUEPRINTS = (blp,)

@@ -1,5 +1,4 @@
 """The gateway: the only HTTP edge. `python -m gateway.app` serves it with waitress."""
-import html
 import logging
 import os
 from types import SimpleNamespace
@@ -9,7 +8,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from gateway import (accounts_api, devices_api, errors, forms_api, health_api, knowledge_api,
-                     notify_api, routes)
+                     notify_api, routes, web)
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -42,7 +41,7 @@ class ServisApi(Api):
 
 def create_app(settings=None, rpc_client=None):
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # files: gateway/web/static
     app.json = BoundedJSON(app)
     app.json.ensure_ascii = False  # Turkish text stays readable
     app.json.sort_keys = False
@@ -64,44 +63,8 @@ def create_app(settings=None, rpc_client=None):
         spec.register_blueprint(blp)
     errors.register(app)
 
-    @app.get("/api/docs")
-    def docs():
-        return render_docs(spec.spec.to_dict())
-
+    web.register(app)
     return app
-
-
-def render_docs(doc):
-    """A self-contained HTML page of the OpenAPI document (no CDN: works offline)."""
-    rows = []
-    for path, ops in doc.get("paths", {}).items():
-        for method, op in ops.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            params = ", ".join(p["name"] for p in op.get("parameters", []) if "name" in p)
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-            ref = body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
-            desc = html.escape(op.get("description", op.get("summary", ""))).replace("\n", "<br>")
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
-                f"<td>{html.escape(op.get('summary', ''))}<br><small>{desc}</small></td>"
-                f"<td>{html.escape(params)}</td><td>{html.escape(ref)}</td></tr>")
-    schemas = []
-    for name, schema in doc.get("components", {}).get("schemas", {}).items():
-        fields = ", ".join(
-            f"{f}{'*' if f in schema.get('required', []) else ''}: {p.get('type', 'object')}"
-            for f, p in schema.get("properties", {}).items())
-        schemas.append(f"<li><b>{html.escape(name)}</b> — {html.escape(fields)}</li>")
-    return (
-        "<!doctype html><html lang='tr'><head><meta charset='utf-8'><title>Servis API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td{border-bottom:1px solid #ddd;"
-        "padding:4px 8px;vertical-align:top}</style></head><body>"
-        f"<h1>Servis API {html.escape(doc['info']['version'])}</h1>"
-        "<p>Machine-readable document: <a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>. "
-        "Sign in with <code>POST /api/v1/auth/token</code>, then send "
-        "<code>Authorization: Bearer &lt;token&gt;</code>. * = required.</p>"
-        "<table><tr><th>Method</th><th>Path</th><th>What</th><th>Parameters</th><th>Body</th></tr>"
-        + "".join(rows) + "</table><h2>Schemas</h2><ul>" + "".join(schemas) + "</ul></body></html>")
 
 
 def main():
@@ -116,7 +79,7 @@ def main():
     if message:
         print(message, flush=True)
     import waitress
-    print(f"gateway: http://127.0.0.1:{settings.port}/  API docs: "
+    print(f"gateway: http://127.0.0.1:{settings.port}/ (the staff console)  API docs: "
           f"http://127.0.0.1:{settings.port}/api/docs", flush=True)
     waitress.serve(app, host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=settings.port,
                    threads=int(os.environ.get("GATEWAY_THREADS", "32")), ident="servis")

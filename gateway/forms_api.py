@@ -14,7 +14,8 @@ from gateway.auth import roles
 from gateway.charts import bar_chart
 from gateway.csv_export import csv_response
 from gateway.helpers import Page, actor, invalid, rpc, to_wire, user_language
-from gateway.routes import AllQuery, Csv, Route, admin_wants_all, const, declare, items
+from gateway.routes import (AllQuery, Csv, Route, admin_wants_all, const, declare, expose,
+                            items)
 from services.common.exceptions import Conflict
 from services.common.roles import ADMINS, DESK, FINAL_CHECKER, MANAGE, REPS, REP, STAFF, WORK
 from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, STATUS_NAMES, TRANSITIONS,
@@ -155,7 +156,15 @@ ROUTES = declare(blp, [
 def assign(form_id, body):
     """Assign staff by user id (`replace: true` to replace the current ones); each assignee is
     e-mailed. A NEW or REOPENED form moves to ASSIGNED. Versioned (If-Match or `version`)."""
-    version = versions.stated(body.get("version"))
+    form = assign_staff({"form_id": form_id}, body, None, body.get("version"))
+    return form, 200, versions.etag(form)
+
+
+@expose("POST", "/api/v1" + FORM + "/assignments", MANAGE, body=AssignHttp)
+def assign_staff(view_args, body, query=None, version=None):
+    """The assignment's work (the API's view and the form's page): each user id's snapshot,
+    then forms.assign with the version stated."""
+    version = versions.stated(version)
     users = current_app.extensions["servis"].users
     assignees, unknown = [], []
     for uid in body["user_ids"]:
@@ -168,20 +177,25 @@ def assign(form_id, body):
     if unknown:
         raise invalid(user_ids=[(NO_SUCH_STAFF, {"ids": ", ".join(map(str, unknown))})])
     try:
-        form = rpc("forms", "assign", form_id, {"assignees": assignees,
-                                                "replace": body["replace"],
-                                                "version": version}, actor())
+        return rpc("forms", "assign", view_args["form_id"], {
+            "assignees": assignees, "replace": body.get("replace", False), "version": version},
+            actor())
     except Conflict as conflict:
         raise versions.stale(conflict, version) from None
-    return form, 200, versions.etag(form)
 
 
 @blp.route(FORM + "/emails", methods=["GET"])
 @roles(*STAFF)
 def form_emails(form_id):
     """The e-mails sent about a form (the delivery log)."""
-    rpc("forms", "get_form", form_id)  # 404 for an unknown form
-    return {"items": rpc("notify", "deliveries_for_form", form_id), "next_cursor": None}
+    return emails_of({"form_id": form_id})
+
+
+@expose("GET", "/api/v1" + FORM + "/emails", STAFF)
+def emails_of(view_args, body=None, query=None, version=None):
+    rpc("forms", "get_form", view_args["form_id"])  # 404 for an unknown form
+    return {"items": rpc("notify", "deliveries_for_form", view_args["form_id"]),
+            "next_cursor": None}
 
 
 # -- reports -----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 One catalogue: `gateway/locale/tr/LC_MESSAGES/messages.po`, read with Babel when the gateway
 starts (no compiled .mo, no build step). English text is the msgid; the generic message of
-each error code is the entry whose context is "error code" and whose msgid is the code.
+each error code is the entry whose context is "error code" and whose msgid is the code; the
+web pages' texts (gateway/web) are the entries whose context is "page".
 
 What is translated:
 - a service's or the gateway's error: its message is an English template whose placeholders
@@ -35,6 +36,7 @@ LANGUAGES = ("tr", "en")
 DEFAULT_LANGUAGE = "tr"
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "tr" / "LC_MESSAGES" / "messages.po"
 CODE_CONTEXT = "error code"
+PAGE_CONTEXT = "page"  # the web pages' texts (gateway/web): English msgid, Turkish msgstr
 
 # The generic message of every error code, in English (Turkish: the catalogue's "error code"
 # entries). validation_error's lives once, in services.common.exceptions.validation_failed.
@@ -63,12 +65,14 @@ class Catalogue:
     def __init__(self, path=CATALOGUE):
         with open(path, "rb") as f:
             catalog = read_po(f, locale="tr")
-        self.messages, self.codes = {}, {}
+        self.messages, self.codes, self.pages = {}, {}, {}
         for message in catalog:
             if not message.id or not message.string or message.fuzzy:
                 continue
             if message.context == CODE_CONTEXT:
                 self.codes[message.id] = message.string
+            elif message.context == PAGE_CONTEXT:
+                self.pages[message.id] = message.string
             elif message.context is None:
                 self.messages[message.id] = message.string
         patterns = [(_pattern(msgid), msgid) for msgid in self.messages]

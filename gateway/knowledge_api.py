@@ -12,11 +12,11 @@ from marshmallow import Schema, fields
 
 from gateway.auth import roles
 from gateway.helpers import Page, actor, rpc
-from gateway.routes import Route, declare, items
+from gateway.routes import Route, declare, expose, items
 from services.common.roles import ADMINS, MANAGE, STAFF, WORK
 from services.common.schemas import id_field
 from services.knowledge.api import (ArticleIn, ArticleQuery, ArticleUpdate, SearchQuery,
-                                    StatusIn)
+                                    StatusIn, SuggestIn)
 
 blp = Blueprint("knowledge", __name__, url_prefix="/api/v1",
                 description="The technical knowledge archive (teknik bilgi arşivi)")
@@ -63,6 +63,11 @@ ROUTES = declare(blp, [
               "Turkish-aware (ışık finds IŞIK), typo-tolerant (one letter in words of 5+), "
               "prefix (termost), codes (KLM-ELK-0042, fault codes) exact and first. Filters: "
               "device_type, model, fault_code, status (default published)."),
+    Route("GET", "/knowledge/suggestions", "knowledge", "suggest", STAFF, args=("query",),
+          query=SuggestIn, answer=lambda call, result: {**result, "next_cursor": None},
+          doc="Published articles for a complaint not yet on a form (the intake screen "
+              "suggests them as the complaint is typed): `complaint`, `device_type`, `model`, "
+              "`limit` — the same ranking as a form's suggestions."),
     Route("POST", "/knowledge/reindex", "knowledge", "reindex", ADMINS, timeout=600,
           doc="Rebuild the search index from the database (admin)."),
     Route("DELETE", "/forms/<id:form_id>/solutions/<id:article_id>", "knowledge",
@@ -76,7 +81,12 @@ ROUTES = declare(blp, [
 @roles(*STAFF)
 def form_suggestions(form_id):
     """Published articles that match the form's complaint, device type and model (known fixes)."""
-    form = rpc("forms", "get_form", form_id)
+    return suggestions_for({"form_id": form_id})
+
+
+@expose("GET", "/api/v1/forms/<id:form_id>/suggestions", STAFF)
+def suggestions_for(view_args, body=None, query=None, version=None):
+    form = rpc("forms", "get_form", view_args["form_id"])
     device = form.get("device") or {}
     return rpc("knowledge", "suggest", {"complaint": form.get("complaint"),
                                         "device_type": device.get("device_type"),
@@ -88,18 +98,28 @@ class FormSolutions(MethodView):
     @roles(*STAFF)
     def get(self, form_id):
         """The articles recorded as this form's solution."""
-        rpc("forms", "get_form", form_id)  # 404 for an unknown form
-        return rpc("knowledge", "solutions_for_form", form_id)
+        return solutions_of({"form_id": form_id})
 
     @roles(*WORK)
     @blp.arguments(LinkBody)
     def post(self, body, form_id):
         """Record a published article as this form's solution: {article_id}. The article's
         `solved_count` goes up by one; the same pair twice is a 409."""
-        form = rpc("forms", "get_form", form_id)
-        return rpc("knowledge", "link_solution", {
-            "article_id": body["article_id"],
-            "form": {"id": form["id"], "number": form["number"]}}, actor()), 201
+        return link_solution({"form_id": form_id}, body), 201
+
+
+@expose("GET", "/api/v1/forms/<id:form_id>/solutions", STAFF)
+def solutions_of(view_args, body=None, query=None, version=None):
+    rpc("forms", "get_form", view_args["form_id"])  # 404 for an unknown form
+    return rpc("knowledge", "solutions_for_form", view_args["form_id"])
+
+
+@expose("POST", "/api/v1/forms/<id:form_id>/solutions", WORK, body=LinkBody)
+def link_solution(view_args, body, query=None, version=None):
+    form = rpc("forms", "get_form", view_args["form_id"])
+    return rpc("knowledge", "link_solution", {
+        "article_id": body["article_id"],
+        "form": {"id": form["id"], "number": form["number"]}}, actor())
 
 
 BLUEPRINTS = (blp,)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from flask import current_app, request
 from flask.views import MethodView
-from marshmallow import Schema, fields, missing
+from marshmallow import Schema, ValidationError, fields, missing
 from werkzeug.routing import IntegerConverter
 
 from gateway import versions
@@ -26,7 +26,7 @@ from gateway.auth import current_user, roles as require_roles
 from gateway.csv_export import csv_response, listing
 from gateway.errors import ErrorSchema
 from gateway.helpers import actor, rpc, to_wire, user_language
-from services.common.exceptions import Conflict
+from services.common.exceptions import Conflict, validation_failed
 from services.common.schemas import MAX_ID
 
 
@@ -79,10 +79,10 @@ class Route:
 class Call:
     """One request of a declared route, as `args`, `prepare` and `answer` see it."""
 
-    def __init__(self, route, view_args, body, query, schemas):
+    def __init__(self, route, view_args, body, query, schemas, raw=None):
         self.route, self.view_args, self.body, self.query = route, view_args, body, query
         self._schemas = schemas  # (body, query) as loaded by the view
-        self._defaulted = _defaulted(schemas[0], body)
+        self._defaulted = _defaulted(schemas[0], body, raw)
 
     @property
     def user(self):
@@ -106,14 +106,13 @@ class Call:
         return self.view_args[source]
 
 
-def _defaulted(schema, loaded):
-    """{attribute: value} of the body's fields the request left out and the schema filled
-    with its load_default."""
+def _defaulted(schema, loaded, raw):
+    """{attribute: value} of the body's fields the request (`raw`, the body as sent) left out
+    and the schema filled with its load_default."""
     if schema is None or not loaded:
         return {}
     if isinstance(schema, type):
         schema = schema()
-    raw = request.get_json(silent=True)
     raw = raw if isinstance(raw, dict) else {}
     return {(f.attribute or name): loaded[f.attribute or name]
             for name, f in schema.fields.items()
@@ -165,45 +164,112 @@ def declared_routes(blueprints):
     return [pair for blp in blueprints for pair in _DECLARED.get(blp.name, [])]
 
 
+# -- the access table, for the web pages --------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What a (method, URL rule) of the API does, for a caller that is no HTTP request of the
+    API (the web pages, gateway/web): who may, and `run(view_args, body, query, version)` —
+    the same loading, version contract, `prepare` and RPC as the API's view."""
+    roles: tuple
+    run: Callable
+
+
+_TARGETS = {}
+
+
+def target(method, rule):
+    """The Target of `method` `rule` (the full URL rule, e.g.
+    "/api/v1/forms/<id:form_id>/transitions"), or None when the API has no such route."""
+    return _TARGETS.get((method.upper(), rule))
+
+
+def expose(method, rule, roles_, body=None):
+    """Record a hand-written view's work `func(view_args, body, query, version)` under its
+    (method, rule) with its roles (and the body's schema, loaded for a page as the view's
+    decorator loads it for the API), so pages reach it as they reach a declared route."""
+    def decorator(func):
+        def run(view_args, data=None, query=None, version=None):
+            return func(view_args, _load(body, data) if body is not None else data, query,
+                        version)
+        _TARGETS[(method.upper(), rule)] = Target(tuple(roles_), run)
+        return func
+    return decorator
+
+
+def perform(route, view_args, body, query, schemas, stated=None, raw=None):
+    """The work of a declared route once its request is loaded (`raw`: the body as sent):
+    `prepare`, the RPC, the version contract's 409 — (call, result). The API's view and the
+    web pages both use it."""
+    call = Call(route, view_args, body, query, schemas, raw)
+    if route.versioned:
+        call.body = {**call.body, "version": stated}
+    if route.prepare:
+        route.prepare(call)
+    kwargs = {}
+    if route.timeout is not None:
+        settings = current_app.extensions["servis"].settings
+        kwargs["timeout"] = route.timeout(settings) if callable(route.timeout) \
+            else route.timeout
+    try:
+        result = rpc(route.service, route.rpc, *[call.arg(a) for a in route.args], **kwargs)
+    except Conflict as conflict:
+        if stated is None:
+            raise
+        raise versions.stale(conflict, stated) from None
+    return call, result
+
+
+def _load(schema, data):
+    if schema is None:
+        return {}
+    schema = schema() if isinstance(schema, type) else schema
+    try:
+        return schema.load(data or {})
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+def _target(route, body_schema, query_schema):
+    def run(view_args, body=None, query=None, version=None):
+        loaded_body, loaded_query = _load(body_schema, body), _load(query_schema, query)
+        stated = versions.stated(version) if route.versioned else None
+        call, result = perform(route, view_args, loaded_body, loaded_query,
+                               (body_schema, query_schema), stated, raw=body)
+        return route.answer(call, result) if route.answer else result
+    return Target(tuple(route.roles), run)
+
+
 def _method(blp, route):
     query_schema = listing(route.query) if route.csv else route.query
     body_schema = versions.versioned_schema(route.body) if (
         route.versioned and route.body is not None) else route.body
     if route.versioned and body_schema is None:  # the version may come in a body all the same
         body_schema = versions.VersionBody
+    _TARGETS[(route.method.upper(), (blp.url_prefix or "") + route.path)] = _target(
+        route, body_schema, query_schema)
 
     def view(self, *args, body=None, query=None, **view_args):
-        call = Call(route, view_args, body or {}, query or {}, (body_schema, query_schema))
-        stated = None
-        if route.versioned:
-            stated = versions.stated(call.body.get("version"))
-            call.body = {**call.body, "version": stated}
-        if route.prepare:
-            route.prepare(call)
-        if route.csv and call.query.get("format") == "csv":
+        body, query = body or {}, query or {}
+        stated = versions.stated(body.get("version")) if route.versioned else None
+        if route.csv and query.get("format") == "csv":
+            call = Call(route, view_args, body, query, (body_schema, query_schema),
+                        request.get_json(silent=True))
+            if route.prepare:
+                route.prepare(call)
             lang = user_language()
             wire = call.arg("query")
             return csv_response(lambda a: rpc(route.service, route.rpc, a), wire,
                                 route.csv.columns(lang),
                                 route.csv.filenames[0 if lang == "tr" else 1], lang)
-        kwargs = {}
-        if route.timeout is not None:
-            settings = current_app.extensions["servis"].settings
-            kwargs["timeout"] = route.timeout(settings) if callable(route.timeout) \
-                else route.timeout
-        try:
-            result = rpc(route.service, route.rpc, *[call.arg(a) for a in route.args], **kwargs)
-        except Conflict as conflict:
-            if stated is None:
-                raise
-            raise versions.stale(conflict, stated) from None
+        call, result = perform(route, view_args, body, query, (body_schema, query_schema),
+                               stated, raw=request.get_json(silent=True))
         out = route.answer(call, result) if route.answer else result
         if route.status == 204:
             return "", 204
         return out, route.status, (versions.etag(result) if route.etag else {})
 
     view.__name__ = route.method.lower()
-    view.__doc__ = route.doc
+    view.__doc__ = _summary_first(route.doc)
     if route.versioned or route.etag:
         view.__doc__ = (view.__doc__ or "") + _VERSION_DOC[route.versioned]
     if body_schema is not None:
@@ -221,6 +287,17 @@ def _method(blp, route):
             view = blp.alt_response(status, schema=ErrorSchema)(view)
     view = require_roles(*route.roles)(view)
     return view
+
+
+def _summary_first(doc):
+    """A route's doc as flask-smorest reads a docstring: its first clause (up to the first
+    ": " or ". ") is the operation's summary line, the rest its description (Markdown), so
+    Swagger UI shows each once."""
+    match = re.search(r"(: |\. )", doc or "")
+    if match is None or match.start() > 100:
+        return doc
+    summary, rest = doc[:match.start()], doc[match.end():]
+    return f"{summary}.\n\n{rest[:1].upper()}{rest[1:]}" if rest else summary
 
 
 _VERSION_DOC = {

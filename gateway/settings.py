@@ -27,6 +27,7 @@ class Settings:
     rpc_timeout: float
     health_timeout: float
     token_ttl: int
+    public_base_url: str = ""  # where people reach the system; https: cookies are Secure
     services: tuple = NAMES  # the registry's services, asked by /health
 
     @classmethod
@@ -42,6 +43,8 @@ class Settings:
             rpc_timeout=float(env.get("RPC_TIMEOUT", "10")),
             health_timeout=float(env.get("HEALTH_TIMEOUT", "3")),
             token_ttl=int(env.get("TOKEN_TTL_SECONDS", "28800")),
+            public_base_url=(env.get("PUBLIC_BASE_URL")
+                             or f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}").rstrip("/"),
         )
 
     def jwt_secret(self, env=os.environ):

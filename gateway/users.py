@@ -1,9 +1,11 @@
-"""Staff and portal accounts: the gateway's own small database. Passwords are hashed."""
+"""Staff and portal accounts, and the web pages' sign-in sessions: the gateway's own small
+database. Passwords are hashed; a session is kept by the hash of its cookie's value."""
+import hashlib
 import os
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy import Boolean, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -32,6 +34,27 @@ class User(Base):
     customer_id: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser (the web pages): the cookie holds a random token, the table its
+    SHA-256, so a copy of the database signs nobody in. The user's snapshot is taken at
+    sign-in, as a bearer token's claims are; `csrf` is the token every post must carry."""
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def public(user):
@@ -93,3 +116,46 @@ class UserStore:
             where = f"generated, kept in {path}"
         self.create(username="admin", password=password, role="admin", name="Administrator")
         return f"Created user 'admin' (password {where})."
+
+
+class SessionStore:
+    """Sign-in sessions of the web pages, in the accounts' database."""
+
+    def __init__(self, users):
+        self.Session = users.Session
+
+    def open(self, user, ttl):
+        """(cookie token, session) for a user who signed in; expired sessions are dropped."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        row = WebSession(id=_digest(token), user_id=user.id, role=user.role, name=user.name,
+                         email=user.email, language=user.language,
+                         customer_id=user.customer_id, csrf=secrets.token_urlsafe(32),
+                         created_at=now, expires_at=now + timedelta(seconds=ttl))
+        with self.Session() as s:
+            s.execute(delete(WebSession).where(WebSession.expires_at < now))
+            s.add(row)
+            s.commit()
+        return token, row
+
+    def get(self, token):
+        """The live session of a cookie's token, or None."""
+        if not token or len(token) > 100:
+            return None
+        with self.Session() as s:
+            row = s.get(WebSession, _digest(token))
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row
+
+    def set_language(self, token, language):
+        with self.Session() as s:
+            row = s.get(WebSession, _digest(token))
+            if row is not None:
+                row.language = language
+                s.commit()
+
+    def close(self, token):
+        with self.Session() as s:
+            s.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+            s.commit()

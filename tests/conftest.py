@@ -72,3 +72,11 @@ def running_system(tmp_path_factory, name="data", amqp_uri=None, **settings):
 def system(tmp_path_factory):
     with running_system(tmp_path_factory) as running:
         yield running
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Where the browser tests' screenshots are (artifacts/screenshots/, gitignored)."""
+    from tests import browser
+    if browser.TAKEN:
+        terminalreporter.write_line(
+            f"screenshots ({len(browser.TAKEN)}, 1280 px): {browser.SCREENSHOTS}")

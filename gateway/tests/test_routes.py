@@ -19,6 +19,8 @@ FIRST, SECOND = 7, 8  # the ids put into a route's URL, in order
 # An example request per declared route: body / query, and the RPC arguments expected
 # (dicts: the keys given must be there with these wire values).
 EXAMPLES = {
+    "GET /api/v1/knowledge/suggestions": dict(query={"complaint": "ışık yanmıyor"}, args=[
+        {"complaint": "ışık yanmıyor", "limit": 5}]),
     "GET /api/v1/emails": dict(query={"status": "failed"}, args=[{"status": "failed"}]),
     "POST /api/v1/emails/<id:delivery_id>/resend": dict(args=[FIRST]),
     "GET /api/v1/customers": dict(query={"q": "ışık"}, args=[{"q": "ışık", "limit": 50}]),

@@ -1,8 +1,8 @@
 """What the gateway may import from forms: the schemas of its HTTP inputs, and the codes and
 their TR/EN names it shows (lists as CSV, the status-code catalogue). Nothing else of forms'
 internals: the gateway reaches forms only through these and its RPCs."""
-from services.forms.domain import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, STATUS_NAMES,
-                                   TRANSITIONS)
+from services.forms.domain import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, NEEDS_NOTE,
+                                   STATUS_NAMES, TRANSITIONS)
 from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
                                     FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
                                     QuestionIn, QuestionPatch, RevenueQuery, SatisfactionQuery,
@@ -10,7 +10,7 @@ from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, Catalog
                                     WorkIn, WorkLogIn)
 
 __all__ = [
-    "COVERAGE_NAMES", "KIND_NAMES", "LOCAL_TZ", "STATUS_NAMES", "TRANSITIONS",
+    "COVERAGE_NAMES", "KIND_NAMES", "LOCAL_TZ", "NEEDS_NOTE", "STATUS_NAMES", "TRANSITIONS",
     "AssignHttp", "CallsQuery", "CatalogueIn", "CataloguePatch", "FinalCheckIn", "FormIn",
     "FormQuery", "HistoryQuery", "PartIn", "QuestionIn", "QuestionPatch", "RevenueQuery",
     "SatisfactionQuery", "SubStatusIn", "SurveyIn", "TimerIn", "TransitionIn", "Versioned",

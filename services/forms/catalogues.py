@@ -16,14 +16,31 @@ DEFAULT_FAULT_TYPES = (
     ("kullanici", "Kullanıcı hatası", "User error"),
     ("bakim", "Periyodik bakım", "Periodic maintenance"),
 )
+# The satisfaction call's default questions (1-5; the repair's quality weighs double), so a
+# call can be scored on the first day; admins edit, reweigh or deactivate them after.
+DEFAULT_QUESTIONS = (
+    ("Servis ekibimizin ilgisinden ve iletişiminden memnun kaldınız mı?",
+     "Were you satisfied with our team's care and communication?", 1),
+    ("Cihazınız söz verilen zamanda teslim edildi mi?",
+     "Was your device returned when we promised?", 1),
+    ("Yapılan onarımın kalitesinden memnun musunuz?",
+     "Are you satisfied with the quality of the repair?", 2),
+    ("Ücretler size açık ve makul geldi mi?", "Were the charges clear and fair?", 1),
+    ("Bizi başkalarına tavsiye eder misiniz?", "Would you recommend us to others?", 1),
+)
 CATALOGUES = {"fault-types": FaultType, "status-codes": SubStatus}
 
 
 def seed_catalogue(session):
-    """The default fault types in a new database (admins edit them after)."""
+    """The default fault types and survey questions where there are none (a new database;
+    admins edit them after)."""
     if session.scalars(select(FaultType.code).limit(1)).first() is None:
         session.add_all(FaultType(code=c, name_tr=tr, name_en=en)
                         for c, tr, en in DEFAULT_FAULT_TYPES)
+    if session.scalars(select(SurveyQuestion.id).limit(1)).first() is None:
+        session.add_all(SurveyQuestion(text_tr=tr, text_en=en, weight=weight, scale_min=1,
+                                       scale_max=5, position=n)
+                        for n, (tr, en, weight) in enumerate(DEFAULT_QUESTIONS, start=1))
 
 
 def entry_out(row):

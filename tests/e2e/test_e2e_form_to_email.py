@@ -233,8 +233,10 @@ def test_openapi_document_and_docs_page(system):
     doc = system.http.get(system.url("/api/v1/openapi.json")).json()
     assert {"/api/v1/forms", "/api/v1/customers", "/api/v1/auth/token", "/api/v1/health"} <= set(
         doc["paths"])
-    page = system.http.get(system.url("/api/docs"))
-    assert page.status_code == 200 and "/api/v1/forms" in page.text
+    page = system.http.get(system.url("/api/docs"))  # Swagger UI over the document (offline)
+    assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
+    init = system.http.get(system.url("/static/docs-init.js"))
+    assert init.status_code == 200 and "/api/v1/openapi.json" in init.text
 
 
 def test_a_stopped_service_gives_503_naming_it_never_a_hang(system):

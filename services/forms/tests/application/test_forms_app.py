@@ -334,3 +334,17 @@ def test_events_go_out_with_their_commit_and_a_refused_write_sends_none(rpc):
     assert [e["event_type"] for e in outbox.events] == [
         "form_created", "form_assigned", "form_status_changed"]
 
+
+def test_a_new_database_has_default_survey_questions_so_a_call_can_be_scored(rpc):
+    questions = rpc.forms.list_questions()
+    assert len(questions) == 5
+    assert all(q["text"]["tr"] and q["text"]["en"] and (q["scale_min"], q["scale_max"]) == (1, 5)
+               for q in questions)
+    assert questions[0]["text"]["tr"].startswith("Servis ekibimizin")
+    f = deliver(rpc, open_form(rpc, "Varsayılan Ltd", "D-1"), [(TECH, 20)])
+    f = rpc.forms.record_survey(f["id"], {"outcome": "done", "answers": [
+        {"question_id": q["id"], "value": 5} for q in questions], "version": f["version"]}, REP)
+    assert f["survey"]["score"] == 100
+    seed_catalogue(rpc.forms.service.db)  # started again: nothing is added twice
+    rpc.forms.service.db.commit()
+    assert len(rpc.forms.list_questions()) == 5

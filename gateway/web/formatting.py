@@ -1,0 +1,64 @@
+"""Numbers, money and times on the pages, with Babel in the page's locale (tr_TR: 1.272,00 ₺,
+27.11.2026 14:05; en). Times are stored in UTC and shown in Europe/Istanbul (DESIGN.md)."""
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from gateway.web.i18n import LOCALES, language
+
+LOCAL_TZ = ZoneInfo("Europe/Istanbul")
+
+
+def _locale():
+    return LOCALES[language()]
+
+
+def _decimal(value):
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def money(value, currency="TRY"):
+    amount = _decimal(value) if value is not None else None
+    if amount is None:
+        return "—"
+    return format_currency(amount, currency or "TRY", locale=_locale())
+
+
+def number(value):
+    amount = _decimal(value) if value is not None else None
+    return "—" if amount is None else format_decimal(amount, locale=_locale())
+
+
+def moment(value):
+    """An ISO time (UTC) as Türkiye's date and time."""
+    if not value:
+        return "—"
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return format_datetime(when, "dd.MM.yyyy HH:mm" if language() == "tr" else "d MMM yyyy HH:mm",
+                           tzinfo=LOCAL_TZ, locale=_locale())
+
+
+def day(value):
+    if not value:
+        return "—"
+    when = value if isinstance(value, date) else date.fromisoformat(value)
+    return format_date(when, "dd.MM.yyyy" if language() == "tr" else "d MMM yyyy",
+                       locale=_locale())
+
+
+def minutes(value):
+    """Work time: 1 sa 15 dk / 1 h 15 min."""
+    value = int(value or 0)
+    h, m = divmod(value, 60)
+    if language() == "tr":
+        return f"{h} sa {m} dk" if h else f"{m} dk"
+    return f"{h} h {m} min" if h else f"{m} min"
+
+
+FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes}

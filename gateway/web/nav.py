@@ -1,0 +1,21 @@
+"""The console's navigation: each entry names the API route its page is built on, and shows
+only to the roles the access table lets call it (gateway/web/api.py `may`)."""
+from flask import request, url_for
+
+from gateway.web.api import may
+from gateway.web.i18n import N_, gettext
+
+# (endpoint, label, the API route the page stands on: (method, rule) or None for everyone)
+ENTRIES = (
+    ("web.home", N_("Dashboard"), None),
+    ("web.intake", N_("New form"), ("POST", "/forms")),
+    ("web.forms", N_("Forms"), ("GET", "/forms")),
+    ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
+    ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
+)
+
+
+def nav():
+    return [{"href": url_for(endpoint), "label": gettext(label),
+             "current": request.endpoint == endpoint}
+            for endpoint, label, needs in ENTRIES if needs is None or may(*needs)]
