@@ -208,6 +208,7 @@ ACCESS = {
     "POST /api/v1/knowledge/articles/<id:article_id>/status": "admin manager",
     "GET /api/v1/knowledge/articles/<id:article_id>/revisions": "staff",
     "GET /api/v1/knowledge/search": "staff",
+    "GET /api/v1/knowledge/suggestions": "staff",
     "POST /api/v1/knowledge/reindex": "admin",
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": "admin manager technician",
 }
