@@ -142,8 +142,7 @@ def plan(event, management=()):
                            for line in form["parts"]],
                     # every line of the totals; an older producer's missing ones are left out
                     totals_text={k: money(totals[k], currency, lang)
-                                 if totals.get(k) is not None and not (
-                                     k == "covered" and not totals[k]) else None
+                                 if totals.get(k) is not None else None
                                  for k in TOTAL_LINES},
                     work_time=(formats.minutes(form["work_minutes"], lang)
                                if form.get("work_minutes") else None),
