@@ -34,7 +34,7 @@ def payloads():
             "approval_url": "https://servis.example.com/onay/abc",
             "expires_at": datetime(2026, 12, 3, 21, 0, tzinfo=timezone.utc),
             "document": {"service": "forms", "id": 9}},
-            [("info@isik.com.tr", "tr")], ["12.345,60 ₺", "https://servis.example.com/onay/abc",
+            [("info@isik.com.tr", "tr")], ["12.345,60\u00a0₺", "https://servis.example.com/onay/abc",
                                            "04.12.2026 00:00"]),
         "satisfaction_low": ("forms", {
             "form": FORM, "customer": {"id": 7, "name": CUSTOMER["name"]}, "score": 40,
@@ -51,7 +51,7 @@ def payloads():
                                                 "end": date(2027, 2, 26)},
             "totals": {"subtotal": Decimal("1000.00"), "discount": Decimal("100.00"),
                        "vat": Decimal("180.00"), "total": Decimal("1080.00"), "currency": "TRY"}},
-            [("info@isik.com.tr", "tr")], ["1.080,00 ₺", "26.02.2027", "Kompresör değiştirildi"]),
+            [("info@isik.com.tr", "tr")], ["1.080,00\u00a0₺", "26.02.2027", "Kompresör değiştirildi"]),
         "form_closed": ("forms", {"form": {**FORM, "customer": CUSTOMER, "rep": JOHN},
                                   "by": {"user_id": 9, "name": "Son Kontrol"},
                                   "summary": "Her şey yolunda"},
