@@ -56,6 +56,7 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 	$(PY) bench/devices_bench.py || rc=1; \
 	$(PY) bench/forms_bench.py || rc=1; \
 	$(PY) bench/knowledge_bench.py || rc=1; \
+	$(PY) bench/documents_bench.py || rc=1; \
 	exit $$rc
 
 bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)

@@ -418,8 +418,16 @@ class TemplateDesk:
         self.db, self.settings, self.desk = session, settings, desk
         self.contexts = Contexts(settings)
 
-    def _context(self, kind, form_id, language):
+    def _context(self, kind, form_id, language, period=None):
         data = sample_data(kind)
+        if period is not None and kind == "periodic_report":
+            customer_id, start, end = period
+            customer = FormDocuments(self.db, None, self.settings, self.desk).customer(
+                customer_id)
+            data = {"customer": customer, "period": {"start": _s(start), "end": _s(end)}}
+            data.update(self.contexts.period(self.db, customer_id, data))
+            number = domain.report_number(customer_id, start, end)
+            return {**data, **self.contexts.common(kind, number, None, None, language)}
         if form_id is not None and kind in FORM_KINDS:
             form = self.db.get(Form, form_id) if is_id(form_id) else None
             if form is None:
@@ -438,7 +446,12 @@ class TemplateDesk:
         check_kind(kind)
         version, source = self.desk.active_template(self.db, kind)
         source = data["source"] if data["source"] is not None else source
-        context = self._context(kind, data["form_id"], data["language"])
+        period = None
+        if data["customer_id"] is not None:
+            if data["date_from"] is None or data["date_to"] is None:
+                raise invalid(to=["Give from and to with customer_id."])
+            period = (data["customer_id"], data["date_from"], data["date_to"])
+        context = self._context(kind, data["form_id"], data["language"], period)
         self.db.rollback()
         try:
             html = self.desk.templates.check(kind, source, [(context, data["language"])])

@@ -425,4 +425,8 @@ class PreviewIn(Schema):
     source = fields.String(load_default=None, allow_none=True)
     language = fields.String(load_default="tr", validate=validate.OneOf(("tr", "en")))
     form_id = id_field(load_default=None, allow_none=True)
+    # the periodic report: a customer's real period instead of the sample
+    customer_id = id_field(load_default=None, allow_none=True)
+    date_from = _date(load_default=None, allow_none=True, data_key="from")
+    date_to = _date(load_default=None, allow_none=True, data_key="to")
     html = fields.Boolean(load_default=False)
