@@ -8,6 +8,7 @@ A form's document carries a snapshot of the form taken in the transaction that a
 is rendered and whatever changed after. The periodic report reads its closed period when it
 is rendered."""
 import base64
+import functools
 import json
 import os
 from datetime import datetime, time, timedelta
@@ -120,8 +121,10 @@ def form_snapshot(session, form, settings):
     }
 
 
+@functools.lru_cache(maxsize=512)
 def qr_uri(url):
-    """The tracking link as a QR code (segno), an SVG data URI the PDF embeds."""
+    """The tracking link as a QR code (segno), an SVG data URI the PDF embeds. Kept: making
+    one costs 10-15 ms here (segno tries every mask), and a form's papers share one link."""
     import segno
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
