@@ -198,7 +198,13 @@ class DeskHandle(WorkerHandle):
         return doc
 
     def issue_now(self):
+        """Render what this worker asked for — unless every renderer is busy: then the RPC
+        does not queue behind other documents (a burst of intakes would make each wait for
+        all before it); the loop, woken as this worker ends, renders it moments later."""
         ids, self.requested = self.requested, []
+        available = getattr(self.desk.pdf, "available", None)
+        if available is not None and not available():
+            return
         self.desk.issue(ids)
 
     def __getattr__(self, name):  # the desk's reads and templates

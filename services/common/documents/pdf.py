@@ -198,6 +198,10 @@ class PdfPool:
                 self.children.append(child)
             self.idle.put(child)
 
+    def available(self):
+        """A child is free right now (a render would not wait for another)."""
+        return self.idle is None or self.idle.qsize() > 0
+
     def stop(self):
         for child in self.children:
             child.close()
