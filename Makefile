@@ -6,12 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker browser clean
+.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker browser pdflibs clean
 
-run: venv broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
+run: venv pdflibs broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
 
-up: venv broker  ## the same, detached; returns once /api/v1/health is green
+up: venv pdflibs broker  ## the same, detached; returns once /api/v1/health is green
 	$(PY) deploy/run.py up
 
 down:  ## stop what `make up` started for this DATA_DIR
@@ -23,14 +23,14 @@ down:  ## stop what `make up` started for this DATA_DIR
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 
-test: venv broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
+test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
 	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
 	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
-test-unit: venv  ## unit, application and gateway layers: seconds, no broker
+test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no broker
 	@rc=0; \
 	$(PYTEST) -m "unit or application" services || rc=1; \
 	$(GATEWAY_PYTEST) -m gateway gateway || rc=1; \
@@ -39,7 +39,7 @@ test-unit: venv  ## unit, application and gateway layers: seconds, no broker
 test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)
 	$(GATEWAY_PYTEST) -m gateway gateway
 
-test-slow: venv broker browser  ## faults and scale (broker restarts, killed processes under load), the long browser walk, long fuzz
+test-slow: venv pdflibs broker browser  ## faults and scale (broker restarts, killed processes under load), the long browser walk, long fuzz
 	@rc=0; \
 	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(PYTEST) services/tests/application/test_fuzz.py || rc=1; \
@@ -49,7 +49,7 @@ test-slow: venv broker browser  ## faults and scale (broker restarts, killed pro
 # examples per operation or entrypoint in test-slow (make test: 8)
 LONG_FUZZ ?= 200
 
-bench: venv broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
+bench: venv pdflibs broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
 	@rc=0; \
 	$(PY) bench/gateway_bench.py || rc=1; \
 	$(PY) bench/notify_bench.py || rc=1; \
@@ -57,9 +57,10 @@ bench: venv broker  ## benchmarks (each runs even when one before it failed); fi
 	$(PY) bench/forms_bench.py || rc=1; \
 	$(PY) bench/knowledge_bench.py || rc=1; \
 	$(PY) bench/web_bench.py || rc=1; \
+	$(PY) bench/documents_bench.py || rc=1; \
 	exit $$rc
 
-bench-smoke: venv broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
+bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
 	$(PY) bench/smoke.py
 
 venv: $(STAMP)
@@ -77,6 +78,9 @@ broker:
 # to install, and a browser test that finds none fails with that message)
 browser:
 	@$(PYTHON) deploy/ensure_os_packages.py || true
+
+pdflibs:  ## the OS libraries WeasyPrint needs (Pango …): installed as root with apt-get, else named
+	@$(PYTHON) deploy/ensure_pdf_libs.py
 
 clean:
 	rm -rf $(VENV)

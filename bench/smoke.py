@@ -53,6 +53,9 @@ SMOKE = {  # the longest first, so the ones run at once finish together
     "web": (("sqlite", "postgresql"), ["--n", "2000", "--calls", "5", "--warmup", "2"]),
     # the search path reads only the index: one backend (see the benchmark's docstring)
     "knowledge": (("sqlite",), ["--n", "500", "--queries", "10"]),
+    "documents": (("sqlite", "postgresql"), [
+        "--calls", "3", "--warmup", "1", "--report-forms", "30", "--report-calls", "1",
+        "--report-warmup", "0"]),
 }
 TIMEOUT = 240.0  # one benchmark at the smoke size takes 10-40 s here alone, 20-70 s with others
 TAIL = 60  # lines of a failed benchmark's output shown

@@ -3,9 +3,12 @@ library, readable offline and in any browser."""
 from decimal import Decimal
 from html import escape
 
+from services.common import formats
 
-def bar_chart(title, labels, values, unit="", width=760, height=360):
-    """Vertical bars of `values` (Decimal) under `labels`, with a scale and the values."""
+
+def bar_chart(title, labels, values, unit="", width=760, height=360, language="tr"):
+    """Vertical bars of `values` (Decimal) under `labels`, with a scale and the values, the
+    numbers in the reader's language (services/common/formats.py: `1,2 B` / `1.2K`)."""
     left, right, top, bottom = 70, 20, 40, 70
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = max([Decimal(v) for v in values] + [Decimal(0)])
@@ -24,14 +27,14 @@ def bar_chart(title, labels, values, unit="", width=760, height=360):
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                      'stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{escape(_short(v))}</text>')
+                     f'{escape(formats.axis(v, language))}</text>')
     for i, (label, value) in enumerate(zip(labels, values)):
         h = float(Decimal(value) / scale * plot_h) if scale else 0.0
         x = left + slot * i + (slot - bar) / 2
         y = top + plot_h - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                     f'fill="#2f6fb0"><title>{escape(str(label))}: {escape(str(value))} '
-                     f'{escape(unit)}</title></rect>')
+                     f'fill="#2f6fb0"><title>{escape(str(label))}: '
+                     f'{escape(formats.money(value, unit or "TRY", language))}</title></rect>')
         parts.append(f'<text transform="translate({x + bar / 2:.1f},{top + plot_h + 12}) '
                      f'rotate(45)" font-size="10">{escape(str(label))}</text>')
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
@@ -54,11 +57,3 @@ def _nice(value):
         if step * m >= value:
             return step * m
     return step * 10
-
-
-def _short(value):
-    value = Decimal(value)
-    for limit, suffix in ((Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
-        if value >= limit:
-            return f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{value:.0f}"

@@ -7,6 +7,8 @@ import io
 from flask import Response, stream_with_context
 from marshmallow import Schema, fields, validate
 
+from services.common import formats
+
 PAGE = 500
 
 
@@ -25,11 +27,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def cell(value, kind=None, language="tr"):
     """A value as Excel should see it: text that Excel would run as a formula gets a leading
-    apostrophe (OWASP's CSV injection advice); money gets a decimal comma for Turkish users."""
+    apostrophe (OWASP's CSV injection advice); money gets a decimal comma for Turkish users;
+    a "date" or a "moment" (a UTC time, shown on Türkiye's clock) is written as e-mails and
+    documents write it (services/common/formats.py: 05.01.2027 14:30 / 5 Jan 2027 14:30)."""
     if value is None:
         return ""
     if kind == "money":
         return str(value).replace(".", ",") if language == "tr" else str(value)
+    if kind == "date":
+        return formats.day(value, language)
+    if kind == "moment":
+        return formats.moment(value, language)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value

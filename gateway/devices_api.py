@@ -51,14 +51,14 @@ def card_columns(lang):
         ("Seri no", "Serial", lambda d: d["serial"]),
         ("Fiyat", "Price", lambda d: d["price"], "money"),
         ("Para birimi", "Currency", lambda d: d["currency"]),
-        ("Alış tarihi", "Purchase date", lambda d: d["purchase_date"]),
+        ("Alış tarihi", "Purchase date", lambda d: d["purchase_date"], "date"),
         ("Alındığı firma", "Vendor", lambda d: d["vendor"]),
         ("Sigortalı", "Insured", lambda d: _yes_no(d["insured"], lang)),
         ("Sigorta şirketi", "Insurer", lambda d: d["insurer"]),
         ("Poliçe no", "Policy no", lambda d: d["policy_no"]),
-        ("Garanti bitiş", "Warranty end", lambda d: d["warranty_end"]),
-        ("Sözleşme bitiş", "Contract end", lambda d: d["contract_end"]),
-        ("Tamir garantisi bitiş", "Repair warranty end", lambda d: d["repair_warranty_end"]),
+        ("Garanti bitiş", "Warranty end", lambda d: d["warranty_end"], "date"),
+        ("Sözleşme bitiş", "Contract end", lambda d: d["contract_end"], "date"),
+        ("Tamir garantisi bitiş", "Repair warranty end", lambda d: d["repair_warranty_end"], "date"),
     ]
 
 

@@ -3,7 +3,7 @@ final check, lists, revenue and the forms' catalogues. Every write states the ve
 (gateway/versions.py). Pass-through routes are declared (gateway/routes.py); written by hand:
 assignments (the assignees' snapshots), the revenue report (CSV and SVG) and a form's e-mails
 (two services)."""
-from datetime import datetime
+import base64
 
 from flask import Response, current_app
 from flask_smorest import Blueprint
@@ -18,11 +18,12 @@ from gateway.routes import (AllQuery, Csv, Route, admin_wants_all, const, declar
                             items)
 from services.common.exceptions import Conflict
 from services.common.roles import ADMINS, DESK, FINAL_CHECKER, MANAGE, REPS, REP, STAFF, WORK
-from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, STATUS_NAMES, TRANSITIONS,
+from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, STATUS_NAMES, TRANSITIONS,
                                 AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
-                                FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
-                                QuestionIn, QuestionPatch, RevenueQuery, SatisfactionQuery,
-                                SubStatusIn, SurveyIn, TimerIn, TransitionIn, WorkIn, WorkLogIn)
+                                DamageReportIn, FinalCheckIn, FormIn, FormQuery, HistoryQuery,
+                                PartIn, PeriodicReportIn, PreviewIn, QuestionIn, QuestionPatch,
+                                RevenueQuery, SatisfactionQuery, SubStatusIn, SurveyIn,
+                                TemplateIn, TimerIn, TransitionIn, WorkIn, WorkLogIn)
 
 NO_SUCH_STAFF = "No such staff account: {ids}."
 
@@ -31,14 +32,12 @@ reports_blp = Blueprint("form_reports", __name__, url_prefix="/api/v1/reports",
                         description="Revenue and satisfaction reports")
 catalogue_blp = Blueprint("form_catalogues", __name__, url_prefix="/api/v1/catalogues",
                           description="Fault types, status codes and survey questions")
+documents_blp = Blueprint("documents", __name__, url_prefix="/api/v1",
+                          description="Documents (PDFs): a form's intake slip, delivery receipt "
+                                      "and damage report, a customer's periodic service report, "
+                                      "and their templates")
 FORM = "/forms/<id:form_id>"
-
-
-def _local(moment):
-    """A stored UTC time as Türkiye's wall clock, for people (CSV)."""
-    if not moment:
-        return None
-    return datetime.fromisoformat(moment).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+KIND = "/document-templates/<string(maxlength=40):kind>"
 
 
 def form_columns(lang):
@@ -64,10 +63,23 @@ def form_columns(lang):
         ("Kapsam", "Coverage", lambda f: name(COVERAGE_NAMES, (f["coverage"] or {}).get("kind"))),
         ("Şikayet", "Complaint", lambda f: f["complaint"]),
         ("Toplam", "Total", lambda f: f["totals"]["total"], "money"),
-        ("Açılış", "Opened", lambda f: _local(f["created_at"])),
-        ("Teslim", "Delivered", lambda f: _local(f["delivered_at"])),
-        ("Kapanış", "Closed", lambda f: _local(f["closed_at"])),
+        ("Açılış", "Opened", lambda f: f["created_at"], "moment"),
+        ("Teslim", "Delivered", lambda f: f["delivered_at"], "moment"),
+        ("Kapanış", "Closed", lambda f: f["closed_at"], "moment"),
     ]
+
+
+def pdf(call, result):
+    """A document as the PDF it is (`application/pdf`, the bytes the service keeps); a
+    preview asked for as HTML stays JSON."""
+    if "content_b64" not in result:
+        return result
+    data = base64.b64decode(result["content_b64"])
+    headers = {"Content-Disposition": f'inline; filename="{result["filename"]}"'}
+    if result.get("sha256"):
+        headers["ETag"] = f'"{result["sha256"]}"'
+    return Response(data, mimetype=result.get("content_type") or "application/pdf",
+                    headers=headers)
 
 
 def own_calls(call):
@@ -147,6 +159,25 @@ ROUTES = declare(blp, [
               "satisfaction (done or waived)."),
     _form_write("POST", "/final-check", "decide_final_check", (FINAL_CHECKER,), FinalCheckIn,
                 "`decision`: close (every checklist item ok) or send_back (with a `note`)."),
+    Route("GET", FORM + "/documents", "forms", "list_documents", STAFF, args=("form_id",),
+          answer=items,
+          doc="The form's documents: its intake slip (issued at intake), a delivery receipt "
+              "per delivery, damage reports — kind, number, status (pending, issued, failed), "
+              "template version, SHA-256, size, pages, who asked and when."),
+    Route("GET", FORM + "/documents/<id:document_id>", "forms", "get_form_document", STAFF,
+          args=("form_id", "document_id"), answer=pdf,
+          doc="One of the form's documents as `application/pdf`, byte for byte as issued (its "
+              "SHA-256 is the ETag); 409 while it is still being rendered."),
+    Route("POST", FORM + "/damage-report", "forms", "issue_damage_report", DESK,
+          args=("form_id", "body", "actor"), body=DamageReportIn, status=201,
+          doc="Issue the insurance damage report (hasar bildirim formu) of the form's insured "
+              "device and e-mail it to `insurer_email`: `incident_date`, "
+              "`incident_description`; `insurer`, `policy_no` default to the device card's, "
+              "`estimate` to the form's gross total. Answers the document."),
+    Route("POST", FORM + "/tracking", "forms", "revoke_tracking", MANAGE,
+          args=("form_id", "actor"),
+          doc="A new tracking link (and QR code on later documents) for the form; the old "
+              "link stops working."),
 ])
 
 
@@ -231,7 +262,7 @@ def revenue(query):
         title = ("Servis gelirleri" if lang == "tr" else "Service revenue") + \
             f" {report['from']} – {report['to']} ({report['currency']})"
         svg = bar_chart(title, [_group_label(i) for i in report["items"]],
-                        [i["total"] for i in report["items"]], report["currency"])
+                        [i["total"] for i in report["items"]], report["currency"], language=lang)
         return Response(svg, mimetype="image/svg+xml")
     if wanted == "csv":
         rows = list(report["items"])
@@ -281,4 +312,37 @@ declare(catalogue_blp, [
           args=("question_id", "body"), body=QuestionPatch, doc="Change a question (admin)."),
 ])
 
-BLUEPRINTS = (blp, reports_blp, catalogue_blp)
+# -- documents of customers and templates ------------------------------------------------------
+REPORT_READERS = MANAGE + (REP,)
+
+declare(documents_blp, [
+    Route("GET", "/customers/<id:customer_id>/documents", "forms", "customer_documents",
+          REPORT_READERS, args=("customer_id",), answer=items,
+          doc="The customer's periodic service reports (scheduled and on demand)."),
+    Route("GET", "/customers/<id:customer_id>/documents/<id:document_id>", "forms",
+          "get_customer_document", REPORT_READERS, args=("customer_id", "document_id"),
+          answer=pdf, doc="One of the customer's documents as `application/pdf`."),
+    Route("POST", "/customers/<id:customer_id>/periodic-reports", "forms",
+          "issue_periodic_report", REPORT_READERS, args=("customer_id", "body", "actor"),
+          body=PeriodicReportIn, status=201,
+          doc="A periodic service report (periyodik servis raporu) on demand: the forms "
+              "opened, delivered or closed `from`–`to`; `send: true` e-mails it to the "
+              "customer. Answers the document (rendered: download it at once)."),
+    Route("GET", "/document-templates", "forms", "document_templates", ADMINS, answer=items,
+          doc="The document templates: kind, name, the version in use (`builtin-…` for the "
+              "file in the repository, `vN` for an admin's), overridden or not."),
+    Route("GET", KIND, "forms", "document_template", ADMINS, args=("kind",),
+          doc="A template's source in use and its versions."),
+    Route("PUT", KIND, "forms", "save_template", ADMINS, args=("kind", "body", "actor"),
+          body=TemplateIn,
+          doc="A new version of the template, in use at once — after it rendered in Turkish "
+              "and English to PDF; a template that fails is a 422 naming its line, and the "
+              "one in use stays. `source: null` goes back to the built-in file."),
+    Route("POST", KIND + "/preview", "forms", "preview_template", ADMINS,
+          args=("kind", "body"), body=PreviewIn, answer=pdf,
+          doc="Render a template before use (`source`, default the one in use) with a form's "
+              "data (`form_id`) or sample data, in `language`: `application/pdf`, or "
+              "`{html}` with `html: true`."),
+])
+
+BLUEPRINTS = (blp, reports_blp, catalogue_blp, documents_blp)

@@ -32,6 +32,16 @@ kombu.mixins.ConsumerMixin.consume = _consume_briskly
 
 
 @pytest.fixture(scope="session")
+def pdf_pool():
+    """One PDF renderer (a child process) for the tests that render documents in-process."""
+    from services.common.documents.pdf import PdfPool
+    pool = PdfPool(1)
+    pool.start()
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture(scope="session")
 def amqp_uri():
     with temporary_vhost() as uri:
         yield uri

@@ -131,6 +131,28 @@ EXAMPLES = {
     "GET /api/v1/knowledge/search": dict(query={"q": "ışık"}, args=[
         {"q": "ışık", "status": "published", "limit": 20}]),
     "POST /api/v1/knowledge/reindex": dict(args=[]),
+    "GET /api/v1/forms/<id:form_id>/documents": dict(args=[FIRST]),
+    "GET /api/v1/forms/<id:form_id>/documents/<id:document_id>": dict(args=[FIRST, SECOND]),
+    "POST /api/v1/forms/<id:form_id>/damage-report": dict(
+        body={"insurer_email": "hasar@example.com", "incident_date": "2027-01-02",
+              "incident_description": " Su baskını "},
+        args=[FIRST, {"insurer_email": "hasar@example.com", "incident_date": "2027-01-02",
+                      "incident_description": "Su baskını"}, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/tracking": dict(args=[FIRST, ACTOR]),
+    "GET /api/v1/customers/<id:customer_id>/documents": dict(args=[FIRST]),
+    "GET /api/v1/customers/<id:customer_id>/documents/<id:document_id>": dict(
+        args=[FIRST, SECOND]),
+    "POST /api/v1/customers/<id:customer_id>/periodic-reports": dict(
+        body={"from": "2027-01-01", "to": "2027-03-31", "send": True},
+        args=[FIRST, {"from": "2027-01-01", "to": "2027-03-31", "send": True}, ACTOR]),
+    "GET /api/v1/document-templates": dict(args=[]),
+    "GET /api/v1/document-templates/<string(maxlength=40):kind>": dict(args=["kombi"]),
+    "PUT /api/v1/document-templates/<string(maxlength=40):kind>": dict(
+        body={"source": "{% extends '_base.html.j2' %}"},
+        args=["kombi", {"source": "{% extends '_base.html.j2' %}"}, ACTOR]),
+    "POST /api/v1/document-templates/<string(maxlength=40):kind>/preview": dict(
+        body={"language": "en", "form_id": 3},
+        args=["kombi", {"language": "en", "form_id": 3}]),
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": dict(args=[
         SECOND, FIRST, ACTOR]),
 }

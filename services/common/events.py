@@ -146,12 +146,30 @@ class CustomerContact(CustomerRef):
     language = _language()
 
 
+REPORT_FREQUENCIES = ("none", "monthly", "quarterly")
+
+
 class CustomerRecord(CustomerContact):
     tax_no = _opt_text()
     rep = _opt_nested(Rep)
     # the customer card's version: a consumer keeping a copy applies an update only when it is
     # newer than the one it holds (events of one producer may arrive out of order)
     version = _opt_id()
+    # how often forms e-mails the periodic service report (none when a producer omits it)
+    report_frequency = fields.Str(validate=OneOf(REPORT_FREQUENCIES), load_default="none")
+
+
+class Names(Schema):
+    """A name in both languages: ``{tr, en}``."""
+    tr = _text()
+    en = _text()
+
+
+class DocumentRef(Schema):
+    """A document kept by the service that owns its subject: ``{service, id}``; its bytes
+    come from that service's ``get_document(id)``."""
+    service = _text()
+    id = _id()
 
 
 class FormRef(Schema):
@@ -176,18 +194,29 @@ class PartLine(Schema):
     amount = _Money(required=True)
 
 
+class CoverageOnForm(Schema):
+    """The coverage stored on a form and what it paid, with the reason in both languages."""
+    kind = _text()
+    end = fields.Date(allow_none=True, load_default=None)
+    reason = _opt_nested(Names)
+
+
 class CompletedForm(FormOfCustomer):
-    """What the customer is told on completion: their contact, the work and parts."""
+    """What the customer is told on completion: their contact, the work and parts, the work
+    time, and the coverage with its reason."""
     customer = _opt_nested(CustomerContact)
     work_summary = _opt_text()
     parts = _list(_nested(PartLine), required=False, load_default=list)
+    work_minutes = fields.Int(strict=True, allow_none=True, load_default=None)
+    coverage = _opt_nested(CoverageOnForm)
 
 
 class DeviceSnapshot(Schema):
     id = _id()
     brand = _text()
     model = _opt_text()
-    device_type = _opt_text()
+    device_type = _opt_text()  # the catalogue's code
+    device_type_name = _opt_nested(Names)  # what people read
     serial = _text()
 
 
@@ -224,6 +253,7 @@ class NewForm(FormRef):
     coverage = _opt_nested(CoverageSummary)
     complaint = _text()
     opened_at = _time()
+    tracking_url = fields.Url(allow_none=True, load_default=None, require_tld=False)
 
 
 class Decider(Schema):
@@ -243,12 +273,35 @@ class Period(Schema):
     end = fields.Date(required=True)
 
 
+def _opt_money():
+    return _Money(allow_none=True, load_default=None)
+
+
 class Totals(Schema):
+    """Every line of a form's totals: labour, parts and the service fee make the gross; what
+    the coverage paid comes off it; then the discount and VAT."""
+    labour = _opt_money()
+    parts = _opt_money()
+    service_fee = _opt_money()
+    gross = _opt_money()
+    covered = _opt_money()
     subtotal = _Money(required=True)
     discount = _Money(required=True)
     vat = _Money(required=True)
     total = _Money(required=True)
     currency = _currency()
+
+
+class LowScore(Schema):
+    score = _score()
+    threshold = _score()
+
+
+class Insurer(Schema):
+    """An insurer to write to: ``{name, email, language}`` (the policy's company)."""
+    name = _text()
+    email = fields.Email(required=True)
+    language = _language()
 
 
 class Answer(Schema):
@@ -319,7 +372,7 @@ EVENT_SCHEMAS = dict((
     _event("customer_updated", **_customer()),
     _event("device_registered", device=_nested(DeviceRecord)),
     _event("device_coverage_changed", device_id=_id(), coverage=_opt_nested(Coverage)),
-    _event("form_created", form=_nested(NewForm)),
+    _event("form_created", form=_nested(NewForm), document=_opt_nested(DocumentRef)),
     _event("form_assigned", form=_nested(FormRef), assignees=_list(_nested(Staff)),
            by=_nested(ByUser)),
     _event("form_status_changed", form=_nested(FormOfCustomer),
@@ -327,19 +380,24 @@ EVENT_SCHEMAS = dict((
            by=_opt_nested(ByUser), note=_opt_text(), customer_visible=fields.Bool(required=True)),
     _event("price_approval_requested", form=_nested(FormRef), customer=_nested(Person),
            total=_Money(required=True), currency=_currency(), approval_url=_text(),
-           expires_at=_time(), document_id=_opt_id()),
+           expires_at=_time(), document=_opt_nested(DocumentRef)),
     _event("price_approval_decided", form=_nested(FormRef),
            decision=fields.Str(required=True, validate=OneOf(PRICE_DECISIONS)),
            by=_nested(Decider), at=_time()),
     _event("form_completed", form=_nested(CompletedForm), device_id=_id(),
-           repair_warranty=_opt_nested(Period), totals=_nested(Totals)),
+           repair_warranty=_opt_nested(Period), totals=_nested(Totals),
+           document=_opt_nested(DocumentRef)),
     _event("satisfaction_recorded", form=_nested(FormRef), score=_score(), threshold=_score()),
     _event("satisfaction_low", form=_nested(FormRef), customer=_nested(CustomerRef),
            score=_score(), threshold=_score(),
            answers=_list(_nested(Answer), required=False, load_default=list),
            management=_list(_nested(Recipient))),
     _event("form_reopened", form=_nested(FormWithCustomer), by=_opt_nested(ByUser),
-           reason=_text()),
+           reason=_text(), low_score=_opt_nested(LowScore)),
+    _event("damage_report_issued", form=_nested(FormRef), customer=_nested(CustomerRef),
+           insurer=_nested(Insurer), policy_no=_opt_text(), document=_nested(DocumentRef)),
+    _event("periodic_report_issued", customer=_nested(CustomerContact), period=_nested(Period),
+           number=_text(), document=_nested(DocumentRef)),
     _event("form_closed", form=_nested(FormWithCustomer), by=_opt_nested(ByUser),
            summary=_opt_text()),
     _event("contract_activated", **_contract()),

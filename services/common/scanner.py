@@ -31,8 +31,8 @@ from services.common.settings import setting
 class Claim:
     """A batch of rows claimed by one process: `ids`, `token`, and when it was taken."""
 
-    def __init__(self, scanner, token, ids, lease, taken):
-        self.scanner, self.token, self.ids, self.lease = scanner, token, ids, lease
+    def __init__(self, model, token, ids, lease, taken):
+        self.model, self.token, self.ids, self.lease = model, token, ids, lease
         self.taken = taken  # before the claim's expiry was computed: never later than it
 
     def mine(self, column_of_model):
@@ -44,7 +44,7 @@ class Claim:
         it is no longer ours (the lease ran out and another process took it)."""
         if time.monotonic() - self.taken <= self.lease / 2:
             return True
-        model = self.scanner.model
+        model = self.model
         return session.execute(update(model).where(
             model.id == row_id, model.claimed_by == self.token).values(
             claimed_until=utcnow() + timedelta(seconds=self.lease)),
@@ -99,18 +99,26 @@ class Scanner(BackgroundLoop):
 
     def claim(self, limit=None):
         """Claim up to `limit` (default `batch`) free due rows for this process."""
-        taken, model, now, token = time.monotonic(), self.model, utcnow(), uuid.uuid4().hex
-        free = or_(model.claimed_until.is_(None), model.claimed_until < now)
-        with self.Session() as session, session.begin():
-            pick = (select(model.id).where(self.due(now), free).order_by(*self.order())
-                    .limit(limit or self.batch))
-            if session.get_bind().dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            session.execute(
-                update(model).where(model.id.in_(pick.scalar_subquery()), free).values(
-                    claimed_until=now + timedelta(seconds=self.lease_seconds),
-                    claimed_by=token),
-                execution_options={"synchronize_session": False})
-            ids = session.scalars(select(model.id).where(model.claimed_by == token)
-                                  .order_by(*self.order())).all()
-        return Claim(self, token, ids, self.lease_seconds, taken)
+        return claim_rows(self.Session, self.model, self.due, self.order(),
+                          limit or self.batch, self.lease_seconds)
+
+
+def claim_rows(Session, model, due, order, limit, lease_seconds, ids=None):
+    """One claim: up to `limit` free rows that are `due(now)` (and among `ids`, when given)
+    stamped with a new token for `lease_seconds`; the Claim names the rows it got."""
+    taken, now, token = time.monotonic(), utcnow(), uuid.uuid4().hex
+    free = or_(model.claimed_until.is_(None), model.claimed_until < now)
+    with Session() as session, session.begin():
+        pick = select(model.id).where(due(now), free)
+        if ids is not None:
+            pick = pick.where(model.id.in_(list(ids)))
+        pick = pick.order_by(*order).limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        session.execute(
+            update(model).where(model.id.in_(pick.scalar_subquery()), free).values(
+                claimed_until=now + timedelta(seconds=lease_seconds), claimed_by=token),
+            execution_options={"synchronize_session": False})
+        claimed = session.scalars(select(model.id).where(model.claimed_by == token)
+                                  .order_by(*order)).all()
+    return Claim(model, token, claimed, lease_seconds, taken)

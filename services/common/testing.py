@@ -326,3 +326,21 @@ def application(service_class, url, settings, metadata, seed=None, **dependencie
     for name, value in dependencies.items():
         setattr(service, name, value)
     return service, engine
+
+
+def document_handle(service, engine, model, template_model, templates_dir, build, root,
+                    pdf=None):
+    """What an application-layer test gives a service in place of its documents dependency:
+    the real desk (pending rows, claims, storage under `root`, templates) on the test's
+    engine. With `pdf` (a PdfPool) documents are rendered; without, they stay pending."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.common.documents.issuing import DeskHandle, DocumentDesk
+    from services.common.documents.storage import FileStorage
+    from services.common.documents.templates import DocumentTemplates
+    desk = DocumentDesk(service, sessionmaker(engine, expire_on_commit=False), model,
+                        template_model, DocumentTemplates(templates_dir), pdf,
+                        FileStorage(root), build)
+    if pdf is None:
+        desk.issue = lambda ids: None
+    return DeskHandle(desk)

@@ -19,7 +19,7 @@ from services.devices.models import Contact, CoveragePeriod, Customer, Device, D
 
 log = logging.getLogger(__name__)
 CUSTOMER_FIELDS = ("name", "tax_no", "address", "phone", "email", "language", "rep_user_id",
-                   "rep_name", "rep_email", "rep_language")
+                   "rep_name", "rep_email", "rep_language", "report_frequency")
 CARD_FIELDS = ("brand", "serial", "model", "device_type", "site_id", "price", "currency",
                "purchase_date", "vendor", "insured", "insurer", "policy_no", "notes")
 

@@ -162,6 +162,10 @@ def history_json(changes):
     return json.dumps(changes, ensure_ascii=False, sort_keys=True)
 
 
+# how often forms e-mails a customer the periodic service report (periyodik servis raporu)
+REPORT_FREQUENCIES = ("none", "monthly", "quarterly")
+
+
 def customer_snapshot(c):
     """What other services keep of a customer (DESIGN.md: snapshots, not call-backs)."""
     return {"id": c.id, "name": c.name, "email": c.email, "language": c.language,
@@ -173,7 +177,8 @@ def customer_snapshot(c):
 def customer_event(c):
     snap = customer_snapshot(c)
     return {"customer": {**{k: snap[k] for k in ("id", "name", "email", "language")},
-                         "tax_no": c.tax_no, "rep": snap["rep"], "version": c.version}}
+                         "tax_no": c.tax_no, "rep": snap["rep"], "version": c.version,
+                         "report_frequency": c.report_frequency or "none"}}
 
 
 def device_snapshot(d):

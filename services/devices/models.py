@@ -44,6 +44,10 @@ class Customer(Base):
     rep_name: Mapped[str | None] = mapped_column(String(200))
     rep_email: Mapped[str | None] = mapped_column(String(254))
     rep_language: Mapped[str] = mapped_column(String(2), default="tr")
+    # the periodic service report (periyodik servis raporu) forms e-mails: none, monthly,
+    # quarterly; an existing table gets the column with 'none' (add_missing_columns)
+    report_frequency: Mapped[str] = mapped_column(String(10), default="none",
+                                                  server_default=text("'none'"))
     # NOT NULL with a server default: a customers table made before customers had a version
     # gets the column with 1 in every row (services/common/db.py add_missing_columns)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))

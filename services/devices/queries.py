@@ -11,7 +11,7 @@ from services.common.text import fold
 from services.devices import domain
 from services.devices.archive import find_customer, find_device, periods_of
 from services.devices.catalogues import DeviceTypes
-from services.devices.models import Customer, Device, DeviceHistory
+from services.devices.models import Customer, Device, DeviceHistory, DeviceType
 from services.devices.schemas import CustomerOut, DeviceOut
 
 DEVICE_OUT, CUSTOMER_OUT, CUSTOMERS_OUT = DeviceOut(), CustomerOut(), CustomerOut(many=True)
@@ -144,9 +144,15 @@ class DeviceQueries:
         day (default: today in Türkiye)."""
         answer = domain.coverage_on(periods_of(self.db, device.id),
                                     day or domain.local_today())
+        kind = self.db.get(DeviceType, device.device_type) if device.device_type else None
         return {"customer": domain.customer_snapshot(customer),
-                "device": domain.device_snapshot(device), "registered": registered,
-                "coverage": coverage_out(answer)}
+                "device": {**domain.device_snapshot(device),
+                           # names, not codes, on the form's papers and e-mails
+                           "device_type_name": ({"tr": kind.name_tr, "en": kind.name_en}
+                                                if kind else None),
+                           "insured": bool(device.insured), "insurer": device.insurer,
+                           "policy_no": device.policy_no},
+                "registered": registered, "coverage": coverage_out(answer)}
 
 
 def cursor_values(cursor, sort):

@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
                                      email_field, id_field, language_field, money_field,
                                      version_field)
-from services.devices.domain import KINDS, NONE
+from services.devices.domain import KINDS, NONE, REPORT_FREQUENCIES
 
 def _text(length, **kw):
     return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
@@ -46,6 +46,8 @@ class CustomerIn(Schema):
     rep_name = _text(200)
     rep_email = email_field(load_default=None, allow_none=True)
     rep_language = language_field()
+    report_frequency = fields.String(load_default="none", validate=validate.OneOf(
+        REPORT_FREQUENCIES))  # the periodic service report forms e-mails
     sites = fields.List(fields.Nested(SiteIn), load_default=list,
                         validate=validate.Length(max=100))
     contacts = fields.List(fields.Nested(ContactIn), load_default=list,
@@ -92,6 +94,7 @@ class CustomerOut(Schema):
     rep_name = fields.String(allow_none=True)
     rep_email = fields.String(allow_none=True)
     rep_language = fields.String()
+    report_frequency = fields.String()
     sites = fields.List(fields.Nested(SiteOut))
     contacts = fields.List(fields.Nested(ContactOut))
     version = fields.Integer()

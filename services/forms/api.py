@@ -4,14 +4,16 @@ internals: the gateway reaches forms only through these and its RPCs."""
 from services.forms.domain import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, NEEDS_NOTE,
                                    STATUS_NAMES, TRANSITIONS)
 from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
-                                    FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
+                                    DamageReportIn, FinalCheckIn, FormIn, FormQuery,
+                                    HistoryQuery, PartIn, PeriodicReportIn, PreviewIn,
                                     QuestionIn, QuestionPatch, RevenueQuery, SatisfactionQuery,
-                                    SubStatusIn, SurveyIn, TimerIn, TransitionIn, Versioned,
-                                    WorkIn, WorkLogIn)
+                                    SubStatusIn, SurveyIn, TemplateIn, TimerIn, TransitionIn,
+                                    Versioned, WorkIn, WorkLogIn)
 
 __all__ = [
     "COVERAGE_NAMES", "KIND_NAMES", "LOCAL_TZ", "NEEDS_NOTE", "STATUS_NAMES", "TRANSITIONS",
-    "AssignHttp", "CallsQuery", "CatalogueIn", "CataloguePatch", "FinalCheckIn", "FormIn",
+    "AssignHttp", "CallsQuery", "CatalogueIn", "CataloguePatch", "DamageReportIn",
+    "PeriodicReportIn", "PreviewIn", "TemplateIn", "FinalCheckIn", "FormIn",
     "FormQuery", "HistoryQuery", "PartIn", "QuestionIn", "QuestionPatch", "RevenueQuery",
     "SatisfactionQuery", "SubStatusIn", "SurveyIn", "TimerIn", "TransitionIn", "Versioned",
     "WorkIn", "WorkLogIn",

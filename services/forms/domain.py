@@ -237,3 +237,76 @@ def coverage_columns(answer):
             "coverage_end": date.fromisoformat(answer["end"]) if answer["end"] else None,
             "coverage_source_id": answer["source_id"],
             "coverage_reason": json.dumps(answer["reason"], ensure_ascii=False)}
+
+
+# -- papers: the intake slip's promised date, document kinds, report periods --------------------
+REPAIR_DAYS = 20  # business days for a warranty repair (Satış Sonrası Hizmetler Yönetmeliği)
+WARRANTY_KINDS = ("manufacturer_warranty", "repair_warranty")
+
+
+def business_days_after(start, days):
+    """The day `days` business days after `start`: Saturdays, Sundays and Türkiye's public
+    holidays (the `holidays` package, religious holidays included) do not count."""
+    import holidays
+    years = range(start.year, start.year + 2 + days // 200)
+    off = holidays.country_holidays("TR", years=list(years))
+    day, left = start, days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in off:
+            left -= 1
+    return day
+
+
+def promised_delivery(received_on, coverage_kind, given=None):
+    """The delivery date the intake slip promises: the one given, else for a warranty repair
+    20 business days after intake, else none."""
+    if given is not None:
+        return given
+    if coverage_kind in WARRANTY_KINDS:
+        return business_days_after(received_on, REPAIR_DAYS)
+    return None
+
+
+DOCUMENT_KINDS = {
+    "intake_slip": {"tr": "Servis Kabul Fişi", "en": "Service Intake Slip"},
+    "delivery_receipt": {"tr": "Teslim Fişi", "en": "Delivery Receipt"},
+    "damage_report": {"tr": "Hasar Bildirim Formu", "en": "Damage Report"},
+    "periodic_report": {"tr": "Periyodik Servis Raporu", "en": "Periodic Service Report"},
+}
+DOCUMENT_PREFIX = {"intake_slip": "KF", "delivery_receipt": "TF", "damage_report": "HB"}
+REPORT_FREQUENCIES = ("none", "monthly", "quarterly")
+
+
+def document_number(form_number, kind, n):
+    """A form's n-th document of a kind: SF-2027-000012-KF1 (kabul fişi), -TF2 (the second
+    delivery's teslim fişi), -HB1 (hasar bildirimi)."""
+    return f"{form_number}-{DOCUMENT_PREFIX[kind]}{n}"
+
+
+def report_number(customer_id, start, end):
+    return f"PSR-{customer_id}-{start:%Y%m%d}-{end:%Y%m%d}"
+
+
+def last_period(frequency, today):
+    """The whole month or quarter before `today`'s: (start, end), both days included."""
+    if frequency == "monthly":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = quarter_start - timedelta(days=1)
+    return date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
+
+
+def next_report_day(frequency, today):
+    """The first day of the next month or quarter after `today` (when the period that holds
+    `today` is over), or None for no reports."""
+    if frequency == "monthly":
+        return add_months(today.replace(day=1), 1)
+    if frequency == "quarterly":
+        return add_months(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
+    return None
+
+
+def period_key(frequency, start):
+    return f"{start:%Y-%m}" if frequency == "monthly" else f"{start.year}-Q{(start.month + 2) // 3}"

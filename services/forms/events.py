@@ -1,5 +1,7 @@
 """The payloads of the events forms publishes, built from a form: pure functions (their
 schemas, shared with the consumers, are in services/common/events.py)."""
+import json
+
 from services.forms import domain
 
 
@@ -29,17 +31,28 @@ def form_contact(form):
     return {**form_ref(form), "customer": customer_of(form), "rep": rep_of(form)}
 
 
-def form_created(form):
+def _names(text):
+    return json.loads(text) if text else None
+
+
+def document_ref(doc):
+    return {"service": "forms", "id": doc.id} if doc is not None else None
+
+
+def form_created(form, tracking_url=None, document=None):
     return {"form": {
         **form_ref(form), "kind": form.kind, "customer": customer_of(form),
         "rep": rep_of(form, with_user_id=False),
         "device": {"id": form.device_id, "brand": form.device_brand, "model": form.device_model,
-                   "device_type": form.device_type, "serial": form.device_serial},
+                   "device_type": form.device_type,
+                   "device_type_name": _names(form.device_type_names),
+                   "serial": form.device_serial},
         "coverage": ({"kind": form.coverage_kind, "end": form.coverage_end}
                      if form.coverage_kind else None),
         "complaint": form.complaint,
         "opened_at": form.created_at,
-    }}
+        "tracking_url": tracking_url,
+    }, "document": document_ref(document)}
 
 
 def form_status_changed(form, before, to, sub_status, actor, note):
@@ -54,23 +67,34 @@ def form_assigned(form, added, actor):
                           for a in added], "by": by(actor)}
 
 
-def form_completed(form, warranty, parts):
+def form_completed(form, warranty, parts, document=None):
+    kind = form.coverage_kind or "none"
     return {
         "form": {**form_ref(form), "customer_id": form.customer_id,
                  "customer": customer_of(form), "work_summary": form.work_done,
                  "parts": [{"code": p.code, "name": p.name, "quantity": p.quantity,
-                            "unit_price": p.unit_price, "amount": p.amount} for p in parts]},
+                            "unit_price": p.unit_price, "amount": p.amount} for p in parts],
+                 "work_minutes": form.work_minutes,
+                 "coverage": {"kind": kind, "end": form.coverage_end,
+                              "reason": _names(form.coverage_reason)}},
         "device_id": form.device_id, "repair_warranty": warranty,
-        "totals": {"subtotal": form.subtotal, "discount": form.discount_total,
-                   "vat": form.vat_total, "total": form.total, "currency": form.currency}}
+        "totals": {"labour": form.labour_total, "parts": form.parts_total,
+                   "service_fee": form.fee_total, "gross": form.gross_total,
+                   "covered": form.covered_total, "subtotal": form.subtotal,
+                   "discount": form.discount_total, "vat": form.vat_total, "total": form.total,
+                   "currency": form.currency},
+        "document": document_ref(document)}
 
 
 def form_closed(form, actor):
     return {"form": form_contact(form), "by": by(actor), "summary": form.work_done}
 
 
-def form_reopened(form, actor, reason):
-    return {"form": form_contact(form), "by": by(actor), "reason": reason}
+def form_reopened(form, actor, reason, low_score=None):
+    """`low_score` {score, threshold} when a low satisfaction score reopened it (notify
+    words that in the reader's language)."""
+    return {"form": form_contact(form), "by": by(actor), "reason": reason,
+            "low_score": low_score}
 
 
 def satisfaction_recorded(form, score, threshold):
@@ -78,9 +102,11 @@ def satisfaction_recorded(form, score, threshold):
 
 
 def satisfaction_low(form, score, threshold, answers, management):
-    """`answers` [(question text, value)]; `management` the addresses told of low scores."""
+    """`answers` [(question text, value)]; `management` the addresses told of low scores,
+    ((display name or None, address), …) as MANAGEMENT_EMAILS gives them."""
     return {"form": form_ref(form),
             "customer": {"id": form.customer_id, "name": form.customer_name},
             "score": score, "threshold": threshold,
             "answers": [{"question": q, "answer": v} for q, v in answers],
-            "management": [{"name": a, "email": a, "language": "tr"} for a in management]}
+            "management": [{"name": name or address, "email": address, "language": "tr"}
+                           for name, address in management]}

@@ -5,6 +5,7 @@ from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, Numeric, Stri
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.documents.models import DocumentColumns, TemplateColumns
 from services.common.models import UTCDateTime, byte_order, utcnow
 
 
@@ -61,6 +62,15 @@ class Form(Base):
     device_type: Mapped[str | None] = mapped_column(String(100))
     device_type_key: Mapped[str] = mapped_column(byte_order(String(100)), default="")
     device_serial: Mapped[str] = mapped_column(String(100))
+    device_type_names: Mapped[str | None] = mapped_column(Text)  # JSON {"tr", "en"}
+    # the card's insurance at intake (the damage report's default insurer and policy)
+    device_insured: Mapped[bool | None] = mapped_column(Boolean)
+    device_insurer: Mapped[str | None] = mapped_column(String(100))
+    device_policy_no: Mapped[str | None] = mapped_column(String(100))
+    # what the intake slip records besides the complaint (Satış Sonrası Hizmetler Yönetmeliği)
+    accessories: Mapped[str | None] = mapped_column(Text)
+    condition: Mapped[str | None] = mapped_column(Text)
+    promised_delivery_date: Mapped[date | None] = mapped_column(Date)
     coverage_kind: Mapped[str | None] = mapped_column(String(30))
     coverage_end: Mapped[date | None] = mapped_column(Date)
     # The answer of devices' coverage function at intake: kind ('none' too), source, why.
@@ -215,3 +225,39 @@ class SurveyAnswer(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"),
                                              primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class TrackingToken(Base):
+    """A form's tracking link (`PUBLIC_BASE_URL/track/<token>`, the portal's page): minted at
+    intake, revocable (a new one replaces it); only the newest unrevoked one is valid."""
+    __tablename__ = "tracking_tokens"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Document(DocumentColumns, Base):
+    """A document forms issued: a form's intake slip, delivery receipt, damage report; a
+    customer's periodic service report (services/common/documents)."""
+    __tablename__ = "documents"
+
+
+class DocumentTemplate(TemplateColumns, Base):
+    """An admin's version of a document template."""
+    __tablename__ = "document_templates"
+
+
+class CustomerCopy(Base):
+    """forms' copy of a customer (from customer_created / customer_updated): whom the periodic
+    service report goes to, how often, and when it is next due (the scanner's claim)."""
+    __tablename__ = "customer_copies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="tr")
+    report_frequency: Mapped[str] = mapped_column(String(10), default="none")
+    version: Mapped[int | None] = mapped_column(Integer)  # the card's, of this copy
+    next_report_on: Mapped[date | None] = mapped_column(Date, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -65,6 +65,11 @@ class FormIn(Schema):
     device = fields.Nested(DeviceSpec, load_default=None, allow_none=True)
     complaint = Trimmed(required=True, validate=validate.Length(max=5000))
     kind = fields.String(load_default="repair", validate=validate.OneOf(KINDS))
+    # what the intake slip records besides the complaint
+    accessories = _text(1000)  # received with the device (cable, remote …)
+    condition = _text(1000)  # its physical condition (scratches, a cracked cover …)
+    # default: 20 business days after intake for a warranty repair
+    promised_delivery_date = _date(load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _one_device(self, data, **kwargs):
@@ -310,6 +315,9 @@ class FormOut(Schema):
     device = fields.Method("_device")
     coverage = fields.Method("_coverage")
     complaint = fields.String()
+    accessories = fields.String(allow_none=True)
+    condition = fields.String(allow_none=True)
+    promised_delivery_date = fields.Date(allow_none=True)
     fault_type = fields.String(allow_none=True)
     diagnosis = fields.String(allow_none=True)
     work_done = fields.String(allow_none=True)
@@ -329,7 +337,11 @@ class FormOut(Schema):
 
     def _device(self, form):
         return {"id": form.device_id, "brand": form.device_brand, "model": form.device_model,
-                "device_type": form.device_type, "serial": form.device_serial}
+                "device_type": form.device_type, "serial": form.device_serial,
+                "device_type_name": json.loads(form.device_type_names)
+                if form.device_type_names else None,
+                "insured": form.device_insured, "insurer": form.device_insurer,
+                "policy_no": form.device_policy_no}
 
     def _coverage(self, form):
         if not form.coverage_kind:
@@ -372,3 +384,49 @@ def _s(value):
 
 class HistoryQuery(PageQuery):
     pass
+
+
+class DamageReportIn(Schema):
+    """The insurance damage report (hasar bildirim formu): insurer and policy default to the
+    device card's at intake; `estimate` to the form's gross total."""
+    insurer = _text(100)
+    policy_no = _text(100)
+    insurer_email = email_field(required=True)
+    language = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(("tr", "en")))
+    incident_date = _date(required=True)
+    incident_description = Trimmed(required=True, validate=validate.Length(min=1, max=5000))
+    estimate = _money(load_default=None, allow_none=True)
+
+
+class PeriodicReportIn(Schema):
+    """A periodic service report on demand: the forms of [from, to]; `send` e-mails it."""
+    date_from = _date(required=True, data_key="from")
+    date_to = _date(required=True, data_key="to")
+    send = fields.Boolean(load_default=False)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _window(self, data, **kwargs):
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError("The window ends before it starts.", "to")
+        if (data["date_to"] - data["date_from"]).days > 3660:
+            raise ValidationError("At most ten years.", "to")
+
+
+class TemplateIn(Schema):
+    """A new version of a document template; `source` null goes back to the built-in file."""
+    source = fields.String(required=True, allow_none=True)
+    note = _text(500)
+
+
+class PreviewIn(Schema):
+    """A template rendered before use: `source` (default: the one in use), in `language`,
+    with a form's data (`form_id`) or the sample; `html` answers the HTML instead of a PDF."""
+    source = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default="tr", validate=validate.OneOf(("tr", "en")))
+    form_id = id_field(load_default=None, allow_none=True)
+    # the periodic report: a customer's real period instead of the sample
+    customer_id = id_field(load_default=None, allow_none=True)
+    date_from = _date(load_default=None, allow_none=True, data_key="from")
+    date_to = _date(load_default=None, allow_none=True, data_key="to")
+    html = fields.Boolean(load_default=False)

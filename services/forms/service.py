@@ -5,20 +5,24 @@ revenue.
 The nameko entrypoints only load the input, call the application layer (workflow.py for every
 write, queries.py and reports.py for reads, catalogues.py), commit, and answer."""
 from services.common.db import Database
+from services.common.documents.issuing import Documents, document_out
 from services.common.handlers import handles
 from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
 from services.forms.catalogues import Catalogues, entry_out, model_of, question_out, seed_catalogue
-from services.forms.models import Base, SubStatus
+from services.forms.documents import TEMPLATES, FormDocuments, TemplateDesk, make_builder
+from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
 from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
-                                    FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
+                                    DamageReportIn, FinalCheckIn, FormIn, FormQuery,
+                                    HistoryQuery, PartIn, PeriodicReportIn, PreviewIn,
                                     QuestionIn, QuestionPatch, RevenueQuery, SatisfactionQuery,
-                                    SubStatusIn, SurveyIn, TimerIn, TransitionIn, Versioned,
-                                    WorkIn, WorkLogIn)
+                                    SubStatusIn, SurveyIn, TemplateIn, TimerIn, TransitionIn,
+                                    Versioned, WorkIn, WorkLogIn)
+from services.forms.schedule import ReportSchedule
 from services.forms.settings import FormsSettings
 from services.forms.workflow import FormWorkflow
 
@@ -30,18 +34,34 @@ class FormsService:
     outbox = Outbox("db")
     settings = Settings(FormsSettings)
     devices = ServiceClient("devices", "DEVICES_RPC_TIMEOUT")
+    documents = Documents(Document, DocumentTemplate, TEMPLATES, make_builder)
+    schedule = ReportSchedule()
 
     @property
     def workflow(self):
-        return FormWorkflow(self.db, self.outbox.emitter(self.db), self.settings)
+        return FormWorkflow(self.db, self.outbox.emitter(self.db), self.settings, self.documents)
 
     @property
     def queries(self):
         return FormQueries(self.db, self.settings)
 
-    def _written(self, form):
-        """Commit the write; answer with the form as a reader sees it now."""
+    @property
+    def papers(self):
+        return FormDocuments(self.db, self.outbox.emitter(self.db), self.settings, self.documents)
+
+    def _issued(self, doc):
+        """Commit, render what this worker asked for (no transaction open), answer `doc`."""
         self.db.commit()
+        self.documents.issue_now()
+        if doc is None:
+            return None
+        return document_out(self.db.get(Document, doc.id, populate_existing=True))
+
+    def _written(self, form):
+        """Commit the write (and render the papers it asked for: a delivery's receipt);
+        answer with the form as a reader sees it now."""
+        self.db.commit()
+        self.documents.issue_now()
         return self.queries.detail(form.id)
 
     @rpc
@@ -58,6 +78,7 @@ class FormsService:
             "device": data["device"]})
         form = self.workflow.open(data, actor, intake)
         self.db.commit()
+        self.documents.issue_now()  # the intake slip, ready when the client asks for it
         return self.queries.form(form.id)
 
     @rpc
@@ -184,7 +205,74 @@ class FormsService:
         self.db.commit()
         return question_out(q)
 
+    # -- documents ----------------------------------------------------------------------------
+    @rpc
+    def list_documents(self, form_id):
+        self.queries.form(form_id)  # 404 for an unknown form
+        return self.papers.listing("form", form_id)
+
+    @rpc
+    def get_form_document(self, form_id, document_id):
+        return self.papers.download(document_id, "form", form_id)
+
+    @rpc
+    def get_document(self, document_id):
+        """A document's bytes by its id alone (notify attaches it): {filename, content_type,
+        content_b64, …}; not issued yet is a 409 (notify tries again later)."""
+        return self.papers.download(document_id)
+
+    @rpc
+    def issue_damage_report(self, form_id, data, actor):
+        data, actor = load(DamageReportIn(), data), load(Actor(), actor)
+        return self._issued(self.workflow.damage_report(form_id, data, actor))
+
+    @rpc
+    def customer_documents(self, customer_id):
+        return self.papers.listing("customer", customer_id)
+
+    @rpc
+    def get_customer_document(self, customer_id, document_id):
+        return self.papers.download(document_id, "customer", customer_id)
+
+    @rpc
+    def issue_periodic_report(self, customer_id, data, actor):
+        data, actor = load(PeriodicReportIn(), data), load(Actor(), actor)
+        papers = self.papers
+        return self._issued(papers.periodic_report(
+            papers.customer(customer_id), data["date_from"], data["date_to"], actor,
+            data["send"]))
+
+    @rpc
+    def revoke_tracking(self, form_id, actor):
+        url = self.workflow.revoke_tracking(form_id, load(Actor(), actor))
+        self.db.commit()
+        return {"form_id": form_id, "tracking_url": url}
+
+    @rpc
+    def document_templates(self):
+        return self.papers.templates()
+
+    @rpc
+    def document_template(self, kind):
+        return self.papers.template(kind)
+
+    @rpc
+    def preview_template(self, kind, data):
+        return TemplateDesk(self.db, self.settings, self.documents).preview(
+            kind, load(PreviewIn(), data))
+
+    @rpc
+    def save_template(self, kind, data, actor):
+        data, actor = load(TemplateIn(), data), load(Actor(), actor)
+        TemplateDesk(self.db, self.settings, self.documents).save(kind, data, actor)
+        self.db.commit()
+        return self.papers.template(kind)
+
     # -- events -------------------------------------------------------------------------------
+    @handles("devices", "customer_created")
+    def handle_customer_created(self, event):
+        self.workflow.follow_customer(event["customer"])
+
     @handles("devices", "customer_updated")
     def handle_customer_updated(self, event):
         self.workflow.follow_customer(event["customer"])

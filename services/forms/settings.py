@@ -3,8 +3,12 @@ from dataclasses import dataclass, field
 import json
 from decimal import Decimal
 
-from services.common.settings import setting
+import logging
+
+from services.common.settings import CompanySettings, addresses, setting
 from services.forms import domain
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -17,12 +21,16 @@ class FormsSettings:
     repair_warranty_months: int = 3
     satisfaction_threshold: int = 60
     survey_expiry_days: int = 14
-    management_emails: tuple = ()  # told of low satisfaction scores
+    management_emails: tuple = ()  # ((display name or None, address), …): low scores
+    company: CompanySettings = field(default_factory=CompanySettings)  # on every document
 
     @classmethod
     def from_config(cls, config):
         rates = setting(config, "LABOUR_RATES", {}, dict_or_json)
-        management = setting(config, "MANAGEMENT_EMAILS", "", str)
+        management = addresses(config, "MANAGEMENT_EMAILS")
+        if not management:
+            log.warning("MANAGEMENT_EMAILS is not set: a low satisfaction score reopens the "
+                        "form but is e-mailed to nobody in management")
         return cls(
             currency=setting(config, "CURRENCY", "TRY"),
             labour_hourly_rate=setting(config, "LABOUR_HOURLY_RATE", Decimal("750"), Decimal),
@@ -33,8 +41,8 @@ class FormsSettings:
             repair_warranty_months=setting(config, "REPAIR_WARRANTY_MONTHS", 3, int),
             satisfaction_threshold=setting(config, "SATISFACTION_THRESHOLD", 60, int),
             survey_expiry_days=setting(config, "SURVEY_EXPIRY_DAYS", 14, int),
-            management_emails=tuple(a.strip() for a in str(management).split(",")
-                                    if a.strip()))
+            management_emails=management,
+            company=CompanySettings.from_config(config))
 
     def rate(self, role):
         """The hourly labour rate of a worker's role."""

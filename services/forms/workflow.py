@@ -19,8 +19,9 @@ from services.common.roles import MANAGE, REPS, SYSTEM
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key, stem_column
 from services.forms import domain, events
-from services.forms.models import (Assignment, FaultType, Form, FormHistory, PartLine,
-                                   SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
+from services.forms.documents import FormDocuments
+from services.forms.models import (Assignment, CustomerCopy, FaultType, Form, FormHistory,
+                                   PartLine, SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
 
 CANNOT_CHANGE = "The form is {status}: it cannot change."
 OTHER_REP = "This form's customer has another representative."
@@ -53,8 +54,11 @@ def minutes_between(start, end):
 
 
 class FormWorkflow:
-    def __init__(self, session, emit, settings):
+    def __init__(self, session, emit, settings, documents=None):
+        """`documents`: the documents dependency's handle (a form's papers are asked for in
+        the write's own transaction); None issues none."""
         self.db, self.emit, self.settings = session, emit, settings
+        self.papers = FormDocuments(session, emit, settings, documents)
 
     # -- intake ---------------------------------------------------------------------------
     def open(self, data, actor, intake):
@@ -73,8 +77,15 @@ class FormWorkflow:
             device_id=device["id"], device_brand=device["brand"], device_model=device["model"],
             device_type=device["device_type"], device_type_key=device["device_type"] or "",
             device_serial=device["serial"], currency=self.settings.currency,
+            device_type_names=json.dumps(device["device_type_name"], ensure_ascii=False)
+            if device.get("device_type_name") else None,
+            device_insured=device.get("insured"), device_insurer=device.get("insurer"),
+            device_policy_no=device.get("policy_no"),
+            accessories=data.get("accessories"), condition=data.get("condition"),
             opened_by_id=actor["id"], opened_by_name=actor["name"],
             **domain.coverage_columns(intake["coverage"]))
+        form.promised_delivery_date = domain.promised_delivery(
+            domain.local_date(), form.coverage_kind, data.get("promised_delivery_date"))
         year = domain.numbering_year()
         form.number = domain.format_number(
             year, self.db.execute(NEXT_NUMBER, {"year": year}).scalar_one())
@@ -82,7 +93,10 @@ class FormWorkflow:
         self.db.flush()
         self.db.add(FormHistory(form_id=form.id, action="status", from_status=None,
                                 to_status="NEW", by_id=actor["id"], by_name=actor["name"]))
-        self.emit("form_created", events.form_created(form))
+        tracking_url = self.papers.mint_tracking(form)
+        self.db.flush()
+        slip = self.papers.for_form(form, "intake_slip", actor, occasion="intake")
+        self.emit("form_created", events.form_created(form, tracking_url, slip))
         return form
 
     # -- the lifecycle --------------------------------------------------------------------
@@ -122,7 +136,7 @@ class FormWorkflow:
         form.sub_status = code
         return self._saved(form, data["version"])
 
-    def _move(self, form, to, actor, note=None, sub_status=None):
+    def _move(self, form, to, actor, note=None, sub_status=None, low_score=None):
         """One step of the lifecycle table, with what the step brings (completion on
         DELIVERED, the closing time, the reopen); `actor` None is the system."""
         role = actor.get("role") if actor else SYSTEM
@@ -158,7 +172,7 @@ class FormWorkflow:
             form.closed_at = None
             if form.survey_status == "pending":  # no call is due until the next delivery
                 form.survey_status = None
-            self.emit("form_reopened", events.form_reopened(form, actor, note))
+            self.emit("form_reopened", events.form_reopened(form, actor, note, low_score))
 
     def _complete(self, form):
         """DELIVERED: the repair warranty is granted and `form_completed` carries it to the
@@ -177,7 +191,9 @@ class FormWorkflow:
         form.survey_status, form.survey_at = "pending", None
         parts = self.db.scalars(select(PartLine).where(PartLine.form_id == form.id)
                                 .order_by(PartLine.id)).all()
-        self.emit("form_completed", events.form_completed(form, warranty, parts))
+        # one receipt per delivery (a reopened form delivered again gets its second)
+        receipt = self.papers.for_form(form, "delivery_receipt")
+        self.emit("form_completed", events.form_completed(form, warranty, parts, receipt))
 
     # -- assignment and work --------------------------------------------------------------
     def assign(self, form_id, data, actor):
@@ -399,7 +415,8 @@ class FormWorkflow:
                 self.settings.management_emails))
             self._move(form, "REOPENED", None,
                        note=f"Memnuniyet puanı {score} < {threshold} "
-                            f"(satisfaction score {score} below {threshold}).")
+                            f"(satisfaction score {score} below {threshold}).",
+                       low_score={"score": score, "threshold": threshold})
         return self._saved(form, data["version"])
 
     def _answered_questions(self, answers):
@@ -438,11 +455,27 @@ class FormWorkflow:
             self._move(form, "DELIVERED", actor, note=data["note"])
         return self._saved(form, data["version"])
 
+    # -- papers -------------------------------------------------------------------------
+    def damage_report(self, form_id, data, actor):
+        """The damage report (hasar bildirim formu) of an insured device, e-mailed to the
+        insurer. Asks for a document; the form itself does not change."""
+        form = find_form(self.db, form_id)
+        return self.papers.damage_report(form, data, actor)
+
+    def revoke_tracking(self, form_id, actor):
+        """A new tracking link for the form; the old one stops working."""
+        form = find_form(self.db, form_id)
+        url = self.papers.mint_tracking(form)
+        self._history(form, "tracking", actor)
+        return url
+
     # -- events from others ---------------------------------------------------------------
     def follow_customer(self, customer):
-        """forms keeps its own copy of the customer (name for sorting, contact, rep), from the
+        """forms keeps its own copy of the customer: on each form (name for sorting, contact,
+        rep), and one row (the periodic report's recipient, frequency and next day) — from the
         newest version of the card it has heard of: an older update arriving late (two relays,
         concurrent handlers) changes nothing."""
+        self._customer_copy(customer)
         rep = customer.get("rep") or {}
         version = customer.get("version")
         newer = Form.customer_id == customer["id"]
@@ -456,6 +489,21 @@ class FormWorkflow:
             rep_email=rep.get("email"), rep_language=rep.get("language") or "tr",
             customer_version=version, version=Form.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False))
+
+    def _customer_copy(self, customer):
+        copy = self.db.get(CustomerCopy, customer["id"])
+        if copy is None:
+            copy = CustomerCopy(id=customer["id"])
+            self.db.add(copy)
+        version = customer.get("version")
+        if version is not None and copy.version is not None and version <= copy.version:
+            return  # an older update arriving late
+        copy.version = version
+        frequency = customer.get("report_frequency") or "none"
+        if frequency != copy.report_frequency or copy.next_report_on is None:
+            copy.next_report_on = domain.next_report_day(frequency, domain.local_date())
+        copy.name, copy.email = customer["name"], customer.get("email")
+        copy.language, copy.report_frequency = customer.get("language") or "tr", frequency
 
     # -- helpers --------------------------------------------------------------------------
     def _for_write(self, form_id, version, actor, any_state=False, money=False,

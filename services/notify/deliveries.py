@@ -47,7 +47,9 @@ class DeliveryLog:
                         form_id=planned.form_id, contract_id=planned.contract_id,
                         recipient=planned.recipient.strip().lower(), language=planned.language,
                         subject=parts["subject"], mime=mime,
-                        document_id=planned.document_id, status="pending", attempts=0,
+                        document_id=(planned.document or {}).get("id"),
+                        document_service=(planned.document or {}).get("service"),
+                        status="pending", attempts=0,
                         next_attempt_at=utcnow())
 
     # -- reads -----------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -14,6 +13,8 @@ from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.common import formats
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 LANGUAGES = ("tr", "en")
@@ -31,7 +32,7 @@ def backoff(attempts, first, maximum):
     return min(first * (2 ** (attempts - 1)), maximum)
 
 
-# -- formatting for people --------------------------------------------------------------------
+# -- formatting for people: services/common/formats.py (Babel), one place for every output -----
 COVERAGE_NAMES = {
     "manufacturer_warranty": {"tr": "Üretici garantisi", "en": "Manufacturer warranty"},
     "contract": {"tr": "Bakım sözleşmesi", "en": "Maintenance contract"},
@@ -40,10 +41,14 @@ COVERAGE_NAMES = {
 }
 COVERAGE_NAMES["none"] = COVERAGE_NAMES[None]  # devices' answer when nothing covers
 UNTIL = {"tr": "bitiş", "en": "until"}
+LOW_SCORE = {"tr": "Memnuniyet puanı {score}, eşiğin ({threshold}) altında.",
+             "en": "Satisfaction score {score}, below the threshold of {threshold}."}
+TOTAL_LINES = ("labour", "parts", "service_fee", "gross", "covered", "subtotal", "discount",
+               "vat", "total")
 
 
 def date_text(value, language):
-    return value.strftime("%d.%m.%Y") if language == "tr" else value.isoformat()
+    return formats.day(value, language)
 
 
 def coverage_text(coverage, language):
@@ -55,18 +60,17 @@ def coverage_text(coverage, language):
 
 
 def local_time(moment, language):
-    local = moment.astimezone(LOCAL_TZ)
-    return local.strftime("%d.%m.%Y %H:%M" if language == "tr" else "%Y-%m-%d %H:%M") + " (TRT)"
+    return formats.moment(moment, language) + " (TRT)"
 
 
 def money(amount, currency, language):
-    """1.234,50 TL in Turkish, TRY 1,234.50 in English (half-up to kuruş)."""
-    amount = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{amount:,.2f}"
-    if language == "tr":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-        return f"{text} {'TL' if currency == 'TRY' else currency}"
-    return f"{currency} {text}"
+    """1.234,50 ₺ in Turkish, TRY 1,234.50 in English (half-up to kuruş)."""
+    return formats.money(amount, currency, language)
+
+
+def name_of(names, code, language):
+    """A catalogue entry's name in the reader's language (its code only when no name came)."""
+    return (names or {}).get(language) or code
 
 
 # -- the plan: which messages an event makes ----------------------------------------------------
@@ -78,7 +82,7 @@ class Planned:
     context: dict
     form_id: int | None = None
     contract_id: int | None = None
-    document_id: int | None = None  # a PDF the owner of the form attaches (price approval)
+    document: dict | None = None  # {service, id}: a PDF its owner attaches at send time
     extra: dict = field(default_factory=dict)
 
 
@@ -105,10 +109,13 @@ def plan(event, management=()):
 
     if t == "form_created":
         form = event["form"]
+        device = form["device"]
         for rep in _to([form["rep"]]):
             lang = _lang(rep)
             add(rep, form["id"], form=form, coverage_text=coverage_text(form["coverage"], lang),
-                opened_at_local=local_time(form["opened_at"], lang))
+                opened_at_local=local_time(form["opened_at"], lang),
+                device_type_text=name_of(device.get("device_type_name"),
+                                         device["device_type"], lang))
     elif t == "form_assigned":
         for person in _to(event["assignees"]):
             add(person, event["form"]["id"], form=event["form"], by=event["by"],
@@ -119,7 +126,7 @@ def plan(event, management=()):
             p = add(customer, event["form"]["id"], form=event["form"],
                     total_text=money(event["total"], event["currency"], lang),
                     expires_local=local_time(event["expires_at"], lang))
-            p.document_id = event["document_id"]
+            p.document = event["document"]
     elif t == "satisfaction_low":
         for person in _to(event["management"] or list(management)):
             add(person, event["form"]["id"], form=event["form"], customer=event["customer"])
@@ -127,18 +134,45 @@ def plan(event, management=()):
         form = event["form"]
         for customer in _to([form["customer"]]):
             lang = _lang(customer)
-            totals = event["totals"]
-            add(customer, form["id"], form=form,
-                parts=[{**line, "amount_text": money(line["amount"], totals["currency"], lang)}
-                       for line in form["parts"]],
-                totals_text={k: money(totals[k], totals["currency"], lang)
-                             for k in ("subtotal", "discount", "vat", "total")},
-                warranty_until=(date_text(event["repair_warranty"]["end"], lang)
-                                if event["repair_warranty"] else None))
-    elif t in ("form_closed", "form_reopened"):
+            totals, currency = event["totals"], event["totals"]["currency"]
+            coverage = form.get("coverage") or {}
+            p = add(customer, form["id"], form=form,
+                    parts=[{**line, "quantity_text": formats.quantity(line["quantity"], lang),
+                            "amount_text": money(line["amount"], currency, lang)}
+                           for line in form["parts"]],
+                    # every line of the totals; an older producer's missing ones are left out
+                    totals_text={k: money(totals[k], currency, lang)
+                                 if totals.get(k) is not None else None
+                                 for k in TOTAL_LINES},
+                    work_time=(formats.minutes(form["work_minutes"], lang)
+                               if form.get("work_minutes") else None),
+                    coverage_name=(COVERAGE_NAMES.get(coverage.get("kind"), {}).get(lang)
+                                   if coverage else None),
+                    coverage_reason=(coverage.get("reason") or {}).get(lang),
+                    warranty_until=(date_text(event["repair_warranty"]["end"], lang)
+                                    if event["repair_warranty"] else None))
+            p.document = event.get("document")  # the delivery receipt
+    elif t == "form_closed":
         form = event["form"]
         for rep in _to([form["rep"]]):
             add(rep, form["id"], form=form, by=event["by"])
+    elif t == "form_reopened":
+        form, low = event["form"], event.get("low_score")
+        for rep in _to([form["rep"]]):
+            lang = _lang(rep)
+            add(rep, form["id"], form=form, by=event["by"],
+                reason_text=LOW_SCORE[lang].format(**low) if low else event["reason"])
+    elif t == "damage_report_issued":
+        insurer = event["insurer"]
+        p = add(insurer, event["form"]["id"], form=event["form"], customer=event["customer"])
+        p.document = event["document"]
+    elif t == "periodic_report_issued":
+        for customer in _to([event["customer"]]):
+            lang = _lang(customer)
+            p = add(customer, form_id=None, customer=customer,
+                    period_text=f"{date_text(event['period']['start'], lang)} – "
+                                f"{date_text(event['period']['end'], lang)}")
+            p.document = event["document"]
     elif t in ("contract_renewal_due", "contract_invoice_due", "maintenance_due"):
         for person in _to(event["recipients"]):
             add(person, contract_id=event["contract_id"],
@@ -155,10 +189,16 @@ class Templates:
     All are compiled at start-up, so a broken template fails then, naming its file and line."""
 
     def __init__(self, directory=TEMPLATE_DIR):
+        # The subject and the plain text are not HTML: compiled a second time without
+        # autoescape, so `13 < 60` stays `13 < 60` there (it read `13 &lt; 60`).
         self.env = Environment(loader=FileSystemLoader(directory), undefined=StrictUndefined,
                                autoescape=select_autoescape(default=True))
-        self.compiled = {name: self.env.get_template(name) for name in self.env.list_templates()
-                         if name.endswith(".j2")}
+        self.plain_env = Environment(loader=FileSystemLoader(directory),
+                                     undefined=StrictUndefined, autoescape=False)
+        names = [n for n in self.env.list_templates() if n.endswith(".j2")]
+        self.compiled = {name: self.env.get_template(name) for name in names}
+        self.plain = {name: self.plain_env.get_template(name) for name in names
+                      if not name.split("/")[-1].startswith("_")}
 
     def events(self, language):
         return {n.split("/")[1][:-3] for n in self.compiled
@@ -166,10 +206,12 @@ class Templates:
 
     def render(self, event_type, language, context):
         lang = language if language in LANGUAGES else "tr"
-        template = self.compiled[f"{lang}/{event_type}.j2"]
-        ctx = template.new_context(context)
-        parts = {block: "".join(template.blocks[block](ctx)).strip()
-                 for block in ("subject", "text", "html")}
+        name = f"{lang}/{event_type}.j2"
+        template, plain = self.compiled[name], self.plain[name]
+        ctx, plain_ctx = template.new_context(context), plain.new_context(context)
+        parts = {block: "".join(plain.blocks[block](plain_ctx)).strip()
+                 for block in ("subject", "text")}
+        parts["html"] = "".join(template.blocks["html"](ctx)).strip()
         parts["subject"] = " ".join(parts["subject"].split())
         layout = self.compiled.get(f"{lang}/_layout.html.j2")
         if layout is not None:

@@ -28,6 +28,7 @@ class Delivery(Base):
     subject: Mapped[str] = mapped_column(String(500))
     mime: Mapped[bytes] = mapped_column(LargeBinary)
     document_id: Mapped[int | None] = mapped_column(Integer)  # attached at send time
+    document_service: Mapped[str | None] = mapped_column(String(40))  # whose get_document
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

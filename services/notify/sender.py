@@ -51,7 +51,7 @@ class Sender(Scanner):
             rows = s.execute(
                 select(Delivery.id, Delivery.message_id, Delivery.recipient, Delivery.mime,
                        Delivery.event_id, Delivery.subject, Delivery.document_id,
-                       Delivery.attempts)
+                       Delivery.document_service, Delivery.attempts)
                 .where(Delivery.id.in_(claim.ids)).order_by(Delivery.id)).all()
         transport = self.provider(self.mailer_attr).transport
         for row in rows:
@@ -104,10 +104,11 @@ class Sender(Scanner):
             # next poll, in batches (waking the relay per sent message cost ~20% of notify's CPU)
 
     def _with_document(self, row):
-        """Attach the PDF the form's owner keeps (the price-approval form) at send time, so a
-        forms service that is down delays the message (retried) instead of losing it."""
+        """Attach the PDF its owner keeps (a delivery receipt, a damage report, a periodic
+        report, the price-approval form) at send time, so an owner that is down — or has not
+        rendered it yet (a 409) — delays the message (retried) instead of losing it."""
         with ClusterRpcProxy(self.rpc_config, timeout=10) as rpc:
-            doc = rpc.forms.get_document(row.document_id)
+            doc = getattr(rpc, row.document_service or "forms").get_document(row.document_id)
         msg = email.message_from_bytes(row.mime, policy=policy.default)
         maintype, subtype = doc["content_type"].split("/", 1)
         msg.add_attachment(base64.b64decode(doc["content_b64"]), maintype=maintype,

@@ -83,6 +83,14 @@ class NotifyService:
     def handle_form_reopened(self, event):
         self._log(event)
 
+    @handles("forms", "damage_report_issued")
+    def handle_damage_report_issued(self, event):
+        self._log(event)
+
+    @handles("forms", "periodic_report_issued")
+    def handle_periodic_report_issued(self, event):
+        self._log(event)
+
     @handles("contracts", "contract_renewal_due")
     def handle_contract_renewal_due(self, event):
         self._log(event)

@@ -18,7 +18,7 @@ from sqlalchemy import inspect as sa_inspect, select, text as sql_text
 
 from services.common.exceptions import ServiceUnavailable, ServisError
 from services.common.roles import ROLES, SYSTEM
-from services.common.testing import application
+from services.common.testing import application, document_handle
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 SKIP = {"ping"}
@@ -76,7 +76,8 @@ class Index:
 def _forms(url, tmp_path):
     from services.forms import schemas
     from services.forms.catalogues import seed_catalogue
-    from services.forms.models import Base
+    from services.forms.documents import TEMPLATES, Contexts
+    from services.forms.models import Base, Document, DocumentTemplate
     from services.forms.service import FormsService
     from services.forms.settings import FormsSettings
 
@@ -84,8 +85,14 @@ def _forms(url, tmp_path):
         def call(self, method, *args):
             raise ServiceUnavailable("The devices service is not answering.",
                                      {"service": "devices"})
+    class Pdf:  # rendering is the documents' tests' (forms/tests/application/test_documents)
+        def render(self, html):
+            return b"%PDF-1.7 fuzz", 1
     service, engine = application(FormsService, url, FormsSettings(), Base.metadata,
                                   seed=seed_catalogue, devices=Devices())
+    service.documents = document_handle("forms", engine, Document, DocumentTemplate, TEMPLATES,
+                                        Contexts(FormsSettings()).build, tmp_path / "docs",
+                                        Pdf())
     actor = {"id": 1, "name": "Masa", "email": None, "language": "tr", "role": "manager"}
     for i in range(3):  # records for the fuzzed ids to find (1, 2, 3)
         service.workflow.open({"kind": "repair", "complaint": f"Arıza {i}"}, actor, {

@@ -27,22 +27,26 @@ MESSAGE = {"id": 100, "event_id": "0b8e4a36-6f0e-4a55-9d3e-1f1c2b3a4d5e",
 
 SAMPLES = {
     "customer_created": {"customer": {**CUSTOMER, "tax_no": "1234567890", "rep": REP,
-                                      "version": 1}},
-    "customer_updated": {"customer": {**CUSTOMER, "tax_no": None, "rep": None, "version": 2}},
+                                      "version": 1, "report_frequency": "none"}},
+    "customer_updated": {"customer": {**CUSTOMER, "tax_no": None, "rep": None, "version": 2,
+                                      "report_frequency": "quarterly"}},
     "device_registered": {"device": {"id": 11, "customer_id": 7, "brand": "Daikin",
                                      "model": "FTXM35R", "device_type": "Klima",
-                                     "serial": "DK-0001"}},
+                                     "device_type_name": None, "serial": "DK-0001"}},
     "device_coverage_changed": {"device_id": 11, "coverage": {
         "kind": "contract", "source_id": 5, "start": dt.date(2026, 1, 1),
         "end": dt.date(2026, 12, 31)}},
     "form_created": {"form": {
         **FORM, "kind": "repair", "customer": CUSTOMER,
         "rep": {"user_id": None, "name": "Ayşe Yılmaz", "email": None, "language": "tr"},
-        "device": {"id": 11, "brand": "Daikin", "model": None, "device_type": "Klima",
+        "device": {"id": 11, "brand": "Daikin", "model": None, "device_type": "klima",
+                   "device_type_name": {"tr": "Klima", "en": "Air conditioner"},
                    "serial": "DK-0001"},
         "coverage": {"kind": "manufacturer_warranty", "end": dt.date(2027, 3, 1)},
         "complaint": "IŞIK ARIZASI, soğutmuyor",
-        "opened_at": dt.datetime(2026, 11, 26, 9, 30, 0, 123456, tzinfo=UTC)}},
+        "opened_at": dt.datetime(2026, 11, 26, 9, 30, 0, 123456, tzinfo=UTC),
+        "tracking_url": "http://127.0.0.1:8000/track/abc"},
+        "document": {"service": "forms", "id": 3}},
     "form_assigned": {"form": FORM, "assignees": [
         {**REP, "user_id": 4}, {"user_id": 5, "name": "John Smith", "email": None,
                                 "language": "en"}], "by": BY},
@@ -54,7 +58,7 @@ SAMPLES = {
                                    "language": "en"},
         "total": Decimal("1234.50"), "currency": "TRY",
         "approval_url": "https://servis.example.com/onay/abc",
-        "expires_at": dt.datetime(2026, 12, 3, 21, 0, tzinfo=UTC), "document_id": 9},
+        "expires_at": dt.datetime(2026, 12, 3, 21, 0, tzinfo=UTC), "document": {"service": "forms", "id": 9}},
     "price_approval_decided": {"form": FORM, "decision": "approved",
                                "by": {"user_id": None, "name": None, "customer_id": 7},
                                "at": dt.datetime(2026, 11, 27, 8, 15, tzinfo=UTC)},
@@ -63,13 +67,20 @@ SAMPLES = {
                                 "parts": [{"code": "KMP-1", "name": "Kompresör",
                                            "quantity": Decimal("1"),
                                            "unit_price": Decimal("800.00"),
-                                           "amount": Decimal("800.00")}]},
+                                           "amount": Decimal("800.00")}],
+                                "work_minutes": 90,
+                                "coverage": {"kind": "none", "end": None, "reason": {
+                                    "tr": "Kapsam dışı", "en": "Not covered"}}},
                        "device_id": 11,
                        "repair_warranty": {"start": dt.date(2026, 11, 26),
                                            "end": dt.date(2027, 2, 26)},
-                       "totals": {"subtotal": Decimal("1000.00"), "discount": Decimal("50.00"),
+                       "totals": {"labour": Decimal("150.00"), "parts": Decimal("800.00"),
+                                  "service_fee": Decimal("50.00"), "gross": Decimal("1000.00"),
+                                  "covered": Decimal("0.00"),
+                                  "subtotal": Decimal("1000.00"), "discount": Decimal("50.00"),
                                   "vat": Decimal("190.00"), "total": Decimal("1140.00"),
-                                  "currency": "TRY"}},
+                                  "currency": "TRY"},
+                       "document": {"service": "forms", "id": 4}},
     "satisfaction_recorded": {"form": FORM, "score": 85, "threshold": 60},
     "satisfaction_low": {"form": FORM, "customer": {"id": 7, "name": "Işık Soğutma A.Ş."},
                          "score": 40, "threshold": 60,
@@ -77,7 +88,15 @@ SAMPLES = {
                                      {"question": "Yorum", "answer": "Geç kalındı"}],
                          "management": [RECIPIENT]},
     "form_reopened": {"form": {**FORM, "customer": CUSTOMER, "rep": REP}, "by": None,
-                      "reason": "Düşük memnuniyet"},
+                      "reason": "Düşük memnuniyet", "low_score": {"score": 40,
+                                                                 "threshold": 60}},
+    "damage_report_issued": {"form": FORM, "customer": {"id": 7, "name": "Işık Soğutma A.Ş."},
+                             "insurer": {"name": "Güven Sigorta", "email": "hasar@example.com",
+                                         "language": "tr"},
+                             "policy_no": "POL-1", "document": {"service": "forms", "id": 5}},
+    "periodic_report_issued": {"customer": CUSTOMER, "period": {
+        "start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)},
+        "number": "PSR-7-20261001-20261231", "document": {"service": "forms", "id": 6}},
     "form_closed": {"form": {**FORM, "customer": CUSTOMER, "rep": REP}, "by": BY,
                     "summary": "Kompresör değiştirildi"},
     "contract_activated": CONTRACT,
@@ -101,6 +120,7 @@ DESIGN_EVENTS = {
     "form_reopened", "form_closed", "contract_activated", "contract_expired",
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
     "service_request_submitted", "article_published", "email_sent", "email_failed",
+    "damage_report_issued", "periodic_report_issued",
 }
 
 
@@ -112,7 +132,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 23
+    assert len(DESIGN_EVENTS) == 25
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

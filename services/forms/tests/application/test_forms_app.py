@@ -10,10 +10,11 @@ import pytest
 
 from services.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.schemas import load
-from services.common.testing import application
+from services.common.testing import application, document_handle
 from services.forms.catalogues import seed_catalogue
 from services.forms.domain import local_date
-from services.forms.models import Base
+from services.forms.documents import TEMPLATES, Contexts
+from services.forms.models import Base, Document, DocumentTemplate
 from services.forms.schemas import FormIn
 from services.forms.service import FormsService
 from services.forms.settings import FormsSettings
@@ -28,30 +29,35 @@ class Forms:
     """FormsService in-process: entrypoints as they are, intake without the devices service
     (the answer devices gives is built here, as `resolve_intake` builds it)."""
 
-    def __init__(self, url, **config):
+    def __init__(self, url, root, pdf=None, **config):
+        settings = FormsSettings.from_config({**CONFIG, **config})
         self.service, self.engine = application(
-            FormsService, url, FormsSettings.from_config({**CONFIG, **config}), Base.metadata,
-            seed=seed_catalogue)
+            FormsService, url, settings, Base.metadata, seed=seed_catalogue)
+        self.service.documents = document_handle(
+            "forms", self.engine, Document, DocumentTemplate, TEMPLATES,
+            Contexts(settings).build, root, pdf)
         self.ids = itertools.count(1)
         self.customers = {}
 
     def __getattr__(self, name):  # the entrypoints
         return getattr(self.service, name)
 
-    def create_form(self, data, actor, customer_name="IŞIK Soğutma"):
+    def create_form(self, data, actor, customer_name="IŞIK Soğutma", customer_email=None,
+                    language="tr", coverage=None, **device_extra):
         data = load(FormIn(), data)
         customer_id = self.customers.setdefault(customer_name, next(self.ids))
         device = data["device"]
-        intake = {"customer": {"id": customer_id, "name": customer_name, "email": None,
-                               "language": "tr", "version": 1,
+        intake = {"customer": {"id": customer_id, "name": customer_name,
+                               "email": customer_email, "language": language, "version": 1,
                                "rep": {"user_id": REP["id"], "name": REP["name"],
                                        "email": REP["email"], "language": "tr"}},
                   "device": {"id": next(self.ids), "brand": device["brand"],
                              "model": device["model"], "device_type": device["device_type"],
-                             "serial": device["serial"]},
-                  "coverage": NO_COVER}
+                             "serial": device["serial"], **device_extra},
+                  "coverage": coverage or NO_COVER}
         form = self.service.workflow.open(data, actor, intake)
         self.service.db.commit()
+        self.service.documents.issue_now()
         return self.service.queries.form(form.id)
 
     def close(self):
@@ -60,11 +66,12 @@ class Forms:
 
 
 @pytest.fixture
-def forms(database_url):
+def forms(database_url, tmp_path):
     made = []
 
-    def make(**config):
-        made.append(Forms(database_url("forms"), **config))
+    def make(pdf=None, **config):
+        made.append(Forms(database_url("forms"), tmp_path / f"documents{len(made)}", pdf,
+                          **config))
         return made[-1]
     yield make
     for f in made:

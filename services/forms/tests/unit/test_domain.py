@@ -25,8 +25,9 @@ def test_form_created_payload_carries_rep_and_no_coverage():
         id=1, number="SF-2026-000001", kind="repair", customer_id=2, customer_name="Işık",
         customer_email=None, customer_language="tr", rep_name="Ayşe", rep_email="a@x.com",
         rep_language="en", device_id=3, device_brand="Bosch", device_model=None,
-        device_type=None, device_serial="S1", coverage_kind=None, coverage_end=None,
-        complaint="Arıza", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        device_type=None, device_type_names=None, device_serial="S1", coverage_kind=None,
+        coverage_end=None, complaint="Arıza",
+        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
     payload = events.form_created(form)["form"]
     assert payload["rep"] == {"name": "Ayşe", "email": "a@x.com", "language": "en"}
     assert payload["coverage"] is None

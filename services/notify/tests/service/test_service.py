@@ -89,14 +89,15 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pa
 
 
 class DocumentsStandIn:
-    """Stands in for the forms service's get_document until the price-approval issue builds it
-    (the contract notify relies on: {filename, content_type, content_b64})."""
+    """Stands in for the forms service's get_document (the contract notify relies on:
+    {filename, content_type, content_b64}); forms' own answer is checked end to end
+    (tests/e2e/test_e2e_documents.py)."""
     name = "forms"
 
     @nameko_rpc
     def get_document(self, document_id):
         import base64
-        return {"filename": f"fiyat-onay-{document_id}.pdf", "content_type": "application/pdf",
+        return {"filename": f"belge-{document_id}.pdf", "content_type": "application/pdf",
                 "content_b64": base64.b64encode(PDF).decode()}
 
 
@@ -120,7 +121,7 @@ def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, di
             for recipient, _ in recipients:
                 expected[(event["event_id"], recipient)] = (event_type, language, must)
     messages = smtp.wait_for(len(expected))
-    assert len(messages) == len(expected) == 28
+    assert len(messages) == len(expected) == 32
     seen = set()
     for msg in messages:
         event_id = msg["Message-ID"].strip()[1:37]
@@ -132,10 +133,13 @@ def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, di
         for fragment in must:
             if language == "tr" or not any(c in fragment for c in ",."):
                 assert fragment in text, (event_type, fragment, text)
-        if event_type == "price_approval_requested":
+        documents = {"price_approval_requested": 9, "damage_report_issued": 12,
+                     "periodic_report_issued": 13}
+        if event_type in documents:
             (pdf,) = [p for p in msg.iter_attachments()]
             assert pdf.get_content_type() == "application/pdf"
-            assert pdf.get_filename() == "fiyat-onay-9.pdf" and pdf.get_content() == PDF
+            assert pdf.get_filename() == f"belge-{documents[event_type]}.pdf"
+            assert pdf.get_content() == PDF
     assert expected == {}
     assert seen == {(t, lang) for t in payloads() for lang in ("tr", "en")}
 

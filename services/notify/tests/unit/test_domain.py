@@ -16,7 +16,7 @@ def test_message_id_is_stable_per_event_and_recipient():
 def test_coverage_text_in_both_languages():
     cov = {"kind": "manufacturer_warranty", "end": date(2027, 3, 31)}
     assert domain.coverage_text(cov, "tr") == "Üretici garantisi (bitiş 31.03.2027)"
-    assert domain.coverage_text(cov, "en") == "Manufacturer warranty (until 2027-03-31)"
+    assert domain.coverage_text(cov, "en") == "Manufacturer warranty (until 31 Mar 2027)"
     assert domain.coverage_text(None, "tr") == "Kapsam dışı (ücretli)"
     assert domain.coverage_text({"kind": "none", "end": None}, "en") == "Not covered (chargeable)"
 

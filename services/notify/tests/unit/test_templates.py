@@ -31,6 +31,7 @@ def test_template_renders_in_both_languages(event_type, language):
     assert '<img src="https://x/logo.png"' in parts["html"]
     if "form" in payload:
         assert payload["form"]["number"] in parts["subject"] + parts["text"]
+    assert "&" not in parts["text"] + parts["subject"], "plain text with HTML entities"
 
 
 def test_every_event_notify_handles_has_both_languages():
@@ -47,8 +48,8 @@ def test_html_escapes_what_users_typed():
 
 
 def test_money_and_backoff():
-    assert domain.money("1234.5", "TRY", "tr") == "1.234,50 TL"
-    assert domain.money("1234.505", "TRY", "en") == "TRY 1,234.51"
+    assert domain.money("1234.5", "TRY", "tr") == "1.234,50\u00a0₺"
+    assert domain.money("1234.505", "TRY", "en") == "TRY\u00a01,234.51"
     assert [domain.backoff(n, 2, 10) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
 
 

@@ -1,0 +1,269 @@
+"""forms' documents on a real database with the real renderer (a child process): every
+document in Turkish and English parsed back (pypdf), its QR code decoded (pypdfium2 renders
+the page, zxing-cpp reads it), a page of each kept as a PNG under artifacts/documents/;
+downloads byte for byte; template overrides refused with their line while the one in use
+stays; the periodic schedule firing once; management addresses with display names."""
+import base64
+import hashlib
+import io
+import os
+from datetime import date, timedelta
+
+import pypdf
+import pypdfium2
+import pytest
+import zxingcpp
+from sqlalchemy import select, update
+
+from services.common.exceptions import Conflict, ValidationFailed
+from services.common.scanner import claim_rows
+from services.common.testing import ROOT
+from services.forms import domain
+from services.forms.models import CustomerCopy, Document
+from services.forms.schedule import fire
+from services.forms.tests.application.test_forms_app import (  # noqa: F401 (a fixture)
+    DESK, MANAGER, REP, TECH, deliver, forms)
+
+ARTIFACTS = os.path.join(ROOT, "artifacts", "documents")
+NAME = "Güneş Işıkçıoğlu Ödül İnşaat A.Ş."  # ğ ü ş ı ö ç İ
+WARRANTY = {"kind": "manufacturer_warranty", "end": "2099-06-30", "source_id": None,
+            "reason": {"tr": "Üretici garantisi 30.06.2099 tarihine kadar.",
+                       "en": "Manufacturer warranty until 30 Jun 2099."}}
+
+
+def text_of(pdf):
+    return " ".join(" ".join(p.extract_text().split())
+                    for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).replace("\xa0", " ")
+
+
+def page_image(pdf, name):
+    """The first page as a picture, kept as a test artifact."""
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=3).to_pil()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, name + ".png")
+    image.save(path)
+    print(f"\n{name}: {path}")
+    return image
+
+
+def qr_codes(image):
+    return [r.text for r in zxingcpp.read_barcodes(image)]
+
+
+def download(app, form_id, doc):
+    got = app.get_form_document(form_id, doc["id"])
+    data = base64.b64decode(got["content_b64"])
+    assert got["content_type"] == "application/pdf" and data.startswith(b"%PDF")
+    assert hashlib.sha256(data).hexdigest() == doc["sha256"] == got["sha256"]
+    assert len(data) == doc["size"]
+    return data
+
+
+def tracking_of(app, form_id):
+    return app.service.outbox.of("form_created")[-1]["form"]["tracking_url"]
+
+
+@pytest.fixture
+def app(forms, pdf_pool):
+    return forms(pdf=pdf_pool, VAT_RATE="20", LABOUR_HOURLY_RATE="750",
+                 COMPANY_ADDRESS="Kordon Cd. 1, Karşıyaka / İzmir",
+                 COMPANY_TAX_OFFICE="Karşıyaka", COMPANY_TAX_NO="1234567890",
+                 COMPANY_PHONE="+90 232 000 00 00", COMPANY_MERSIS="0123456789012345",
+                 PUBLIC_BASE_URL="https://servis.example.com")
+
+
+def open_warranty_form(app, language):
+    return app.create_form({
+        "customer_id": 1, "complaint": "Kompresör çalışmıyor; ışık yanıp sönüyor",
+        "accessories": "Güç kablosu, kumanda", "condition": "Sağ yanda çizik",
+        "device": {"brand": "Arçelik", "serial": f"SN-{language}", "model": "Soğutucu 3000",
+                   "device_type": "sogutucu"}}, DESK, customer_name=NAME,
+        customer_email=f"musteri-{language}@example.com", language=language,
+        coverage=WARRANTY, device_type_name={"tr": "Soğutucu", "en": "Refrigerator"},
+        insured=True, insurer="Güven Sigorta", policy_no="POL-77")
+
+
+@pytest.mark.parametrize("language", ["tr", "en"])
+def test_every_document_in_the_customers_language_parses_back(app, language):
+    form = open_warranty_form(app, language)
+    url = tracking_of(app, form["id"])
+    assert url.startswith("https://servis.example.com/track/")
+    created = app.service.outbox.of("form_created")[-1]
+    # the intake slip: issued by the RPC that opened the form, listed, downloadable
+    [slip] = app.list_documents(form["id"])
+    assert created["document"] == {"service": "forms", "id": slip["id"]}
+    assert (slip["kind"], slip["status"], slip["language"]) == ("intake_slip", "issued",
+                                                                 language)
+    assert slip["template_version"].startswith("builtin-") and slip["pages"] == 1
+    pdf = download(app, form["id"], slip)
+    text = text_of(pdf)
+    assert NAME in text and "Arçelik Soğutucu 3000" in text and "SN-" + language in text
+    assert "Güç kablosu, kumanda" in text and "Sağ yanda çizik" in text
+    promised = domain.business_days_after(domain.local_date(), 20)
+    if language == "tr":
+        assert "Servis Kabul Fişi" in text and "KVKK" in text and "Soğutucu" in text
+        assert promised.strftime("%d.%m.%Y") in text
+        assert "Vergi dairesi / no: Karşıyaka / 1234567890" in text and "MERSİS" in text
+    else:
+        assert "Service Intake Slip" in text and "Refrigerator" in text
+        assert f"{promised.day} {promised:%b %Y}" in text
+    assert "Sayfa 1 / 1" in text or "Page 1 / 1" in text
+    assert qr_codes(page_image(pdf, f"intake_slip-{language}")) == [url]
+
+    # the delivery receipt: work, parts (one reads 1), labour, fee, coverage and why
+    f = app.add_part(form["id"], {"name": "Kompresör rölesi", "code": "R-1", "quantity": "1",
+                                  "unit_price": "450", "version": form["version"]}, MANAGER)
+    f = deliver(type("R", (), {"forms": app})(), f, [(TECH, 90)], fee="250")
+    receipt = [d for d in app.list_documents(form["id"]) if d["kind"] == "delivery_receipt"]
+    assert len(receipt) == 1 and receipt[0]["status"] == "issued"
+    completed = app.service.outbox.of("form_completed")[-1]
+    assert completed["document"] == {"service": "forms", "id": receipt[0]["id"]}
+    text = text_of(download(app, form["id"], receipt[0]))
+    assert NAME in text
+    if language == "tr":
+        assert "Teslim Fişi" in text and "Kompresör rölesi 1 450,00 ₺ 450,00 ₺" in text
+        for line in ("İşçilik 1.125,00 ₺", "Hizmet bedeli 250,00 ₺", "Brüt 1.825,00 ₺",
+                     "Kapsamın ödediği − 1.825,00 ₺", "Toplam 0,00 ₺"):
+            assert line in text, line
+        assert "Üretici garantisi öder: işçilik, parçalar, hizmet bedeli." in text
+    else:
+        assert "Delivery Receipt" in text and "Labour TRY 1,125.00" in text
+        assert "Paid by coverage − TRY 1,825.00" in text
+    pdf = download(app, form["id"], receipt[0])
+    assert qr_codes(page_image(pdf, f"delivery_receipt-{language}")) == [url]
+
+    # the damage report, e-mailed to the insurer
+    doc = app.issue_damage_report(form["id"], {
+        "insurer_email": "hasar@guven.example.com", "incident_date": "2027-01-02",
+        "incident_description": "Su baskını sonrası çalışmıyor"}, MANAGER)
+    assert doc["status"] == "issued" and doc["kind"] == "damage_report"
+    event = app.service.outbox.of("damage_report_issued")[-1]
+    assert event["insurer"] == {"name": "Güven Sigorta", "email": "hasar@guven.example.com",
+                                "language": language}
+    assert event["document"] == {"service": "forms", "id": doc["id"]}
+    pdf = download(app, form["id"], doc)
+    text = text_of(pdf)
+    assert NAME in text and "POL-77" in text and "Su baskını sonrası çalışmıyor" in text
+    assert ("1.825,00 ₺" if language == "tr" else "TRY 1,825.00") in text
+    assert qr_codes(page_image(pdf, f"damage_report-{language}")) == [url]
+
+    # the periodic report, on demand and e-mailed
+    today = domain.local_date()
+    doc = app.issue_periodic_report(1, {"from": (today - timedelta(days=30)).isoformat(),
+                                        "to": today.isoformat(), "send": True}, MANAGER)
+    assert doc["status"] == "issued" and doc["language"] == language
+    event = app.service.outbox.of("periodic_report_issued")[-1]
+    assert event["customer"]["email"] == f"musteri-{language}@example.com"
+    got = app.get_customer_document(1, doc["id"])
+    pdf = base64.b64decode(got["content_b64"])
+    assert hashlib.sha256(pdf).hexdigest() == doc["sha256"]
+    text = text_of(pdf)
+    assert NAME in text and form["number"] in text
+    assert ("Periyodik Servis Raporu" if language == "tr" else "Periodic Service Report") in text
+    page_image(pdf, f"periodic_report-{language}")
+    with pytest.raises(Exception):  # another form's id does not reach this document
+        app.get_form_document(form["id"] + 1, slip["id"])
+
+
+def test_a_broken_override_is_refused_and_the_one_in_use_stays(app):
+    form = open_warranty_form(app, "tr")
+    source = app.document_template("intake_slip")["source"]
+    mine = source.replace("{% block content %}", "{% block content %}<p>ÖZEL ŞABLON</p>", 1)
+    saved = app.save_template("intake_slip", {"source": mine, "note": "ilk"}, MANAGER)
+    assert saved["version"] == "v1" and saved["overridden"]
+    broken = "{% extends \"_base.html.j2\" %}\n{% block content %}\n{% if %}\n{% endblock %}"
+    with pytest.raises(ValidationFailed) as exc:
+        app.save_template("intake_slip", {"source": broken, "note": None}, MANAGER)
+    assert "line 3" in exc.value.details["source"][0]
+    undefined = "{% extends \"_base.html.j2\" %}\n{% block content %}\n\n{{ form.nothing.here }}" \
+                "\n{% endblock %}"
+    with pytest.raises(ValidationFailed) as exc:
+        app.save_template("intake_slip", {"source": undefined, "note": None}, MANAGER)
+    assert "line 4" in exc.value.details["source"][0], exc.value.details
+    assert app.document_template("intake_slip")["version"] == "v1"
+    # the preview renders before use, and what is in use keeps working
+    preview = app.preview_template("intake_slip", {"form_id": form["id"], "language": "tr"})
+    assert "ÖZEL ŞABLON" in text_of(base64.b64decode(preview["content_b64"]))
+    with pytest.raises(ValidationFailed):
+        app.preview_template("intake_slip", {"source": broken})
+    second = open_warranty_form(app, "en")
+    [slip] = app.list_documents(second["id"])
+    assert slip["template_version"] == "v1"
+    assert "ÖZEL ŞABLON" in text_of(download(app, second["id"], slip))
+    reverted = app.save_template("intake_slip", {"source": None, "note": "geri"}, MANAGER)
+    assert reverted["version"].startswith("builtin-") and not reverted["overridden"]
+    assert [v["version"] for v in reverted["versions"]] == [2, 1]
+
+
+def test_one_document_per_occasion_and_none_lost_after_a_crash(forms, pdf_pool):
+    """A process killed after the commit leaves the intake slip pending: the loop of another
+    process renders it; a second render of the same occasion is not possible."""
+    crashed = forms()  # no renderer: what a process killed right after the commit leaves
+    form = crashed.create_form({"customer_id": 1, "complaint": "x",
+                                "device": {"brand": "B", "serial": "S"}}, DESK,
+                               customer_name=NAME)
+    [slip] = crashed.list_documents(form["id"])
+    assert slip["status"] == "pending"
+    with pytest.raises(Conflict):
+        crashed.get_form_document(form["id"], slip["id"])
+    desk = crashed.service.documents.desk
+    desk.pdf = pdf_pool
+    del desk.issue  # the real issue() again
+    claim = claim_rows(desk.Session, Document, desk.due, (Document.id,), 10, 60)
+    assert claim.ids == [slip["id"]]
+    desk.render_claimed(claim)
+    [slip] = crashed.list_documents(form["id"])
+    assert slip["status"] == "issued"
+    assert NAME in text_of(download(crashed, form["id"], slip))
+    assert claim_rows(desk.Session, Document, desk.due, (Document.id,), 10, 60).ids == []
+    with pytest.raises(Exception):  # the occasion is unique
+        with desk.Session() as s, s.begin():
+            desk.request(s, subject="form", subject_id=form["id"], kind="intake_slip",
+                         occasion="intake", number="X")
+
+
+def test_the_periodic_schedule_fires_once(forms):
+    app = forms()
+    app.create_form({"customer_id": 1, "complaint": "x", "device": {"brand": "B",
+                                                                     "serial": "S"}},
+                    DESK, customer_name=NAME)
+    app.service.workflow.follow_customer({"id": 1, "name": NAME, "email": "m@example.com",
+                                          "language": "tr", "rep": None,
+                                          "report_frequency": "quarterly"})
+    app.service.db.commit()
+    desk = app.service.documents.desk
+    with desk.Session() as s, s.begin():
+        assert s.get(CustomerCopy, 1).next_report_on > domain.local_date()
+        s.execute(update(CustomerCopy).values(next_report_on=date(2000, 1, 1)))
+    due = lambda now: (CustomerCopy.report_frequency != "none") & (  # noqa: E731
+        CustomerCopy.next_report_on <= domain.local_date(now))
+    settings = app.service.settings
+    made = []
+    for _ in range(2):  # two replicas' polls, one after the other
+        claim = claim_rows(desk.Session, CustomerCopy, due, (CustomerCopy.id,), 10, 60)
+        made += fire(desk.Session, desk, settings, claim, today=date(2027, 4, 3))
+    assert len(made) == 1
+    with desk.Session() as s:
+        doc = s.get(Document, made[0])
+        assert (doc.subject, doc.subject_id, doc.occasion) == ("customer", 1,
+                                                               "quarterly-2027-Q1")
+        assert s.get(CustomerCopy, 1).next_report_on == date(2027, 7, 1)
+        assert s.scalar(select(Document.id).where(Document.kind == "periodic_report",
+                                                  Document.id != made[0])) is None
+
+
+def test_low_score_mails_management_by_display_name_and_reopens(forms):
+    app = forms(MANAGEMENT_EMAILS='Genel Müdür <genel@example.com>, "Kaya, Ali" <ali@x.com>')
+    rpc = type("R", (), {"forms": app})()
+    q = app.create_question({"text_tr": "Hız", "text_en": "Speed"})
+    f = deliver(rpc, app.create_form({"customer_id": 1, "complaint": "x", "device": {
+        "brand": "B", "serial": "S"}}, DESK, customer_name=NAME))
+    f = app.record_survey(f["id"], {"outcome": "done", "answers": [
+        {"question_id": q["id"], "value": 1}], "version": f["version"]}, REP)
+    assert f["status"] == "REOPENED"
+    [low] = app.service.outbox.of("satisfaction_low")
+    assert low["management"] == [
+        {"name": "Genel Müdür", "email": "genel@example.com", "language": "tr"},
+        {"name": "Kaya, Ali", "email": "ali@x.com", "language": "tr"}]
+    assert app.service.outbox.of("form_reopened")[-1]["low_score"] == {"score": 0,
+                                                                      "threshold": 60}
