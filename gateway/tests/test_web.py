@@ -254,11 +254,22 @@ def test_the_dashboard_per_role(gw, web, role, methods):
         assert call.args[0]["state"] == "open"
 
 
-def test_documents_until_the_api_has_them(gw, web):
+def test_a_forms_documents_by_name_number_and_state(gw, web):
     browser = web()
     browser.sign_in("desk")
+    gw.rpc.answer = lambda service, method, args: [] if method == "list_documents" else None
     r = browser.client.get("/forms/5/documents")
     assert r.status_code == 200 and "Henüz belge yok" in r.text
+    docs = [{"id": 3, "kind": "intake_slip", "number": "SF-2026-000005-KF1", "status": "issued",
+             "issued_at": "2026-11-27T12:00:00+00:00"},
+            {"id": 4, "kind": "delivery_receipt", "number": "SF-2026-000005-TF1",
+             "status": "pending", "issued_at": None}]
+    gw.rpc.answer = lambda service, method, args: docs if method == "list_documents" else None
+    r = browser.client.get("/forms/5/documents")
+    assert 'href="/api/v1/forms/5/documents/3"' in r.text
+    assert "Servis Kabul Fişi SF-2026-000005-KF1" in r.text and "27.11.2026 15:00" in r.text
+    assert "Teslim Fişi SF-2026-000005-TF1" in r.text and "hazırlanıyor" in r.text
+    assert "/documents/4" not in r.text  # not issued yet: no link
 
 
 def test_intake_opens_a_form_and_a_refused_one_keeps_what_was_typed(gw, web):

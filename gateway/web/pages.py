@@ -22,7 +22,7 @@ from services.common.exceptions import Conflict, Forbidden, NotFound, ServisErro
 from services.common.roles import (ADMIN, CONTRACTS, CUSTOMER, DESK_ROLE, FINAL_CHECKER, MANAGE,
                                    MANAGER, REP, TECHNICIAN)
 from services.common.text import tr_lower
-from services.forms.api import COVERAGE_NAMES, NEEDS_NOTE, STATUS_NAMES
+from services.forms.api import COVERAGE_NAMES, DOCUMENT_KINDS, NEEDS_NOTE, STATUS_NAMES
 
 FORM = "/forms/<id:form_id>"
 ASSIGNABLE = (TECHNICIAN, MANAGER)  # whom the assignment list offers
@@ -462,8 +462,8 @@ DOCUMENTS = FORM + "/documents"
 @bp.get("/forms/<id:form_id>/documents")
 @page("GET", FORM)
 def form_documents(form_id):
-    """The form's documents (intake slip, delivery receipt …) once the API serves
-    GET /forms/{id}/documents (issue 13); until then, and for a 404, "no documents yet"."""
+    """The form's documents (intake slip, delivery receipt, damage report): each by its name,
+    number and state, an issued one as a link to its PDF."""
     items, error = [], None
     if api.exists("GET", DOCUMENTS):
         try:
@@ -473,7 +473,8 @@ def form_documents(form_id):
             items = []
         except ServisError as exc:
             error = error_text(exc)
-    return render("partials/documents.html", items=items or [], error=error, form_id=form_id)
+    return render("partials/documents.html", items=items or [], error=error, form_id=form_id,
+                  kinds=DOCUMENT_KINDS)
 
 
 @bp.get("/forms/<id:form_id>/knowledge")

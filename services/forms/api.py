@@ -1,8 +1,8 @@
 """What the gateway may import from forms: the schemas of its HTTP inputs, and the codes and
 their TR/EN names it shows (lists as CSV, the status-code catalogue). Nothing else of forms'
 internals: the gateway reaches forms only through these and its RPCs."""
-from services.forms.domain import (COVERAGE_NAMES, KIND_NAMES, LOCAL_TZ, NEEDS_NOTE,
-                                   STATUS_NAMES, TRANSITIONS)
+from services.forms.domain import (COVERAGE_NAMES, DOCUMENT_KINDS, KIND_NAMES, LOCAL_TZ,
+                                   NEEDS_NOTE, STATUS_NAMES, TRANSITIONS)
 from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
                                     DamageReportIn, FinalCheckIn, FormIn, FormQuery,
                                     HistoryQuery, PartIn, PeriodicReportIn, PreviewIn,
@@ -11,7 +11,7 @@ from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, Catalog
                                     Versioned, WorkIn, WorkLogIn)
 
 __all__ = [
-    "COVERAGE_NAMES", "KIND_NAMES", "LOCAL_TZ", "NEEDS_NOTE", "STATUS_NAMES", "TRANSITIONS",
+    "COVERAGE_NAMES", "DOCUMENT_KINDS", "KIND_NAMES", "LOCAL_TZ", "NEEDS_NOTE", "STATUS_NAMES", "TRANSITIONS",
     "AssignHttp", "CallsQuery", "CatalogueIn", "CataloguePatch", "DamageReportIn",
     "PeriodicReportIn", "PreviewIn", "TemplateIn", "FinalCheckIn", "FormIn",
     "FormQuery", "HistoryQuery", "PartIn", "QuestionIn", "QuestionPatch", "RevenueQuery",
