@@ -30,10 +30,13 @@ test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when
 	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
-test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no broker
-	@rc=0; \
-	$(PYTEST) -m "unit or application" services || rc=1; \
-	$(GATEWAY_PYTEST) -m gateway gateway || rc=1; \
+test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no broker (two processes at once)
+	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services > .test-unit-application.log 2>&1 & app=$$!; \
+	rc=0; \
+	$(PYTEST) -q -m unit services || rc=1; \
+	$(GATEWAY_PYTEST) -q -m gateway gateway || rc=1; \
+	wait $$app || { rc=1; cat .test-unit-application.log; }; \
+	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc
 
 test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)

@@ -1,5 +1,7 @@
 """Fixtures of the services' suites. eventlet first: nameko services run green."""
 
+import os
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
@@ -47,7 +49,11 @@ def amqp_uri():
         yield uri
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# make test runs every backend; make test-unit, the quick loop, SQLite only (TEST_BACKENDS)
+BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request):
     if request.param == "postgresql":
         ok, why = postgres_available()
