@@ -1,6 +1,8 @@
 """The device archive over HTTP: customers, device cards, coverage, history, reports, CSV
 import and the device-type catalogue. Pass-through routes are declared (gateway/routes.py);
 the import is written by hand (it reads and stages a file)."""
+import contextlib
+
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -10,18 +12,18 @@ from gateway.helpers import Page, actor, invalid, rpc, user_language
 from gateway.i18n import catalogue, request_language
 from gateway.routes import AllQuery, Csv, Route, admin_wants_all, declare, items
 from services.common.roles import ADMINS, ARCHIVE_KEEPERS, ARCHIVE_WRITERS, MANAGE, STAFF
-from services.common.text import fold
 from services.devices.api import (ByCoverageQuery, ByCustomerQuery, ByModelQuery, CoverageIn,
                                   CoverageQuery, CustomerIn, CustomerPatch, CustomerQuery,
                                   DeviceIn, DevicePatch, DeviceQuery, DeviceTypeIn,
-                                  DeviceTypePatch, HistoryQuery, MoveIn, read_csv, template_csv)
+                                  DeviceTypePatch, Duplicates, HistoryQuery, IMPORT_KINDS,
+                                  ImportStream, MoveIn, template_csv)
 
 # Customers carry a version (devices' `customers.version`): PATCH /customers/{id} follows the
 # version contract like every versioned record (428 without one, 409 when stale).
 CUSTOMERS_VERSIONED = True
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
-IMPORT_CHUNK = 2000  # rows per RPC while staging an import
+IMPORT_CHUNK = 250  # rows per RPC while staging an import: a short transaction in devices
 NO_STAFF_ACCOUNT = "No such staff account."
 TR_OR_EN = "tr or en."
 
@@ -160,48 +162,62 @@ class ImportQuery(Schema):
 @blp.route("/devices/import", methods=["POST"])
 @roles(*ARCHIVE_KEEPERS)
 def import_devices():
-    """Import customers and devices from a CSV file (body `text/csv`, or multipart field
-    `file`; template at /devices/import/template). Answers 202 with a job to poll at
-    /devices/import/{id}: counts, and failed rows with their row number and reasons.
-    Re-importing the same file changes nothing."""
+    """Import from a CSV file (body `text/csv`, or multipart field `file`): `?kind=devices`
+    (default: customers and their device cards), `customers` or `contacts`; templates at
+    /devices/import/template. Answers 202 with a job to poll at /devices/import/{id}: counts,
+    and failed rows with their row number and reasons. Re-importing the same file changes
+    nothing. The file is read as it arrives and staged in chunks: a file found broken
+    part-way is a 422 and what was staged is dropped."""
     request.max_content_length = IMPORT_MAX_BYTES
+    kind = request.args.get("kind") or "devices"
+    if kind not in IMPORT_KINDS:
+        raise invalid(kind=[("One of: {kinds}.", {"kinds": ", ".join(IMPORT_KINDS)})])
     upload = request.files.get("file")
-    data, filename = (upload.read(), upload.filename) if upload else (request.get_data(), None)
-    parsed = read_csv(data)
-    mark_duplicates(parsed.rows)
+    source, filename = (upload.stream, upload.filename) if upload else (request.stream, None)
+    parsed = ImportStream(_chunks(source), kind)
     job = rpc("devices", "create_import", {
-        "filename": filename or request.headers.get("X-Filename"),
+        "filename": filename or request.headers.get("X-Filename"), "kind": kind,
         "keys": [k for k in parsed.keys if k], "ignored_columns": parsed.ignored}, actor())
-    for i in range(0, len(parsed.rows), IMPORT_CHUNK):
-        rpc("devices", "add_import_rows", job["id"],
-            [[n, cells] for n, cells in parsed.rows[i:i + IMPORT_CHUNK]])
+    try:
+        duplicates, chunk = Duplicates(), []
+        for row_no, cells in parsed.rows():
+            chunk.append([row_no, duplicates.mark(row_no, cells)])
+            if len(chunk) == IMPORT_CHUNK:
+                rpc("devices", "add_import_rows", job["id"], chunk)
+                chunk = []
+        if chunk:
+            rpc("devices", "add_import_rows", job["id"], chunk)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the original error is the answer
+            rpc("devices", "discard_import", job["id"])
+        raise
     job = rpc("devices", "start_import", job["id"])
     return job, 202, {"Location": f"/api/v1/devices/import/{job['id']}"}
 
 
-def mark_duplicates(rows):
-    """A (brand, serial) met again further down the file is that later row's error (the
-    import would otherwise apply both, and a re-import would flip the card between them)."""
-    first = {}
-    for row_no, cells in rows:
-        brand, serial = (cells.get("brand") or "").strip(), (cells.get("serial") or "").strip()
-        if brand and serial:
-            key = (fold(brand), fold(serial))
-            if key in first:
-                cells["_duplicate_of"] = first[key]
-            else:
-                first[key] = row_no
+def _chunks(stream, size=64 * 1024):
+    """The request body as it arrives, a piece at a time."""
+    while True:
+        piece = stream.read(size)
+        if not piece:
+            return
+        yield piece
 
 
 @blp.route("/devices/import/template", methods=["GET"])
 @roles(*STAFF)
 def import_template():
-    """The import template: `?lang=tr` (default; `;`-separated) or `en`, with example rows."""
+    """The import template: `?lang=tr` (default; `;`-separated) or `en`, with example rows;
+    `?kind=devices` (default), `customers` or `contacts`."""
     lang = request.args.get("lang") or user_language()
     if lang not in ("tr", "en"):
         raise invalid(lang=[TR_OR_EN])
-    return Response(template_csv(lang), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="servis-cihaz-import-{lang}.csv"'})
+    kind = request.args.get("kind") or "devices"
+    if kind not in IMPORT_KINDS:
+        raise invalid(kind=[("One of: {kinds}.", {"kinds": ", ".join(IMPORT_KINDS)})])
+    name = {"devices": "cihaz", "customers": "musteri", "contacts": "yetkili"}[kind]
+    return Response(template_csv(lang, kind), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="servis-{name}-import-{lang}.csv"'})
 
 
 def row_errors_translated(call, job):

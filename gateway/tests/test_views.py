@@ -175,3 +175,51 @@ def test_a_portal_account_needs_an_existing_customer(gw):
                              "name": "P", "customer_id": 5})
     assert r.status_code == 422 and r.json["error"]["details"] == {
         "customer_id": ["No such customer."]}
+
+
+def test_the_import_templates_of_each_kind(gw):
+    for kind, first in (("customers", "Müşteri adı;Vergi no"), ("contacts", "Müşteri adı;Vergi no;Yetkili adı")):
+        r = gw.client.get(f"/api/v1/devices/import/template?lang=tr&kind={kind}",
+                          headers=gw.headers["desk"])
+        assert r.status_code == 200 and r.data.decode("utf-8-sig").startswith(first)
+    r = gw.client.get("/api/v1/devices/import/template?kind=x", headers=gw.headers["desk"])
+    assert r.status_code == 422
+
+
+def _import_rpc(gw):
+    calls = []
+
+    def answer(service, method, args):
+        calls.append((method, args))
+        if method in ("create_import", "start_import"):
+            return {"id": 7, "status": "receiving" if method == "create_import" else "queued"}
+        return {"received": len(args[1])} if method == "add_import_rows" else {}
+    gw.rpc.answer = answer
+    return calls
+
+
+def test_an_import_is_read_and_staged_as_it_arrives(gw):
+    calls = _import_rpc(gw)
+    body = ("Müşteri adı;Marka;Seri no\r\n" + "".join(
+        f"Ak Ltd;Bosch;S-{i}\r\n" for i in range(1200)) + "Ak Ltd;BOSCH;s-3\r\n").encode("cp1254")
+    r = gw.client.post("/api/v1/devices/import?kind=devices", data=body,
+                       headers={**gw.headers["manager"], "Content-Type": "text/csv"})
+    assert r.status_code == 202, r.json
+    staged = [args for method, args in calls if method == "add_import_rows"]
+    assert [len(rows) for _, rows in staged] == [250, 250, 250, 250, 201]
+    assert staged[-1][1][-1] == [1202, {"customer_name": "Ak Ltd", "brand": "BOSCH",
+                                        "serial": "s-3", "_duplicate_of": 5}]
+    assert calls[0][1][0]["kind"] == "devices" and calls[-1][0] == "start_import"
+
+
+def test_a_file_broken_part_way_is_a_422_and_its_job_is_dropped(gw):
+    calls = _import_rpc(gw)
+    body = ("Müşteri adı;Marka;Seri no\r\nÇağ;B;1\r\n" + "".join(
+        f"A;B;{i}\r\n" for i in range(20000))).encode() + b"\xfe;B;x\r\n"
+    r = gw.client.post("/api/v1/devices/import", data=body,
+                       headers={**gw.headers["manager"], "Content-Type": "text/csv",
+                                "Accept-Language": "en"})
+    assert r.status_code == 422
+    assert "stops being UTF-8 text after row" in r.json["error"]["details"]["file"][0]
+    assert calls[0][0] == "create_import" and calls[-1][0] == "discard_import"
+    assert "start_import" not in [m for m, _ in calls]

@@ -2,6 +2,7 @@
 import base64
 import decimal
 import json
+import re
 import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -30,9 +31,12 @@ def is_id(value):
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
+_NOT_ALLOWED = re.compile("[\x00\ud800-\udfff]")
+
+
 def check_text(value):
     """Refuse what no database column should hold: NUL and lone surrogates."""
-    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+    if _NOT_ALLOWED.search(value):
         raise ValidationError("Contains characters that are not allowed.")
     return value
 

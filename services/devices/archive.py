@@ -5,7 +5,7 @@ cards, coverage periods, history, and intake for a new service form. Events go t
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
@@ -18,8 +18,9 @@ from services.devices.catalogues import DeviceTypes
 from services.devices.models import Contact, CoveragePeriod, Customer, Device, DeviceHistory, Site
 
 log = logging.getLogger(__name__)
-CUSTOMER_FIELDS = ("name", "tax_no", "address", "phone", "email", "language", "rep_user_id",
-                   "rep_name", "rep_email", "rep_language", "report_frequency")
+CUSTOMER_FIELDS = ("name", "tax_no", "address", "city", "district", "phone", "email", "language",
+                   "rep_user_id", "rep_name", "rep_email", "rep_language", "report_frequency")
+IMPORT_BLANKS = ("tax_no", "phone", "email", "address", "city", "district")  # a file fills them
 CARD_FIELDS = ("brand", "serial", "model", "device_type", "site_id", "price", "currency",
                "purchase_date", "vendor", "insured", "insurer", "policy_no", "notes")
 
@@ -415,12 +416,18 @@ class Archive:
     # -- import ----------------------------------------------------------------------------
     def match_customer(self, spec):
         """An import row's customer: by tax number; else (and for a tax number not known yet)
-        by name among the customers without a tax number. Remembered for the batch (a file
-        lists a customer's devices one after another)."""
+        by name among the customers without a tax number — as the database stands after the
+        rows before. Remembered for the batch (a file lists a customer's devices one after
+        another) while it still answers the same: still in the database (a customer created
+        by a row that was rolled back is not), and still holding that tax number, or still
+        without one."""
         key = (spec.get("tax_no"), fold(spec["name"]))
-        if key not in self._customers:
-            self._customers[key] = self._match_customer(spec)
-        return self._customers[key]
+        found = self._customers.get(key)
+        if found is None or not inspect(found).persistent or not (
+                (key[0] and found.tax_no == key[0])
+                or (found.tax_no is None and found.name_folded == key[1])):
+            found = self._customers[key] = self._match_customer(spec)
+        return found
 
     def _match_customer(self, spec):
         if spec.get("tax_no"):
@@ -432,26 +439,33 @@ class Archive:
             Customer.name_folded == fold(spec["name"]), Customer.tax_no.is_(None))
             .order_by(Customer.id)).first()
 
-    def import_row(self, row, actor=None):
-        """One parsed import row: its customer matched by tax number (else by name) and its
-        card by (brand, serial). Returns 'created', 'updated' or 'unchanged'; RowError when it
-        cannot go in (nothing of it is written: the caller rolls the row back)."""
-        spec_c, spec_d = row["customer"], dict(row["device"])
+    def _import_customer(self, spec_c):
+        """The row's customer, matched, created or with its blanks filled: (customer,
+        'created' | 'updated' | 'unchanged')."""
         customer = self.match_customer(spec_c)
-        outcome, new_customer = "unchanged", customer is None
         if customer is None:
             customer = self.create_customer({k: v for k, v in spec_c.items() if v is not None})
             self._customers[(spec_c.get("tax_no"), fold(spec_c["name"]))] = customer
-            outcome = "created"
-        else:  # the file fills what the customer card lacks; it never renames or overwrites
-            blanks = {k: v for k, v in spec_c.items()
-                      if k in ("tax_no", "phone", "email", "address") and v is not None
-                      and getattr(customer, k) is None}
-            if blanks and self.update_customer(customer, blanks):
-                outcome = "updated"
+            return customer, "created"
+        # the file fills what the customer card lacks; it never renames or overwrites
+        blanks = {k: v for k, v in spec_c.items()
+                  if k in IMPORT_BLANKS and v is not None and getattr(customer, k) is None}
+        if blanks and self.update_customer(customer, blanks):
+            return customer, "updated"
+        return customer, "unchanged"
+
+    def import_row(self, row, actor=None):
+        """One parsed import row: its customer matched by tax number (else by name) and its
+        card by (brand, serial). Returns 'created', 'updated' or 'unchanged'; RowError when it
+        cannot go in (nothing of it is written: the caller rolls the row back). A customers
+        import's row has no device."""
+        customer, outcome = self._import_customer(row["customer"])
+        if row.get("device") is None:
+            return outcome
+        spec_d = dict(row["device"])
         site = spec_d.pop("site", None)
-        if site:
-            spec_d["site_id"] = self.site_named(customer, site, new_customer).id
+        if site:  # a customer created for this very row is announced with its site already
+            spec_d["site_id"] = self.site_named(customer, site, outcome == "created").id
         try:
             device = self.device_by_key(spec_d["brand"], spec_d["serial"])
             if device is None:
@@ -473,6 +487,35 @@ class Archive:
         except ValidationFailed as exc:
             raise RowError(exc.details or {"_row": [exc.message]})
         return "updated" if changed else outcome
+
+    def import_contact(self, row):
+        """A contacts import's row: the contact person of a customer already in the archive
+        (matched as a devices import matches it), matched by name (folded) among its contacts:
+        added when new, its empty title, phone and e-mail filled; never blanked, never
+        renamed. A change is a change of the customer (its version, customer_updated)."""
+        customer = self.match_customer(row["customer"])
+        if customer is None:
+            raise RowError({"customer_name": [field_message(
+                "No customer in the archive matches this row (by tax number, else by name); "
+                "import the customer first.")]})
+        spec = row["contact"]
+        contact = next((c for c in customer.contacts if fold(c.name) == fold(spec["name"])),
+                       None)
+        if contact is None:
+            customer.contacts.append(Contact(**spec))
+            outcome = "created"
+        else:
+            blanks = {k: v for k, v in spec.items() if v is not None and getattr(contact, k) is None}
+            if not blanks:
+                return "unchanged"
+            for k, v in blanks.items():
+                setattr(contact, k, v)
+            outcome = "updated"
+        customer.updated_at = utcnow()
+        customer.version += 1
+        self.db.flush()
+        self.emit("customer_updated", domain.customer_event(customer))
+        return outcome
 
     # -- events ----------------------------------------------------------------------------
     def coverage_from_event(self, event):

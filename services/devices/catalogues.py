@@ -64,13 +64,16 @@ class DeviceTypes:
             return None
         if self._types is None:
             self._types = self.db.scalars(select(DeviceType)).all()
-        wanted = fold(value)
-        for t in self._types:
-            if wanted in (t.code, fold(t.name_tr), fold(t.name_en)):
-                if not t.active and t.code != current and not allow_inactive:
-                    raise invalid(device_type=[(
-                        "Device type '{code}' is no longer in use (inactive).", {"code": t.code})])
-                return t.code
+            self._by_name = {}
+            for t in self._types:
+                for name in (t.code, fold(t.name_tr), fold(t.name_en)):
+                    self._by_name.setdefault(name, t)
+        t = self._by_name.get(fold(value))
+        if t is not None:
+            if not t.active and t.code != current and not allow_inactive:
+                raise invalid(device_type=[(
+                    "Device type '{code}' is no longer in use (inactive).", {"code": t.code})])
+            return t.code
         raise invalid(device_type=[(
             "Unknown device type '{value}'; the catalogue has: {codes}.",
             {"value": value, "codes": ", ".join(sorted(t.code for t in self._types if t.active))})])

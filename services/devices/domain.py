@@ -212,3 +212,56 @@ def coverage_from_event(event):
         return [(event["device_id"], REPAIR_WARRANTY, f["id"], f["number"], w["start"],
                  w["end"])]
     return []
+
+
+# -- Turkish identifiers (the import checks them; docs/architecture.md says why only there) --
+
+def vkn_valid(number: str) -> bool:
+    """A 10-digit tax number (vergi kimlik numarası) whose last digit is its check digit (the
+    Revenue Administration's algorithm: each of the first nine digits shifted by its place,
+    doubled place-many times modulo 9, summed)."""
+    if len(number) != 10 or not number.isdigit():
+        return False
+    total = 0
+    for i, c in enumerate(number[:9]):
+        shifted = (int(c) + 9 - i) % 10
+        value = (shifted * 2 ** (9 - i)) % 9
+        total += 9 if shifted and not value else value
+    return (10 - total % 10) % 10 == int(number[9])
+
+
+def tckn_valid(number: str) -> bool:
+    """An 11-digit national id (T.C. kimlik numarası): no leading 0; the 10th digit is
+    (7 × the odd places' sum − the even places' sum) mod 10, the 11th the first ten's sum mod 10."""
+    if len(number) != 11 or not number.isdigit() or number[0] == "0":
+        return False
+    d = [int(c) for c in number]
+    return (((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10 == d[9]
+            and sum(d[:10]) % 10 == d[10])
+
+
+PROVINCES = (  # Türkiye's 81 provinces (il), by plate number
+    "Adana", "Adıyaman", "Afyonkarahisar", "Ağrı", "Amasya", "Ankara", "Antalya", "Artvin",
+    "Aydın", "Balıkesir", "Bilecik", "Bingöl", "Bitlis", "Bolu", "Burdur", "Bursa", "Çanakkale",
+    "Çankırı", "Çorum", "Denizli", "Diyarbakır", "Edirne", "Elazığ", "Erzincan", "Erzurum",
+    "Eskişehir", "Gaziantep", "Giresun", "Gümüşhane", "Hakkari", "Hatay", "Isparta", "Mersin",
+    "İstanbul", "İzmir", "Kars", "Kastamonu", "Kayseri", "Kırklareli", "Kırşehir", "Kocaeli",
+    "Konya", "Kütahya", "Malatya", "Manisa", "Kahramanmaraş", "Mardin", "Muğla", "Muş",
+    "Nevşehir", "Niğde", "Ordu", "Rize", "Sakarya", "Samsun", "Siirt", "Sinop", "Sivas",
+    "Tekirdağ", "Tokat", "Trabzon", "Tunceli", "Şanlıurfa", "Uşak", "Van", "Yozgat",
+    "Zonguldak", "Aksaray", "Bayburt", "Karaman", "Kırıkkale", "Batman", "Şırnak", "Bartın",
+    "Ardahan", "Iğdır", "Yalova", "Karabük", "Kilis", "Osmaniye", "Düzce")
+# folded name (and a few spellings people write) -> the province as written above
+PROVINCE_BY_KEY = {fold(p): p for p in PROVINCES}
+PROVINCE_BY_KEY.update({"icel": "Mersin", "maras": "Kahramanmaraş", "urfa": "Şanlıurfa",
+                        "antep": "Gaziantep", "afyon": "Afyonkarahisar", "hakkâri": "Hakkari",
+                        "k.maras": "Kahramanmaraş"})
+
+
+def province(text):
+    """The province a cell names (any case, Turkish letters or not: `ISTANBUL`, `istanbul`,
+    `İstanbul`; or its plate number `34`), or None."""
+    key = fold(text.strip())
+    if key.isdigit() and 1 <= int(key) <= len(PROVINCES):
+        return PROVINCES[int(key) - 1]
+    return PROVINCE_BY_KEY.get(key)

@@ -1,7 +1,7 @@
 """Upload a device archive CSV to Servis and watch the import run.
 
     python -m services.devices.import_cli FILE [--url http://127.0.0.1:8080]
-        [--username U] [--password-env SERVIS_PASSWORD]
+        [--kind devices|customers|contacts] [--username U] [--password-env SERVIS_PASSWORD]
 
 Signs in (``POST /api/v1/auth/token``), uploads the file (``POST /api/v1/devices/import``,
 ``Content-Type: text/csv``), then polls the job (``GET /api/v1/devices/import/{id}``) every
@@ -82,9 +82,11 @@ def _auth(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def upload(session, url, token, data: bytes):
-    """Start an import job with the file's bytes; the job as the server describes it."""
+def upload(session, url, token, data, kind="devices"):
+    """Start an import job with the file (bytes, or a file object: sent as it is read); the
+    job as the server describes it."""
     return call(session, "POST", f"{url}/api/v1/devices/import", data=data,
+                params={"kind": kind} if kind != "devices" else None, timeout=(10, 1800),
                 headers={**_auth(token), "Content-Type": "text/csv"})
 
 
@@ -182,6 +184,8 @@ def parse_args(argv):
         description="Import a device archive CSV into Servis and watch the job.")
     parser.add_argument("file", help="the CSV file (see services/devices/importer.py)")
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="the gateway's address")
+    parser.add_argument("--kind", default="devices", choices=("devices", "customers", "contacts"),
+                        help="what the file holds (default: devices, with their customers)")
     parser.add_argument("--username", default=os.environ.get("SERVIS_USERNAME"))
     parser.add_argument("--password-env", default="SERVIS_PASSWORD",
                         help="the environment variable holding the password (else a prompt)")
@@ -194,8 +198,7 @@ def main(argv=None, stdout=None, stderr=None, session=None):
     args = parse_args(argv)
     url = args.url.rstrip("/")
     try:
-        with open(args.file, "rb") as f:
-            data = f.read()
+        data = open(args.file, "rb")  # streamed: a 100k-row file is never read whole
     except OSError as err:
         print(f"error: cannot read {args.file}: {err.strerror or err}", file=stderr)
         return 1
@@ -210,7 +213,8 @@ def main(argv=None, stdout=None, stderr=None, session=None):
     job = None
     try:
         token = sign_in(session, url, username, password)
-        job = upload(session, url, token, data)
+        with data:
+            job = upload(session, url, token, data, args.kind)
         job = watch(session, url, token, job, stream=stderr, interval=args.interval)
     except ApiError as err:
         print("\n".join(err.lines()), file=stderr)

@@ -4,8 +4,10 @@ The file
 --------
 * One header row, then one device card per row. Row numbers in messages are the ones Excel
   shows: the header is row 1, the first data row is row 2 (blank rows count, but are skipped).
-* Encoding: UTF-8 with or without BOM (Excel's "CSV UTF-8"), UTF-16 with BOM (Excel's
-  "Unicode Text"), else Windows-1254 (Turkish Windows' default "CSV").
+* Encoding: UTF-16 with BOM (Excel's "Unicode Text"), UTF-8 with or without BOM (Excel's
+  "CSV UTF-8"), else Windows-1254 (Turkish Windows' default "CSV"), decided from the first
+  bytes: a BOM, else the first bytes that are not ASCII (UTF-8 when they read as UTF-8). The
+  file is read as it arrives (``ImportStream``): nothing holds it whole.
 * Delimiter: ``;`` (what Turkish Excel writes), ``,`` or a tab, detected from the header line.
   Values holding the delimiter, quotes or line breaks are quoted the usual CSV way
   (``"Çatı ünitesi; yılda iki bakım"``).
@@ -24,10 +26,17 @@ key                Türkçe               English           value
 =================  ===================  ================  ==================================
 customer_name *    Müşteri adı          Customer name     text, at most 200
 customer_tax_no    Vergi no             Tax no            10 digits (VKN) or 11 (TCKN); spaces
-                                                          are ignored
-customer_phone     Telefon              Phone             text, at most 40
+                                                          are ignored; the check digits must
+                                                          match
+customer_phone     Telefon              Phone             a phone number, Turkish unless it
+                                                          has a country code; kept as
+                                                          "+90 212 555 01 23"
 customer_email     E-posta              Email             an e-mail address
 customer_address   Adres                Address           text, at most 1000
+customer_city      İl                   City              one of the 81 provinces (any case,
+                                                          with or without Turkish letters) or
+                                                          its plate number: kept as "İstanbul"
+customer_district  İlçe                 District          text, at most 100
 customer_language  Dil                  Language          tr / en (Türkçe, İngilizce, Turkish,
                                                           English); empty = tr
 site               Bulunduğu yer        Site              the customer's site where the device
@@ -57,16 +66,32 @@ notes              Notlar               Notes             text, at most 2000
 ``*`` = required. Dates also accept ``D.M.YYYY`` and a time part Excel may add
 (``2024-03-15 00:00:00``, ignored); impossible dates (``29.02.2023``) are refused.
 
+Other kinds of import (``kind``)
+-------------------------------
+* ``customers``: the ``customer_*`` columns alone (customer_name required): customers created
+  or their blanks filled, matched as in a devices import.
+* ``contacts``: ``customer_name`` * and ``customer_tax_no`` (to find the customer, which must
+  be in the archive already), ``contact_name`` * (Yetkili adı / Contact name),
+  ``contact_title`` (Yetkili görevi), ``contact_phone`` (Yetkili telefonu, normalised as
+  above), ``contact_email`` (Yetkili e-postası). A contact is matched by name within its
+  customer: added when new, its empty cells filled.
+
+A column another kind reads is ignored (and reported) like an unknown one.
+
 The API
 -------
-* ``read_csv(data) -> ImportFile``: decode, find the delimiter, map the header, cut the rows
-  (raises ``ValidationFailed`` for a file that cannot be imported at all).
-* ``parse_row(values) -> (row, None) | (None, errors)``: one row's raw strings (``key -> str``)
-  to a JSON-ready ``{"customer": {...}, "device": {...}}``, or marshmallow-style
-  ``{key: [message]}`` errors keyed by column key. Every message is a constant English
-  template formatted with its values (``field_message``); the gateway shows it in the user's
-  language (the templates are in gateway/locale/tr/LC_MESSAGES/messages.po).
-* ``template_csv(language) -> bytes``: a header and two example rows to start from.
+* ``ImportStream(chunks, kind)``: decode, find the delimiter and map the header as the bytes
+  arrive (a file that cannot be imported at all raises ``ValidationFailed``), then ``rows()``
+  yields (row number, ``{key: raw str}``) one by one. ``read_csv(data, kind) -> ImportFile``
+  reads a whole file at once (small files, tests).
+* ``Duplicates().mark(row_no, cells)``: a (brand, serial) met again is the later row's error.
+* ``parse_values(values, kind) -> (row, None) | (None, errors)``: one row's raw strings to
+  Python values (dates, Decimal) — the one check of a row, run by devices —, or
+  marshmallow-style ``{key: [message]}`` errors keyed by column key. ``parse_row`` gives the
+  same JSON-ready. Every message is a constant English template formatted with its values
+  (``field_message``); the gateway shows it in the user's language (the templates are in
+  gateway/locale/tr/LC_MESSAGES/messages.po).
+* ``template_csv(language, kind) -> bytes``: a header and example rows to start from.
 
 Pure Python: no framework or database here (``ValidationFailed`` comes from
 ``services.common.exceptions``).
@@ -74,16 +99,21 @@ Pure Python: no framework or database here (``ValidationFailed`` comes from
 import codecs
 import csv
 import io
+import functools
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import phonenumbers
 from marshmallow import ValidationError, validate
 
 from services.common.exceptions import ValidationFailed, field_message
 from services.common.schemas import check_text
 from services.common.text import fold
+from services.devices import domain
 
 MISSING = "Missing data for required field."
 LONGER = "Longer than maximum length {max}."  # marshmallow's, so the same entry translates it
@@ -124,6 +154,14 @@ COLUMNS = [
            "Müşterinin adresi (en çok 1000 karakter).",
            "The customer's address (at most 1000 characters).",
            ("müşteri adresi", "customer address")),
+    Column("customer_city", "İl", "City", False,
+           "Müşterinin ili (81 ilden biri, ör. İstanbul).",
+           "The customer's province (one of Türkiye's 81, e.g. İstanbul).",
+           ("şehir", "il adı", "province")),
+    Column("customer_district", "İlçe", "District", False,
+           "Müşterinin ilçesi (en çok 100 karakter).",
+           "The customer's district (at most 100 characters).",
+           ("ilçe adı", "semt")),
     Column("customer_language", "Dil", "Language", False,
            "tr veya en (Türkçe, İngilizce); boşsa tr.",
            "tr or en (Turkish, English); empty means tr.",
@@ -183,13 +221,39 @@ COLUMNS = [
            "Serbest not (en çok 2000 karakter).", "Free notes (at most 2000 characters).",
            ("not", "açıklama", "note", "remarks", "description")),
 ]
+CONTACT_COLUMNS = [
+    Column("contact_name", "Yetkili adı", "Contact name", True,
+           "Müşterinin yetkili kişisinin adı (en çok 200 karakter).",
+           "The name of the customer's contact person (at most 200 characters).",
+           ("yetkili", "ilgili kişi", "contact", "contact person")),
+    Column("contact_title", "Yetkili görevi", "Contact title", False,
+           "Yetkilinin görevi (en çok 100 karakter).", "The contact's title (at most 100).",
+           ("görevi", "title", "position")),
+    Column("contact_phone", "Yetkili telefonu", "Contact phone", False,
+           "Yetkilinin telefonu; +90 ile yazılır.", "The contact's phone; stored as +90 ...",
+           ("yetkili tel", "contact tel")),
+    Column("contact_email", "Yetkili e-postası", "Contact email", False,
+           "Yetkilinin e-posta adresi.", "The contact's e-mail address.",
+           ("yetkili e-posta", "contact e-mail")),
+]
 KEYS = [c.key for c in COLUMNS]
-_BY_KEY = {c.key: c for c in COLUMNS}
-REQUIRED = [c.key for c in COLUMNS if c.required]
+_BY_KEY = {c.key: c for c in COLUMNS + CONTACT_COLUMNS}
+CUSTOMER_KEYS = [k for k in KEYS if k.startswith("customer_")]
+# What each kind of import reads (`kind`): a device archive (customers and their cards),
+# customers alone, or customers' contact persons. Its required columns are marked `required`.
+KINDS = {
+    "devices": KEYS,
+    "customers": CUSTOMER_KEYS,
+    "contacts": ["customer_name", "customer_tax_no"] + [c.key for c in CONTACT_COLUMNS],
+}
+REQUIRED_BY_KIND = {kind: [k for k in keys if _BY_KEY[k].required]
+                    for kind, keys in KINDS.items()}
+REQUIRED = REQUIRED_BY_KIND["devices"]
 
 _MAX_LENGTH = {
     "customer_name": 200, "customer_address": 1000, "customer_phone": 40,
-    "customer_email": 254, "notes": 2000,
+    "customer_email": 254, "notes": 2000, "customer_district": 100, "contact_name": 200,
+    "contact_title": 100, "contact_email": 254,
     **dict.fromkeys(("brand", "model", "serial", "device_type", "vendor", "insurer",
                      "policy_no", "site"), 100),
 }
@@ -203,7 +267,7 @@ def normalize_header(name: str) -> str:
 
 def _header_map():
     mapping = {}
-    for column in COLUMNS:
+    for column in COLUMNS + CONTACT_COLUMNS:
         for name in (column.key, column.tr, column.en, *column.aliases):
             norm = normalize_header(name)
             if mapping.setdefault(norm, column.key) != column.key:
@@ -236,23 +300,168 @@ class ImportFile:
     encoding: str = "utf-8"
 
 
-def decode(data: bytes):
-    """(text, encoding): UTF-16 with a BOM, else UTF-8 (BOM or not), else Windows-1254."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+NOT_TEXT = ("The file is neither UTF-8 nor Windows-1254 (Turkish) text; save it from Excel as "
+            "\"CSV UTF-8\".")
+MIXED = ("The file stops being UTF-8 text after row {row}, although it starts as UTF-8; save "
+         "it from Excel as \"CSV UTF-8\" again.")
+
+
+class _NotText(Exception):
+    """Bytes the decoder chosen for this file cannot read."""
+
+
+class _Decoder:
+    """Bytes to text as they arrive, the encoding decided from the first bytes: a UTF-16 BOM
+    (Excel's "Unicode Text"), a UTF-8 BOM, else the first bytes that are not ASCII: UTF-8
+    when they read as UTF-8, else Windows-1254 (Turkish Windows' "CSV"). What came before
+    them is ASCII, which both read alike, so nothing is decoded twice."""
+
+    def __init__(self):
+        self.encoding = None  # decided
+        self.decoder = None
+        self.head = b""  # bytes held until the BOM question is answered
+        self.mixed = False  # UTF-8 was decided and a later byte is not UTF-8
+
+    def _decide(self, data, final):
+        """The data to decode once the encoding is known; None to wait for more bytes."""
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self.encoding = "utf-16"
+        elif data.startswith(codecs.BOM_UTF8):
+            self.encoding, data = "utf-8", data[3:]
+        elif len(data) < 3 and not final and codecs.BOM_UTF8.startswith(data):
+            return None  # perhaps a BOM's first bytes
+        elif data.isascii():
+            return data  # still undecided: ASCII reads the same in either
+        else:
+            first = next(i for i, b in enumerate(data) if b >= 0x80)
+            if len(data) - first < 4 and not final:
+                return None  # a UTF-8 character may be cut here: wait for the rest
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(data[first:first + 64])
+                self.encoding = "utf-8"
+            except UnicodeDecodeError:
+                self.encoding = "cp1254"
+        self.decoder = codecs.getincrementaldecoder(self.encoding)()
+        return data
+
+    def feed(self, data, final=False):
+        if self.decoder is None:
+            data, self.head = self.head + data, b""
+            decided = self._decide(data, final)
+            if decided is None:
+                self.head = data
+                return ""
+            if self.decoder is None:  # ASCII so far
+                return decided.decode("ascii")
+            data = decided
         try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
+            return self.decoder.decode(data, final)
+        except UnicodeDecodeError as err:
+            self.mixed = self.encoding == "utf-8"
+            raise _NotText() from err
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(texts):
+    """Text pieces to lines ending with their newline (\\r\\n, \\r or \\n, as csv wants them);
+    a \\r at the end of a piece waits for the next (it may be half of \\r\\n)."""
+    pending = ""
+    for text in texts:
+        pending += text
+        cut = 0
+        for match in _NEWLINE.finditer(pending):
+            if match.end() == len(pending) and match.group() == "\r":
+                break
+            yield pending[cut:match.end()]
+            cut = match.end()
+        pending = pending[cut:]
+    if pending:
+        yield pending
+
+
+class ImportStream:
+    """An upload read as it arrives: ``ImportStream(chunks, kind)`` reads up to the header
+    (decoding, delimiter, column keys: a file that cannot be imported raises
+    ``ValidationFailed`` here), then ``rows()`` yields (row number, {key: raw str}) one at a
+    time, so nothing holds the file. A problem found further on (an unreadable byte, a broken
+    quote) raises ``ValidationFailed`` from ``rows()``: the caller drops what it staged."""
+
+    def __init__(self, chunks, kind="devices"):
+        self.kind = kind
+        self.decoder = _Decoder()
+        self.number = 0  # the last record read
+        self.count = 0  # data rows yielded
+        texts = self._texts(chunks)
+        lines = _lines(texts)
+        held = []
+        first_line = None
+        for line in lines:
+            held.append(line)
+            if line.strip(" \t\r\n;,\ufeff"):
+                first_line = line
+                break
+        if first_line is None:
+            raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [EMPTY]})
+        self.delimiter = detect_delimiter(first_line)
+        self.reader = csv.reader(itertools.chain(held, lines), delimiter=self.delimiter)
+        self.keys = None
+        for cells in self._records():
+            self.keys, self.ignored = map_header(cells, kind)
+            break
+        self.wanted = [(i, key) for i, key in enumerate(self.keys) if key]
+
+    @property
+    def encoding(self):
+        return self.decoder.encoding or "utf-8"
+
+    def _texts(self, chunks):
+        try:
+            for chunk in chunks:
+                if chunk:
+                    yield self.decoder.feed(chunk)
+            yield self.decoder.feed(b"", final=True)
+        except _NotText:
+            if self.decoder.mixed:
+                raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [field_message(
+                    MIXED, {"row": self.number})]})
+            raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [NOT_TEXT]})
+
+    def _records(self):
+        """The non-blank records, each with its number (Excel's row) in self.number."""
+        try:
+            for cells in self.reader:
+                self.number += 1
+                if not _is_blank(cells):
+                    yield cells
+        except csv.Error as err:
+            raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [field_message(
+                "Row {row}: {error}.", {"row": self.number + 1, "error": str(err)})]})
+
+    def rows(self):
+        width = len(self.keys)
+        for cells in self._records():
+            values = {key: (cells[i] if i < len(cells) else "") for i, key in self.wanted}
+            if len(cells) > width:
+                extra = sum(1 for cell in cells[width:] if cell.strip())
+                if extra:
+                    values[EXTRA_KEY] = extra
+            self.count += 1
+            yield self.number, values
+        if not self.count:
+            raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [
+                "The file has a header but no data rows."]})
+
+
+def decode(data: bytes):
+    """(text, encoding) of a whole file, decided as the stream decides it (``_Decoder``)."""
+    decoder = _Decoder()
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1254"), "cp1254"
-    except UnicodeDecodeError:
-        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [
-            "The file is neither UTF-8 nor Windows-1254 (Turkish) text; save it from Excel as "
-            "\"CSV UTF-8\"."]})
+        text = decoder.feed(data) + decoder.feed(b"", final=True)
+    except _NotText:
+        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [NOT_TEXT]})
+    return text, decoder.encoding or "utf-8"
 
 
 def detect_delimiter(line: str) -> str:
@@ -269,56 +478,35 @@ def detect_delimiter(line: str) -> str:
 
 
 def _is_blank(cells):
-    return all(not c.strip() for c in cells)
+    return not "".join(cells).strip()
 
 
 EMPTY = "The file is empty."
 
 
-def read_csv(data: bytes) -> ImportFile:
-    """Decode an uploaded CSV, map its header to COLUMNS and cut its data rows (not parsed:
-    each row's values stay raw strings for ``parse_row``). A file that cannot be imported at
-    all raises ``ValidationFailed`` (422) with ``{"file": [reasons]}``."""
+def read_csv(data: bytes, kind="devices") -> ImportFile:
+    """A whole uploaded CSV (bytes) read at once (tests, small files): ``ImportStream``'s
+    header and rows in an ``ImportFile``. A file that cannot be imported at all raises
+    ``ValidationFailed`` (422) with ``{"file": [reasons]}``."""
     if not data or not data.strip():
         raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [EMPTY]})
-    text, encoding = decode(data)
-    first_line = next((line for line in text.splitlines() if line.strip(" \t\r\n;,\ufeff")),
-                      None)
-    if first_line is None:
-        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [EMPTY]})
-    delimiter = detect_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    keys, ignored, rows, number = None, [], [], 0
-    try:
-        for number, cells in enumerate(reader, start=1):
-            if _is_blank(cells):
-                continue
-            if keys is None:
-                keys, ignored = map_header(cells)
-                wanted = [(i, key) for i, key in enumerate(keys) if key]
-                continue
-            values = {key: (cells[i] if i < len(cells) else "") for i, key in wanted}
-            extra = sum(1 for cell in cells[len(keys):] if cell.strip())
-            if extra:
-                values[EXTRA_KEY] = extra
-            rows.append((number, values))
-    except csv.Error as err:
-        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [field_message(
-            "Row {row}: {error}.", {"row": number + 1, "error": str(err)})]})
-    if not rows:
-        raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [
-            "The file has a header but no data rows."]})
-    return ImportFile(keys=keys, ignored=ignored, rows=rows, delimiter=delimiter,
-                      encoding=encoding)
+    stream = ImportStream([data], kind)
+    rows = list(stream.rows())
+    return ImportFile(keys=stream.keys, ignored=stream.ignored, rows=rows,
+                      delimiter=stream.delimiter, encoding=stream.encoding)
 
 
-def map_header(header):
-    """(keys, ignored) for a header row; raises ValidationFailed for duplicated columns and
-    missing required ones (every problem at once)."""
+def map_header(header, kind="devices"):
+    """(keys, ignored) for a header row of an import of `kind`; raises ValidationFailed for
+    duplicated columns and missing required ones (every problem at once). A column another
+    kind reads (a device column in a customers file) is ignored like an unknown one."""
+    known = set(KINDS[kind])
     keys, ignored, seen, problems = [], [], {}, []
     for name in header:
         name = name.strip().lstrip("\ufeff").strip()
         key = column_for_header(name) if name else None
+        if key not in known:
+            key = None
         if name and key is None:
             ignored.append(name)
         elif key in seen:
@@ -329,13 +517,31 @@ def map_header(header):
         elif key:
             seen[key] = name
         keys.append(key)
-    for key in REQUIRED:
+    for key in REQUIRED_BY_KIND[kind]:
         if key not in seen:
             problems.append(field_message("Required column missing: {column} ({tr} / {en}).",
                                           _label(key)))
     if problems:
         raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": problems})
     return keys, ignored
+
+
+class Duplicates:
+    """Marks a (brand, serial) met again further down a file as that later row's error (the
+    import would otherwise apply both, and a re-import would flip the card between them):
+    `mark(row_no, cells)` as the rows stream by; it keeps one folded key per card."""
+
+    def __init__(self):
+        self.first = {}
+
+    def mark(self, row_no, cells):
+        brand, serial = (cells.get("brand") or "").strip(), (cells.get("serial") or "").strip()
+        if brand and serial:
+            key = (fold(brand), fold(serial))
+            first = self.first.setdefault(key, row_no)
+            if first != row_no:
+                cells["_duplicate_of"] = first
+        return cells
 
 
 # --------------------------------------------------------------------------- the values
@@ -456,12 +662,46 @@ def parse_language(text: str) -> str:
     return language
 
 
+NOT_VKN = "'{text}' is not a valid tax number (VKN): its check digit does not match."
+NOT_TCKN = "'{text}' is not a valid national id (TCKN): its check digits do not match."
+
+
 def parse_tax_no(text: str) -> str:
-    """10 digits (VKN) or 11 (TCKN), spaces ignored."""
+    """10 digits (VKN) or 11 (TCKN), spaces ignored, each checked by its check digits."""
     s = re.sub(r"\s+", "", text)
     if not re.fullmatch(r"[0-9]{10,11}", s):
         raise ValidationError("Tax number is 10 digits (VKN) or 11 (TCKN).")
+    if len(s) == 10 and not domain.vkn_valid(s):
+        raise ValidationError(field_message(NOT_VKN, {"text": text}))
+    if len(s) == 11 and not domain.tckn_valid(s):
+        raise ValidationError(field_message(NOT_TCKN, {"text": text}))
     return s
+
+
+NOT_A_PHONE = "Not a phone number: '{text}' (e.g. 0212 555 01 23 or +90 532 000 00 00)."
+
+
+@functools.lru_cache(maxsize=4096)  # a customer's phone repeats on each of its cards
+def parse_phone(text: str) -> str:
+    """A phone number normalised to the international form (``+90 212 555 01 23``); a number
+    without a country code is Turkish."""
+    try:
+        number = phonenumbers.parse(text, "TR")
+    except phonenumbers.NumberParseException:
+        raise ValidationError(field_message(NOT_A_PHONE, {"text": text}))
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError(field_message(NOT_A_PHONE, {"text": text}))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def parse_city(text: str) -> str:
+    """One of the 81 provinces (il), written as the list writes it."""
+    name = domain.province(text)
+    if name is None:
+        raise ValidationError(field_message(
+            "Not a province of Türkiye: '{text}' (write the il, e.g. İstanbul, or its plate "
+            "number).", {"text": text}))
+    return name
 
 
 _check_email = validate.Email()
@@ -477,39 +717,94 @@ def parse_email(text: str) -> str:
 
 _PARSERS = {
     "customer_tax_no": parse_tax_no, "customer_email": parse_email,
-    "customer_language": parse_language, "price": lambda s: str(parse_price(s)),
+    "customer_phone": parse_phone, "customer_city": parse_city,
+    "customer_language": parse_language, "price": parse_price,
     "currency": parse_currency, "insured": parse_bool,
     "purchase_date": parse_date, "warranty_start": parse_date, "warranty_end": parse_date,
+    "contact_phone": parse_phone, "contact_email": parse_email,
 }
 _DEFAULTS = {"customer_language": "tr", "currency": "TRY", "insured": False}
 _CUSTOMER = {"customer_name": "name", "customer_tax_no": "tax_no", "customer_phone": "phone",
              "customer_email": "email", "customer_address": "address",
+             "customer_city": "city", "customer_district": "district",
              "customer_language": "language"}
 _DEVICE = ("brand", "serial", "model", "device_type", "site", "price", "currency",
            "purchase_date", "vendor", "insured", "insurer", "policy_no", "notes",
            "warranty_start", "warranty_end")
+_CONTACT = {"contact_name": "name", "contact_title": "title", "contact_phone": "phone",
+            "contact_email": "email"}
+# An empty cell changes nothing on an existing record: these values have defaults that would
+# otherwise overwrite what the card or customer holds, so an empty cell leaves them out.
+DEFAULTED = {"customer_language": ("customer", "language"), "insured": ("device", "insured"),
+             "currency": ("device", "currency")}
 
 
-def parse_row(values: dict):
-    """One row's raw strings (``{column key: str}``, as ``read_csv`` cuts them) to
-    ``(row, None)`` or ``(None, errors)``. ``row`` is JSON-ready:
-    ``{"customer": {name, tax_no, phone, email, address, language},
-    "device": {brand, serial, model, device_type, site, price, currency, purchase_date, vendor,
-    insured, insurer, policy_no, notes, warranty_start, warranty_end}}`` with dates as ISO
-    strings, the price as a string with two decimals, None for an empty optional value.
-    ``errors`` is ``{column key: [message]}``; ``_row`` for a problem of the whole row."""
+def _extra_cells(values):
     extra = values.get(EXTRA_KEY)
     if extra == 1:
-        return None, {ROW_KEY: [field_message(
+        return {ROW_KEY: [field_message(
             "This row has 1 more cell than the header has columns: is there a delimiter "
             "inside a value without quotes around it?")]}
     if extra:
-        return None, {ROW_KEY: [field_message(
+        return {ROW_KEY: [field_message(
             "This row has {extra} more cells than the header has columns: is there a "
             "delimiter inside a value without quotes around it?", {"extra": extra})]}
+    return None
+
+
+def parse_values(values: dict, kind="devices"):
+    """One row's raw strings (``{column key: str}``, as ``ImportStream`` cuts them) to
+    ``(row, None)`` or ``(None, errors)``, with Python values: what the archive applies.
+    ``row`` is ``{"customer": {name, tax_no, phone, email, address, city, district,
+    language}, "device": {brand, serial, model, device_type, site, price (Decimal), currency,
+    purchase_date (date), vendor, insured, insurer, policy_no, notes, warranty_start,
+    warranty_end}}`` (a devices import), ``"device": None`` (customers), or ``"contact":
+    {name, title, phone, email}`` instead (contacts). An empty optional cell is None; an empty
+    language, insured or currency cell is left out (DEFAULTED: it keeps what a record holds).
+    Text is trimmed and NFC-normalised. ``errors`` is ``{column key: [message]}``; ``_row``
+    for a problem of the whole row."""
+    extra = _extra_cells(values)
+    if extra:
+        return None, extra
+    keys = KINDS[kind]
+    # a customer's cells repeat on each of its rows: they are parsed once (_parse_customer)
+    customer_keys = _CUSTOMER_KEYS_OF[kind]
+    customer_cells = tuple(values.get(key) for key in customer_keys)
+    if all(v is None or isinstance(v, str) for v in customer_cells):
+        c_parsed, c_errors = _parse_customer(customer_keys, customer_cells)
+        parsed, errors = dict(c_parsed), {k: list(v) for k, v in c_errors.items()}
+        keys = [k for k in keys if k not in customer_keys]
+    else:
+        parsed, errors = {}, {}
+    more_parsed, more_errors = _parse_plain(keys, tuple(values.get(key) for key in keys))
+    parsed.update(more_parsed)
+    errors.update(more_errors)
+    if kind == "devices":
+        _check_warranty(parsed, errors)
+    if errors:
+        return None, errors
+    customer = {name: parsed[key] for key, name in _CUSTOMER.items() if key in parsed}
+    if kind == "contacts":
+        return {"customer": customer, "contact": {name: parsed[key]
+                                                  for key, name in _CONTACT.items()}}, None
+    device = ({key: parsed[key] for key in _DEVICE if key in parsed} if kind == "devices"
+              else None)
+    return {"customer": customer, "device": device}, None
+
+
+_CUSTOMER_KEYS_OF = {kind: tuple(k for k in keys if k.startswith("customer_"))
+                     for kind, keys in KINDS.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_customer(keys, cells):
+    """(parsed, errors) of a customer's cells; callers copy what they change."""
+    return _parse_plain(keys, cells)
+
+
+def _parse_plain(keys, cells):
     errors, parsed = {}, {}
-    for key in KEYS:
-        raw = values.get(key)
+    for key, raw in zip(keys, cells):
         raw = "" if raw is None else raw if isinstance(raw, str) else str(raw)
         try:
             check_text(raw)
@@ -518,10 +813,13 @@ def parse_row(values: dict):
             continue
         text = raw.strip()
         if not text:
-            if key in REQUIRED:
+            if _BY_KEY[key].required:
                 errors[key] = [MISSING]
-            parsed[key] = _DEFAULTS.get(key)
+            elif key not in DEFAULTED:
+                parsed[key] = None
             continue
+        if not text.isascii():  # "İ" typed as I + U+0307 is the one letter it means
+            text = unicodedata.normalize("NFC", text)
         limit = _MAX_LENGTH.get(key)
         if limit and len(text) > limit:
             errors[key] = [field_message(LONGER, {"max": limit})]
@@ -531,23 +829,38 @@ def parse_row(values: dict):
             parsed[key] = parser(text) if parser else text
         except ValidationError as err:
             errors[key] = list(err.messages)
-    _check_warranty(parsed, errors)
+    return parsed, errors
+
+
+def parse_row(values: dict, kind="devices"):
+    """``parse_values`` JSON-ready (what a client may be shown): dates as ISO strings, the
+    price as a string with two decimals, and the defaults of empty language, insured and
+    currency cells filled in."""
+    row, errors = parse_values(values, kind)
     if errors:
         return None, errors
-    for key in ("purchase_date", "warranty_start", "warranty_end"):
-        if parsed[key] is not None:
-            parsed[key] = parsed[key].isoformat()
-    customer = {name: parsed[key] for key, name in _CUSTOMER.items()}
-    device = {key: parsed[key] for key in _DEVICE}
-    return {"customer": customer, "device": device}, None
+    for key, (part, name) in DEFAULTED.items():
+        if row.get(part) is not None and name not in row[part]:
+            row[part][name] = _DEFAULTS[key]
+    device = row.get("device")
+    if device:
+        for key in ("purchase_date", "warranty_start", "warranty_end"):
+            if device[key] is not None:
+                device[key] = device[key].isoformat()
+        if device["price"] is not None:
+            device["price"] = str(device["price"])
+    return row, None
 
 
 def _check_warranty(parsed, errors):
-    """warranty_start defaults to purchase_date; an end needs a start and is not before it."""
+    """warranty_start defaults to purchase_date; an end needs a start and is not before it;
+    a start needs its end."""
     if any(key in errors for key in ("purchase_date", "warranty_start", "warranty_end")):
         return
     start, end = parsed.get("warranty_start"), parsed.get("warranty_end")
     if end is None:
+        if start is not None:
+            errors["warranty_end"] = ["A warranty start needs its end."]
         return  # no warranty given: a purchase date alone is just a purchase date
     if start is None:
         start = parsed["warranty_start"] = parsed.get("purchase_date")
@@ -566,8 +879,8 @@ _EXAMPLES = {
     "tr": [
         {"customer_name": "Çağlar Soğutma Ltd. Şti.", "customer_tax_no": "1234567890",
          "customer_phone": "0212 555 01 23", "customer_email": "servis@caglarsogutma.com.tr",
-         "customer_address": "Atatürk Cad. No: 12, Kadıköy, İstanbul",
-         "customer_language": "Türkçe", "site": "Kadıköy şubesi", "brand": "Arçelik",
+         "customer_address": "Atatürk Cad. No: 12", "customer_city": "İstanbul",
+         "customer_district": "Kadıköy", "customer_language": "Türkçe", "site": "Kadıköy şubesi", "brand": "Arçelik",
          "model": "Inverter 12000", "device_type": "Klima", "serial": "ARÇ-2024-00017",
          "price": "12.500,00", "currency": "TL", "purchase_date": "15.03.2024",
          "vendor": "Işık Elektronik A.Ş.", "insured": "Evet", "insurer": "Anadolu Sigorta",
@@ -575,7 +888,8 @@ _EXAMPLES = {
          "warranty_end": "15.03.2026", "notes": "Çatı ünitesi; yılda iki bakım."},
         {"customer_name": "Blue Harbor Hotels Ltd.", "customer_tax_no": "",
          "customer_phone": "+44 20 7946 0000", "customer_email": "facilities@blueharbor.example",
-         "customer_address": "1 Harbour Street, London", "customer_language": "İngilizce",
+         "customer_address": "1 Harbour Street, London", "customer_city": "",
+         "customer_district": "", "customer_language": "İngilizce",
          "site": "Ana mutfak", "brand": "Bosch", "model": "KGN39", "device_type": "Buzdolabı",
          "serial": "BSH-99812", "price": "1234,50", "currency": "EUR",
          "purchase_date": "2.11.2023", "vendor": "", "insured": "Hayır", "insurer": "",
@@ -584,8 +898,8 @@ _EXAMPLES = {
     "en": [
         {"customer_name": "Çağlar Soğutma Ltd. Şti.", "customer_tax_no": "1234567890",
          "customer_phone": "+90 212 555 01 23", "customer_email": "servis@caglarsogutma.com.tr",
-         "customer_address": "Atatürk Cad. No: 12, Kadıköy, İstanbul",
-         "customer_language": "Turkish", "site": "Kadıköy branch", "brand": "Arçelik",
+         "customer_address": "Atatürk Cad. No: 12", "customer_city": "İstanbul",
+         "customer_district": "Kadıköy", "customer_language": "Turkish", "site": "Kadıköy branch", "brand": "Arçelik",
          "model": "Inverter 12000", "device_type": "Air conditioner", "serial": "ARÇ-2024-00017",
          "price": "12,500.00", "currency": "TRY", "purchase_date": "2024-03-15",
          "vendor": "Işık Elektronik A.Ş.", "insured": "yes", "insurer": "Anadolu Sigorta",
@@ -593,7 +907,8 @@ _EXAMPLES = {
          "warranty_end": "2026-03-15", "notes": "Roof unit, serviced twice a year."},
         {"customer_name": "Blue Harbor Hotels Ltd.", "customer_tax_no": "",
          "customer_phone": "+44 20 7946 0000", "customer_email": "facilities@blueharbor.example",
-         "customer_address": "1 Harbour Street, London", "customer_language": "English",
+         "customer_address": "1 Harbour Street, London", "customer_city": "",
+         "customer_district": "", "customer_language": "English",
          "site": "Main kitchen", "brand": "Bosch", "model": "KGN39", "device_type": "Refrigerator",
          "serial": "BSH-99812", "price": "1234.50", "currency": "EUR",
          "purchase_date": "2023-11-02", "vendor": "", "insured": "no", "insurer": "",
@@ -602,14 +917,28 @@ _EXAMPLES = {
 }
 
 
-def template_csv(language: str = "tr") -> bytes:
-    """A CSV to start from: the header in `language` (tr: ``;``, en: ``,``) and two example
-    rows, UTF-8 with a BOM so that Excel shows the Turkish letters."""
+_CONTACT_EXAMPLES = {
+    "tr": [{"contact_name": "Ayşe Yılmaz", "contact_title": "Teknik müdür",
+            "contact_phone": "0532 000 00 00", "contact_email": "ayse@caglarsogutma.com.tr"}],
+    "en": [{"contact_name": "Ayşe Yılmaz", "contact_title": "Technical manager",
+            "contact_phone": "+90 532 000 00 00", "contact_email": "ayse@caglarsogutma.com.tr"}],
+}
+
+
+def template_csv(language: str = "tr", kind: str = "devices") -> bytes:
+    """A CSV to start from: the header of an import of `kind` in `language` (tr: ``;``, en:
+    ``,``) and example rows, UTF-8 with a BOM so that Excel shows the Turkish letters."""
     if language not in _EXAMPLES:
         raise ValueError(f"No template in {language!r} (tr or en).")
+    if kind not in KINDS:
+        raise ValueError(f"No template for {kind!r} ({', '.join(KINDS)}).")
+    keys = KINDS[kind]
+    examples = _EXAMPLES[language]
+    if kind == "contacts":
+        examples = [{**examples[0], **c} for c in _CONTACT_EXAMPLES[language]]
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";" if language == "tr" else ",", lineterminator="\r\n")
-    writer.writerow([getattr(column, language) for column in COLUMNS])
-    for example in _EXAMPLES[language]:
-        writer.writerow([example[key] for key in KEYS])
+    writer.writerow([getattr(_BY_KEY[key], language) for key in keys])
+    for example in examples:
+        writer.writerow([example[key] for key in keys])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

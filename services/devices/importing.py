@@ -7,9 +7,10 @@ position read, so two replicas never apply the same batch and a restart resumes 
 stopped."""
 import json
 import logging
+import time
 
 import eventlet
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.common.exceptions import (Conflict, NotFound, ServisError, ValidationFailed,
@@ -17,38 +18,38 @@ from services.common.exceptions import (Conflict, NotFound, ServisError, Validat
 from services.common.loop import BackgroundLoop
 from services.common.models import utcnow
 from services.common.outbox import add_event
-from services.common.schemas import decode_cursor, is_id, load, page_of
+from services.common.schemas import decode_cursor, is_id, page_of
 from services.devices import importer
 from services.devices.archive import Archive, RowError
+from services.devices.bulk import IMPORT_ACTOR, BulkImport, Contended
 from services.devices.models import ImportJob, ImportRow
-from services.devices.schemas import ImportCustomer, ImportDevice
 from services.devices.settings import DevicesSettings
 
 log = logging.getLogger(__name__)
 
 NOT_WRITTEN = "Could not be written ({error}); import the file again."
-# An empty cell changes nothing on an existing record: these parsed values have defaults that
-# would otherwise overwrite what the card or customer holds.
-DEFAULTED = {"customer_language": ("customer", "language"), "insured": ("device", "insured"),
-             "currency": ("device", "currency")}
+WORKERS_FIRST_SECONDS = 0.5  # how long a batch waits for running RPC workers at most
 
 
 class _Stale(Exception):
     """Another runner applied this batch first."""
 
 
-def parse(values):
+def parse(values, kind="devices"):
     """A staged row's cells -> (row ready for Archive.import_row, None) or (None, errors).
     Whatever goes wrong with one row is that row's error, never the job's."""
     try:
-        return _parse(values)
+        return _parse(values, kind)
     except Exception as exc:  # a parser bug must not stall the queue: report it on the row
         log.exception("import row could not be parsed")
         return None, {"_row": [field_message("Could not be read ({error}).",
                                              {"error": type(exc).__name__})]}
 
 
-def _parse(values):
+def _parse(values, kind="devices"):
+    """importer.parse_values is the one check of a row (it checks every length, format and
+    value the schemas of the API check, and the Turkish identifiers); it runs here, in
+    devices, where the rules live, not in the gateway that cut the rows."""
     if values.get("_extra"):
         return None, {"_row": [field_message(
             "The row has more cells than the header has columns.")]}
@@ -56,21 +57,12 @@ def _parse(values):
         return None, {"serial": [field_message(
             "The same brand and serial number are on row {row} of this file.",
             {"row": values["_duplicate_of"]})]}
-    row, errors = importer.parse_row(values)
-    if errors:
-        return None, errors
-    for key, (part, field) in DEFAULTED.items():
-        if not (values.get(key) or "").strip():
-            row[part].pop(field, None)
-    try:
-        return {"customer": load(ImportCustomer(), row["customer"]),
-                "device": load(ImportDevice(), row["device"])}, None
-    except ServisError as exc:
-        return None, exc.details
+    return importer.parse_values(values, kind)
 
 
 def job_out(job):
-    return {"id": job.id, "status": job.status, "filename": job.filename,
+    return {"id": job.id, "status": job.status, "kind": job.kind or "devices",
+            "filename": job.filename,
             "total": job.total, "processed": job.processed, "created": job.created,
             "updated": job.updated, "unchanged": job.unchanged, "failed": job.failed,
             "ignored_columns": json.loads(job.ignored_columns),
@@ -97,7 +89,10 @@ class ImportJobs:
         keys = data.get("keys") if isinstance(data, dict) else None
         if not isinstance(keys, list) or not all(k is None or isinstance(k, str) for k in keys):
             raise invalid(keys=["A list of column keys."])
-        job = ImportJob(status="receiving", filename=str(data.get("filename") or "")[:200] or None,
+        kind = data.get("kind") or "devices"
+        if kind not in importer.KINDS:
+            raise invalid(kind=[("One of: {kinds}.", {"kinds": ", ".join(importer.KINDS)})])
+        job = ImportJob(status="receiving", kind=kind, filename=str(data.get("filename") or "")[:200] or None,
                         keys=json.dumps(keys), ignored_columns=json.dumps(
                             [str(c)[:100] for c in data.get("ignored_columns") or []][:100]),
                         by_id=(actor or {}).get("id"), by_name=(actor or {}).get("name"))
@@ -127,6 +122,16 @@ class ImportJobs:
             self.db.execute(insert(ImportRow), new)
         return len(new)
 
+    def discard(self, job_id):
+        """A job still receiving rows whose upload failed (a file found broken further on,
+        the client gone): dropped with its rows. True when it was."""
+        job = self.job(job_id)
+        if job.status != "receiving":
+            return False
+        self.db.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+        self.db.delete(job)
+        return True
+
     def queue(self, job):
         """A receiving job is counted and queued for the runner; True when it was."""
         if job.status != "receiving":
@@ -155,7 +160,11 @@ class ImportJobs:
 
 
 class ImportRunner(BackgroundLoop):
+    """Applies queued jobs in batches. `IMPORT_MODE` bulk (the default: bulk.BulkImport,
+    set-based statements) or rows (Archive.import_row one row per SAVEPOINT: the reference
+    the bulk path is tested against). Contacts imports go row by row in both."""
     batch_size = 100
+    mode = "bulk"
 
     def __init__(self, database_attr="db", outbox_attr="outbox"):
         super().__init__()
@@ -167,6 +176,7 @@ class ImportRunner(BackgroundLoop):
         settings = DevicesSettings.from_config(self.container.config)
         self.poll_seconds = settings.import_poll_seconds
         self.batch_size = settings.import_batch_size
+        self.mode = settings.import_mode
 
     def get_dependency(self, worker_ctx):
         return self  # entrypoints call wake() when a job is queued
@@ -177,7 +187,7 @@ class ImportRunner(BackgroundLoop):
                 ("queued", "running"))).order_by(ImportJob.id).limit(1)).first()
             if job is None:
                 return False
-            job_id, position = job.id, job.position
+            job_id, position, kind = job.id, job.position, job.kind or "devices"
             rows = session.execute(select(ImportRow.row_no, ImportRow.values).where(
                 ImportRow.job_id == job_id, ImportRow.row_no > position)
                 .order_by(ImportRow.row_no).limit(self.batch_size)).all()
@@ -186,80 +196,75 @@ class ImportRunner(BackgroundLoop):
                 session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
                     status="done", finished_at=utcnow()))
             return True
-        batch = [(n, parse(json.loads(v))) for n, v in rows]
+        batch = []
+        for i, (n, v) in enumerate(rows):  # parsed before the transaction opens
+            if i % 20 == 19:
+                eventlet.sleep(0)  # parsing is CPU: let RPC workers and heartbeats run
+            batch.append((n, parse(json.loads(v), kind)))
+        self._after_the_workers()
+        mode = "rows" if kind == "contacts" else self.mode
         try:
-            self._apply(job_id, position, batch)
+            self._apply(job_id, position, batch, kind, mode)
         except _Stale:
             return True
         except Exception as exc:
-            if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError):
-                return self._row_by_row(job_id, position, batch)
+            if isinstance(exc, Contended) or (isinstance(exc, DBAPIError)
+                                              and not isinstance(exc, OperationalError)):
+                return self._row_by_row(job_id, position, batch, kind)
             raise  # the database is away: the loop retries at its next poll
         self.outbox.wake()
         return True
 
-    def _row_by_row(self, job_id, position, batch):
+    def _after_the_workers(self, most=WORKERS_FIRST_SECONDS):
+        """Wait (at most `most` seconds) while the service's workers — RPCs, events — run:
+        a batch's transaction holds SQLite's one connection and the process (sqlite3 never
+        yields), so an RPC that arrives during it waits for its end; one that is running when
+        a batch would start goes first. An import under steady RPCs is slowed, never stopped."""
+        workers = getattr(getattr(self, "container", None), "_worker_threads", None)
+        deadline = time.monotonic() + most
+        while workers and time.monotonic() < deadline:
+            eventlet.sleep(0.001)
+
+    def _row_by_row(self, job_id, position, batch, kind):
         """A batch that hit a conflict (a card registered at the same moment by someone else),
         redone one row per transaction so the others still go in."""
         log.info("import %s: batch after row %s redone row by row", job_id, position)
         for item in batch:
             try:
-                self._apply(job_id, position, [item])
+                self._apply(job_id, position, [item], kind, "rows")
             except _Stale:
                 return True
             except DBAPIError as exc:
                 self._apply(job_id, position, [(item[0], (None, {"_row": [field_message(
-                    NOT_WRITTEN, {"error": type(exc.orig).__name__})]}))])
+                    NOT_WRITTEN, {"error": type(exc.orig).__name__})]}))], kind, "rows")
             position = item[0]
         self.outbox.wake()
         return True
 
-    def _apply(self, job_id, position, batch):
+    def _apply(self, job_id, position, batch, kind="devices", mode="rows"):
         """Apply `batch` [(row_no, (row, errors))] and move the job's position past it, in one
         transaction."""
         with self.database.Session() as session:
-            added = []
-
-            def emit(event_type, payload):
-                added.append(add_event(session, "devices", event_type, payload))
-
-            archive = Archive(session, emit)
+            if mode == "bulk":
+                results = BulkImport(session, kind).apply(batch)
+            else:
+                results = self._rows(session, job_id, batch, kind)
             counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-            results = []
-            for i, (row_no, (row, errors)) in enumerate(batch):
-                if i % 10 == 9:
-                    eventlet.sleep(0)  # sqlite3 never yields: let RPC workers and heartbeats run
-                if row is not None:
-                    try:
-                        with session.begin_nested():
-                            outcome = archive.import_row(row, {"id": None, "name": "import"})
-                        counts[outcome] += 1
-                        results.append((row_no, "done", None))
-                        continue
-                    except RowError as exc:
-                        errors = exc.errors
-                    except ValidationFailed as exc:  # details: {field: [messages]}
-                        errors = exc.details or {"_row": [exc.message]}
-                    except ServisError as exc:  # details: what the message is about
-                        errors = {"_row": [exc.message]}
-                    except OperationalError:
-                        raise  # the database is away: the whole batch waits for the next try
-                    except Exception as exc:  # this row only (its savepoint is rolled back)
-                        log.exception("import %s row %s", job_id, row_no)
-                        errors = {"_row": [field_message(
-                            NOT_WRITTEN, {"error": type(exc).__name__})]}
-                counts["failed"] += 1
-                results.append((row_no, "failed", json.dumps(errors, ensure_ascii=False)))
-            done = [row_no for row_no, status, _ in results if status == "done"]
+            for _, outcome, _ in results:
+                counts[outcome or "failed"] += 1
+            done = [row_no for row_no, outcome, _ in results if outcome]
             if done:  # one statement for the good rows
                 session.execute(update(ImportRow).where(
                     ImportRow.job_id == job_id, ImportRow.row_no.in_(done)).values(
                     status="done"))
-            for row_no, status, errors in results:
-                if status != "done":
-                    session.execute(update(ImportRow).where(
-                        ImportRow.job_id == job_id, ImportRow.row_no == row_no).values(
-                        status=status, errors=errors))
+            failed = [{"b_job": job_id, "b_row": row_no, "errors": json.dumps(
+                errors, ensure_ascii=False)} for row_no, outcome, errors in results
+                if not outcome]
+            if failed:
+                session.execute(update(ImportRow.__table__).where(
+                    ImportRow.job_id == bindparam("b_job"),
+                    ImportRow.row_no == bindparam("b_row")).values(
+                    status="failed", errors=bindparam("errors")), failed)
             moved = session.execute(update(ImportJob).where(
                 ImportJob.id == job_id, ImportJob.position == position).values(
                 status="running", position=batch[-1][0], processed=ImportJob.processed
@@ -268,3 +273,35 @@ class ImportRunner(BackgroundLoop):
                 session.rollback()
                 raise _Stale()
             session.commit()
+
+    def _rows(self, session, job_id, batch, kind):
+        """The row path: each row through the archive's rules in its own SAVEPOINT, so a bad
+        row rolls back alone; [(row_no, outcome or None, errors or None)]."""
+        archive = Archive(session, lambda event_type, payload: add_event(
+            session, "devices", event_type, payload))
+        apply = archive.import_contact if kind == "contacts" else (
+            lambda row: archive.import_row(row, IMPORT_ACTOR))
+        results = []
+        for i, (row_no, (row, errors)) in enumerate(batch):
+            if i % 10 == 9:
+                eventlet.sleep(0)  # sqlite3 never yields: let RPC workers and heartbeats run
+            if row is not None:
+                try:
+                    with session.begin_nested():
+                        outcome = apply(row)
+                    results.append((row_no, outcome, None))
+                    continue
+                except RowError as exc:
+                    errors = exc.errors
+                except ValidationFailed as exc:  # details: {field: [messages]}
+                    errors = exc.details or {"_row": [exc.message]}
+                except ServisError as exc:  # details: what the message is about
+                    errors = {"_row": [exc.message]}
+                except OperationalError:
+                    raise  # the database is away: the whole batch waits for the next try
+                except Exception as exc:  # this row only (its savepoint is rolled back)
+                    log.exception("import %s row %s", job_id, row_no)
+                    errors = {"_row": [field_message(
+                        NOT_WRITTEN, {"error": type(exc).__name__})]}
+            results.append((row_no, None, errors))
+        return results

@@ -37,6 +37,9 @@ class Customer(Base):
     name_sort: Mapped[str] = mapped_column(byte_order(Text()), index=True)  # text.sort_key
     tax_no: Mapped[str | None] = mapped_column(String(20), index=True)
     address: Mapped[str | None] = mapped_column(Text)
+    # il and ilçe; nullable, so add_missing_columns gives an existing customers table them
+    city: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2), default="tr")
@@ -167,6 +170,8 @@ class ImportJob(Base):
     __tablename__ = "import_jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     status: Mapped[str] = mapped_column(String(20), default="receiving")
+    # devices | customers | contacts (importer.KINDS); None in a job made before kinds existed
+    kind: Mapped[str | None] = mapped_column(String(20), default="devices")
     filename: Mapped[str | None] = mapped_column(String(200))
     keys: Mapped[str] = mapped_column(Text)  # JSON: the column keys of the rows
     ignored_columns: Mapped[str] = mapped_column(Text, default="[]")

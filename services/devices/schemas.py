@@ -3,7 +3,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
                                      email_field, id_field, language_field, money_field,
                                      version_field)
-from services.devices.domain import KINDS, NONE, REPORT_FREQUENCIES
+from services.common.exceptions import field_message
+from services.devices.domain import KINDS, NONE, REPORT_FREQUENCIES, province
 
 def _text(length, **kw):
     return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
@@ -35,10 +36,28 @@ class ContactIn(Schema):
     email = email_field(load_default=None, allow_none=True)
 
 
+class Province(Trimmed):
+    """An il (one of the 81 provinces), by name in any case or spelling, or plate number;
+    kept as domain.PROVINCES writes it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value is None:
+            return None
+        name = province(value)
+        if name is None:
+            raise ValidationError(field_message(
+                "Not a province of Türkiye: '{text}' (write the il, e.g. İstanbul, or its "
+                "plate number).", {"text": value}))
+        return name
+
+
 class CustomerIn(Schema):
     name = Trimmed(required=True, validate=validate.Length(max=200))
     tax_no = _tax_no()
     address = _text(1000)
+    city = Province(load_default=None, allow_none=True)
+    district = _text(100)
     phone = _text(40)
     email = email_field(load_default=None, allow_none=True)
     language = language_field()
@@ -87,6 +106,8 @@ class CustomerOut(Schema):
     name = fields.String()
     tax_no = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     language = fields.String()
@@ -278,25 +299,6 @@ class ByCoverageQuery(PageQuery):
 
 class HistoryQuery(PageQuery):
     pass
-
-
-class ImportCustomer(Schema):
-    """An import row's customer (importer.parse_row's output, loaded again by the rules)."""
-    name = Trimmed(required=True, validate=validate.Length(max=200))
-    tax_no = _tax_no()
-    address = _text(1000)
-    phone = _text(40)
-    email = email_field(load_default=None, allow_none=True)
-    language = fields.String(validate=validate.OneOf(("tr", "en")))
-
-
-class ImportDevice(NewCard):
-    """An import row's card. Only what the row holds is kept after loading: an empty cell
-    must not become a default (insured false, currency TRY) that overwrites the card."""
-    site = _text(100)
-
-    def load(self, data, **kwargs):
-        return _only_given(self, data, super().load(data, **kwargs))
 
 
 class IntakeIn(Schema):

@@ -165,6 +165,13 @@ class DevicesService:
         return {"received": received}
 
     @rpc
+    def discard_import(self, job_id):
+        """Drop a job still receiving rows (its upload failed part-way)."""
+        discarded = ImportJobs(self.db).discard(job_id)
+        self.db.commit()
+        return {"discarded": discarded}
+
+    @rpc
     def start_import(self, job_id):
         jobs = ImportJobs(self.db)
         job = jobs.job(job_id)

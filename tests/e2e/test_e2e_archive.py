@@ -117,8 +117,8 @@ def test_lists_and_reports_export_csv_excel_reads(system, staff):
 
 
 IMPORT = ("Müşteri adı;Vergi no;Marka;Model;Cihaz tipi;Seri no;Fiyat;Alış tarihi;Garanti bitiş\n"
-          "Öztürk Tekstil;2345678901;Arçelik;AK-1;Kombi;IMP-1;1.250,50;15.01.2025;14.01.2027\n"
-          "Öztürk Tekstil;2345678901;Arçelik;AK-1;Kombi;IMP-2;;;\n"
+          "Öztürk Tekstil;2345678909;Arçelik;AK-1;Kombi;IMP-1;1.250,50;15.01.2025;14.01.2027\n"
+          "Öztürk Tekstil;2345678909;Arçelik;AK-1;Kombi;IMP-2;;;\n"
           "Hatalı;;;;;;abc;;\n")
 
 

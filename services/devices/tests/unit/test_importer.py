@@ -184,7 +184,7 @@ def test_a_minimal_row_has_every_key_with_defaults():
     parsed = ok()
     assert parsed == {
         "customer": {"name": "Işık Ltd.", "tax_no": None, "phone": None, "email": None,
-                     "address": None, "language": "tr"},
+                     "address": None, "city": None, "district": None, "language": "tr"},
         "device": {"brand": "Bosch", "serial": "SN-1", "model": None, "device_type": None,
                    "site": None, "price": None, "currency": "TRY", "purchase_date": None,
                    "vendor": None, "insured": False, "insurer": None, "policy_no": None,
@@ -282,7 +282,7 @@ def test_bad_language():
 
 def test_tax_number_with_spaces():
     assert ok(customer_tax_no=" 123 456 7890 ")["customer"]["tax_no"] == "1234567890"
-    assert ok(customer_tax_no="123 4567 8901")["customer"]["tax_no"] == "12345678901"
+    assert ok(customer_tax_no="123 4567 8950")["customer"]["tax_no"] == "12345678950"
 
 
 @pytest.mark.parametrize("text", ["123456789", "123456789012", "12345678A0", "1,23457E+10"])
@@ -300,7 +300,7 @@ def test_email():
 @pytest.mark.parametrize("key,limit", [
     ("customer_name", 200), ("brand", 100), ("serial", 100), ("model", 100), ("site", 100),
     ("device_type", 100), ("vendor", 100), ("insurer", 100), ("policy_no", 100),
-    ("customer_address", 1000), ("customer_phone", 40), ("notes", 2000)])
+    ("customer_address", 1000), ("customer_district", 100), ("notes", 2000)])
 def test_length_limits(key, limit):
     ok(**{key: "ş" * limit})
     assert error(key, **{key: "ş" * (limit + 1)}) == f"Longer than maximum length {limit}."
@@ -330,7 +330,8 @@ def test_warranty_start_defaults_to_purchase_date():
 
 
 def test_warranty_start_given_wins():
-    device = ok(purchase_date="01.02.2024", warranty_start="10.02.2024")["device"]
+    device = ok(purchase_date="01.02.2024", warranty_start="10.02.2024",
+                warranty_end="10.02.2026")["device"]
     assert (device["purchase_date"], device["warranty_start"]) == ("2024-02-01", "2024-02-10")
 
 
@@ -355,15 +356,16 @@ def test_a_bad_start_reports_only_the_start():
 
 def test_every_column_at_once_is_json_ready():
     import json
-    parsed = ok(customer_tax_no="12345678901", customer_phone="0532 000 00 00",
+    parsed = ok(customer_tax_no="12345678950", customer_phone="0532 000 00 00",
                 customer_email="a@b.com.tr", customer_address="Bağdat Cad.\nKadıköy",
                 customer_language="İngilizce", site="Depo", model="M", device_type="KLIMA-01",
                 price="1.000,5", currency="USD", purchase_date="1.1.2024", vendor="V",
                 insured="Evet", insurer="I", policy_no="P", warranty_end="1.1.2025", notes="n")
     assert json.loads(json.dumps(parsed)) == parsed
     assert parsed == {
-        "customer": {"name": "Işık Ltd.", "tax_no": "12345678901", "phone": "0532 000 00 00",
-                     "email": "a@b.com.tr", "address": "Bağdat Cad.\nKadıköy", "language": "en"},
+        "customer": {"name": "Işık Ltd.", "tax_no": "12345678950", "phone": "+90 532 000 00 00",
+                     "email": "a@b.com.tr", "address": "Bağdat Cad.\nKadıköy", "city": None,
+                     "district": None, "language": "en"},
         "device": {"brand": "Bosch", "serial": "SN-1", "model": "M", "device_type": "KLIMA-01",
                    "site": "Depo", "price": "1000.50", "currency": "USD",
                    "purchase_date": "2024-01-01", "vendor": "V", "insured": True, "insurer": "I",
@@ -396,7 +398,7 @@ def test_template_round_trip(language, delimiter):
         assert errors is None, errors
         parsed.append(result)
     assert parsed[0]["customer"]["name"] == "Çağlar Soğutma Ltd. Şti."
-    assert "İstanbul" in parsed[0]["customer"]["address"]
+    assert parsed[0]["customer"]["city"] == "İstanbul"
     assert parsed[0]["device"]["price"] == "12500.00"
     assert parsed[0]["device"]["insured"] is True
     assert parsed[1]["customer"]["language"] == "en"
@@ -413,3 +415,113 @@ def test_columns_are_documented_in_both_languages():
     for column in importer.COLUMNS:
         assert column.tr and column.en and column.help_tr and column.help_en
         assert column.key in importer.__doc__
+
+
+# ----------------------------------------------------------------------- Turkish identifiers
+
+@pytest.mark.parametrize("text", ["1234567890", "9999999994", "0001000018", "10000000146",
+                                  "12345678950"])
+def test_valid_vkn_and_tckn(text):
+    assert ok(customer_tax_no=text)["customer"]["tax_no"] == text
+
+
+@pytest.mark.parametrize("text,words", [("1234567891", "(VKN)"), ("9999999999", "(VKN)"),
+                                        ("12345678901", "(TCKN)"), ("02345678950", "(TCKN)")])
+def test_check_digits(text, words):
+    message = error("customer_tax_no", customer_tax_no=text)
+    assert words in message and "check digit" in message and text in message
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("0212 555 01 23", "+90 212 555 01 23"), ("(0532) 000-00-00", "+90 532 000 00 00"),
+    ("+44 20 7946 0000", "+44 20 7946 0000"), ("212 555 0123", "+90 212 555 01 23")])
+def test_phones_are_normalised(text, expected):
+    assert ok(customer_phone=text)["customer"]["phone"] == expected
+
+
+@pytest.mark.parametrize("text", ["yok", "12", "0212 555 01 23 45 67 89"])
+def test_bad_phones(text):
+    assert "Not a phone number" in error("customer_phone", customer_phone=text)
+
+
+@pytest.mark.parametrize("text,expected", [("istanbul", "İstanbul"), ("İZMİR", "İzmir"),
+                                           ("34", "İstanbul"), ("Diyarbakir", "Diyarbakır"),
+                                           ("Urfa", "Şanlıurfa"), ("81", "Düzce")])
+def test_provinces(text, expected):
+    assert ok(customer_city=text)["customer"]["city"] == expected
+
+
+def test_bad_province_and_free_district():
+    assert "Not a province" in error("customer_city", customer_city="Gotham")
+    assert ok(customer_district="Kadıköy")["customer"]["district"] == "Kadıköy"
+
+
+def test_nfc():
+    assert ok(customer_name="I\u0307şık")["customer"]["name"] == "İşık"
+
+
+# ----------------------------------------------------------------------- kinds and streaming
+
+def test_a_customers_file_ignores_device_columns():
+    f = read_csv(csv_bytes("Müşteri adı;VKN;İl;Marka", "Ak Ltd;1234567890;35;Bosch"),
+                 "customers")
+    assert f.keys == ["customer_name", "customer_tax_no", "customer_city", None]
+    assert f.ignored == ["Marka"]
+    row, errors = importer.parse_values(f.rows[0][1], "customers")
+    assert errors is None and row["device"] is None
+    assert row["customer"]["city"] == "İzmir"
+
+
+def test_a_contacts_file():
+    f = read_csv(csv_bytes("Müşteri adı;Yetkili adı;Yetkili telefonu", "Ak Ltd;Ayşe;0532 000 00 00"),
+                 "contacts")
+    row, errors = importer.parse_values(f.rows[0][1], "contacts")
+    assert errors is None
+    assert row["contact"] == {"name": "Ayşe", "title": None, "phone": "+90 532 000 00 00",
+                              "email": None}
+    assert "contact_name" in file_error_kind(csv_bytes("Müşteri adı;Telefon", "A;1"), "contacts")
+
+
+def file_error_kind(data, kind):
+    with pytest.raises(ValidationFailed) as caught:
+        read_csv(data, kind)
+    return " | ".join(caught.value.details["file"])
+
+
+def chunks(data, size):
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 4096])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1254", "utf-16"])
+def test_streamed_in_any_pieces(size, encoding):
+    text = "Müşteri adı;Marka;Seri no;Notlar\r\nA Ltd;Bosch;1;\r\nÇağ;Şeker;2;\"a\r\nb\"\rİz;X;3;\n"
+    stream = importer.ImportStream(chunks(text.encode(encoding), size))
+    rows = list(stream.rows())
+    assert [n for n, _ in rows] == [2, 3, 4]
+    assert rows[1][1] == {"customer_name": "Çağ", "brand": "Şeker", "serial": "2",
+                          "notes": "a\r\nb"}
+    assert stream.encoding == {"utf-8-sig": "utf-8"}.get(encoding, encoding)
+
+
+def test_windows_1254_after_ascii_rows():
+    data = (b"Musteri adi;Marka;Seri no\r\n"
+            + b"".join(f"A{i};B;{i}\r\n".encode() for i in range(5000))
+            + "Şahin;Vestel;V1\r\n".encode("cp1254"))
+    stream = importer.ImportStream(chunks(data, 1000))
+    rows = list(stream.rows())
+    assert rows[-1][1]["customer_name"] == "Şahin" and stream.encoding == "cp1254"
+
+
+def test_utf8_that_turns_into_something_else_is_refused_with_its_row():
+    data = "Müşteri adı;Marka;Seri no\r\nÇağ;B;1\r\n".encode() + b"\xfe;B;2\r\n"
+    stream = importer.ImportStream(chunks(data, 8))
+    with pytest.raises(ValidationFailed) as caught:
+        list(stream.rows())
+    assert "after row 1" in caught.value.details["file"][0]
+
+
+def test_duplicates_are_marked_as_they_stream():
+    dup = importer.Duplicates()
+    assert "_duplicate_of" not in dup.mark(2, {"brand": "Bosch", "serial": "S1"})
+    assert dup.mark(5, {"brand": " BOSCH", "serial": "s1 "})["_duplicate_of"] == 2

@@ -1,0 +1,435 @@
+"""The import's bulk path: a batch of parsed rows applied with set-based statements.
+
+The row path (archive.py `Archive.import_row`, one row per SAVEPOINT through the ORM) is the
+reference; this module gives the same rows, errors and events
+(services/devices/tests/application/test_bulk_import.py compares them on SQLite and
+PostgreSQL). How:
+
+1. Read what the batch needs in a few statements: the customers it names (by tax number; by
+   folded name among those without one), their sites, the cards it names (by serial key) with
+   their manufacturer-warranty periods, the owners of those cards, the device types.
+2. Walk the rows in file order over that state, deciding each row fully before it changes
+   anything (a row that fails leaves nothing behind, as its SAVEPOINT would): the customer it
+   matches, creates or fills; the site; the card — new, unchanged, or refused (another
+   customer's) — and its warranty. Each row sees the rows before it, as in the row path.
+3. Write what was decided with multi-row statements: INSERT … RETURNING for customers, sites
+   and cards (SQLAlchemy's "insertmanyvalues": one INSERT with many VALUES rows per 1,000 on
+   SQLite and PostgreSQL), executemany UPDATEs for filled customers (guarded by the version
+   read), multi-row INSERTs for periods, history and the outbox (events built and validated
+   as the outbox validates them, in the order the row path emits them).
+
+A row whose existing card would change (a re-import with new values) is handed to the row
+path in the middle of the batch, in its own SAVEPOINT, after what was decided before it is
+written: its rules (history of each field, versions, derived ends) are the archive's, and a
+re-import that changes nothing never gets there. A customer changed by someone else since it
+was read (its version moved) raises `Contended`: the runner redoes the batch row by row."""
+import json
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, insert, select, update
+
+from services.common.events import make_events
+from services.common.exceptions import ServisError, ValidationFailed, field_message
+from services.common.models import OutboxMessage, utcnow
+from services.common.outbox import add_event
+from services.common.text import fold, sort_key
+from services.devices import domain
+from services.devices.archive import CARD_FIELDS, Archive, RowError
+from services.devices.catalogues import DeviceTypes
+from services.devices.models import CoveragePeriod, Customer, Device, DeviceHistory, Site
+
+IMPORT_ACTOR = {"id": None, "name": "import"}
+CUSTOMER_COLUMNS = ("id", "name", "name_folded", "tax_no", "address", "phone", "email", "city",
+                    "district", "language", "rep_user_id", "rep_name", "rep_email",
+                    "rep_language", "version")
+DEVICE_COLUMNS = ("id", "customer_id", "site_id", "brand", "brand_key", "serial", "serial_key",
+                  "model", "device_type", "price", "currency", "purchase_date", "vendor",
+                  "insured", "insurer", "policy_no", "notes", "version")
+BLANKS = ("tax_no", "phone", "email", "address", "city", "district")  # what a file may fill
+OWNED_ELSEWHERE = ("{brand} {serial} is registered to customer {owner_name} (#{owner_id}); "
+                   "move the device explicitly.")
+
+
+class Contended(Exception):
+    """A record this batch read was changed by another writer before the batch wrote it."""
+
+
+class _Fallback(Exception):
+    """This row goes through the row path."""
+
+
+def _ns(row, columns):
+    return SimpleNamespace(**{c: getattr(row, c) for c in columns})
+
+
+class BulkImport:
+    """One batch over one session (the caller commits). `apply(batch)` takes
+    [(row_no, (row, errors))] as importing.parse made them and returns
+    [(row_no, outcome or None, errors or None)], outcome created/updated/unchanged."""
+
+    def __init__(self, session, kind="devices", actor=IMPORT_ACTOR):
+        self.db = session
+        self.kind = kind
+        self.actor = actor
+        self.types = DeviceTypes(session)
+        self.by_tax, self.no_tax = {}, {}  # tax_no -> customer; folded name -> [customers]
+        self.devices = {}  # (brand_key, serial_key) -> card as read (with .periods)
+        self.owners = {}  # customer id -> name, for the refusal naming a card's owner
+        self.created_keys = set()  # cards registered by this batch
+        self._pending()
+
+    def _pending(self):
+        self.new_customers, self.changed_customers = [], {}
+        self.new_sites, self.new_cards, self.events = [], [], []
+
+    # -- 1. read -------------------------------------------------------------------------
+    def _read(self, rows):
+        taxes = {r["customer"].get("tax_no") for r in rows} - {None}
+        names = {fold(r["customer"]["name"]) for r in rows}
+        found = []
+        if taxes:
+            found += self.db.execute(select(*[getattr(Customer, c) for c in CUSTOMER_COLUMNS])
+                                     .where(Customer.tax_no.in_(taxes))
+                                     .order_by(Customer.id)).all()
+        found += self.db.execute(select(*[getattr(Customer, c) for c in CUSTOMER_COLUMNS])
+                                 .where(Customer.tax_no.is_(None),
+                                        Customer.name_folded.in_(names))
+                                 .order_by(Customer.id)).all()
+        customers = {}
+        for row in found:
+            c = customers[row.id] = _ns(row, CUSTOMER_COLUMNS)
+            c.read_version, c.sites, c.new = c.version, [], False
+            self._index(c)
+        for site in self.db.execute(select(Site.id, Site.customer_id, Site.name).where(
+                Site.customer_id.in_(list(customers))).order_by(Site.id)) if customers else ():
+            customers[site.customer_id].sites.append(SimpleNamespace(id=site.id, name=site.name))
+        if self.kind != "devices":
+            return
+        keys = {domain.device_key(r["device"]["brand"], r["device"]["serial"]) for r in rows}
+        cards = self.db.execute(select(*[getattr(Device, c) for c in DEVICE_COLUMNS]).where(
+            Device.serial_key.in_({s for _, s in keys}))).all()
+        by_id = {}
+        for row in cards:
+            if (row.brand_key, row.serial_key) in keys:
+                d = by_id[row.id] = _ns(row, DEVICE_COLUMNS)
+                d.periods = []
+                self.devices[(row.brand_key, row.serial_key)] = d
+        if by_id:
+            for p in self.db.execute(select(CoveragePeriod.device_id, CoveragePeriod.start,
+                                            CoveragePeriod.end, CoveragePeriod.closed).where(
+                    CoveragePeriod.device_id.in_(list(by_id)),
+                    CoveragePeriod.kind == domain.MANUFACTURER_WARRANTY,
+                    CoveragePeriod.source_id.is_(None)).order_by(CoveragePeriod.id)):
+                by_id[p.device_id].periods.append(p)
+            owner_ids = {d.customer_id for d in by_id.values()}
+            self.owners.update(self.db.execute(select(Customer.id, Customer.name).where(
+                Customer.id.in_(owner_ids))).all())
+
+    def _index(self, c):
+        if c.tax_no:
+            self.by_tax.setdefault(c.tax_no, c)
+        else:
+            self.no_tax.setdefault(c.name_folded, []).append(c)
+
+    # -- 2. decide -----------------------------------------------------------------------
+    def apply(self, batch):
+        good = [row for _, (row, errors) in batch if row is not None]
+        if good:
+            self._read(good)
+        results = []
+        for row_no, (row, errors) in batch:
+            if row is None:
+                results.append((row_no, None, errors))
+                continue
+            try:
+                outcome = self._row(row)
+            except RowError as exc:
+                results.append((row_no, None, exc.errors))
+                continue
+            except _Fallback:
+                outcome, errors = self._by_the_row_path(row)
+                results.append((row_no, outcome, errors))
+                continue
+            results.append((row_no, outcome, None))
+        self._write()
+        return results
+
+    def _match(self, spec):
+        """The customer the row path's Archive.match_customer finds, as things stand."""
+        found = self.by_tax.get(spec["tax_no"]) if spec.get("tax_no") else None
+        if found is None:
+            same = self.no_tax.get(fold(spec["name"]))
+            found = same[0] if same else None
+        return found
+
+    def _row(self, row):
+        spec_c = row["customer"]
+        customer = self._match(spec_c)
+        blanks = {}
+        if customer is not None:
+            blanks = {k: spec_c[k] for k in BLANKS
+                      if spec_c.get(k) is not None and getattr(customer, k) is None}
+            tax = blanks.get("tax_no")
+            other = self.by_tax.get(tax) if tax else None
+            if other is not None and other is not customer:
+                raise RowError({"_row": [field_message(
+                    "Tax number {tax_no} belongs to customer {owner_name} (#{owner_id}).",
+                    {"tax_no": tax, **domain.owner_details(other)})]})
+        if self.kind == "customers":
+            return self._commit_customer(customer, spec_c, blanks)[1]
+        spec_d = dict(row["device"])
+        site_name = spec_d.pop("site", None)
+        site = None
+        if site_name and customer is not None:
+            site = next((s for s in customer.sites if fold(s.name) == fold(site_name)), None)
+        key = domain.device_key(spec_d["brand"], spec_d["serial"])
+        if key in self.created_keys:
+            raise _Fallback()
+        card = self.devices.get(key)
+        if card is None:
+            values = {k: spec_d.get(k) for k in CARD_FIELDS if k in spec_d}
+            try:
+                values["device_type"] = self.types.code(values.get("device_type"))
+            except ValidationFailed as exc:
+                raise RowError(exc.details or {"_row": [exc.message]})
+            customer, _ = self._commit_customer(customer, spec_c, blanks)
+            if site_name:
+                site = site or self._new_site(customer, site_name)
+                values["site_id"] = site
+            self._register(customer, values, spec_d, key)
+            return "created"
+        if customer is None or card.customer_id != customer.id:
+            owner = SimpleNamespace(id=card.customer_id, name=self.owners[card.customer_id])
+            raise RowError({"serial": [field_message(
+                OWNED_ELSEWHERE, domain.owner_conflict_details(card, owner))]})
+        if site_name and site is None:
+            raise _Fallback()  # a new site: the card moves to it
+        values = {k: spec_d[k] for k in CARD_FIELDS if spec_d.get(k) is not None}
+        values.pop("brand", None), values.pop("serial", None)
+        if site is not None:
+            values["site_id"] = site.id
+        if "device_type" in values:
+            try:
+                values["device_type"] = self.types.code(values["device_type"],
+                                                        current=card.device_type)
+            except ValidationFailed:
+                raise _Fallback()
+        if domain.diff(card, values) or self._warranty_changes(card, spec_d):
+            raise _Fallback()
+        return self._commit_customer(customer, spec_c, blanks)[1]
+
+    def _warranty_changes(self, card, spec):
+        if not spec.get("warranty_end"):
+            return False
+        start, end = spec.get("warranty_start") or spec["purchase_date"], spec["warranty_end"]
+        period = next((p for p in card.periods if p.start == start), None)
+        if period is None:
+            return True
+        if period.closed and end >= period.end:
+            return False
+        return (period.start, period.end) != (start, end)
+
+    # -- what a decided row changes --------------------------------------------------------
+    def _commit_customer(self, customer, spec, blanks):
+        """The row's customer created or filled: (customer, the row's outcome so far)."""
+        if customer is None:
+            data = {k: v for k, v in spec.items() if v is not None}
+            c = SimpleNamespace(id=None, name=data["name"], name_folded=fold(data["name"]),
+                                language=data.get("language", "tr"), rep_user_id=None,
+                                rep_name=None, rep_email=None, rep_language="tr", version=1,
+                                read_version=None, sites=[], new=True,
+                                **{k: data.get(k) for k in BLANKS})
+            self.new_customers.append(c)
+            self._index(c)
+            self.events.append(("customer_created", c, self._snapshot(c)))
+            return c, "created"
+        if not blanks:
+            return customer, "unchanged"
+        if blanks.get("tax_no"):
+            same = self.no_tax.get(customer.name_folded, [])
+            if customer in same:
+                same.remove(customer)
+        for k, v in blanks.items():
+            setattr(customer, k, v)
+        if blanks.get("tax_no"):
+            self._index(customer)
+        customer.version += 1
+        if not customer.new:
+            self.changed_customers[id(customer)] = customer
+        self.events.append(("customer_updated", customer, self._snapshot(customer)))
+        return customer, "updated"
+
+    @staticmethod
+    def _snapshot(c):
+        return {k: getattr(c, k) for k in ("name", "email", "language", "tax_no", "rep_user_id",
+                                           "rep_name", "rep_email", "rep_language")}
+
+    def _new_site(self, customer, name):
+        site = SimpleNamespace(id=None, name=name, customer=customer)
+        customer.sites.append(site)
+        self.new_sites.append(site)
+        return site
+
+    def _register(self, customer, values, spec, key):
+        card = SimpleNamespace(id=None, customer=customer, values=values, key=key,
+                               warranty=None)
+        if spec.get("warranty_end"):
+            card.warranty = (spec.get("warranty_start") or spec["purchase_date"],
+                             spec["warranty_end"])
+        self.new_cards.append(card)
+        self.created_keys.add(key)
+        self.events.append(("device_registered", card, None))
+        if card.warranty:
+            self.events.append(("device_coverage_changed", card, None))
+
+    # -- a row the row path applies -----------------------------------------------------------
+    def _by_the_row_path(self, row):
+        """Write what was decided so far, then the row through Archive.import_row in its own
+        SAVEPOINT (its errors caught as the runner's row path catches them); then read its
+        customer and card again."""
+        self._write()
+        archive = Archive(self.db, self._emit)
+        errors = outcome = None
+        try:
+            with self.db.begin_nested():
+                outcome = archive.import_row(row, self.actor)
+        except RowError as exc:
+            errors = exc.errors
+        except ValidationFailed as exc:
+            errors = exc.details or {"_row": [exc.message]}
+        except ServisError as exc:
+            errors = {"_row": [exc.message]}
+        self.db.flush()
+        # later reads come from the database: an object of the identity map would hold a
+        # version a multi-row UPDATE of this batch has moved on
+        self.db.expunge_all()
+        self._forget(row)
+        self._read([row])
+        return outcome, errors
+
+    def _forget(self, row):
+        """Drop what this batch knew of the row's customer and card (read again after the row
+        path changed them)."""
+        spec = row["customer"]
+        matched = self._match(spec)
+        for tax in {spec.get("tax_no"), getattr(matched, "tax_no", None)} - {None}:
+            self.by_tax.pop(tax, None)
+        self.no_tax.pop(fold(spec["name"]), None)
+        if row.get("device"):
+            self.devices.pop(domain.device_key(row["device"]["brand"], row["device"]["serial"]),
+                             None)
+
+    def _emit(self, event_type, payload):
+        add_event(self.db, "devices", event_type, payload)
+
+    # -- 3. write ----------------------------------------------------------------------------
+    def _write(self):
+        now = utcnow()
+        if self.new_customers:
+            ids = self.db.scalars(insert(Customer.__table__).returning(
+                Customer.id, sort_by_parameter_order=True), [{
+                    "name": c.name, "name_folded": c.name_folded, "name_sort": sort_key(c.name),
+                    **{k: getattr(c, k) for k in BLANKS}, "language": c.language,
+                    "rep_language": "tr", "version": c.version, "created_at": now,
+                    "updated_at": now} for c in self.new_customers]).all()
+            for c, new_id in zip(self.new_customers, ids):
+                c.id, c.new, c.read_version = new_id, False, c.version
+        if self.changed_customers:
+            changed = list(self.changed_customers.values())
+            result = self.db.execute(
+                update(Customer.__table__).where(Customer.id == bindparam("b_id"),
+                                                 Customer.version == bindparam("b_read"))
+                .values(**{k: bindparam(k) for k in BLANKS}, version=bindparam("b_version"),
+                        updated_at=now),
+                [{"b_id": c.id, "b_read": c.read_version, "b_version": c.version,
+                  **{k: getattr(c, k) for k in BLANKS}} for c in changed])
+            if result.rowcount not in (len(changed), -1):
+                raise Contended()
+            for c in changed:
+                c.read_version = c.version
+        if self.new_sites:
+            ids = self.db.scalars(insert(Site.__table__).returning(Site.id, sort_by_parameter_order=True),
+                                  [{"customer_id": s.customer.id, "name": s.name}
+                                   for s in self.new_sites]).all()
+            for s, new_id in zip(self.new_sites, ids):
+                s.id = new_id
+        if self.new_cards:
+            self._write_cards(now)
+        if self.events:
+            self.db.execute(insert(OutboxMessage.__table__), self._outbox_rows(now))
+        self._pending()
+
+    def _write_cards(self, now):
+        rows = []
+        for card in self.new_cards:
+            v = dict(card.values)
+            if isinstance(v.get("site_id"), SimpleNamespace):
+                v["site_id"] = v["site_id"].id
+            card.values = v
+            brand_key, serial_key = card.key
+            rows.append({
+                "customer_id": card.customer.id, "site_id": v.get("site_id"),
+                "brand": v["brand"], "brand_key": brand_key, "serial": v["serial"],
+                "serial_key": serial_key, "model": v.get("model"),
+                "model_key": domain.model_key(v.get("model")),
+                "device_type": v.get("device_type"), "price": v.get("price"),
+                "currency": v.get("currency") or "TRY", "purchase_date": v.get("purchase_date"),
+                "vendor": v.get("vendor"), "insured": bool(v.get("insured")),
+                "insurer": v.get("insurer"), "policy_no": v.get("policy_no"),
+                "notes": v.get("notes"), "warranty_end": card.warranty[1] if card.warranty
+                else None,
+                # the row path writes the warranty's end in an UPDATE after the INSERT, which
+                # raises the card's version: a card registered with a warranty is at 2
+                "version": 2 if card.warranty else 1, "created_at": now, "updated_at": now})
+        ids = self.db.scalars(insert(Device.__table__).returning(Device.id, sort_by_parameter_order=True),
+                              rows).all()
+        by_id, by_name = self.actor.get("id"), self.actor.get("name")
+        history, periods = [], []
+        for card, new_id, row in zip(self.new_cards, ids, rows):
+            card.id = new_id
+            card.snapshot = {"id": new_id, "customer_id": row["customer_id"],
+                             "brand": row["brand"], "model": row["model"],
+                             "device_type": row["device_type"], "serial": row["serial"]}
+            history.append({"device_id": new_id, "action": "registered", "by_id": by_id,
+                            "by_name": by_name, "at": now, "changes": domain.history_json(
+                                {k: [None, domain.jsonable(v)] for k, v in card.values.items()
+                                 if v is not None})})
+            if card.warranty:
+                start, end = card.warranty
+                periods.append({"device_id": new_id, "kind": domain.MANUFACTURER_WARRANTY,
+                                "source_id": None, "source_ref": None, "start": start,
+                                "end": end, "closed": False, "created_at": now})
+                history.append({"device_id": new_id, "action": "coverage", "by_id": by_id,
+                                "by_name": by_name, "at": now, "changes": domain.history_json(
+                                    {"kind": domain.MANUFACTURER_WARRANTY, "source_id": None,
+                                     "start": [None, start.isoformat()],
+                                     "end": [None, end.isoformat()]})})
+        if periods:
+            self.db.execute(insert(CoveragePeriod.__table__), periods)
+        self.db.execute(insert(DeviceHistory.__table__), history)
+
+    def _outbox_rows(self, now):
+        """The batch's events in the order the row path emits them, each validated strictly
+        (make_events: one schema pass per event type over the batch)."""
+        payloads = [(event_type, self._payload(event_type, subject, snap))
+                    for event_type, subject, snap in self.events]
+        made = {}
+        for event_type in {t for t, _ in payloads}:
+            made[event_type] = iter(make_events(event_type, "devices",
+                                                [p for t, p in payloads if t == event_type]))
+        rows = []
+        for event_type, _ in payloads:
+            event = next(made[event_type])
+            rows.append({"event_id": event["event_id"], "event_type": event_type,
+                         "body": json.dumps(event), "created_at": now})
+        return rows
+
+    @staticmethod
+    def _payload(event_type, subject, snap):
+        if event_type in ("customer_created", "customer_updated"):
+            return domain.customer_event(SimpleNamespace(id=subject.id, **snap))
+        if event_type == "device_registered":
+            return {"device": subject.snapshot}
+        start, end = subject.warranty
+        return {"device_id": subject.id, "coverage": {
+            "kind": domain.MANUFACTURER_WARRANTY, "source_id": None, "start": start, "end": end}}
