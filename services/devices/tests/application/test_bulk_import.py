@@ -152,12 +152,13 @@ def seed_archive(Session):
         s.commit()
 
 
-def run(Session, data, mode, batch_size=97):
-    stream = importer.ImportStream([data[i:i + 4096] for i in range(0, len(data), 4096)])
+def run(Session, data, mode, batch_size=97, kind="devices"):
+    stream = importer.ImportStream([data[i:i + 4096] for i in range(0, len(data), 4096)], kind)
     dup = importer.Duplicates()
     with Session() as s:
         jobs = ImportJobs(s)
-        job = jobs.create({"keys": [k for k in stream.keys if k], "ignored_columns": []})
+        job = jobs.create({"keys": [k for k in stream.keys if k], "ignored_columns": [],
+                           "kind": kind})
         rows = [[n, dup.mark(n, cells)] for n, cells in stream.rows()]
         for i in range(0, len(rows), 500):
             jobs.add_rows(job.id, rows[i:i + 500])
@@ -272,3 +273,43 @@ def test_bulk_and_row_paths_give_identical_archives(url):
     finally:
         rows_engine.dispose()
         bulk_engine.dispose()
+
+
+CUSTOMERS = ("Müşteri adı;VKN;Telefon;İl;İlçe\r\n"
+             "Öztürk Soğutma 3 Ltd. Şti.;;0212 555 00 01;İZMİR;Konak\r\n"  # fills the seeded one
+             f"Yeni Firma;{vkn(4242)};(0532) 111 22 33;6;Çankaya\r\n"
+             f"Yeni Firma;{vkn(4242)};;;\r\n"
+             "Kötü;1234567891;;;\r\n")
+CONTACTS = ("Müşteri adı;VKN;Yetkili adı;Yetkili telefonu;Yetkili e-postası\r\n"
+            f"Yeni Firma;{vkn(4242)};Ayşe Yılmaz;0532 000 00 00;\r\n"
+            f"Yeni Firma;{vkn(4242)};AYŞE YILMAZ;;ayse@example.com\r\n"
+            "Olmayan Firma;;Ali;;\r\n")
+
+
+@pytest.mark.parametrize("mode", ["bulk", "rows"])
+def test_customers_and_contacts_files(url, mode):
+    engine, Session = fresh(url, f"kinds_{mode}")
+    try:
+        counts, failed = run(Session, CUSTOMERS.encode("cp1254"), mode, kind="customers")
+        assert counts[2:] == (1, 1, 1, 1) and [n for n, _ in failed] == [5]
+        assert "check digit" in failed[0][1]["customer_tax_no"][0]
+        with Session() as s:
+            named = s.scalars(select(Customer).where(Customer.tax_no.is_(None),
+                                                     Customer.name.like("Öztürk%"))).one()
+            assert (named.phone, named.city, named.district, named.version) == (
+                "+90 212 555 00 01", "İzmir", "Konak", 2)
+            new = s.scalars(select(Customer).where(Customer.tax_no == vkn(4242))).one()
+            assert (new.phone, new.city) == ("+90 532 111 22 33", "Ankara")
+        assert run(Session, CUSTOMERS.encode("cp1254"), mode, kind="customers")[0][2:] == (
+            0, 0, 3, 1)
+        counts, failed = run(Session, CONTACTS.encode(), mode, kind="contacts")
+        assert counts[2:] == (1, 1, 0, 1)
+        assert "import the customer first" in failed[0][1]["customer_name"][0]
+        with Session() as s:
+            new = s.scalars(select(Customer).where(Customer.tax_no == vkn(4242))).one()
+            assert [(c.name, c.phone, c.email) for c in new.contacts] == [
+                ("Ayşe Yılmaz", "+90 532 000 00 00", "ayse@example.com")]
+            assert new.version == 3
+        assert run(Session, CONTACTS.encode(), mode, kind="contacts")[0][2:] == (0, 0, 2, 1)
+    finally:
+        engine.dispose()
