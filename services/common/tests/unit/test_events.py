@@ -7,7 +7,8 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.events import (
-    ENVELOPE_FIELDS, EVENT_SCHEMAS, EVENT_TYPES, dump_event, load_event, make_event)
+    ENVELOPE_FIELDS, EVENT_SCHEMAS, EVENT_TYPES, dump_event, load_event, make_event,
+    make_events)
 
 UTC = dt.timezone.utc
 CUSTOMER = {"id": 7, "name": "Işık Soğutma A.Ş.", "email": "info@isik.example.com",
@@ -284,3 +285,26 @@ def test_payload_cannot_set_the_envelope():
     with pytest.raises(ValueError, match="event_id"):
         make_event("article_published", "knowledge",
                    {**SAMPLES["article_published"], "event_id": str(uuid.uuid4())})
+
+
+@pytest.mark.parametrize("event_type", sorted(SAMPLES))
+def test_make_events_makes_what_make_event_makes(event_type):
+    one = make_event(event_type, "devices", SAMPLES[event_type])
+    many = make_events(event_type, "devices", [SAMPLES[event_type]] * 3)
+    assert len({e["event_id"] for e in many}) == 3
+    for event in many:
+        assert {k: v for k, v in event.items() if k not in ("event_id", "occurred_at")} == {
+            k: v for k, v in one.items() if k not in ("event_id", "occurred_at")}
+        assert load_event(event_type, json.loads(json.dumps(event)))
+
+
+def test_make_events_is_as_strict():
+    good = {"device": {"id": 1, "customer_id": 2, "brand": "B", "model": None,
+                       "device_type": None, "serial": "S"}}
+    with pytest.raises(ValidationError):
+        make_events("device_registered", "devices", [good, {"device": {**good["device"],
+                                                                       "extra": 1}}])
+    with pytest.raises(ValidationError):
+        make_events("device_registered", "devices", [{"device": {**good["device"], "id": 0}}])
+    with pytest.raises(ValueError):
+        make_events("device_registered", "devices", [{**good, "event_id": "x"}])
