@@ -50,6 +50,27 @@ OWNED_ELSEWHERE = ("{brand} {serial} is registered to customer {owner_name} (#{o
                    "move the device explicitly.")
 
 
+# The batch's reads, built once; the lists go in as expanding parameters (an `in_()` of a
+# Python list coerces each of its thousand values on every call).
+_CUSTOMER = [getattr(Customer, c) for c in CUSTOMER_COLUMNS]
+BY_TAX = select(*_CUSTOMER).where(
+    Customer.tax_no.in_(bindparam("taxes", expanding=True))).order_by(Customer.id)
+BY_NAME = select(*_CUSTOMER).where(
+    Customer.tax_no.is_(None), Customer.name_folded.in_(bindparam("names", expanding=True))
+).order_by(Customer.id)
+SITES = select(Site.id, Site.customer_id, Site.name).where(
+    Site.customer_id.in_(bindparam("ids", expanding=True))).order_by(Site.id)
+CARDS = select(*[getattr(Device, c) for c in DEVICE_COLUMNS]).where(
+    Device.serial_key.in_(bindparam("keys", expanding=True)))
+WARRANTIES = select(CoveragePeriod.device_id, CoveragePeriod.start, CoveragePeriod.end,
+                    CoveragePeriod.closed).where(
+    CoveragePeriod.device_id.in_(bindparam("ids", expanding=True)),
+    CoveragePeriod.kind == domain.MANUFACTURER_WARRANTY,
+    CoveragePeriod.source_id.is_(None)).order_by(CoveragePeriod.id)
+OWNERS = select(Customer.id, Customer.name).where(
+    Customer.id.in_(bindparam("ids", expanding=True)))
+
+
 class Contended(Exception):
     """A record this batch read was changed by another writer before the batch wrote it."""
 
@@ -58,8 +79,8 @@ class _Fallback(Exception):
     """This row goes through the row path."""
 
 
-def _ns(row, columns):
-    return SimpleNamespace(**{c: getattr(row, c) for c in columns})
+def _ns(row):
+    return SimpleNamespace(**row._asdict())
 
 
 class BulkImport:
@@ -88,42 +109,30 @@ class BulkImport:
         names = {fold(r["customer"]["name"]) for r in rows}
         found = []
         if taxes:
-            found += self.db.execute(select(*[getattr(Customer, c) for c in CUSTOMER_COLUMNS])
-                                     .where(Customer.tax_no.in_(taxes))
-                                     .order_by(Customer.id)).all()
-        found += self.db.execute(select(*[getattr(Customer, c) for c in CUSTOMER_COLUMNS])
-                                 .where(Customer.tax_no.is_(None),
-                                        Customer.name_folded.in_(names))
-                                 .order_by(Customer.id)).all()
+            found += self.db.execute(BY_TAX, {"taxes": list(taxes)}).all()
+        found += self.db.execute(BY_NAME, {"names": list(names)}).all()
         customers = {}
         for row in found:
-            c = customers[row.id] = _ns(row, CUSTOMER_COLUMNS)
+            c = customers[row.id] = _ns(row)
             c.read_version, c.sites, c.new = c.version, [], False
             self._index(c)
-        for site in self.db.execute(select(Site.id, Site.customer_id, Site.name).where(
-                Site.customer_id.in_(list(customers))).order_by(Site.id)) if customers else ():
+        for site in self.db.execute(SITES, {"ids": list(customers)}) if customers else ():
             customers[site.customer_id].sites.append(SimpleNamespace(id=site.id, name=site.name))
         if self.kind != "devices":
             return
         keys = {domain.device_key(r["device"]["brand"], r["device"]["serial"]) for r in rows}
-        cards = self.db.execute(select(*[getattr(Device, c) for c in DEVICE_COLUMNS]).where(
-            Device.serial_key.in_({s for _, s in keys}))).all()
+        cards = self.db.execute(CARDS, {"keys": list({s for _, s in keys})}).all()
         by_id = {}
         for row in cards:
             if (row.brand_key, row.serial_key) in keys:
-                d = by_id[row.id] = _ns(row, DEVICE_COLUMNS)
+                d = by_id[row.id] = _ns(row)
                 d.periods = []
                 self.devices[(row.brand_key, row.serial_key)] = d
         if by_id:
-            for p in self.db.execute(select(CoveragePeriod.device_id, CoveragePeriod.start,
-                                            CoveragePeriod.end, CoveragePeriod.closed).where(
-                    CoveragePeriod.device_id.in_(list(by_id)),
-                    CoveragePeriod.kind == domain.MANUFACTURER_WARRANTY,
-                    CoveragePeriod.source_id.is_(None)).order_by(CoveragePeriod.id)):
+            for p in self.db.execute(WARRANTIES, {"ids": list(by_id)}):
                 by_id[p.device_id].periods.append(p)
             owner_ids = {d.customer_id for d in by_id.values()}
-            self.owners.update(self.db.execute(select(Customer.id, Customer.name).where(
-                Customer.id.in_(owner_ids))).all())
+            self.owners.update(self.db.execute(OWNERS, {"ids": list(owner_ids)}).all())
 
     def _index(self, c):
         if c.tax_no:

@@ -31,6 +31,13 @@ NOT_WRITTEN = "Could not be written ({error}); import the file again."
 WORKERS_FIRST_SECONDS = 0.5  # how long a batch waits for running RPC workers at most
 
 
+STAGED = select(ImportRow.row_no).where(  # lists as expanding parameters: no coercion per value
+    ImportRow.job_id == bindparam("job"), ImportRow.row_no.in_(bindparam("rows", expanding=True)))
+ROWS_DONE = update(ImportRow.__table__).where(
+    ImportRow.job_id == bindparam("job"),
+    ImportRow.row_no.in_(bindparam("rows", expanding=True))).values(status="done")
+
+
 class _Stale(Exception):
     """Another runner applied this batch first."""
 
@@ -114,8 +121,7 @@ class ImportJobs:
                 raise ValueError
         except (TypeError, ValueError, AttributeError):
             raise invalid(rows=["A list of [row number, cells by column key]."])
-        known = set(self.db.scalars(select(ImportRow.row_no).where(
-            ImportRow.job_id == job.id, ImportRow.row_no.in_(list(staged)))))
+        known = set(self.db.scalars(STAGED, {"job": job.id, "rows": list(staged)}))
         new = [{"job_id": job.id, "row_no": n, "values": json.dumps(v, ensure_ascii=False),
                 "status": "pending"} for n, v in staged.items() if n not in known]
         if new:
@@ -254,9 +260,7 @@ class ImportRunner(BackgroundLoop):
                 counts[outcome or "failed"] += 1
             done = [row_no for row_no, outcome, _ in results if outcome]
             if done:  # one statement for the good rows
-                session.execute(update(ImportRow).where(
-                    ImportRow.job_id == job_id, ImportRow.row_no.in_(done)).values(
-                    status="done"))
+                session.execute(ROWS_DONE, {"job": job_id, "rows": done})
             failed = [{"b_job": job_id, "b_row": row_no, "errors": json.dumps(
                 errors, ensure_ascii=False)} for row_no, outcome, errors in results
                 if not outcome]
