@@ -702,6 +702,8 @@ def import_backend(backend, args, stack, tmp, file):
         env.pop(var, None)
     if args.import_mode:
         env["IMPORT_MODE"] = args.import_mode
+    if args.import_batch_size:
+        env["IMPORT_BATCH_SIZE"] = str(args.import_batch_size)
     for key in [k for k in env if k.endswith("_DATABASE_URL")]:
         del env[key]
     if backend == "postgresql":
@@ -883,6 +885,8 @@ def main():
                     help="give up waiting for the import after this many seconds")
     ap.add_argument("--import-mode", choices=("bulk", "rows"), default=None,
                     help="IMPORT_MODE of the devices service (default: its own, bulk)")
+    ap.add_argument("--import-batch-size", type=int, default=None,
+                    help="IMPORT_BATCH_SIZE of the devices service (default: its own)")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--lookups", type=int, default=1000)
     ap.add_argument("--pages", type=int, default=300)

@@ -23,6 +23,7 @@ import os
 import socket
 import time
 
+import eventlet
 from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
@@ -156,9 +157,11 @@ class Outbox(Scanner):
             reused = self.producer is not None
             try:
                 producer = self._producer()
-                for body, extra in messages:
+                for i, (body, extra) in enumerate(messages):
                     producer.publish(body, **kwargs, **extra)
                     self.published += 1
+                    if i % 50 == 49:
+                        eventlet.sleep(0)  # a batch is CPU: let the workers run
                 last, deadline = self.published, time.monotonic() + CONFIRM_TIMEOUT
                 while self.acked < last and self.nacked < last - len(messages) + 1:
                     left = deadline - time.monotonic()

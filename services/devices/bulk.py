@@ -39,6 +39,7 @@ from services.devices.catalogues import DeviceTypes
 from services.devices.models import CoveragePeriod, Customer, Device, DeviceHistory, Site
 
 IMPORT_ACTOR = {"id": None, "name": "import"}
+PAUSE_EVERY = 50
 CUSTOMER_COLUMNS = ("id", "name", "name_folded", "tax_no", "address", "phone", "email", "city",
                     "district", "language", "rep_user_id", "rep_name", "rep_email",
                     "rep_language", "version")
@@ -88,9 +89,12 @@ class BulkImport:
     [(row_no, (row, errors))] as importing.parse made them and returns
     [(row_no, outcome or None, errors or None)], outcome created/updated/unchanged."""
 
-    def __init__(self, session, kind="devices", actor=IMPORT_ACTOR):
+    def __init__(self, session, kind="devices", actor=IMPORT_ACTOR, pause=None):
         self.db = session
         self.kind = kind
+        # called every PAUSE_EVERY rows and between statements: the runner lets other green
+        # threads run there (on PostgreSQL they have connections of their own)
+        self.pause = pause or (lambda: None)
         self.actor = actor
         self.types = DeviceTypes(session)
         self.by_tax, self.no_tax = {}, {}  # tax_no -> customer; folded name -> [customers]
@@ -146,7 +150,9 @@ class BulkImport:
         if good:
             self._read(good)
         results = []
-        for row_no, (row, errors) in batch:
+        for i, (row_no, (row, errors)) in enumerate(batch):
+            if i % PAUSE_EVERY == PAUSE_EVERY - 1:
+                self.pause()
             if row is None:
                 results.append((row_no, None, errors))
                 continue
@@ -356,6 +362,7 @@ class BulkImport:
                 raise Contended()
             for c in changed:
                 c.read_version = c.version
+        self.pause()
         if self.new_sites:
             ids = self.db.scalars(insert(Site.__table__).returning(Site.id, sort_by_parameter_order=True),
                                   [{"customer_id": s.customer.id, "name": s.name}
@@ -364,6 +371,7 @@ class BulkImport:
                 s.id = new_id
         if self.new_cards:
             self._write_cards(now)
+            self.pause()
         if self.events:
             self.db.execute(insert(OutboxMessage.__table__), self._outbox_rows(now))
         self._pending()

@@ -23,12 +23,12 @@ from services.devices import importer
 from services.devices.archive import Archive, RowError
 from services.devices.bulk import IMPORT_ACTOR, BulkImport, Contended
 from services.devices.models import ImportJob, ImportRow
-from services.devices.settings import DevicesSettings
+from services.devices.settings import BATCH_SIZE_BY_BACKEND, DevicesSettings
 
 log = logging.getLogger(__name__)
 
 NOT_WRITTEN = "Could not be written ({error}); import the file again."
-WORKERS_FIRST_SECONDS = 0.5  # how long a batch waits for running RPC workers at most
+WORKERS_FIRST_SECONDS = 0.05  # how long a batch waits for running RPC workers at most
 
 
 STAGED = select(ImportRow.row_no).where(  # lists as expanding parameters: no coercion per value
@@ -169,7 +169,7 @@ class ImportRunner(BackgroundLoop):
     """Applies queued jobs in batches. `IMPORT_MODE` bulk (the default: bulk.BulkImport,
     set-based statements) or rows (Archive.import_row one row per SAVEPOINT: the reference
     the bulk path is tested against). Contacts imports go row by row in both."""
-    batch_size = 100
+    batch_size = None
     mode = "bulk"
 
     def __init__(self, database_attr="db", outbox_attr="outbox"):
@@ -181,13 +181,15 @@ class ImportRunner(BackgroundLoop):
         self.outbox = self.provider(self.outbox_attr)
         settings = DevicesSettings.from_config(self.container.config)
         self.poll_seconds = settings.import_poll_seconds
-        self.batch_size = settings.import_batch_size
+        self.batch_size = settings.import_batch_size  # None: by the backend, at the first step
         self.mode = settings.import_mode
 
     def get_dependency(self, worker_ctx):
         return self  # entrypoints call wake() when a job is queued
 
     def step(self):
+        if self.batch_size is None:
+            self.batch_size = BATCH_SIZE_BY_BACKEND.get(self.database.engine.dialect.name, 200)
         with self.database.Session() as session:
             job = session.scalars(select(ImportJob).where(ImportJob.status.in_(
                 ("queued", "running"))).order_by(ImportJob.id).limit(1)).first()
@@ -222,7 +224,8 @@ class ImportRunner(BackgroundLoop):
         return True
 
     def _after_the_workers(self, most=WORKERS_FIRST_SECONDS):
-        """Wait (at most `most` seconds) while the service's workers — RPCs, events — run:
+        """Wait (at most `most` seconds) while the service's workers — RPCs, events — run
+        (nameko's container keeps them in `_worker_threads`):
         a batch's transaction holds SQLite's one connection and the process (sqlite3 never
         yields), so an RPC that arrives during it waits for its end; one that is running when
         a batch would start goes first. An import under steady RPCs is slowed, never stopped."""
@@ -252,7 +255,9 @@ class ImportRunner(BackgroundLoop):
         transaction."""
         with self.database.Session() as session:
             if mode == "bulk":
-                results = BulkImport(session, kind).apply(batch)
+                pause = None if session.get_bind().dialect.name == "sqlite" else (
+                    lambda: eventlet.sleep(0))  # SQLite: the connection is everyone's anyway
+                results = BulkImport(session, kind, pause=pause).apply(batch)
             else:
                 results = self._rows(session, job_id, batch, kind)
             counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
