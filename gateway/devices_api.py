@@ -2,6 +2,7 @@
 import and the device-type catalogue. Pass-through routes are declared (gateway/routes.py);
 the import is written by hand (it reads and stages a file)."""
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
@@ -179,20 +180,33 @@ def import_devices():
         "filename": filename or request.headers.get("X-Filename"), "kind": kind,
         "keys": [k for k in parsed.keys if k], "ignored_columns": parsed.ignored}, actor())
     try:
-        duplicates, chunk = Duplicates(), []
-        for row_no, cells in parsed.rows():
-            chunk.append([row_no, duplicates.mark(row_no, cells)])
-            if len(chunk) == IMPORT_CHUNK:
-                rpc("devices", "add_import_rows", job["id"], chunk)
-                chunk = []
-        if chunk:
-            rpc("devices", "add_import_rows", job["id"], chunk)
+        _stage(parsed, job["id"], current_app.extensions["servis"].rpc)
     except BaseException:
         with contextlib.suppress(Exception):  # the original error is the answer
             rpc("devices", "discard_import", job["id"])
         raise
     job = rpc("devices", "start_import", job["id"])
     return job, 202, {"Location": f"/api/v1/devices/import/{job['id']}"}
+
+
+def _stage(parsed, job_id, client):
+    """Stage the rows as they are read, IMPORT_CHUNK at a time, one chunk in flight while
+    the next is read (devices stores one while the gateway cuts the next: the two processes
+    work at once)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-stage") as sender:
+        duplicates, chunk, sending = Duplicates(), [], None
+        for row_no, cells in parsed.rows():
+            chunk.append([row_no, duplicates.mark(row_no, cells)])
+            if len(chunk) == IMPORT_CHUNK:
+                if sending is not None:
+                    sending.result()
+                sending = sender.submit(client.call, "devices", "add_import_rows", job_id,
+                                        chunk)
+                chunk = []
+        if sending is not None:
+            sending.result()
+        if chunk:
+            client.call("devices", "add_import_rows", job_id, chunk)
 
 
 def _chunks(stream, size=64 * 1024):
