@@ -42,7 +42,7 @@ IMPORT_ACTOR = {"id": None, "name": "import"}
 PAUSE_EVERY = 50
 CUSTOMER_COLUMNS = ("id", "name", "name_folded", "tax_no", "address", "phone", "email", "city",
                     "district", "language", "rep_user_id", "rep_name", "rep_email",
-                    "rep_language", "version")
+                    "rep_language", "report_frequency", "version")
 DEVICE_COLUMNS = ("id", "customer_id", "site_id", "brand", "brand_key", "serial", "serial_key",
                   "model", "device_type", "price", "currency", "purchase_date", "vendor",
                   "insured", "insurer", "policy_no", "notes", "version")
@@ -207,9 +207,10 @@ class BulkImport:
                 values["device_type"] = self.types.code(values.get("device_type"))
             except ValidationFailed as exc:
                 raise RowError(exc.details or {"_row": [exc.message]})
-            customer, _ = self._commit_customer(customer, spec_c, blanks)
+            customer, outcome = self._commit_customer(customer, spec_c, blanks)
             if site_name:
-                site = site or self._new_site(customer, site_name)
+                if site is None:  # a change of the customer, unless this row created it
+                    site = self._new_site(customer, site_name, announce=outcome != "created")
                 values["site_id"] = site
             self._register(customer, values, spec_d, key)
             return "created"
@@ -251,7 +252,8 @@ class BulkImport:
             data = {k: v for k, v in spec.items() if v is not None}
             c = SimpleNamespace(id=None, name=data["name"], name_folded=fold(data["name"]),
                                 language=data.get("language", "tr"), rep_user_id=None,
-                                rep_name=None, rep_email=None, rep_language="tr", version=1,
+                                rep_name=None, rep_email=None, rep_language="tr",
+                                report_frequency="none", version=1,
                                 read_version=None, sites=[], new=True,
                                 **{k: data.get(k) for k in BLANKS})
             self.new_customers.append(c)
@@ -277,12 +279,20 @@ class BulkImport:
     @staticmethod
     def _snapshot(c):
         return {k: getattr(c, k) for k in ("name", "email", "language", "tax_no", "rep_user_id",
-                                           "rep_name", "rep_email", "rep_language")}
+                                           "rep_name", "rep_email", "rep_language",
+                                           "report_frequency", "version")}
 
-    def _new_site(self, customer, name):
+    def _new_site(self, customer, name, announce):
+        """A site added to the customer; as Archive.site_named: for a customer this row did
+        not create, its version goes up and customer_updated goes out."""
         site = SimpleNamespace(id=None, name=name, customer=customer)
         customer.sites.append(site)
         self.new_sites.append(site)
+        if announce:
+            customer.version += 1
+            if not customer.new:
+                self.changed_customers[id(customer)] = customer
+            self.events.append(("customer_updated", customer, self._snapshot(customer)))
         return site
 
     def _register(self, customer, values, spec, key):
@@ -345,7 +355,8 @@ class BulkImport:
                 Customer.id, sort_by_parameter_order=True), [{
                     "name": c.name, "name_folded": c.name_folded, "name_sort": sort_key(c.name),
                     **{k: getattr(c, k) for k in BLANKS}, "language": c.language,
-                    "rep_language": "tr", "version": c.version, "created_at": now,
+                    "rep_language": "tr", "report_frequency": c.report_frequency,
+                    "version": c.version, "created_at": now,
                     "updated_at": now} for c in self.new_customers]).all()
             for c, new_id in zip(self.new_customers, ids):
                 c.id, c.new, c.read_version = new_id, False, c.version
