@@ -21,20 +21,6 @@ from services.devices.models import (Base, Contact, CoveragePeriod, Customer, De
                                      DeviceHistory, ImportJob, ImportRow, Site)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield lambda name: f"sqlite:///{tmp_path}/{name}.db"
-        return
-    from services.common.testing import postgres_available, temporary_postgres_database
-    ok, why = postgres_available()
-    if not ok:
-        pytest.skip(why)
-    import contextlib
-    with contextlib.ExitStack() as stack:
-        yield lambda name: stack.enter_context(temporary_postgres_database(f"servis_bulk_{name}"))
-
-
 def vkn(n):
     nine = f"{n:09d}"[-9:]
     for last in "0123456789":
@@ -243,7 +229,8 @@ def fresh(url, name):
     return engine, Session
 
 
-def test_bulk_and_row_paths_give_identical_archives(url):
+def test_bulk_and_row_paths_give_identical_archives(database_url):
+    url = database_url  # the test's backend (services/conftest.py)
     rows_engine, by_rows = fresh(url, "rows")
     bulk_engine, by_bulk = fresh(url, "bulk")
     try:
@@ -287,7 +274,8 @@ CONTACTS = ("Müşteri adı;VKN;Yetkili adı;Yetkili telefonu;Yetkili e-postası
 
 
 @pytest.mark.parametrize("mode", ["bulk", "rows"])
-def test_customers_and_contacts_files(url, mode):
+def test_customers_and_contacts_files(database_url, mode):
+    url = database_url
     engine, Session = fresh(url, f"kinds_{mode}")
     try:
         counts, failed = run(Session, CUSTOMERS.encode("cp1254"), mode, kind="customers")
