@@ -94,6 +94,10 @@ class FormQueries:
         })
         return out
 
+    def price_approvals(self, form_id):
+        """The form's price approvals: the state, every version of the estimate, decisions."""
+        return approvals.of_form(self.db, self.settings, find_form(self.db, form_id))
+
     def history(self, form_id, query):
         """Every change, newest first: status moves and field changes, who and when."""
         form = find_form(self.db, form_id)

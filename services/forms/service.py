@@ -153,6 +153,10 @@ class FormsService:
         return self._written(PriceApprovals(self.workflow).decide_by_phone(form_id, data, actor))
 
     @rpc
+    def price_approvals(self, form_id):
+        return self.queries.price_approvals(form_id)
+
+    @rpc
     def price_approval_by_link(self, token):
         return PriceApprovals(self.workflow).public(token)
 
