@@ -206,7 +206,7 @@ class PriceApprovals:
                            {"status": form.status})
         now = self.now()
         at = data.get("decided_at") or now
-        if at < approval.sent_at:
+        if at < approval.sent_at.replace(second=0, microsecond=0):  # a time typed in minutes
             raise invalid(decided_at=["Not before the estimate was sent."])
         approval.decided_by_name = data["customer_name"]
         approval.taken_by_name = data.get("taken_by") or actor.get("name")
