@@ -167,7 +167,8 @@ APPROVAL = {
          "state_name": {"tr": "Müşteri kararı bekleniyor", "en": "Awaiting"},
          "total": "1890.00", "currency": "TRY", "sent_at": "2026-11-27T07:00:00+00:00",
          "expires_at": "2026-12-04T07:00:00+00:00", "sent_by": {"user_id": 2, "name": "Mehmet"},
-         "emailed_to": "musteri@example.com", "estimate": {"source": "lines"},
+         "emailed_to": "musteri@example.com", "estimate": {"source": "lines", "lines": [
+             {"kind": "part", "name": "Röle", "amount": "450.00"}], "note": "Stokta"},
          "voided": None, "decision": None},
         {"id": 1, "version": 1, "state": "voided",
          "state_name": {"tr": "Geçersiz kılındı", "en": "Withdrawn"},
@@ -197,6 +198,7 @@ def test_the_forms_page_shows_each_estimate_and_offers_sending_and_a_phone_decis
     assert "Fiyat onayı" in page.text and "Müşteri kararı bekleniyor" in page.text
     assert "musteri@example.com adresine gönderildi" in page.text
     assert "daha yeni bir teklif gönderildi" in page.text and "₺1.200,00" in page.text
+    assert "Parça: Röle — ₺450,00" in page.text and "Stokta" in page.text
     assert "Yeni bir teklif gönder" in page.text and "Telefonla verilen kararı kaydet" in page.text
     gw.rpc.calls.clear()
     token = csrf_of(page.text)
