@@ -1,9 +1,9 @@
 """The application layer of service forms: every write — intake, moves along the lifecycle,
 assignment, work, timers, parts, totals, the satisfaction call, the final check, and following
 a renamed customer (price approvals: approvals.py, on this class's rules) — over one database
-session, with `emit(event_type, payload)` writing
-events into the outbox of the same transaction. The caller commits (a StaleDataError at that
-commit is a 409: services/common/rpc.py).
+session, with `emit(event_type, payload)` writing events into the outbox of the same
+transaction. The caller commits (a StaleDataError at that commit is a 409:
+services/common/rpc.py).
 
 Every write to a form states the version it read: missing is a 428, stale a 409; the write
 raises the form's version by exactly one (`_saved`), and the database checks it again
