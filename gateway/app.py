@@ -7,8 +7,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
-from gateway import (accounts_api, devices_api, errors, forms_api, health_api, knowledge_api,
-                     notify_api, routes, web)
+from gateway import (accounts_api, approvals_api, devices_api, errors, forms_api, health_api,
+                     knowledge_api, notify_api, routes, web)
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -23,7 +23,8 @@ def _bounded_int(text):
 
 
 BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
-              + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + knowledge_api.BLUEPRINTS)
+              + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + approvals_api.BLUEPRINTS
+              + knowledge_api.BLUEPRINTS)
 
 
 class BoundedJSON(DefaultJSONProvider):

@@ -14,7 +14,7 @@ from services.common.exceptions import ServisError
 log = logging.getLogger(__name__)
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
               415: "unsupported_media_type", 422: "validation_error",
               428: "precondition_required", 429: "rate_limited", 500: "internal_error",
               503: "service_unavailable", 504: "gateway_timeout"}

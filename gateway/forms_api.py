@@ -1,5 +1,6 @@
-"""Service forms over HTTP: intake, lifecycle, assignment, work, parts, satisfaction call,
-final check, lists, revenue and the forms' catalogues. Every write states the version it read
+"""Service forms over HTTP: intake, lifecycle, assignment, work, parts, price approval (staff's
+side; the customer's link: approvals_api.py), satisfaction call, final check, lists, revenue
+and the forms' catalogues. Every write states the version it read
 (gateway/versions.py). Pass-through routes are declared (gateway/routes.py); written by hand:
 assignments (the assignees' snapshots), the revenue report (CSV and SVG) and a form's e-mails
 (two services)."""
@@ -20,8 +21,9 @@ from services.common.exceptions import Conflict
 from services.common.roles import ADMINS, DESK, FINAL_CHECKER, MANAGE, REPS, REP, STAFF, WORK
 from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, STATUS_NAMES, TRANSITIONS,
                                 AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
-                                DamageReportIn, FinalCheckIn, FormIn, FormQuery, HistoryQuery,
-                                PartIn, PeriodicReportIn, PreviewIn, QuestionIn, QuestionPatch,
+                                DamageReportIn, EstimateIn, FinalCheckIn, FormIn, FormQuery,
+                                HistoryQuery, PartIn, PeriodicReportIn, PhoneDecisionIn,
+                                PreviewIn, QuestionIn, QuestionPatch,
                                 RevenueQuery, SatisfactionQuery, SubStatusIn, SurveyIn,
                                 TemplateIn, TimerIn, TransitionIn, WorkIn, WorkLogIn)
 
@@ -174,6 +176,30 @@ ROUTES = declare(blp, [
               "device and e-mail it to `insurer_email`: `incident_date`, "
               "`incident_description`; `insurer`, `policy_no` default to the device card's, "
               "`estimate` to the form's gross total. Answers the document."),
+    _form_write("POST", "/price-approval", "send_price_approval", MANAGE, EstimateIn,
+                "Send the estimate for the customer's approval (fiyat onay formu): from the "
+                "form's work, parts and fees, or from `lines` [{kind: labour|part|fee, name, "
+                "code, quantity (hours for labour), unit_price}] with their own "
+                "`discount_amount` or `discount_percent`; `note` to the customer; "
+                "`valid_days` (default PRICE_APPROVAL_DAYS). The form moves to "
+                "AWAITING_APPROVAL (from DIAGNOSIS or IN_REPAIR; one there gets a revised "
+                "estimate and the earlier link stops working), the price-approval form (PDF) is "
+                "issued in the customer's language and e-mailed to them with a one-time link "
+                "to approve or reject. Answers the form, with `price_approval`.", status=201),
+    Route("GET", FORM + "/price-approval", "forms", "price_approvals", STAFF,
+          args=("form_id",),
+          doc="The form's price approval: `state` (none, pending, expired, approved, "
+              "rejected, voided), `waiting` (a decision is due) and every version of the "
+              "estimate, newest first — its lines and totals, who sent it and when, until when "
+              "its link works, the decision (by link: time, address, browser; by phone: who "
+              "took the call, the customer's name) or why it was withdrawn."),
+    _form_write("POST", "/price-approval/decision", "record_price_decision", MANAGE,
+                PhoneDecisionIn,
+                "Record a decision the customer gave by phone on the estimate waiting (also "
+                "one whose link expired): `decision` approved or rejected, `customer_name` "
+                "(who decided), `taken_by` (who took the call; default you), `decided_at` "
+                "(default now), `note`. Approved: the form goes to IN_REPAIR; rejected: to "
+                "REPAIRED, returned unrepaired (the diagnosis fee alone, no repair warranty)."),
     Route("POST", FORM + "/tracking", "forms", "revoke_tracking", MANAGE,
           args=("form_id", "actor"),
           doc="A new tracking link (and QR code on later documents) for the form; the old "

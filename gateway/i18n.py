@@ -56,6 +56,7 @@ GENERIC = {
     "internal_error": "Internal error; it has been logged.",
     "service_unavailable": "A service is not running; try again shortly.",
     "gateway_timeout": "A service did not answer in time.",
+    "gone": "This is no longer available.",
 }
 
 _FORMATTER = string.Formatter()

@@ -28,6 +28,7 @@ class Settings:
     health_timeout: float
     token_ttl: int
     public_base_url: str = ""  # where people reach the system; https: cookies are Secure
+    approval_rate_limit: int = 60  # requests a minute per address to price-approval links
     services: tuple = NAMES  # the registry's services, asked by /health
 
     @classmethod
@@ -45,6 +46,7 @@ class Settings:
             token_ttl=int(env.get("TOKEN_TTL_SECONDS", "28800")),
             public_base_url=(env.get("PUBLIC_BASE_URL")
                              or f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}").rstrip("/"),
+            approval_rate_limit=int(env.get("APPROVAL_RATE_LIMIT", "60")),
         )
 
     def jwt_secret(self, env=os.environ):

@@ -26,7 +26,7 @@ CONVERTED_SERVICE_MODULES = sorted(
     if "tests" not in p.relative_to(ROOT).parts and p.name not in ("conftest.py", "testing.py"))
 EXCEPTIONS = {"ServisError", "NotFound", "Conflict", "ValidationFailed", "Forbidden",
               "PreconditionRequired", "ServiceUnavailable", "Unauthorized", "TooManyRequests",
-              "ValidationError", "RowError"}
+              "ValidationError", "RowError", "Gone"}
 # Exceptions whose details (ValidationFailed: the second argument; RowError: the first) are
 # {field: [messages]}; marshmallow's ValidationError may carry such a dict first too.
 FIELD_DETAILS = {"ValidationFailed": 1, "RowError": 0, "ValidationError": 0}

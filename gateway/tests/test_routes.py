@@ -139,6 +139,17 @@ EXAMPLES = {
         args=[FIRST, {"insurer_email": "hasar@example.com", "incident_date": "2027-01-02",
                       "incident_description": "Su baskını"}, ACTOR]),
     "POST /api/v1/forms/<id:form_id>/tracking": dict(args=[FIRST, ACTOR]),
+    "POST /api/v1/forms/<id:form_id>/price-approval": dict(
+        body={"note": " Parça stokta ", "lines": [
+            {"kind": "labour", "name": "Röle değişimi", "quantity": "1.5", "unit_price": 750}]},
+        args=[FIRST, {"version": 4, "note": "Parça stokta", "lines": [
+            {"kind": "labour", "name": "Röle değişimi", "code": None, "quantity": "1.500",
+             "unit_price": "750"}]}, ACTOR]),
+    "GET /api/v1/forms/<id:form_id>/price-approval": dict(args=[FIRST]),
+    "POST /api/v1/forms/<id:form_id>/price-approval/decision": dict(
+        body={"decision": "rejected", "customer_name": " Ayşe Işık "},
+        args=[FIRST, {"version": 4, "decision": "rejected", "customer_name": "Ayşe Işık"},
+              ACTOR]),
     "GET /api/v1/customers/<id:customer_id>/documents": dict(args=[FIRST]),
     "GET /api/v1/customers/<id:customer_id>/documents/<id:document_id>": dict(
         args=[FIRST, SECOND]),
@@ -235,6 +246,9 @@ ACCESS = {
     "GET /api/v1/forms/<id:form_id>/documents/<id:document_id>": "staff",
     "POST /api/v1/forms/<id:form_id>/damage-report": "admin desk manager",
     "POST /api/v1/forms/<id:form_id>/tracking": "admin manager",
+    "POST /api/v1/forms/<id:form_id>/price-approval": "admin manager",
+    "GET /api/v1/forms/<id:form_id>/price-approval": "staff",
+    "POST /api/v1/forms/<id:form_id>/price-approval/decision": "admin manager",
     "GET /api/v1/customers/<id:customer_id>/documents": "admin manager rep",
     "GET /api/v1/customers/<id:customer_id>/documents/<id:document_id>": "admin manager rep",
     "POST /api/v1/customers/<id:customer_id>/periodic-reports": "admin manager rep",

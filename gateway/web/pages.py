@@ -7,6 +7,7 @@ A write carries the version the page read (a hidden `version`); a stale one is t
 shown as "changed by someone else — reload", and nothing is written."""
 import functools
 import re
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, url_for
@@ -22,7 +23,8 @@ from services.common.exceptions import Conflict, Forbidden, NotFound, ServisErro
 from services.common.roles import (ADMIN, CONTRACTS, CUSTOMER, DESK_ROLE, FINAL_CHECKER, MANAGE,
                                    MANAGER, REP, TECHNICIAN)
 from services.common.text import tr_lower
-from services.forms.api import COVERAGE_NAMES, DOCUMENT_KINDS, NEEDS_NOTE, STATUS_NAMES
+from services.forms.api import (APPROVAL_STATE_NAMES, COVERAGE_NAMES, DOCUMENT_KINDS,
+                                LOCAL_TZ, NEEDS_NOTE, STATUS_NAMES)
 
 FORM = "/forms/<id:form_id>"
 ASSIGNABLE = (TECHNICIAN, MANAGER)  # whom the assignment list offers
@@ -328,11 +330,17 @@ def show_form(form_id, status=200, error=None, errors=()):
                   final_check=m["to"] == "CLOSED" or (form["status"] == "FINAL_CHECK"
                                                       and m["to"] == "DELIVERED"))
              for m in form["allowed_transitions"]]
+    approval = form.get("price_approval") or {
+        "state": "none", "state_name": APPROVAL_STATE_NAMES["none"], "versions": []}
     # fees are the manager's: forms' rule reads the same role set (services/common/roles.py)
     return render("form.html", status=status, form=form, history=history, faults=faults,
                   staff=staff, running=running, moves=moves, error=error, errors=list(errors),
                   coverage_names=COVERAGE_NAMES, status_names=STATUS_NAMES, may=api.may,
-                  FORM=FORM, may_price=g.user["role"] in MANAGE)
+                  FORM=FORM, may_price=g.user["role"] in MANAGE, approval=approval,
+                  may_send=api.may("POST", APPROVAL) and form["status"] in ESTIMABLE,
+                  may_record=api.may("POST", APPROVAL + "/decision") and approval.get(
+                      "waiting"), now_local=datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"),
+                  line_rows=range(ESTIMATE_ROWS))
 
 
 def write(form_id, method, rule, body, view_args=None):
@@ -391,6 +399,65 @@ def fees(form_id):
     elif kind == "amount":
         body.update(discount_amount=amount, discount_percent=None)
     return write(form_id, "PATCH", FORM, body)
+
+
+# -- the price approval: send the estimate, record a decision given by phone -------------------
+APPROVAL = FORM + "/price-approval"
+ESTIMABLE = ("DIAGNOSIS", "IN_REPAIR", "AWAITING_APPROVAL")  # where an estimate may be sent
+ESTIMATE_ROWS = 5  # lines typed on the page (the API takes up to 100)
+
+
+def estimate_lines():
+    """The estimate's lines typed on the page: a row with a name or a price counts."""
+    lines = []
+    for i in range(ESTIMATE_ROWS):
+        name, price = text_or_none(f"line_name_{i}"), as_decimal(
+            request.form.get(f"line_price_{i}"))
+        if name is None and price is None:
+            continue
+        lines.append({"kind": request.form.get(f"line_kind_{i}") or "", "name": name or "",
+                      "quantity": as_decimal(request.form.get(f"line_qty_{i}")) or "1",
+                      "unit_price": price or ""})
+    return lines
+
+
+@bp.post("/forms/<id:form_id>/price-approval")
+@page("POST", APPROVAL)
+def send_estimate(form_id):
+    body = {"note": text_or_none("note")} if text_or_none("note") else {}
+    days = as_int(request.form.get("valid_days"))
+    if days is not None:
+        body["valid_days"] = days
+    if request.form.get("source") == "lines":
+        body["lines"] = estimate_lines() or None
+        kind, amount = request.form.get("discount_kind"), as_decimal(
+            request.form.get("discount"))
+        if kind in ("amount", "percent") and amount is not None:
+            body["discount_" + kind] = amount
+    return write(form_id, "POST", APPROVAL, body)
+
+
+def local_moment(text):
+    """A datetime-local typed on the page (Türkiye's clock) as an ISO moment; anything else
+    as typed (the schema says why)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ).isoformat()
+    except ValueError:
+        return text
+
+
+@bp.post("/forms/<id:form_id>/price-approval/decision")
+@page("POST", APPROVAL + "/decision")
+def record_decision(form_id):
+    body = {"decision": request.form.get("decision") or "",
+            "customer_name": request.form.get("customer_name") or "",
+            "taken_by": text_or_none("taken_by"), "note": text_or_none("note"),
+            "decided_at": local_moment(request.form.get("decided_at"))}
+    body = {k: v for k, v in body.items() if v is not None}
+    return write(form_id, "POST", APPROVAL + "/decision", body)
 
 
 @bp.post("/forms/<id:form_id>/timer/<any(start, stop):action>")

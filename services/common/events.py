@@ -23,6 +23,7 @@ from marshmallow.validate import Equal, Length, OneOf, Range
 LANGUAGES = ("tr", "en")
 FORM_KINDS = ("repair", "maintenance")
 PRICE_DECISIONS = ("approved", "rejected")
+PRICE_DECISION_CHANNELS = ("link", "phone")  # the customer's link, or staff taking a call
 ENVELOPE_FIELDS = frozenset({"event_id", "event_type", "version", "occurred_at", "producer"})
 
 
@@ -380,10 +381,14 @@ EVENT_SCHEMAS = dict((
            by=_opt_nested(ByUser), note=_opt_text(), customer_visible=fields.Bool(required=True)),
     _event("price_approval_requested", form=_nested(FormRef), customer=_nested(Person),
            total=_Money(required=True), currency=_currency(), approval_url=_text(),
-           expires_at=_time(), document=_opt_nested(DocumentRef)),
+           expires_at=_time(), document=_opt_nested(DocumentRef),
+           estimate_version=_opt_id()),
     _event("price_approval_decided", form=_nested(FormRef),
            decision=fields.Str(required=True, validate=OneOf(PRICE_DECISIONS)),
-           by=_nested(Decider), at=_time()),
+           by=_nested(Decider), at=_time(), estimate_version=_opt_id(), via=fields.Str(
+               validate=OneOf(PRICE_DECISION_CHANNELS), allow_none=True, load_default=None),
+           note=_opt_text(), recipients=_list(_nested(Recipient), required=False,
+                                              load_default=list)),
     _event("form_completed", form=_nested(CompletedForm), device_id=_id(),
            repair_warranty=_opt_nested(Period), totals=_nested(Totals),
            document=_opt_nested(DocumentRef)),
@@ -411,6 +416,26 @@ EVENT_SCHEMAS = dict((
     _event("email_failed", message=_nested(Message), error=_text()),
 ))
 EVENT_TYPES = frozenset(EVENT_SCHEMAS)
+
+# Fields that are their recipient's secret: published as they are, then blanked in the
+# producer's own outbox row once it went out (a price approval's one-time link: forms keeps
+# only the token's hash, and its outbox would otherwise keep the link for good).
+SECRET_FIELDS = {"price_approval_requested": ("approval_url",)}
+REDACTED = "[redacted]"
+
+
+def redacted(event_type, body):
+    """The outbox row's JSON `body` with `event_type`'s secret fields blanked, or None when
+    the event has none."""
+    import json
+    secret = SECRET_FIELDS.get(event_type)
+    if not secret:
+        return None
+    message = json.loads(body)
+    for name in secret:
+        if name in message:
+            message[name] = REDACTED
+    return json.dumps(message)
 
 
 @functools.cache

@@ -102,6 +102,13 @@ class PreconditionRequired(ServisError):
     http_status = 428
 
 
+class Gone(ServisError):
+    """A one-time link that can no longer be used (used, expired, withdrawn, or never ours):
+    `details.reason` says which, and nothing about the record behind it."""
+    code = "gone"
+    http_status = 410
+
+
 # The one message of every 422 (its fields say what is wrong): typed here only.
 INVALID = "The input is not valid."
 

@@ -10,7 +10,9 @@ process that claimed it. It wakes when a worker that added events ends, and poll
 OUTBOX_POLL_SECONDS, so rows left by a crash between commit and publish go out at the next
 poll (after their claim's lease when the crash was mid-batch). Delivery is at-least-once (a
 crash after publish and before marking re-publishes); consumers are idempotent by
-(handler, event_id).
+(handler, event_id). Marking a row sent also blanks the fields its event declares secret
+(services/common/events.py SECRET_FIELDS: a price approval's one-time link), so the outbox,
+which keeps its rows, does not keep them.
 
 The relay keeps its own kombu connection. A broker restart leaves it dead, which shows only
 when it is used: a publish that fails on an old connection is tried once more on a new one.
@@ -29,7 +31,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
 
 from services.common.broker import CONNECTION_ERRORS, BrokerAway, watch
-from services.common.events import make_event
+from services.common.events import make_event, redacted
 from services.common.loop import WorkerHandle
 from services.common.models import OutboxMessage, utcnow
 from services.common.scanner import Scanner
@@ -48,6 +50,19 @@ def add_event(session, producer, event_type, payload):
     session.add(OutboxMessage(event_id=event["event_id"], event_type=event_type,
                               body=json.dumps(event)))
     return event
+
+
+def secrets_of(rows, sent):
+    """[(id, body with its secret fields blanked)] of the published rows whose event type has
+    secrets (services/common/events.py SECRET_FIELDS)."""
+    sent = set(sent)
+    out = []
+    for row_id, event_type, body in rows:
+        if row_id in sent:
+            blanked = redacted(event_type, body)
+            if blanked is not None:
+                out.append((row_id, blanked))
+    return out
 
 
 class _Handle(WorkerHandle):
@@ -119,6 +134,10 @@ class Outbox(Scanner):
                         update(OutboxMessage).where(OutboxMessage.id.in_(sent), mine)
                         .values(sent_at=utcnow(), claimed_by=None, claimed_until=None),
                         execution_options={"synchronize_session": False})
+                    for row_id, body in secrets_of(rows, sent):  # published: not kept
+                        session.execute(
+                            update(OutboxMessage).where(OutboxMessage.id == row_id)
+                            .values(body=body), execution_options={"synchronize_session": False})
                 if len(sent) < len(claim.ids):
                     session.execute(
                         update(OutboxMessage).where(OutboxMessage.id.in_(claim.ids), mine)

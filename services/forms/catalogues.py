@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from services.common.exceptions import Conflict, NotFound, invalid
 from services.common.schemas import is_id
+from services.forms.domain import BUILTIN_SUB_STATUSES
 from services.forms.models import FaultType, SubStatus, SurveyQuestion
 
 DEFAULT_FAULT_TYPES = (
@@ -33,7 +34,11 @@ CATALOGUES = {"fault-types": FaultType, "status-codes": SubStatus}
 
 def seed_catalogue(session):
     """The default fault types and survey questions where there are none (a new database;
-    admins edit them after)."""
+    admins edit them after), and the sub-statuses the lifecycle sets itself (`unrepaired`
+    under REPAIRED) where they are missing (an older database too)."""
+    for code, status, name_tr, name_en in BUILTIN_SUB_STATUSES:
+        if session.get(SubStatus, code) is None:
+            session.add(SubStatus(code=code, status=status, name_tr=name_tr, name_en=name_en))
     if session.scalars(select(FaultType.code).limit(1)).first() is None:
         session.add_all(FaultType(code=c, name_tr=tr, name_en=en)
                         for c, tr, en in DEFAULT_FAULT_TYPES)

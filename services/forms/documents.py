@@ -1,6 +1,7 @@
 """The documents of service forms (services/common/documents does the issuing): a form's
-intake slip (servis kabul fişi), delivery receipt (teslim fişi) and damage report (hasar
-bildirim formu), and a customer's periodic service report (periyodik servis raporu); the
+intake slip (servis kabul fişi), delivery receipt (teslim fişi), damage report (hasar
+bildirim formu) and price-approval form (fiyat onay formu: the estimate sent for approval),
+and a customer's periodic service report (periyodik servis raporu); the
 admin's template versions; the contexts the templates get.
 
 A form's document carries a snapshot of the form taken in the transaction that asked for it
@@ -26,7 +27,7 @@ from services.forms.models import (CustomerCopy, Document, Form, PartLine, Track
                                    WorkLog)
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
-FORM_KINDS = ("intake_slip", "delivery_receipt", "damage_report")
+FORM_KINDS = ("intake_slip", "delivery_receipt", "damage_report", "price_approval")
 KVKK = {
     "tr": "KVKK Aydınlatma Metni: 6698 sayılı Kişisel Verilerin Korunması Kanunu uyarınca bu "
           "formdaki kişisel verileriniz, veri sorumlusu {company} tarafından yalnızca servis "
@@ -105,6 +106,7 @@ def form_snapshot(session, form, settings):
                                  "end": _s(form.repair_warranty_end)}
                                 if form.repair_warranty_end else None),
             "work_minutes": form.work_minutes,
+            "unrepaired": bool(form.unrepaired),
         },
         "parts": [{"code": p.code, "name": p.name, "quantity": f"{p.quantity.normalize():f}",
                    "unit_price": _s(p.unit_price), "amount": _s(p.amount)} for p in parts],
@@ -379,7 +381,7 @@ def sample_data(kind):
                  "work_done": "Kompresör rölesi değiştirildi.", "fault_type": None,
                  "delivered_at": "2027-01-12T12:00:00+00:00",
                  "repair_warranty": {"start": "2027-01-12", "end": "2027-04-11"},
-                 "work_minutes": 90},
+                 "work_minutes": 90, "unrepaired": False},
         "parts": [{"code": "RL-1", "name": "Kompresör rölesi", "quantity": "1",
                    "unit_price": "450.00", "amount": "450.00"}],
         "work": [{"name": "Mehmet Öztürk", "minutes": 90, "rate": "750.00",
@@ -395,6 +397,31 @@ def sample_data(kind):
                           "policy_no": "POL-2026-77", "incident_date": "2027-01-02",
                           "incident_description": "Su baskını sonrası cihaz çalışmıyor.",
                           "estimate": "1825.00"}
+    if kind == "price_approval":
+        form["form"]["coverage"] = {
+            "kind": "none", "name": domain.COVERAGE_NAMES["none"], "end": None,
+            "reason": {"tr": "Garanti 01.03.2026 tarihinde bitti.",
+                       "en": "The warranty ended on 1 Mar 2026."}, "pays": {},
+            "explanation": domain.coverage_explanation("none", {})}
+        form["form"]["status_name"] = domain.STATUS_NAMES["AWAITING_APPROVAL"]
+        form["estimate"] = {
+            "source": "lines", "currency": "TRY", "note": "Parça siparişi onayınızla verilir.",
+            "lines": [{"kind": "labour", "code": None, "name": "Kompresör değişimi işçiliği",
+                       "quantity": "1.5", "unit_price": "750.00", "amount": "1125.00"},
+                      {"kind": "part", "code": "KMP-9", "name": "Kompresör", "quantity": "1",
+                       "unit_price": "4200.00", "amount": "4200.00"},
+                      {"kind": "fee", "code": None, "name": "Servis ücreti", "quantity": "1",
+                       "unit_price": "250.00", "amount": "250.00"}],
+            "totals": {"labour": "1125.00", "parts": "4200.00", "service_fee": "250.00",
+                       "gross": "5575.00", "covered": "0.00", "subtotal": "5575.00",
+                       "discount": "0.00", "vat": "1115.00", "total": "6690.00",
+                       "vat_rate": "20.00", "discount_percent": None},
+            "coverage": {"kind": "none", "name": domain.COVERAGE_NAMES["none"], "pays": {},
+                         "explanation": domain.coverage_explanation("none", {})}}
+        form["approval"] = {"version": 1, "sent_at": "2027-01-05T09:00:00+00:00",
+                            "expires_at": "2027-01-12T09:00:00+00:00",
+                            "note": "Parça siparişi onayınızla verilir.",
+                            "sent_by": "Mehmet Müdür"}
     if kind == "periodic_report":
         row = {"number": "SF-2027-000123", "opened_at": "2027-01-04T07:30:00+00:00",
                "delivered_at": "2027-01-12T12:00:00+00:00", "closed_at": None,

@@ -48,12 +48,14 @@ EDITABLE = tuple(s for s in STATUSES if s not in ("CLOSED", "CANCELLED", "FINAL_
 TRANSITIONS = (
     ("NEW", "ASSIGNED", MANAGE),
     ("ASSIGNED", "DIAGNOSIS", WORK),
-    ("DIAGNOSIS", "AWAITING_APPROVAL", MANAGE),
+    ("DIAGNOSIS", "AWAITING_APPROVAL", MANAGE),  # by sending the estimate (price approval)
     ("DIAGNOSIS", "AWAITING_PARTS", WORK),
     ("DIAGNOSIS", "IN_REPAIR", WORK),
     ("AWAITING_APPROVAL", "AWAITING_PARTS", MANAGE),
-    ("AWAITING_APPROVAL", "IN_REPAIR", MANAGE),
-    ("AWAITING_APPROVAL", "DIAGNOSIS", MANAGE),  # price refused or to be revised
+    ("AWAITING_APPROVAL", "IN_REPAIR", MANAGE + (SYSTEM,)),  # approved (SYSTEM: by the customer)
+    ("AWAITING_APPROVAL", "DIAGNOSIS", MANAGE),  # price to be revised
+    # rejected: returned unrepaired (sub-status `unrepaired`), only the diagnosis fee billed
+    ("AWAITING_APPROVAL", "REPAIRED", MANAGE + (SYSTEM,)),
     ("AWAITING_PARTS", "IN_REPAIR", WORK),
     ("IN_REPAIR", "AWAITING_PARTS", WORK),
     ("IN_REPAIR", "AWAITING_APPROVAL", MANAGE),  # more found during the repair
@@ -68,6 +70,11 @@ TRANSITIONS = (
     *((s, "REOPENED", MANAGE + (SYSTEM,)) for s in ("DELIVERED", "FINAL_CHECK", "CLOSED")),
 )
 ALLOWED = {(a, b): roles for a, b, roles in TRANSITIONS}
+# Moves that carry a sub-status of their own (a built-in code, seeded into the catalogue):
+# a rejected estimate returns the device unrepaired.
+UNREPAIRED = "unrepaired"
+SUB_STATUS_OF_MOVE = {("AWAITING_APPROVAL", "REPAIRED"): UNREPAIRED}
+BUILTIN_SUB_STATUSES = ((UNREPAIRED, "REPAIRED", "Onarılmadan iade", "Returned unrepaired"),)
 NEEDS_NOTE = {("FINAL_CHECK", "DELIVERED"), *((s, "REOPENED") for s in STATUSES),
               *((s, "CANCELLED") for s in STATUSES)}
 # Steps the customer sees on the portal timeline.
@@ -144,6 +151,33 @@ def totals(fees):
     return {"labour": labour, "parts": parts, "service_fee": fee, "gross": gross,
             "covered": covered, "subtotal": subtotal, "discount": discount, "vat": vat,
             "total": subtotal - discount + vat}
+
+
+def unrepaired_fees(fees, diagnosis_fee):
+    """What a device returned unrepaired (its estimate rejected) is billed: the diagnosis fee
+    alone — no labour, parts or service fee, nothing for a coverage to pay — with the form's
+    discount and VAT as ever. Fed to `totals`, the one fee formula."""
+    return Fees(service_fee=Decimal(diagnosis_fee or 0), discount_amount=fees.discount_amount,
+                discount_percent=fees.discount_percent, vat_rate=fees.vat_rate)
+
+
+ESTIMATE_LINE_KINDS = ("labour", "part", "fee")
+
+
+def estimate_fees(lines, discount_amount=None, discount_percent=None, vat_rate=Decimal("20"),
+                  coverage_pays=None):
+    """The Fees of estimate lines typed for a price approval: labour lines are hours × an
+    hourly rate (a work log of hours × 60 minutes: the same half-up rounding), part lines
+    quantity × unit price, fee lines add up to the service fee. `totals` does the rest."""
+    labour = [(Decimal(line["quantity"]) * 60, Decimal(line["unit_price"]))
+              for line in lines if line["kind"] == "labour"]
+    parts = [(Decimal(line["quantity"]), Decimal(line["unit_price"]))
+             for line in lines if line["kind"] == "part"]
+    fee = sum((line_amount(line["quantity"], line["unit_price"])
+               for line in lines if line["kind"] == "fee"), Decimal("0.00"))
+    return Fees(work_minutes=labour, parts=parts, service_fee=fee,
+                discount_amount=discount_amount, discount_percent=discount_percent,
+                vat_rate=vat_rate, coverage_pays=coverage_pays or {})
 
 
 DEFAULT_COVERAGE_PAYS = {
@@ -272,15 +306,18 @@ DOCUMENT_KINDS = {
     "intake_slip": {"tr": "Servis Kabul Fişi", "en": "Service Intake Slip"},
     "delivery_receipt": {"tr": "Teslim Fişi", "en": "Delivery Receipt"},
     "damage_report": {"tr": "Hasar Bildirim Formu", "en": "Damage Report"},
+    "price_approval": {"tr": "Fiyat Onay Formu", "en": "Price Approval Form"},
     "periodic_report": {"tr": "Periyodik Servis Raporu", "en": "Periodic Service Report"},
 }
-DOCUMENT_PREFIX = {"intake_slip": "KF", "delivery_receipt": "TF", "damage_report": "HB"}
+DOCUMENT_PREFIX = {"intake_slip": "KF", "delivery_receipt": "TF", "damage_report": "HB",
+                   "price_approval": "FO"}
 REPORT_FREQUENCIES = ("none", "monthly", "quarterly")
 
 
 def document_number(form_number, kind, n):
     """A form's n-th document of a kind: SF-2027-000012-KF1 (kabul fişi), -TF2 (the second
-    delivery's teslim fişi), -HB1 (hasar bildirimi)."""
+    delivery's teslim fişi), -HB1 (hasar bildirimi), -FO3 (the third estimate's fiyat onay
+    formu)."""
     return f"{form_number}-{DOCUMENT_PREFIX[kind]}{n}"
 
 
@@ -310,3 +347,27 @@ def next_report_day(frequency, today):
 
 def period_key(frequency, start):
     return f"{start:%Y-%m}" if frequency == "monthly" else f"{start.year}-Q{(start.month + 2) // 3}"
+
+
+# -- price approval (fiyat onay formu) ----------------------------------------------------------
+APPROVAL_STATES = ("pending", "approved", "rejected", "voided", "expired")
+APPROVAL_STATE_NAMES = {
+    "none": {"tr": "Gönderilmedi", "en": "Not sent"},
+    "pending": {"tr": "Müşteri kararı bekleniyor", "en": "Awaiting the customer's decision"},
+    "approved": {"tr": "Onaylandı", "en": "Approved"},
+    "rejected": {"tr": "Reddedildi", "en": "Rejected"},
+    "voided": {"tr": "Geçersiz kılındı", "en": "Withdrawn"},
+    "expired": {"tr": "Süresi doldu", "en": "Expired"},
+}
+
+
+def approval_state(status, expires_at, now):
+    """What an estimate's link is now: a pending one past its expiry is `expired` (computed
+    when read: no timer)."""
+    if status == "pending" and now >= expires_at:
+        return "expired"
+    return status
+
+
+def approval_expiry(sent_at, days):
+    return sent_at + timedelta(days=days)

@@ -110,3 +110,27 @@ def satisfaction_low(form, score, threshold, answers, management):
             "answers": [{"question": q, "answer": v} for q, v in answers],
             "management": [{"name": name or address, "email": address, "language": "tr"}
                            for name, address in management]}
+
+
+def price_approval_requested(form, approval, url, document=None):
+    """The estimate to the customer: its total, the one-time link and until when it works,
+    the PDF (`document`)."""
+    return {"form": form_ref(form),
+            "customer": {"name": form.customer_name, "email": form.customer_email,
+                         "language": form.customer_language},
+            "total": approval.total, "currency": approval.currency, "approval_url": url,
+            "expires_at": approval.expires_at, "document": document_ref(document),
+            "estimate_version": approval.version}
+
+
+def price_approval_decided(form, approval, by_whom):
+    """The decision, by the customer's link ({customer_id}) or recorded by staff ({user_id,
+    name}); `recipients`: the manager who sent the estimate (unless they recorded it)."""
+    sender = {"name": approval.sent_by_name or approval.sent_by_email,
+              "email": approval.sent_by_email, "language": approval.sent_by_language}
+    told = [] if not approval.sent_by_email or (
+        approval.recorded_by_id is not None and approval.recorded_by_id == approval.sent_by_id) \
+        else [sender]
+    return {"form": form_ref(form), "decision": approval.decision, "by": by_whom,
+            "at": approval.decided_at, "estimate_version": approval.version,
+            "via": approval.decided_via, "note": approval.decision_note, "recipients": told}

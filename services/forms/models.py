@@ -103,6 +103,9 @@ class Form(Base):
     work_minutes: Mapped[int] = mapped_column(Integer, default=0)
     # completion and repair warranty
     repair_warranty_months: Mapped[int | None] = mapped_column(Integer)  # per-form override
+    # returned unrepaired (the customer rejected the estimate): billed the diagnosis fee only,
+    # no repair warranty on delivery. Nullable: an older database gets the column at start.
+    unrepaired: Mapped[bool | None] = mapped_column(Boolean)
     repair_warranty_start: Mapped[date | None] = mapped_column(Date)
     repair_warranty_end: Mapped[date | None] = mapped_column(Date)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -235,6 +238,49 @@ class TrackingToken(Base):
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PriceApproval(Base):
+    """One version of a form's estimate sent to the customer for approval (fiyat onay
+    formu), with its one-time link and the decision. The newest version of a form is the one
+    in force; sending another voids the link of the one before. The link's token is kept
+    only as its SHA-256 (`token_hash`): the database cannot give a link back.
+
+    `status`: pending (the link works until `expires_at`; past it the state reads `expired`),
+    approved, rejected, voided (a newer estimate, or the form moved on without a decision)."""
+    __tablename__ = "price_approvals"
+    __table_args__ = (UniqueConstraint("form_id", "version", name="uq_price_approval_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    estimate: Mapped[str] = mapped_column(Text)  # JSON: lines, totals, coverage, note
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    language: Mapped[str] = mapped_column(String(2), default="tr")  # the customer's
+    customer_email: Mapped[str | None] = mapped_column(String(254))  # whom it was sent to
+    sent_by_id: Mapped[int | None] = mapped_column(Integer)
+    sent_by_name: Mapped[str | None] = mapped_column(String(200))
+    sent_by_email: Mapped[str | None] = mapped_column(String(254))
+    sent_by_language: Mapped[str] = mapped_column(String(2), default="tr")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    document_id: Mapped[int | None] = mapped_column(Integer)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    void_reason: Mapped[str | None] = mapped_column(String(20))  # new_estimate, moved
+    # the decision: by the link (ip, user agent) or by phone (who took it, the customer's name)
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_via: Mapped[str | None] = mapped_column(String(10))  # link, phone
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_ip: Mapped[str | None] = mapped_column(String(64))
+    decided_user_agent: Mapped[str | None] = mapped_column(String(500))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))  # the customer's person
+    taken_by_name: Mapped[str | None] = mapped_column(String(200))  # staff who took the call
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Document(DocumentColumns, Base):

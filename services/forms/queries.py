@@ -10,7 +10,7 @@ from services.common.models import utcnow
 from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, like_pattern,
                                      page_of)
 from services.common.text import WORD, fold, stems
-from services.forms import domain
+from services.forms import approvals, domain
 from services.forms.models import Assignment, Form, FormHistory, PartLine, WorkLog
 from services.forms.schemas import FormOut
 from services.forms.workflow import STATUS_RANK, find_form, running_timers
@@ -88,9 +88,15 @@ class FormQueries:
                 form.coverage_kind or "none", pays)},
             "allowed_transitions": [
                 {"to": to, "name": domain.STATUS_NAMES[to]}
-                for to, roles in domain.moves_from(form.status) if role is None or role in roles],
+                for to, roles in domain.moves_from(form.status)
+                if (role is None or role in roles) and to != "AWAITING_APPROVAL"],
+            "price_approval": approvals.of_form(self.db, self.settings, form),
         })
         return out
+
+    def price_approvals(self, form_id):
+        """The form's price approvals: the state, every version of the estimate, decisions."""
+        return approvals.of_form(self.db, self.settings, find_form(self.db, form_id))
 
     def history(self, form_id, query):
         """Every change, newest first: status moves and field changes, who and when."""

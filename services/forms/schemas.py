@@ -325,6 +325,7 @@ class FormOut(Schema):
     totals = fields.Method("_totals")
     work_minutes = fields.Integer()
     repair_warranty = fields.Method("_repair_warranty")
+    unrepaired = fields.Method("_unrepaired")  # returned unrepaired: diagnosis fee only
     survey = fields.Method("_survey")
     opened_by = fields.Method("_opened_by")
     created_at = fields.DateTime()
@@ -368,6 +369,9 @@ class FormOut(Schema):
         return {"months": form.repair_warranty_months,
                 "start": form.repair_warranty_start.isoformat(),
                 "end": form.repair_warranty_end.isoformat()}
+
+    def _unrepaired(self, form):
+        return bool(form.unrepaired)
 
     def _survey(self, form):
         return {"status": form.survey_status, "score": form.survey_score,
@@ -430,3 +434,63 @@ class PreviewIn(Schema):
     date_from = _date(load_default=None, allow_none=True, data_key="from")
     date_to = _date(load_default=None, allow_none=True, data_key="to")
     html = fields.Boolean(load_default=False)
+
+
+# -- price approval (fiyat onay formu) ----------------------------------------------------------
+class EstimateLineIn(Schema):
+    """A line of an estimate typed for its price approval: labour (hours × hourly rate), a
+    part (quantity × unit price) or a fee."""
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ("labour", "part", "fee")))
+    name = Trimmed(required=True, validate=validate.Length(max=200))
+    code = _text(60)
+    quantity = fields.Decimal(load_default=Decimal("1"), places=3, allow_nan=False,
+                              validate=validate.Range(min=Decimal("0.001"), max=100000))
+    unit_price = _money(required=True)
+
+
+class EstimateIn(Versioned):
+    """Send the estimate: from the form's work, parts and fees (no `lines`), or from `lines`
+    typed for it (with their own discount); `note` to the customer; `valid_days` for this
+    link (default PRICE_APPROVAL_DAYS)."""
+    lines = fields.List(fields.Nested(EstimateLineIn), load_default=None, allow_none=True,
+                        validate=validate.Length(min=1, max=100))
+    discount_amount = _money(load_default=None, allow_none=True)
+    discount_percent = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
+                                      validate=[validate.Range(min=Decimal(0), max=Decimal(100)),
+                                                _two_decimals])
+    note = _text(2000)
+    valid_days = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                validate=validate.Range(1, 60))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _discount(self, data, **kwargs):
+        if data["discount_amount"] is not None and data["discount_percent"] is not None:
+            raise ValidationError("Give the discount as an amount or a percent, not both.",
+                                  "discount_percent")
+        if data["lines"] is None and (data["discount_amount"] is not None
+                                      or data["discount_percent"] is not None):
+            raise ValidationError("A discount of its own goes with estimate lines; the form's "
+                                  "estimate uses the form's discount.", "discount_amount")
+
+
+class DecisionIn(Schema):
+    """The customer's decision on the approval link's page (or a client of the public API)."""
+    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    note = _text(2000)
+
+
+class Client(Schema):
+    """Where a decision by link came from, as the gateway saw it."""
+    ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    user_agent = fields.String(load_default=None, allow_none=True)
+
+
+class PhoneDecisionIn(Versioned):
+    """A decision the customer gave by phone, recorded by staff: who took the call (default:
+    the one recording it), when (default now), the customer's name."""
+    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    customer_name = Trimmed(required=True, validate=validate.Length(min=1, max=200))
+    taken_by = _text(200)
+    decided_at = _moment(load_default=None, allow_none=True)
+    note = _text(2000)

@@ -1,6 +1,6 @@
 """forms: service forms (servis formu) from intake to the final check — lifecycle, assignment,
-work, parts and fees, completion and repair warranty, satisfaction call, final check, lists and
-revenue.
+work, parts and fees, price approvals, completion and repair warranty, satisfaction call, final
+check, lists and revenue.
 
 The nameko entrypoints only load the input, call the application layer (workflow.py for every
 write, queries.py and reports.py for reads, catalogues.py), commit, and answer."""
@@ -11,17 +11,19 @@ from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
+from services.forms.approvals import PriceApprovals, decision_out
 from services.forms.catalogues import Catalogues, entry_out, model_of, question_out, seed_catalogue
 from services.forms.documents import TEMPLATES, FormDocuments, TemplateDesk, make_builder
 from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
 from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
-                                    DamageReportIn, FinalCheckIn, FormIn, FormQuery,
-                                    HistoryQuery, PartIn, PeriodicReportIn, PreviewIn,
-                                    QuestionIn, QuestionPatch, RevenueQuery, SatisfactionQuery,
-                                    SubStatusIn, SurveyIn, TemplateIn, TimerIn, TransitionIn,
-                                    Versioned, WorkIn, WorkLogIn)
+                                    Client, DamageReportIn, DecisionIn, EstimateIn, FinalCheckIn,
+                                    FormIn, FormQuery, HistoryQuery, PartIn, PeriodicReportIn,
+                                    PhoneDecisionIn, PreviewIn, QuestionIn, QuestionPatch,
+                                    RevenueQuery, SatisfactionQuery, SubStatusIn, SurveyIn,
+                                    TemplateIn, TimerIn, TransitionIn, Versioned, WorkIn,
+                                    WorkLogIn)
 from services.forms.schedule import ReportSchedule
 from services.forms.settings import FormsSettings
 from services.forms.workflow import FormWorkflow
@@ -138,6 +140,32 @@ class FormsService:
     def remove_part(self, form_id, part_id, data, actor):
         data, actor = load(Versioned(), data), load(Actor(), actor)
         return self._written(self.workflow.remove_part(form_id, part_id, data, actor))
+
+    # -- price approval (fiyat onay formu): sent with its estimate, decided by link or phone --
+    @rpc
+    def send_price_approval(self, form_id, data, actor):
+        data, actor = load(EstimateIn(), data), load(Actor(), actor)
+        return self._written(PriceApprovals(self.workflow).send(form_id, data, actor))
+
+    @rpc
+    def record_price_decision(self, form_id, data, actor):
+        data, actor = load(PhoneDecisionIn(), data), load(Actor(), actor)
+        return self._written(PriceApprovals(self.workflow).decide_by_phone(form_id, data, actor))
+
+    @rpc
+    def price_approvals(self, form_id):
+        return self.queries.price_approvals(form_id)
+
+    @rpc
+    def price_approval_by_link(self, token):
+        return PriceApprovals(self.workflow).public(token)
+
+    @rpc
+    def decide_price_approval(self, token, data, client):
+        data, client = load(DecisionIn(), data), load(Client(), client)
+        approval = PriceApprovals(self.workflow).decide_by_link(token, data, client)
+        self.db.commit()
+        return decision_out(approval)
 
     # -- satisfaction call and final check ----------------------------------------------------
     @rpc

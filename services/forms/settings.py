@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import logging
 
-from services.common.settings import CompanySettings, addresses, setting
+from services.common.clock import Clock
+from services.common.settings import CompanySettings, SettingError, addresses, setting
 from services.forms import domain
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ class FormsSettings:
     survey_expiry_days: int = 14
     management_emails: tuple = ()  # ((display name or None, address), …): low scores
     company: CompanySettings = field(default_factory=CompanySettings)  # on every document
+    price_approval_days: int = 7  # how long a price approval's link works
+    diagnosis_fee: Decimal = Decimal("0")  # all a device returned unrepaired is billed
+    clock: Clock = field(default_factory=Clock)  # CLOCK_OFFSET_FILE: tests move time
 
     @classmethod
     def from_config(cls, config):
@@ -42,7 +46,12 @@ class FormsSettings:
             satisfaction_threshold=setting(config, "SATISFACTION_THRESHOLD", 60, int),
             survey_expiry_days=setting(config, "SURVEY_EXPIRY_DAYS", 14, int),
             management_emails=management,
-            company=CompanySettings.from_config(config))
+            company=CompanySettings.from_config(config),
+            price_approval_days=_positive(setting(config, "PRICE_APPROVAL_DAYS", 7, int),
+                                          "PRICE_APPROVAL_DAYS"),
+            diagnosis_fee=_money(setting(config, "DIAGNOSIS_FEE", Decimal("0"), Decimal),
+                                 "DIAGNOSIS_FEE"),
+            clock=Clock(setting(config, "CLOCK_OFFSET_FILE", None)))
 
     def rate(self, role):
         """The hourly labour rate of a worker's role."""
@@ -52,6 +61,19 @@ class FormsSettings:
         """What a coverage kind pays on a form: {labour, parts, fee}."""
         return domain.coverage_pays(coverage_kind, self.coverage_pays)
 
+
+
+def _positive(value, name):
+    if not 1 <= value <= 365:
+        raise SettingError(f"setting {name}={value!r}: from 1 to 365 days")
+    return value
+
+
+def _money(value, name):
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise SettingError(f"setting {name}={value!r}: an amount of at least 0 with at most "
+                           "two decimals")
+    return value
 
 
 def dict_or_json(value):

@@ -1,8 +1,9 @@
 """The application layer of service forms: every write — intake, moves along the lifecycle,
 assignment, work, timers, parts, totals, the satisfaction call, the final check, and following
-a renamed customer — over one database session, with `emit(event_type, payload)` writing
-events into the outbox of the same transaction. The caller commits (a StaleDataError at that
-commit is a 409: services/common/rpc.py).
+a renamed customer (price approvals: approvals.py, on this class's rules) — over one database
+session, with `emit(event_type, payload)` writing events into the outbox of the same
+transaction. The caller commits (a StaleDataError at that commit is a 409:
+services/common/rpc.py).
 
 Every write to a form states the version it read: missing is a 428, stale a 409; the write
 raises the form's version by exactly one (`_saved`), and the database checks it again
@@ -19,6 +20,7 @@ from services.common.roles import MANAGE, REPS, SYSTEM
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key, stem_column
 from services.forms import domain, events
+from services.forms.approvals import void_pending
 from services.forms.documents import FormDocuments
 from services.forms.models import (Assignment, CustomerCopy, FaultType, Form, FormHistory,
                                    PartLine, SubStatus, SurveyAnswer, SurveyQuestion, WorkLog)
@@ -109,6 +111,9 @@ class FormWorkflow:
         if data["to"] == "CLOSED":
             raise Conflict("A form is closed through its final check "
                            "(POST /forms/{{id}}/final-check).", {"status": form.status})
+        if data["to"] == "AWAITING_APPROVAL":
+            raise Conflict("A form awaits a price approval once its estimate is sent "
+                           "(POST /forms/{{id}}/price-approval).", {"status": form.status})
         self._move(form, data["to"], actor, note=data["note"], sub_status=data["sub_status"])
         return self._saved(form, data["version"])
 
@@ -148,7 +153,12 @@ class FormWorkflow:
                            "stand); close it through the final check.", {"status": form.status})
         if role == "rep" and form.rep_user_id != actor["id"]:
             raise Forbidden(OTHER_REP, {"rep_user_id": form.rep_user_id})
-        if sub_status is not None:
+        required = domain.SUB_STATUS_OF_MOVE.get((form.status, to))
+        if required is not None and sub_status not in (None, required):
+            raise invalid(sub_status=[("'{code}' is not a sub-status of {status}.",
+                                       {"code": sub_status, "status": to})])
+        sub_status = required or sub_status
+        if sub_status is not None and required is None:
             self._check_sub_status(to, sub_status)
         if to == "ASSIGNED" and not assignees(self.db, form):
             raise Conflict("Assign someone first (POST /forms/{{id}}/assignments).",
@@ -160,6 +170,13 @@ class FormWorkflow:
         self._history(form, "status", actor, note=note, from_status=before, to_status=to)
         self.emit("form_status_changed",
                   events.form_status_changed(form, before, to, sub_status, actor, note))
+        if before == "AWAITING_APPROVAL":  # moved on without a decision: its link is withdrawn
+            void_pending(self.db, form.id, self.settings.clock.now(), "moved")
+        if (to == "REPAIRED" and before == "AWAITING_APPROVAL") or (
+                to == "IN_REPAIR" and form.unrepaired):
+            form.unrepaired = to == "REPAIRED" or None  # returned unrepaired, or repaired after all
+            self.db.flush()
+            self._recompute(form)
         if to == "DELIVERED" and before != "FINAL_CHECK":
             self._complete(form)
         elif to == "CANCELLED":
@@ -184,13 +201,15 @@ class FormWorkflow:
         months = form.repair_warranty_months
         if months is None:
             months = self.settings.repair_warranty_months
+        if form.unrepaired:  # returned unrepaired: no repair, no repair warranty
+            months = 0
         warranty = domain.repair_warranty(form.delivered_on, months)
         form.repair_warranty_start = warranty and warranty["start"]
         form.repair_warranty_end = warranty and warranty["end"]
         # a new call is due; the last score (if any) counts until a new one is recorded
         form.survey_status, form.survey_at = "pending", None
-        parts = self.db.scalars(select(PartLine).where(PartLine.form_id == form.id)
-                                .order_by(PartLine.id)).all()
+        parts = [] if form.unrepaired else self.db.scalars(
+            select(PartLine).where(PartLine.form_id == form.id).order_by(PartLine.id)).all()
         # one receipt per delivery (a reopened form delivered again gets its second)
         receipt = self.papers.for_form(form, "delivery_receipt")
         self.emit("form_completed", events.form_completed(form, warranty, parts, receipt))
@@ -354,11 +373,14 @@ class FormWorkflow:
             WorkLog.form_id == form.id, WorkLog.running.is_(False))).all()
         parts = self.db.execute(select(PartLine.quantity, PartLine.unit_price).where(
             PartLine.form_id == form.id)).all()
-        result = domain.totals(domain.Fees(
+        fees = domain.Fees(
             work_minutes=[(m, r) for m, r in logs], parts=[(q, p) for q, p in parts],
             service_fee=form.service_fee or 0, discount_amount=form.discount_amount,
             discount_percent=form.discount_percent, vat_rate=self.settings.vat_rate,
-            coverage_pays=self.settings.pays(form.coverage_kind)))
+            coverage_pays=self.settings.pays(form.coverage_kind))
+        if form.unrepaired:  # returned unrepaired: the diagnosis fee alone
+            fees = domain.unrepaired_fees(fees, self.settings.diagnosis_fee)
+        result = domain.totals(fees)
         form.labour_total, form.parts_total = result["labour"], result["parts"]
         form.fee_total, form.gross_total = result["service_fee"], result["gross"]
         form.covered_total, form.subtotal = result["covered"], result["subtotal"]

@@ -127,6 +127,10 @@ def plan(event, management=()):
                     total_text=money(event["total"], event["currency"], lang),
                     expires_local=local_time(event["expires_at"], lang))
             p.document = event["document"]
+    elif t == "price_approval_decided":
+        for person in _to(event["recipients"]):
+            add(person, event["form"]["id"], form=event["form"], by=event["by"],
+                at_local=local_time(event["at"], _lang(person)))
     elif t == "satisfaction_low":
         for person in _to(event["management"] or list(management)):
             add(person, event["form"]["id"], form=event["form"], customer=event["customer"])

@@ -67,6 +67,10 @@ class NotifyService:
     def handle_price_approval_requested(self, event):
         self._log(event)
 
+    @handles("forms", "price_approval_decided")
+    def handle_price_approval_decided(self, event):
+        self._log(event)
+
     @handles("forms", "satisfaction_low")
     def handle_satisfaction_low(self, event):
         self._log(event)

@@ -36,6 +36,13 @@ def payloads():
             "document": {"service": "forms", "id": 9}},
             [("info@isik.com.tr", "tr")], ["12.345,60\u00a0₺", "https://servis.example.com/onay/abc",
                                            "04.12.2026 00:00"]),
+        "price_approval_decided": ("forms", {
+            "form": FORM, "decision": "rejected", "by": {"customer_id": 7,
+                                                        "name": CUSTOMER["name"]},
+            "at": datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc), "estimate_version": 2,
+            "via": "link", "note": "Çok pahalı",
+            "recipients": [{k: JOHN[k] for k in ("name", "email", "language")}]},
+            [("john@servis.local", "en")], ["SF-2026-000011", "Çok pahalı", "12:30"]),
         "satisfaction_low": ("forms", {
             "form": FORM, "customer": {"id": 7, "name": CUSTOMER["name"]}, "score": 40,
             "threshold": 60, "answers": [{"question": "Teknisyen zamanında geldi mi?",

@@ -59,10 +59,15 @@ SAMPLES = {
                                    "language": "en"},
         "total": Decimal("1234.50"), "currency": "TRY",
         "approval_url": "https://servis.example.com/onay/abc",
-        "expires_at": dt.datetime(2026, 12, 3, 21, 0, tzinfo=UTC), "document": {"service": "forms", "id": 9}},
+        "expires_at": dt.datetime(2026, 12, 3, 21, 0, tzinfo=UTC), "document": {"service": "forms", "id": 9},
+        "estimate_version": 2},
     "price_approval_decided": {"form": FORM, "decision": "approved",
                                "by": {"user_id": None, "name": None, "customer_id": 7},
-                               "at": dt.datetime(2026, 11, 27, 8, 15, tzinfo=UTC)},
+                               "at": dt.datetime(2026, 11, 27, 8, 15, tzinfo=UTC),
+                               "estimate_version": 2, "via": "link", "note": "Uygun",
+                               "recipients": [{"name": "Mehmet Müdür",
+                                               "email": "mudur@example.com",
+                                               "language": "tr"}]},
     "form_completed": {"form": {**FORM_OF_CUSTOMER, "customer": CUSTOMER,
                                 "work_summary": "Kompresör değiştirildi, gaz dolumu yapıldı",
                                 "parts": [{"code": "KMP-1", "name": "Kompresör",
@@ -308,3 +313,12 @@ def test_make_events_is_as_strict():
         make_events("device_registered", "devices", [{"device": {**good["device"], "id": 0}}])
     with pytest.raises(ValueError):
         make_events("device_registered", "devices", [{**good, "event_id": "x"}])
+
+
+def test_a_secret_field_is_blanked_in_the_producers_copy_once_published():
+    from services.common.events import REDACTED, SECRET_FIELDS, redacted
+    wire = _wire("price_approval_requested")
+    blanked = json.loads(redacted("price_approval_requested", json.dumps(wire)))
+    assert blanked == {**wire, "approval_url": REDACTED}
+    assert redacted("form_created", json.dumps(_wire("form_created"))) is None
+    assert set(SECRET_FIELDS) <= set(SAMPLES)

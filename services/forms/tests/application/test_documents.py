@@ -165,6 +165,53 @@ def test_every_document_in_the_customers_language_parses_back(app, language):
         app.get_form_document(form["id"] + 1, slip["id"])
 
 
+@pytest.mark.parametrize("language", ["tr", "en"])
+def test_the_price_approval_form_and_an_unrepaired_delivery_receipt(app, language):
+    """The estimate's PDF in the customer's language (its lines, totals, validity — and not
+    its link, which only the e-mail carries); rejected, the delivery receipt says returned
+    unrepaired and bills the diagnosis fee alone."""
+    from services.forms.tests.service.test_workflow import snap
+    form = app.create_form({"customer_id": 1, "complaint": "Kompresör çalışmıyor",
+                            "device": {"brand": "Arçelik", "serial": f"FO-{language}"}},
+                           DESK, customer_name=NAME, language=language,
+                           customer_email="musteri@example.com")
+    f = app.assign(form["id"], {"assignees": [snap(TECH)], "version": 1}, MANAGER)
+    f = app.transition(f["id"], {"to": "DIAGNOSIS", "version": f["version"]}, TECH)
+    f = app.add_part(f["id"], {"name": "Kompresör rölesi", "quantity": "1",
+                               "unit_price": "450", "version": f["version"]}, TECH)
+    f = app.send_price_approval(f["id"], {"version": f["version"], "lines": [
+        {"kind": "labour", "name": "Röle değişimi", "quantity": "1.5", "unit_price": "750"},
+        {"kind": "part", "name": "Kompresör rölesi", "code": "R-1", "unit_price": "450"}],
+        "note": "Parça stokta."}, MANAGER)
+    [doc] = [d for d in app.list_documents(form["id"]) if d["kind"] == "price_approval"]
+    assert doc["status"] == "issued" and doc["language"] == language
+    pdf = download(app, form["id"], doc)
+    text = text_of(pdf)
+    url = app.service.outbox.of("price_approval_requested")[-1]["approval_url"]
+    assert url.rsplit("/", 1)[1] not in text and "/approve/" not in text
+    assert NAME in text and "Parça stokta." in text and doc["number"] in text
+    if language == "tr":
+        assert "Fiyat Onay Formu" in text and "İşçilik: Röle değişimi 1,5 saat" in text
+        assert "Onayınıza sunulan toplam 1.890,00 ₺" in text  # (1125 + 450) × 1.2
+    else:
+        assert "Price Approval Form" in text and "Labour: Röle değişimi 1.5 h" in text
+        assert "Total for your approval TRY 1,890.00" in text
+    page_image(pdf, f"price_approval-{language}")
+
+    token = url.rsplit("/", 1)[1]
+    app.decide_price_approval(token, {"decision": "rejected"}, {"ip": "127.0.0.1"})
+    f = app.get_form(form["id"])
+    f = app.transition(f["id"], {"to": "DELIVERED", "version": f["version"]}, DESK)
+    [receipt] = [d for d in app.list_documents(form["id"]) if d["kind"] == "delivery_receipt"]
+    text = text_of(download(app, form["id"], receipt))
+    if language == "tr":
+        assert "onarılmadan iade edildi" in text and "Arıza tespit ücreti 0,00 ₺" in text
+        assert "Tamir garantisi Yok" in text and "Kompresör rölesi 1 450,00" not in text
+    else:
+        assert "returned unrepaired" in text and "Diagnosis fee TRY 0.00" in text
+        assert "Repair warranty None" in text
+
+
 def test_a_broken_override_is_refused_and_the_one_in_use_stays(app):
     form = open_warranty_form(app, "tr")
     source = app.document_template("intake_slip")["source"]

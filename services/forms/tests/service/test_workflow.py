@@ -188,3 +188,44 @@ def test_forms_follow_a_renamed_customer(system, rpc):
     assert [f["customer_name"] for f in listed] == ["Yeni Ad A.Ş."]
 
 
+
+
+def test_a_price_approval_link_goes_out_once_and_forms_keeps_only_its_hash(system, rpc, tap):
+    """Over the broker: the estimate's event carries the one-time link; once the relay has
+    published it, forms' outbox row no longer holds it (nor does any table: the approval
+    keeps the token's hash); the link's decision, asked over RPC, moves the form on."""
+    from sqlalchemy import create_engine, text as sql
+    events = tap("forms", "price_approval_requested", "price_approval_decided")
+    form = open_form(rpc, serial="FO-1")
+    f = rpc.forms.assign(form["id"], {"assignees": [snap(TECH)], "version": 1}, MANAGER)
+    f = rpc.forms.transition(f["id"], {"to": "DIAGNOSIS", "version": f["version"]}, TECH)
+    f = rpc.forms.update_work(f["id"], {"service_fee": "250", "version": f["version"]},
+                              MANAGER)
+    f = rpc.forms.send_price_approval(f["id"], {"version": f["version"]}, MANAGER)
+    assert f["status"] == "AWAITING_APPROVAL"
+    [requested] = events.wait(1)
+    url = requested["approval_url"]
+    token = url.rsplit("/", 1)[1]
+    assert "/approve/" in url and requested["total"] == "300.00"
+    forms_db = [c for c in system if c.service_name == "forms"][0].config["DATABASE_URL"]
+    engine = create_engine(forms_db)
+    try:
+        def published_and_blanked():
+            with engine.connect() as conn:
+                row = conn.execute(sql("SELECT body, sent_at FROM outbox WHERE event_type = "
+                                       "'price_approval_requested'")).one()
+            return row.sent_at is not None and token not in row.body and \
+                '"approval_url": "[redacted]"' in row.body
+        eventually(published_and_blanked)
+        with engine.connect() as conn:
+            for table in ("price_approvals", "documents", "form_history", "outbox"):
+                rows = conn.execute(sql(f"SELECT * FROM {table}")).all()
+                assert token not in repr(rows), table
+    finally:
+        engine.dispose()
+    decided = rpc.forms.decide_price_approval(token, {"decision": "approved"},
+                                              {"ip": "198.51.100.4", "user_agent": "Test"})
+    assert decided["decision"] == "approved"
+    assert rpc.forms.get_form(f["id"])["status"] == "IN_REPAIR"
+    [event] = events.wait(1)
+    assert event["event_type"] == "price_approval_decided" and event["via"] == "link"

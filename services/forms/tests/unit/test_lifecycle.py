@@ -21,8 +21,9 @@ DIAGNOSIS -> AWAITING_APPROVAL: manager admin
 DIAGNOSIS -> AWAITING_PARTS: technician manager admin
 DIAGNOSIS -> IN_REPAIR: technician manager admin
 AWAITING_APPROVAL -> AWAITING_PARTS: manager admin
-AWAITING_APPROVAL -> IN_REPAIR: manager admin
+AWAITING_APPROVAL -> IN_REPAIR: manager admin system
 AWAITING_APPROVAL -> DIAGNOSIS: manager admin
+AWAITING_APPROVAL -> REPAIRED: manager admin system
 AWAITING_PARTS -> IN_REPAIR: technician manager admin
 IN_REPAIR -> AWAITING_PARTS: technician manager admin
 IN_REPAIR -> AWAITING_APPROVAL: manager admin
@@ -114,6 +115,45 @@ def test_coverage_table_comes_from_config():
     assert domain.coverage_pays("contract", table) == {"labour": True, "parts": True}
     assert domain.coverage_pays("manufacturer_warranty", table) == {}
     assert "parçalar" in domain.coverage_explanation("contract", table["contract"])["tr"]
+
+
+def test_a_device_returned_unrepaired_is_billed_the_diagnosis_fee_alone():
+    fees = Fees(work_minutes=[(60, Decimal("750"))], parts=[(2, Decimal("125"))],
+                service_fee=Decimal("100"), coverage_pays=domain.coverage_pays("contract"))
+    result = totals(domain.unrepaired_fees(fees, Decimal("150")))
+    assert (result["labour"], result["parts"], result["service_fee"]) == (
+        Decimal("0.00"), Decimal("0.00"), Decimal("150.00"))
+    assert result["covered"] == Decimal("0.00") and result["total"] == Decimal("180.00")
+    assert totals(domain.unrepaired_fees(fees, 0))["total"] == Decimal("0.00")
+    pct = Fees(discount_percent=Decimal("10"))  # the form's discount still applies
+    assert totals(domain.unrepaired_fees(pct, Decimal("150")))["total"] == Decimal("162.00")
+    assert domain.SUB_STATUS_OF_MOVE[("AWAITING_APPROVAL", "REPAIRED")] == "unrepaired"
+
+
+def test_estimate_lines_go_through_the_one_fee_formula():
+    lines = [{"kind": "labour", "quantity": Decimal("0.75"), "unit_price": Decimal("750")},
+             {"kind": "part", "quantity": Decimal("3"), "unit_price": Decimal("0.335")},
+             {"kind": "fee", "quantity": Decimal("1"), "unit_price": Decimal("100")}]
+    result = totals(domain.estimate_fees(lines, discount_amount=Decimal("50")))
+    # 0.75 h × 750 = 562.50 (as 45 minutes); 3 × 0.335 = 1.005 -> 1.01; fee 100
+    assert (result["labour"], result["parts"], result["service_fee"]) == (
+        Decimal("562.50"), Decimal("1.01"), Decimal("100.00"))
+    assert result["total"] == Decimal("736.21")  # (663.51 - 50) × 1.2 = 736.212
+    covered = totals(domain.estimate_fees(lines, coverage_pays=domain.coverage_pays(
+        "contract")))
+    assert covered["covered"] == Decimal("662.50") and covered["subtotal"] == Decimal("1.01")
+
+
+def test_a_price_approval_link_expires_when_read():
+    sent = datetime(2027, 1, 5, 9, 0, tzinfo=timezone.utc)
+    expires = domain.approval_expiry(sent, 7)
+    assert expires == datetime(2027, 1, 12, 9, 0, tzinfo=timezone.utc)
+    assert domain.approval_state("pending", expires, expires - timedelta(seconds=1)) == \
+        "pending"
+    assert domain.approval_state("pending", expires, expires) == "expired"
+    assert domain.approval_state("approved", expires, expires + timedelta(days=1)) == \
+        "approved"
+    assert set(domain.APPROVAL_STATE_NAMES) == {"none", *domain.APPROVAL_STATES}
 
 
 def test_repair_warranty_months_from_delivery():

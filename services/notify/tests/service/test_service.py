@@ -56,6 +56,24 @@ def test_form_created_reaches_the_rep_once_even_when_delivered_twice(
     assert (log["recipient"], log["attempts"]) == ("ayse@servis.local", 1)
 
 
+def test_a_replayed_price_approval_decided_changes_nothing(run_services, smtp, dispatch, rpc):
+    """The manager who sent the estimate is told of the decision once, however often the
+    event arrives (a relay that published it twice, a redelivery)."""
+    run_services(NotifyService, SMTP_URL=smtp.url)
+    source, payload, _, _ = payloads()["price_approval_decided"]
+    event = make_event("price_approval_decided", source, payload)
+    for _ in range(3):
+        dispatch(source, "price_approval_decided", event)
+    (msg,) = smtp.wait_for(1)
+    assert msg["Subject"] == "Price rejected — service form SF-2026-000011"
+    assert "by the customer (IŞIK Soğutma A.Ş.)" in msg.get_body(("plain",)).get_content()
+    dispatch("forms", "form_created", form_created())  # after the replays, alone
+    smtp.wait_for(2)
+    assert len(smtp.messages()) == 2
+    assert [r["recipient"] for r in wait_status(rpc, 11, "sent")] == [
+        "john@servis.local", "ayse@servis.local"]
+
+
 def test_english_for_an_english_speaking_rep(run_services, smtp, dispatch):
     run_services(NotifyService, SMTP_URL=smtp.url)
     dispatch("forms", "form_created", form_created(rep_language="en"))
@@ -121,7 +139,7 @@ def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, di
             for recipient, _ in recipients:
                 expected[(event["event_id"], recipient)] = (event_type, language, must)
     messages = smtp.wait_for(len(expected))
-    assert len(messages) == len(expected) == 32
+    assert len(messages) == len(expected) == 34
     seen = set()
     for msg in messages:
         event_id = msg["Message-ID"].strip()[1:37]
