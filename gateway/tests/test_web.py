@@ -266,10 +266,18 @@ def test_a_forms_documents_by_name_number_and_state(gw, web):
              "status": "pending", "issued_at": None}]
     gw.rpc.answer = lambda service, method, args: docs if method == "list_documents" else None
     r = browser.client.get("/forms/5/documents")
-    assert 'href="/api/v1/forms/5/documents/3"' in r.text
+    assert 'href="/forms/5/documents/3"' in r.text  # the console's own download (session)
     assert "Servis Kabul Fişi SF-2026-000005-KF1" in r.text and "27.11.2026 15:00" in r.text
     assert "Teslim Fişi SF-2026-000005-TF1" in r.text and "hazırlanıyor" in r.text
     assert "/documents/4" not in r.text  # not issued yet: no link
+    gw.rpc.answer = lambda service, method, args: {
+        "content_b64": "JVBERi0xLjcK", "filename": "SF-2026-000005-KF1.pdf",
+        "content_type": "application/pdf", "sha256": "abc"} \
+        if method == "get_form_document" else None
+    pdf = browser.client.get("/forms/5/documents/3")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF") and gw.rpc.calls[-1].args[:2] == (5, 3)
+    assert web().client.get("/forms/5/documents/3").status_code in (302, 303)  # signed out
 
 
 def test_intake_opens_a_form_and_a_refused_one_keeps_what_was_typed(gw, web):

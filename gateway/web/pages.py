@@ -544,6 +544,15 @@ def form_documents(form_id):
                   kinds=DOCUMENT_KINDS)
 
 
+@bp.get("/forms/<id:form_id>/documents/<id:document_id>")
+@page("GET", DOCUMENTS + "/<id:document_id>")
+def form_document(form_id, document_id):
+    """One of the form's documents as its PDF, for the signed-in staff (the API's own route
+    answers bearer tokens only): the same route, roles and bytes."""
+    return api.call("GET", DOCUMENTS + "/<id:document_id>",
+                    {"form_id": form_id, "document_id": document_id})
+
+
 @bp.get("/forms/<id:form_id>/knowledge")
 @page("GET", FORM + "/solutions")
 def form_knowledge(form_id):

@@ -141,6 +141,13 @@ def test_intake_opens_a_form_for_a_new_customer_and_device(api, person):
     assert form["customer_name"] == "Yıldız Soğutma" and form["status"] == "NEW"
     assert form["device"]["serial"] == "WEB-YENI-1" and form["device"]["brand"] == "Arçelik"
     assert form["complaint"] == "Kompresör çalışmıyor" and form["coverage"]["kind"] == "none"
+    # the intake slip is on the form's page, and its link opens the PDF in the console's
+    # session (the API's own route wants a bearer token)
+    slip = page.locator("#documents a", has_text="Servis Kabul Fişi")
+    expect(slip).to_be_visible(timeout=15000)
+    pdf = page.request.get(desk.system.url(slip.get_attribute("href")))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
     # the customer search finds the new customer, Turkish-aware
     page = desk.go("/forms/new")
     page.get_by_label("Müşteri bul (ad veya vergi no)").fill("YILDIZ")
