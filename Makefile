@@ -31,9 +31,10 @@ test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when
 	exit $$rc
 
 test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no broker (two processes at once)
-	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services > .test-unit-application.log 2>&1 & app=$$!; \
+	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services \
+	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
-	$(PYTEST) -q -m unit services || rc=1; \
+	$(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
 	$(GATEWAY_PYTEST) -q -m gateway gateway || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
