@@ -66,10 +66,12 @@ def email_field(**kwargs):
 MAX_MONEY = decimal.Decimal("9999999999.99")  # Numeric(12, 2)
 
 
-def _kurus(value):
+def two_decimals(value):
+    """At most two decimals (kuruş, or a percent's hundredths); a third one is refused, not
+    rounded away. A number too long to quantize is left to the range check beside it."""
     try:
         if value != value.quantize(decimal.Decimal("0.01")):
-            raise ValidationError("At most two decimals (kuruş).")
+            raise ValidationError("At most two decimals.")
     except decimal.InvalidOperation:  # too many digits to hold: the range check says so
         pass
 
@@ -78,7 +80,7 @@ def money_field(**kwargs):
     """An amount of money as a Decimal: 0 to 9,999,999,999.99 with at most two decimals (a
     third one is refused, not rounded away); strings or JSON numbers, never NaN."""
     return fields.Decimal(allow_nan=False, validate=[
-        validate.Range(min=decimal.Decimal(0), max=MAX_MONEY), _kurus], **kwargs)
+        validate.Range(min=decimal.Decimal(0), max=MAX_MONEY), two_decimals], **kwargs)
 
 
 def language_field(**kw):

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
                                      email_field, id_field, language_field, money_field,
-                                     version_field)
+                                     two_decimals, version_field)
 from services.forms.domain import KINDS, STATUS_NAMES, STATUSES
 
 def _text(length, **kw):
@@ -15,11 +15,6 @@ def _text(length, **kw):
 
 def _money(**kw):
     return money_field(**kw)
-
-
-def _two_decimals(value):
-    if value != value.quantize(Decimal("0.01")):
-        raise ValidationError("At most two decimals.")
 
 
 def _date(**kw):
@@ -112,7 +107,7 @@ class WorkIn(Versioned):
     service_fee = _money()
     discount_amount = _money(allow_none=True)
     discount_percent = fields.Decimal(allow_none=True, allow_nan=False, validate=[
-        validate.Range(min=Decimal(0), max=Decimal(100)), _two_decimals])
+        validate.Range(min=Decimal(0), max=Decimal(100)), two_decimals])
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
@@ -458,7 +453,7 @@ class EstimateIn(Versioned):
     discount_amount = _money(load_default=None, allow_none=True)
     discount_percent = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
                                       validate=[validate.Range(min=Decimal(0), max=Decimal(100)),
-                                                _two_decimals])
+                                                two_decimals])
     note = _text(2000)
     valid_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                 validate=validate.Range(1, 60))

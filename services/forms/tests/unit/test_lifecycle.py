@@ -177,3 +177,15 @@ def test_survey_expires_after_n_days():
     delivered = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert not domain.survey_expired(delivered, 14, now=delivered + timedelta(days=14))
     assert domain.survey_expired(delivered, 14, now=delivered + timedelta(days=14, seconds=1))
+
+
+@pytest.mark.parametrize("schema", ["WorkIn", "EstimateIn"])
+@pytest.mark.parametrize("value", [1e+26, "1E+30", "123456789012345678901234567890.5"])
+def test_a_percent_too_long_to_quantize_is_a_field_error_not_a_crash(schema, value):
+    # found by the long fuzz pass: 1e+26 made quantize raise InvalidOperation (a 500)
+    from marshmallow import ValidationError
+
+    from services.forms import schemas
+    with pytest.raises(ValidationError) as refused:
+        getattr(schemas, schema)().load({"version": 1, "discount_percent": value})
+    assert set(refused.value.messages) == {"discount_percent"}
