@@ -26,7 +26,7 @@ GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
-	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
+	$(GATEWAY_PYTEST) -m "not slow" gateway deploy tests || rc=1; \
 	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
@@ -35,7 +35,7 @@ test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no br
 	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
 	$(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
-	$(GATEWAY_PYTEST) -q -m gateway gateway || rc=1; \
+	$(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc

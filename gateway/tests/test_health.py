@@ -48,3 +48,17 @@ def test_health_says_which_process_is_being_restarted(tmp_path, monkeypatch):
         "notify": {"state": "restarting", "restarts": 1}}}))  # a supervisor that is gone
     r = app_for(tmp_path, Pings()).test_client().get("/api/v1/health")
     assert r.status_code == 200 and r.json["services"]["notify"] == {"ok": True}
+
+
+class Away:
+    def call(self, service, method, *args, timeout=None, **kwargs):
+        raise TimeoutError("no answer")
+
+
+def test_liveness_answers_while_every_service_is_away(tmp_path):
+    """/health/live (the container's liveness probe) asks no service: a service that is away
+    makes /health 503, and must not get the gateway restarted."""
+    client = app_for(tmp_path, Away()).test_client()
+    assert client.get("/api/v1/health").status_code == 503
+    live = client.get("/api/v1/health/live")
+    assert (live.status_code, live.get_json()) == (200, {"status": "ok"})
