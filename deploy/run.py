@@ -98,12 +98,18 @@ def wait_healthy(limit, supervisor_alive):
 
 
 def admin_notice(started):
-    """The generated admin password, printed once: on the start that created it."""
+    """The generated admin password, printed once: on the start that created it; on later
+    starts, while its file is there, where it is kept (never the password again)."""
     path = os.path.join(DATA_DIR, "admin_password")
-    if os.path.exists(path) and os.path.getmtime(path) >= started - 1:
+    if not os.path.exists(path):
+        return
+    if os.path.getmtime(path) >= started - 1:
         with open(path) as f:
             print(f"\nFirst start: user 'admin', password {f.read().strip()} (kept in {path}).",
                   flush=True)
+    else:
+        print(f"\nThe first password of 'admin' is kept in {path} (delete the file once it "
+              "is changed).", flush=True)
 
 
 def banner():

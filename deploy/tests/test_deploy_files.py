@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import jsonschema
 import kubernetes_validate
@@ -43,7 +44,7 @@ def test_the_dockerfile_pins_its_base_runs_unprivileged_and_checks_health():
 def test_the_container_runs_each_process_of_the_registry_by_name():
     for name in NAMES:
         assert container.command(name, "python") == [
-            "python", "-m", "nameko", "run", "--config", f"services/{name}/config.yaml",
+            "python", "-m", "services.common.run", "--config", f"services/{name}/config.yaml",
             f"services.{name}.service"]
     assert container.command("gateway", "python") == ["python", "-m", "gateway.app"]
     with pytest.raises(SystemExit, match="unknown process 'nope'; one of: devices"):
@@ -147,3 +148,18 @@ def test_liveness_reads_the_heartbeat(tmp_path, monkeypatch, capsys):
     os.utime(beat, (1, 1))
     assert probe.main(["forms", "--live"]) == 1
     assert sys.modules["deploy.probe"]  # imported as the container runs it
+
+
+def test_a_broker_address_where_nothing_answers_is_named_at_once(tmp_path):
+    """`make run` with AMQP_URI at a port where nothing answers: no second system broker is
+    started (it would listen on 5672, not there); the address is named within seconds."""
+    from services.common.testing import free_port
+    port = free_port()
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, str(DEPLOY / "ensure_broker.py")],
+                         env={"PATH": "/usr/bin:/bin",
+                              "AMQP_URI": f"amqp://guest:s3cret@127.0.0.1:{port}/"},
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and time.monotonic() - started < 10
+    assert out.stderr.startswith(f"Nothing answers at amqp://guest@127.0.0.1:{port}/ (AMQP_URI).")
+    assert "s3cret" not in out.stderr and "Starting RabbitMQ" not in out.stdout

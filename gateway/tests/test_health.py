@@ -62,3 +62,16 @@ def test_liveness_answers_while_every_service_is_away(tmp_path):
     assert client.get("/api/v1/health").status_code == 503
     live = client.get("/api/v1/health/live")
     assert (live.status_code, live.get_json()) == (200, {"status": "ok"})
+
+
+def test_the_first_admin_password_is_named_on_later_starts_never_shown(tmp_path, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    first = app_for(tmp_path, Pings()).extensions["servis"].admin_message
+    path = tmp_path / "admin_password"
+    assert first == f"Created user 'admin' (password generated, kept in {path})."
+    again = app_for(tmp_path, Pings()).extensions["servis"].admin_message
+    assert again == (f"The first password of 'admin' is kept in {path} (delete the file once "
+                     "it is changed).")
+    assert path.read_text().strip() not in again
+    path.unlink()
+    assert app_for(tmp_path, Pings()).extensions["servis"].admin_message is None
