@@ -3,6 +3,8 @@
   servis             the process SERVIS_PROCESS names (compose and Kubernetes set it)
   servis <service>   the service under `nameko run` with its config.yaml (services/registry.py)
   servis gateway     the gateway under waitress on 0.0.0.0:GATEWAY_PORT
+  servis migrate     every service's migrations (deploy/migrate.py upgrade: the Kubernetes
+                     Job, compose's migrate)
   servis probe ...   deploy/probe.py (the probes)
 
 The process replaces this one (exec): it is PID 1's child of tini and gets the signals."""
@@ -18,10 +20,12 @@ from deploy.processes import processes  # noqa: E402
 def command(name, python=sys.executable):
     if name == "probe":
         return [python, "-m", "deploy.probe"]
+    if name == "migrate":
+        return [python, "deploy/migrate.py", "upgrade"]
     found = dict(processes(python))
     if name not in found:
         raise SystemExit(f"servis: unknown process {name!r}; one of: "
-                         f"{', '.join([*found, 'probe'])}")
+                         f"{', '.join([*found, 'migrate', 'probe'])}")
     return found[name]
 
 

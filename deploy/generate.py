@@ -25,9 +25,17 @@ HEARTBEAT = "/tmp/servis/heartbeat"  # services/common/heartbeat.py, deploy/prob
 MAX_REPLICAS = {"knowledge": 1}
 
 
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):  # every mapping written out, no &anchors
+        return True
+
+
+def _yaml(doc):
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
 def _dump(docs):
-    return HEADER + "---\n".join(yaml.safe_dump(d, sort_keys=False, allow_unicode=True)
-                                 for d in docs)
+    return HEADER + "---\n".join(_yaml(d) for d in docs)
 
 
 def compose():
@@ -37,7 +45,8 @@ def compose():
     db = ("postgresql://${POSTGRES_USER:-servis}:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD "
           "in .env}@postgres:5432/servis_{name}")
     depends = {"rabbitmq": {"condition": "service_healthy"},
-               "postgres": {"condition": "service_healthy"}}
+               "postgres": {"condition": "service_healthy"},
+               "migrate": {"condition": "service_completed_successfully"}}
 
     def process(name, extra=None, replicas=None):
         svc = {"image": "${SERVIS_IMAGE:-servis:latest}", "env_file": [".env"],
@@ -69,6 +78,10 @@ def compose():
                         "environment": {"MEILI_MASTER_KEY": "${MEILI_API_KEY:-}",
                                         "MEILI_NO_ANALYTICS": "true"},
                         "volumes": ["meilisearch:/meili_data"]},
+        # every service's migrations, once, before any service starts (make migrate)
+        "migrate": {**process("migrate", {
+            f"{s.name.upper()}_DATABASE_URL": db.replace("{name}", s.name) for s in SERVICES}),
+            "depends_on": {"postgres": {"condition": "service_healthy"}}, "restart": "no"},
     }
     for s in SERVICES:
         services[s.name] = process(
@@ -85,7 +98,7 @@ def compose():
         s.name: {"condition": "service_started"} for s in SERVICES}}
     doc = {"name": "servis", "services": services,
            "volumes": {"rabbitmq": {}, "postgres": {}, "meilisearch": {}}}
-    return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return HEADER + _yaml(doc)
 
 
 def databases_sql():

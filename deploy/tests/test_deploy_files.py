@@ -47,6 +47,7 @@ def test_the_container_runs_each_process_of_the_registry_by_name():
             "python", "-m", "services.common.run", "--config", f"services/{name}/config.yaml",
             f"services.{name}.service"]
     assert container.command("gateway", "python") == ["python", "-m", "gateway.app"]
+    assert container.command("migrate", "python") == ["python", "deploy/migrate.py", "upgrade"]
     with pytest.raises(SystemExit, match="unknown process 'nope'; one of: devices"):
         container.command("nope")
 
@@ -54,7 +55,10 @@ def test_the_container_runs_each_process_of_the_registry_by_name():
 def test_compose_runs_every_service_on_its_own_database():
     doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = doc["services"]
-    assert set(NAMES) | {"gateway", "rabbitmq", "postgres", "meilisearch"} == set(services)
+    assert set(NAMES) | {"gateway", "rabbitmq", "postgres", "meilisearch", "migrate"} == set(
+        services)
+    assert services["migrate"]["environment"]["SERVIS_PROCESS"] == "migrate"
+    assert {f"{n.upper()}_DATABASE_URL" for n in NAMES} <= set(services["migrate"]["environment"])
     created = re.findall(r"CREATE DATABASE (\w+);", (DEPLOY / "compose/databases.sql").read_text())
     assert sorted(created) == sorted(f"servis_{n}" for n in (*NAMES, "gateway"))
     for name in NAMES:
@@ -63,6 +67,8 @@ def test_compose_runs_every_service_on_its_own_database():
         assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"@postgres:5432/servis_{name}")
         assert services[name]["deploy"]["replicas"] == f"${{{name.upper()}_REPLICAS:-1}}"
         assert services[name]["healthcheck"]["test"][-2:] == [name, "--live"]
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"}
     assert services["meilisearch"]["profiles"] == ["meilisearch"]  # optional
     assert not any("PASSWORD" in k and v and "${" not in v for s in services.values()
                    for k, v in (s.get("environment") or {}).items()), "a password in the file"
@@ -108,6 +114,9 @@ def test_the_manifests_render_and_pass_the_schemas(overlay):
     assert {s["kind"] for s in docs} >= {"Service", "Ingress", "ConfigMap",
                                           "PersistentVolumeClaim", "TriggerAuthentication"}
     assert "Secret" not in {s["kind"] for s in docs}, "secrets are created apart (README)"
+    (job,) = kinds["Job"]
+    (c,) = job["spec"]["template"]["spec"]["containers"]
+    assert {"name": "SERVIS_PROCESS", "value": "migrate"} in c["env"]
     if overlay.endswith("production"):
         assert all(d["metadata"].get("namespace") == "servis" for d in docs
                    if d["kind"] != "Namespace")
