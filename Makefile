@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-gateway test-slow up down migrate bench bench-smoke venv broker browser pdflibs clean
+.PHONY: run test test-unit test-gateway test-slow up down migrate backup restore bench bench-smoke venv broker browser pdflibs clean
 
 run: venv pdflibs broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -69,6 +69,13 @@ bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must s
 
 migrate: venv  ## every service's database up to its migrations (<SERVICE>_DATABASE_URL, else DATA_DIR's SQLite)
 	$(PY) deploy/migrate.py upgrade
+
+backup: venv  ## every database and the documents, consistent while the system runs: backups/<time>/ (or BACKUP=dir)
+	$(PY) deploy/backup.py backup $(BACKUP)
+
+restore: venv  ## BACKUP=dir into empty databases (a new DATA_DIR / new PostgreSQL databases); then make run
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time>"; exit 2; }
+	$(PY) deploy/backup.py restore $(BACKUP)
 
 venv: $(STAMP)
 
