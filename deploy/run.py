@@ -32,7 +32,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from deploy.processes import processes  # noqa: E402
+from deploy.processes import BadReplicas, processes, replicas  # noqa: E402
 from deploy.supervisor import (PIDS_FILE, STATE_FILE, Adopted, Backoff, Child,  # noqa: E402
                                Supervisor, alive, last_line, read_json)
 
@@ -269,6 +269,16 @@ def cmd_supervise():
     return 0
 
 
+def replicas_ok():
+    """REPLICAS is readable and asks nothing SQLite cannot do: else said, and False."""
+    try:
+        replicas()
+        return True
+    except BadReplicas as exc:
+        print(f"Servis did not start: {exc}", file=sys.stderr)
+        return False
+
+
 def migrate_embedded():
     """The embedded SQLite databases brought up to their migrations before the services
     start (deploy/migrate.py); one line per existing database that changed. False if one failed (a
@@ -283,6 +293,8 @@ def migrate_embedded():
 
 def cmd_run():
     os.makedirs(LOGDIR, mode=0o700, exist_ok=True)
+    if not replicas_ok():
+        return 1
     lock = take_lock()
     if lock is None:
         print(f"Servis runs already for {DATA_DIR} (supervisor pid {supervisor_pid()}); stop "
@@ -326,7 +338,7 @@ def cmd_up():
         print(f"Already supervised for {DATA_DIR} (supervisor pid {pid}): "
               f"{summary(read_json(STATEFILE)) or 'starting'}.", flush=True)
     else:
-        if not migrate_embedded():
+        if not replicas_ok() or not migrate_embedded():
             print("Servis did not start: a database could not be migrated (above).",
                   file=sys.stderr)
             return 1

@@ -12,18 +12,24 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health")
 @blp.route("/health", methods=["GET"])
 @blp.doc(security=[])
 def health():
-    """Each service's answer to a ping; 503 when one does not answer. Under the local
+    """Each service's answer to a ping, and how many processes consume its calls
+    (`consumers`: its replicas); 503 when one does not answer. Under the local
     supervisor (make up / make run) each also says whether it runs or is being restarted,
     its restart count and why it last ended."""
     ext = current_app.extensions["servis"]
     supervised = process_states()  # a process the supervisor is restarting is not pinged
+
+    counting = getattr(ext.rpc, "consumers", None)
 
     def ping(name):
         if supervised.get(name, {}).get("state", "running") != "running":
             return name, {"ok": False, "error": "not running"}
         try:
             ext.rpc.call(name, "ping", timeout=ext.settings.health_timeout)
-            return name, {"ok": True}
+            answer = {"ok": True}
+            if counting is not None:  # the processes consuming its calls: its replicas
+                answer["consumers"] = counting(name, timeout=ext.settings.health_timeout)
+            return name, answer
         except Exception as exc:  # any failure is that service's state, reported
             reason = getattr(exc, "reason", None)
             return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"

@@ -172,3 +172,19 @@ def test_a_broker_address_where_nothing_answers_is_named_at_once(tmp_path):
     assert out.returncode == 1 and time.monotonic() - started < 10
     assert out.stderr.startswith(f"Nothing answers at amqp://guest@127.0.0.1:{port}/ (AMQP_URI).")
     assert "s3cret" not in out.stderr and "Starting RabbitMQ" not in out.stdout
+
+
+def test_replicas_are_named_and_need_postgresql():
+    from deploy.processes import BadReplicas, processes, replicas
+    pg = {"FORMS_DATABASE_URL": "postgresql://u@h/forms",
+          "NOTIFY_DATABASE_URL": "postgresql://u@h/notify"}
+    assert replicas({"REPLICAS": "forms=3 notify=2", **pg}) == {
+        "devices": 1, "forms": 3, "notify": 2, "knowledge": 1}
+    names = [n for n, _ in processes("python", {"REPLICAS": "forms=3,notify=2", **pg})]
+    assert names == ["devices", "forms", "forms-2", "forms-3", "notify", "notify-2",
+                     "knowledge", "gateway"]
+    with pytest.raises(BadReplicas, match="several forms processes need PostgreSQL"):
+        replicas({"REPLICAS": "forms=2"})
+    for bad in ("forms", "forms=0", "forms=x", "nope=2", "forms=17"):
+        with pytest.raises(BadReplicas, match="is not <service>=<1..16>"):
+            replicas({"REPLICAS": bad, **pg})
