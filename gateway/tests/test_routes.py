@@ -28,7 +28,7 @@ EXAMPLES = {
         {"name": "Öztürk"}]),
     "GET /api/v1/customers/<id:customer_id>": dict(args=[FIRST]),
     "PATCH /api/v1/customers/<id:customer_id>": dict(body={"phone": "0212"}, args=[
-        FIRST, {"phone": "0212", "version": 4}]),
+        FIRST, {"phone": "0212", "version": 4}, ACTOR]),
     "GET /api/v1/devices": dict(query={"serial": "SN-1", "insured": "true"}, args=[
         {"serial": "SN-1", "insured": True, "sort": "id"}]),
     "POST /api/v1/devices": dict(
@@ -49,7 +49,7 @@ EXAMPLES = {
         body={"kind": "contract", "start": "2026-01-01", "end": "2026-12-31"},
         args=[FIRST, {"version": 4, "kind": "contract", "start": "2026-01-01",
                       "end": "2026-12-31"}, ACTOR]),
-    "GET /api/v1/devices/import/<id:job_id>": dict(args=[FIRST, {"limit": 100}]),
+    "GET /api/v1/devices/import/<id:job_id>": dict(args=[FIRST, {"limit": 100}, ACTOR]),
     "GET /api/v1/reports/devices/by-customer": dict(query={"customer_id": "3"}, args=[
         {"customer_id": 3}]),
     "GET /api/v1/reports/devices/by-model": dict(query={"brand": "Bosch"}, args=[

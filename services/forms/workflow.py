@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, text, update
 
+from services.common import access
 from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
                                         field_message, invalid)
 from services.common.models import utcnow
@@ -547,9 +548,9 @@ class FormWorkflow:
         if money and form.status not in domain.MONEY_EDITABLE:
             raise Conflict("The form is {status}: its work, parts and fees are final (reopen "
                            "it to change them).", {"status": form.status})
-        if assigned and actor and actor.get("role") == "technician" and not any(
-                a.user_id == actor["id"] for a in assignees(self.db, form)):
-            raise Forbidden("You are not assigned to this form.", {"form_id": form.id})
+        if assigned and actor:
+            access.check_form(actor, [a.user_id for a in assignees(self.db, form)],
+                              self.settings.technicians_see_all_forms, form.id)
         return form
 
     def _saved(self, form, version_read):
