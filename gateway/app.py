@@ -50,7 +50,7 @@ def create_app(settings=None, rpc_client=None):
         API_TITLE="Servis API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         JWT_SECRET=settings.jwt_secret(), MAX_CONTENT_LENGTH=2 * 1024 * 1024)
-    users = UserStore(settings.database_url)
+    users = UserStore(settings.database_url, settings.account_check_seconds)
     app.extensions["servis"] = SimpleNamespace(
         settings=settings, users=users,
         rpc=rpc_client or RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout))

@@ -7,11 +7,13 @@ import jwt
 from flask import current_app, g, request
 
 from services.common.exceptions import Forbidden, ServisError
+from services.common.roles import ROLES
 
 ALGORITHM = "HS256"
 SIGN_IN = "Sign in first: send 'Authorization: Bearer <token>'."
 BAD_TOKEN = "The token is not valid."
 EXPIRED = "The token has expired; ask for a new one."
+ENDED = "The session has ended (the account was changed or deactivated); sign in again."
 ROLE_MAY_NOT = "The role '{role}' may not do this."
 TOO_MANY = "Too many failed sign-ins; try again later."
 
@@ -30,7 +32,7 @@ def issue_token(user, secret, ttl):
     now = int(time.time())
     claims = {"sub": str(user.id), "role": user.role, "name": user.name, "email": user.email,
               "language": user.language, "customer_id": user.customer_id, "iat": now,
-              "exp": now + ttl}
+              "exp": now + ttl, "ep": user.epoch or 0}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -54,12 +56,31 @@ def current_user():
         claims = _verified(header[7:].strip(), current_app.config["JWT_SECRET"])
     except jwt.InvalidTokenError:
         raise Unauthorized(BAD_TOKEN)
+    if not _well_formed(claims):  # signed by us, yet not what issue_token writes
+        raise Unauthorized(BAD_TOKEN)
     if claims["exp"] <= time.time():
         raise Unauthorized(EXPIRED)
-    g.user = {"id": int(claims["sub"]), "role": claims["role"], "name": claims.get("name"),
+    user_id = int(claims["sub"])
+    # the account as it is now (cached a few seconds): deactivated, a new role or a new
+    # password end its tokens
+    if not current_app.extensions["servis"].users.states.live(user_id, claims.get("ep", 0)):
+        raise Unauthorized(ENDED)
+    g.user = {"id": user_id, "role": claims["role"], "name": claims.get("name"),
               "email": claims.get("email"), "language": claims.get("language", "tr"),
               "customer_id": claims.get("customer_id")}
     return g.user
+
+
+def _well_formed(claims):
+    number = (int, float)
+    return (isinstance(claims.get("sub"), str) and claims["sub"].isascii()
+            and claims["sub"].isdigit() and 0 < len(claims["sub"]) <= 18
+            and isinstance(claims.get("exp"), number) and not isinstance(claims["exp"], bool)
+            and claims.get("role") in ROLES
+            and isinstance(claims.get("ep", 0), int)
+            and (claims.get("customer_id") is None or isinstance(claims["customer_id"], int))
+            and all(claims.get(k) is None or isinstance(claims[k], str)
+                    for k in ("name", "email", "language")))
 
 
 def roles(*allowed):

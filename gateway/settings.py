@@ -30,6 +30,9 @@ class Settings:
     public_base_url: str = ""  # where people reach the system; https: cookies are Secure
     approval_rate_limit: int = 60  # requests a minute per address to price-approval links
     services: tuple = NAMES  # the registry's services, asked by /health
+    account_check_seconds: float = 5.0  # a token's account is read again after this long
+    password_min_length: int = 10
+    password_reset_seconds: int = 3600  # a reset-by-e-mail link's life
 
     @classmethod
     def from_env(cls, env=os.environ):
@@ -47,6 +50,9 @@ class Settings:
             public_base_url=(env.get("PUBLIC_BASE_URL")
                              or f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}").rstrip("/"),
             approval_rate_limit=int(env.get("APPROVAL_RATE_LIMIT", "60")),
+            account_check_seconds=min(5.0, float(env.get("ACCOUNT_CHECK_SECONDS", "5"))),
+            password_min_length=max(8, int(env.get("PASSWORD_MIN_LENGTH", "10"))),
+            password_reset_seconds=int(env.get("PASSWORD_RESET_SECONDS", "3600")),
         )
 
     def jwt_secret(self, env=os.environ):
