@@ -9,6 +9,7 @@ from flask_smorest import Api
 
 from gateway import (accounts_api, approvals_api, devices_api, errors, forms_api, health_api,
                      knowledge_api, notify_api, routes, web)
+from gateway.login_limits import make_budgets
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -55,6 +56,7 @@ def create_app(settings=None, rpc_client=None):
         settings=settings, users=users,
         rpc=rpc_client or RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout))
     app.extensions["servis"].admin_message = users.ensure_admin(settings.data_dir)
+    app.extensions["servis"].login_budgets = make_budgets(settings, users)
 
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     spec.spec.components.security_scheme(

@@ -1,6 +1,5 @@
 """Bearer tokens (PyJWT, HS256 fixed here — never taken from the token) and role checks."""
 import functools
-import threading
 import time
 
 import jwt
@@ -15,7 +14,6 @@ BAD_TOKEN = "The token is not valid."
 EXPIRED = "The token has expired; ask for a new one."
 ENDED = "The session has ended (the account was changed or deactivated); sign in again."
 ROLE_MAY_NOT = "The role '{role}' may not do this."
-TOO_MANY = "Too many failed sign-ins; try again later."
 
 
 class Unauthorized(ServisError):
@@ -98,30 +96,4 @@ def roles(*allowed):
     return decorator
 
 
-class LoginLimiter:
-    """At most `limit` failed sign-ins per (username, address) within `window` seconds."""
-
-    def __init__(self, limit=10, window=300):
-        self.limit, self.window = limit, window
-        self.failures = {}
-        self.lock = threading.Lock()
-
-    def check(self, key):
-        now = time.monotonic()
-        with self.lock:
-            if len(self.failures) > 10000:  # bounded: forget keys with no recent failure
-                self.failures = {k: v for k, v in self.failures.items()
-                                 if v and now - v[-1] < self.window}
-            recent = [t for t in self.failures.get(key, []) if now - t < self.window]
-            self.failures[key] = recent
-            if len(recent) >= self.limit:
-                raise TooManyRequests(TOO_MANY,
-                                      {"retry_after": int(self.window - (now - recent[0])) + 1})
-
-    def failed(self, key):
-        with self.lock:
-            self.failures.setdefault(key, []).append(time.monotonic())
-
-    def succeeded(self, key):
-        with self.lock:
-            self.failures.pop(key, None)
+from gateway.login_limits import LoginLimiter  # noqa: E402,F401  (the views' name for it)
