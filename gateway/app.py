@@ -8,7 +8,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from gateway import (accounts_api, approvals_api, devices_api, errors, forms_api, health_api,
-                     knowledge_api, notify_api, routes, web)
+                     knowledge_api, notify_api, request_rules, routes, web)
 from gateway.login_limits import make_budgets
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
@@ -65,6 +65,7 @@ def create_app(settings=None, rpc_client=None):
     for blp in BLUEPRINTS:
         spec.register_blueprint(blp)
     errors.register(app)
+    request_rules.register(app, settings)
 
     web.register(app)
     return app
@@ -81,11 +82,11 @@ def main():
     message = app.extensions["servis"].admin_message
     if message:
         print(message, flush=True)
-    import waitress
+    from gateway.serving import serve
     print(f"gateway: http://127.0.0.1:{settings.port}/ (the staff console)  API docs: "
           f"http://127.0.0.1:{settings.port}/api/docs", flush=True)
-    waitress.serve(app, host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=settings.port,
-                   threads=int(os.environ.get("GATEWAY_THREADS", "32")), ident="servis")
+    serve(app, host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=settings.port,
+          threads=int(os.environ.get("GATEWAY_THREADS", "32")), ident="servis")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, STATUS_NAMES, TRANSI
                                 TemplateIn, TimerIn, TransitionIn, WorkIn, WorkLogIn)
 
 NO_SUCH_STAFF = "No such staff account: {ids}."
+NOT_A_WORKER = "Only technicians, managers and admins work on forms: {ids}."
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Service forms")
 reports_blp = Blueprint("form_reports", __name__, url_prefix="/api/v1/reports",
@@ -233,16 +234,20 @@ def assign_staff(view_args, body, query=None, version=None):
     then forms.assign with the version stated."""
     version = versions.stated(version)
     users = current_app.extensions["servis"].users
-    assignees, unknown = [], []
+    assignees, unknown, not_workers = [], [], []
     for uid in body["user_ids"]:
         user = users.get(uid)
         if user is None or user.role == "customer":
             unknown.append(uid)
+        elif user.role not in WORK:
+            not_workers.append(uid)
         else:
             assignees.append({"user_id": user.id, "name": user.name, "email": user.email,
                               "language": user.language, "role": user.role})
     if unknown:
         raise invalid(user_ids=[(NO_SUCH_STAFF, {"ids": ", ".join(map(str, unknown))})])
+    if not_workers:
+        raise invalid(user_ids=[(NOT_A_WORKER, {"ids": ", ".join(map(str, not_workers))})])
     try:
         return rpc("forms", "assign", view_args["form_id"], {
             "assignees": assignees, "replace": body.get("replace", False), "version": version},

@@ -226,7 +226,8 @@ class FormWorkflow:
         wanted = {a["user_id"]: a for a in data["assignees"]}
         added = [a for uid, a in wanted.items() if uid not in current]
         removed = [a for uid, a in current.items() if uid not in wanted] if data["replace"] else []
-        if not added and not removed:
+        if not added and not removed and form.status != "REOPENED":
+            # a reopened form goes back to the people it had: the same assignment moves it
             raise Conflict("They are assigned already.", {"assignees": sorted(current)})
         for a in removed:
             for w in running_timers(self.db, form):
@@ -279,6 +280,11 @@ class FormWorkflow:
         form.fault_type_key = form.fault_type or ""
         self._history(form, "work", actor, changes=changes)
         self._recompute(form)
+        if "discount_amount" in changes and form.discount_amount is not None \
+                and form.discount_amount > form.subtotal:
+            # a discount larger than what the customer pays made a total of 0,00 unnoticed
+            raise invalid(discount_amount=[("At most the subtotal, {subtotal}.",
+                                            {"subtotal": f"{form.subtotal:.2f}"})])
         return self._saved(form, version)
 
     def add_work_log(self, form_id, data, actor):
