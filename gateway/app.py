@@ -1,6 +1,7 @@
 """The gateway: the only HTTP edge. `python -m gateway.app` serves it with waitress."""
 import logging
 import os
+from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import Flask
@@ -26,6 +27,15 @@ def _bounded_int(text):
 BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
               + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + approvals_api.BLUEPRINTS
               + knowledge_api.BLUEPRINTS)
+
+
+def _numeric_bounds(self, field, ret, **kwargs):
+    """A Decimal field's Range as JSON numbers in the OpenAPI document (apispec copies the
+    Decimal, which the document wrote as a string: no valid JSON Schema, found by
+    schemathesis)."""
+    return {k: float(v) for k, v in ret.items()
+            if k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            and isinstance(v, Decimal)}
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -59,6 +69,7 @@ def create_app(settings=None, rpc_client=None):
     app.extensions["servis"].login_budgets = make_budgets(settings, users)
 
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    spec.ma_plugin.converter.add_attribute_function(_numeric_bounds)
     spec.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     routes.register_converters(app, spec)

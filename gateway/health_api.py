@@ -11,6 +11,8 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health")
 
 @blp.route("/health", methods=["GET"])
 @blp.doc(security=[])
+@blp.alt_response(200, success=True, description="Every service answered")
+@blp.alt_response(503, description="A service did not answer (the same body)")
 def health():
     """Each service's answer to a ping; 503 when one does not answer. Under the local
     supervisor (make up / make run) each also says whether it runs or is being restarted,
