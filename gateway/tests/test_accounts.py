@@ -190,3 +190,17 @@ def test_new_accounts_follow_the_password_rules(acc):
         r = acc.client.post("/api/v1/users", headers=acc.bearer(acc.admin), json={
             "username": "yeni-ekip", "password": password, "role": "desk", "name": "Yeni"})
         assert r.status_code == 422 and "password" in r.json["error"]["details"], password
+
+
+def test_a_console_session_ends_with_its_account(acc):
+    from gateway.users import SessionStore
+    sessions = SessionStore(acc.users)
+    token, _ = sessions.open(acc.users.get(acc.tech.id), 3600)
+    assert sessions.get(token) is not None
+    assert _patch(acc, acc.tech, {"active": False}, version=1).status_code == 200
+    assert sessions.get(token) is None
+    assert _patch(acc, acc.tech, {"active": True}, version=2).status_code == 200
+    assert sessions.get(token) is None  # reactivated: a new sign-in, not the old session
+    token, _ = sessions.open(acc.users.get(acc.tech.id), 3600)
+    acc.users.set_password(acc.tech.id, "Baska-parola-77")
+    assert sessions.get(token) is None
