@@ -1,6 +1,6 @@
 """Password rules (issue 20): at least PASSWORD_MIN_LENGTH characters (10), at most 200, not
-a common password (gateway/data/common_passwords.txt, shipped with the code), not the
-username. One function for every place a password is set: a new account, a change of one's
+a common password (gateway/data/common_passwords.txt, shipped with the code; also with a
+trailing number or "!"). One function for every place a password is set: a new account, a change of one's
 own, an admin's reset, a reset by e-mail."""
 import functools
 import os
@@ -11,7 +11,6 @@ from services.common.text import tr_lower
 TOO_SHORT = "At least {min} characters."
 TOO_LONG = "At most 200 characters."
 TOO_COMMON = "This password is too common; choose another."
-IS_USERNAME = "The password may not contain the username."
 COMMON_FILE = os.path.join(os.path.dirname(__file__), "data", "common_passwords.txt")
 
 
@@ -22,7 +21,7 @@ def common():
                          if line.strip() and not line.startswith("#"))
 
 
-def problems(password, min_length, username=None):
+def problems(password, min_length, username=None):  # username: kept for callers; unused
     """The password's problems as field messages (empty: it may be used)."""
     if not isinstance(password, str):
         return [TOO_SHORT]
@@ -34,6 +33,4 @@ def problems(password, min_length, username=None):
     core = re.sub(r"[\d!.]+$", "", folded)
     if folded in common() or (core and core in common() and len(core) >= 4):
         return [TOO_COMMON]
-    if username and len(username) >= 3 and tr_lower(username) in folded:
-        return [IS_USERNAME]
     return []

@@ -125,7 +125,7 @@ def test_change_your_own_password(acc):
     old = acc.bearer(acc.tech)
     url = "/api/v1/me/password"
     for new, field in (("kısa", "new_password"), ("password123", "new_password"),
-                       ("Galatasaray1905!", "new_password"), ("tekin-parola-x", "new_password")):
+                       ("Galatasaray1905!", "new_password"), ("Fenerbahçe", "new_password")):
         r = acc.client.post(url, json={"current_password": "Tekin-parolasi-1",
                                        "new_password": new},
                             headers={**old, "Accept-Language": "tr"})
@@ -186,7 +186,7 @@ def test_a_reset_by_e_mail_link_works_once_and_expires(acc):
 
 
 def test_new_accounts_follow_the_password_rules(acc):
-    for password in ("kısa-1", "iloveyou", "Yonetici-yeni-ekip"):
+    for password in ("kısa-1", "iloveyou", "Password123!"):
         r = acc.client.post("/api/v1/users", headers=acc.bearer(acc.admin), json={
             "username": "yeni-ekip", "password": password, "role": "desk", "name": "Yeni"})
         assert r.status_code == 422 and "password" in r.json["error"]["details"], password
