@@ -108,7 +108,7 @@ class Users(MethodView):
                 raise invalid(customer_id=[NO_SUCH_CUSTOMER])
         elif body["customer_id"] is not None:
             raise invalid(customer_id=[STAFF_HAS_NO_CUSTOMER])
-        check_password(body["password"], body["username"], "password")
+        check_password(body["password"], "password")
         user = current_app.extensions["servis"].users.create(**body)
         return public(user), 201, versions.etag(public(user))
 
@@ -131,10 +131,10 @@ def staff_list(view_args, body=None, query=None, version=None):
             "next_cursor": None}
 
 
-def check_password(password, username=None, field="new_password"):
+def check_password(password, field="new_password"):
     """The password rules (gateway/passwords.py): a 422 on `field` naming what is wrong."""
     found = passwords.problems(password, current_app.extensions["servis"].settings
-                               .password_min_length, username)
+                               .password_min_length)
     if found:
         raise invalid(**{field: found})
 
@@ -219,7 +219,7 @@ def change_password(body):
         raise Unauthorized(GONE)
     if ext.users.authenticate(user.username, body["current_password"]) is None:
         raise invalid(current_password=[WRONG_CURRENT])
-    check_password(body["new_password"], user.username)
+    check_password(body["new_password"])
     user = ext.users.set_password(user.id, body["new_password"])
     return _token_for(user)
 
@@ -234,7 +234,7 @@ def reset_password(body, user_id):
     user = users.get(user_id)
     if user is None:
         raise NotFound("No such user: {user_id}.", {"user_id": user_id})
-    check_password(body["new_password"], user.username)
+    check_password(body["new_password"])
     users.set_password(user_id, body["new_password"])
     return "", 204
 

@@ -21,7 +21,7 @@ def common():
                          if line.strip() and not line.startswith("#"))
 
 
-def problems(password, min_length, username=None):  # username: kept for callers; unused
+def problems(password, min_length):
     """The password's problems as field messages (empty: it may be used)."""
     if not isinstance(password, str):
         return [TOO_SHORT]
