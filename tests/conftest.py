@@ -41,11 +41,11 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(tmp_path_factory, name="data", amqp_uri=None, **settings):
-    """The system started with `deploy/run.py up` on its own vhost (or `amqp_uri`), DATA_DIR,
-    port and SMTP server, with `settings` in its environment; stopped with `deploy/run.py
-    down` at the end."""
-    data_dir = tmp_path_factory.mktemp(name)
+def running_system(tmp_path_factory, name="data", amqp_uri=None, data_dir=None, **settings):
+    """The system started with `deploy/run.py up` on its own vhost (or `amqp_uri`), DATA_DIR
+    (a new one, or `data_dir`), port and SMTP server, with `settings` in its environment;
+    stopped with `deploy/run.py down` at the end."""
+    data_dir = data_dir or tmp_path_factory.mktemp(name)
     smtp = SmtpSink(tmp_path_factory.mktemp(name + "-smtp"))
     port = free_port()
     try:

@@ -7,6 +7,7 @@ importing.py for import jobs), commit, and answer."""
 from services.common import access
 from services.common.db import Database
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
@@ -25,6 +26,7 @@ from services.devices.schemas import (ByCoverageQuery, ByCustomerQuery, ByModelQ
 
 class DevicesService:
     name = "devices"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata, seed=seed_catalogue)
     outbox = Outbox("db")
