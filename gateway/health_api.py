@@ -42,6 +42,7 @@ def health():
 
 @blp.route("/health/live", methods=["GET"])
 @blp.doc(security=[])
+@blp.alt_response(200, success=True, description="The gateway process answers")
 def live():
     """The gateway process answers (no service asked): the container's liveness probe. A
     service that is away makes /health 503, which must not restart the gateway."""

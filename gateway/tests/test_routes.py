@@ -262,6 +262,7 @@ ACCESS = {
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",
     "GET /api/v1/health": "public",
+    "GET /api/v1/health/live": "public",
     "GET /api/v1/price-approvals/<token>": "public",
     "POST /api/v1/price-approvals/<token>/decision": "public",
     "GET /api/v1/me": "any",
