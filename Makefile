@@ -35,7 +35,7 @@ test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no br
 	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
 	TEST_BACKENDS=sqlite $(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
-	$(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
+	SCHEMATHESIS_CASES=90 $(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc
@@ -48,10 +48,13 @@ test-slow: venv pdflibs broker browser  ## faults and scale (broker restarts, ki
 	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(PYTEST) services/tests/application/test_fuzz.py || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(GATEWAY_PYTEST) gateway/tests/test_fuzz.py || rc=1; \
+	SCHEMATHESIS_CASES=$(LONG_SCHEMATHESIS) $(GATEWAY_PYTEST) -q gateway/tests/test_schemathesis.py || rc=1; \
 	exit $$rc
 
 # examples per operation or entrypoint in test-slow (make test: 8)
 LONG_FUZZ ?= 200
+# schemathesis' cases over the whole OpenAPI document in test-slow (make test: 300; test-unit: 90)
+LONG_SCHEMATHESIS ?= 2000
 
 bench: venv pdflibs broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
 	@rc=0; \

@@ -11,6 +11,8 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health")
 
 @blp.route("/health", methods=["GET"])
 @blp.doc(security=[])
+@blp.alt_response(200, success=True, description="Every service answered")
+@blp.alt_response(503, description="A service did not answer (the same body)")
 def health():
     """Each service's answer to a ping, and how many processes consume its calls
     (`consumers`: its replicas); 503 when one does not answer. Under the local
@@ -46,6 +48,7 @@ def health():
 
 @blp.route("/health/live", methods=["GET"])
 @blp.doc(security=[])
+@blp.alt_response(200, success=True, description="The gateway process answers")
 def live():
     """The gateway process answers (no service asked): the container's liveness probe. A
     service that is away makes /health 503, which must not restart the gateway."""

@@ -94,6 +94,13 @@ class FormsService:
         return self.queries.detail(form_id, actor)
 
     @rpc
+    def check_form_access(self, form_id, actor, action="read"):
+        """The record rule (services/common/access.py) for a route on a form that another
+        service answers or that takes no actor: 403 (a customer: 404) when the actor may not
+        touch it; `action` write: 409 when the form no longer changes."""
+        return self.queries.check_access(form_id, load(Actor(), actor), action == "write")
+
+    @rpc
     def form_history(self, form_id, query=None):
         return self.queries.history(form_id, load(HistoryQuery(), query))
 
