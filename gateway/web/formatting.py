@@ -52,6 +52,14 @@ def day(value):
                        locale=_locale())
 
 
+def month(value):
+    """A month by its name: Mart 2027 / March 2027."""
+    if not value:
+        return "—"
+    when = value if isinstance(value, date) else date.fromisoformat(value)
+    return format_date(when, "LLLL yyyy", locale=_locale())
+
+
 def minutes(value):
     """Work time: 1 sa 15 dk / 1 h 15 min."""
     value = int(value or 0)
@@ -61,4 +69,5 @@ def minutes(value):
     return f"{h} h {m} min" if h else f"{m} min"
 
 
-FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes}
+FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes,
+           "monthname": month}

@@ -10,6 +10,8 @@ ENTRIES = (
     ("web.home", N_("Dashboard"), None),
     ("web.intake", N_("New form"), ("POST", "/forms")),
     ("web.forms", N_("Forms"), ("GET", "/forms")),
+    ("web.customers", N_("Customers"), ("GET", "/customers")),
+    ("web.device_ends", N_("Devices"), ("GET", "/devices")),
     ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
 )

@@ -1,0 +1,179 @@
+"""The staff console's other screens (issue 15) in a real browser (Debian's chromium,
+tests/browser.py) against the running system, one system start for the module: the forms
+lists, customers, device cards, the import, reports, the knowledge archive and the
+administration. Each test does the screen's main action and checks the result through the
+API; every page is screenshotted and checked by axe-core (no serious or critical violation)
+and for CSP violations."""
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import Person, chromium
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.test_web_walk import PASSWORD, Api
+
+
+@pytest.fixture(scope="module")
+def api(system):
+    return Api(system)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def person(browser, system):
+    opened = []
+
+    def sign_in(username):
+        p = Person(browser, system, username, ADMIN_PASSWORD if username == "admin"
+                   else PASSWORD)
+        opened.append(p)
+        return p
+    yield sign_in
+    for p in opened:
+        p.close()
+
+
+def numbers_on(page):
+    return [a.inner_text() for a in page.locator("main table tbody tr td:first-child a").all()]
+
+
+def test_forms_lists_filter_sort_page_and_csv(api, person, system):
+    made = [api.open_form(name, f"LST-{i}", complaint)
+            for i, (name, complaint) in enumerate((
+                ("Zeytin Gıda", "Ekran kırık"), ("Çelik Yapı", "Su kaçırıyor, ses yapıyor"),
+                ("Demir Döküm", "Su kaçırıyor"), ("İnci Tekstil", "Su kaçırıyor")))]
+    api.move("masa", made[0], "CANCELLED", note="Müşteri vazgeçti")  # a closed one
+    manager = person("mudur")
+    # open forms whose complaint says "su kaçırıyor", customers in Turkish order, two a page
+    page = manager.go("/forms?state=open")
+    page.get_by_label("Şikayette geçen kelimeler").fill("SU KAÇIRIYOR")
+    page.get_by_label("Sıralama").select_option(label="Müşteri A–Z")
+    page.get_by_label("Sayfa başına satır").select_option("25")
+    page.get_by_role("button", name="Ara", exact=True).click()
+    page.wait_for_url(re.compile(r".*q=SU.*sort=customer"))
+    expect(page.locator("main table")).to_contain_text("İnci Tekstil")
+    names = [c.inner_text() for c in page.locator("main table tbody tr td:nth-child(3)").all()]
+    assert "Zeytin Gıda" not in names, names
+    assert names.index("Çelik Yapı") < names.index("Demir Döküm") < names.index("İnci Tekstil")
+    manager.check("forms-open-filtered")
+    through_api = api("mudur", "GET", "/forms?state=open&q=su+ka%C3%A7%C4%B1r%C4%B1yor"
+                      "&sort=customer&limit=25", expect_status=200)["items"]
+    assert numbers_on(page) == [f["number"] for f in through_api]
+    # cursor paging: two a page, the next page follows on
+    page = manager.go("/forms?state=open&q=su+kaçırıyor&sort=customer&limit=2")
+    first = numbers_on(page)
+    page.get_by_role("link", name="Devamı →").click()
+    expect(page.get_by_role("link", name="← İlk sayfa")).to_be_visible()
+    assert numbers_on(page)[0] not in first and len(first) == 2
+    # the closed list holds the cancelled one; the status filter narrows it
+    page = manager.go("/forms")
+    page.get_by_role("link", name="Kapalı", exact=True).click()
+    expect(page.locator("main table")).to_contain_text(made[0]["number"])
+    page.get_by_label("Statü").select_option(label="İptal")
+    page.get_by_label("Açılış başlangıcı").fill("01.01.2020")  # a date the Turkish way
+    page.get_by_role("button", name="Ara", exact=True).click()
+    expect(page.locator("main table")).to_contain_text("Zeytin Gıda")
+    expect(page.locator("main table")).not_to_contain_text("Çelik Yapı")
+    manager.check("forms-closed")
+    # the CSV download: the API's columns in Turkish, ;-separated, every row of the filter
+    href = page.get_by_role("button", name="CSV indir").get_attribute("href")
+    answer = page.request.get(system.url(href))
+    assert answer.status == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.text().lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Kayıt no", "Tür", "Statü"]
+    assert [r[0] for r in rows[1:]] == [f["number"] for f in api(
+        "mudur", "GET", "/forms?state=closed&status=CANCELLED&opened_from=2020-01-01",
+        expect_status=200)["items"]]
+
+
+def test_customers_search_create_and_edit_with_the_version_contract(api, person):
+    desk = person("masa")
+    page = desk.go("/customers/new")
+    page.get_by_label("Ad", exact=True).fill("Şahin Soğutma")
+    page.get_by_label("İl", exact=True).fill("istanbul")
+    page.get_by_label("Telefon", exact=True).fill("0212 555 01 23")
+    page.get_by_label("Temsilci").select_option(label="Ayşe Temsilci")
+    page.get_by_label("Lokasyon 1").fill("Merkez Depo")
+    page.get_by_label("Yetkili adı 1").fill("Ali Işık")
+    desk.check("customer-new")
+    page.get_by_role("button", name="Kaydet").click()
+    page.wait_for_url(re.compile(r".*/customers/\d+$"))
+    cid = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Şahin Soğutma")
+    expect(page.locator("#customer-rep")).to_contain_text("Ayşe Temsilci")
+    desk.check("customer-page")
+    customer = api("masa", "GET", f"/customers/{cid}", expect_status=200)
+    assert customer["city"] == "İstanbul" and customer["rep_name"] == "Ayşe Temsilci"
+    assert [s["name"] for s in customer["sites"]] == ["Merkez Depo"]
+    assert [c["name"] for c in customer["contacts"]] == ["Ali Işık"]
+    # the search as you type, Turkish-aware
+    page = desk.go("/customers")
+    page.get_by_label("Müşteri bul (ad veya vergi no)").fill("ŞAHİN")
+    expect(page.locator("#customer-list")).to_contain_text("Şahin Soğutma")
+    desk.check("customers")
+    # a stale edit: someone else changed the customer meanwhile; nothing of ours is written
+    page = desk.go(f"/customers/{cid}/edit")
+    api("mudur", "PATCH", f"/customers/{cid}", {"phone": "0216 000 00 00"}, 200,
+        version=customer["version"])
+    page.get_by_label("Telefon", exact=True).fill("0312 111 11 11")
+    page.get_by_role("button", name="Kaydet").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Bu kayıt başka biri tarafından değiştirildi — yeniden yükleyin.")
+    desk.check("customer-stale")
+    assert api("masa", "GET", f"/customers/{cid}", expect_status=200)["phone"] == \
+        "0216 000 00 00"
+    # read again, the edit goes through
+    page.get_by_role("button", name="Yeniden yükle").click()
+    page.get_by_label("Telefon", exact=True).fill("0312 111 11 11")
+    page.get_by_label("Yetkili adı 2").fill("Ayşe Çınar")
+    page.get_by_role("button", name="Kaydet").click()
+    page.wait_for_url(re.compile(rf".*/customers/{cid}$"))
+    expect(page.locator("#contacts")).to_contain_text("Ayşe Çınar")
+    after = api("masa", "GET", f"/customers/{cid}", expect_status=200)
+    assert after["phone"] == "0312 111 11 11" and after["version"] == customer["version"] + 2
+    assert [c["name"] for c in after["contacts"]] == ["Ali Işık", "Ayşe Çınar"]
+
+
+def test_a_device_card_its_coverage_history_forms_and_the_warranty_ends(api, person):
+    owner = api("masa", "POST", "/customers", {"name": "Kart Makina"}, 201)
+    card = api("masa", "POST", "/devices", {
+        "customer_id": owner["id"], "brand": "Canon", "serial": "KART-1", "model": "iR-2520",
+        "purchase_date": "2026-03-01", "warranty_end": "2028-02-29"}, 201)
+    api("masa", "PATCH", f"/devices/{card['id']}", {"vendor": "Ofis Ltd"}, 200,
+        version=card["version"])
+    form = api("masa", "POST", "/forms", {"customer_id": owner["id"], "device_id": card["id"],
+                                          "complaint": "Kağıt sıkıştırıyor"}, 201)
+    manager = person("mudur")
+    page = manager.go(f"/customers/{owner['id']}")
+    page.get_by_role("link", name="KART-1").click()
+    page.wait_for_url(re.compile(rf".*/devices/{card['id']}$"))
+    expect(page.locator("#coverage")).to_contain_text("Üretici garantisi")
+    expect(page.locator("#coverage")).to_contain_text("29.02.2028")
+    expect(page.locator("main")).to_contain_text(form["number"])
+    expect(page.locator("#device-history")).to_contain_text("Ofis Ltd")
+    manager.check("device-card")
+    coverage = api("mudur", "GET", f"/devices/{card['id']}/coverage", expect_status=200)
+    assert coverage["coverage"]["kind"] == "manufacturer_warranty"
+    # the cards whose warranty ends in February 2028
+    page = manager.go("/devices/ends?which=warranty_end&month=2028-02")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Şubat 2028")
+    expect(page.locator("#ends")).to_contain_text("KART-1")
+    manager.check("warranty-ends")
+    listed = api("mudur", "GET", "/devices?warranty_end_from=2028-02-01"
+                 "&warranty_end_to=2028-02-29", expect_status=200)["items"]
+    assert [d["serial"] for d in listed] == \
+        page.locator("#ends tbody tr td:nth-child(3)").all_inner_texts()
+    # the reports by customer, model and coverage
+    page = manager.go("/devices/reports/by-coverage?status=manufacturer_warranty")
+    expect(page.locator("#report")).to_contain_text("KART-1")
+    manager.check("devices-by-coverage")
+    page = manager.go("/devices/reports/by-model?brand=canon")
+    expect(page.locator("#report")).to_contain_text("Kart Makina")
