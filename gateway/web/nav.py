@@ -12,6 +12,7 @@ ENTRIES = (
     ("web.forms", N_("Forms"), ("GET", "/forms")),
     ("web.customers", N_("Customers"), ("GET", "/customers")),
     ("web.device_ends", N_("Devices"), ("GET", "/devices")),
+    ("web.import_form", N_("Import"), ("POST", "/devices/import")),
     ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
 )

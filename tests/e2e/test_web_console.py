@@ -177,3 +177,45 @@ def test_a_device_card_its_coverage_history_forms_and_the_warranty_ends(api, per
     manager.check("devices-by-coverage")
     page = manager.go("/devices/reports/by-model?brand=canon")
     expect(page.locator("#report")).to_contain_text("Kart Makina")
+
+
+def test_an_import_shows_its_progress_and_the_failed_rows(api, person, system):
+    manager = person("mudur")
+    page = manager.go("/import")
+    manager.check("import")
+    # the Turkish template, downloaded from the page, is the file's start
+    template = page.request.get(system.url(page.get_by_role(
+        "link", name="Türkçe şablon").first.get_attribute("href")))
+    assert template.status == 200
+    header = template.text().lstrip("\ufeff").splitlines()[0].split(";")
+    assert header[:2] == ["Müşteri adı", "Vergi no"]
+    english = page.request.get(system.url(page.get_by_role(
+        "link", name="İngilizce şablon").first.get_attribute("href")))
+    assert english.text().lstrip("\ufeff").startswith("Customer name")
+
+    def row(**cells):
+        return ";".join(cells.get(h, "") for h in header)
+    lines = [";".join(header),
+             row(**{"Müşteri adı": "Ömür Tekstil", "İl": "İzmir", "Marka": "Arçelik",
+                    "Seri no": "IMP-1", "Alış tarihi": "15.03.2024"}),
+             row(**{"Müşteri adı": "Ömür Tekstil", "İl": "Atlantis", "Marka": "Arçelik",
+                    "Seri no": "IMP-2"}),
+             row(**{"Müşteri adı": "Ömür Tekstil", "İl": "İzmir", "Marka": "Vestel",
+                    "Seri no": "IMP-3", "Garanti başlangıç": "01.06.2025",
+                    "Garanti bitiş": "01.06.2027"})]
+    data = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    page.get_by_label("CSV dosyası (Excel'den kaydedilmiş)").set_input_files(
+        files=[{"name": "aktarım.csv", "mimeType": "text/csv", "buffer": data}])
+    page.get_by_role("button", name="Yükle ve içe aktar").click()
+    page.wait_for_url(re.compile(r".*/import/\d+$"))
+    job_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator("#import-state")).to_contain_text("İçe aktarım bitti")
+    expect(page.locator("#import-bar")).to_have_attribute("value", "3")
+    expect(page.locator("#failed-rows")).to_contain_text("Türkiye'nin bir ili değil")
+    assert page.locator("#failed-rows tbody td").first.inner_text() == "3"
+    assert page.locator("#import-progress").get_attribute("hx-trigger") is None  # polling ends
+    manager.check("import-done")
+    job = api("mudur", "GET", f"/devices/import/{job_id}", expect_status=200)
+    assert job["status"] == "done" and job["failed"] == 1 and job["errors"][0]["row"] == 3
+    assert api("mudur", "GET", "/devices?serial=IMP-3", expect_status=200)["items"][0][
+        "warranty_end"] == "2027-06-01"
