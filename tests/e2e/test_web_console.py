@@ -219,3 +219,61 @@ def test_an_import_shows_its_progress_and_the_failed_rows(api, person, system):
     assert job["status"] == "done" and job["failed"] == 1 and job["errors"][0]["row"] == 3
     assert api("mudur", "GET", "/devices?serial=IMP-3", expect_status=200)["items"][0][
         "warranty_end"] == "2027-06-01"
+
+
+def test_reports_revenue_and_satisfaction_charts_tables_and_csv(api, person, system):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from babel.numbers import format_decimal
+
+    from tests.e2e.test_web_walk import tr_money
+    form = api.delivered("Gelir Ölçüm Ltd", "REV-1")
+    questions = api("temsilci", "GET", "/catalogues/survey-questions", expect_status=200)
+    api("temsilci", "POST", f"/forms/{form['id']}/survey", {"outcome": "done", "answers": [
+        {"question_id": q["id"], "value": q["scale_max"]} for q in questions["items"]]}, 200,
+        version=form["version"])
+    today = datetime.now(ZoneInfo("Europe/Istanbul")).date()
+    manager = person("mudur")
+    page = manager.go("/reports/revenue")
+    page.get_by_label("Gruplama").select_option(label="Müşteri")
+    page.get_by_label("Başlangıç").fill("01.01.2020")
+    page.get_by_label("Bitiş").fill(today.strftime("%d.%m.%Y"))
+    page.get_by_role("button", name="Göster").click()
+    page.wait_for_url(re.compile(r".*group_by=customer.*"))
+    expect(page.locator("#report-table")).to_contain_text("Gelir Ölçüm Ltd")
+    manager.check("report-revenue")
+    query = f"group_by=customer&from=2020-01-01&to={today.isoformat()}"
+    report = api("mudur", "GET", "/reports/revenue?" + query, expect_status=200)
+    mine = next(i for i in report["items"] if i["name"] == "Gelir Ölçüm Ltd")
+    row = page.get_by_role("row", name=re.compile("Gelir Ölçüm Ltd"))
+    expect(row).to_contain_text(tr_money(mine["total"]))
+    # the chart is the API's own SVG, titled and scaled in Turkish
+    svg = system.http.get(system.url("/api/v1/reports/revenue?format=svg&" + query),
+                          headers=api.headers["mudur"]).text
+    chart = page.locator("#chart svg")
+    assert "Servis gelirleri" in chart.locator("title").first.text_content()
+    ticks = chart.locator("text").all_text_contents()
+    assert all(t in svg for t in ticks) and "0" in ticks
+    # the CSV beside it
+    href = page.get_by_role("button", name="CSV indir").get_attribute("href")
+    rows = list(csv.reader(io.StringIO(page.request.get(system.url(href)).text().lstrip(
+        "\ufeff")), delimiter=";"))
+    assert rows[0][:2] == ["Grup", "Form sayısı"]
+    assert any(r[0] == "Gelir Ölçüm Ltd" for r in rows[1:])
+    # satisfaction by technician
+    page.get_by_role("link", name="Memnuniyet", exact=True).click()
+    page.wait_for_url(re.compile(r".*satisfaction"))
+    manager.settle()
+    page.get_by_label("Gruplama").select_option(label="Teknisyen")
+    page.get_by_label("Başlangıç").fill("01.01.2020")
+    page.get_by_role("button", name="Göster").click()
+    page.wait_for_url(re.compile(r".*satisfaction.*group_by=technician.*"))
+    manager.settle()
+    scores = api("mudur", "GET", "/reports/satisfaction?group_by=technician&from=2020-01-01",
+                 expect_status=200)["items"]
+    tulay = next(i for i in scores if i["name"] == "Tülay Teknisyen")
+    expect(page.get_by_role("row", name=re.compile("Tülay Teknisyen"))).to_contain_text(
+        format_decimal(tulay["average"], locale="tr_TR"))
+    expect(page.locator("#chart svg")).to_be_visible()
+    manager.check("report-satisfaction")
