@@ -65,3 +65,16 @@ def test_the_lists_and_records_answer_every_staff_role(gw, browser):
     assert client.get("/customers/new").status_code == 403  # technicians do not write them
     sent = [c.args[0] for c in gw.rpc.calls if c.method == "list_forms"]
     assert {"opened_from": "2026-11-01", "sort": "customer"}.items() <= sent[0].items()
+
+
+HIT = {"id": 1, "code": "KLM-ELK-0001", "title": "IŞIK YANIP SÖNÜYOR", "status": "published",
+       "highlights": {"title": {"snippet": "<mark>IŞIK</mark> YANIP &lt;b&gt;", "matches": []}}}
+
+
+def test_the_knowledge_search_shows_the_services_snippets_as_you_type(gw, browser):
+    gw.rpc.answer = lambda service, method, args: {"hits": [HIT], "engine": "tantivy"}
+    client = browser("technician")
+    part = client.get("/knowledge?q=%C4%B1%C5%9F%C4%B1k&status=published",
+                      headers={"HX-Request": "true", "HX-Target": "kb-results"})
+    assert part.status_code == 200 and "<html" not in part.text
+    assert "<mark>IŞIK</mark> YANIP &lt;b&gt;" in part.text  # the service escaped the rest

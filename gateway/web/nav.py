@@ -14,6 +14,7 @@ ENTRIES = (
     ("web.device_ends", N_("Devices"), ("GET", "/devices")),
     ("web.import_form", N_("Import"), ("POST", "/devices/import")),
     ("web.reports", N_("Reports"), ("GET", "/reports/satisfaction")),
+    ("web.knowledge", N_("Knowledge"), ("GET", "/knowledge/search")),
     ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
 )

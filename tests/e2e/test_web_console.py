@@ -277,3 +277,54 @@ def test_reports_revenue_and_satisfaction_charts_tables_and_csv(api, person, sys
         format_decimal(tulay["average"], locale="tr_TR"))
     expect(page.locator("#chart svg")).to_be_visible()
     manager.check("report-satisfaction")
+
+
+def test_the_knowledge_archive_write_publish_search_edit_and_revisions(api, person):
+    manager = person("mudur")
+    page = manager.go("/knowledge/new")
+    page.get_by_label("Cihaz ailesi (kod)").fill("KLM")
+    page.get_by_label("Arıza alanı (kod)").fill("ELK")
+    page.get_by_label("Başlık").fill("IŞIK YANIP SÖNÜYOR: besleme kartı arızası")
+    page.get_by_label("Belirtiler").fill("Gösterge ışığı yanıp sönüyor, cihaz açılmıyor")
+    page.get_by_label("Çözüm adımları (her satıra bir)").fill("Sigortayı ölç\nKartı değiştir")
+    page.get_by_label("Etiketler").fill("besleme, kart")
+    manager.check("article-new")
+    page.get_by_role("button", name="Kaydet").click()
+    page.wait_for_url(re.compile(r".*/knowledge/\d+$"))
+    aid = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator("#article-status")).to_have_text("Taslak")
+    page.get_by_role("button", name="Yayımla").click()
+    expect(page.locator("#article-status")).to_have_text("Yayında")
+    article = api("mudur", "GET", f"/knowledge/articles/{aid}", expect_status=200)
+    assert article["status"] == "published" and article["code"].startswith("KLM-ELK-")
+    assert article["solution_steps"] == ["Sigortayı ölç", "Kartı değiştir"]
+    assert article["tags"] == ["besleme", "kart"]
+    # the search as you type: Turkish-aware, the match marked in the original text
+    page = manager.go("/knowledge")
+    page.get_by_label("Arşivde ara").fill("ışık yanıp")
+    mark = page.locator("#kb-results mark").first
+    expect(mark).to_have_text(re.compile("IŞIK|ışığı", re.IGNORECASE))
+    manager.check("knowledge-search")
+    # an edit with a stale version writes nothing; read again, it is a new revision
+    page = manager.go(f"/knowledge/{aid}/edit")
+    api("mudur", "PATCH", f"/knowledge/articles/{aid}", {"cause": "Kondansatör"}, 200,
+        version=article["version"])
+    page.get_by_label("Başlık").fill("Değişmemeli")
+    page.get_by_role("button", name="Kaydet").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Bu kayıt başka biri tarafından değiştirildi — yeniden yükleyin.")
+    assert api("mudur", "GET", f"/knowledge/articles/{aid}", expect_status=200)[
+        "title"] == article["title"]
+    page.get_by_role("button", name="Yeniden yükle").click()
+    page.get_by_label("Başlık").fill("Işık yanıp sönüyor: besleme kartı")
+    page.get_by_role("button", name="Kaydet").click()
+    page.wait_for_url(re.compile(rf".*/knowledge/{aid}$"))
+    expect(page.locator("#revisions li")).to_have_count(4)
+    page.get_by_role("button", name="Arşivle").click()
+    expect(page.locator("#article-status")).to_have_text("Arşivde")
+    manager.check("article")
+    after = api("mudur", "GET", f"/knowledge/articles/{aid}", expect_status=200)
+    assert after["status"] == "archived" and after["cause"] == "Kondansatör"
+    assert after["title"] == "Işık yanıp sönüyor: besleme kartı"
+    revisions = api("mudur", "GET", f"/knowledge/articles/{aid}/revisions", expect_status=200)
+    assert [r["action"] for r in revisions["items"]][:2] == ["archived", "edited"]
