@@ -78,3 +78,43 @@ def test_the_knowledge_search_shows_the_services_snippets_as_you_type(gw, browse
                       headers={"HX-Request": "true", "HX-Target": "kb-results"})
     assert part.status_code == 200 and "<html" not in part.text
     assert "<mark>IŞIK</mark> YANIP &lt;b&gt;" in part.text  # the service escaped the rest
+
+
+DELIVERY = {"id": 5, "message_id": "<m@x>", "event_id": "e", "event_type": "form_created",
+            "form_id": 1, "contract_id": None, "recipient": "a@b.c", "language": "tr",
+            "subject": "Yeni servis formu", "status": "failed", "attempts": 1,
+            "last_error": "550 5.1.1 Mailbox unavailable", "next_attempt_at": None,
+            "sent_at": None, "created_at": "2026-11-27T07:05:00+00:00"}
+
+
+def test_the_delivery_log_offers_a_failed_email_to_resend(gw, browser):
+    gw.rpc.answer = lambda service, method, args: (
+        {"items": [DELIVERY], "next_cursor": None} if method == "list_deliveries"
+        else {**DELIVERY, "status": "pending"})
+    client = browser("admin")
+    log = client.get("/admin/emails?status=failed")
+    assert log.status_code == 200, log.text
+    assert "550 5.1.1" in log.text and "Yeniden gönder" in log.text
+    r = client.post("/emails/5/resend", data={"back": "emails", "csrf_token": csrf_of(
+        log.text)})
+    assert r.status_code == 303 and "/admin/emails" in r.headers["Location"]
+    assert [c.args for c in gw.rpc.calls if c.method == "resend"] == [(5,)]
+    assert browser("manager").get("/admin/emails").status_code == 200  # managers read it
+    assert "/emails/5/resend" not in browser("manager").get("/admin/emails").text
+
+
+def test_a_document_template_page_and_its_preview(gw, browser):
+    template = {"kind": "intake_slip", "name": {"tr": "Servis Kabul Fişi", "en": "Intake slip"},
+                "version": "builtin-1", "source": "<p>{{ form.number }}</p>",
+                "overridden": False, "versions": []}
+    pdf = {"content_b64": "JVBERi0=", "filename": "p.pdf", "content_type": "application/pdf"}
+    gw.rpc.answer = lambda service, method, args: (
+        pdf if method == "preview_template" else template)
+    client = browser("admin")
+    page = client.get("/admin/templates/intake_slip")
+    assert page.status_code == 200, page.text
+    assert "&lt;p&gt;{{ form.number }}&lt;/p&gt;" in page.text
+    preview = client.get("/admin/templates/intake_slip/preview?language=en")
+    assert preview.status_code == 200 and preview.data.startswith(b"%PDF")
+    assert [c.args for c in gw.rpc.calls if c.method == "preview_template"][0][1][
+        "language"] == "en"

@@ -505,6 +505,8 @@ def resend(delivery_id):
         raise
     if isinstance(form_id, int):
         return redirect(url_for("web.form_page", form_id=form_id) + "#emails", 303)
+    if request.form.get("back") == "emails":  # the delivery log (gateway/web/admin.py)
+        return redirect(url_for("web.emails_log", resent=delivery_id), 303)
     return redirect(url_for("web.home"), 303)
 
 

@@ -12,8 +12,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import Person, chromium
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, running_system
 from tests.e2e.test_web_walk import PASSWORD, Api
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    """The system for this module: an e-mail the server refuses fails at once (one attempt),
+    so the delivery log's resend has a failed e-mail to show."""
+    with running_system(tmp_path_factory, "console", MAIL_RETRY_ATTEMPTS="1") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -328,3 +336,73 @@ def test_the_knowledge_archive_write_publish_search_edit_and_revisions(api, pers
     assert after["title"] == "Işık yanıp sönüyor: besleme kartı"
     revisions = api("mudur", "GET", f"/knowledge/articles/{aid}/revisions", expect_status=200)
     assert [r["action"] for r in revisions["items"]][:2] == ["archived", "edited"]
+
+
+def wait_for(check, seconds=20):
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_administration_catalogues_email_log_resend_and_templates(api, person, system):
+    admin = person("admin")
+    # a device type in Turkish and English, then renamed
+    page = admin.go("/admin/catalogues/device-types")
+    page.get_by_label("Kod", exact=True).fill("cizici")
+    page.get_by_label("Türkçe ad", exact=True).fill("Çizici")
+    page.get_by_label("İngilizce ad", exact=True).fill("Plotter")
+    page.get_by_role("button", name="Ekle", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
+    page.get_by_label("İngilizce ad: cizici").fill("Pen plotter")
+    page.get_by_role("button", name="Kaydet: cizici").click()
+    assert wait_for(lambda: {"tr": "Çizici", "en": "Pen plotter"} in [
+        t["name"] for t in api("admin", "GET", "/catalogues/device-types?all=true",
+                               expect_status=200)["items"]])
+    admin.check("admin-device-types")
+    # a survey question
+    page = admin.go("/admin/questions")
+    page.get_by_label("Türkçe metin", exact=True).fill("Teknisyen nazik miydi?")
+    page.get_by_label("İngilizce metin", exact=True).fill("Was the technician polite?")
+    page.get_by_role("button", name="Ekle", exact=True).click()
+    expect(page.locator("#questions")).to_be_visible()
+    admin.check("admin-questions")
+    questions = api("admin", "GET", "/catalogues/survey-questions?all=true", expect_status=200)
+    assert "Teknisyen nazik miydi?" in [q["text"]["tr"] for q in questions["items"]]
+    # an e-mail the server refused is in the log as failed; resent from the page
+    system.smtp.refuse("550 5.1.1 Mailbox unavailable")
+    try:
+        form = api.open_form("Posta Hatası Ltd", "ADM-1")
+        failed = wait_for(lambda: [m for m in api("admin", "GET", "/emails?status=failed",
+                                                  expect_status=200)["items"]
+                                   if m["form_id"] == form["id"]])
+        assert failed, "the refused e-mail did not fail"
+    finally:
+        system.smtp.allow()
+    page = admin.go("/admin/emails?status=failed")
+    row = page.get_by_role("row", name=re.compile(re.escape(failed[0]["subject"]))).first
+    expect(row).to_contain_text("550")
+    admin.check("admin-emails")
+    row.get_by_role("button", name="Yeniden gönder").click()
+    expect(page.get_by_role("status")).to_have_text("Yeniden kuyruğa alındı.")
+    assert wait_for(lambda: api("admin", "GET", f"/emails?form_id={form['id']}",
+                                expect_status=200)["items"][0]["status"] == "sent")
+    # a document template: its PDF preview, then a new version saved from the page
+    page = admin.go("/admin/templates")
+    admin.check("admin-templates")
+    kind = api("admin", "GET", "/document-templates", expect_status=200)["items"][0]["kind"]
+    page = admin.go(f"/admin/templates/{kind}")
+    pdf = page.request.get(system.url(f"/admin/templates/{kind}/preview?language=tr"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    source = page.get_by_label("Şablon kaynağı (HTML, Jinja2)").input_value()
+    page.get_by_label("Şablon kaynağı (HTML, Jinja2)").fill(source + "\n<!-- konsoldan -->\n")
+    page.get_by_label("Not", exact=True).fill("Konsol testi")
+    page.get_by_role("button", name="Yeni sürüm olarak kaydet").click()
+    expect(page.locator("#template-versions")).to_contain_text("Konsol testi", timeout=60000)
+    admin.check("admin-template")
+    template = api("admin", "GET", f"/document-templates/{kind}", expect_status=200)
+    assert template["overridden"] and template["source"].endswith("<!-- konsoldan -->\n")
