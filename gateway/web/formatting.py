@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
@@ -12,8 +13,14 @@ from gateway.web.i18n import LOCALES, language
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
 
 
+_PARSED = {}  # Babel's Locale per language: parsing the name again on every value cost half
+
+
 def _locale():
-    return LOCALES[language()]
+    lang = language()
+    if lang not in _PARSED:
+        _PARSED[lang] = Locale.parse(LOCALES[lang])
+    return _PARSED[lang]
 
 
 def _decimal(value):

@@ -3,6 +3,7 @@
 download of any declared list the console shows (the API's own columns and file names, asked
 page by page through the page's session: the API answers bearer tokens only)."""
 import re
+import time
 from datetime import date
 
 from flask import request, url_for
@@ -70,6 +71,24 @@ def iso_date(text):
     return text
 
 
+OPTIONS_TTL = 10.0  # seconds the filters' options are kept (a new device type shows after it)
+_options = {}
+
+
+def options(rule, query):
+    """A catalogue the filters offer (device types, fault types, staff), kept OPTIONS_TTL
+    seconds in this process: the list page then costs its list call, not four calls. Asked
+    through the access table like any call; an error is not kept."""
+    key = (rule, tuple(sorted((k, str(v)) for k, v in query.items())))
+    kept = _options.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    items, error = listed(rule, query)
+    if error is None:
+        _options[key] = (time.monotonic() + OPTIONS_TTL, items)
+    return items
+
+
 def form_query():
     """The list's filters as the page's address has them (dates as typed)."""
     return {k: request.args[k] for k in FORM_FILTERS if request.args.get(k)}
@@ -85,15 +104,16 @@ def api_query(query):
 def forms():
     query = form_query()
     cursor = request.args.get("cursor")
+
     try:
         answer = api.call("GET", "/forms", query={"limit": PAGE_SIZES[0], **api_query(query),
                                                   **({"cursor": cursor} if cursor else {})})
         items, following, error = answer["items"], answer["next_cursor"], None
     except ServisError as exc:
         items, following, error = [], None, error_text(exc)
-    device_types, _ = listed("/catalogues/device-types", {})
-    fault_types, _ = listed("/catalogues/fault-types", {})
-    staff, _ = listed("/users/staff", {"role": (TECHNICIAN, MANAGER)})
+    device_types = options("/catalogues/device-types", {})
+    fault_types = options("/catalogues/fault-types", {})
+    staff = options("/users/staff", {"role": (TECHNICIAN, MANAGER)})
     customer = None
     if query.get("customer_id", "").isdigit():
         try:
@@ -106,8 +126,8 @@ def forms():
                   else None, first=url_for("web.forms", **query) if cursor else None,
                   csv=url_for("web.forms_csv", **query), statuses=STATUS_NAMES,
                   coverages=COVERAGE_NAMES, kinds=KIND_NAMES, sorts=SORTS,
-                  device_types=device_types, page_sizes=PAGE_SIZES, fault_types=fault_types, staff=staff,
-                  customer=customer)
+                  device_types=device_types, page_sizes=PAGE_SIZES, fault_types=fault_types,
+                  staff=staff, customer=customer)
 
 
 @bp.get("/forms.csv")
