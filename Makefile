@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker browser pdflibs clean
+.PHONY: run test test-unit test-gateway test-slow up down migrate backup restore bench bench-smoke venv broker browser pdflibs clean
 
 run: venv pdflibs broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -26,7 +26,7 @@ GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
-	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
+	$(GATEWAY_PYTEST) -m "not slow" gateway deploy tests || rc=1; \
 	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
@@ -34,8 +34,8 @@ test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no br
 	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services \
 	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
-	$(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
-	$(GATEWAY_PYTEST) -q -m gateway gateway || rc=1; \
+	TEST_BACKENDS=sqlite $(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
+	SCHEMATHESIS_CASES=90 $(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc
@@ -48,10 +48,13 @@ test-slow: venv pdflibs broker browser  ## faults and scale (broker restarts, ki
 	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(PYTEST) services/tests/application/test_fuzz.py || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(GATEWAY_PYTEST) gateway/tests/test_fuzz.py || rc=1; \
+	SCHEMATHESIS_CASES=$(LONG_SCHEMATHESIS) $(GATEWAY_PYTEST) -q gateway/tests/test_schemathesis.py || rc=1; \
 	exit $$rc
 
 # examples per operation or entrypoint in test-slow (make test: 8)
 LONG_FUZZ ?= 200
+# schemathesis' cases over the whole OpenAPI document in test-slow (make test: 300; test-unit: 90)
+LONG_SCHEMATHESIS ?= 2000
 
 bench: venv pdflibs broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
 	@rc=0; \
@@ -66,6 +69,16 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 
 bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
 	$(PY) bench/smoke.py
+
+migrate: venv  ## every service's database up to its migrations (<SERVICE>_DATABASE_URL, else DATA_DIR's SQLite)
+	$(PY) deploy/migrate.py upgrade
+
+backup: venv  ## every database and the documents, consistent while the system runs: backups/<time>/ (or BACKUP=dir)
+	$(PY) deploy/backup.py backup $(BACKUP)
+
+restore: venv  ## BACKUP=dir into empty databases (a new DATA_DIR / new PostgreSQL databases); then make run
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=backups/<time>"; exit 2; }
+	$(PY) deploy/backup.py restore $(BACKUP)
 
 venv: $(STAMP)
 

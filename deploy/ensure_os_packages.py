@@ -1,6 +1,6 @@
-"""Make sure the OS packages the browser tests need are installed: Debian's `chromium` (the
+"""Make sure the OS packages the tests need are installed: Debian's `chromium` (the
 tests drive it with playwright's `executable_path`; playwright's own browser download is never
-used). Installed with apt-get when missing and running as root; otherwise this says exactly
+used) and `redis-server` (the sign-in budgets' Redis storage, gateway/tests/test_login_limits.py). Installed with apt-get when missing and running as root; otherwise this says exactly
 what to install and exits 1. Standard library only; `make test` and `make test-slow` run it.
 
     python deploy/ensure_os_packages.py            install what is missing (as root)
@@ -11,7 +11,8 @@ import shutil
 import subprocess
 import sys
 
-PACKAGES = {"chromium": ("chromium", "/usr/bin/chromium")}  # Debian package: (command, path)
+PACKAGES = {"chromium": ("chromium", "/usr/bin/chromium"),  # Debian package: (command, path)
+            "redis-server": ("redis-server", "/usr/bin/redis-server")}
 
 
 def chromium_path():
@@ -28,7 +29,7 @@ def missing():
 
 
 def what_to_install(packages):
-    return (f"The browser tests need Debian's {', '.join(packages)}: install it with "
+    return (f"The tests need Debian's {', '.join(packages)}: install it with "
             f"'sudo apt-get install -y {' '.join(packages)}' (as root: "
             "'python deploy/ensure_os_packages.py' installs it), then run the tests again.")
 

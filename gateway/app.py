@@ -1,6 +1,7 @@
 """The gateway: the only HTTP edge. `python -m gateway.app` serves it with waitress."""
 import logging
 import os
+from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import Flask
@@ -8,7 +9,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from gateway import (accounts_api, approvals_api, devices_api, errors, forms_api, health_api,
-                     knowledge_api, notify_api, routes, web)
+                     knowledge_api, notify_api, request_rules, routes, web)
+from gateway.login_limits import make_budgets
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -25,6 +27,15 @@ def _bounded_int(text):
 BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
               + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + approvals_api.BLUEPRINTS
               + knowledge_api.BLUEPRINTS)
+
+
+def _numeric_bounds(self, field, ret, **kwargs):
+    """A Decimal field's Range as JSON numbers in the OpenAPI document (apispec copies the
+    Decimal, which the document wrote as a string: no valid JSON Schema, found by
+    schemathesis)."""
+    return {k: float(v) for k, v in ret.items()
+            if k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            and isinstance(v, Decimal)}
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -50,19 +61,22 @@ def create_app(settings=None, rpc_client=None):
         API_TITLE="Servis API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         JWT_SECRET=settings.jwt_secret(), MAX_CONTENT_LENGTH=2 * 1024 * 1024)
-    users = UserStore(settings.database_url)
+    users = UserStore(settings.database_url, settings.account_check_seconds)
     app.extensions["servis"] = SimpleNamespace(
         settings=settings, users=users,
         rpc=rpc_client or RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout))
     app.extensions["servis"].admin_message = users.ensure_admin(settings.data_dir)
+    app.extensions["servis"].login_budgets = make_budgets(settings, users)
 
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    spec.ma_plugin.converter.add_attribute_function(_numeric_bounds)
     spec.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     routes.register_converters(app, spec)
     for blp in BLUEPRINTS:
         spec.register_blueprint(blp)
     errors.register(app)
+    request_rules.register(app, settings)
 
     web.register(app)
     return app
@@ -79,11 +93,11 @@ def main():
     message = app.extensions["servis"].admin_message
     if message:
         print(message, flush=True)
-    import waitress
+    from gateway.serving import serve
     print(f"gateway: http://127.0.0.1:{settings.port}/ (the staff console)  API docs: "
           f"http://127.0.0.1:{settings.port}/api/docs", flush=True)
-    waitress.serve(app, host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=settings.port,
-                   threads=int(os.environ.get("GATEWAY_THREADS", "32")), ident="servis")
+    serve(app, host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=settings.port,
+          threads=int(os.environ.get("GATEWAY_THREADS", "32")), ident="servis")
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@ def _private(response):
 
 @blp.route(TOKEN, methods=["GET"])
 @blp.doc(security=[])
+@blp.alt_response(200, success=True, description="The estimate")
 def approval(token):
     """The estimate behind a price-approval link (public: the link is the key).
 
@@ -113,6 +114,7 @@ def approval(token):
 @blp.route(TOKEN + "/decision", methods=["POST"])
 @blp.doc(security=[])
 @blp.arguments(DecisionIn, arg_name="body")
+@blp.alt_response(201, success=True, description="The decision, recorded")
 def decision(body, token):
     """Approve or reject the estimate behind a price-approval link (public; once).
 

@@ -113,9 +113,12 @@ ROUTES = declare(blp, [
     Route("GET", "/customers/<id:customer_id>", "devices", "get_customer", STAFF,
           args=("customer_id",), etag=True, doc="One customer, with sites and contacts."),
     Route("PATCH", "/customers/<id:customer_id>", "devices", "update_customer",
-          ARCHIVE_WRITERS, args=("customer_id", "body"), body=CustomerPatch, prepare=with_rep,
+          ARCHIVE_WRITERS, args=("customer_id", "body", "actor"), body=CustomerPatch,
+          prepare=with_rep,
           versioned=CUSTOMERS_VERSIONED, etag=True,
-          doc="Change a customer: only the fields sent change; `sites`/`contacts` replace the "
+          doc="Change a customer: only the fields sent change; the representative and the "
+              "e-mail addresses (the customer's, its contacts') only by a manager or an admin "
+              "(403); `sites`/`contacts` replace the "
               "lists. Other services learn it from `customer_updated`."),
     # -- device cards
     Route("GET", "/devices", "devices", "find_devices", STAFF, args=("query",),
@@ -150,7 +153,8 @@ ROUTES = declare(blp, [
     Route("POST", "/devices/<id:device_id>/coverage", "devices", "add_coverage",
           ARCHIVE_KEEPERS, args=("device_id", "body", "actor"), body=CoverageIn, status=201,
           versioned=True, etag=True,
-          doc="Record a coverage period by hand (e.g. an extended warranty)."),
+          doc="Record a coverage period by hand (e.g. an extended warranty): a manager or an "
+              "admin any kind, the contracts role `contract` periods only (403)."),
 ])
 
 
@@ -264,8 +268,9 @@ def row_errors_translated(call, job):
 
 declare(blp, [
     Route("GET", "/devices/import/<id:job_id>", "devices", "get_import", ARCHIVE_KEEPERS,
-          args=("job_id", "query"), query=ImportQuery, answer=row_errors_translated,
-          doc="An import's progress (total, processed, created, updated, unchanged, failed) "
+          args=("job_id", "query", "actor"), query=ImportQuery, answer=row_errors_translated,
+          doc="An import's progress (its owner, a manager or an admin; 403 for others): "
+              "(total, processed, created, updated, unchanged, failed) "
               "and its failed rows, paged (`errors_next_cursor`), their reasons in the "
               "request's language (Accept-Language, else the account's)."),
 ])

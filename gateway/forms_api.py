@@ -16,10 +16,11 @@ from gateway.charts import bar_chart
 from gateway.csv_export import csv_response
 from gateway.helpers import Page, actor, invalid, rpc, to_wire, user_language
 from gateway.routes import (AllQuery, Csv, Route, admin_wants_all, const, declare, expose,
-                            items)
+                            guard, items)
 from services.common.exceptions import Conflict
+from services.common.roles import (ADMINS, DESK, FINAL_CHECKER, MANAGE, REPS, REP, STAFF,
+                                   TECHNICIAN, WORK)
 from services.common.schemas import load
-from services.common.roles import ADMINS, DESK, FINAL_CHECKER, MANAGE, REPS, REP, STAFF, WORK
 from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, STATUS_NAMES, TRANSITIONS,
                                 AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
                                 DamageReportIn, EstimateIn, FinalCheckIn, FormIn, FormQuery,
@@ -29,6 +30,7 @@ from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, STATUS_NAMES, TRANSI
                                 TemplateIn, TimerIn, TransitionIn, WorkIn, WorkLogIn)
 
 NO_SUCH_STAFF = "No such staff account: {ids}."
+NOT_A_WORKER = "Only technicians, managers and admins work on forms: {ids}."
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Service forms")
 reports_blp = Blueprint("form_reports", __name__, url_prefix="/api/v1/reports",
@@ -85,6 +87,15 @@ def pdf(call, result):
                     headers=headers)
 
 
+def visible_forms(call):
+    """A technician lists the forms assigned to them and the unassigned pool (forms applies
+    TECHNICIANS_SEE_ALL_FORMS); `visible_to` is never the client's."""
+    query = {k: v for k, v in call.query.items() if k != "visible_to"}
+    if call.user["role"] == TECHNICIAN:
+        query["visible_to"] = call.user["id"]
+    call.query = query
+
+
 def own_calls(call):
     """A representative sees their own satisfaction calls."""
     if call.user["role"] == REP:
@@ -107,7 +118,7 @@ def _form_write(method, path, rpc_method, roles_, body, doc, status=200, args=No
 
 ROUTES = declare(blp, [
     Route("GET", "/forms", "forms", "list_forms", STAFF, args=("query",), query=FormQuery,
-          response=Page,
+          response=Page, prepare=visible_forms,
           csv=Csv(form_columns, ("servis-formlari.csv", "service-forms.csv")),
           doc="Service forms: `state=open|closed`, `status`, `customer_id`, `device_type`, "
               "`fault_type`, `technician` (user id), `rep_user_id`, `kind`, `coverage`, "
@@ -129,7 +140,7 @@ ROUTES = declare(blp, [
                 "`repair_warranty_months` (this form's; 0 = none), `service_fee`, "
                 "`discount_amount` or `discount_percent`. Totals are recomputed."),
     Route("GET", FORM + "/history", "forms", "form_history", STAFF, args=("form_id", "query"),
-          query=HistoryQuery,
+          query=HistoryQuery, record="form",
           doc="Every change to the form, newest first: status moves and field changes, who and "
               "when; `limit` and `cursor` page it."),
     _form_write("POST", "/transitions", "transition", STAFF, TransitionIn,
@@ -163,12 +174,12 @@ ROUTES = declare(blp, [
     _form_write("POST", "/final-check", "decide_final_check", (FINAL_CHECKER,), FinalCheckIn,
                 "`decision`: close (every checklist item ok) or send_back (with a `note`)."),
     Route("GET", FORM + "/documents", "forms", "list_documents", STAFF, args=("form_id",),
-          answer=items,
+          answer=items, record="form",
           doc="The form's documents: its intake slip (issued at intake), a delivery receipt "
               "per delivery, damage reports — kind, number, status (pending, issued, failed), "
               "template version, SHA-256, size, pages, who asked and when."),
     Route("GET", FORM + "/documents/<id:document_id>", "forms", "get_form_document", STAFF,
-          args=("form_id", "document_id"), answer=pdf,
+          args=("form_id", "document_id"), answer=pdf, record="form",
           doc="One of the form's documents as `application/pdf`, byte for byte as issued (its "
               "SHA-256 is the ETag); 409 while it is still being rendered."),
     Route("POST", FORM + "/damage-report", "forms", "issue_damage_report", DESK,
@@ -188,7 +199,7 @@ ROUTES = declare(blp, [
                 "issued in the customer's language and e-mailed to them with a one-time link "
                 "to approve or reject. Answers the form, with `price_approval`.", status=201),
     Route("GET", FORM + "/price-approval", "forms", "price_approvals", STAFF,
-          args=("form_id",),
+          args=("form_id",), record="form",
           doc="The form's price approval: `state` (none, pending, expired, approved, "
               "rejected, voided), `waiting` (a decision is due) and every version of the "
               "estimate, newest first — its lines and totals, who sent it and when, until when "
@@ -224,16 +235,20 @@ def assign_staff(view_args, body, query=None, version=None):
     then forms.assign with the version stated."""
     version = versions.stated(version)
     users = current_app.extensions["servis"].users
-    assignees, unknown = [], []
+    assignees, unknown, not_workers = [], [], []
     for uid in body["user_ids"]:
         user = users.get(uid)
         if user is None or user.role == "customer":
             unknown.append(uid)
+        elif user.role not in WORK:
+            not_workers.append(uid)
         else:
             assignees.append({"user_id": user.id, "name": user.name, "email": user.email,
                               "language": user.language, "role": user.role})
     if unknown:
         raise invalid(user_ids=[(NO_SUCH_STAFF, {"ids": ", ".join(map(str, unknown))})])
+    if not_workers:
+        raise invalid(user_ids=[(NOT_A_WORKER, {"ids": ", ".join(map(str, not_workers))})])
     try:
         return rpc("forms", "assign", view_args["form_id"], {
             "assignees": assignees, "replace": body.get("replace", False), "version": version},
@@ -252,6 +267,7 @@ def form_emails(form_id):
 @expose("GET", "/api/v1" + FORM + "/emails", STAFF)
 def emails_of(view_args, body=None, query=None, version=None):
     rpc("forms", "get_form", view_args["form_id"])  # 404 for an unknown form
+    guard("form", view_args)
     return {"items": rpc("notify", "deliveries_for_form", view_args["form_id"]),
             "next_cursor": None}
 

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 
 from gateway.auth import roles
 from gateway.helpers import Page, actor, rpc
-from gateway.routes import Route, declare, expose, items
+from gateway.routes import Route, declare, expose, guard, items
 from services.common.roles import ADMINS, MANAGE, STAFF, WORK
 from services.common.schemas import id_field
 from services.knowledge.api import (ArticleIn, ArticleQuery, ArticleUpdate, SearchQuery,
@@ -72,6 +72,7 @@ ROUTES = declare(blp, [
           doc="Rebuild the search index from the database (admin)."),
     Route("DELETE", "/forms/<id:form_id>/solutions/<id:article_id>", "knowledge",
           "unlink_solution", WORK, args=("article_id", "form_id", "actor"), status=204,
+          record="form",
           doc="Remove an article from this form's solutions (its solved_count goes down)."),
 ])
 
@@ -87,6 +88,7 @@ def form_suggestions(form_id):
 @expose("GET", "/api/v1/forms/<id:form_id>/suggestions", STAFF)
 def suggestions_for(view_args, body=None, query=None, version=None):
     form = rpc("forms", "get_form", view_args["form_id"])
+    guard("form", view_args)
     device = form.get("device") or {}
     return rpc("knowledge", "suggest", {"complaint": form.get("complaint"),
                                         "device_type": device.get("device_type"),
@@ -111,12 +113,14 @@ class FormSolutions(MethodView):
 @expose("GET", "/api/v1/forms/<id:form_id>/solutions", STAFF)
 def solutions_of(view_args, body=None, query=None, version=None):
     rpc("forms", "get_form", view_args["form_id"])  # 404 for an unknown form
+    guard("form", view_args)
     return rpc("knowledge", "solutions_for_form", view_args["form_id"])
 
 
 @expose("POST", "/api/v1/forms/<id:form_id>/solutions", WORK, body=LinkBody)
 def link_solution(view_args, body, query=None, version=None):
     form = rpc("forms", "get_form", view_args["form_id"])
+    guard("form", view_args, write=True)
     return rpc("knowledge", "link_solution", {
         "article_id": body["article_id"],
         "form": {"id": form["id"], "number": form["number"]}}, actor())

@@ -27,6 +27,7 @@ from gateway.csv_export import csv_response, listing
 from gateway.errors import ErrorSchema
 from gateway.helpers import actor, rpc, to_wire, user_language
 from services.common.exceptions import Conflict, validation_failed
+from services.common.roles import CUSTOMER, TECHNICIAN
 from services.common.schemas import MAX_ID
 
 
@@ -74,6 +75,8 @@ class Route:
     answer: Callable | None = None  # (call, result) -> the response body
     csv: Csv | None = None  # the list also as CSV (?format=csv)
     doc: str = ""  # the first line is the summary
+    record: str | None = None  # the record rule (services/common/access.py) the owning
+    #                            service checks first for roles limited per record ("form")
 
 
 class Call:
@@ -203,6 +206,8 @@ def perform(route, view_args, body, query, schemas, stated=None, raw=None):
     call = Call(route, view_args, body, query, schemas, raw)
     if route.versioned:
         call.body = {**call.body, "version": stated}
+    if route.record:
+        guard(route.record, view_args, write=route.method.upper() != "GET")
     if route.prepare:
         route.prepare(call)
     kwargs = {}
@@ -217,6 +222,23 @@ def perform(route, view_args, body, query, schemas, stated=None, raw=None):
             raise
         raise versions.stale(conflict, stated) from None
     return call, result
+
+
+# -- record rules ------------------------------------------------------------------------------
+# record -> (the roles limited per record, the view argument naming it, the owning service's
+# check). The rule itself lives in the service (services/common/access.py applied with the
+# actor); the gateway asks it first, and only for the limited roles (others: no extra RPC).
+GUARDS = {
+    "form": ((TECHNICIAN, CUSTOMER), "form_id", ("forms", "check_form_access")),
+}
+
+
+def guard(record, view_args, write=False):
+    """403 (a customer: 404) when the caller may not touch the record `view_args` names;
+    `write`: 409 when the record no longer changes."""
+    roles_, key, (service, method) = GUARDS[record]
+    if current_user()["role"] in roles_:
+        rpc(service, method, view_args[key], actor(), "write" if write else "read")
 
 
 def _load(schema, data):

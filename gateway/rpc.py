@@ -212,6 +212,27 @@ class RpcClient:
             self._give_back(lane)
             raise unavailable(service)
 
+    def consumers(self, service, timeout=3.0):
+        """How many processes consume `rpc-<service>` now (its replicas); None when the broker
+        cannot be asked."""
+        if not self._slots.acquire(timeout=timeout):
+            return None
+        try:
+            lane = self._idle.get_nowait()
+        except queue.Empty:
+            try:
+                lane = _Lane(self._params)
+            except (AMQPError, OSError):
+                self._slots.release()
+                return None
+        try:
+            count = lane.consumer_count(f"rpc-{service}")
+        except (AMQPError, OSError):
+            self._discard(lane)
+            return None
+        self._give_back(lane)
+        return count
+
     def _round_trip(self, lane, service, method, body, deadline, timeout):
         correlation_id = str(uuid.uuid4())
         lane.expected, lane.reply, lane.returned = correlation_id, None, False

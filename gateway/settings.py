@@ -30,6 +30,16 @@ class Settings:
     public_base_url: str = ""  # where people reach the system; https: cookies are Secure
     approval_rate_limit: int = 60  # requests a minute per address to price-approval links
     services: tuple = NAMES  # the registry's services, asked by /health
+    account_check_seconds: float = 5.0  # a token's account is read again after this long
+    password_min_length: int = 10
+    password_reset_seconds: int = 3600  # a reset-by-e-mail link's life
+    json_max_bytes: int = 256 * 1024  # a JSON body's size limit (413)
+    cors_origins: str = ""  # comma-separated origins allowed by CORS; empty: closed
+    redis_url: str = ""  # sign-in failure counts in Redis; unset: in the gateway's database
+    login_window: int = 900  # seconds: the failure budgets' window
+    login_failures_per_username: int = 10
+    login_failures_per_address: int = 30
+    login_failures_overall: int = 1000
 
     @classmethod
     def from_env(cls, env=os.environ):
@@ -47,6 +57,16 @@ class Settings:
             public_base_url=(env.get("PUBLIC_BASE_URL")
                              or f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8000')}").rstrip("/"),
             approval_rate_limit=int(env.get("APPROVAL_RATE_LIMIT", "60")),
+            account_check_seconds=min(5.0, float(env.get("ACCOUNT_CHECK_SECONDS", "5"))),
+            password_min_length=max(8, int(env.get("PASSWORD_MIN_LENGTH", "10"))),
+            password_reset_seconds=int(env.get("PASSWORD_RESET_SECONDS", "3600")),
+            json_max_bytes=int(env.get("JSON_MAX_BYTES", str(256 * 1024))),
+            cors_origins=env.get("CORS_ORIGINS", ""),
+            redis_url=env.get("REDIS_URL", ""),
+            login_window=max(1, int(env.get("LOGIN_WINDOW_SECONDS", "900"))),
+            login_failures_per_username=int(env.get("LOGIN_FAILURES_PER_USERNAME", "10")),
+            login_failures_per_address=int(env.get("LOGIN_FAILURES_PER_ADDRESS", "30")),
+            login_failures_overall=int(env.get("LOGIN_FAILURES_OVERALL", "1000")),
         )
 
     def jwt_secret(self, env=os.environ):

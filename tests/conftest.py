@@ -41,21 +41,21 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(tmp_path_factory, name="data", amqp_uri=None, **settings):
-    """The system started with `deploy/run.py up` on its own vhost (or `amqp_uri`), DATA_DIR,
-    port and SMTP server, with `settings` in its environment; stopped with `deploy/run.py
-    down` at the end."""
-    data_dir = tmp_path_factory.mktemp(name)
+def running_system(tmp_path_factory, name="data", amqp_uri=None, data_dir=None, **settings):
+    """The system started with `deploy/run.py up` on its own vhost (or `amqp_uri`), DATA_DIR
+    (a new one, or `data_dir`), port and SMTP server, with `settings` in its environment;
+    stopped with `deploy/run.py down` at the end."""
+    data_dir = data_dir or tmp_path_factory.mktemp(name)
     smtp = SmtpSink(tmp_path_factory.mktemp(name + "-smtp"))
     port = free_port()
     try:
         with contextlib.nullcontext(amqp_uri) if amqp_uri else temporary_vhost() as amqp_uri:
-            env = {**os.environ, "AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
-                   "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url,
-                   "ADMIN_PASSWORD": ADMIN_PASSWORD, "RPC_TIMEOUT": "5",
-                   "DEVICES_RPC_TIMEOUT": "3", **settings}
-            for key in [k for k in env if k.endswith("_DATABASE_URL")]:
-                del env[key]
+            env = {k: v for k, v in os.environ.items()  # SQLite, unless `settings` say
+                   if not k.endswith("_DATABASE_URL")}
+            env.update({"AMQP_URI": amqp_uri, "DATA_DIR": str(data_dir),
+                        "GATEWAY_PORT": str(port), "SMTP_URL": smtp.url,
+                        "ADMIN_PASSWORD": ADMIN_PASSWORD, "RPC_TIMEOUT": "5",
+                        "DEVICES_RPC_TIMEOUT": "3", **settings})
             up = subprocess.run([sys.executable, "deploy/run.py", "up"], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=180)
             assert up.returncode == 0, f"make up failed:\n{up.stdout}\n{up.stderr}"

@@ -28,7 +28,7 @@ EXAMPLES = {
         {"name": "Öztürk"}]),
     "GET /api/v1/customers/<id:customer_id>": dict(args=[FIRST]),
     "PATCH /api/v1/customers/<id:customer_id>": dict(body={"phone": "0212"}, args=[
-        FIRST, {"phone": "0212", "version": 4}]),
+        FIRST, {"phone": "0212", "version": 4}, ACTOR]),
     "GET /api/v1/devices": dict(query={"serial": "SN-1", "insured": "true"}, args=[
         {"serial": "SN-1", "insured": True, "sort": "id"}]),
     "POST /api/v1/devices": dict(
@@ -49,7 +49,7 @@ EXAMPLES = {
         body={"kind": "contract", "start": "2026-01-01", "end": "2026-12-31"},
         args=[FIRST, {"version": 4, "kind": "contract", "start": "2026-01-01",
                       "end": "2026-12-31"}, ACTOR]),
-    "GET /api/v1/devices/import/<id:job_id>": dict(args=[FIRST, {"limit": 100}]),
+    "GET /api/v1/devices/import/<id:job_id>": dict(args=[FIRST, {"limit": 100}, ACTOR]),
     "GET /api/v1/reports/devices/by-customer": dict(query={"customer_id": "3"}, args=[
         {"customer_id": 3}]),
     "GET /api/v1/reports/devices/by-model": dict(query={"brand": "Bosch"}, args=[
@@ -258,6 +258,48 @@ ACCESS = {
     "POST /api/v1/document-templates/<string(maxlength=40):kind>/preview": "admin",
     "POST /api/v1/knowledge/reindex": "admin",
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": "admin manager technician",
+    # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
+    # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
+    "POST /api/v1/auth/token": "public",
+    "GET /api/v1/health": "public",
+    "GET /api/v1/health/live": "public",
+    "GET /api/v1/price-approvals/<token>": "public",
+    "POST /api/v1/price-approvals/<token>/decision": "public",
+    "GET /api/v1/me": "any",
+    "GET /api/v1/users": "admin",
+    "POST /api/v1/users": "admin",
+    "PATCH /api/v1/users/<id:user_id>": "admin",
+    "POST /api/v1/users/<id:user_id>/password": "admin",
+    "POST /api/v1/me/password": "any",
+    "POST /api/v1/auth/password-reset": "public",
+    "POST /api/v1/auth/password-reset/confirm": "public",
+    "GET /api/v1/users/staff": "staff",
+    "POST /api/v1/devices/import": "admin contracts manager",
+    "GET /api/v1/devices/import/template": "staff",
+    "POST /api/v1/forms/<id:form_id>/assignments": "admin manager",
+    "GET /api/v1/forms/<id:form_id>/emails": "staff",
+    "GET /api/v1/reports/revenue": "admin manager",
+    "GET /api/v1/forms/<id:form_id>/suggestions": "staff",
+    "GET /api/v1/forms/<id:form_id>/solutions": "staff",
+    "POST /api/v1/forms/<id:form_id>/solutions": "admin manager technician",
+}
+
+# The routes on a record whose rule the owning service applies (services/common/access.py):
+# record -> routes. A technician is asked about, as the owner answers, the record's own and
+# another's (gateway/tests/test_access_matrix.py); the rule's own/other/pool table is in
+# services/forms/tests/application/test_access.py.
+OWNED = {
+    "form": [
+        "GET /api/v1/forms/<id:form_id>/history",
+        "GET /api/v1/forms/<id:form_id>/documents",
+        "GET /api/v1/forms/<id:form_id>/documents/<id:document_id>",
+        "GET /api/v1/forms/<id:form_id>/price-approval",
+        "GET /api/v1/forms/<id:form_id>/emails",
+        "GET /api/v1/forms/<id:form_id>/suggestions",
+        "GET /api/v1/forms/<id:form_id>/solutions",
+        "POST /api/v1/forms/<id:form_id>/solutions",
+        "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>",
+    ],
 }
 
 
@@ -293,11 +335,16 @@ def test_every_declared_route_has_an_example():
 
 def allowed(key):
     words = ACCESS[key].split()
+    if words == ["public"] or words == ["any"]:
+        return set(ROLES)
     return set(STAFF) if words == ["staff"] else set(words)
 
 
 def test_every_declared_route_has_its_access_written_out():
-    assert sorted(ACCESS) == sorted(ids)
+    assert set(ids) <= set(ACCESS)
+    owned = {key: record for record, keys in OWNED.items() for key in keys}
+    for key, route in DECLARED:
+        assert route.record == owned.get(key), key
 
 
 @pytest.mark.parametrize("key,route", DECLARED, ids=ids)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from services.common import access
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
                                         ValidationFailed, field_message, invalid)
 from services.common.models import utcnow
@@ -116,9 +117,11 @@ class Archive:
         self.emit("customer_created", domain.customer_event(customer))
         return customer
 
-    def edit_customer(self, customer, data):
+    def edit_customer(self, customer, data, actor=None):
         """A client's change to a customer; `version` (the one read) is required: a customer
-        changed since is a 409 instead of a silent overwrite."""
+        changed since is a 409 instead of a silent overwrite. The representative and the
+        e-mail addresses (the customer's and its contacts') change only by a manager or an
+        admin (services/common/access.py); `actor` None: the system itself."""
         version = data.pop("version", None)
         if version is None:
             raise PreconditionRequired("State the version of the customer you read (`version`).",
@@ -128,7 +131,18 @@ class Archive:
                            "{version}); read it again.", {"customer_id": customer.id,
                                                           "version": customer.version,
                                                           "given": version})
+        if actor is not None:
+            access.check_customer_fields(actor, self._guarded_changes(customer, data))
         return self.update_customer(customer, data)
+
+    @staticmethod
+    def _guarded_changes(customer, data):
+        changed = [k for k in access.CUSTOMER_GUARDED_FIELDS
+                   if k in data and data[k] != getattr(customer, k)]
+        if "contacts" in data and sorted(c.get("email") or "" for c in data["contacts"]) != \
+                sorted(c.email or "" for c in customer.contacts):
+            changed.append("contacts.email")
+        return changed
 
     def update_customer(self, customer, data):
         """Change the fields given; True when something changed (customer_updated goes out
@@ -329,8 +343,11 @@ class Archive:
 
     # -- coverage --------------------------------------------------------------------------
     def add_coverage(self, device_id, data, actor=None):
-        """Record a period by hand (e.g. an extended warranty bought later)."""
+        """Record a period by hand (e.g. an extended warranty bought later): a manager or an
+        admin any kind, the contracts role `contract` periods only (access.py)."""
         device = self.device(device_id)
+        if actor is not None:
+            access.check_coverage_kind(actor, data["kind"])
         self.stated(device, data.get("version"))
         self.add_period(device, data["kind"], data["start"], data["end"], data["source_id"],
                         data["source_ref"], actor)

@@ -13,6 +13,7 @@ import eventlet
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from services.common import access
 from services.common.exceptions import (Conflict, NotFound, ServisError, ValidationFailed,
                                         field_message, invalid)
 from services.common.loop import BackgroundLoop
@@ -147,9 +148,11 @@ class ImportJobs:
         job.status = "queued"
         return True
 
-    def progress(self, job_id, query):
-        """The job's progress and its failed rows (row number and reasons), paged."""
+    def progress(self, job_id, query, actor=None):
+        """The job's progress and its failed rows (row number and reasons), paged; an
+        importer reads their own jobs, a manager or an admin every one (access.py)."""
         job = self.job(job_id)
+        access.check_import_job(actor, job.by_id)
         limit = query.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise invalid(limit=["1 to 1000."])

@@ -4,8 +4,10 @@ history, the device-type catalogue, reports and CSV import.
 The nameko entrypoints only load the input, call the application layer (archive.py for every
 write to customers, cards and coverage; queries.py and reports.py for reads; catalogues.py;
 importing.py for import jobs), commit, and answer."""
+from services.common import access
 from services.common.db import Database
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
@@ -24,6 +26,7 @@ from services.devices.schemas import (ByCoverageQuery, ByCustomerQuery, ByModelQ
 
 class DevicesService:
     name = "devices"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata, seed=seed_catalogue)
     outbox = Outbox("db")
@@ -73,10 +76,11 @@ class DevicesService:
         return customer_out(customer)
 
     @rpc
-    def update_customer(self, customer_id, data):
+    def update_customer(self, customer_id, data, actor=None):
         archive = self.archive
         customer = archive.customer(customer_id)  # an unknown customer is a 404 before a 422
-        archive.edit_customer(customer, load(CustomerPatch(), data))
+        archive.edit_customer(customer, load(CustomerPatch(), data),
+                              access.actor_of(actor))
         self.db.commit()
         return customer_out(customer)
 
@@ -122,7 +126,8 @@ class DevicesService:
 
     @rpc
     def add_coverage(self, device_id, data, actor=None):
-        device = self.archive.add_coverage(device_id, load(CoverageIn(), data), actor)
+        device = self.archive.add_coverage(device_id, load(CoverageIn(), data),
+                                           access.actor_of(actor))
         self.db.commit()
         return self.queries.coverage(device.id)
 
@@ -181,8 +186,9 @@ class DevicesService:
         return job_out(job)
 
     @rpc
-    def get_import(self, job_id, query=None):
-        return ImportJobs(self.db).progress(job_id, query or {})
+    def get_import(self, job_id, query=None, actor=None):
+        return ImportJobs(self.db).progress(job_id, query or {},
+                                            access.actor_of(actor))
 
     # -- events: coverage from contracts and forms -----------------------------------------
     @handles("contracts", "contract_activated")

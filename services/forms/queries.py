@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, exists, func, or_, select, tuple_, union_all
 
-from services.common.exceptions import invalid
+from services.common import access
+from services.common.exceptions import Conflict, invalid
 from services.common.models import utcnow
 from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, like_pattern,
                                      page_of)
@@ -56,6 +57,9 @@ class FormQueries:
         out = FORM_OUT.dump(form)
         assignees = self.db.scalars(select(Assignment).where(Assignment.form_id == form.id)
                                     .order_by(Assignment.id)).all()
+        if actor is not None:
+            access.check_form(actor, [a.user_id for a in assignees],
+                              self.settings.technicians_see_all_forms, form.id)
         logs = self.db.scalars(select(WorkLog).where(WorkLog.form_id == form.id)
                                .order_by(WorkLog.id)).all()
         parts = self.db.scalars(select(PartLine).where(PartLine.form_id == form.id)
@@ -93,6 +97,18 @@ class FormQueries:
             "price_approval": approvals.of_form(self.db, self.settings, form),
         })
         return out
+
+    def check_access(self, form_id, actor, write=False):
+        """The record rule of services/common/access.py for a form (a technician: theirs or
+        the unassigned pool); `write`: the form must still change (a closed or cancelled one
+        is read-only). Answers the form's id and status."""
+        form = find_form(self.db, form_id)
+        ids = self.db.scalars(select(Assignment.user_id).where(
+            Assignment.form_id == form.id)).all()
+        access.check_form(actor, ids, self.settings.technicians_see_all_forms, form.id)
+        if write and form.status not in domain.EDITABLE:
+            raise Conflict("The form is {status}: it cannot change.", {"status": form.status})
+        return {"id": form.id, "status": form.status}
 
     def price_approvals(self, form_id):
         """The form's price approvals: the state, every version of the estimate, decisions."""
@@ -161,6 +177,10 @@ class FormQueries:
         if query["technician"] is not None:
             stmt = stmt.where(exists(select(Assignment.id).where(
                 Assignment.form_id == Form.id, Assignment.user_id == query["technician"])))
+        if query.get("visible_to") is not None and not self.settings.technicians_see_all_forms:
+            mine = select(Assignment.id).where(Assignment.form_id == Form.id)
+            stmt = stmt.where(or_(exists(mine.where(Assignment.user_id == query["visible_to"])),
+                                  ~exists(mine)))
         if query["opened_from"]:
             stmt = stmt.where(Form.created_at >= day_start(query["opened_from"]))
         if query["opened_to"]:

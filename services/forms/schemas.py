@@ -256,6 +256,10 @@ class FormQuery(PageQuery):
     fault_type = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=40))
     technician = id_field(load_default=None, allow_none=True, strict=False)
     rep_user_id = id_field(load_default=None, allow_none=True, strict=False)
+    # set by the gateway for a technician (never taken from the query string): the forms
+    # assigned to this user and the unassigned pool (services/common/access.py)
+    visible_to = id_field(load_default=None, allow_none=True, strict=False,
+                          metadata={"description": "set by the gateway for technicians"})
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
     coverage = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
         ("manufacturer_warranty", "contract", "repair_warranty", "none")))

@@ -7,6 +7,7 @@ write, queries.py and reports.py for reads, catalogues.py), commit, and answer."
 from services.common.db import Database
 from services.common.documents.issuing import Documents, document_out
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
@@ -31,6 +32,7 @@ from services.forms.workflow import FormWorkflow
 
 class FormsService:
     name = "forms"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata, seed=seed_catalogue)
     outbox = Outbox("db")
@@ -90,6 +92,13 @@ class FormsService:
     @rpc
     def get_form_detail(self, form_id, actor=None):
         return self.queries.detail(form_id, actor)
+
+    @rpc
+    def check_form_access(self, form_id, actor, action="read"):
+        """The record rule (services/common/access.py) for a route on a form that another
+        service answers or that takes no actor: 403 (a customer: 404) when the actor may not
+        touch it; `action` write: 409 when the form no longer changes."""
+        return self.queries.check_access(form_id, load(Actor(), actor), action == "write")
 
     @rpc
     def form_history(self, form_id, query=None):

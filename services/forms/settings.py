@@ -27,6 +27,8 @@ class FormsSettings:
     price_approval_days: int = 7  # how long a price approval's link works
     diagnosis_fee: Decimal = Decimal("0")  # all a device returned unrepaired is billed
     clock: Clock = field(default_factory=Clock)  # CLOCK_OFFSET_FILE: tests move time
+    # a small shop: every technician reads and writes every form (services/common/access.py)
+    technicians_see_all_forms: bool = False
 
     @classmethod
     def from_config(cls, config):
@@ -51,7 +53,9 @@ class FormsSettings:
                                           "PRICE_APPROVAL_DAYS"),
             diagnosis_fee=_money(setting(config, "DIAGNOSIS_FEE", Decimal("0"), Decimal),
                                  "DIAGNOSIS_FEE"),
-            clock=Clock(setting(config, "CLOCK_OFFSET_FILE", None)))
+            clock=Clock(setting(config, "CLOCK_OFFSET_FILE", None)),
+            technicians_see_all_forms=setting(config, "TECHNICIANS_SEE_ALL_FORMS", False,
+                                              bool))
 
     def rate(self, role):
         """The hourly labour rate of a worker's role."""

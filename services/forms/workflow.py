@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, text, update
 
+from services.common import access
 from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
                                         field_message, invalid)
 from services.common.models import utcnow
@@ -225,7 +226,8 @@ class FormWorkflow:
         wanted = {a["user_id"]: a for a in data["assignees"]}
         added = [a for uid, a in wanted.items() if uid not in current]
         removed = [a for uid, a in current.items() if uid not in wanted] if data["replace"] else []
-        if not added and not removed:
+        if not added and not removed and form.status != "REOPENED":
+            # a reopened form goes back to the people it had: the same assignment moves it
             raise Conflict("They are assigned already.", {"assignees": sorted(current)})
         for a in removed:
             for w in running_timers(self.db, form):
@@ -278,6 +280,11 @@ class FormWorkflow:
         form.fault_type_key = form.fault_type or ""
         self._history(form, "work", actor, changes=changes)
         self._recompute(form)
+        if "discount_amount" in changes and form.discount_amount is not None \
+                and form.discount_amount > form.subtotal:
+            # a discount larger than what the customer pays made a total of 0,00 unnoticed
+            raise invalid(discount_amount=[("At most the subtotal, {subtotal}.",
+                                            {"subtotal": f"{form.subtotal:.2f}"})])
         return self._saved(form, version)
 
     def add_work_log(self, form_id, data, actor):
@@ -547,9 +554,9 @@ class FormWorkflow:
         if money and form.status not in domain.MONEY_EDITABLE:
             raise Conflict("The form is {status}: its work, parts and fees are final (reopen "
                            "it to change them).", {"status": form.status})
-        if assigned and actor and actor.get("role") == "technician" and not any(
-                a.user_id == actor["id"] for a in assignees(self.db, form)):
-            raise Forbidden("You are not assigned to this form.", {"form_id": form.id})
+        if assigned and actor:
+            access.check_form(actor, [a.user_id for a in assignees(self.db, form)],
+                              self.settings.technicians_see_all_forms, form.id)
         return form
 
     def _saved(self, form, version_read):

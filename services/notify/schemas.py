@@ -28,3 +28,16 @@ class DeliveryQuery(PageQuery):
     form_id = id_field(load_default=None, allow_none=True, strict=False)
     contract_id = id_field(load_default=None, allow_none=True, strict=False)
     recipient = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=254))
+
+
+class Recipient(Schema):
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    email = fields.Email(required=True)
+    language = fields.String(load_default="tr", validate=validate.OneOf(("tr", "en")))
+
+
+class PasswordResetIn(Schema):
+    """The gateway's ask for a reset-by-e-mail message."""
+    recipient = fields.Nested(Recipient, required=True)
+    link = fields.Url(required=True, require_tld=False, validate=validate.Length(max=500))
+    valid_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=10080))

@@ -3,8 +3,11 @@ recipient, in the recipient's language), written in the same transaction as the 
 row; the sender (sender.py) delivers them, with retries. Never lost: the event is acked only
 after that commit. Never twice: the message id is stable per (event, recipient) and unique in
 the log. The application layer is deliveries.py."""
+import uuid
+
 from services.common.db import Database
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
@@ -12,13 +15,15 @@ from services.common.settings import Settings
 from services.notify.deliveries import DeliveryLog
 from services.notify.mailer import Mailer
 from services.notify.models import Base
-from services.notify.schemas import DeliveryOut, DeliveryQuery
+from services.common.models import utcnow
+from services.notify.schemas import DeliveryOut, DeliveryQuery, PasswordResetIn
 from services.notify.sender import Sender
 from services.notify.settings import NotifySettings
 
 
 class NotifyService:
     name = "notify"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata)
     outbox = Outbox("db")
@@ -49,6 +54,18 @@ class NotifyService:
         self.db.commit()
         self.sender.wake()
         return DeliveryOut().dump(delivery)
+
+    @rpc
+    def send_password_reset(self, data):
+        """A reset-by-e-mail link (the gateway's accounts): one message in the delivery log,
+        sent like every other. The link is a secret: it lives in this message only."""
+        data = load(PasswordResetIn(), data)
+        self.log.log_event({"event_id": str(uuid.uuid4()),
+                            "event_type": "password_reset_requested",
+                            "occurred_at": utcnow(), **data})
+        self.db.commit()
+        self.sender.wake()
+        return {"queued": True}
 
     # -- events: each becomes its messages -------------------------------------------------
     def _log(self, event):
