@@ -88,6 +88,22 @@ def customer_body(form, partial=False):
     return body
 
 
+def changed(body, customer):
+    """Only the fields the edit changes (a PATCH changes only what it sends): a field sent
+    unchanged would still need the right to change it — a customer's representative and
+    e-mail addresses are the managers' (services/common/access.py)."""
+    out = {}
+    for key, value in body.items():
+        if key in ("sites", "contacts"):
+            keys = ("name", "address", "city") if key == "sites" else (
+                "name", "title", "phone", "email")
+            if [{k: r.get(k) for k in keys} for r in customer.get(key) or []] != value:
+                out[key] = value
+        elif customer.get(key) != value:
+            out[key] = value
+    return out
+
+
 def rows(form, prefix, keys):
     """The rows of sites or contacts typed on the page (`<prefix>_rows` of them); an empty
     row is left out."""
@@ -148,8 +164,9 @@ def edit_customer(customer_id):
 def update_customer(customer_id):
     version = as_int(request.form.get("version"))
     try:
+        current = api.call("GET", CUSTOMER, {"customer_id": customer_id})
         api.call("PATCH", CUSTOMER, {"customer_id": customer_id},
-                 body=customer_body(request.form, partial=True),
+                 body=changed(customer_body(request.form, partial=True), current),
                  version=version if isinstance(version, int) else None)
     except Conflict as exc:
         if "given" in exc.details:
