@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""The staff console's pages at 1,000,000 forms: the dashboard and a form's page against the
-same API calls, in the same run.
+"""The staff console's pages at 1,000,000 forms: the dashboard, a form's page and the forms list
+against the same API calls, in the same run.
 
     .venv/bin/python bench/web_bench.py [--n 1000000 --calls 200 --backends sqlite,postgresql]
                                                                             (or: make bench)
@@ -20,11 +20,14 @@ For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else
      form page   GET /forms/{id} for a random form against GET /api/v1/forms/{id},
                  /forms/{id}/history?limit=50, /catalogues/fault-types and
                  /users/staff?role=technician&role=manager (what the page asks)
+     forms list  GET /forms?sort=…&limit=25 — every sort (ascending and descending) in turn,
+                 the first page and a page 1,000 rows deep (its cursor found beforehand) —
+                 against GET /api/v1/forms with the same query (issue 15)
    Times are client round trips on 127.0.0.1 (requests, a kept-alive connection), so both
    sides carry the same HTTP cost. The parts a form's page loads after it (e-mails, documents,
    solutions and suggestions: three htmx requests) are timed too, without a goal.
 
-Goals (issue 14): p95 of each page <= 100 ms with 1M forms, and <= 1.5x the p95 of the same
+Goals (issues 14 and 15): p95 of each page <= 100 ms with 1M forms, and <= 1.5x the p95 of the same
 API calls in the same run.
 
 Everything started is stopped at the end, on errors and on Ctrl-C/SIGTERM too.
@@ -71,6 +74,12 @@ LOADED_TECH = 1001  # bench/forms_bench.py's first technician
 FORM_API = ("/api/v1/forms/{id}", "/api/v1/forms/{id}/history?limit=50",
             "/api/v1/catalogues/fault-types", "/api/v1/users/staff?role=technician&role=manager")
 FORM_PARTS = ("/forms/{id}/emails", "/forms/{id}/documents", "/forms/{id}/knowledge")
+# the forms list (issue 15): every sort, the first page and a deep one (a cursor DEEP rows in),
+# the page against the one API call it shows (the page also asks the filters' catalogues)
+SORTS = tuple(s for key in ("number", "customer", "status", "device_type", "fault_type",
+                            "opened", "delivered", "closed") for s in (key, "-" + key))
+LIST_LIMIT = 25
+DEEP = 1000
 
 
 def pct(values, q):
@@ -106,17 +115,47 @@ def sign_in(base, username, password):
     return page, api
 
 
+def deep_cursors(base, api):
+    """{sort: the cursor DEEP rows into the list sorted so} (None where the list is shorter)."""
+    out = {}
+    for sort in SORTS:
+        cursor, seen = None, 0
+        while seen < DEEP:
+            url = f"{base}/api/v1/forms?sort={sort}&limit=500" + (
+                f"&cursor={cursor}" if cursor else "")
+            answer = get(api, url).json()
+            seen += len(answer["items"])
+            cursor = answer["next_cursor"]
+            if not cursor:
+                break
+        out[sort] = cursor
+    return out
+
+
+def list_urls(i, deep):
+    """The i-th round's list: the sorts in turn, a first page and a deep page alternately."""
+    from urllib.parse import quote
+    sort = SORTS[(i // 2) % len(SORTS)]
+    query = f"sort={sort}&limit={LIST_LIMIT}"
+    if i % 2 and deep.get(sort):
+        query += "&cursor=" + quote(deep[sort])
+    return "/forms?" + query, "/api/v1/forms?" + query
+
+
 def measure(base, people, n, args):
     rnd = random.Random(14)
     ids = [rnd.randrange(1, n + 1) for _ in range(args.calls + args.warmup)]
     out = {"dashboard": ([], []), "dashboard-technician": ([], []), "form": ([], []),
-           "parts": []}
+           "list": ([], []), "parts": []}
     (page, api), (t_page, t_api) = people["manager"], people["technician"]
+    deep = deep_cursors(base, api)
     for i, fid in enumerate(ids):
+        list_page, list_api = list_urls(i, deep)
         rounds = [("dashboard", page, ["/"], api, DASHBOARD_API["manager"]),
                   ("dashboard-technician", t_page, ["/"], t_api,
                    [u.format(me=TECH_ID) for u in DASHBOARD_API["technician"]]),
-                  ("form", page, [f"/forms/{fid}"], api, [u.format(id=fid) for u in FORM_API])]
+                  ("form", page, [f"/forms/{fid}"], api, [u.format(id=fid) for u in FORM_API]),
+                  ("list", page, [list_page], api, [list_api])]
         for name, p_session, p_urls, a_session, a_urls in rounds:
             order = ((p_session, p_urls, 0), (a_session, a_urls, 1))
             for session, urls, side in (order if i % 2 else order[::-1]):
@@ -183,7 +222,8 @@ def report(results, args):
             continue
         for name, label in (("dashboard", "dashboard  GET / (manager)"),
                             ("dashboard-technician", "dashboard  GET / (technician)"),
-                            ("form", "form page  GET /forms/{id}")):
+                            ("form", "form page  GET /forms/{id}"),
+                            ("list", "forms list GET /forms?sort=…")):
             page_ms, api_ms = r[name]
             p95, a95 = pct(page_ms, 95), pct(api_ms, 95)
             ratio = p95 / a95 if a95 else float("inf")

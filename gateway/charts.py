@@ -6,9 +6,13 @@ from html import escape
 from services.common import formats
 
 
-def bar_chart(title, labels, values, unit="", width=760, height=360, language="tr"):
+def bar_chart(title, labels, values, unit="", width=760, height=360, language="tr",
+              value_text=None):
     """Vertical bars of `values` (Decimal) under `labels`, with a scale and the values, the
-    numbers in the reader's language (services/common/formats.py: `1,2 B` / `1.2K`)."""
+    numbers in the reader's language (services/common/formats.py: `1,2 B` / `1.2K`); each
+    bar's value as money in `unit`, or as `value_text(value)` says (a score)."""
+    if value_text is None:
+        value_text = lambda v: formats.money(v, unit or "TRY", language)  # noqa: E731
     left, right, top, bottom = 70, 20, 40, 70
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = max([Decimal(v) for v in values] + [Decimal(0)])
@@ -34,7 +38,7 @@ def bar_chart(title, labels, values, unit="", width=760, height=360, language="t
         y = top + plot_h - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                      f'fill="#2f6fb0"><title>{escape(str(label))}: '
-                     f'{escape(formats.money(value, unit or "TRY", language))}</title></rect>')
+                     f'{escape(value_text(value))}</title></rect>')
         parts.append(f'<text transform="translate({x + bar / 2:.1f},{top + plot_h + 12}) '
                      f'rotate(45)" font-size="10">{escape(str(label))}</text>')
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" '

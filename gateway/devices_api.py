@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from gateway.auth import roles
 from gateway.helpers import Page, actor, invalid, rpc, user_language
 from gateway.i18n import catalogue, request_language
-from gateway.routes import AllQuery, Csv, Route, admin_wants_all, declare, items
+from gateway.routes import AllQuery, Csv, Route, admin_wants_all, declare, expose, items
 from services.common.roles import ADMINS, ARCHIVE_KEEPERS, ARCHIVE_WRITERS, MANAGE, STAFF
 from services.devices.api import (ByCoverageQuery, ByCustomerQuery, ByModelQuery, CoverageIn,
                                   CoverageQuery, CustomerIn, CustomerPatch, CustomerQuery,
@@ -174,14 +174,29 @@ def import_devices():
     nothing. The file is read as it arrives and staged in chunks: a file found broken
     part-way is a 422 and what was staged is dropped."""
     request.max_content_length = IMPORT_MAX_BYTES
-    kind = request.args.get("kind") or "devices"
-    if kind not in IMPORT_KINDS:
-        raise invalid(kind=[("One of: {kinds}.", {"kinds": ", ".join(IMPORT_KINDS)})])
+    kind = _import_kind(request.args.get("kind"))
     upload = request.files.get("file")
     source, filename = (upload.stream, upload.filename) if upload else (request.stream, None)
-    parsed = ImportStream(_chunks(source), kind)
+    job = start_import({}, {"source": source, "kind": kind,
+                            "filename": filename or request.headers.get("X-Filename")})
+    return job, 202, {"Location": f"/api/v1/devices/import/{job['id']}"}
+
+
+def _import_kind(kind):
+    kind = kind or "devices"
+    if kind not in IMPORT_KINDS:
+        raise invalid(kind=[("One of: {kinds}.", {"kinds": ", ".join(IMPORT_KINDS)})])
+    return kind
+
+
+@expose("POST", "/api/v1/devices/import", ARCHIVE_KEEPERS)
+def start_import(view_args, body, query=None, version=None):
+    """The import's work (the API's view and the console's upload): `body` {source (a
+    binary stream), filename, kind}; the job as started."""
+    kind = _import_kind(body.get("kind"))
+    parsed = ImportStream(_chunks(body["source"]), kind)
     job = rpc("devices", "create_import", {
-        "filename": filename or request.headers.get("X-Filename"), "kind": kind,
+        "filename": body.get("filename"), "kind": kind,
         "keys": [k for k in parsed.keys if k], "ignored_columns": parsed.ignored}, actor())
     try:
         _stage(parsed, job["id"], current_app.extensions["servis"].rpc)
@@ -189,8 +204,7 @@ def import_devices():
         with contextlib.suppress(Exception):  # the original error is the answer
             rpc("devices", "discard_import", job["id"])
         raise
-    job = rpc("devices", "start_import", job["id"])
-    return job, 202, {"Location": f"/api/v1/devices/import/{job['id']}"}
+    return rpc("devices", "start_import", job["id"])
 
 
 def _stage(parsed, job_id, client):
@@ -227,12 +241,18 @@ def _chunks(stream, size=64 * 1024):
 def import_template():
     """The import template: `?lang=tr` (default; `;`-separated) or `en`, with example rows;
     `?kind=devices` (default), `customers` or `contacts`."""
-    lang = request.args.get("lang") or user_language()
+    return import_template_file({}, query={"lang": request.args.get("lang"),
+                                           "kind": request.args.get("kind")})
+
+
+@expose("GET", "/api/v1/devices/import/template", STAFF)
+def import_template_file(view_args, body=None, query=None, version=None):
+    """The template's work (the API's view and the console's download): `query` {lang, kind}."""
+    query = query or {}
+    lang = query.get("lang") or user_language()
     if lang not in ("tr", "en"):
         raise invalid(lang=[TR_OR_EN])
-    kind = request.args.get("kind") or "devices"
-    if kind not in IMPORT_KINDS:
-        raise invalid(kind=[("One of: {kinds}.", {"kinds": ", ".join(IMPORT_KINDS)})])
+    kind = _import_kind(query.get("kind"))
     name = {"devices": "cihaz", "customers": "musteri", "contacts": "yetkili"}[kind]
     return Response(template_csv(lang, kind), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="servis-{name}-import-{lang}.csv"'})

@@ -20,6 +20,7 @@ from gateway.routes import (AllQuery, Csv, Route, admin_wants_all, const, declar
 from services.common.exceptions import Conflict
 from services.common.roles import (ADMINS, DESK, FINAL_CHECKER, MANAGE, REPS, REP, STAFF,
                                    TECHNICIAN, WORK)
+from services.common.schemas import load
 from services.forms.api import (COVERAGE_NAMES, KIND_NAMES, STATUS_NAMES, TRANSITIONS,
                                 AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
                                 DamageReportIn, EstimateIn, FinalCheckIn, FormIn, FormQuery,
@@ -297,6 +298,14 @@ def revenue(query):
     """Service revenue (servis gelirleri) of forms delivered `from`–`to`: labour, parts, fees,
     discount, VAT, totals and what coverage paid, `group_by=` day, month, customer,
     device_type, technician (split by work-time share). `format=csv` or `svg` (a bar chart)."""
+    return revenue_of({}, query=query, loaded=True)
+
+
+@expose("GET", "/api/v1/reports/revenue", MANAGE)
+def revenue_of(view_args, body=None, query=None, version=None, loaded=False):
+    """The revenue report's work (the API's view and the console's reports page): the
+    query (`RevenueHttp`, loaded here for a page) -> JSON, CSV or the SVG chart."""
+    query = dict(query) if loaded else load(RevenueHttp(), query or {})
     wanted = query.pop("format")
     report = rpc("forms", "revenue", to_wire(RevenueQuery, query))
     lang = user_language()

@@ -194,6 +194,8 @@ def request_language():
     """tr or en: Accept-Language, else the account's language, else Turkish."""
     if not request:
         return DEFAULT_LANGUAGE
+    if request.blueprint == "web" and g.get("lang") in LANGUAGES:
+        return g.lang  # a console page: the page's language (gateway/web/shell.py)
     language = from_accept_language(request.headers.get("Accept-Language"))
     if language is None:
         language = account_language()

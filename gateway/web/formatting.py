@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
@@ -12,8 +13,14 @@ from gateway.web.i18n import LOCALES, language
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
 
 
+_PARSED = {}  # Babel's Locale per language: parsing the name again on every value cost half
+
+
 def _locale():
-    return LOCALES[language()]
+    lang = language()
+    if lang not in _PARSED:
+        _PARSED[lang] = Locale.parse(LOCALES[lang])
+    return _PARSED[lang]
 
 
 def _decimal(value):
@@ -52,6 +59,14 @@ def day(value):
                        locale=_locale())
 
 
+def month(value):
+    """A month by its name: Mart 2027 / March 2027."""
+    if not value:
+        return "—"
+    when = value if isinstance(value, date) else date.fromisoformat(value)
+    return format_date(when, "LLLL yyyy", locale=_locale())
+
+
 def minutes(value):
     """Work time: 1 sa 15 dk / 1 h 15 min."""
     value = int(value or 0)
@@ -61,4 +76,5 @@ def minutes(value):
     return f"{h} h {m} min" if h else f"{m} min"
 
 
-FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes}
+FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes,
+           "monthname": month}

@@ -29,6 +29,8 @@ VALUES = (
     N_("assigned"), N_("part_added"), N_("part_removed"), N_("status"), N_("sub_status"),
     N_("survey"), N_("timer_started"), N_("timer_stopped"), N_("work"), N_("work_log"),
     N_("price_approval_sent"),
+    N_("registered"), N_("updated"), N_("moved"), N_("coverage"),  # a device card's history
+    N_("created"), N_("edited"), N_("published"), N_("archived"), N_("draft"),  # revisions
 )
 
 

@@ -10,8 +10,14 @@ ENTRIES = (
     ("web.home", N_("Dashboard"), None),
     ("web.intake", N_("New form"), ("POST", "/forms")),
     ("web.forms", N_("Forms"), ("GET", "/forms")),
+    ("web.customers", N_("Customers"), ("GET", "/customers")),
+    ("web.device_ends", N_("Devices"), ("GET", "/devices")),
+    ("web.import_form", N_("Import"), ("POST", "/devices/import")),
+    ("web.reports", N_("Reports"), ("GET", "/reports/satisfaction")),
+    ("web.knowledge", N_("Knowledge"), ("GET", "/knowledge/search")),
     ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
+    ("web.admin", N_("Administration"), ("GET", "/document-templates")),
 )
 
 

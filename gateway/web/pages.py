@@ -185,22 +185,7 @@ def dashboard():
     return render("dashboard.html", sections=sections)
 
 
-# -- the forms list ----------------------------------------------------------------------------
-LIST_FILTERS = ("state", "status", "technician", "rep_user_id", "customer_id", "q", "sort",
-                "cursor")
-
-
-@bp.get("/forms")
-@page("GET", "/forms")
-def forms():
-    query = {k: request.args[k] for k in LIST_FILTERS if request.args.get(k)}
-    try:
-        answer = api.call("GET", "/forms", query={"limit": 25, **query})
-        items, cursor, error = answer["items"], answer["next_cursor"], None
-    except ServisError as exc:
-        items, cursor, error = [], None, error_text(exc)
-    following = url_for("web.forms", **{**query, "cursor": cursor}) if cursor else None
-    return render("forms.html", items=items, query=query, following=following, error=error)
+# -- the forms list: gateway/web/lists.py ---------------------------------------------------
 
 
 # -- intake ------------------------------------------------------------------------------------
@@ -520,6 +505,8 @@ def resend(delivery_id):
         raise
     if isinstance(form_id, int):
         return redirect(url_for("web.form_page", form_id=form_id) + "#emails", 303)
+    if request.form.get("back") == "emails":  # the delivery log (gateway/web/admin.py)
+        return redirect(url_for("web.emails_log", resent=delivery_id), 303)
     return redirect(url_for("web.home"), 303)
 
 
