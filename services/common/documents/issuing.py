@@ -27,6 +27,7 @@ from services.common.documents.pdf import PdfPool
 from services.common.documents.storage import storage_for
 from services.common.documents.templates import DocumentTemplates
 from services.common.exceptions import Conflict, NotFound
+from services.common.schemas import is_id
 from services.common.loop import WorkerHandle
 from services.common.models import utcnow
 from services.common.scanner import Scanner, claim_rows
@@ -157,8 +158,7 @@ class DocumentDesk:
         return data
 
     def find(self, session, doc_id, subject=None, subject_id=None):
-        doc = session.get(self.model, doc_id) if isinstance(doc_id, int) and not isinstance(
-            doc_id, bool) else None
+        doc = session.get(self.model, doc_id) if is_id(doc_id) else None  # 2**63: no row
         if doc is None or (subject is not None and (doc.subject, doc.subject_id) != (
                 subject, subject_id)):
             raise NotFound("Document {document_id} not found.", {"document_id": doc_id})
