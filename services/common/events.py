@@ -310,12 +310,28 @@ class Answer(Schema):
     answer = fields.Raw(allow_none=True, load_default=None)
 
 
+class ContractPays(Schema):
+    """What a contract pays on a repair."""
+    labour = fields.Bool(required=True)
+    parts = fields.Bool(required=True)
+    fee = fields.Bool(required=True)
+
+
+class ServiceLevels(Schema):
+    """A contract's response and repair time, in working hours (None: not agreed)."""
+    response_hours = _opt_id()
+    repair_hours = _opt_id()
+
+
 class ContractSnapshot(Schema):
     id = _id()
     number = _text()
     customer_id = _id()
     start = fields.Date(required=True)
     end = fields.Date(required=True)
+    # the contract's terms (issue 17); absent on events of before: the global default applies
+    pays = _opt_nested(ContractPays)
+    service_levels = _opt_nested(ServiceLevels)
 
 
 class Request(Schema):

@@ -19,7 +19,9 @@ FORM_OF_CUSTOMER = {**FORM, "customer_id": 7}
 BY = {"user_id": 2, "name": "Mehmet Öztürk"}
 RECIPIENT = {"name": "Can Demir", "email": "can@servis.example.com", "language": "en"}
 CONTRACT = {"contract": {"id": 5, "number": "BS-2026-0005", "customer_id": 7,
-                         "start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31)},
+                         "start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31),
+                         "pays": {"labour": True, "parts": False, "fee": True},
+                         "service_levels": {"response_hours": 4, "repair_hours": None}},
             "devices": [11, 12]}
 DUE = {"contract_id": 5, "plan_id": None, "due_date": dt.date(2026, 12, 1),
        "recipients": [RECIPIENT]}

@@ -1,0 +1,10 @@
+"""What the gateway may import from contracts: the schemas of its HTTP inputs, and the codes
+and their TR/EN names it shows. Nothing else of contracts' internals."""
+from services.contracts.domain import (PROPOSAL_STATUS_NAMES, READ, STATUS_NAMES, TRANSITIONS,
+                                       WRITE)
+from services.contracts.schemas import (CancelIn, ContractQuery, DecisionIn, ProposalIn,
+                                        ProposalQuery, RenewalQuery, RenewIn, Versioned)
+
+__all__ = ["PROPOSAL_STATUS_NAMES", "READ", "STATUS_NAMES", "TRANSITIONS", "WRITE",
+           "CancelIn", "ContractQuery", "DecisionIn", "ProposalIn", "ProposalQuery",
+           "RenewalQuery", "RenewIn", "Versioned"]

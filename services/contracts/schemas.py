@@ -1,0 +1,159 @@
+"""contracts' marshmallow schemas: what comes in (proposals, decisions, renewals, cancels) and
+what goes out. Bad input is a 422 naming the field, before anything is written."""
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, id_field, language_field,
+                                     money_field, two_decimals, version_field)
+from services.contracts import domain
+
+MAX_RATE = Decimal("1000000")
+
+
+def _percent(**kw):
+    return fields.Decimal(allow_nan=False, validate=[
+        validate.Range(min=Decimal(0), max=Decimal(100)), two_decimals], **kw)
+
+
+class Actor(Schema):
+    """The acting user, as the gateway passes it."""
+    id = fields.Integer(required=True, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True)
+    email = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default="tr")
+    role = fields.String(load_default=None, allow_none=True)
+
+
+class Versioned(Schema):
+    """Every write states the version it read: missing is a 428, stale a 409."""
+    version = version_field(load_default=None, allow_none=True)
+
+
+class Pays(Schema):
+    """What the contract pays on a repair (parçalı: parts too; parçasız: labour and fee)."""
+    labour = fields.Boolean(load_default=True)
+    parts = fields.Boolean(load_default=False)
+    fee = fields.Boolean(load_default=True)
+
+
+class ServiceLevels(Schema):
+    """Response and repair time, in working hours."""
+    response_hours = fields.Integer(load_default=None, allow_none=True,
+                                    validate=validate.Range(min=1, max=10000))
+    repair_hours = fields.Integer(load_default=None, allow_none=True,
+                                  validate=validate.Range(min=1, max=10000))
+
+
+class ProposalDeviceIn(Schema):
+    """An existing card (device_id) or a new device (brand, serial, model, device_type)."""
+    device_id = id_field(load_default=None, allow_none=True)
+    brand = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    serial = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    model = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    device_type = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+    @validates_schema
+    def _one(self, data, **kw):
+        if data["device_id"] is None and not (data["brand"] and data["serial"]):
+            raise ValidationError("Give device_id (a card in the archive) or brand and serial "
+                                  "of a new device.", "device_id")
+
+
+class ProposalIn(Schema):
+    customer_id = id_field(required=True)
+    devices = fields.List(fields.Nested(ProposalDeviceIn), required=True,
+                          validate=validate.Length(min=1, max=1000))
+    start = fields.Date(required=True)
+    months = fields.Integer(required=True, strict=True,
+                            validate=validate.Range(min=1, max=domain.MAX_MONTHS))
+    end = fields.Date(load_default=None, allow_none=True)  # optional: checked against months
+    basis = fields.String(load_default="year", validate=validate.OneOf(domain.BASES))
+    visits_per_year = fields.Integer(load_default=None, allow_none=True,
+                                     validate=validate.Range(min=1, max=365))
+    unit_price = money_field(required=True)
+    currency = fields.String(load_default="TRY", validate=validate.OneOf(domain.CURRENCIES))
+    rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False, places=None,
+                          validate=validate.Range(min=Decimal("0.0001"), max=MAX_RATE))
+    discount_amount = money_field(load_default=None, allow_none=True)
+    discount_percent = _percent(load_default=None, allow_none=True)
+    vat_rate = _percent(load_default=None, allow_none=True)
+    stamp_duty_rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
+                                     validate=validate.Range(min=Decimal(0), max=Decimal(100)))
+    pays = fields.Nested(Pays, load_default=lambda: Pays().load({}))
+    service_levels = fields.Nested(ServiceLevels, load_default=lambda: ServiceLevels().load({}))
+    valid_until = fields.Date(load_default=None, allow_none=True)
+    language = language_field()
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+    @validates_schema
+    def _check(self, data, **kw):
+        errors = {}
+        if data.get("end") is not None and data.get("start") is not None:
+            if data["end"] < data["start"]:
+                errors["end"] = ["The end is before the start."]
+            elif data.get("months") and data["end"] != domain.period_end(data["start"],
+                                                                          data["months"]):
+                errors["end"] = ["The end does not match the start and months."]
+        if data.get("currency", "TRY") != "TRY" and data.get("rate") is None:
+            errors["rate"] = ["A currency other than TRY needs its rate."]
+        if data.get("basis") == "visit" and not data.get("visits_per_year"):
+            errors["visits_per_year"] = ["A price per visit needs the visits a year."]
+        if data.get("discount_amount") is not None and data.get("discount_percent") is not None:
+            errors["discount_amount"] = ["Give a discount amount or a percent, not both."]
+        seen, dup = set(), {}
+        for i, d in enumerate(data.get("devices") or []):
+            key = ("id", d["device_id"]) if d["device_id"] else (
+                "spec", (d["brand"] or "").casefold(), (d["serial"] or "").casefold())
+            if key in seen:
+                dup[str(i)] = {"device_id": ["This device is already in the proposal."]}
+            seen.add(key)
+        if dup:
+            errors["devices"] = dup
+        if errors:
+            raise ValidationError(errors)
+
+
+class DecisionIn(Versioned):
+    decision = fields.String(required=True, validate=validate.OneOf(("accepted", "rejected")))
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+class CancelIn(Versioned):
+    reason = Trimmed(required=True, validate=validate.Length(max=4000))
+    end = fields.Date(required=True)
+
+
+class RenewIn(Versioned):
+    increase_percent = fields.Decimal(required=True, allow_nan=False, validate=[
+        validate.Range(min=Decimal(-100), max=Decimal(1000)), two_decimals])
+    months = fields.Integer(load_default=None, allow_none=True, strict=True,
+                            validate=validate.Range(min=1, max=domain.MAX_MONTHS))
+    rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
+                          validate=validate.Range(min=Decimal("0.0001"), max=MAX_RATE))
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+
+class ScanIn(Schema):
+    """A scan at a given moment (tests and operators; the scanner runs on its own)."""
+    today = fields.Date(load_default=None, allow_none=True)
+
+
+class ProposalQuery(PageQuery):
+    customer_id = id_field(load_default=None, allow_none=True, strict=False)
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        tuple(domain.PROPOSAL_STATUS_NAMES)))
+
+
+class ContractQuery(PageQuery):
+    customer_id = id_field(load_default=None, allow_none=True, strict=False)
+    device_id = id_field(load_default=None, allow_none=True, strict=False)
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(domain.STATUSES))
+
+
+class RenewalQuery(PageQuery):
+    """Contracts ending in a window of months: from (YYYY-MM) to (YYYY-MM), inclusive."""
+    end_from = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    end_to = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))

@@ -1,0 +1,125 @@
+"""contracts: proposals (teklif) and maintenance contracts (bakım sözleşmesi) — the proposal and
+its decision, the contract's lifecycle (activated on its start date by the due-date scanner,
+renewal reminders, expiry, cancel), renewals, the renewal list.
+
+The nameko entrypoints only load the input, ask devices what the write needs (with no
+transaction open), call the application layer (workflow.py for every write, queries.py and
+reports.py for reads), commit, and answer."""
+from services.common.db import Database
+from services.common.outbox import Outbox
+from services.common.rpc import ServiceClient, rpc
+from services.common.schemas import load
+from services.common.settings import Settings
+from services.contracts.models import Base
+from services.contracts.queries import ContractQueries
+from services.contracts.reports import ContractReports
+from services.contracts.schedule import ContractScanner
+from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
+                                        ProposalQuery, RenewalQuery, RenewIn, ScanIn)
+from services.contracts.settings import ContractsSettings
+from services.contracts.workflow import ContractWorkflow
+
+
+class ContractsService:
+    name = "contracts"
+
+    db = Database(Base.metadata)
+    outbox = Outbox("db")
+    settings = Settings(ContractsSettings)
+    devices = ServiceClient("devices", "DEVICES_RPC_TIMEOUT")
+    scanner = ContractScanner()
+
+    @property
+    def workflow(self):
+        return ContractWorkflow(self.db, self.outbox.emitter(self.db), self.settings)
+
+    @property
+    def queries(self):
+        return ContractQueries(self.db, self.settings)
+
+    @property
+    def reports(self):
+        return ContractReports(self.db, self.settings)
+
+    @rpc
+    def ping(self):
+        return "contracts"
+
+    # -- proposals ----------------------------------------------------------------------------
+    @rpc
+    def create_proposal(self, data, actor):
+        data, actor = load(ProposalIn(), data), load(Actor(), actor)
+        customer = self.devices.call("get_customer", data["customer_id"])
+        cards = {d["device_id"]: self.devices.call("get_device", d["device_id"])
+                 for d in data["devices"] if d["device_id"]}
+        proposal = self.workflow.propose(data, actor, customer, cards)
+        self.db.commit()
+        return self.queries.proposal(proposal.id)
+
+    @rpc
+    def get_proposal(self, proposal_id):
+        return self.queries.proposal(proposal_id)
+
+    @rpc
+    def list_proposals(self, query=None):
+        return self.queries.proposals(load(ProposalQuery(), query))
+
+    @rpc
+    def decide_proposal(self, proposal_id, data, actor):
+        """Accept (the contract in draft) or reject; accepting registers the proposal's new
+        devices with devices first."""
+        data, actor = load(DecisionIn(), data), load(Actor(), actor)
+        registered = {}
+        if data["decision"] == "accepted":
+            registered = self._register_new(proposal_id, data, actor)
+        proposal = self.workflow.decide(proposal_id, data, actor, registered)
+        self.db.commit()
+        return self.queries.proposal(proposal.id)
+
+    def _register_new(self, proposal_id, data, actor):
+        self.workflow.check_decidable(proposal_id, data)  # nothing registered for a 409
+        proposal = self.queries.proposal(proposal_id)
+        self.db.close()  # no transaction open while devices answers
+        return {row_id: self.devices.call("register_device", card, actor)["id"]
+                for row_id, card in self.queries.new_devices(proposal)}
+
+    # -- contracts ----------------------------------------------------------------------------
+    @rpc
+    def get_contract(self, contract_id):
+        return self.queries.contract(contract_id)
+
+    @rpc
+    def list_contracts(self, query=None):
+        return self.queries.contracts(load(ContractQuery(), query))
+
+    @rpc
+    def contract_history(self, contract_id):
+        return self.queries.history(contract_id)
+
+    @rpc
+    def cancel_contract(self, contract_id, data, actor):
+        data, actor = load(CancelIn(), data), load(Actor(), actor)
+        contract = self.workflow.cancel(contract_id, data, actor)
+        self.db.commit()
+        return self.queries.contract(contract.id)
+
+    @rpc
+    def renew_contract(self, contract_id, data, actor):
+        """The renewal proposal for the next period, the price raised by a percent."""
+        data, actor = load(RenewIn(), data), load(Actor(), actor)
+        proposal = self.workflow.renew(contract_id, data, actor)
+        self.db.commit()
+        return self.queries.proposal(proposal.id)
+
+    @rpc
+    def scan_due(self, data=None):
+        """What the scanner does, at once (today: the clock's, or the one given)."""
+        data = load(ScanIn(), data)
+        fired = self.workflow.scan(data["today"])
+        self.db.commit()
+        return {"contracts": fired}
+
+    # -- reports ------------------------------------------------------------------------------
+    @rpc
+    def renewal_list(self, query=None):
+        return self.reports.renewals(load(RenewalQuery(), query))
