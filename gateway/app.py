@@ -9,6 +9,7 @@ from flask_smorest import Api
 
 from gateway import (accounts_api, approvals_api, devices_api, errors, forms_api, health_api,
                      knowledge_api, notify_api, routes, web)
+from gateway import contracts_api
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
@@ -24,7 +25,7 @@ def _bounded_int(text):
 
 BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
               + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + approvals_api.BLUEPRINTS
-              + knowledge_api.BLUEPRINTS)
+              + knowledge_api.BLUEPRINTS + contracts_api.BLUEPRINTS)
 
 
 class BoundedJSON(DefaultJSONProvider):

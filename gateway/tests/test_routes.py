@@ -166,6 +166,31 @@ EXAMPLES = {
         args=["kombi", {"language": "en", "form_id": 3}]),
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": dict(args=[
         SECOND, FIRST, ACTOR]),
+    # contracts (issue 17)
+    "GET /api/v1/proposals": dict(query={"status": "expired"}, args=[{"status": "expired"}]),
+    "POST /api/v1/proposals": dict(
+        body={"customer_id": 3, "devices": [{"device_id": 5}], "start": "2027-02-01",
+              "months": 12, "unit_price": "1000.00", "currency": "EUR", "rate": "35.5"},
+        args=[{"customer_id": 3, "devices": [{"device_id": 5, "brand": None, "serial": None,
+                                              "model": None, "device_type": None}],
+               "start": "2027-02-01",
+               "months": 12, "unit_price": "1000.00", "currency": "EUR", "rate": "35.5"},
+              ACTOR]),
+    "GET /api/v1/proposals/<id:proposal_id>": dict(args=[FIRST]),
+    "POST /api/v1/proposals/<id:proposal_id>/decision": dict(
+        body={"decision": "accepted", "note": " İmzalı "},
+        args=[FIRST, {"version": 4, "decision": "accepted", "note": "İmzalı"}, ACTOR]),
+    "GET /api/v1/contracts": dict(query={"customer_id": "3"}, args=[{"customer_id": 3}]),
+    "GET /api/v1/contracts/<id:contract_id>": dict(args=[FIRST]),
+    "GET /api/v1/contracts/<id:contract_id>/history": dict(args=[FIRST]),
+    "POST /api/v1/contracts/<id:contract_id>/cancel": dict(
+        body={"reason": "Müşteri talebi", "end": "2027-05-31"},
+        args=[FIRST, {"version": 4, "reason": "Müşteri talebi", "end": "2027-05-31"}, ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/renew": dict(
+        body={"increase_percent": "44.38"},
+        args=[FIRST, {"version": 4, "increase_percent": "44.38"}, ACTOR]),
+    "GET /api/v1/reports/contracts/renewals": dict(
+        query={"end_from": "2027-12"}, args=[{"end_from": "2027-12"}]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -258,6 +283,16 @@ ACCESS = {
     "POST /api/v1/document-templates/<string(maxlength=40):kind>/preview": "admin",
     "POST /api/v1/knowledge/reindex": "admin",
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": "admin manager technician",
+    "GET /api/v1/proposals": "admin contracts desk manager",
+    "POST /api/v1/proposals": "admin contracts manager",
+    "GET /api/v1/proposals/<id:proposal_id>": "admin contracts desk manager",
+    "POST /api/v1/proposals/<id:proposal_id>/decision": "admin contracts manager",
+    "GET /api/v1/contracts": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>/history": "admin contracts desk manager",
+    "POST /api/v1/contracts/<id:contract_id>/cancel": "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/renew": "admin contracts manager",
+    "GET /api/v1/reports/contracts/renewals": "admin contracts desk manager",
 }
 
 

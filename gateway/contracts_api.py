@@ -1,0 +1,67 @@
+"""The maintenance contracts' REST API (/api/v1/proposals, /api/v1/contracts,
+/api/v1/reports/contracts/...): every route a declared pass-through to the contracts service
+(gateway/routes.py).
+
+Roles: contracts officers and managers (and admins) write — proposals, decisions, renewals,
+cancels; the service desk reads (to see what a customer's contract covers)."""
+from flask_smorest import Blueprint
+
+from gateway.helpers import Page
+from gateway.routes import Route, declare
+from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
+                                    ProposalIn, ProposalQuery, RenewalQuery, RenewIn)
+
+blp = Blueprint("contracts", __name__, url_prefix="/api/v1",
+                description="Maintenance contracts (bakım sözleşmeleri) and their proposals "
+                            "(teklifler)")
+PROPOSAL = "/proposals/<id:proposal_id>"
+CONTRACT = "/contracts/<id:contract_id>"
+
+ROUTES = declare(blp, [
+    Route("GET", "/proposals", "contracts", "list_proposals", READ, args=("query",),
+          query=ProposalQuery, response=Page,
+          doc="Proposals, newest first; filters `customer_id`, `status` (open, expired — open "
+              "past its validity date —, accepted, rejected); cursor pages."),
+    Route("POST", "/proposals", "contracts", "create_proposal", WRITE, args=("body", "actor"),
+          body=ProposalIn, status=201, etag=True,
+          doc="Prepare a proposal (TK-YYYY-NNNNNN): `customer_id`; `devices` (each "
+              "`device_id` of the customer's card, or `brand`, `serial`, `model`, "
+              "`device_type` of a new device, registered when accepted); `start`, `months` "
+              "(at most 120); `unit_price` per device per year (`basis: year`) or per visit "
+              "(`basis: visit`, `visits_per_year`); `currency` TRY, USD or EUR with its `rate`; "
+              "`discount_amount` or `discount_percent`; `vat_rate`, `stamp_duty_rate` (default "
+              "the settings); `pays {labour, parts, fee}`; `service_levels {response_hours, "
+              "repair_hours}` in working hours; `valid_until`; `language`. A card of another "
+              "customer, or one under an overlapping contract, is a 409 naming it."),
+    Route("GET", PROPOSAL, "contracts", "get_proposal", READ, args=("proposal_id",),
+          etag=True, doc="One proposal with its devices, figures and decision."),
+    Route("POST", PROPOSAL + "/decision", "contracts", "decide_proposal", WRITE,
+          args=("proposal_id", "body", "actor"), body=DecisionIn, versioned=True, etag=True,
+          doc="Accept or reject: `decision` (accepted, rejected), `note`. Accepting makes the "
+              "contract (SZ-YYYY-NNNNNN) in draft; it is activated on its start date. An "
+              "expired or decided proposal is a 409."),
+    Route("GET", "/contracts", "contracts", "list_contracts", READ, args=("query",),
+          query=ContractQuery, response=Page,
+          doc="Contracts, newest first; filters `customer_id`, `device_id`, `status`."),
+    Route("GET", CONTRACT, "contracts", "get_contract", READ, args=("contract_id",),
+          etag=True, doc="One contract with its devices, terms and figures."),
+    Route("GET", CONTRACT + "/history", "contracts", "contract_history", READ,
+          args=("contract_id",), doc="Every move of the contract: who, when, a note."),
+    Route("POST", CONTRACT + "/cancel", "contracts", "cancel_contract", WRITE,
+          args=("contract_id", "body", "actor"), body=CancelIn, versioned=True, etag=True,
+          doc="Cancel: `reason` and `end` (within the contract): the devices' cover ends that "
+              "day (contract_expired)."),
+    Route("POST", CONTRACT + "/renew", "contracts", "renew_contract", WRITE,
+          args=("contract_id", "body", "actor"), body=RenewIn, versioned=True, etag=True,
+          status=201,
+          doc="Renew in one call: a new proposal for the next period with the same devices "
+              "and terms, the unit price raised by `increase_percent` (e.g. the TÜFE rate); "
+              "`months`, `rate`, `valid_until` optional. A cancelled or renewed contract is a "
+              "409."),
+    Route("GET", "/reports/contracts/renewals", "contracts", "renewal_list", READ,
+          args=("query",), query=RenewalQuery, response=Page,
+          doc="The renewal list: contracts ending from `end_from` to `end_to` (YYYY-MM), by "
+              "end date; cursor pages."),
+])
+
+BLUEPRINTS = (blp,)
