@@ -6,10 +6,13 @@ Roles: contracts officers and managers (and admins) write — proposals, decisio
 cancels; the service desk reads (to see what a customer's contract covers)."""
 from flask_smorest import Blueprint
 
+from gateway.forms_api import pdf
 from gateway.helpers import Page
-from gateway.routes import Route, declare
+from gateway.routes import Route, declare, items
+from services.common.roles import ADMINS
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
-                                    ProposalIn, ProposalQuery, RenewalQuery, RenewIn)
+                                    ProposalIn, ProposalQuery, RenewalQuery, RenewIn, SendIn,
+                                    TemplateIn)
 
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1",
                 description="Maintenance contracts (bakım sözleşmeleri) and their proposals "
@@ -40,6 +43,24 @@ ROUTES = declare(blp, [
           doc="Accept or reject: `decision` (accepted, rejected), `note`. Accepting makes the "
               "contract (SZ-YYYY-NNNNNN) in draft; it is activated on its start date. An "
               "expired or decided proposal is a 409."),
+    Route("POST", PROPOSAL + "/send", "contracts", "send_proposal", WRITE,
+          args=("proposal_id", "body", "actor"), body=SendIn, status=201,
+          doc="E-mail the proposal: its PDF (quote and contract text) rendered now with the "
+              "template in use, attached, to the customer's address or `email`."),
+    Route("GET", PROPOSAL + "/documents", "contracts", "proposal_documents", READ,
+          args=("proposal_id",), answer=items,
+          doc="The proposal's PDFs: one when it was made, one per sending."),
+    Route("GET", PROPOSAL + "/documents/<id:document_id>", "contracts",
+          "get_proposal_document", READ, args=("proposal_id", "document_id"), answer=pdf,
+          doc="One of the proposal's documents as `application/pdf`, byte for byte as issued."),
+    Route("GET", "/proposal-template", "contracts", "proposal_template", ADMINS,
+          doc="The proposal's template (quote and contract text, TR and EN with "
+              "placeholders such as `{{ customer.name }}`), its versions."),
+    Route("PUT", "/proposal-template", "contracts", "save_proposal_template", ADMINS,
+          args=("body", "actor"), body=TemplateIn,
+          doc="A new version of the proposal's template (admin): checked in Turkish and "
+              "English, to PDF, first — one that fails is a 422 with its line; `source: null` "
+              "goes back to the built-in."),
     Route("GET", "/contracts", "contracts", "list_contracts", READ, args=("query",),
           query=ContractQuery, response=Page,
           doc="Contracts, newest first; filters `customer_id`, `device_id`, `status`."),
@@ -47,6 +68,12 @@ ROUTES = declare(blp, [
           etag=True, doc="One contract with its devices, terms and figures."),
     Route("GET", CONTRACT + "/history", "contracts", "contract_history", READ,
           args=("contract_id",), doc="Every move of the contract: who, when, a note."),
+    Route("GET", CONTRACT + "/documents", "contracts", "contract_documents", READ,
+          args=("contract_id",), answer=items,
+          doc="The contract's documents: its proposal's PDFs (quote and contract text)."),
+    Route("GET", CONTRACT + "/documents/<id:document_id>", "contracts",
+          "get_contract_document", READ, args=("contract_id", "document_id"), answer=pdf,
+          doc="One of the contract's documents as `application/pdf`."),
     Route("POST", CONTRACT + "/cancel", "contracts", "cancel_contract", WRITE,
           args=("contract_id", "body", "actor"), body=CancelIn, versioned=True, etag=True,
           doc="Cancel: `reason` and `end` (within the contract): the devices' cover ends that "

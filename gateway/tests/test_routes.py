@@ -180,6 +180,19 @@ EXAMPLES = {
     "POST /api/v1/proposals/<id:proposal_id>/decision": dict(
         body={"decision": "accepted", "note": " İmzalı "},
         args=[FIRST, {"version": 4, "decision": "accepted", "note": "İmzalı"}, ACTOR]),
+    "POST /api/v1/proposals/<id:proposal_id>/send": dict(
+        body={"email": "teklif@example.com"}, args=[FIRST, {"email": "teklif@example.com"},
+                                                   ACTOR]),
+    "GET /api/v1/proposals/<id:proposal_id>/documents": dict(args=[FIRST]),
+    "GET /api/v1/proposals/<id:proposal_id>/documents/<id:document_id>": dict(
+        args=[FIRST, SECOND]),
+    "GET /api/v1/proposal-template": dict(args=[]),
+    "PUT /api/v1/proposal-template": dict(
+        body={"source": "{% extends '_base.html.j2' %}", "note": "yeni"},
+        args=[{"source": "{% extends '_base.html.j2' %}", "note": "yeni"}, ACTOR]),
+    "GET /api/v1/contracts/<id:contract_id>/documents": dict(args=[FIRST]),
+    "GET /api/v1/contracts/<id:contract_id>/documents/<id:document_id>": dict(
+        args=[FIRST, SECOND]),
     "GET /api/v1/contracts": dict(query={"customer_id": "3"}, args=[{"customer_id": 3}]),
     "GET /api/v1/contracts/<id:contract_id>": dict(args=[FIRST]),
     "GET /api/v1/contracts/<id:contract_id>/history": dict(args=[FIRST]),
@@ -287,6 +300,15 @@ ACCESS = {
     "POST /api/v1/proposals": "admin contracts manager",
     "GET /api/v1/proposals/<id:proposal_id>": "admin contracts desk manager",
     "POST /api/v1/proposals/<id:proposal_id>/decision": "admin contracts manager",
+    "POST /api/v1/proposals/<id:proposal_id>/send": "admin contracts manager",
+    "GET /api/v1/proposals/<id:proposal_id>/documents": "admin contracts desk manager",
+    "GET /api/v1/proposals/<id:proposal_id>/documents/<id:document_id>":
+        "admin contracts desk manager",
+    "GET /api/v1/proposal-template": "admin",
+    "PUT /api/v1/proposal-template": "admin",
+    "GET /api/v1/contracts/<id:contract_id>/documents": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>/documents/<id:document_id>":
+        "admin contracts desk manager",
     "GET /api/v1/contracts": "admin contracts desk manager",
     "GET /api/v1/contracts/<id:contract_id>": "admin contracts desk manager",
     "GET /api/v1/contracts/<id:contract_id>/history": "admin contracts desk manager",

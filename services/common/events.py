@@ -310,6 +310,12 @@ class Answer(Schema):
     answer = fields.Raw(allow_none=True, load_default=None)
 
 
+class ProposalRef(Schema):
+    """A contract proposal: ``{id, number}``."""
+    id = _id()
+    number = _text()
+
+
 class ContractPays(Schema):
     """What a contract pays on a repair."""
     labour = fields.Bool(required=True)
@@ -421,6 +427,8 @@ EVENT_SCHEMAS = dict((
            number=_text(), document=_nested(DocumentRef)),
     _event("form_closed", form=_nested(FormWithCustomer), by=_opt_nested(ByUser),
            summary=_opt_text()),
+    _event("proposal_sent", proposal=_nested(ProposalRef), customer=_nested(Recipient),
+           document=_nested(DocumentRef)),
     _event("contract_activated", **_contract()),
     _event("contract_expired", **_contract()),
     _event("contract_renewal_due", **_due()),

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.documents.models import DocumentColumns, TemplateColumns
 from services.common.models import UTCDateTime, utcnow
 
 
@@ -151,3 +152,13 @@ class ContractHistory(Base):
     by_id: Mapped[int | None] = mapped_column(Integer)
     by_name: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Document(DocumentColumns, Base):
+    """A proposal's PDF (quote and contract text), kept here, served under the proposal."""
+    __tablename__ = "documents"
+
+
+class DocumentTemplate(TemplateColumns, Base):
+    """An admin's version of the proposal's template (quote and contract text, TR/EN)."""
+    __tablename__ = "document_templates"

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, id_field, language_field,
+from services.common.schemas import (PageQuery, Trimmed, email_field, id_field, language_field,
                                      money_field, two_decimals, version_field)
 from services.contracts import domain
 
@@ -132,6 +132,17 @@ class RenewIn(Versioned):
     rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
                           validate=validate.Range(min=Decimal("0.0001"), max=MAX_RATE))
     valid_until = fields.Date(load_default=None, allow_none=True)
+
+
+class SendIn(Schema):
+    """E-mail the proposal's PDF: to the customer's address, or the one given."""
+    email = email_field(load_default=None, allow_none=True)
+
+
+class TemplateIn(Schema):
+    """A new version of the proposal's template (`source` null: back to the built-in)."""
+    source = fields.String(required=True, allow_none=True)
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class ScanIn(Schema):

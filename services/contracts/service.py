@@ -6,16 +6,19 @@ The nameko entrypoints only load the input, ask devices what the write needs (wi
 transaction open), call the application layer (workflow.py for every write, queries.py and
 reports.py for reads), commit, and answer."""
 from services.common.db import Database
+from services.common.documents.issuing import Documents, document_out
 from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
-from services.contracts.models import Base
+from services.contracts.documents import TEMPLATES, ProposalPapers, make_builder
+from services.contracts.models import Base, Document, DocumentTemplate
 from services.contracts.queries import ContractQueries
 from services.contracts.reports import ContractReports
 from services.contracts.schedule import ContractScanner
 from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
-                                        ProposalQuery, RenewalQuery, RenewIn, ScanIn)
+                                        ProposalQuery, RenewalQuery, RenewIn, ScanIn, SendIn,
+                                        TemplateIn)
 from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
 
@@ -28,10 +31,16 @@ class ContractsService:
     settings = Settings(ContractsSettings)
     devices = ServiceClient("devices", "DEVICES_RPC_TIMEOUT")
     scanner = ContractScanner()
+    documents = Documents(Document, DocumentTemplate, TEMPLATES, make_builder)
 
     @property
     def workflow(self):
         return ContractWorkflow(self.db, self.outbox.emitter(self.db), self.settings)
+
+    @property
+    def papers(self):
+        return ProposalPapers(self.db, self.outbox.emitter(self.db), self.settings,
+                              self.documents)
 
     @property
     def queries(self):
@@ -53,7 +62,9 @@ class ContractsService:
         cards = {d["device_id"]: self.devices.call("get_device", d["device_id"])
                  for d in data["devices"] if d["device_id"]}
         proposal = self.workflow.propose(data, actor, customer, cards)
+        self.papers.request(proposal, actor, "created")  # its PDF, in the same transaction
         self.db.commit()
+        self.documents.issue_now()
         return self.queries.proposal(proposal.id)
 
     @rpc
@@ -83,6 +94,50 @@ class ContractsService:
         return {row_id: self.devices.call("register_device", card, actor)["id"]
                 for row_id, card in self.queries.new_devices(proposal)}
 
+    # -- the proposal's documents and template -------------------------------------------------
+    @rpc
+    def send_proposal(self, proposal_id, data, actor):
+        """E-mail the proposal's PDF (rendered now) to the customer, the PDF attached."""
+        data, actor = load(SendIn(), data), load(Actor(), actor)
+        doc = self.papers.send(proposal_id, data, actor)
+        self.db.commit()
+        self.documents.issue_now()
+        return document_out(self.db.get(Document, doc.id, populate_existing=True))
+
+    @rpc
+    def proposal_documents(self, proposal_id):
+        return self.papers.listing(proposal_id)
+
+    @rpc
+    def get_proposal_document(self, proposal_id, document_id):
+        return self.papers.download(document_id, "proposal", proposal_id)
+
+    @rpc
+    def contract_documents(self, contract_id):
+        return self.papers.listing(self.papers.of_contract(contract_id))
+
+    @rpc
+    def get_contract_document(self, contract_id, document_id):
+        papers = self.papers
+        return papers.download(document_id, "proposal", papers.of_contract(contract_id))
+
+    @rpc
+    def get_document(self, document_id):
+        """A document's bytes by its id alone (notify attaches it); 409 until issued."""
+        return self.papers.download(document_id)
+
+    @rpc
+    def proposal_template(self):
+        return self.papers.template()
+
+    @rpc
+    def save_proposal_template(self, data, actor):
+        """A new version of the proposal's template, checked in TR and EN first."""
+        data, actor = load(TemplateIn(), data), load(Actor(), actor)
+        self.papers.save_template(data, actor)
+        self.db.commit()
+        return self.papers.template()
+
     # -- contracts ----------------------------------------------------------------------------
     @rpc
     def get_contract(self, contract_id):
@@ -108,7 +163,9 @@ class ContractsService:
         """The renewal proposal for the next period, the price raised by a percent."""
         data, actor = load(RenewIn(), data), load(Actor(), actor)
         proposal = self.workflow.renew(contract_id, data, actor)
+        self.papers.request(proposal, actor, "created")
         self.db.commit()
+        self.documents.issue_now()
         return self.queries.proposal(proposal.id)
 
     @rpc

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from services.common.clock import Clock
-from services.common.settings import SettingError, setting
+from services.common.settings import CompanySettings, SettingError, setting
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,7 @@ class ContractsSettings:
     renewal_notice_days: int = 60  # contract_renewal_due this many days before the end
     contracts_emails: tuple = ()  # ((name or None, address), …): the contracts officers
     clock: Clock = field(default_factory=Clock)  # CLOCK_OFFSET_FILE: tests move time
+    company: CompanySettings = field(default_factory=CompanySettings)  # on the proposal PDF
 
     @classmethod
     def from_config(cls, config):
@@ -25,7 +26,8 @@ class ContractsSettings:
             proposal_valid_days=setting(config, "PROPOSAL_VALID_DAYS", 30, int),
             renewal_notice_days=setting(config, "RENEWAL_NOTICE_DAYS", 60, int),
             contracts_emails=addresses(config, "CONTRACTS_EMAILS"),
-            clock=Clock(setting(config, "CLOCK_OFFSET_FILE", None)))
+            clock=Clock(setting(config, "CLOCK_OFFSET_FILE", None)),
+            company=CompanySettings.from_config(config))
 
 
 def _percent(value, name):

@@ -95,6 +95,10 @@ class NotifyService:
     def handle_periodic_report_issued(self, event):
         self._log(event)
 
+    @handles("contracts", "proposal_sent")
+    def handle_proposal_sent(self, event):
+        self._log(event)
+
     @handles("contracts", "contract_renewal_due")
     def handle_contract_renewal_due(self, event):
         self._log(event)

@@ -107,6 +107,8 @@ SAMPLES = {
         "number": "PSR-7-20261001-20261231", "document": {"service": "forms", "id": 6}},
     "form_closed": {"form": {**FORM, "customer": CUSTOMER, "rep": REP}, "by": BY,
                     "summary": "Kompresör değiştirildi"},
+    "proposal_sent": {"proposal": {"id": 4, "number": "TK-2027-000004"},
+                      "customer": RECIPIENT, "document": {"service": "contracts", "id": 9}},
     "contract_activated": CONTRACT,
     "contract_expired": CONTRACT,
     "contract_renewal_due": DUE,
@@ -128,7 +130,7 @@ DESIGN_EVENTS = {
     "form_reopened", "form_closed", "contract_activated", "contract_expired",
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
     "service_request_submitted", "article_published", "email_sent", "email_failed",
-    "damage_report_issued", "periodic_report_issued",
+    "damage_report_issued", "periodic_report_issued", "proposal_sent",
 }
 
 
@@ -140,7 +142,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 25
+    assert len(DESIGN_EVENTS) == 26
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

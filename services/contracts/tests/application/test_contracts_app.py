@@ -10,8 +10,9 @@ import pytest
 from services.common.clock import FixedClock
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
                                         ValidationFailed)
-from services.common.testing import application
-from services.contracts.models import Base
+from services.common.testing import application, document_handle
+from services.contracts.documents import TEMPLATES, Contexts
+from services.contracts.models import Base, Document, DocumentTemplate
 from services.contracts.service import ContractsService
 from services.contracts.settings import ContractsSettings
 
@@ -51,7 +52,7 @@ class Devices:
 
 
 class Contracts:
-    def __init__(self, url, **config):
+    def __init__(self, url, root=None, pdf=None, **config):
         self.clock = FixedClock(datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc))
         settings = ContractsSettings.from_config({"CONTRACTS_EMAILS": "Sözleşmeler "
                                                   "<sozlesme@s.local>", **config})
@@ -59,6 +60,9 @@ class Contracts:
         self.devices = Devices()
         self.service, self.engine = application(ContractsService, url, settings, Base.metadata,
                                                 devices=self.devices)
+        self.service.documents = document_handle(
+            "contracts", self.engine, Document, DocumentTemplate, TEMPLATES,
+            Contexts(settings).build, root, pdf)
 
     def __getattr__(self, name):
         return getattr(self.service, name)
@@ -76,8 +80,8 @@ class Contracts:
 
 
 @pytest.fixture
-def contracts(database_url):
-    c = Contracts(database_url("contracts"))
+def contracts(database_url, tmp_path):
+    c = Contracts(database_url("contracts"), tmp_path / "documents")
     yield c
     c.close()
 

@@ -52,6 +52,14 @@ def test_proposal_to_cover_a_form_on_it_renew_and_cancel(system, rpc, tap, clock
         rpc.contracts.create_proposal({**data, "devices": [{"device_id": foreign["id"]}]},
                                       OFFICER)
     p = rpc.contracts.create_proposal(data, OFFICER)
+    sent_events = tap("contracts", "proposal_sent")
+    customer_mail = rpc.contracts.send_proposal(p["id"], {"email": "teklif@isik.example.com"},
+                                                OFFICER)
+    (sent,) = sent_events.wait(1)
+    assert sent["document"] == {"service": "contracts", "id": customer_mail["id"]}
+    eventually(lambda: rpc.contracts.proposal_documents(p["id"])[-1]["status"] == "issued")
+    pdf = rpc.contracts.get_document(customer_mail["id"])  # what notify attaches
+    assert pdf["content_type"] == "application/pdf" and pdf["filename"].startswith("TK-")
     p = rpc.contracts.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
     contract = rpc.contracts.get_contract(p["contract_id"])
     assert contract["status"] == "draft"

@@ -1,0 +1,91 @@
+"""The proposal's PDF — quote and contract text from the template (TR and EN) — parsed back:
+the Turkish text exact, the figures, the stamp duty; sent by e-mail as proposal_sent with the
+document; the template replaced by an admin (checked first: a broken one is refused with its
+line and the one in use stays)."""
+import base64
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from services.common.exceptions import ValidationFailed
+from services.contracts.tests.application.test_contracts_app import (OFFICER, Contracts,
+                                                                     proposal)
+
+ADMIN = {"id": 1, "name": "Yönetici", "role": "admin"}
+
+
+@pytest.fixture
+def contracts(database_url, tmp_path, pdf_pool):
+    c = Contracts(database_url("contracts"), tmp_path / "documents", pdf_pool,
+                  COMPANY_NAME="Işıklı Soğutma Teknik Servis")
+    yield c
+    c.close()
+
+
+def text_of(contracts, proposal_id, doc):
+    got = contracts.get_proposal_document(proposal_id, doc["id"])
+    assert got["content_type"] == "application/pdf" and got["status"] == "issued"
+    reader = PdfReader(io.BytesIO(base64.b64decode(got["content_b64"])))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def test_the_proposal_pdf_in_turkish(contracts):
+    p = contracts.create_proposal(proposal(currency="TRY", rate=None, discount_percent="10"),
+                                  OFFICER)
+    (doc,) = contracts.proposal_documents(p["id"])
+    assert doc["status"] == "issued" and doc["number"] == "TK-2027-000001-1"
+    text = text_of(contracts, p["id"], doc)
+    for expected in ("Bakım Sözleşmesi Teklifi", "TK-2027-000001-1", "IŞIK Soğutma",
+                     "01.02.2027 – 31.01.2028 (12 ay)", "SN-10", "SN-11",
+                     "Ara toplam 2.000,00 ₺", "İndirim 200,00 ₺", "KDV (%20) 360,00 ₺",
+                     "Genel toplam 2.160,00 ₺", "Damga vergisi (%0,948) 17,06 ₺",
+                     "Işıklı Soğutma Teknik Servis (Servis) ile IŞIK Soğutma (Müşteri)",
+                     "işçilik, yedek parça", "Müdahale süresi 4 iş saati",
+                     "onarım süresi 16 iş saatidir"):
+        assert expected in text, (expected, text)
+
+
+def test_an_english_proposal_in_euro_shows_the_rate(contracts):
+    p = contracts.create_proposal(proposal(language="en"), OFFICER)
+    (doc,) = contracts.proposal_documents(p["id"])
+    text = text_of(contracts, p["id"], doc)
+    for expected in ("Maintenance Contract Proposal", "Total € 2,160.00",
+                     "1 EUR = 35.5000 TRY TRY 76,680.00", "Stamp duty (0.948%) € 17.06",
+                     "On a repair the contract pays: labour, parts."):
+        assert expected in text, (expected, text)
+
+
+def test_sending_mails_the_pdf(contracts):
+    p = contracts.create_proposal(proposal(), OFFICER)
+    doc = contracts.send_proposal(p["id"], {}, OFFICER)
+    assert doc["status"] == "issued"
+    (sent,) = [e for e in contracts.events if e["event_type"] == "proposal_sent"]
+    assert sent["customer"] == {"name": "IŞIK Soğutma", "email": "isik@example.com",
+                                "language": "tr"}
+    assert sent["document"] == {"service": "contracts", "id": doc["id"]}
+    assert contracts.get_document(doc["id"])["filename"] == "TK-2027-000001-2.pdf"
+    contracts.devices.customers[2]["email"] = None
+    q = contracts.create_proposal(proposal(customer_id=2, devices=[{"device_id": 20}]),
+                                  OFFICER)
+    with pytest.raises(ValidationFailed) as err:
+        contracts.send_proposal(q["id"], {}, OFFICER)
+    assert "email" in err.value.details
+
+
+def test_an_admin_replaces_the_template(contracts):
+    with pytest.raises(ValidationFailed) as err:
+        contracts.save_proposal_template({"source": "{% extends '_base.html.j2' %}\n"
+                                                    "{% block content %}{{ nope.x }}"
+                                                    "{% endblock %}"}, ADMIN)
+    assert "source" in err.value.details
+    assert contracts.proposal_template()["overridden"] is False
+    source = ("{% extends '_base.html.j2' %}{% block content %}<p>{{ t('Sayın', 'Dear') }} "
+              "{{ customer.name }}: {{ proposal.total|money(proposal.currency) }}</p>"
+              "{% endblock %}")
+    saved = contracts.save_proposal_template({"source": source, "note": "kısa"}, ADMIN)
+    assert saved["overridden"] is True and saved["version"] == "v1"
+    p = contracts.create_proposal(proposal(currency="TRY", rate=None), OFFICER)
+    (doc,) = contracts.proposal_documents(p["id"])
+    assert doc["template_version"] == "v1"
+    assert "Sayın IŞIK Soğutma: 2.160,00 ₺" in text_of(contracts, p["id"], doc)
