@@ -4,14 +4,20 @@
 
 Roles: contracts officers and managers (and admins) write — proposals, decisions, renewals,
 cancels; the service desk reads (to see what a customer's contract covers)."""
+from flask import Response
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 
+from gateway.auth import roles
+from gateway.charts import bar_chart
+from gateway.csv_export import csv_response
 from gateway.forms_api import pdf
-from gateway.helpers import Page
+from gateway.helpers import Page, rpc, to_wire, user_language
 from gateway.routes import Route, declare, items
 from services.common.roles import ADMINS
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
-                                    ProposalIn, ProposalQuery, RenewalQuery, RenewIn, SendIn,
+                                    InvoicedIn, InvoiceQuery, PaidIn, ProposalIn, ProposalQuery,
+                                    RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
                                     TemplateIn)
 
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1",
@@ -85,10 +91,68 @@ ROUTES = declare(blp, [
               "and terms, the unit price raised by `increase_percent` (e.g. the TÜFE rate); "
               "`months`, `rate`, `valid_until` optional. A cancelled or renewed contract is a "
               "409."),
+    Route("GET", CONTRACT + "/invoices", "contracts", "contract_invoices", READ,
+          args=("contract_id",),
+          doc="The contract's invoice schedule: each installment's due date, amount (the "
+              "contract's currency), status (scheduled, invoiced, paid), invoice number, rate "
+              "and TRY amount."),
+    Route("POST", CONTRACT + "/invoices", "contracts", "schedule_invoices", WRITE,
+          args=("contract_id", "body", "actor"), body=ScheduleIn, versioned=True, etag=True,
+          doc="Make the invoice schedule: `frequency` monthly, quarterly, yearly or single, "
+              "`first_due` (default the start); the contract's total split, adding up "
+              "exactly. A schedule with an invoice already is a 409."),
+    Route("POST", CONTRACT + "/invoices/<id:invoice_id>/invoiced", "contracts",
+          "mark_invoiced", WRITE, args=("contract_id", "invoice_id", "body", "actor"),
+          body=InvoicedIn, versioned=True, etag=True,
+          doc="Mark an installment invoiced: `invoice_no` (the accounting system's), "
+              "`invoiced_on`, `rate` of that day for a contract in USD or EUR."),
+    Route("POST", CONTRACT + "/invoices/<id:invoice_id>/paid", "contracts", "mark_paid",
+          WRITE, args=("contract_id", "invoice_id", "body", "actor"), body=PaidIn,
+          versioned=True, etag=True, doc="Mark an invoiced installment paid: `paid_on`."),
+    Route("GET", "/reports/contracts/invoices", "contracts", "invoice_list", READ,
+          args=("query",), query=InvoiceQuery, response=Page,
+          doc="Invoices `state=due` (not invoiced, due within `days`, default 30) or "
+              "`state=overdue` (not paid past their due date), by due date; cursor pages."),
     Route("GET", "/reports/contracts/renewals", "contracts", "renewal_list", READ,
           args=("query",), query=RenewalQuery, response=Page,
           doc="The renewal list: contracts ending from `end_from` to `end_to` (YYYY-MM), by "
               "end date; cursor pages."),
 ])
+
+
+
+class RevenueHttp(RevenueQuery):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "svg")))
+
+
+AMOUNTS = (("Planlanan", "Scheduled", "scheduled"), ("Faturalanan", "Invoiced", "invoiced"),
+           ("Tahsil edilen", "Paid", "paid"))
+
+
+@blp.route("/reports/contracts/revenue", methods=["GET"])
+@roles(*WRITE)
+@blp.arguments(RevenueHttp, location="query", arg_name="query")
+def contract_revenue(query):
+    """Contract revenue (sözleşme gelirleri) in TRY of installments due `from`–`to` (YYYY-MM):
+    scheduled, invoiced, paid; `group_by=` month, customer or contract. `format=csv` or `svg`
+    (a bar chart of what is scheduled)."""
+    wanted = query.pop("format")
+    report = rpc("contracts", "revenue", to_wire(RevenueQuery, query))
+    lang = user_language()
+    if wanted == "svg":
+        title = ("Sözleşme gelirleri" if lang == "tr" else "Contract revenue") + \
+            f" {report['from']} – {report['to']} (TRY)"
+        svg = bar_chart(title, [str(i["label"]) for i in report["items"]],
+                        [i["scheduled"] for i in report["items"]], "TRY", language=lang)
+        return Response(svg, mimetype="image/svg+xml")
+    if wanted == "csv":
+        columns = [("Grup", "Group", lambda i: i["label"]),
+                   ("Taksit", "Installments", lambda i: i["installments"])]
+        columns += [(tr, en, (lambda k: lambda i: i[k])(key), "money")
+                    for tr, en, key in AMOUNTS]
+        page = {"items": report["items"], "next_cursor": None}
+        return csv_response(lambda a: page, {}, columns, "sozlesme-gelirleri.csv", lang)
+    return report
+
 
 BLUEPRINTS = (blp,)

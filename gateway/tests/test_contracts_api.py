@@ -54,3 +54,29 @@ def test_desk_reads_but_does_not_write(gw):
                                                           "version": 1},
                        headers=gw.headers["desk"])
     assert r.status_code == 403
+
+
+REVENUE = {"from": "2027-01", "to": "2027-12", "currency": "TRY", "group_by": "month",
+           "items": [{"key": "2027-02", "label": "2027-02", "installments": 1,
+                      "scheduled": "19494.00", "invoiced": "19494.00", "paid": "0.00"}],
+           "totals": {"scheduled": "19494.00", "invoiced": "19494.00", "paid": "0.00"}}
+
+
+def test_contract_revenue_as_json_csv_and_svg(gw):
+    gw.rpc.answer = lambda service, method, args: dict(REVENUE)
+    base = "/api/v1/reports/contracts/revenue?from=2027-01&to=2027-12"
+    r = gw.client.get(base, headers=gw.headers["contracts"])
+    assert r.status_code == 200 and r.json["totals"]["scheduled"] == "19494.00"
+    assert gw.rpc.calls[-1].args == ({"from": "2027-01", "to": "2027-12",
+                                      "group_by": "month"},)
+    r = gw.client.get(base + "&format=csv", headers={**gw.headers["manager"],
+                                                      "Accept-Language": "tr"})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Planlanan" in text and "2027-02" in text
+    r = gw.client.get(base + "&format=svg", headers=gw.headers["manager"])
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    assert "Sözleşme gelirleri" in r.get_data(as_text=True)
+    assert gw.client.get(base, headers=gw.headers["desk"]).status_code == 403
+    r = gw.client.get("/api/v1/reports/contracts/revenue?from=2027-13&to=2027-12",
+                      headers=gw.headers["manager"])
+    assert r.status_code == 422 and "from" in r.json["error"]["details"]

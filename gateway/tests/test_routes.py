@@ -202,6 +202,19 @@ EXAMPLES = {
     "POST /api/v1/contracts/<id:contract_id>/renew": dict(
         body={"increase_percent": "44.38"},
         args=[FIRST, {"version": 4, "increase_percent": "44.38"}, ACTOR]),
+    "GET /api/v1/contracts/<id:contract_id>/invoices": dict(args=[FIRST]),
+    "POST /api/v1/contracts/<id:contract_id>/invoices": dict(
+        body={"frequency": "quarterly"}, args=[FIRST, {"version": 4, "frequency": "quarterly"},
+                                               ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/invoiced": dict(
+        body={"invoice_no": " FTR-1 ", "invoiced_on": "2027-02-01", "rate": "36.1"},
+        args=[FIRST, SECOND, {"version": 4, "invoice_no": "FTR-1", "invoiced_on": "2027-02-01",
+                              "rate": "36.1"}, ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/paid": dict(
+        body={"paid_on": "2027-02-10"},
+        args=[FIRST, SECOND, {"version": 4, "paid_on": "2027-02-10"}, ACTOR]),
+    "GET /api/v1/reports/contracts/invoices": dict(query={"state": "overdue"},
+                                                   args=[{"state": "overdue"}]),
     "GET /api/v1/reports/contracts/renewals": dict(
         query={"end_from": "2027-12"}, args=[{"end_from": "2027-12"}]),
 }
@@ -315,6 +328,13 @@ ACCESS = {
     "POST /api/v1/contracts/<id:contract_id>/cancel": "admin contracts manager",
     "POST /api/v1/contracts/<id:contract_id>/renew": "admin contracts manager",
     "GET /api/v1/reports/contracts/renewals": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>/invoices": "admin contracts desk manager",
+    "POST /api/v1/contracts/<id:contract_id>/invoices": "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/invoiced":
+        "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/paid":
+        "admin contracts manager",
+    "GET /api/v1/reports/contracts/invoices": "admin contracts desk manager",
 }
 
 

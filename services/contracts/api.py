@@ -3,9 +3,11 @@ and their TR/EN names it shows. Nothing else of contracts' internals."""
 from services.contracts.domain import (PROPOSAL_STATUS_NAMES, READ, STATUS_NAMES, TRANSITIONS,
                                        WRITE)
 from services.contracts.schemas import (CancelIn, ContractQuery, DecisionIn, ProposalIn,
-                                        ProposalQuery, RenewalQuery, RenewIn, SendIn,
-                                        TemplateIn, Versioned)
+                                        InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
+                                        RenewalQuery, RenewIn, RevenueQuery, ScheduleIn,
+                                        SendIn, TemplateIn, Versioned)
 
 __all__ = ["PROPOSAL_STATUS_NAMES", "READ", "STATUS_NAMES", "TRANSITIONS", "WRITE",
            "CancelIn", "ContractQuery", "DecisionIn", "ProposalIn", "ProposalQuery",
-           "RenewalQuery", "RenewIn", "SendIn", "TemplateIn", "Versioned"]
+           "RenewalQuery", "RenewIn", "SendIn", "TemplateIn", "Versioned", "InvoicedIn",
+           "InvoiceQuery", "PaidIn", "RevenueQuery", "ScheduleIn"]

@@ -148,3 +148,21 @@ def price_totals(unit_price, devices, months, basis="year", visits_per_year=None
 def raised(price, percent):
     """A unit price raised by `percent` (a renewal's increase: the TÜFE rate entered)."""
     return money(Decimal(price) * (1 + Decimal(percent) / 100))
+
+
+# -- the invoice schedule ----------------------------------------------------------------------
+FREQUENCIES = {"monthly": 1, "quarterly": 3, "yearly": 12, "single": None}
+INVOICE_STATES = ("scheduled", "invoiced", "paid")
+
+
+def installments(total, start, months, frequency, first_due=None):
+    """[(due date, amount)]: the total split over the period's invoices — one a month, a
+    quarter, a year, or one alone —, each rounded to the cent, the last taking the remainder
+    so they add up to the total exactly. The first is due on `first_due` (default the start),
+    the others a step of months after each other."""
+    step = FREQUENCIES[frequency]
+    count = 1 if step is None else max(1, -(-months // step))
+    first = first_due or start
+    share = money(Decimal(total) / count)
+    amounts = [share] * (count - 1) + [money(Decimal(total) - share * (count - 1))]
+    return [(add_months(first, i * (step or 0)), a) for i, a in enumerate(amounts)]

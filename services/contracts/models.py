@@ -120,6 +120,7 @@ class Contract(Terms, Base):
     proposal_id: Mapped[int] = mapped_column(Integer, index=True)
     renewal_due_on: Mapped[date | None] = mapped_column(Date)
     renewal_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    invoice_frequency: Mapped[str | None] = mapped_column(String(10))
     renewed_by_contract_id: Mapped[int | None] = mapped_column(Integer)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_on: Mapped[date | None] = mapped_column(Date)
@@ -162,3 +163,28 @@ class Document(DocumentColumns, Base):
 class DocumentTemplate(TemplateColumns, Base):
     """An admin's version of the proposal's template (quote and contract text, TR/EN)."""
     __tablename__ = "document_templates"
+
+
+class Installment(Base):
+    """One invoice of a contract's schedule (fatura planı): due date and amount in the
+    contract's currency; invoiced (the accounting system's number, the day, the rate of that
+    day and the TRY amount) and paid."""
+    __tablename__ = "installments"
+    __table_args__ = (Index("ix_installments_state_due", "status", "due_on", "id"),
+                      Index("ix_installments_contract", "contract_id", "seq"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = _money()
+    currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    status: Mapped[str] = mapped_column(String(10), default="scheduled")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    invoice_no: Mapped[str | None] = mapped_column(String(60))
+    invoiced_on: Mapped[date | None] = mapped_column(Date)
+    rate: Mapped[Decimal | None] = _rate()
+    amount_try: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}

@@ -65,6 +65,15 @@ def contract_out(c, devices=None):
     return out
 
 
+def installment_out(i, number=None, customer_name=None):
+    return {"id": i.id, "contract_id": i.contract_id, "contract_number": number,
+            "customer": {"id": i.customer_id, "name": customer_name}, "seq": i.seq,
+            "version": i.version, "due_on": i.due_on.isoformat(), "amount": str(i.amount),
+            "currency": i.currency, "status": i.status, "invoice_no": i.invoice_no,
+            "invoiced_on": _iso(i.invoiced_on), "rate": _text(i.rate),
+            "amount_try": _text(i.amount_try), "paid_on": _iso(i.paid_on)}
+
+
 def _iso(day):
     return day.isoformat() if day else None
 
@@ -135,3 +144,44 @@ class ContractQueries:
         return [(r.id, {"customer_id": proposal["customer"]["id"], "brand": r.brand,
                         "serial": r.serial, "model": r.model, "device_type": r.device_type})
                 for r in rows]
+
+    # -- invoices --------------------------------------------------------------------------
+    def invoices(self, contract_id):
+        from services.contracts.models import Installment
+        c = find(self.db, Contract, contract_id)
+        rows = self.db.scalars(select(Installment).where(
+            Installment.contract_id == c.id).order_by(Installment.seq)).all()
+        return {"items": [installment_out(i, c.number, c.customer_name) for i in rows],
+                "next_cursor": None, "frequency": c.invoice_frequency}
+
+    def invoice(self, installment_id):
+        from services.contracts.models import Installment
+        i = self.db.get(Installment, installment_id)
+        c = self.db.get(Contract, i.contract_id)
+        return installment_out(i, c.number, c.customer_name)
+
+    def invoice_list(self, query):
+        """`due`: not invoiced yet, due by today + `days`; `overdue`: not paid, past due. By
+        due date, then id; cursor pages."""
+        from datetime import date as _date, timedelta
+        from services.contracts.models import Installment
+        today = self.today()
+        stmt = select(Installment, Contract.number, Contract.customer_name).join(
+            Contract, Contract.id == Installment.contract_id)
+        if query["state"] == "due":
+            stmt = stmt.where(Installment.status == "scheduled",
+                              Installment.due_on <= today + timedelta(days=query["days"]))
+        else:
+            stmt = stmt.where(Installment.status.in_(("scheduled", "invoiced")),
+                              Installment.due_on < today)
+        if query["cursor"]:
+            day, after = decode_cursor(query["cursor"], str, int)
+            day = _date.fromisoformat(day)
+            stmt = stmt.where((Installment.due_on > day) | ((Installment.due_on == day)
+                                                            & (Installment.id > after)))
+        rows = self.db.execute(stmt.order_by(Installment.due_on, Installment.id).limit(
+            query["limit"] + 1)).all()
+        page, cursor = page_of(rows, query["limit"],
+                               lambda r: [r[0].due_on.isoformat(), r[0].id])
+        return {"items": [installment_out(i, n, name) for i, n, name in page],
+                "next_cursor": cursor}

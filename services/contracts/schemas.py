@@ -145,6 +145,43 @@ class TemplateIn(Schema):
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+class ScheduleIn(Versioned):
+    """The contract's invoice schedule: monthly, quarterly, yearly or single."""
+    frequency = fields.String(required=True, validate=validate.OneOf(tuple(
+        domain.FREQUENCIES)))
+    first_due = fields.Date(load_default=None, allow_none=True)
+
+
+class InvoicedIn(Versioned):
+    """An installment invoiced: the accounting system's number, the day, and the rate of that
+    day (TRY per unit) for a contract in another currency."""
+    invoice_no = Trimmed(required=True, validate=validate.Length(max=60))
+    invoiced_on = fields.Date(required=True)
+    rate = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
+                          validate=validate.Range(min=Decimal("0.0001"), max=MAX_RATE))
+
+
+class PaidIn(Versioned):
+    paid_on = fields.Date(required=True)
+
+
+class InvoiceQuery(PageQuery):
+    """Installments to invoice (`due`: not invoiced, due within `days`) or overdue (not paid,
+    past their due date)."""
+    state = fields.String(load_default="due", validate=validate.OneOf(("due", "overdue")))
+    days = fields.Integer(load_default=30, validate=validate.Range(min=0, max=3660))
+
+
+class RevenueQuery(Schema):
+    """Contract revenue from month to month (YYYY-MM) by month, customer or contract."""
+    date_from = fields.String(required=True, data_key="from",
+                              validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    date_to = fields.String(required=True, data_key="to",
+                            validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    group_by = fields.String(load_default="month", validate=validate.OneOf(
+        ("month", "customer", "contract")))
+
+
 class ScanIn(Schema):
     """A scan at a given moment (tests and operators; the scanner runs on its own)."""
     today = fields.Date(load_default=None, allow_none=True)

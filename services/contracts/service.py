@@ -17,8 +17,9 @@ from services.contracts.queries import ContractQueries
 from services.contracts.reports import ContractReports
 from services.contracts.schedule import ContractScanner
 from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
-                                        ProposalQuery, RenewalQuery, RenewIn, ScanIn, SendIn,
-                                        TemplateIn)
+                                        InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
+                                        RenewalQuery, RenewIn, RevenueQuery, ScanIn,
+                                        ScheduleIn, SendIn, TemplateIn)
 from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
 
@@ -176,7 +177,43 @@ class ContractsService:
         self.db.commit()
         return {"contracts": fired}
 
+    # -- the invoice schedule -------------------------------------------------------------------
+    @rpc
+    def contract_invoices(self, contract_id):
+        return self.queries.invoices(contract_id)
+
+    @rpc
+    def schedule_invoices(self, contract_id, data, actor):
+        """The invoices of the contract's total: monthly, quarterly, yearly or single."""
+        data, actor = load(ScheduleIn(), data), load(Actor(), actor)
+        contract = self.workflow.schedule_invoices(contract_id, data, actor)
+        self.db.commit()
+        return self.queries.contract(contract.id)
+
+    @rpc
+    def mark_invoiced(self, contract_id, invoice_id, data, actor):
+        data, actor = load(InvoicedIn(), data), load(Actor(), actor)
+        row = self.workflow.mark_invoiced(contract_id, invoice_id, data, actor)
+        self.db.commit()
+        return self.queries.invoice(row.id)
+
+    @rpc
+    def mark_paid(self, contract_id, invoice_id, data, actor):
+        data, actor = load(PaidIn(), data), load(Actor(), actor)
+        row = self.workflow.mark_paid(contract_id, invoice_id, data, actor)
+        self.db.commit()
+        return self.queries.invoice(row.id)
+
+    @rpc
+    def invoice_list(self, query=None):
+        """Invoices due (to be invoiced) or overdue (not paid past their due date)."""
+        return self.queries.invoice_list(load(InvoiceQuery(), query))
+
     # -- reports ------------------------------------------------------------------------------
+    @rpc
+    def revenue(self, query=None):
+        return self.reports.revenue(load(RevenueQuery(), query))
+
     @rpc
     def renewal_list(self, query=None):
         return self.reports.renewals(load(RenewalQuery(), query))

@@ -7,6 +7,7 @@ Every write to a proposal or a contract states the version it read (missing: 428
 and raises it by one. Customer and device cards come from devices, asked by the service before
 the write (no I/O inside a transaction) and given here as `customer` and `cards`."""
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, text
 
@@ -15,8 +16,8 @@ from services.common.models import utcnow
 from services.common.roles import SYSTEM, SYSTEM_ACTOR
 from services.common.schemas import is_id
 from services.contracts import domain, events
-from services.contracts.models import (Contract, ContractDevice, ContractHistory, Proposal,
-                                       ProposalDevice)
+from services.contracts.models import (Contract, ContractDevice, ContractHistory, Installment,
+                                       Proposal, ProposalDevice)
 
 NEXT_NUMBER = text(  # one sequence per kind and year, never reused
     "INSERT INTO number_sequences (kind, year, last) VALUES (:kind, :year, 1) "
@@ -36,6 +37,14 @@ def find(session, model, record_id):
         if model is Proposal:
             raise NotFound("Proposal {id} not found.", {"id": record_id})
         raise NotFound("Contract {id} not found.", {"id": record_id})
+    return row
+
+
+def find_installment(session, contract_id, installment_id):
+    row = session.get(Installment, installment_id) if is_id(installment_id) else None
+    if row is None or row.contract_id != contract_id:
+        raise NotFound("Invoice {id} of contract {contract_id} not found.",
+                       {"id": installment_id, "contract_id": contract_id})
     return row
 
 
@@ -272,11 +281,70 @@ class ContractWorkflow:
         self.db.flush()
         return proposal
 
+    # -- the invoice schedule ----------------------------------------------------------------
+    def schedule_invoices(self, contract_id, data, actor):
+        """The contract's invoices (its total over monthly, quarterly, yearly or one invoice);
+        a schedule not yet invoiced is replaced, one with an invoice is a 409."""
+        contract = find(self.db, Contract, contract_id)
+        check_version(contract, data["version"])
+        if contract.status not in (domain.DRAFT, domain.ACTIVE):
+            raise Conflict("A contract in {status} gets no invoice schedule.",
+                           {"status": contract.status})
+        old = self.db.scalars(select(Installment).where(
+            Installment.contract_id == contract.id)).all()
+        if any(i.status != "scheduled" for i in old):
+            raise Conflict("Contract {number} has invoices already; its schedule stays.",
+                           {"number": contract.number})
+        first = data["first_due"]
+        if first is not None and not contract.start <= first <= contract.end:
+            raise invalid(first_due=[("The first due date must lie within the contract "
+                                      "({start} – {end}).", {"start": contract.start.isoformat(),
+                                                            "end": contract.end.isoformat()})])
+        for row in old:
+            self.db.delete(row)
+        self.db.flush()
+        for seq, (due, amount) in enumerate(domain.installments(
+                contract.total, contract.start, contract.months, data["frequency"], first), 1):
+            self.db.add(Installment(contract_id=contract.id, customer_id=contract.customer_id,
+                                    seq=seq, due_on=due, amount=amount,
+                                    currency=contract.currency, status="scheduled", version=1))
+        contract.invoice_frequency = data["frequency"]
+        contract.version = data["version"] + 1
+        self.db.flush()
+        return contract
+
+    def mark_invoiced(self, contract_id, installment_id, data, actor):
+        row = self._installment(contract_id, installment_id, data, "scheduled")
+        if row.currency != "TRY" and data["rate"] is None:
+            raise invalid(rate=["A currency other than TRY needs its rate."])
+        rate = data["rate"] if row.currency != "TRY" else Decimal(1)
+        row.status, row.invoice_no, row.invoiced_on = "invoiced", data["invoice_no"],             data["invoiced_on"]
+        row.rate, row.amount_try = rate, domain.money(row.amount * rate)
+        self.db.flush()
+        return row
+
+    def mark_paid(self, contract_id, installment_id, data, actor):
+        row = self._installment(contract_id, installment_id, data, "invoiced")
+        row.status, row.paid_on = "paid", data["paid_on"]
+        self.db.flush()
+        return row
+
+    def _installment(self, contract_id, installment_id, data, expected):
+        row = find_installment(self.db, contract_id, installment_id)
+        check_version(row, data["version"])
+        if row.status != expected:
+            raise Conflict("Invoice {seq} is {status}.", {"seq": row.seq, "status": row.status})
+        row.version = data["version"] + 1
+        return row
+
     # -- the due-date scanner's work ---------------------------------------------------------
     def due(self, today):
         """The WHERE clause of contracts with something due on `today`: a draft whose start
         has come, an active one past its end, a reminder not yet sent."""
-        return (((Contract.status == domain.DRAFT) & (Contract.start <= today))
+        invoice_due = Contract.id.in_(select(Installment.contract_id).where(
+            Installment.status == "scheduled", Installment.notified.is_(False),
+            Installment.due_on <= today))
+        return (invoice_due | ((Contract.status == domain.DRAFT) & (Contract.start <= today))
                 | ((Contract.status == domain.ACTIVE) & (Contract.end < today))
                 | ((Contract.status == domain.ACTIVE) & (Contract.renewal_notified.is_(False))
                    & (Contract.renewal_due_on <= today)))
@@ -297,6 +365,14 @@ class ContractWorkflow:
             contract.renewal_notified = True
             if recipients := self._renewal_recipients(contract):
                 self.emit("contract_renewal_due", events.renewal_due(contract, recipients))
+        for row in self.db.scalars(select(Installment).where(
+                Installment.contract_id == contract.id, Installment.status == "scheduled",
+                Installment.notified.is_(False), Installment.due_on <= today)).all():
+            row.notified = True
+            if recipients := self._renewal_recipients(contract):
+                self.emit("contract_invoice_due", {"contract_id": contract.id, "plan_id": None,
+                                                   "due_date": row.due_on.isoformat(),
+                                                   "recipients": recipients})
         if contract.status == domain.ACTIVE and contract.end < today:
             self._move(contract, domain.EXPIRED, SYSTEM_ACTOR)
             contract.version += 1

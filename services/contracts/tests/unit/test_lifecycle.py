@@ -82,3 +82,16 @@ def test_periods_numbers_and_proposal_state():
     assert domain.proposal_state("open", date(2027, 1, 10), date(2027, 1, 11)) == "expired"
     assert domain.proposal_state("accepted", date(2027, 1, 10), date(2027, 2, 1)) == "accepted"
     assert domain.raised(Decimal("1000.00"), Decimal("44.38")) == Decimal("1443.80")
+
+
+def test_installments_add_up_to_the_total():
+    monthly = domain.installments(Decimal("1000.00"), date(2027, 1, 31), 12, "monthly")
+    assert len(monthly) == 12 and sum(a for _, a in monthly) == Decimal("1000.00")
+    assert monthly[0] == (date(2027, 1, 31), Decimal("83.33"))
+    assert monthly[1][0] == date(2027, 2, 28) and monthly[-1] == (date(2027, 12, 31),
+                                                                  Decimal("83.37"))
+    quarterly = domain.installments(Decimal("100.00"), date(2027, 1, 1), 12, "quarterly")
+    assert [d.month for d, _ in quarterly] == [1, 4, 7, 10]
+    assert domain.installments(Decimal("5.00"), date(2027, 1, 1), 24, "single") == [
+        (date(2027, 1, 1), Decimal("5.00"))]
+    assert len(domain.installments(Decimal("5.00"), date(2027, 1, 1), 18, "yearly")) == 2
