@@ -4,7 +4,9 @@
 
 Roles: contracts officers and managers (and admins) write — proposals, decisions, renewals,
 cancels; the service desk reads (to see what a customer's contract covers)."""
-from flask import Response
+import base64
+
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -12,13 +14,15 @@ from gateway.auth import roles
 from gateway.charts import bar_chart
 from gateway.csv_export import csv_response
 from gateway.forms_api import pdf
-from gateway.helpers import Page, rpc, to_wire, user_language
+from gateway import versions
+from gateway.helpers import Page, actor, rpc, to_wire, user_language
 from gateway.routes import Route, declare, items
+from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
                                     InvoicedIn, InvoiceQuery, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
-                                    TemplateIn)
+                                    TemplateIn, MAX_SCAN_BYTES, scan_type)
 
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1",
                 description="Maintenance contracts (bakım sözleşmeleri) and their proposals "
@@ -119,6 +123,40 @@ ROUTES = declare(blp, [
               "end date; cursor pages."),
 ])
 
+
+
+@blp.route(PROPOSAL + "/signed-scan", methods=["POST"])
+@roles(*WRITE)
+def attach_signed_scan(proposal_id):
+    """Keep the signed scan of the proposal's decision: the file as the body (its own content
+    type) or multipart field `file`; a PDF, JPEG or PNG by its content (whatever its name
+    says), at most 10 MB. Versioned: `If-Match` with the proposal's version."""
+    request.max_content_length = MAX_SCAN_BYTES + 1024 * 1024  # the multipart's envelope
+    stated = versions.stated(None)
+    upload = request.files.get("file")
+    data = upload.read(MAX_SCAN_BYTES + 1) if upload else request.get_data()
+    if len(data) > MAX_SCAN_BYTES:
+        raise invalid(file=["At most 10 MB."])
+    if scan_type(data) is None:
+        raise invalid(file=["Not a PDF, JPEG or PNG file (by its content)."])
+    try:
+        result = rpc("contracts", "attach_signed_scan", proposal_id, {
+            "content_b64": base64.b64encode(data).decode(), "version": stated,
+            "filename": (upload.filename if upload else request.headers.get("X-Filename"))},
+            actor())
+    except Conflict as conflict:
+        raise versions.stale(conflict, stated) from None
+    return result, 200, versions.etag(result)
+
+
+@blp.route(PROPOSAL + "/signed-scan", methods=["GET"])
+@roles(*READ)
+def signed_scan(proposal_id):
+    """The signed scan as it was uploaded (its content type)."""
+    result = rpc("contracts", "get_signed_scan", proposal_id)
+    return Response(base64.b64decode(result["content_b64"]), mimetype=result["content_type"],
+                    headers={"Content-Disposition":
+                             f'inline; filename="{result["filename"]}"'})
 
 
 class RevenueHttp(RevenueQuery):

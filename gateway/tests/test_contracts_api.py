@@ -80,3 +80,27 @@ def test_contract_revenue_as_json_csv_and_svg(gw):
     r = gw.client.get("/api/v1/reports/contracts/revenue?from=2027-13&to=2027-12",
                       headers=gw.headers["manager"])
     assert r.status_code == 422 and "from" in r.json["error"]["details"]
+
+
+def test_a_signed_scan_is_checked_by_content_and_size(gw):
+    url = "/api/v1/proposals/7/signed-scan"
+    headers = {**gw.headers["contracts"], "If-Match": '"3"', "Accept-Language": "en"}
+    r = gw.client.post(url, data=b"hello, not a pdf", headers=headers,
+                       content_type="application/pdf")
+    assert r.status_code == 422
+    assert r.json["error"]["details"] == {"file": ["Not a PDF, JPEG or PNG file (by its "
+                                                   "content)."]}
+    r = gw.client.post(url, data=b"%PDF-1.7" + b"0" * (10 * 1024 * 1024), headers={
+        **headers, "Accept-Language": "tr"}, content_type="application/pdf")
+    assert r.status_code == 422 and r.json["error"]["details"] == {"file": ["En çok 10 MB."]}
+    assert gw.rpc.calls == []
+    r = gw.client.post(url, data=b"\x89PNG\r\n\x1a\n....", headers={
+        k: v for k, v in headers.items() if k != "If-Match"}, content_type="image/png")
+    assert r.status_code == 428
+    r = gw.client.post(url, data=b"\x89PNG\r\n\x1a\n....", headers=headers,
+                       content_type="image/png")
+    assert r.status_code == 200 and r.headers["ETag"] == '"4"'
+    (call,) = gw.rpc.calls
+    assert call.method == "attach_signed_scan" and call.args[1]["version"] == 3
+    r = gw.client.post(url, data=b"%PDF-1.7", headers=gw.headers["desk"])
+    assert r.status_code == 403

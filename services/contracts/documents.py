@@ -6,6 +6,8 @@ The template (templates/proposal.html.j2: TR and EN, placeholders such as `{{ cu
 admin; a replacement is checked — rendered in Turkish and English, to PDF — before it is
 stored, and the one in use stays when it fails."""
 import base64
+import binascii
+import hashlib
 import os
 from datetime import datetime
 
@@ -13,11 +15,12 @@ from sqlalchemy import func, select
 
 from services.common.documents.issuing import document_out
 from services.common.documents.templates import TemplateRefused
-from services.common.exceptions import invalid
+from services.common.exceptions import NotFound, invalid
 from services.common.models import utcnow
 from services.contracts.models import Document, DocumentTemplate, Proposal
 from services.contracts.queries import proposal_out
-from services.contracts.workflow import find, proposal_devices
+from services.contracts import domain
+from services.contracts.workflow import check_version, find, proposal_devices
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 DOCUMENT_KINDS = {"proposal": {"tr": "Bakım Sözleşmesi Teklifi",
@@ -25,6 +28,22 @@ DOCUMENT_KINDS = {"proposal": {"tr": "Bakım Sözleşmesi Teklifi",
 PAYS_NAMES = {"labour": ("işçilik", "labour"), "parts": ("yedek parça", "parts"),
               "fee": ("hizmet bedeli", "service fee")}
 TEMPLATE_TOO_BIG = 200_000
+
+
+def scan_bytes(content_b64):
+    """The scan's bytes, refused (422 on `file`) when it is no base64, over 10 MB, or not a
+    PDF, JPEG or PNG by its content."""
+    if len(content_b64) > domain.MAX_SCAN_BYTES * 4 // 3 + 8:
+        raise invalid(file=["At most 10 MB."])
+    try:
+        raw = base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid(file=["Not a file (base64 expected)."])
+    if len(raw) > domain.MAX_SCAN_BYTES:
+        raise invalid(file=["At most 10 MB."])
+    if domain.scan_type(raw) is None:
+        raise invalid(file=["Not a PDF, JPEG or PNG file (by its content)."])
+    return raw
 
 
 def pays_text(pays, language):
@@ -94,6 +113,37 @@ class ProposalPapers:
         """A contract's documents: its proposal's (quote and contract text)."""
         from services.contracts.models import Contract
         return find(self.db, Contract, contract_id).proposal_id
+
+    def attach_scan(self, proposal_id, data, actor):
+        """Keep the signed scan of the proposal (a PDF, JPEG or PNG by its content, at most
+        10 MB): the file first, then the row names it (no transaction open while writing)."""
+        raw = scan_bytes(data["content_b64"])
+        kind = domain.scan_type(raw)
+        proposal = find(self.db, Proposal, proposal_id)
+        check_version(proposal, data["version"])
+        number = proposal.number
+        self.db.rollback()
+        sha = hashlib.sha256(raw).hexdigest()
+        key = f"proposal/{proposal_id}/signed-{sha[:16]}.{kind[1]}"
+        self.desk.storage.put(key, raw)
+        proposal = find(self.db, Proposal, proposal_id)
+        check_version(proposal, data["version"])
+        proposal.signed_scan_key, proposal.signed_scan_type = key, kind[0]
+        proposal.signed_scan_name = data["filename"] or f"{number}-imzali.{kind[1]}"
+        proposal.signed_scan_size, proposal.signed_scan_sha256 = len(raw), sha
+        proposal.version = data["version"] + 1
+        self.db.flush()
+        return proposal
+
+    def signed_scan(self, proposal_id):
+        proposal = find(self.db, Proposal, proposal_id)
+        if not proposal.signed_scan_key:
+            raise NotFound("Proposal {id} has no signed scan.", {"id": proposal_id})
+        key, name, kind = (proposal.signed_scan_key, proposal.signed_scan_name,
+                           proposal.signed_scan_type)
+        self.db.rollback()
+        return {"filename": name, "content_type": kind,
+                "content_b64": base64.b64encode(self.desk.storage.get(key)).decode()}
 
     def listing(self, proposal_id):
         find(self.db, Proposal, proposal_id)

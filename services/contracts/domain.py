@@ -166,3 +166,18 @@ def installments(total, start, months, frequency, first_due=None):
     share = money(Decimal(total) / count)
     amounts = [share] * (count - 1) + [money(Decimal(total) - share * (count - 1))]
     return [(add_months(first, i * (step or 0)), a) for i, a in enumerate(amounts)]
+
+
+# -- the signed scan of a decision ---------------------------------------------------------------
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+SCAN_TYPES = ((b"%PDF-", "application/pdf", "pdf"), (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+              (b"\x89PNG\r\n\x1a\n", "image/png", "png"))
+
+
+def scan_type(data):
+    """(content type, extension) of a signed scan by its content — a PDF, JPEG or PNG whatever
+    its name says —, or None."""
+    for magic, content_type, ext in SCAN_TYPES:
+        if data.startswith(magic):
+            return content_type, ext
+    return None

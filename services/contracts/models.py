@@ -88,6 +88,12 @@ class Proposal(Terms, Base):
     decided_by_name: Mapped[str | None] = mapped_column(String(200))
     decision_note: Mapped[str | None] = mapped_column(Text)
     contract_id: Mapped[int | None] = mapped_column(Integer)
+    # the signed scan of the decision (PDF, JPEG or PNG, checked by content, ≤ 10 MB)
+    signed_scan_key: Mapped[str | None] = mapped_column(String(200))
+    signed_scan_type: Mapped[str | None] = mapped_column(String(40))
+    signed_scan_name: Mapped[str | None] = mapped_column(String(200))
+    signed_scan_size: Mapped[int | None] = mapped_column(Integer)
+    signed_scan_sha256: Mapped[str | None] = mapped_column(String(64))
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 

@@ -43,6 +43,9 @@ def proposal_out(p, today, devices=None):
     out = {**terms_out(p), "status": state, "status_name": domain.PROPOSAL_STATUS_NAMES[state],
            "valid_until": p.valid_until.isoformat(), "note": p.note,
            "renews_contract_id": p.renews_contract_id, "contract_id": p.contract_id,
+           "signed_scan": {"filename": p.signed_scan_name, "content_type": p.signed_scan_type,
+                           "size": p.signed_scan_size, "sha256": p.signed_scan_sha256}
+           if p.signed_scan_key else None,
            "decision": None if p.status == "open" else {
                "decision": p.status, "at": p.decided_at.isoformat() if p.decided_at else None,
                "by": {"id": p.decided_by_id, "name": p.decided_by_name},

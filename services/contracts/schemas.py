@@ -182,6 +182,12 @@ class RevenueQuery(Schema):
         ("month", "customer", "contract")))
 
 
+class SignedScanIn(Versioned):
+    """The signed scan of a proposal's decision: the file's bytes (base64) and its name."""
+    content_b64 = fields.String(required=True)
+    filename = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
 class ScanIn(Schema):
     """A scan at a given moment (tests and operators; the scanner runs on its own)."""
     today = fields.Date(load_default=None, allow_none=True)

@@ -19,7 +19,7 @@ from services.contracts.schedule import ContractScanner
 from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
                                         InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScanIn,
-                                        ScheduleIn, SendIn, TemplateIn)
+                                        ScheduleIn, SendIn, SignedScanIn, TemplateIn)
 from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
 
@@ -104,6 +104,18 @@ class ContractsService:
         self.db.commit()
         self.documents.issue_now()
         return document_out(self.db.get(Document, doc.id, populate_existing=True))
+
+    @rpc
+    def attach_signed_scan(self, proposal_id, data, actor):
+        """The signed scan of the decision: a PDF, JPEG or PNG by content, at most 10 MB."""
+        data, actor = load(SignedScanIn(), data), load(Actor(), actor)
+        proposal = self.papers.attach_scan(proposal_id, data, actor)
+        self.db.commit()
+        return self.queries.proposal(proposal.id)
+
+    @rpc
+    def get_signed_scan(self, proposal_id):
+        return self.papers.signed_scan(proposal_id)
 
     @rpc
     def proposal_documents(self, proposal_id):

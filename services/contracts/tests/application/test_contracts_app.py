@@ -243,3 +243,28 @@ def test_cancel_ends_cover_on_the_cancel_date_and_cannot_be_renewed(contracts):
     assert later["status"] == "open"
     history = contracts.contract_history(c["id"])["items"]
     assert [h["to"] for h in history] == ["draft", "active", "cancelled"]
+
+
+def test_the_signed_scan_by_content_and_size(contracts):
+    import base64
+    p = contracts.create_proposal(proposal(), OFFICER)
+    p = contracts.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    png = b"\x89PNG\r\n\x1a\n" + b"imza" * 10
+    for bad, message in ((base64.b64encode(b"GIF89a...").decode(),
+                          "Not a PDF, JPEG or PNG file (by its content)."),
+                         ("not base64!", "Not a file (base64 expected)."),
+                         (base64.b64encode(b"%PDF-" + b"0" * (10 * 1024 * 1024)).decode(),
+                          "At most 10 MB.")):
+        with pytest.raises(ValidationFailed) as err:
+            contracts.attach_signed_scan(p["id"], {"content_b64": bad, "version": 2}, OFFICER)
+        assert err.value.details == {"file": [message]}
+    assert contracts.get_proposal(p["id"])["signed_scan"] is None
+    with pytest.raises(PreconditionRequired):
+        contracts.attach_signed_scan(p["id"], {"content_b64": base64.b64encode(png).decode()},
+                                     OFFICER)
+    done = contracts.attach_signed_scan(p["id"], {"content_b64": base64.b64encode(png).decode(),
+                                                  "filename": "imza.png", "version": 2},
+                                        OFFICER)
+    assert done["version"] == 3 and done["signed_scan"]["content_type"] == "image/png"
+    got = contracts.get_signed_scan(p["id"])
+    assert base64.b64decode(got["content_b64"]) == png and got["filename"] == "imza.png"
