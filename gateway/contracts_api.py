@@ -20,7 +20,7 @@ from gateway.routes import Route, declare, items
 from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
-                                    InvoicedIn, InvoiceQuery, PaidIn, ProposalIn, ProposalQuery,
+                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
                                     TemplateIn, MAX_SCAN_BYTES, scan_type)
 
@@ -84,6 +84,12 @@ ROUTES = declare(blp, [
     Route("GET", CONTRACT + "/documents/<id:document_id>", "contracts",
           "get_contract_document", READ, args=("contract_id", "document_id"), answer=pdf,
           doc="One of the contract's documents as `application/pdf`."),
+    Route("POST", CONTRACT + "/insurance-notice", "contracts", "issue_insurance_notice", WRITE,
+          args=("contract_id", "body", "actor"), body=InsuranceNoticeIn, status=201,
+          doc="Issue the insurance notification (sigorta bildirim formu) of the contract's "
+              "insured devices — insurer, policy numbers, devices, serials, values — as a PDF "
+              "e-mailed to `insurer_email`; `insurer_name` picks the cards insured with it. "
+              "No insured device is a 409."),
     Route("POST", CONTRACT + "/cancel", "contracts", "cancel_contract", WRITE,
           args=("contract_id", "body", "actor"), body=CancelIn, versioned=True, etag=True,
           doc="Cancel: `reason` and `end` (within the contract): the devices' cover ends that "

@@ -203,6 +203,9 @@ EXAMPLES = {
         body={"increase_percent": "44.38"},
         args=[FIRST, {"version": 4, "increase_percent": "44.38"}, ACTOR]),
     "GET /api/v1/contracts/<id:contract_id>/invoices": dict(args=[FIRST]),
+    "POST /api/v1/contracts/<id:contract_id>/insurance-notice": dict(
+        body={"insurer_email": "bildirim@guven.example.com"},
+        args=[FIRST, {"insurer_email": "bildirim@guven.example.com"}, ACTOR]),
     "POST /api/v1/contracts/<id:contract_id>/invoices": dict(
         body={"frequency": "quarterly"}, args=[FIRST, {"version": 4, "frequency": "quarterly"},
                                                ACTOR]),
@@ -329,6 +332,7 @@ ACCESS = {
     "POST /api/v1/contracts/<id:contract_id>/renew": "admin contracts manager",
     "GET /api/v1/reports/contracts/renewals": "admin contracts desk manager",
     "GET /api/v1/contracts/<id:contract_id>/invoices": "admin contracts desk manager",
+    "POST /api/v1/contracts/<id:contract_id>/insurance-notice": "admin contracts manager",
     "POST /api/v1/contracts/<id:contract_id>/invoices": "admin contracts manager",
     "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/invoiced":
         "admin contracts manager",

@@ -429,6 +429,8 @@ EVENT_SCHEMAS = dict((
            summary=_opt_text()),
     _event("proposal_sent", proposal=_nested(ProposalRef), customer=_nested(Recipient),
            document=_nested(DocumentRef)),
+    _event("insurance_notice_issued", contract=_nested(ProposalRef),
+           insurer=_nested(Insurer), document=_nested(DocumentRef)),
     _event("contract_activated", **_contract()),
     _event("contract_expired", **_contract()),
     _event("contract_renewal_due", **_due()),

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from services.common.documents.issuing import document_out
 from services.common.documents.templates import TemplateRefused
-from services.common.exceptions import NotFound, invalid
+from services.common.exceptions import Conflict, NotFound, invalid
 from services.common.models import utcnow
 from services.contracts.models import Document, DocumentTemplate, Proposal
 from services.contracts.queries import proposal_out
@@ -24,7 +24,9 @@ from services.contracts.workflow import check_version, find, proposal_devices
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 DOCUMENT_KINDS = {"proposal": {"tr": "Bakım Sözleşmesi Teklifi",
-                               "en": "Maintenance Contract Proposal"}}
+                               "en": "Maintenance Contract Proposal"},
+                  "insurance_notice": {"tr": "Sigorta Bildirim Formu",
+                                       "en": "Insurance Notification Form"}}
 PAYS_NAMES = {"labour": ("işçilik", "labour"), "parts": ("yedek parça", "parts"),
               "fee": ("hizmet bedeli", "service fee")}
 TEMPLATE_TOO_BIG = 200_000
@@ -62,9 +64,9 @@ class Contexts:
     def __init__(self, settings):
         self.settings = settings
 
-    def common(self, number, issued_at, language):
+    def common(self, number, issued_at, language, kind="proposal"):
         return {"company": self.settings.company.as_dict(), "qr": None,
-                "document": {"kind": "proposal", "title": DOCUMENT_KINDS["proposal"],
+                "document": {"kind": kind, "title": DOCUMENT_KINDS[kind],
                              "number": number,
                              "issued_at": (issued_at or utcnow()).isoformat()}}
 
@@ -74,6 +76,10 @@ class Contexts:
                 "levels": out["service_levels"], "pays_text": pays_text(out["pays"], language)}
 
     def build(self, session, doc):
+        if doc.kind == "insurance_notice":  # a snapshot taken when it was asked for
+            import json
+            return {**json.loads(doc.data),
+                    **self.common(doc.number, doc.issued_at, doc.language, doc.kind)}
         proposal = session.get(Proposal, doc.subject_id)
         return {**self.of_proposal(proposal, proposal_devices(session, proposal.id),
                                    doc.language),
@@ -109,7 +115,7 @@ class ProposalPapers:
             "document": {"service": "contracts", "id": doc.id}})
         return doc
 
-    def of_contract(self, contract_id):
+    def of_contract(self, contract_id):  # noqa: D102
         """A contract's documents: its proposal's (quote and contract text)."""
         from services.contracts.models import Contract
         return find(self.db, Contract, contract_id).proposal_id
@@ -144,6 +150,59 @@ class ProposalPapers:
         self.db.rollback()
         return {"filename": name, "content_type": kind,
                 "content_b64": base64.b64encode(self.desk.storage.get(key)).decode()}
+
+    def insurance_notice(self, contract_id, data, actor, cards):
+        """The insurance notification (sigorta bildirim formu) of the contract's insured
+        devices (`cards`: devices' cards, asked before the write): a PDF with the insurer,
+        policy numbers, devices, serials and values, e-mailed to the insurer
+        (insurance_notice_issued), recorded as the contract's document."""
+        from services.contracts.models import Contract
+        from services.contracts.queries import contract_out
+        contract = find(self.db, Contract, contract_id)
+        insured = [c for c in cards if c.get("insured")
+                   and (not data["insurer_name"] or c.get("insurer") == data["insurer_name"])]
+        if not insured:
+            raise Conflict("No insured device under contract {number}.",
+                           {"number": contract.number})
+        name = data["insurer_name"] or insured[0].get("insurer") or data["insurer_email"]
+        count = self.db.scalar(select(func.count()).select_from(Document).where(
+            Document.subject == "contract", Document.subject_id == contract.id)) or 0
+        out = contract_out(contract)
+        snapshot = {"contract": {"number": contract.number, "start": out["start"],
+                                 "end": out["end"], "customer": out["customer"]},
+                    "insurer": {"name": name},
+                    "devices": [{k: c.get(k) for k in ("brand", "model", "serial", "policy_no",
+                                                       "price", "currency")}
+                                for c in insured]}
+        doc = self.desk.request(
+            self.db, subject="contract", subject_id=contract.id, kind="insurance_notice",
+            occasion=f"insurance-{count + 1}", number=f"{contract.number}-SB{count + 1}",
+            language=data["language"], actor=actor, data=snapshot)
+        self.emit("insurance_notice_issued", {
+            "contract": {"id": contract.id, "number": contract.number},
+            "insurer": {"name": name, "email": data["insurer_email"],
+                        "language": data["language"]},
+            "document": {"service": "contracts", "id": doc.id}})
+        return doc
+
+    def contract_listing(self, contract_id):
+        """A contract's documents: its proposal's (quote and contract text), then its own
+        (insurance notifications)."""
+        from services.contracts.models import Contract
+        contract = find(self.db, Contract, contract_id)
+        own = self.db.scalars(select(Document).where(
+            Document.subject == "contract", Document.subject_id == contract.id).order_by(
+            Document.id)).all()
+        return self.listing(contract.proposal_id) + [document_out(d) for d in own]
+
+    def contract_download(self, contract_id, doc_id):
+        from services.contracts.models import Contract
+        contract = find(self.db, Contract, contract_id)
+        doc = self.desk.find(self.db, doc_id)
+        if (doc.subject, doc.subject_id) not in (("proposal", contract.proposal_id),
+                                                 ("contract", contract.id)):
+            raise NotFound("Document {document_id} not found.", {"document_id": doc_id})
+        return self.download(doc_id)
 
     def listing(self, proposal_id):
         find(self.db, Proposal, proposal_id)

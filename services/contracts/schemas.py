@@ -188,6 +188,14 @@ class SignedScanIn(Versioned):
     filename = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
+class InsuranceNoticeIn(Schema):
+    """The insurance notification: to the insurer's address; `insurer_name` picks the cards
+    insured with it (default: every insured card of the contract)."""
+    insurer_email = email_field(required=True)
+    insurer_name = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    language = language_field()
+
+
 class ScanIn(Schema):
     """A scan at a given moment (tests and operators; the scanner runs on its own)."""
     today = fields.Date(load_default=None, allow_none=True)

@@ -19,7 +19,8 @@ from services.contracts.schedule import ContractScanner
 from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
                                         InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScanIn,
-                                        ScheduleIn, SendIn, SignedScanIn, TemplateIn)
+                                        ScheduleIn, SendIn, SignedScanIn, TemplateIn,
+                                        InsuranceNoticeIn)
 from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
 
@@ -127,12 +128,24 @@ class ContractsService:
 
     @rpc
     def contract_documents(self, contract_id):
-        return self.papers.listing(self.papers.of_contract(contract_id))
+        return self.papers.contract_listing(contract_id)
 
     @rpc
     def get_contract_document(self, contract_id, document_id):
-        papers = self.papers
-        return papers.download(document_id, "proposal", papers.of_contract(contract_id))
+        return self.papers.contract_download(contract_id, document_id)
+
+    @rpc
+    def issue_insurance_notice(self, contract_id, data, actor):
+        """The insurance notification of the contract's insured devices, e-mailed (PDF)."""
+        data, actor = load(InsuranceNoticeIn(), data), load(Actor(), actor)
+        contract = self.queries.contract(contract_id)
+        self.db.close()  # no transaction open while devices answers
+        cards = [self.devices.call("get_device", d["device_id"])
+                 for d in contract["devices"] if d["device_id"]]
+        doc = self.papers.insurance_notice(contract_id, data, actor, cards)
+        self.db.commit()
+        self.documents.issue_now()
+        return document_out(self.db.get(Document, doc.id, populate_existing=True))
 
     @rpc
     def get_document(self, document_id):

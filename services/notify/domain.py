@@ -177,6 +177,10 @@ def plan(event, management=()):
                     period_text=f"{date_text(event['period']['start'], lang)} – "
                                 f"{date_text(event['period']['end'], lang)}")
             p.document = event["document"]
+    elif t == "insurance_notice_issued":
+        for insurer in _to([event["insurer"]]):
+            p = add(insurer, contract_id=event["contract"]["id"], contract=event["contract"])
+            p.document = event["document"]
     elif t == "proposal_sent":
         for customer in _to([event["customer"]]):
             p = add(customer, proposal=event["proposal"])

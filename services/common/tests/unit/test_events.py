@@ -109,6 +109,9 @@ SAMPLES = {
                     "summary": "Kompresör değiştirildi"},
     "proposal_sent": {"proposal": {"id": 4, "number": "TK-2027-000004"},
                       "customer": RECIPIENT, "document": {"service": "contracts", "id": 9}},
+    "insurance_notice_issued": {"contract": {"id": 5, "number": "SZ-2027-000005"},
+                                "insurer": RECIPIENT, "document": {"service": "contracts",
+                                                                   "id": 10}},
     "contract_activated": CONTRACT,
     "contract_expired": CONTRACT,
     "contract_renewal_due": DUE,
@@ -131,6 +134,7 @@ DESIGN_EVENTS = {
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
     "service_request_submitted", "article_published", "email_sent", "email_failed",
     "damage_report_issued", "periodic_report_issued", "proposal_sent",
+    "insurance_notice_issued",
 }
 
 
@@ -142,7 +146,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 26
+    assert len(DESIGN_EVENTS) == 27
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

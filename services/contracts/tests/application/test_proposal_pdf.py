@@ -8,7 +8,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from services.common.exceptions import ValidationFailed
+from services.common.exceptions import Conflict, ValidationFailed
 from services.contracts.tests.application.test_contracts_app import (OFFICER, Contracts,
                                                                      proposal)
 
@@ -89,3 +89,32 @@ def test_an_admin_replaces_the_template(contracts):
     (doc,) = contracts.proposal_documents(p["id"])
     assert doc["template_version"] == "v1"
     assert "Sayın IŞIK Soğutma: 2.160,00 ₺" in text_of(contracts, p["id"], doc)
+
+
+def test_the_insurance_notification_of_insured_devices(contracts):
+    p = contracts.create_proposal(proposal(currency="TRY", rate=None), OFFICER)
+    p = contracts.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    c = p["contract_id"]
+    notice = {"insurer_email": "bildirim@guven.example.com"}
+    with pytest.raises(Conflict) as err:
+        contracts.issue_insurance_notice(c, notice, OFFICER)
+    assert err.value.details == {"number": "SZ-2027-000001"}
+    contracts.devices.cards[10].update(insured=True, insurer="Güven Sigorta",
+                                       policy_no="POL-2027-77", price="125000.00",
+                                       currency="TRY")
+    doc = contracts.issue_insurance_notice(c, notice, OFFICER)
+    assert doc["status"] == "issued" and doc["number"] == "SZ-2027-000001-SB1"
+    (event,) = [e for e in contracts.events if e["event_type"] == "insurance_notice_issued"]
+    assert event["insurer"] == {"name": "Güven Sigorta", "email": "bildirim@guven.example.com",
+                                "language": "tr"}
+    assert event["document"] == {"service": "contracts", "id": doc["id"]}
+    listed = contracts.contract_documents(c)
+    assert [d["kind"] for d in listed] == ["proposal", "insurance_notice"]
+    got = contracts.get_contract_document(c, doc["id"])
+    reader = PdfReader(io.BytesIO(base64.b64decode(got["content_b64"])))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    for expected in ("Sigorta Bildirim Formu", "Güven Sigorta", "IŞIK Soğutma",
+                     "SZ-2027-000001 (01.02.2027 – 31.01.2028)", "Bosch K1 SN-10 POL-2027-77",
+                     "125.000,00 ₺"):
+        assert expected in text, (expected, text)
+    assert "SN-11" not in text  # not insured
