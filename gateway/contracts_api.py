@@ -20,7 +20,8 @@ from gateway.routes import Route, declare, items
 from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
-                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, PaidIn, ProposalIn, ProposalQuery,
+                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn,
+                                    ParkResultsIn, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
                                     TemplateIn, MAX_SCAN_BYTES, scan_type)
 
@@ -123,6 +124,25 @@ ROUTES = declare(blp, [
           args=("query",), query=InvoiceQuery, response=Page,
           doc="Invoices `state=due` (not invoiced, due within `days`, default 30) or "
               "`state=overdue` (not paid past their due date), by due date; cursor pages."),
+    Route("POST", "/machine-park-checks", "contracts", "open_machine_park", WRITE,
+          args=("body", "actor"), body=MachineParkIn, status=201, etag=True,
+          doc="A machine-park check (makine parkı) of a customer site: `customer_id`, "
+              "`site_id`; every device the archive has there, whether it is under an active "
+              "contract, and its form (PDF) for the on-site check."),
+    Route("GET", "/machine-park-checks/<id:check_id>", "contracts", "get_machine_park", READ,
+          args=("check_id",), etag=True,
+          doc="The check: its devices, the results, the differences (missing, new, "
+              "unchecked)."),
+    Route("GET", "/machine-park-checks/<id:check_id>/form", "contracts", "machine_park_form",
+          READ, args=("check_id",), answer=pdf,
+          doc="The check's form as `application/pdf`: serial, model, location, contract, "
+              "condition boxes, notes, signature lines."),
+    Route("POST", "/machine-park-checks/<id:check_id>/results", "contracts",
+          "record_machine_park", WRITE, args=("check_id", "body", "actor"),
+          body=ParkResultsIn, versioned=True, etag=True,
+          doc="The on-site results: `items` [{device_id, present, condition (good, worn, "
+              "faulty), note}], `new_devices` [{brand, serial, model, device_type, note}] "
+              "found there and registered at the site; answers with the differences."),
     Route("GET", "/reports/contracts/renewals", "contracts", "renewal_list", READ,
           args=("query",), query=RenewalQuery, response=Page,
           doc="The renewal list: contracts ending from `end_from` to `end_to` (YYYY-MM), by "

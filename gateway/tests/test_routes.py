@@ -216,6 +216,14 @@ EXAMPLES = {
     "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/paid": dict(
         body={"paid_on": "2027-02-10"},
         args=[FIRST, SECOND, {"version": 4, "paid_on": "2027-02-10"}, ACTOR]),
+    "POST /api/v1/machine-park-checks": dict(
+        body={"customer_id": 3, "site_id": 2}, args=[{"customer_id": 3, "site_id": 2}, ACTOR]),
+    "GET /api/v1/machine-park-checks/<id:check_id>": dict(args=[FIRST]),
+    "GET /api/v1/machine-park-checks/<id:check_id>/form": dict(args=[FIRST]),
+    "POST /api/v1/machine-park-checks/<id:check_id>/results": dict(
+        body={"items": [{"device_id": 5, "present": True}]},
+        args=[FIRST, {"version": 4, "items": [{"device_id": 5, "present": True,
+                                               "condition": None, "note": None}]}, ACTOR]),
     "GET /api/v1/reports/contracts/invoices": dict(query={"state": "overdue"},
                                                    args=[{"state": "overdue"}]),
     "GET /api/v1/reports/contracts/renewals": dict(
@@ -339,6 +347,10 @@ ACCESS = {
     "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/paid":
         "admin contracts manager",
     "GET /api/v1/reports/contracts/invoices": "admin contracts desk manager",
+    "POST /api/v1/machine-park-checks": "admin contracts manager",
+    "GET /api/v1/machine-park-checks/<id:check_id>": "admin contracts desk manager",
+    "GET /api/v1/machine-park-checks/<id:check_id>/form": "admin contracts desk manager",
+    "POST /api/v1/machine-park-checks/<id:check_id>/results": "admin contracts manager",
 }
 
 

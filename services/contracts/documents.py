@@ -26,7 +26,8 @@ TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates"
 DOCUMENT_KINDS = {"proposal": {"tr": "Bakım Sözleşmesi Teklifi",
                                "en": "Maintenance Contract Proposal"},
                   "insurance_notice": {"tr": "Sigorta Bildirim Formu",
-                                       "en": "Insurance Notification Form"}}
+                                       "en": "Insurance Notification Form"},
+                  "machine_park": {"tr": "Makine Parkı Formu", "en": "Machine Park Form"}}
 PAYS_NAMES = {"labour": ("işçilik", "labour"), "parts": ("yedek parça", "parts"),
               "fee": ("hizmet bedeli", "service fee")}
 TEMPLATE_TOO_BIG = 200_000
@@ -76,6 +77,10 @@ class Contexts:
                 "levels": out["service_levels"], "pays_text": pays_text(out["pays"], language)}
 
     def build(self, session, doc):
+        if doc.kind == "machine_park":
+            from services.contracts.machine_park import MachinePark
+            return {**MachinePark(session, self.settings, None).context(doc.subject_id),
+                    **self.common(doc.number, doc.issued_at, doc.language, doc.kind)}
         if doc.kind == "insurance_notice":  # a snapshot taken when it was asked for
             import json
             return {**json.loads(doc.data),
@@ -203,6 +208,13 @@ class ProposalPapers:
                                                  ("contract", contract.id)):
             raise NotFound("Document {document_id} not found.", {"document_id": doc_id})
         return self.download(doc_id)
+
+    def park_form(self, check_id):
+        doc = self.db.scalars(select(Document).where(
+            Document.subject == "machine_park", Document.subject_id == check_id)).first()
+        if doc is None:
+            raise NotFound("Document {document_id} not found.", {"document_id": None})
+        return self.download(doc.id)
 
     def listing(self, proposal_id):
         find(self.db, Proposal, proposal_id)

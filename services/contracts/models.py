@@ -194,3 +194,38 @@ class Installment(Base):
     amount_try: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     paid_on: Mapped[date | None] = mapped_column(Date)
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MachineParkCheck(Base):
+    """A machine-park (makine parkı) check of one customer site: the devices the archive has
+    there when the form was made, and what the on-site check found."""
+    __tablename__ = "machine_park_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[int] = mapped_column(Integer)
+    site_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open, done
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    language: Mapped[str] = mapped_column(String(2), default="tr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MachineParkItem(Base):
+    """A device of a check: one the archive had at the site (device_id), or one found there
+    that it did not (`result` new, registered with the results). `result`: present, missing,
+    new, or None (not checked)."""
+    __tablename__ = "machine_park_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("machine_park_checks.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    brand: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    serial: Mapped[str] = mapped_column(String(100))
+    under_contract: Mapped[str | None] = mapped_column(String(20))  # the contract's number
+    result: Mapped[str | None] = mapped_column(String(10))
+    condition: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)

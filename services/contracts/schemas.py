@@ -196,6 +196,35 @@ class InsuranceNoticeIn(Schema):
     language = language_field()
 
 
+class MachineParkIn(Schema):
+    customer_id = id_field(required=True)
+    site_id = id_field(required=True)
+    language = language_field()
+
+
+class ParkResult(Schema):
+    device_id = id_field(required=True)
+    present = fields.Boolean(required=True)
+    condition = fields.String(load_default=None, allow_none=True,
+                              validate=validate.OneOf(("good", "worn", "faulty")))
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class FoundDevice(Schema):
+    """A device found at the site that the archive does not have: registered there."""
+    brand = Trimmed(required=True, validate=validate.Length(max=100))
+    serial = Trimmed(required=True, validate=validate.Length(max=100))
+    model = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    device_type = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ParkResultsIn(Versioned):
+    items = fields.List(fields.Nested(ParkResult), load_default=list)
+    new_devices = fields.List(fields.Nested(FoundDevice), load_default=list,
+                              validate=validate.Length(max=500))
+
+
 class ScanIn(Schema):
     """A scan at a given moment (tests and operators; the scanner runs on its own)."""
     today = fields.Date(load_default=None, allow_none=True)

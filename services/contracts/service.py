@@ -12,6 +12,7 @@ from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
 from services.contracts.documents import TEMPLATES, ProposalPapers, make_builder
+from services.contracts.machine_park import MachinePark, check_out, find_check, items_of
 from services.contracts.models import Base, Document, DocumentTemplate
 from services.contracts.queries import ContractQueries
 from services.contracts.reports import ContractReports
@@ -20,7 +21,7 @@ from services.contracts.schemas import (Actor, CancelIn, ContractQuery, Decision
                                         InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScanIn,
                                         ScheduleIn, SendIn, SignedScanIn, TemplateIn,
-                                        InsuranceNoticeIn)
+                                        InsuranceNoticeIn, MachineParkIn, ParkResultsIn)
 from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
 
@@ -201,6 +202,60 @@ class ContractsService:
         fired = self.workflow.scan(data["today"])
         self.db.commit()
         return {"contracts": fired}
+
+    # -- machine-park checks --------------------------------------------------------------------
+    @property
+    def park(self):
+        return MachinePark(self.db, self.settings, self.documents)
+
+    def _park_out(self, check_id):
+        return check_out(find_check(self.db, check_id), items_of(self.db, check_id))
+
+    @rpc
+    def open_machine_park(self, data, actor):
+        """The machine-park form of a customer site: every device the archive has there."""
+        data, actor = load(MachineParkIn(), data), load(Actor(), actor)
+        customer = self.devices.call("get_customer", data["customer_id"])
+        cards = self._cards_of(data["customer_id"])
+        check = self.park.open(data, actor, customer, cards)
+        self.db.commit()
+        self.documents.issue_now()
+        return self._park_out(check.id)
+
+    def _cards_of(self, customer_id):
+        """Every card of the customer (devices' find_devices, page by page)."""
+        cards, cursor = [], None
+        while True:
+            page = self.devices.call("find_devices", {"customer_id": customer_id,
+                                                      "limit": 500, "cursor": cursor})
+            cards += page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return cards
+
+    @rpc
+    def machine_park_form(self, check_id):
+        """The check's form as a PDF (409 while it is being rendered)."""
+        find_check(self.db, check_id)
+        return self.papers.park_form(check_id)
+
+    @rpc
+    def get_machine_park(self, check_id):
+        return self._park_out(check_id)
+
+    @rpc
+    def record_machine_park(self, check_id, data, actor):
+        """The on-site results; devices found that the archive lacked are registered."""
+        data, actor = load(ParkResultsIn(), data), load(Actor(), actor)
+        check = self.park.check_results(check_id, data)
+        base = {"customer_id": check.customer_id, "site_id": check.site_id}
+        self.db.close()
+        registered = [(self.devices.call("register_device", {**base, **{
+            k: v for k, v in d.items() if k != "note"}}, actor), d["note"])
+            for d in data["new_devices"]]
+        self.park.record(check_id, data, registered)
+        self.db.commit()
+        return self._park_out(check_id)
 
     # -- the invoice schedule -------------------------------------------------------------------
     @rpc

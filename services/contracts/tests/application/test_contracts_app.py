@@ -43,6 +43,10 @@ class Devices:
             if args[0] not in self.cards:
                 raise NotFound("Device {device_id} not found.", {"device_id": args[0]})
             return self.cards[args[0]]
+        if method == "find_devices":
+            q = args[0]
+            return {"items": [c for c in self.cards.values()
+                              if c["customer_id"] == q["customer_id"]], "next_cursor": None}
         if method == "register_device":
             card = {**args[0], "id": 100 + len(self.registered)}
             self.registered.append(card)

@@ -4,6 +4,7 @@ document; the template replaced by an admin (checked first: a broken one is refu
 line and the one in use stays)."""
 import base64
 import io
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -118,3 +119,46 @@ def test_the_insurance_notification_of_insured_devices(contracts):
                      "125.000,00 ₺"):
         assert expected in text, (expected, text)
     assert "SN-11" not in text  # not insured
+
+
+def test_a_machine_park_check_of_a_site(contracts):
+    devices = contracts.devices
+    devices.customers[1]["sites"] = [{"id": 1, "name": "Merkez Depo"},
+                                     {"id": 2, "name": "Şube"}]
+    devices.cards[10]["site_id"], devices.cards[11]["site_id"] = 1, 2
+    p = contracts.create_proposal(proposal(devices=[{"device_id": 10}]), OFFICER)
+    contracts.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    contracts.at(date(2027, 2, 1))
+    contracts.scan_due()
+    with pytest.raises(ValidationFailed) as err:
+        contracts.open_machine_park({"customer_id": 1, "site_id": 9}, OFFICER)
+    assert "site_id" in err.value.details
+    check = contracts.open_machine_park({"customer_id": 1, "site_id": 1}, OFFICER)
+    assert [(i["serial"], i["under_contract"]) for i in check["items"]] == [
+        ("SN-10", "SZ-2027-000001")]
+    got = contracts.machine_park_form(check["id"])
+    assert got["status"] == "issued" and got["content_type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(base64.b64decode(got["content_b64"])))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    for expected in ("Makine Parkı Formu", "IŞIK Soğutma", "Merkez Depo",
+                     "SN-10 Bosch K1 Merkez Depo SZ-2027-000001", "Kontrol eden",
+                     "Müşteri yetkilisi"):
+        assert expected in text, (expected, text)
+    assert "SN-11" not in text  # another site
+
+    with pytest.raises(ValidationFailed) as err:  # a device of no this check: nothing written
+        contracts.record_machine_park(check["id"], {
+            "version": 1, "items": [{"device_id": 11, "present": True}],
+            "new_devices": [{"brand": "Vestel", "serial": "V-1"}]}, OFFICER)
+    assert err.value.details == {"items": {"0": {"device_id": ["Not a device of this "
+                                                               "check."]}}}
+    assert devices.registered == []
+    done = contracts.record_machine_park(check["id"], {
+        "version": 1, "items": [{"device_id": 10, "present": False, "note": "Taşınmış"}],
+        "new_devices": [{"brand": "Vestel", "serial": "V-1", "note": "Kayıtsız"}]}, OFFICER)
+    assert done["status"] == "done" and done["version"] == 2
+    assert [i["serial"] for i in done["differences"]["missing"]] == ["SN-10"]
+    assert [i["serial"] for i in done["differences"]["new"]] == ["V-1"]
+    assert devices.registered[0]["site_id"] == 1 and devices.registered[0]["customer_id"] == 1
+    with pytest.raises(Conflict):
+        contracts.record_machine_park(check["id"], {"version": 2, "items": []}, OFFICER)
