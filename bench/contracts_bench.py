@@ -102,6 +102,7 @@ def load(engine, first, last, today, seed=1):
                 installments.append(dict(
                     contract_id=i, customer_id=customer, seq=seq, due_on=due, amount=amount,
                     currency="TRY", status=state, version=1, notified=due <= today,
+                    paid=state == "paid",
                     amount_try=amount if state != "scheduled" else None))
         with engine.begin() as conn:
             conn.execute(insert(Contract), contracts)

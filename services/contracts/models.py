@@ -4,7 +4,7 @@ rates Numeric(12, 4)."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.documents.models import DocumentColumns, TemplateColumns
@@ -115,7 +115,7 @@ class Contract(Terms, Base):
     start date, the renewal reminder, expiry after the end."""
     __tablename__ = "contracts"
     __table_args__ = (
-        Index("ix_contracts_end_id", "end", "id"),
+        Index("ix_contracts_end_id", "end", "id"),  # the renewal list (reports.py)
         Index("ix_contracts_status_start", "status", "start"),
         Index("ix_contracts_renewal_due", "renewal_due_on", "renewal_notified"),
     )
@@ -177,6 +177,9 @@ class Installment(Base):
     day and the TRY amount) and paid."""
     __tablename__ = "installments"
     __table_args__ = (Index("ix_installments_state_due", "status", "due_on", "id"),
+                      # the overdue list: unpaid by due date, one range (not two statuses
+                      # merged and sorted: 1.2 s on SQLite at 100k contracts)
+                      Index("ix_installments_unpaid_due", "paid", "due_on", "id"),
                       Index("ix_installments_contract", "contract_id", "seq"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
@@ -193,6 +196,7 @@ class Installment(Base):
     rate: Mapped[Decimal | None] = _rate()
     amount_try: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     paid_on: Mapped[date | None] = mapped_column(Date)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 

@@ -175,8 +175,7 @@ class ContractQueries:
             stmt = stmt.where(Installment.status == "scheduled",
                               Installment.due_on <= today + timedelta(days=query["days"]))
         else:
-            stmt = stmt.where(Installment.status.in_(("scheduled", "invoiced")),
-                              Installment.due_on < today)
+            stmt = stmt.where(Installment.paid.is_(False), Installment.due_on < today)
         if query["cursor"]:
             day, after = decode_cursor(query["cursor"], str, int)
             day = _date.fromisoformat(day)

@@ -3,7 +3,7 @@ revenue by month, customer or contract — scheduled, invoiced, paid, in TRY."""
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common.schemas import decode_cursor, page_of
 from services.contracts import domain
@@ -27,8 +27,13 @@ class ContractReports:
         """Active or expired contracts (not renewed, not cancelled) whose end falls in the
         months from `end_from` to `end_to`, by end date then id; paged."""
         start, end = month_range(query["end_from"], query["end_to"])
+        # the status through coalesce: no index for it, so the end's (end, id) index gives the
+        # order and the first page stops after 51 renewable rows. Given an indexable status,
+        # SQLite (no statistics) read every active contract by the status index and sorted:
+        # 280 ms at 100k contracts
         stmt = select(Contract).where(Contract.end >= start, Contract.end < end,
-                                      Contract.status.in_(domain.RENEWABLE))
+                                      func.coalesce(Contract.status, "").in_(
+                                          domain.RENEWABLE))
         if query["cursor"]:
             day, after = decode_cursor(query["cursor"], str, int)
             day = date.fromisoformat(day)

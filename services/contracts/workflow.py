@@ -307,7 +307,8 @@ class ContractWorkflow:
                 contract.total, contract.start, contract.months, data["frequency"], first), 1):
             self.db.add(Installment(contract_id=contract.id, customer_id=contract.customer_id,
                                     seq=seq, due_on=due, amount=amount,
-                                    currency=contract.currency, status="scheduled", version=1))
+                                    currency=contract.currency, status="scheduled", version=1,
+                                    paid=False))
         contract.invoice_frequency = data["frequency"]
         contract.version = data["version"] + 1
         self.db.flush()
@@ -325,7 +326,7 @@ class ContractWorkflow:
 
     def mark_paid(self, contract_id, installment_id, data, actor):
         row = self._installment(contract_id, installment_id, data, "invoiced")
-        row.status, row.paid_on = "paid", data["paid_on"]
+        row.status, row.paid_on, row.paid = "paid", data["paid_on"], True
         self.db.flush()
         return row
 
