@@ -12,6 +12,8 @@ ENTRIES = (
     ("web.forms", N_("Forms"), ("GET", "/forms")),
     ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
+    ("web.proposals", N_("Proposals"), ("GET", "/proposals")),
+    ("web.contracts", N_("Contracts"), ("GET", "/contracts")),
 )
 
 
