@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-gateway test-slow up down bench bench-smoke venv broker browser pdflibs clean
+.PHONY: run test test-unit test-gateway test-slow up down migrate bench bench-smoke venv broker browser pdflibs clean
 
 run: venv pdflibs broker  ## run every service and the gateway in the foreground (Ctrl-C stops)
 	$(PY) deploy/run.py run
@@ -26,7 +26,7 @@ GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
-	$(GATEWAY_PYTEST) -m "not slow" gateway tests || rc=1; \
+	$(GATEWAY_PYTEST) -m "not slow" gateway deploy tests || rc=1; \
 	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
@@ -34,8 +34,8 @@ test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no br
 	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services \
 	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
-	$(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
-	$(GATEWAY_PYTEST) -q -m gateway gateway || rc=1; \
+	TEST_BACKENDS=sqlite $(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
+	$(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc
@@ -67,6 +67,9 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 
 bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
 	$(PY) bench/smoke.py
+
+migrate: venv  ## every service's database up to its migrations (<SERVICE>_DATABASE_URL, else DATA_DIR's SQLite)
+	$(PY) deploy/migrate.py upgrade
 
 venv: $(STAMP)
 

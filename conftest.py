@@ -10,6 +10,7 @@ from that folder, so `-m unit`, `-m "not slow"` … select layers without a deco
   gateway/tests/service/              service      the gateway's RPC client on a real broker
   tests/e2e/                          e2e          the running system (and the browser)
   tests/slow/                         slow         faults, scale, long walks: make test-slow
+  deploy/tests/                       unit         the image, compose and Kubernetes files
 """
 import pathlib
 
@@ -25,6 +26,8 @@ def layer_of(path):
         return "service" if "service" in parts else "gateway"
     if parts[0] == "tests":
         return parts[1] if len(parts) > 2 and parts[1] in ("e2e", "slow") else "e2e"
+    if parts[0] == "deploy":
+        return "unit"
     if parts[0] == "services":
         for part in parts:
             if part in ("unit", "application", "service"):

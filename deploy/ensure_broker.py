@@ -1,6 +1,8 @@
-"""Make sure RabbitMQ answers at AMQP_URI: use a running broker; else start an installed
-rabbitmq-server; else install it from the OS packages when running as root with apt-get;
-else stop with a message that says what to install. Standard library only."""
+"""Make sure RabbitMQ answers at AMQP_URI: use a running broker; else, when AMQP_URI is this
+machine's standard port (5672, where the OS package listens), start an installed
+rabbitmq-server, or install it from the OS packages when running as root with apt-get; else
+stop within seconds with a message that names the address (never the password) and says what
+to do. Standard library only."""
 import os
 import shutil
 import socket
@@ -29,14 +31,29 @@ def wait(host, port, seconds):
     return False
 
 
+def address(uri):
+    """amqp://user@host:port/vhost: the broker's address without the password."""
+    u = urllib.parse.urlsplit(uri)
+    user = f"{urllib.parse.unquote(u.username)}@" if u.username else ""
+    return f"{u.scheme}://{user}{u.hostname or ''}{f':{u.port}' if u.port else ''}{u.path or '/'}"
+
+
 def main():
     u = urllib.parse.urlsplit(URI)
     host, port = u.hostname or "127.0.0.1", u.port or 5672
     if answers(host, port):
         return 0
+    where = f"{address(URI)} (AMQP_URI)"
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"RabbitMQ does not answer at {host}:{port} (AMQP_URI). Start it there, or set "
-              "AMQP_URI to a broker that runs.", file=sys.stderr)
+        print(f"RabbitMQ does not answer at {where}. Start it there, or set AMQP_URI to a "
+              "broker that runs.", file=sys.stderr)
+        return 1
+    if port != 5672:  # a local broker we would start listens on 5672, not there
+        other = (" A RabbitMQ answers on this machine's port 5672: set AMQP_URI to it "
+                 "(amqp://guest:guest@127.0.0.1:5672/), or" if answers(host, 5672) else "")
+        print(f"Nothing answers at {where}.{other} start RabbitMQ on port {port}, or leave "
+              "AMQP_URI unset to use (and start) this machine's RabbitMQ on 5672.",
+              file=sys.stderr)
         return 1
     server = shutil.which("rabbitmq-server") or (
         "/usr/sbin/rabbitmq-server" if os.path.exists("/usr/sbin/rabbitmq-server") else None)
@@ -57,7 +74,7 @@ def main():
     subprocess.run([server, "-detached"], check=False)
     if wait(host, port, 90):
         return 0
-    print(f"RabbitMQ was started but does not answer at {host}:{port} after 90 s; see "
+    print(f"RabbitMQ was started but does not answer at {where} after 90 s; see "
           "/var/log/rabbitmq/.", file=sys.stderr)
     return 1
 

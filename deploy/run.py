@@ -98,12 +98,18 @@ def wait_healthy(limit, supervisor_alive):
 
 
 def admin_notice(started):
-    """The generated admin password, printed once: on the start that created it."""
+    """The generated admin password, printed once: on the start that created it; on later
+    starts, while its file is there, where it is kept (never the password again)."""
     path = os.path.join(DATA_DIR, "admin_password")
-    if os.path.exists(path) and os.path.getmtime(path) >= started - 1:
+    if not os.path.exists(path):
+        return
+    if os.path.getmtime(path) >= started - 1:
         with open(path) as f:
             print(f"\nFirst start: user 'admin', password {f.read().strip()} (kept in {path}).",
                   flush=True)
+    else:
+        print(f"\nThe first password of 'admin' is kept in {path} (delete the file once it "
+              "is changed).", flush=True)
 
 
 def banner():
@@ -263,12 +269,27 @@ def cmd_supervise():
     return 0
 
 
+def migrate_embedded():
+    """The embedded SQLite databases brought up to their migrations before the services
+    start (deploy/migrate.py); one line per existing database that changed. False if one failed (a
+    database on a server is `make migrate`'s: a service refuses to start on one behind)."""
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "migrate.py"), "upgrade",
+                          "--sqlite-only"], cwd=ROOT, env=env(), capture_output=True, text=True)
+    for line in (out.stdout + out.stderr).splitlines():
+        if line.strip() and "up to date" not in line and "empty ->" not in line:
+            print(f"migrate   | {line}", flush=True)
+    return out.returncode == 0
+
+
 def cmd_run():
     os.makedirs(LOGDIR, mode=0o700, exist_ok=True)
     lock = take_lock()
     if lock is None:
         print(f"Servis runs already for {DATA_DIR} (supervisor pid {supervisor_pid()}); stop "
               "it with: make down", file=sys.stderr)
+        return 1
+    if not migrate_embedded():
+        print("Servis did not start: a database could not be migrated (above).", file=sys.stderr)
         return 1
     stopping, started = threading.Event(), time.time()
     on_signals(stopping)
@@ -305,6 +326,10 @@ def cmd_up():
         print(f"Already supervised for {DATA_DIR} (supervisor pid {pid}): "
               f"{summary(read_json(STATEFILE)) or 'starting'}.", flush=True)
     else:
+        if not migrate_embedded():
+            print("Servis did not start: a database could not be migrated (above).",
+                  file=sys.stderr)
+            return 1
         with contextlib.suppress(FileNotFoundError):
             os.remove(STATEFILE)  # a killed supervisor's: the new one writes its own
         running = orphans()

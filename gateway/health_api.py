@@ -38,4 +38,12 @@ def health():
     return {"status": "ok" if ok else "degraded", "services": services}, (200 if ok else 503)
 
 
+@blp.route("/health/live", methods=["GET"])
+@blp.doc(security=[])
+def live():
+    """The gateway process answers (no service asked): the container's liveness probe. A
+    service that is away makes /health 503, which must not restart the gateway."""
+    return {"status": "ok"}
+
+
 BLUEPRINTS = (blp,)

@@ -102,8 +102,13 @@ class UserStore:
     def ensure_admin(self, data_dir, env=os.environ):
         """Create `admin` on first start: password from ADMIN_PASSWORD, else generated and
         stored in DATA_DIR/admin_password (mode 0600); deploy/run.py prints it once. Returns
-        the message to print (never the password itself: logs are not secrets)."""
+        the message to print (never the password itself: logs are not secrets); on later
+        starts, while that file is there, where it is."""
         if self.by_username("admin") is not None:
+            path = os.path.join(data_dir, "admin_password")
+            if os.path.exists(path):
+                return (f"The first password of 'admin' is kept in {path} (delete the file "
+                        "once it is changed).")
             return None
         password = env.get("ADMIN_PASSWORD")
         where = "from ADMIN_PASSWORD"

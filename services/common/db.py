@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from services.common.migrations import SCHEMA_LOCK  # one schema change at once
 from services.common.models import CommonBase
 
 
@@ -67,7 +68,6 @@ def make_engine(url, pool_size=10):
     return create_engine(url)
 
 
-SCHEMA_LOCK = 7_220_301  # a PostgreSQL advisory lock: one process creates the tables at once
 
 
 def create_schema(engine, *metadatas):
@@ -105,6 +105,12 @@ def add_missing_columns(conn, metadata):
             conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {spec}')
 
 
+def _migrated(name):
+    from services.registry import NAMES
+    return name in NAMES and os.path.isdir(os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name, "migrations"))
+
+
 class Database(DependencyProvider):
     """Gives each worker a SQLAlchemy session; closes it (rolling back what was not committed)
     when the worker ends. The engine is built in setup() and disposed in stop()."""
@@ -118,9 +124,14 @@ class Database(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.engine = make_engine(database_url(config, self.container.service_name),
-                                  pool_size=int(config.get("DB_POOL_SIZE", 10)))
-        create_schema(self.engine, *self.metadatas)
+        name = self.container.service_name
+        url = database_url(config, name)
+        self.engine = make_engine(url, pool_size=int(config.get("DB_POOL_SIZE", 10)))
+        if _migrated(name):  # a service of the registry: its migrations decide
+            from services.common import migrations
+            migrations.prepare(self.engine, name, migrations.url_for_message(url))
+        else:  # a service a test defines: its tables as they are
+            create_schema(self.engine, *self.metadatas)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         if self.seed is not None:
             with self.Session() as session:

@@ -22,6 +22,15 @@ stopping the broker's application under load (tests/slow/test_broker_restart.py)
    Now the retries wait 1, 2, … at most RECONNECT_MAX_INTERVAL s, and the broker's absence is
    one line when it goes and one when it is back (services/common/broker.py).
 
+4. A stop before the broker was ever reached. `QueueConsumer.unregister_provider` sends
+   `_last_provider_unregistered` for every provider while the consumer is not ready, and the
+   second send raises AssertionError (eventlet: "Trying to re-send() an already-triggered
+   event") in each remaining provider's stop: a service started while the broker is away
+   printed a traceback per entrypoint on SIGTERM and never exited. Now the first send
+   counts and the others return; and the consumer thread, killed with QueueConsumerStopped
+   while it waits to reconnect, hands that to whoever waits for it to be ready and ends
+   quietly (it was a traceback and a warning "raised `` during kill").
+
 Our own background loops (the outbox relay, notify's sender, the import and index loops) catch
 their errors in services/common/loop.py; the relay's producer reconnects on its own
 (services/common/outbox.py).
@@ -34,7 +43,7 @@ import time
 from contextlib import contextmanager
 
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.messaging import QueueConsumer
+from nameko.messaging import QueueConsumer, QueueConsumerStopped
 from nameko.rpc import RpcConsumer
 
 from services.common.broker import CONNECTION_ERRORS, describe, watch
@@ -80,6 +89,10 @@ def run(self, _tokens=1, **kwargs):
                 time.sleep(restart_limit.expected_time(_tokens))
         except errors as exc:
             watch(self.amqp_uri).away(exc)
+        except QueueConsumerStopped as exc:  # stopped before it ever connected (4. above)
+            if not self._consumers_ready.ready():
+                self._consumers_ready.send_exception(exc)
+            return
 
 
 @contextmanager
@@ -101,6 +114,15 @@ _on_consume_ready = QueueConsumer.on_consume_ready
 def on_consume_ready(self, connection, channel, consumers, **kwargs):
     watch(self.amqp_uri).back()
     _on_consume_ready(self, connection, channel, consumers, **kwargs)
+
+
+_unregister_provider = QueueConsumer.unregister_provider
+
+
+def unregister_provider(self, provider):
+    if not self._consumers_ready.ready() and self._last_provider_unregistered.ready():
+        return  # stopping before the consumer ever started: already said (4. above)
+    _unregister_provider(self, provider)
 
 
 _rpc_handle_result = RpcConsumer.handle_result
@@ -127,6 +149,7 @@ def install():
     QueueConsumer.establish_connection = establish_connection
     QueueConsumer.on_connection_error = on_connection_error
     QueueConsumer.on_consume_ready = on_consume_ready
+    QueueConsumer.unregister_provider = unregister_provider
     RpcConsumer.handle_result = rpc_handle_result
     QueueConsumer._servis_reconnect = True
 

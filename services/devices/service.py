@@ -6,6 +6,7 @@ write to customers, cards and coverage; queries.py and reports.py for reads; cat
 importing.py for import jobs), commit, and answer."""
 from services.common.db import Database
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
@@ -24,6 +25,7 @@ from services.devices.schemas import (ByCoverageQuery, ByCustomerQuery, ByModelQ
 
 class DevicesService:
     name = "devices"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata, seed=seed_catalogue)
     outbox = Outbox("db")

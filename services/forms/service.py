@@ -7,6 +7,7 @@ write, queries.py and reports.py for reads, catalogues.py), commit, and answer."
 from services.common.db import Database
 from services.common.documents.issuing import Documents, document_out
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
@@ -31,6 +32,7 @@ from services.forms.workflow import FormWorkflow
 
 class FormsService:
     name = "forms"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata, seed=seed_catalogue)
     outbox = Outbox("db")

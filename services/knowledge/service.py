@@ -4,6 +4,7 @@ The nameko entrypoints only load the input, call the application layer (articles
 write, queries.py for reads from the database, searching.py over the index's engine), commit,
 bring the index up to date, and answer."""
 from services.common.db import Database
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
@@ -21,6 +22,7 @@ UPDATABLE = tuple(f for f in ArticleUpdate().fields if f != "version")
 
 class KnowledgeService:
     name = "knowledge"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata)
     outbox = Outbox("db")

@@ -5,6 +5,7 @@ after that commit. Never twice: the message id is stable per (event, recipient) 
 the log. The application layer is deliveries.py."""
 from services.common.db import Database
 from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
@@ -19,6 +20,7 @@ from services.notify.settings import NotifySettings
 
 class NotifyService:
     name = "notify"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata)
     outbox = Outbox("db")
