@@ -180,6 +180,8 @@ def attach_signed_scan(proposal_id):
 def signed_scan(proposal_id):
     """The signed scan as it was uploaded (its content type)."""
     result = rpc("contracts", "get_signed_scan", proposal_id)
+    if "content_b64" not in result:  # not a file: answered as it came
+        return result
     return Response(base64.b64decode(result["content_b64"]), mimetype=result["content_type"],
                     headers={"Content-Disposition":
                              f'inline; filename="{result["filename"]}"'})
