@@ -65,6 +65,7 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 	$(PY) bench/knowledge_bench.py || rc=1; \
 	$(PY) bench/web_bench.py || rc=1; \
 	$(PY) bench/documents_bench.py || rc=1; \
+	$(PY) bench/contracts_bench.py || rc=1; \
 	exit $$rc
 
 bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)

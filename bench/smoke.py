@@ -53,6 +53,8 @@ SMOKE = {  # the longest first, so the ones run at once finish together
     "web": (("sqlite", "postgresql"), ["--n", "2000", "--calls", "5", "--warmup", "2"]),
     # the search path reads only the index: one backend (see the benchmark's docstring)
     "knowledge": (("sqlite",), ["--n", "500", "--queries", "10"]),
+    "contracts": (("sqlite", "postgresql"), [
+        "--small", "500", "--n", "1000", "--calls", "3", "--warmup", "1"]),
     "documents": (("sqlite", "postgresql"), [
         "--calls", "3", "--warmup", "1", "--report-forms", "30", "--report-calls", "1",
         "--report-warmup", "0"]),

@@ -27,5 +27,6 @@ SERVICES = (
     ServiceEntry("forms"),
     ServiceEntry("notify"),
     ServiceEntry("knowledge"),
+    ServiceEntry("contracts"),
 )
 NAMES = tuple(s.name for s in SERVICES)

@@ -166,6 +166,68 @@ EXAMPLES = {
         args=["kombi", {"language": "en", "form_id": 3}]),
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": dict(args=[
         SECOND, FIRST, ACTOR]),
+    # contracts (issue 17)
+    "GET /api/v1/proposals": dict(query={"status": "expired"}, args=[{"status": "expired"}]),
+    "POST /api/v1/proposals": dict(
+        body={"customer_id": 3, "devices": [{"device_id": 5}], "start": "2027-02-01",
+              "months": 12, "unit_price": "1000.00", "currency": "EUR", "rate": "35.5"},
+        args=[{"customer_id": 3, "devices": [{"device_id": 5, "brand": None, "serial": None,
+                                              "model": None, "device_type": None}],
+               "start": "2027-02-01",
+               "months": 12, "unit_price": "1000.00", "currency": "EUR", "rate": "35.5"},
+              ACTOR]),
+    "GET /api/v1/proposals/<id:proposal_id>": dict(args=[FIRST]),
+    "POST /api/v1/proposals/<id:proposal_id>/decision": dict(
+        body={"decision": "accepted", "note": " İmzalı "},
+        args=[FIRST, {"version": 4, "decision": "accepted", "note": "İmzalı"}, ACTOR]),
+    "POST /api/v1/proposals/<id:proposal_id>/send": dict(
+        body={"email": "teklif@example.com"}, args=[FIRST, {"email": "teklif@example.com"},
+                                                   ACTOR]),
+    "GET /api/v1/proposals/<id:proposal_id>/documents": dict(args=[FIRST]),
+    "GET /api/v1/proposals/<id:proposal_id>/documents/<id:document_id>": dict(
+        args=[FIRST, SECOND]),
+    "GET /api/v1/proposal-template": dict(args=[]),
+    "PUT /api/v1/proposal-template": dict(
+        body={"source": "{% extends '_base.html.j2' %}", "note": "yeni"},
+        args=[{"source": "{% extends '_base.html.j2' %}", "note": "yeni"}, ACTOR]),
+    "GET /api/v1/contracts/<id:contract_id>/documents": dict(args=[FIRST]),
+    "GET /api/v1/contracts/<id:contract_id>/documents/<id:document_id>": dict(
+        args=[FIRST, SECOND]),
+    "GET /api/v1/contracts": dict(query={"customer_id": "3"}, args=[{"customer_id": 3}]),
+    "GET /api/v1/contracts/<id:contract_id>": dict(args=[FIRST]),
+    "GET /api/v1/contracts/<id:contract_id>/history": dict(args=[FIRST]),
+    "POST /api/v1/contracts/<id:contract_id>/cancel": dict(
+        body={"reason": "Müşteri talebi", "end": "2027-05-31"},
+        args=[FIRST, {"version": 4, "reason": "Müşteri talebi", "end": "2027-05-31"}, ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/renew": dict(
+        body={"increase_percent": "44.38"},
+        args=[FIRST, {"version": 4, "increase_percent": "44.38"}, ACTOR]),
+    "GET /api/v1/contracts/<id:contract_id>/invoices": dict(args=[FIRST]),
+    "POST /api/v1/contracts/<id:contract_id>/insurance-notice": dict(
+        body={"insurer_email": "bildirim@guven.example.com"},
+        args=[FIRST, {"insurer_email": "bildirim@guven.example.com"}, ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/invoices": dict(
+        body={"frequency": "quarterly"}, args=[FIRST, {"version": 4, "frequency": "quarterly"},
+                                               ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/invoiced": dict(
+        body={"invoice_no": " FTR-1 ", "invoiced_on": "2027-02-01", "rate": "36.1"},
+        args=[FIRST, SECOND, {"version": 4, "invoice_no": "FTR-1", "invoiced_on": "2027-02-01",
+                              "rate": "36.1"}, ACTOR]),
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/paid": dict(
+        body={"paid_on": "2027-02-10"},
+        args=[FIRST, SECOND, {"version": 4, "paid_on": "2027-02-10"}, ACTOR]),
+    "POST /api/v1/machine-park-checks": dict(
+        body={"customer_id": 3, "site_id": 2}, args=[{"customer_id": 3, "site_id": 2}, ACTOR]),
+    "GET /api/v1/machine-park-checks/<id:check_id>": dict(args=[FIRST]),
+    "GET /api/v1/machine-park-checks/<id:check_id>/form": dict(args=[FIRST]),
+    "POST /api/v1/machine-park-checks/<id:check_id>/results": dict(
+        body={"items": [{"device_id": 5, "present": True}]},
+        args=[FIRST, {"version": 4, "items": [{"device_id": 5, "present": True,
+                                               "condition": None, "note": None}]}, ACTOR]),
+    "GET /api/v1/reports/contracts/invoices": dict(query={"state": "overdue"},
+                                                   args=[{"state": "overdue"}]),
+    "GET /api/v1/reports/contracts/renewals": dict(
+        query={"end_from": "2027-12"}, args=[{"end_from": "2027-12"}]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -258,6 +320,37 @@ ACCESS = {
     "POST /api/v1/document-templates/<string(maxlength=40):kind>/preview": "admin",
     "POST /api/v1/knowledge/reindex": "admin",
     "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>": "admin manager technician",
+    "GET /api/v1/proposals": "admin contracts desk manager",
+    "POST /api/v1/proposals": "admin contracts manager",
+    "GET /api/v1/proposals/<id:proposal_id>": "admin contracts desk manager",
+    "POST /api/v1/proposals/<id:proposal_id>/decision": "admin contracts manager",
+    "POST /api/v1/proposals/<id:proposal_id>/send": "admin contracts manager",
+    "GET /api/v1/proposals/<id:proposal_id>/documents": "admin contracts desk manager",
+    "GET /api/v1/proposals/<id:proposal_id>/documents/<id:document_id>":
+        "admin contracts desk manager",
+    "GET /api/v1/proposal-template": "admin",
+    "PUT /api/v1/proposal-template": "admin",
+    "GET /api/v1/contracts/<id:contract_id>/documents": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>/documents/<id:document_id>":
+        "admin contracts desk manager",
+    "GET /api/v1/contracts": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>/history": "admin contracts desk manager",
+    "POST /api/v1/contracts/<id:contract_id>/cancel": "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/renew": "admin contracts manager",
+    "GET /api/v1/reports/contracts/renewals": "admin contracts desk manager",
+    "GET /api/v1/contracts/<id:contract_id>/invoices": "admin contracts desk manager",
+    "POST /api/v1/contracts/<id:contract_id>/insurance-notice": "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/invoices": "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/invoiced":
+        "admin contracts manager",
+    "POST /api/v1/contracts/<id:contract_id>/invoices/<id:invoice_id>/paid":
+        "admin contracts manager",
+    "GET /api/v1/reports/contracts/invoices": "admin contracts desk manager",
+    "POST /api/v1/machine-park-checks": "admin contracts manager",
+    "GET /api/v1/machine-park-checks/<id:check_id>": "admin contracts desk manager",
+    "GET /api/v1/machine-park-checks/<id:check_id>/form": "admin contracts desk manager",
+    "POST /api/v1/machine-park-checks/<id:check_id>/results": "admin contracts manager",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",

@@ -17,6 +17,8 @@ ENTRIES = (
     ("web.knowledge", N_("Knowledge"), ("GET", "/knowledge/search")),
     ("web.calls", N_("Satisfaction calls"), ("GET", "/satisfaction-calls")),
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
+    ("web.proposals", N_("Proposals"), ("GET", "/proposals")),
+    ("web.contracts", N_("Contracts"), ("GET", "/contracts")),
     ("web.admin", N_("Administration"), ("GET", "/document-templates")),
 )
 

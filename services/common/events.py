@@ -310,12 +310,34 @@ class Answer(Schema):
     answer = fields.Raw(allow_none=True, load_default=None)
 
 
+class ProposalRef(Schema):
+    """A contract proposal: ``{id, number}``."""
+    id = _id()
+    number = _text()
+
+
+class ContractPays(Schema):
+    """What a contract pays on a repair."""
+    labour = fields.Bool(required=True)
+    parts = fields.Bool(required=True)
+    fee = fields.Bool(required=True)
+
+
+class ServiceLevels(Schema):
+    """A contract's response and repair time, in working hours (None: not agreed)."""
+    response_hours = _opt_id()
+    repair_hours = _opt_id()
+
+
 class ContractSnapshot(Schema):
     id = _id()
     number = _text()
     customer_id = _id()
     start = fields.Date(required=True)
     end = fields.Date(required=True)
+    # the contract's terms (issue 17); absent on events of before: the global default applies
+    pays = _opt_nested(ContractPays)
+    service_levels = _opt_nested(ServiceLevels)
 
 
 class Request(Schema):
@@ -405,6 +427,10 @@ EVENT_SCHEMAS = dict((
            number=_text(), document=_nested(DocumentRef)),
     _event("form_closed", form=_nested(FormWithCustomer), by=_opt_nested(ByUser),
            summary=_opt_text()),
+    _event("proposal_sent", proposal=_nested(ProposalRef), customer=_nested(Recipient),
+           document=_nested(DocumentRef)),
+    _event("insurance_notice_issued", contract=_nested(ProposalRef),
+           insurer=_nested(Insurer), document=_nested(DocumentRef)),
     _event("contract_activated", **_contract()),
     _event("contract_expired", **_contract()),
     _event("contract_renewal_due", **_due()),

@@ -2,6 +2,7 @@
 session, shared by the RPC entrypoints, the event handlers and the import job — customers,
 cards, coverage periods, history, and intake for a new service form. Events go through
 `emit(event_type, payload)` (the outbox, in the same transaction). The caller commits."""
+import json
 import logging
 from datetime import timedelta
 
@@ -53,10 +54,15 @@ def find_device(session, device_id):
 
 
 def periods_of(session, device_id):
-    return [domain.Period(p.kind, p.start, p.end, p.source_id, p.source_ref)
+    return [domain.Period(p.kind, p.start, p.end, p.source_id, p.source_ref,
+                          json.loads(p.terms) if p.terms else None)
             for p in session.scalars(select(CoveragePeriod).where(
                 CoveragePeriod.device_id == device_id).order_by(CoveragePeriod.start,
                                                                 CoveragePeriod.id))]
+
+
+def kind_is_contract(event_type):
+    return event_type in ("contract_activated", "contract_expired")
 
 
 class Archive:
@@ -354,7 +360,7 @@ class Archive:
         return device
 
     def add_period(self, device, kind, start, end, source_id=None, source_ref=None, actor=None,
-                   close=False, new_card=False):
+                   close=False, new_card=False, terms=None):
         """Record a period of cover. A source (contract, form) has one period per device:
         given again, its dates are updated (a contract's changed end); a warranty from the card
         (no source) with the same start is updated, otherwise added. `close` ends it for good
@@ -366,6 +372,10 @@ class Archive:
                 else stmt.where(CoveragePeriod.source_id.is_(None),
                                 CoveragePeriod.start == start))
         period = None if new_card else self.db.scalars(stmt).first()
+        if terms is not None:  # a contract's terms: kept on its period (not a change of cover)
+            terms = json.dumps(terms, sort_keys=True)
+            if period is not None and period.terms != terms:
+                period.terms = terms
         if period is not None and period.closed:
             if end >= period.end:
                 return False  # never extended again
@@ -376,7 +386,8 @@ class Archive:
             return False
         if period is None:
             period = CoveragePeriod(device_id=device.id, kind=kind, source_id=source_id,
-                                    source_ref=source_ref, start=start, end=end, closed=close)
+                                    source_ref=source_ref, start=start, end=end, closed=close,
+                                    terms=terms)
             self.db.add(period)
             change = {"kind": kind, "source_id": source_id, "start": [None, start.isoformat()],
                       "end": [None, end.isoformat()]}
@@ -540,10 +551,11 @@ class Archive:
         contract_expired, form_completed); each card locked while it changes."""
         event_type = event["event_type"]
         source = {"id": None, "name": f"{event['producer']}:{event_type}"}
+        terms = domain.contract_terms(event) if kind_is_contract(event_type) else None
         for device_id, kind, source_id, ref, start, end in domain.coverage_from_event(event):
             device = self.db.get(Device, device_id, with_for_update=True)  # one writer per card
             if device is None:
                 log.warning("%s names unknown device %s; skipped", event_type, device_id)
                 continue
             self.add_period(device, kind, start, end, source_id, ref, source,
-                            close=event_type == "contract_expired")
+                            close=event_type == "contract_expired", terms=terms)

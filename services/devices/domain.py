@@ -67,6 +67,7 @@ class Period:
     end: date
     source_id: int | None = None
     source_ref: str | None = None
+    terms: dict | None = None  # a contract's {pays, service_levels}
 
 
 def _fmt(day, language):
@@ -104,7 +105,7 @@ def coverage_on(periods, day):
                 KIND_NAMES[k]["en"].lower() for k in other_kinds)
                 + "; precedence: manufacturer warranty, then repair warranty, then contract.")
         return {"kind": win.kind, "start": win.start, "end": win.end,
-                "source_id": win.source_id, "reason": reason,
+                "source_id": win.source_id, "reason": reason, "terms": win.terms,
                 "also": [{"kind": p.kind, "end": p.end, "source_id": p.source_id}
                          for p in others]}
     upcoming = sorted((p for p in periods if p.start > day), key=lambda p: p.start)
@@ -125,7 +126,7 @@ def coverage_on(periods, day):
         reason = {"tr": "Kapsam dışı: cihazın garanti, sözleşme veya tamir garantisi kaydı yok.",
                   "en": "Not covered: the device has no warranty, contract or repair warranty."}
     return {"kind": NONE, "start": None, "end": None, "source_id": None, "reason": reason,
-            "also": []}
+            "terms": None, "also": []}
 
 
 def derived_ends(periods):
@@ -196,6 +197,15 @@ def owner_details(owner):
 def owner_conflict_details(device, owner):
     return {"device_id": device.id, "brand": device.brand, "serial": device.serial,
             **owner_details(owner)}
+
+
+def contract_terms(event):
+    """The terms a contract event carries ({pays, service_levels}), or None (an event of
+    before issue 17: the global default applies)."""
+    c = event.get("contract") or {}
+    if c.get("pays") is None and c.get("service_levels") is None:
+        return None
+    return {"pays": c.get("pays"), "service_levels": c.get("service_levels")}
 
 
 def coverage_from_event(event):

@@ -150,6 +150,9 @@ class CoveragePeriod(Base):
     # contract_activated may not extend it again.
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # a contract's terms as its events carry them (JSON {pays, service_levels}); None: the
+    # global default applies (warranties, periods typed onto a card, events of before)
+    terms: Mapped[str | None] = mapped_column(Text)
 
 
 class DeviceHistory(Base):

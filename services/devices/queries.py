@@ -136,7 +136,8 @@ class DeviceQueries:
                 "coverage": coverage_out(domain.coverage_on(periods, day)),
                 "periods": [{"kind": p.kind, "name": domain.KIND_NAMES[p.kind],
                              "source_id": p.source_id, "source_ref": p.source_ref,
-                             "start": p.start.isoformat(), "end": p.end.isoformat()}
+                             "start": p.start.isoformat(), "end": p.end.isoformat(),
+                             "terms": p.terms}
                             for p in periods]}
 
     def intake(self, customer, device, registered, day=None):

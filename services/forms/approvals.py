@@ -116,7 +116,7 @@ class PriceApprovals:
     def estimate(self, form, data):
         """What the customer is asked to approve, as JSON-ready data (money as strings):
         the lines, every total, the coverage's share and why, the note."""
-        pays = self.settings.pays(form.coverage_kind)
+        pays = self.settings.pays(form.coverage_kind, form.coverage_terms)
         kind = form.coverage_kind or "none"
         if data.get("lines"):
             lines = [{"kind": x["kind"], "code": x.get("code"), "name": x["name"],

@@ -76,7 +76,7 @@ def form_snapshot(session, form, settings):
     logs = session.scalars(select(WorkLog).where(WorkLog.form_id == form.id,
                                                  WorkLog.running.is_(False))
                            .order_by(WorkLog.id)).all()
-    pays = settings.pays(form.coverage_kind)
+    pays = settings.pays(form.coverage_kind, form.coverage_terms)
     kind = form.coverage_kind or "none"
     return {
         "form": {

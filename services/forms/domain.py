@@ -187,8 +187,55 @@ DEFAULT_COVERAGE_PAYS = {
 }
 
 
-def coverage_pays(kind, table=None):
+def coverage_pays(kind, table=None, terms=None):
+    """What a coverage kind pays on a form: a contract's own terms when the form has them
+    (issue 17), else the table (COVERAGE_PAYS, the default for warranties)."""
+    if kind == "contract" and terms and terms.get("pays"):
+        return {k: bool(terms["pays"].get(k)) for k in ("labour", "parts", "fee")}
     return (table or DEFAULT_COVERAGE_PAYS).get(kind or "none", {})
+
+
+# -- service levels: working hours ---------------------------------------------------------------
+WORKDAY = (9, 18)  # 09:00–18:00 Europe/Istanbul, Monday to Friday, public holidays off
+
+
+def working_hours_after(start, hours, workday=WORKDAY):
+    """The moment `hours` working hours after `start` (UTC-aware): hours count only within
+    the working day in Türkiye, Monday to Friday, not on public holidays. UTC back."""
+    import holidays
+    local = start.astimezone(LOCAL_TZ)
+    off = holidays.country_holidays("TR", years=[local.year, local.year + 1,
+                                                 local.year + 2])
+    left = timedelta(hours=hours)
+    while True:
+        day = local.date()
+        open_at = datetime(day.year, day.month, day.day, workday[0], tzinfo=LOCAL_TZ)
+        close_at = datetime(day.year, day.month, day.day, workday[1], tzinfo=LOCAL_TZ)
+        if day.weekday() < 5 and day not in off and local < close_at:
+            begin = max(local, open_at)
+            if begin + left <= close_at:
+                return (begin + left).astimezone(timezone.utc)
+            left -= close_at - begin
+        nxt = day + timedelta(days=1)
+        local = datetime(nxt.year, nxt.month, nxt.day, 0, tzinfo=LOCAL_TZ)
+
+
+def service_level_dues(terms, received_at):
+    """(response due, repair due) from a contract's service levels, counted in working hours
+    from the form's intake; None where no level is agreed."""
+    levels = (terms or {}).get("service_levels") or {}
+    return tuple(working_hours_after(received_at, levels[k]) if levels.get(k) else None
+                 for k in ("response_hours", "repair_hours"))
+
+
+def service_level_state(due, done_at, now):
+    """met / breached / pending for one due time: done by then (met), done later or still
+    open past it (breached), open before it (pending)."""
+    if due is None:
+        return None
+    if done_at is not None:
+        return "met" if done_at <= due else "breached"
+    return "breached" if now > due else "pending"
 
 
 COVERAGE_NAMES = {
@@ -270,7 +317,9 @@ def coverage_columns(answer):
     return {"coverage_kind": answer["kind"],
             "coverage_end": date.fromisoformat(answer["end"]) if answer["end"] else None,
             "coverage_source_id": answer["source_id"],
-            "coverage_reason": json.dumps(answer["reason"], ensure_ascii=False)}
+            "coverage_reason": json.dumps(answer["reason"], ensure_ascii=False),
+            "coverage_terms": json.dumps(answer["terms"], sort_keys=True)
+            if answer.get("terms") and answer["kind"] == "contract" else None}
 
 
 # -- papers: the intake slip's promised date, document kinds, report periods --------------------

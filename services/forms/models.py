@@ -76,6 +76,11 @@ class Form(Base):
     # The answer of devices' coverage function at intake: kind ('none' too), source, why.
     coverage_source_id: Mapped[int | None] = mapped_column(Integer)
     coverage_reason: Mapped[str | None] = mapped_column(Text)  # JSON {"tr": …, "en": …}
+    # a contract's terms at intake (JSON {pays, service_levels}): what it pays on this form
+    # and the service-level due times below (working hours from intake); None: the default
+    coverage_terms: Mapped[str | None] = mapped_column(Text)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    repair_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     complaint: Mapped[str] = mapped_column(Text)
     complaint_folded: Mapped[str] = mapped_column(Text, default="")
     # text.stem_column(complaint): the list's complaint search matches query stems here.

@@ -69,7 +69,7 @@ class FormQueries:
             p = per_person.setdefault(w.user_id, {"user_id": w.user_id, "name": w.user_name,
                                                   "minutes": 0})
             p["minutes"] += w.minutes
-        pays = self.settings.pays(form.coverage_kind)
+        pays = self.settings.pays(form.coverage_kind, form.coverage_terms)
         role = (actor or {}).get("role")
         if self._survey_expired(form):
             out["survey"]["status"] = "expired"  # not made in time: waived
@@ -90,6 +90,7 @@ class FormQueries:
                       for p in parts],
             "coverage_pays": {**pays, "explanation": domain.coverage_explanation(
                 form.coverage_kind or "none", pays)},
+            "service_levels": self._service_levels(form, assignees),
             "allowed_transitions": [
                 {"to": to, "name": domain.STATUS_NAMES[to]}
                 for to, roles in domain.moves_from(form.status)
@@ -109,6 +110,26 @@ class FormQueries:
         if write and form.status not in domain.EDITABLE:
             raise Conflict("The form is {status}: it cannot change.", {"status": form.status})
         return {"id": form.id, "status": form.status}
+
+    def _service_levels(self, form, assignees):
+        """A contract's service levels on this form: the response due (met by the first
+        assignment) and the repair due (met by REPAIRED), each met, breached or pending."""
+        if form.response_due_at is None and form.repair_due_at is None:
+            return None
+        terms = json.loads(form.coverage_terms or "{}").get("service_levels") or {}
+        repaired = self.db.scalar(select(func.min(FormHistory.at)).where(
+            FormHistory.form_id == form.id, FormHistory.to_status == "REPAIRED"))
+        responded = min((a.assigned_at for a in assignees), default=None)
+        now = utcnow()
+        out = {}
+        for key, due, done in (("response", form.response_due_at, responded),
+                               ("repair", form.repair_due_at, repaired)):
+            state = domain.service_level_state(due, done, now)
+            out[key] = None if due is None else {
+                "hours": terms.get(f"{key}_hours"), "due_at": due.isoformat(),
+                "state": state, "breached": state == "breached"}
+        out["breached"] = any(v and v["breached"] for v in out.values() if isinstance(v, dict))
+        return out
 
     def price_approvals(self, form_id):
         """The form's price approvals: the state, every version of the estimate, decisions."""

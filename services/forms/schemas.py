@@ -349,7 +349,8 @@ class FormOut(Schema):
         return {"kind": form.coverage_kind,
                 "end": form.coverage_end.isoformat() if form.coverage_end else None,
                 "source_id": form.coverage_source_id,
-                "reason": json.loads(form.coverage_reason) if form.coverage_reason else None}
+                "reason": json.loads(form.coverage_reason) if form.coverage_reason else None,
+                "terms": json.loads(form.coverage_terms) if form.coverage_terms else None}
 
     def _fees(self, form):
         return {"service_fee": _s(form.service_fee), "discount_amount": _s(form.discount_amount),

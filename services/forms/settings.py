@@ -61,9 +61,12 @@ class FormsSettings:
         """The hourly labour rate of a worker's role."""
         return self.labour_rates.get(role) or self.labour_hourly_rate
 
-    def pays(self, coverage_kind):
-        """What a coverage kind pays on a form: {labour, parts, fee}."""
-        return domain.coverage_pays(coverage_kind, self.coverage_pays)
+    def pays(self, coverage_kind, terms=None):
+        """What a coverage kind pays on a form: {labour, parts, fee}; a contract's own terms
+        (the form's `coverage_terms`, JSON) before the global setting."""
+        if isinstance(terms, str):
+            terms = json.loads(terms)
+        return domain.coverage_pays(coverage_kind, self.coverage_pays, terms)
 
 
 

@@ -87,6 +87,9 @@ class FormWorkflow:
             accessories=data.get("accessories"), condition=data.get("condition"),
             opened_by_id=actor["id"], opened_by_name=actor["name"],
             **domain.coverage_columns(intake["coverage"]))
+        form.created_at = utcnow()
+        form.response_due_at, form.repair_due_at = domain.service_level_dues(
+            intake["coverage"].get("terms") if form.coverage_terms else None, form.created_at)
         form.promised_delivery_date = domain.promised_delivery(
             domain.local_date(), form.coverage_kind, data.get("promised_delivery_date"))
         year = domain.numbering_year()
@@ -384,7 +387,7 @@ class FormWorkflow:
             work_minutes=[(m, r) for m, r in logs], parts=[(q, p) for q, p in parts],
             service_fee=form.service_fee or 0, discount_amount=form.discount_amount,
             discount_percent=form.discount_percent, vat_rate=self.settings.vat_rate,
-            coverage_pays=self.settings.pays(form.coverage_kind))
+            coverage_pays=self.settings.pays(form.coverage_kind, form.coverage_terms))
         if form.unrepaired:  # returned unrepaired: the diagnosis fee alone
             fees = domain.unrepaired_fees(fees, self.settings.diagnosis_fee)
         result = domain.totals(fees)

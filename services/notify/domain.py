@@ -177,6 +177,14 @@ def plan(event, management=()):
                     period_text=f"{date_text(event['period']['start'], lang)} – "
                                 f"{date_text(event['period']['end'], lang)}")
             p.document = event["document"]
+    elif t == "insurance_notice_issued":
+        for insurer in _to([event["insurer"]]):
+            p = add(insurer, contract_id=event["contract"]["id"], contract=event["contract"])
+            p.document = event["document"]
+    elif t == "proposal_sent":
+        for customer in _to([event["customer"]]):
+            p = add(customer, proposal=event["proposal"])
+            p.document = event["document"]
     elif t in ("contract_renewal_due", "contract_invoice_due", "maintenance_due"):
         for person in _to(event["recipients"]):
             add(person, contract_id=event["contract_id"],

@@ -112,6 +112,14 @@ class NotifyService:
     def handle_periodic_report_issued(self, event):
         self._log(event)
 
+    @handles("contracts", "insurance_notice_issued")
+    def handle_insurance_notice_issued(self, event):
+        self._log(event)
+
+    @handles("contracts", "proposal_sent")
+    def handle_proposal_sent(self, event):
+        self._log(event)
+
     @handles("contracts", "contract_renewal_due")
     def handle_contract_renewal_due(self, event):
         self._log(event)

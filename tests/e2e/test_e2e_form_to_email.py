@@ -8,7 +8,7 @@ def test_health_reports_every_service(system):
     r = system.http.get(system.url("/api/v1/health"))
     assert r.status_code == 200
     assert {n for n, s in r.json()["services"].items() if s["ok"]} == {"forms", "devices", "notify",
-                                                                 "knowledge"}
+                                                                 "knowledge", "contracts"}
 
 
 def test_desk_user_opens_a_form_and_the_representative_is_emailed(system):

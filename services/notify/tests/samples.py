@@ -72,6 +72,18 @@ def payloads():
                         "language": "tr"}, "policy_no": "POL-77",
             "document": {"service": "forms", "id": 12}},
             [("hasar@guven.example.com", "tr")], ["SF-2026-000011", "POL-77"]),
+        "insurance_notice_issued": ("contracts", {
+            "contract": {"id": 5, "number": "SZ-2027-000005"},
+            "insurer": {"name": "Güven Sigorta", "email": "bildirim@guven.example.com",
+                        "language": "tr"},
+            "document": {"service": "contracts", "id": 15}},
+            [("bildirim@guven.example.com", "tr")], ["SZ-2027-000005"]),
+        "proposal_sent": ("contracts", {
+            "proposal": {"id": 4, "number": "TK-2027-000004"},
+            "customer": {"name": CUSTOMER["name"], "email": "teklif@isik.example.com",
+                         "language": "tr"},
+            "document": {"service": "contracts", "id": 14}},
+            [("teklif@isik.example.com", "tr")], ["TK-2027-000004"]),
         "periodic_report_issued": ("forms", {
             "customer": CUSTOMER, "period": {"start": date(2026, 10, 1), "end": date(2026, 12, 31)},
             "number": "PSR-7-20261001-20261231", "document": {"service": "forms", "id": 13}},

@@ -19,7 +19,9 @@ FORM_OF_CUSTOMER = {**FORM, "customer_id": 7}
 BY = {"user_id": 2, "name": "Mehmet Öztürk"}
 RECIPIENT = {"name": "Can Demir", "email": "can@servis.example.com", "language": "en"}
 CONTRACT = {"contract": {"id": 5, "number": "BS-2026-0005", "customer_id": 7,
-                         "start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31)},
+                         "start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31),
+                         "pays": {"labour": True, "parts": False, "fee": True},
+                         "service_levels": {"response_hours": 4, "repair_hours": None}},
             "devices": [11, 12]}
 DUE = {"contract_id": 5, "plan_id": None, "due_date": dt.date(2026, 12, 1),
        "recipients": [RECIPIENT]}
@@ -105,6 +107,11 @@ SAMPLES = {
         "number": "PSR-7-20261001-20261231", "document": {"service": "forms", "id": 6}},
     "form_closed": {"form": {**FORM, "customer": CUSTOMER, "rep": REP}, "by": BY,
                     "summary": "Kompresör değiştirildi"},
+    "proposal_sent": {"proposal": {"id": 4, "number": "TK-2027-000004"},
+                      "customer": RECIPIENT, "document": {"service": "contracts", "id": 9}},
+    "insurance_notice_issued": {"contract": {"id": 5, "number": "SZ-2027-000005"},
+                                "insurer": RECIPIENT, "document": {"service": "contracts",
+                                                                   "id": 10}},
     "contract_activated": CONTRACT,
     "contract_expired": CONTRACT,
     "contract_renewal_due": DUE,
@@ -126,7 +133,8 @@ DESIGN_EVENTS = {
     "form_reopened", "form_closed", "contract_activated", "contract_expired",
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
     "service_request_submitted", "article_published", "email_sent", "email_failed",
-    "damage_report_issued", "periodic_report_issued",
+    "damage_report_issued", "periodic_report_issued", "proposal_sent",
+    "insurance_notice_issued",
 }
 
 
@@ -138,7 +146,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 25
+    assert len(DESIGN_EVENTS) == 27
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from unittest import mock
 
@@ -43,3 +43,31 @@ def test_create_form_rejects_bad_input_before_asking_devices():
     assert {"customer_id", "complaint"} <= set(exc.value.details)
     service.devices.call.assert_not_called()
     service.db.add.assert_not_called()
+
+
+# -- a contract's terms (issue 17) ----------------------------------------------------------
+def test_a_contract_pays_what_its_terms_say_and_warranties_the_default():
+    terms = {"pays": {"labour": True, "parts": True, "fee": False}}
+    assert domain.coverage_pays("contract", None, terms) == {
+        "labour": True, "parts": True, "fee": False}
+    assert domain.coverage_pays("contract") == {"labour": True, "parts": False, "fee": True}
+    assert domain.coverage_pays("repair_warranty", None, terms)["parts"] is True
+
+
+def test_working_hours_skip_nights_weekends_and_holidays():
+    ist = domain.LOCAL_TZ
+    friday_4pm = datetime(2027, 1, 8, 16, 0, tzinfo=ist)
+    # 2 h on Friday (16–18), 2 h on Monday (9–11)
+    assert domain.working_hours_after(friday_4pm, 4) == datetime(
+        2027, 1, 11, 11, 0, tzinfo=ist).astimezone(timezone.utc)
+    night = datetime(2027, 1, 5, 22, 0, tzinfo=ist)
+    assert domain.working_hours_after(night, 1) == datetime(
+        2027, 1, 6, 10, 0, tzinfo=ist).astimezone(timezone.utc)
+    # 29 October (Republic Day, a Friday in 2027) does not count
+    assert domain.working_hours_after(datetime(2027, 10, 28, 17, 0, tzinfo=ist), 2) == \
+        datetime(2027, 11, 1, 10, 0, tzinfo=ist).astimezone(timezone.utc)
+    due = datetime(2027, 1, 6, 10, 0, tzinfo=timezone.utc)
+    assert domain.service_level_state(due, due, due) == "met"
+    assert domain.service_level_state(due, None, due + timedelta(seconds=1)) == "breached"
+    assert domain.service_level_state(due, None, due) == "pending"
+    assert domain.service_level_state(None, None, due) is None

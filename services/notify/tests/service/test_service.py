@@ -119,6 +119,11 @@ class DocumentsStandIn:
                 "content_b64": base64.b64encode(PDF).decode()}
 
 
+class ContractsDocumentsStandIn(DocumentsStandIn):
+    """The same for contracts' documents (the proposal, the insurance notification)."""
+    name = "contracts"
+
+
 def in_language(value, language):
     """The payload with every person's language set to `language`."""
     if isinstance(value, dict):
@@ -130,7 +135,7 @@ def in_language(value, language):
 
 
 def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, dispatch):
-    run_services(NotifyService, DocumentsStandIn, SMTP_URL=smtp.url)
+    run_services(NotifyService, DocumentsStandIn, ContractsDocumentsStandIn, SMTP_URL=smtp.url)
     expected = {}
     for event_type, (source, payload, recipients, must) in payloads().items():
         for language in ("tr", "en"):
@@ -139,7 +144,7 @@ def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, di
             for recipient, _ in recipients:
                 expected[(event["event_id"], recipient)] = (event_type, language, must)
     messages = smtp.wait_for(len(expected))
-    assert len(messages) == len(expected) == 34
+    assert len(messages) == len(expected) == 38
     seen = set()
     for msg in messages:
         event_id = msg["Message-ID"].strip()[1:37]
@@ -152,7 +157,8 @@ def test_every_template_arrives_in_turkish_and_in_english(run_services, smtp, di
             if language == "tr" or not any(c in fragment for c in ",."):
                 assert fragment in text, (event_type, fragment, text)
         documents = {"price_approval_requested": 9, "damage_report_issued": 12,
-                     "periodic_report_issued": 13}
+                     "periodic_report_issued": 13, "proposal_sent": 14,
+                     "insurance_notice_issued": 15}
         if event_type in documents:
             (pdf,) = [p for p in msg.iter_attachments()]
             assert pdf.get_content_type() == "application/pdf"

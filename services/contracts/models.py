@@ -1,0 +1,235 @@
+"""contracts' tables: proposals and their devices, contracts and their devices, one
+record-number sequence per kind and year. Money is Numeric(12, 2) in the proposal's currency;
+rates Numeric(12, 4)."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, false
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.documents.models import DocumentColumns, TemplateColumns
+from services.common.models import UTCDateTime, utcnow
+
+
+def _money():
+    return mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+
+
+def _rate():
+    return mapped_column(Numeric(12, 4))
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class NumberSequence(Base):
+    """One sequence per kind (TK, SZ) per calendar year (Europe/Istanbul); never reused."""
+    __tablename__ = "number_sequences"
+    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Terms:
+    """What a proposal offers and its contract keeps: the period, the price and its figures,
+    what the contract pays on a repair, its service levels."""
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    customer_language: Mapped[str] = mapped_column(String(2), default="tr")
+    rep_name: Mapped[str | None] = mapped_column(String(200))
+    rep_email: Mapped[str | None] = mapped_column(String(254))
+    rep_language: Mapped[str] = mapped_column(String(2), default="tr")
+    start: Mapped[date] = mapped_column(Date)
+    months: Mapped[int] = mapped_column(Integer)
+    end: Mapped[date] = mapped_column(Date, index=True)
+    basis: Mapped[str] = mapped_column(String(10), default="year")
+    visits_per_year: Mapped[int | None] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = _money()
+    currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    rate: Mapped[Decimal] = _rate()
+    discount_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    stamp_duty_rate: Mapped[Decimal] = _rate()
+    subtotal: Mapped[Decimal] = _money()
+    discount: Mapped[Decimal] = _money()
+    net: Mapped[Decimal] = _money()
+    vat: Mapped[Decimal] = _money()
+    total: Mapped[Decimal] = _money()
+    stamp_duty: Mapped[Decimal] = _money()
+    total_try: Mapped[Decimal] = _money()
+    pays_labour: Mapped[bool] = mapped_column(Boolean, default=True)
+    pays_parts: Mapped[bool] = mapped_column(Boolean, default=False)
+    pays_fee: Mapped[bool] = mapped_column(Boolean, default=True)
+    response_hours: Mapped[int | None] = mapped_column(Integer)
+    repair_hours: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2), default="tr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Proposal(Terms, Base):
+    """A contract proposal (sözleşme teklifi, TK-YYYY-NNNNNN): open until decided; past its
+    validity date an open one reads as expired."""
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    valid_until: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    renews_contract_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    increase_percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(Integer)
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    contract_id: Mapped[int | None] = mapped_column(Integer)
+    # the signed scan of the decision (PDF, JPEG or PNG, checked by content, ≤ 10 MB)
+    signed_scan_key: Mapped[str | None] = mapped_column(String(200))
+    signed_scan_type: Mapped[str | None] = mapped_column(String(40))
+    signed_scan_name: Mapped[str | None] = mapped_column(String(200))
+    signed_scan_size: Mapped[int | None] = mapped_column(Integer)
+    signed_scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class ProposalDevice(Base):
+    """A device of a proposal: an existing card (device_id), or a new one described."""
+    __tablename__ = "proposal_devices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    brand: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    serial: Mapped[str] = mapped_column(String(100))
+    device_type: Mapped[str | None] = mapped_column(String(100))
+
+
+class Contract(Terms, Base):
+    """A maintenance contract (bakım sözleşmesi, SZ-YYYY-NNNNNN): draft → active → expired |
+    renewed | cancelled (domain.TRANSITIONS). The scanner's claim columns: activation on the
+    start date, the renewal reminder, expiry after the end."""
+    __tablename__ = "contracts"
+    __table_args__ = (
+        Index("ix_contracts_end_id", "end", "id"),  # the renewal list (reports.py)
+        Index("ix_contracts_status_start", "status", "start"),
+        Index("ix_contracts_renewal_due", "renewal_due_on", "renewal_notified"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    proposal_id: Mapped[int] = mapped_column(Integer, index=True)
+    renewal_due_on: Mapped[date | None] = mapped_column(Date)
+    renewal_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    invoice_frequency: Mapped[str | None] = mapped_column(String(10))
+    renewed_by_contract_id: Mapped[int | None] = mapped_column(Integer)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class ContractDevice(Base):
+    __tablename__ = "contract_devices"
+    __table_args__ = (Index("ix_contract_devices_device", "device_id", "contract_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    brand: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    serial: Mapped[str] = mapped_column(String(100))
+    device_type: Mapped[str | None] = mapped_column(String(100))
+
+
+class ContractHistory(Base):
+    """Every move of a contract: who, when, from, to, a note."""
+    __tablename__ = "contract_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Document(DocumentColumns, Base):
+    """A proposal's PDF (quote and contract text), kept here, served under the proposal."""
+    __tablename__ = "documents"
+
+
+class DocumentTemplate(TemplateColumns, Base):
+    """An admin's version of the proposal's template (quote and contract text, TR/EN)."""
+    __tablename__ = "document_templates"
+
+
+class Installment(Base):
+    """One invoice of a contract's schedule (fatura planı): due date and amount in the
+    contract's currency; invoiced (the accounting system's number, the day, the rate of that
+    day and the TRY amount) and paid."""
+    __tablename__ = "installments"
+    __table_args__ = (Index("ix_installments_state_due", "status", "due_on", "id"),
+                      # the overdue list: unpaid by due date, one range (not two statuses
+                      # merged and sorted: 1.2 s on SQLite at 100k contracts)
+                      Index("ix_installments_unpaid_due", "paid", "due_on", "id"),
+                      Index("ix_installments_contract", "contract_id", "seq"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = _money()
+    currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    status: Mapped[str] = mapped_column(String(10), default="scheduled")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    invoice_no: Mapped[str | None] = mapped_column(String(60))
+    invoiced_on: Mapped[date | None] = mapped_column(Date)
+    rate: Mapped[Decimal | None] = _rate()
+    amount_try: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MachineParkCheck(Base):
+    """A machine-park (makine parkı) check of one customer site: the devices the archive has
+    there when the form was made, and what the on-site check found."""
+    __tablename__ = "machine_park_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[int] = mapped_column(Integer)
+    site_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open, done
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    language: Mapped[str] = mapped_column(String(2), default="tr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MachineParkItem(Base):
+    """A device of a check: one the archive had at the site (device_id), or one found there
+    that it did not (`result` new, registered with the results). `result`: present, missing,
+    new, or None (not checked)."""
+    __tablename__ = "machine_park_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("machine_park_checks.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    brand: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    serial: Mapped[str] = mapped_column(String(100))
+    under_contract: Mapped[str | None] = mapped_column(String(20))  # the contract's number
+    result: Mapped[str | None] = mapped_column(String(10))
+    condition: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,81 @@
+"""contracts' reports: the renewal list (contracts ending in a window of months); contract
+revenue by month, customer or contract — scheduled, invoiced, paid, in TRY."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from services.common.schemas import decode_cursor, page_of
+from services.contracts import domain
+from services.contracts.models import Contract, Installment
+from services.contracts.queries import contract_out
+
+
+def month_range(first, last):
+    y1, m1 = map(int, first.split("-"))
+    y2, m2 = map(int, (last or first).split("-"))
+    start = date(y1, m1, 1)
+    end = domain.add_months(date(y2, m2, 1), 1)
+    return start, end  # [start, end)
+
+
+class ContractReports:
+    def __init__(self, session, settings):
+        self.db, self.settings = session, settings
+
+    def renewals(self, query):
+        """Active or expired contracts (not renewed, not cancelled) whose end falls in the
+        months from `end_from` to `end_to`, by end date then id; paged."""
+        start, end = month_range(query["end_from"], query["end_to"])
+        # the status through coalesce: no index for it, so the end's (end, id) index gives the
+        # order and the first page stops after 51 renewable rows. Given an indexable status,
+        # SQLite (no statistics) read every active contract by the status index and sorted:
+        # 280 ms at 100k contracts
+        stmt = select(Contract).where(Contract.end >= start, Contract.end < end,
+                                      func.coalesce(Contract.status, "").in_(
+                                          domain.RENEWABLE))
+        if query["cursor"]:
+            day, after = decode_cursor(query["cursor"], str, int)
+            day = date.fromisoformat(day)
+            stmt = stmt.where((Contract.end > day) | ((Contract.end == day)
+                                                      & (Contract.id > after)))
+        rows = self.db.scalars(stmt.order_by(Contract.end, Contract.id).limit(
+            query["limit"] + 1)).all()
+        page, cursor = page_of(rows, query["limit"], lambda c: [c.end.isoformat(), c.id])
+        return {"items": [contract_out(c) for c in page], "next_cursor": cursor}
+
+    def revenue(self, query):
+        """Installments due from `from` to `to` (months), summed in TRY: `scheduled` (every
+        installment: invoiced ones at their invoice's amount, the others at the contract's
+        rate), `invoiced`, `paid`; grouped by due month, customer or contract."""
+        start, end = month_range(query["date_from"], query["date_to"])
+        rows = self.db.execute(select(
+            Installment.due_on, Installment.amount, Installment.status,
+            Installment.amount_try, Contract.id, Contract.number, Contract.customer_id,
+            Contract.customer_name, Contract.rate).join(
+            Contract, Contract.id == Installment.contract_id).where(
+            Installment.due_on >= start, Installment.due_on < end)).all()
+        groups = {}
+        zero = Decimal("0.00")
+        for due, amount, status, amount_try, cid, number, customer_id, name, rate in rows:
+            key, label = {"month": (due.strftime("%Y-%m"), due.strftime("%Y-%m")),
+                          "customer": (customer_id, name),
+                          "contract": (cid, number)}[query["group_by"]]
+            g = groups.setdefault(key, {"key": key, "label": label, "installments": 0,
+                                        "scheduled": zero, "invoiced": zero, "paid": zero})
+            value = amount_try if amount_try is not None else domain.money(amount * rate)
+            g["installments"] += 1
+            g["scheduled"] += value
+            if status in ("invoiced", "paid"):
+                g["invoiced"] += value
+            if status == "paid":
+                g["paid"] += value
+        items = sorted(groups.values(), key=lambda g: (str(g["key"]) if query["group_by"]
+                                                       == "month" else -g["scheduled"]))
+        totals = {k: sum((g[k] for g in items), zero) for k in ("scheduled", "invoiced",
+                                                                   "paid")}
+        money = ("scheduled", "invoiced", "paid")
+        return {"from": query["date_from"], "to": query["date_to"], "currency": "TRY",
+                "group_by": query["group_by"],
+                "items": [{**g, **{k: str(g[k]) for k in money}} for g in items],
+                "totals": {k: str(v) for k, v in totals.items()}}
