@@ -7,6 +7,7 @@ transaction open), call the application layer (workflow.py for every write, quer
 reports.py for reads), commit, and answer."""
 from services.common.db import Database
 from services.common.documents.issuing import Documents, document_out
+from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
@@ -28,6 +29,7 @@ from services.contracts.workflow import ContractWorkflow
 
 class ContractsService:
     name = "contracts"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata)
     outbox = Outbox("db")

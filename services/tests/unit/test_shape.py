@@ -69,3 +69,14 @@ def test_domain_modules_import_no_framework():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert not name.split(".")[0] in framework, f"{path}: imports {name}"
+
+
+def test_every_service_beats_for_its_liveness_probe():
+    """deploy/probe.py --live (Kubernetes, compose) reads the heartbeat the service's event
+    loop writes: a service without it would be restarted every 30 s in a container."""
+    for path in _service_files():
+        tree = ast.parse(path.read_text(), str(path))
+        beats = [n for cls in tree.body if isinstance(cls, ast.ClassDef) for n in cls.body
+                 if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                 and getattr(n.value.func, "id", None) == "Heartbeat"]
+        assert beats, f"{path}: no `heartbeat = Heartbeat()`"
