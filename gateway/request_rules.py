@@ -1,18 +1,22 @@
 """What the API asks of every request before a view reads it (issue 20, point 9):
 - a body that is not JSON on a route that reads JSON is a 415 (it read as "missing field" for
-  every field); the import (CSV, multipart) is the one route that takes other bodies;
+  every field); the import (CSV, multipart) and a proposal's signed scan (PDF, JPEG, PNG) are
+  the routes that take other bodies (each view sets its own size limit);
 - a body larger than its route allows is a 413: JSON bodies JSON_MAX_BYTES (256 KiB), a
   document template's source TEMPLATE_MAX_BYTES (1 MiB), the import its own 64 MiB;
 - CORS is closed unless CORS_ORIGINS names the origins allowed (comma-separated): only then
   does an answer carry Access-Control-Allow-Origin, and a preflight is answered.
 """
+import re
+
 from flask import request
 
 from services.common.exceptions import ServisError
 
 NOT_JSON = "The request's body must be JSON (Content-Type: application/json)."
 TOO_LARGE = "The request's body is too large (at most {limit} bytes here)."
-OTHER_BODIES = ("/api/v1/devices/import",)  # CSV or multipart: the view reads it
+# bodies the view reads itself (and limits): the import's CSV or multipart, a signed scan
+OTHER_BODIES = re.compile(r"/api/v1/(devices/import|proposals/\d+/signed-scan)")
 LARGE_BODIES = {"/api/v1/document-templates/": 1024 * 1024}  # path prefix -> bytes
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -28,7 +32,7 @@ class TooLarge(ServisError):
 
 
 def limit_for(path, settings):
-    if path in OTHER_BODIES:
+    if OTHER_BODIES.fullmatch(path):
         return None  # the view sets its own
     for prefix, size in LARGE_BODIES.items():
         if path.startswith(prefix):
@@ -48,7 +52,7 @@ def register(app, settings):
             request.max_content_length = limit
             if request.content_length is not None and request.content_length > limit:
                 raise TooLarge(TOO_LARGE, {"limit": limit})
-        if request.path in OTHER_BODIES:
+        if OTHER_BODIES.fullmatch(request.path):
             return None
         has_body = bool(request.content_length) or request.headers.get(
             "Transfer-Encoding", "").lower() == "chunked"

@@ -351,6 +351,10 @@ ACCESS = {
     "GET /api/v1/machine-park-checks/<id:check_id>": "admin contracts desk manager",
     "GET /api/v1/machine-park-checks/<id:check_id>/form": "admin contracts desk manager",
     "POST /api/v1/machine-park-checks/<id:check_id>/results": "admin contracts manager",
+    # written by hand (gateway/contracts_api.py)
+    "POST /api/v1/proposals/<id:proposal_id>/signed-scan": "admin contracts manager",
+    "GET /api/v1/proposals/<id:proposal_id>/signed-scan": "admin contracts desk manager",
+    "GET /api/v1/reports/contracts/revenue": "admin contracts manager",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",
