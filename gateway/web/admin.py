@@ -2,14 +2,17 @@
 fault types, sub-statuses, survey questions), the e-mail delivery log with resend, and the
 document templates — a new version, and a PDF preview before and after. Every call is the
 API's route through gateway/web/api.py, so only the roles the access table names reach them
-(the users' screens follow the account endpoints: a later change)."""
+and the users: create, change role, name and language, deactivate and reactivate, set a
+password (issue 20's account endpoints, exposed in gateway/accounts_api.py)."""
 from flask import redirect, request, url_for
 
 from gateway.web import api
 from gateway.web.i18n import N_, error_text, field_errors, gettext
-from gateway.web.pages import as_int, page
+from gateway.web.pages import STALE, as_int, page
 from gateway.web.shell import bp, render
-from services.common.exceptions import Forbidden, ServisError
+from services.common.exceptions import Conflict, Forbidden, ServisError
+from services.common.roles import ROLES
+from services.common.schemas import LANGUAGES
 from services.forms.api import STATUS_NAMES
 
 CATALOGUES = {"device-types": N_("Device types"), "fault-types": N_("Fault types"),
@@ -205,3 +208,66 @@ def preview_template(kind):
                              body["source"])
 
 
+
+
+# -- users (issue 20's account endpoints) ------------------------------------------------------
+USERS = "/users"
+USER = USERS + "/<id:user_id>"
+
+
+def users_page(status=200, error=None, errors=(), notice=None):
+    users = api.call("GET", USERS)["items"]
+    return render("admin_users.html", status=status, users=users, roles=ROLES,
+                  languages=LANGUAGES, error=error, errors=list(errors), notice=notice,
+                  catalogues=CATALOGUES)
+
+
+def users_write(method, rule, view_args=None, body=None, version=None):
+    try:
+        api.call(method, rule, view_args, body=body, version=version)
+    except ServisError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        if isinstance(exc, Conflict) and version is not None:  # changed since it was read
+            return users_page(409, gettext(STALE))
+        return users_page(exc.http_status, error_text(exc), field_errors(exc))
+    return redirect(url_for("web.admin_users", saved=1), 303)
+
+
+@bp.get("/admin/users")
+@page("GET", USERS)
+def admin_users():
+    return users_page()
+
+
+@bp.post("/admin/users")
+@page("POST", USERS)
+def add_user():
+    f = request.form
+    body = {"username": (f.get("username") or "").strip(), "name": f.get("name") or "",
+            "role": f.get("role") or "", "language": f.get("language") or "tr",
+            "password": f.get("password") or ""}
+    if (f.get("email") or "").strip():
+        body["email"] = f.get("email").strip()
+    if f.get("customer_id"):
+        body["customer_id"] = as_int(f.get("customer_id"))
+    return users_write("POST", USERS, body=body)
+
+
+@bp.post("/admin/users/<id:user_id>")
+@page("PATCH", USER)
+def change_user(user_id):
+    """The row's role, name, language and active flag, with the version the page read: a
+    deactivation or a new role ends the account's sessions and tokens within seconds."""
+    f = request.form
+    body = {"name": f.get("name") or "", "role": f.get("role") or "",
+            "language": f.get("language") or "", "active": f.get("active") == "1"}
+    return users_write("PATCH", USER, {"user_id": user_id}, body=body,
+                       version=as_int(f.get("version")))
+
+
+@bp.post("/admin/users/<id:user_id>/password")
+@page("POST", USER + "/password")
+def reset_user_password(user_id):
+    return users_write("POST", USER + "/password", {"user_id": user_id},
+                       body={"new_password": request.form.get("new_password") or ""})

@@ -14,23 +14,24 @@ from services.common.schemas import load
 from services.common.settings import Settings
 from services.forms.approvals import PriceApprovals, decision_out
 from services.forms.catalogues import Catalogues, entry_out, model_of, question_out, seed_catalogue
-from services.forms.documents import TEMPLATES, FormDocuments, TemplateDesk, make_builder
+from services.forms.documents import TEMPLATES, FormDocuments, make_builder
 from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
-from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
-                                    Client, DamageReportIn, DecisionIn, EstimateIn, FinalCheckIn,
-                                    FormIn, FormQuery, HistoryQuery, PartIn, PeriodicReportIn,
-                                    PhoneDecisionIn, PreviewIn, QuestionIn, QuestionPatch,
-                                    RevenueQuery, SatisfactionQuery, SubStatusIn, SurveyIn,
-                                    TemplateIn, TimerIn, TransitionIn, Versioned, WorkIn,
-                                    WorkLogIn)
 from services.forms.schedule import ReportSchedule
+from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
+                                    Client, DecisionIn, EstimateIn, FinalCheckIn, FormIn,
+                                    FormQuery, HistoryQuery, PartIn, PhoneDecisionIn, QuestionIn,
+                                    QuestionPatch, RevenueQuery, SatisfactionQuery, SubStatusIn,
+                                    SurveyIn, TimerIn, TransitionIn, Versioned, WorkIn, WorkLogIn)
+from services.forms import service_papers
 from services.forms.settings import FormsSettings
 from services.forms.workflow import FormWorkflow
 
 
-class FormsService:
+# service_papers is imported as a module: `nameko run` starts every class with entrypoints it
+# finds in this module's namespace, and the papers' class alone is no service
+class FormsService(service_papers.FormPapers):
     name = "forms"
     heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
@@ -241,69 +242,6 @@ class FormsService:
         q = Catalogues(self.db).update_question(question_id, load(QuestionPatch(), data))
         self.db.commit()
         return question_out(q)
-
-    # -- documents ----------------------------------------------------------------------------
-    @rpc
-    def list_documents(self, form_id):
-        self.queries.form(form_id)  # 404 for an unknown form
-        return self.papers.listing("form", form_id)
-
-    @rpc
-    def get_form_document(self, form_id, document_id):
-        return self.papers.download(document_id, "form", form_id)
-
-    @rpc
-    def get_document(self, document_id):
-        """A document's bytes by its id alone (notify attaches it): {filename, content_type,
-        content_b64, …}; not issued yet is a 409 (notify tries again later)."""
-        return self.papers.download(document_id)
-
-    @rpc
-    def issue_damage_report(self, form_id, data, actor):
-        data, actor = load(DamageReportIn(), data), load(Actor(), actor)
-        return self._issued(self.workflow.damage_report(form_id, data, actor))
-
-    @rpc
-    def customer_documents(self, customer_id):
-        return self.papers.listing("customer", customer_id)
-
-    @rpc
-    def get_customer_document(self, customer_id, document_id):
-        return self.papers.download(document_id, "customer", customer_id)
-
-    @rpc
-    def issue_periodic_report(self, customer_id, data, actor):
-        data, actor = load(PeriodicReportIn(), data), load(Actor(), actor)
-        papers = self.papers
-        return self._issued(papers.periodic_report(
-            papers.customer(customer_id), data["date_from"], data["date_to"], actor,
-            data["send"]))
-
-    @rpc
-    def revoke_tracking(self, form_id, actor):
-        url = self.workflow.revoke_tracking(form_id, load(Actor(), actor))
-        self.db.commit()
-        return {"form_id": form_id, "tracking_url": url}
-
-    @rpc
-    def document_templates(self):
-        return self.papers.templates()
-
-    @rpc
-    def document_template(self, kind):
-        return self.papers.template(kind)
-
-    @rpc
-    def preview_template(self, kind, data):
-        return TemplateDesk(self.db, self.settings, self.documents).preview(
-            kind, load(PreviewIn(), data))
-
-    @rpc
-    def save_template(self, kind, data, actor):
-        data, actor = load(TemplateIn(), data), load(Actor(), actor)
-        TemplateDesk(self.db, self.settings, self.documents).save(kind, data, actor)
-        self.db.commit()
-        return self.papers.template(kind)
 
     # -- events -------------------------------------------------------------------------------
     @handles("devices", "customer_created")

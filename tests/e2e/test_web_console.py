@@ -414,3 +414,53 @@ def test_administration_catalogues_email_log_resend_and_templates(api, person, s
     admin.check("admin-template")
     template = api("admin", "GET", f"/document-templates/{kind}", expect_status=200)
     assert template["overridden"] and template["source"].endswith("<!-- konsoldan -->\n")
+
+
+def test_administration_users_create_change_deactivate_and_set_a_password(api, person, system):
+    admin = person("admin")
+    page = admin.go("/admin/users")
+    page.get_by_label("Kullanıcı adı", exact=True).fill("yeni.teknik")
+    page.get_by_label("Ad", exact=True).fill("Yeni Teknisyen")
+    page.get_by_label("Rol", exact=True).select_option(label="teknisyen")
+    page.get_by_label("Parola", exact=True).fill("Uzun-Parola-2026")
+    page.get_by_role("button", name="Ekle", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
+    expect(page.locator("#user-yeni\\.teknik")).to_contain_text("yeni.teknik")
+    admin.check("admin-users")
+    token = system.token("yeni.teknik", "Uzun-Parola-2026")  # the account works
+    listed = {u["username"]: u for u in api("admin", "GET", "/users", expect_status=200)["items"]}
+    assert listed["yeni.teknik"]["role"] == "technician" and listed["yeni.teknik"]["active"]
+    # a second tab read the page before the change below: its save is refused, not applied
+    stale = admin.go("/admin/users")
+    # the admin makes the account a representative and deactivates it
+    page = admin.go("/admin/users")
+    page.get_by_label("Rol: yeni.teknik").select_option(label="müşteri temsilcisi")
+    page.get_by_label("Aktif: yeni.teknik").uncheck()
+    page.get_by_role("button", name="Kaydet: yeni.teknik").click()
+    expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
+    user = {u["username"]: u for u in api("admin", "GET", "/users",
+                                          expect_status=200)["items"]}["yeni.teknik"]
+    assert (user["role"], user["active"]) == ("rep", False)
+    assert wait_for(lambda: system.http.get(system.url("/api/v1/me"), headers=token)
+                    .status_code == 401, seconds=10), "a deactivated account's token still works"
+    stale.get_by_label("Ad: yeni.teknik").fill("Eski Sayfadan")
+    stale.get_by_role("button", name="Kaydet: yeni.teknik").click()
+    expect(stale.get_by_role("alert")).to_contain_text("başka biri tarafından değiştirildi")
+    assert {u["username"]: u for u in api("admin", "GET", "/users", expect_status=200)[
+        "items"]}["yeni.teknik"]["name"] == "Yeni Teknisyen"  # nothing written
+    # back on, with a password the admin sets: the new one signs in, the old one does not
+    page = admin.go("/admin/users")
+    page.get_by_label("Aktif: yeni.teknik").check()
+    page.get_by_role("button", name="Kaydet: yeni.teknik").click()
+    expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
+    page.get_by_label("Yeni parola: yeni.teknik").fill("Bambaska-Parola-77")
+    page.get_by_role("button", name="Parolayı belirle: yeni.teknik").click()
+    expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
+    assert system.http.post(system.url("/api/v1/auth/token"), json={
+        "username": "yeni.teknik", "password": "Uzun-Parola-2026"}).status_code == 401
+    system.token("yeni.teknik", "Bambaska-Parola-77")
+    # a password the rules refuse is said on the page, in Turkish
+    page.get_by_label("Yeni parola: yeni.teknik").fill("123456")
+    page.get_by_role("button", name="Parolayı belirle: yeni.teknik").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    admin.check("admin-users-refused")
