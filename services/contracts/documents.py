@@ -223,11 +223,8 @@ class ProposalPapers:
             Document.id))]
 
     def download(self, doc_id, subject=None, subject_id=None):
-        doc = self.desk.find(self.db, doc_id, subject, subject_id)
-        self.db.rollback()  # no transaction open while the file is read
-        data = self.desk.content(doc)
-        return {**document_out(doc), "content_type": "application/pdf",
-                "content_b64": base64.b64encode(data).decode()}
+        """{filename, content_type, content_b64, …metadata}: the stored bytes, as issued."""
+        return self.desk.download(self.db, doc_id, subject, subject_id)
 
     # -- the template ----------------------------------------------------------------------
     def template(self):

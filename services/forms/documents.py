@@ -306,11 +306,7 @@ class FormDocuments:
 
     def download(self, doc_id, subject=None, subject_id=None):
         """{filename, content_type, content_b64, …metadata}: the stored bytes, as issued."""
-        doc = self.desk.find(self.db, doc_id, subject, subject_id)
-        self.db.rollback()  # no transaction open while the file is read
-        data = self.desk.content(doc)
-        return {**document_out(doc), "content_type": "application/pdf",
-                "content_b64": base64.b64encode(data).decode()}
+        return self.desk.download(self.db, doc_id, subject, subject_id)
 
     # -- templates -----------------------------------------------------------------------
     def templates(self):
