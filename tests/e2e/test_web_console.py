@@ -421,7 +421,8 @@ def test_administration_users_create_change_deactivate_and_set_a_password(api, p
     page = admin.go("/admin/users")
     page.get_by_label("Kullanıcı adı", exact=True).fill("yeni.teknik")
     page.get_by_label("Ad", exact=True).fill("Yeni Teknisyen")
-    page.get_by_label("Rol", exact=True).select_option(label="teknisyen")
+    adding = page.locator("form[action$='/admin/users']")
+    adding.locator("select[name=role]").select_option(label="teknisyen")
     page.get_by_label("Parola", exact=True).fill("Uzun-Parola-2026")
     page.get_by_role("button", name="Ekle", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
@@ -431,11 +432,12 @@ def test_administration_users_create_change_deactivate_and_set_a_password(api, p
     listed = {u["username"]: u for u in api("admin", "GET", "/users", expect_status=200)["items"]}
     assert listed["yeni.teknik"]["role"] == "technician" and listed["yeni.teknik"]["active"]
     # a second tab read the page before the change below: its save is refused, not applied
-    stale = admin.go("/admin/users")
+    stale = admin.context.new_page()  # the same session, another tab
+    stale.goto(system.url("/admin/users"))
     # the admin makes the account a representative and deactivates it
     page = admin.go("/admin/users")
     page.get_by_label("Rol: yeni.teknik").select_option(label="müşteri temsilcisi")
-    page.get_by_label("Aktif: yeni.teknik").uncheck()
+    page.get_by_label("Etkin: yeni.teknik").uncheck()
     page.get_by_role("button", name="Kaydet: yeni.teknik").click()
     expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
     user = {u["username"]: u for u in api("admin", "GET", "/users",
@@ -450,7 +452,7 @@ def test_administration_users_create_change_deactivate_and_set_a_password(api, p
         "items"]}["yeni.teknik"]["name"] == "Yeni Teknisyen"  # nothing written
     # back on, with a password the admin sets: the new one signs in, the old one does not
     page = admin.go("/admin/users")
-    page.get_by_label("Aktif: yeni.teknik").check()
+    page.get_by_label("Etkin: yeni.teknik").check()
     page.get_by_role("button", name="Kaydet: yeni.teknik").click()
     expect(page.get_by_role("status")).to_have_text("Kaydedildi.")
     page.get_by_label("Yeni parola: yeni.teknik").fill("Bambaska-Parola-77")
