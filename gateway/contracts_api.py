@@ -23,7 +23,7 @@ from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, Decisi
                                     InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn,
                                     ParkResultsIn, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
-                                    TemplateIn, MAX_SCAN_BYTES, scan_type)
+                                    ProposalTemplateIn, MAX_SCAN_BYTES, scan_type)
 
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1",
                 description="Maintenance contracts (bakım sözleşmeleri) and their proposals "
@@ -68,7 +68,7 @@ ROUTES = declare(blp, [
           doc="The proposal's template (quote and contract text, TR and EN with "
               "placeholders such as `{{ customer.name }}`), its versions."),
     Route("PUT", "/proposal-template", "contracts", "save_proposal_template", ADMINS,
-          args=("body", "actor"), body=TemplateIn,
+          args=("body", "actor"), body=ProposalTemplateIn,
           doc="A new version of the proposal's template (admin): checked in Turkish and "
               "English, to PDF, first — one that fails is a 422 with its line; `source: null` "
               "goes back to the built-in."),

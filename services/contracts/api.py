@@ -6,9 +6,10 @@ from services.contracts.schemas import (CancelIn, ContractQuery, DecisionIn, Pro
                                         InsuranceNoticeIn, InvoicedIn, InvoiceQuery,
                                         MachineParkIn, ParkResultsIn, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScheduleIn,
-                                        SendIn, TemplateIn, Versioned)
+                                        SendIn, ProposalTemplateIn, Versioned)
 
-__all__ = ["MAX_SCAN_BYTES", "scan_type", "PROPOSAL_STATUS_NAMES", "READ", "STATUS_NAMES", "TRANSITIONS", "WRITE",
-           "CancelIn", "ContractQuery", "DecisionIn", "ProposalIn", "ProposalQuery",
-           "RenewalQuery", "RenewIn", "SendIn", "TemplateIn", "Versioned", "InvoicedIn", "InsuranceNoticeIn", "MachineParkIn", "ParkResultsIn",
+__all__ = ["MAX_SCAN_BYTES", "scan_type", "PROPOSAL_STATUS_NAMES", "READ", "STATUS_NAMES",
+           "TRANSITIONS", "WRITE", "CancelIn", "ContractQuery", "DecisionIn", "ProposalIn",
+           "ProposalQuery", "RenewalQuery", "RenewIn", "SendIn", "ProposalTemplateIn",
+           "Versioned", "InvoicedIn", "InsuranceNoticeIn", "MachineParkIn", "ParkResultsIn",
            "InvoiceQuery", "PaidIn", "RevenueQuery", "ScheduleIn"]

@@ -139,7 +139,7 @@ class SendIn(Schema):
     email = email_field(load_default=None, allow_none=True)
 
 
-class TemplateIn(Schema):
+class ProposalTemplateIn(Schema):
     """A new version of the proposal's template (`source` null: back to the built-in)."""
     source = fields.String(required=True, allow_none=True)
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=500))

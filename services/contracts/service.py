@@ -21,7 +21,7 @@ from services.contracts.schedule import ContractScanner
 from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
                                         InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScanIn,
-                                        ScheduleIn, SendIn, SignedScanIn, TemplateIn,
+                                        ScheduleIn, SendIn, SignedScanIn, ProposalTemplateIn,
                                         InsuranceNoticeIn, MachineParkIn, ParkResultsIn)
 from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
@@ -162,7 +162,7 @@ class ContractsService:
     @rpc
     def save_proposal_template(self, data, actor):
         """A new version of the proposal's template, checked in TR and EN first."""
-        data, actor = load(TemplateIn(), data), load(Actor(), actor)
+        data, actor = load(ProposalTemplateIn(), data), load(Actor(), actor)
         self.papers.save_template(data, actor)
         self.db.commit()
         return self.papers.template()

@@ -134,7 +134,7 @@ def qr_uri(url):
 def make_builder(config):
     """`build(session, document) -> context` for the documents dependency."""
     from services.forms.settings import FormsSettings
-    return Contexts(FormsSettings.from_config(config)).build
+    return Contexts(FormsSettings.from_config(config, quiet=True)).build
 
 
 class Contexts:

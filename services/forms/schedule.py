@@ -28,7 +28,7 @@ class ReportSchedule(Scanner):
 
     def setup(self):
         super().setup()
-        self.settings = FormsSettings.from_config(self.container.config)
+        self.settings = FormsSettings.from_config(self.container.config, quiet=True)
 
     def due(self, now):
         return (CustomerCopy.report_frequency != "none") & (

@@ -31,10 +31,12 @@ class FormsSettings:
     technicians_see_all_forms: bool = False
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, quiet=False):
+        """The settings; `quiet`: a second reader in the same process (the documents' and the
+        schedule's) — the missing MANAGEMENT_EMAILS was said once, by the service's own."""
         rates = setting(config, "LABOUR_RATES", {}, dict_or_json)
         management = addresses(config, "MANAGEMENT_EMAILS")
-        if not management:
+        if not management and not quiet:
             log.warning("MANAGEMENT_EMAILS is not set: a low satisfaction score reopens the "
                         "form but is e-mailed to nobody in management")
         return cls(
