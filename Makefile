@@ -68,7 +68,7 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 	$(PY) bench/contracts_bench.py || rc=1; \
 	exit $$rc
 
-bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (< 2 min)
+bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (about 4 min: eight benchmarks, two backends each)
 	$(PY) bench/smoke.py
 
 migrate: venv  ## every service's database up to its migrations (<SERVICE>_DATABASE_URL, else DATA_DIR's SQLite)
