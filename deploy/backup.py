@@ -48,9 +48,18 @@ def data_dir():
     return os.path.abspath(os.environ.get("DATA_DIR", "./data"))
 
 
+# Each database's copy is consistent in itself; across services, the order keeps references
+# whole: a database is copied before the ones it refers to (a delivery names its form, a form
+# its card and its people, a contract its cards), so whatever the earlier copies name, the
+# later ones hold (a form opened during the backup is either missing, or there with its card).
+REFERRING_FIRST = ("notify", "knowledge", "contracts", "forms", "devices")
+
+
 def databases():
-    """{name: url} of every process with a database."""
-    urls = {name: database_url({}, name) for name in NAMES}
+    """{name: url} of every process with a database, in the order they are copied."""
+    names = [n for n in REFERRING_FIRST if n in NAMES] + [
+        n for n in NAMES if n not in REFERRING_FIRST]
+    urls = {name: database_url({}, name) for name in names}
     urls["gateway"] = (os.environ.get("GATEWAY_DATABASE_URL")
                        or f"sqlite:///{os.path.join(data_dir(), 'gateway.db')}")
     return urls

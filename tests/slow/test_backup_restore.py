@@ -92,13 +92,13 @@ def test_backup_while_running_restore_into_an_empty_data_dir(tmp_path_factory):
     again = subprocess.run([sys.executable, "deploy/backup.py", "restore", str(backup_dir)],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "restore goes into empty databases only; these hold " \
-        "data: devices" in again.stderr
+        "data: notify" in again.stderr
 
     with running_system(tmp_path_factory, data_dir=target) as b:
         restored = snapshot(b, b.token("admin", ADMIN_PASSWORD))
         b.token("masa", "Masa-Şifre-2026")  # the users came back, passwords and all
     # a consistent moment, not a torn copy: the forms opened before it, each exactly as the
-    # source answered it, with its card
+    # source answered it, with its card (devices is copied after forms: deploy/backup.py)
     numbers = sorted(restored["forms"])
     assert numbers == sorted(source["forms"])[:len(numbers)] and len(numbers) >= 1
     for number in numbers:

@@ -66,6 +66,7 @@ def test_backup_and_restore_on_postgresql(monkeypatch, tmp_path, capsys):
         for name in NAMES:  # each at its migration: a service starts on it
             assert migrations.prepare(make_engine(restored[name]), name) == "current"
         assert backup.main(["restore", str(target)]) == 1
-        assert "restore goes into empty databases only; these hold data: devices (" \
-            in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "restore goes into empty databases only; these hold data: " in err
+        assert "devices (" in err
         assert rows(restored["devices"]) == [("Işık A.Ş.", 3)]  # nothing written twice
