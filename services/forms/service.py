@@ -92,7 +92,7 @@ class FormsService(service_papers.FormPapers):
 
     @rpc
     def get_form_detail(self, form_id, actor=None):
-        return self.queries.detail(form_id, actor)
+        return self.queries.detail(form_id, None if actor is None else load(Actor(), actor))
 
     @rpc
     def check_form_access(self, form_id, actor, action="read"):
