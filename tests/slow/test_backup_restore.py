@@ -1,5 +1,5 @@
-"""(make test-slow) make backup of a running system while forms are being opened, make restore into an empty
-DATA_DIR, start the system there: the same forms (with their cards, customers and the intake
+"""(make test-slow) make backup of a running system while forms are being opened, make
+restore into an empty DATA_DIR, start the system there: the same forms (with their cards, customers and the intake
 slip's PDF, byte for byte), the same articles, the same users. SQLite here (the system as
 `make run` starts it); PostgreSQL's pg_dump/pg_restore path in
 services/tests/application/test_backup_pg.py."""

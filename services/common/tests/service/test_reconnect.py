@@ -3,8 +3,6 @@ message whose connection died is a no-op, a reply the broker cannot take is drop
 service whose connections the broker closes consumes again and publishes through its outbox,
 saying so once."""
 import logging
-import subprocess
-import time
 import urllib.parse
 from types import SimpleNamespace
 
