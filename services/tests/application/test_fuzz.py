@@ -153,7 +153,18 @@ def _notify(url, tmp_path):
     return service, engine, schemas
 
 
-SERVICES = {"forms": _forms, "devices": _devices, "knowledge": _knowledge, "notify": _notify}
+def _contracts(url, tmp_path):
+    from services.contracts import schemas
+    from services.contracts.tests.application.test_contracts_app import (OFFICER, Contracts,
+                                                                         proposal)
+    contracts = Contracts(url, tmp_path / "documents")  # devices' answers as its RPCs give them
+    for _ in range(3):  # records for the fuzzed ids to find (1, 2, 3)
+        contracts.create_proposal(proposal(), OFFICER)
+    return contracts.service, contracts.engine, schemas
+
+
+SERVICES = {"forms": _forms, "devices": _devices, "knowledge": _knowledge, "notify": _notify,
+            "contracts": _contracts}
 
 
 def _entrypoints(service_class):

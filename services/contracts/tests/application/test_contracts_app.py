@@ -38,6 +38,8 @@ class Devices:
 
     def call(self, method, *args):
         if method == "get_customer":
+            if args[0] not in self.customers:
+                raise NotFound("Customer {customer_id} not found.", {"customer_id": args[0]})
             return self.customers[args[0]]
         if method == "get_device":
             if args[0] not in self.cards:
