@@ -14,10 +14,10 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import Person, axe, chromium, screenshot
+from tests.browser import Person, axe, screenshot
 from tests.conftest import running_system
 from tests.e2e.test_e2e_documents import mail_to, text_of
-from tests.e2e.test_web_walk import PASSWORD, Api
+from tests.e2e.test_web_walk import PASSWORD, api, browser  # noqa: F401 (fixtures)
 
 LINK = re.compile(r"https?://\S+/approve/[A-Za-z0-9_-]+")
 PHONE = {"width": 360, "height": 740}
@@ -36,17 +36,6 @@ def system(tmp_path_factory, clock):
     with running_system(tmp_path_factory, "approval", DIAGNOSIS_FEE="150",
                         CLOCK_OFFSET_FILE=str(clock), COMPANY_PHONE="+90 232 000 00 00") \
             as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(system):
-    return Api(system)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as running:
         yield running
 
 

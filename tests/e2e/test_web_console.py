@@ -11,9 +11,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import Person, chromium
+from tests.browser import Person
 from tests.conftest import ADMIN_PASSWORD, running_system
-from tests.e2e.test_web_walk import PASSWORD, Api
+from tests.e2e.test_web_walk import PASSWORD, api, browser  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -21,17 +21,6 @@ def system(tmp_path_factory):
     """The system for this module: an e-mail the server refuses fails at once (one attempt),
     so the delivery log's resend has a failed e-mail to show."""
     with running_system(tmp_path_factory, "console", MAIL_RETRY_ATTEMPTS="1") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(system):
-    return Api(system)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as running:
         yield running
 
 

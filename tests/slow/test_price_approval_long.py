@@ -10,29 +10,17 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import chromium
 from tests.conftest import running_system
 from tests.e2e.test_e2e_documents import mail_to
 from tests.e2e.test_e2e_price_approval import (Customer, customer_with_form, link_in,
                                                send)
-from tests.e2e.test_web_walk import Api
+from tests.e2e.test_web_walk import api, browser  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     with running_system(tmp_path_factory, "approval-long", DIAGNOSIS_FEE="150",
                         APPROVAL_RATE_LIMIT="40") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api(system):
-    return Api(system)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as running:
         yield running
 
 
