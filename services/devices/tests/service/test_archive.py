@@ -11,6 +11,7 @@ from services.common.exceptions import (Conflict, NotFound, PreconditionRequired
                                         ValidationFailed)
 from services.common.testing import eventually
 from services.devices import importer
+from services.devices.domain import local_today
 from services.devices.service import DevicesService
 
 
@@ -319,7 +320,7 @@ def test_contract_ends_hold_against_late_events_and_moves(devices, rpc, publish)
     c = rpc.devices.create_customer({"name": "Ak Ltd"})
     other = rpc.devices.create_customer({"name": "Yeni Sahip"})
     d = card(rpc, c["id"], "M-1")
-    today = datetime.now(timezone.utc).date()
+    today = local_today()  # Türkiye's day, as devices counts it (not UTC's, from 21:00 UTC)
     contract = {"id": 9, "number": "BS-9", "customer_id": c["id"],
                 "start": (today - timedelta(days=30)).isoformat(),
                 "end": (today + timedelta(days=300)).isoformat()}
