@@ -3,7 +3,7 @@ technician) and satisfaction (by technician, customer, month) — each as the ch
 draws (gateway/charts.py, SVG inline: its text is the page's), the table and the CSV beside;
 the date range typed the Turkish way (27.11.2026). Revenue is the API's own work
 (forms_api.revenue_of), satisfaction its declared route."""
-from datetime import date
+from datetime import date, datetime, timezone
 
 from flask import request, url_for
 from markupsafe import Markup
@@ -38,7 +38,7 @@ def label_of(item):
 def window():
     """The date range as typed (Turkish dates), and as the API takes it (ISO): this year so
     far unless given."""
-    today = date.today()
+    today = datetime.now(timezone.utc).astimezone(formats.LOCAL_TZ).date()  # Türkiye's day
     typed = {"from": request.args.get("from") or formats.day(date(today.year, 1, 1),
                                                               i18n.language()),
              "to": request.args.get("to") or formats.day(today, i18n.language())}
