@@ -108,6 +108,9 @@ def databases_sql():
             + "".join(f"CREATE DATABASE servis_{n};\n" for n in names))
 
 
+METRICS_PORT = "9100"  # a service pod's metrics port: METRICS_PORT in k8s/base/config.env
+
+
 def _labels(name):
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "servis"}
 
@@ -130,7 +133,11 @@ def k8s_services():
             "spec": {
                 "replicas": 1, "selector": {"matchLabels": _labels(s.name)},
                 "template": {
-                    "metadata": {"labels": _labels(s.name)},
+                    # Prometheus' usual pod annotations: each pod serves its metrics on
+                    # METRICS_PORT (config.env), as services/common/observability.py says
+                    "metadata": {"labels": _labels(s.name), "annotations": {
+                        "prometheus.io/scrape": "true", "prometheus.io/port": METRICS_PORT,
+                        "prometheus.io/path": "/metrics"}},
                     "spec": {
                         "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
                                             "fsGroup": 10001},
@@ -141,6 +148,7 @@ def k8s_services():
                                         {"secretRef": {"name": "servis-secrets",
                                                        "optional": False}}],
                             "env": env,
+                            "ports": [{"name": "metrics", "containerPort": int(METRICS_PORT)}],
                             "readinessProbe": probe, "livenessProbe": live,
                             "resources": {"requests": {"cpu": "100m", "memory": "192Mi"},
                                           "limits": {"cpu": "1", "memory": "512Mi"}},

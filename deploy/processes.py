@@ -32,13 +32,28 @@ def replicas(env=os.environ):
     return counts
 
 
+def metrics_ports(env=os.environ):
+    """{process name: its metrics port}: METRICS_BASE_PORT, +1, … in the processes' order;
+    {} when METRICS_BASE_PORT is unset or 0 (no service serves metrics; the gateway's are at
+    /metrics on its own port)."""
+    base = int(env.get("METRICS_BASE_PORT") or 0)
+    if not base:
+        return {}
+    names = [s.name if i == 1 else f"{s.name}-{i}" for s in SERVICES
+             for i in range(1, replicas(env)[s.name] + 1)]
+    return {name: base + n for n, name in enumerate(names)}
+
+
 def processes(python=sys.executable, env=os.environ):
     """(name, command) of every process: a service's replicas are <name>, <name>-2, …"""
     counts = replicas(env)
+    ports = metrics_ports(env)
     procs = []
     for s in SERVICES:
-        command = [python, "-m", "services.common.run", "--config", s.config, s.module]
-        procs += [(s.name if i == 1 else f"{s.name}-{i}", command)
-                  for i in range(1, counts[s.name] + 1)]
+        for i in range(1, counts[s.name] + 1):
+            name = s.name if i == 1 else f"{s.name}-{i}"
+            port = [f"--metrics-port={ports[name]}"] if name in ports else []
+            procs.append((name, [python, "-m", "services.common.run", *port, "--config",
+                                 s.config, s.module]))
     procs.append(("gateway", [python, "-m", "gateway.app"]))
     return procs

@@ -9,11 +9,13 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from gateway import (accounts_api, approvals_api, contracts_api, devices_api, errors, forms_api,
-                     health_api, knowledge_api, notify_api, request_rules, routes, web)
+                     health_api, knowledge_api, notify_api, observability, request_rules,
+                     routes, web)
 from gateway.login_limits import make_budgets
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
 from gateway.users import UserStore
+from services.common.observability import configure_logging
 
 
 def _bounded_int(text):
@@ -76,6 +78,7 @@ def create_app(settings=None, rpc_client=None):
     for blp in BLUEPRINTS:
         spec.register_blueprint(blp)
     errors.register(app)
+    observability.register(app, settings)
     request_rules.register(app, settings)
 
     web.register(app)
@@ -84,6 +87,7 @@ def create_app(settings=None, rpc_client=None):
 
 def main():
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
+    configure_logging("gateway")  # JSON lines with the request id (LOG_FORMAT)
     # pika logs a passive check's expected 404, and each failed connection attempt at ERROR
     # with tracebacks (7 per request while the broker is away): the RPC client turns every
     # failure into a 503 and reports an unreachable broker once (services/common/broker.py).

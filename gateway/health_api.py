@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import current_app
 from flask_smorest import Blueprint
 
-from gateway.supervision import process_states
+from gateway.supervision import metrics_addresses, process_states
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Health")
 
@@ -17,7 +17,8 @@ def health():
     """Each service's answer to a ping, and how many processes consume its calls
     (`consumers`: its replicas); 503 when one does not answer. Under the local
     supervisor (make up / make run) each also says whether it runs or is being restarted,
-    its restart count and why it last ended."""
+    its restart count and why it last ended; `metrics` says where its Prometheus metrics
+    are served, when they are (METRICS_BASE_PORT locally, METRICS_PORT in a container)."""
     ext = current_app.extensions["servis"]
     supervised = process_states()  # a process the supervisor is restarting is not pinged
 
@@ -42,6 +43,10 @@ def health():
     for name, state in supervised.items():
         if name in services:
             services[name].update(state)
+    metrics = metrics_addresses()
+    for name, answer in services.items():  # where each service's metrics are read
+        if name in metrics or "*" in metrics:
+            answer["metrics"] = metrics.get(name) or f"port {metrics['*']} of each process"
     ok = all(s["ok"] for s in services.values())
     return {"status": "ok" if ok else "degraded", "services": services}, (200 if ok else 503)
 

@@ -49,9 +49,11 @@ import uuid
 import pika
 from nameko.exceptions import deserialize
 from pika.exceptions import AMQPError, ChannelClosedByBroker
+from prometheus_client import Histogram
 
 from services.common.broker import watch
 from services.common.exceptions import ServiceUnavailable, ServisError, register_remote_errors
+from services.common.observability import LATENCY_BUCKETS, current_request_id
 
 register_remote_errors()  # services' errors come back as themselves
 
@@ -62,6 +64,11 @@ IDLE_CHECK_SECONDS = 0.0  # a lane idle longer is checked for a dropped connecti
 # always (a non-blocking read, ~20 µs): a connection the broker closed a moment ago is noticed
 # before the request is published, and the call retries on a new lane
 
+
+RPC_SECONDS = Histogram("servis_gateway_rpc_seconds",
+                        "An RPC call's round trip from the gateway, by outcome: ok, refused "
+                        "(the service's 4xx), failed, unavailable, timeout",
+                        ["service", "method", "outcome"], buckets=LATENCY_BUCKETS)
 
 UNAVAILABLE = "The {service} service is not running; try again shortly."
 TIMED_OUT = "The {service} service did not answer within {timeout:g} s."
@@ -117,13 +124,18 @@ class _Lane:
             self.returned = True
 
     def consumer_count(self, queue_name):
+        return self.queue_state(queue_name)[1]
+
+    def queue_state(self, queue_name):
+        """(messages, consumers) of the queue; (0, 0) when there is none."""
         if self.probe is None or not self.probe.is_open:
             self.probe = self.connection.channel()
         try:
-            return self.probe.queue_declare(queue_name, passive=True).method.consumer_count
+            method = self.probe.queue_declare(queue_name, passive=True).method
+            return method.message_count, method.consumer_count
         except ChannelClosedByBroker as exc:
             if exc.reply_code == 404:  # no such queue: the service never ran here
-                return 0
+                return 0, 0
             raise
 
     def close(self):
@@ -151,6 +163,24 @@ class RpcClient:
         self._broker = watch(amqp_uri)
 
     def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
+        started, outcome = time.perf_counter(), "failed"
+        try:
+            result = self._call(service, method, args, kwargs, timeout)
+            outcome = "ok"
+            return result
+        except ServiceTimeout:
+            outcome = "timeout"
+            raise
+        except ServiceUnavailable:
+            outcome = "unavailable"
+            raise
+        except ServisError:
+            outcome = "refused"
+            raise
+        finally:
+            RPC_SECONDS.labels(service, method, outcome).observe(time.perf_counter() - started)
+
+    def _call(self, service, method, args, kwargs, timeout):
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         body = json.dumps({"args": args, "kwargs": kwargs}, ensure_ascii=False).encode()
@@ -215,6 +245,12 @@ class RpcClient:
     def consumers(self, service, timeout=3.0):
         """How many processes consume `rpc-<service>` now (its replicas); None when the broker
         cannot be asked."""
+        state = self.queue_state(service, timeout)
+        return None if state is None else state[1]
+
+    def queue_state(self, service, timeout=3.0):
+        """(calls waiting, consumers) of `rpc-<service>` now; None when the broker cannot be
+        asked."""
         if not self._slots.acquire(timeout=timeout):
             return None
         try:
@@ -226,12 +262,12 @@ class RpcClient:
                 self._slots.release()
                 return None
         try:
-            count = lane.consumer_count(f"rpc-{service}")
+            state = lane.queue_state(f"rpc-{service}")
         except (AMQPError, OSError):
             self._discard(lane)
             return None
         self._give_back(lane)
-        return count
+        return state
 
     def _round_trip(self, lane, service, method, body, deadline, timeout):
         correlation_id = str(uuid.uuid4())
@@ -240,7 +276,7 @@ class RpcClient:
             content_type="application/json", content_encoding="utf-8", delivery_mode=1,
             reply_to=lane.reply_to, correlation_id=correlation_id,
             expiration=str(max(1, math.ceil((deadline - time.monotonic()) * 1000))),
-            headers={"nameko.call_id_stack": [f"{CALLER}.call.{correlation_id}"]})
+            headers=self._headers(correlation_id))
         lane.channel.basic_publish(EXCHANGE, f"{service}.{method}", body, properties,
                                    mandatory=True)
         while lane.reply is None and not lane.returned and (
@@ -254,6 +290,16 @@ class RpcClient:
                 raise unavailable(service)
             raise ServiceTimeout(service, timeout)
         return json.loads(lane.reply)
+
+    @staticmethod
+    def _headers(correlation_id):
+        """nameko's call id stack, as its standalone proxy sends, and the request id (nameko
+        gives the worker every `nameko.*` header as context data)."""
+        headers = {"nameko.call_id_stack": [f"{CALLER}.call.{correlation_id}"]}
+        rid = current_request_id()
+        if rid:
+            headers["nameko.request_id"] = rid
+        return headers
 
     def _has_consumers(self, lane, service, fresh=False):
         now = time.monotonic()

@@ -40,6 +40,7 @@ class Settings:
     login_failures_per_username: int = 10
     login_failures_per_address: int = 30
     login_failures_overall: int = 1000
+    metrics_token: str = ""  # GET /metrics with this bearer token (Prometheus); admins always
 
     @classmethod
     def from_env(cls, env=os.environ):
@@ -67,6 +68,7 @@ class Settings:
             login_failures_per_username=int(env.get("LOGIN_FAILURES_PER_USERNAME", "10")),
             login_failures_per_address=int(env.get("LOGIN_FAILURES_PER_ADDRESS", "30")),
             login_failures_overall=int(env.get("LOGIN_FAILURES_OVERALL", "1000")),
+            metrics_token=env.get("METRICS_TOKEN", ""),
         )
 
     def jwt_secret(self, env=os.environ):

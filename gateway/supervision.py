@@ -30,3 +30,23 @@ def process_states(env=os.environ):
             entry["restart_in"] = round(max(0.0, p["next_start"] - now), 1)
         out[name] = entry
     return out
+
+
+def metrics_addresses(env=os.environ):
+    """{service: [its processes' metrics URLs]} under the local supervisor with
+    METRICS_BASE_PORT set (deploy/processes.py gives each replica its port); elsewhere
+    (Kubernetes) every pod serves on METRICS_PORT: {service: ["<pod>:<port>"]} is not known
+    here, so {"*": port}; {} when no service serves metrics."""
+    if env.get("SERVIS_SUPERVISOR_STATE") and env.get("METRICS_BASE_PORT"):
+        from deploy.processes import BadReplicas, metrics_ports
+        try:
+            ports = metrics_ports(env)
+        except (BadReplicas, ValueError):
+            return {}
+        out = {}
+        for process, port in ports.items():
+            out.setdefault(process.rsplit("-", 1)[0] if process[-1].isdigit() else process,
+                           []).append(f"http://127.0.0.1:{port}/metrics")
+        return out
+    port = env.get("METRICS_PORT")
+    return {"*": int(port)} if port and port.isdigit() and int(port) else {}

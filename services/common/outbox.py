@@ -34,6 +34,7 @@ from services.common.broker import CONNECTION_ERRORS, BrokerAway, watch
 from services.common.events import make_event, redacted
 from services.common.loop import WorkerHandle
 from services.common.models import OutboxMessage, utcnow
+from services.common.observability import OUTBOX_LAG, OUTBOX_PUBLISHED, current_request_id
 from services.common.scanner import Scanner
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ class ConfirmRefused(Exception):
 def add_event(session, producer, event_type, payload):
     """Validate the event and write it to the outbox in `session`'s transaction."""
     event = make_event(event_type, producer, payload)
-    session.add(OutboxMessage(event_id=event["event_id"], event_type=event_type,
-                              body=json.dumps(event)))
+    # the request that caused it, for the handlers' log lines (services/common/observability)
+    rid = current_request_id()
+    body = json.dumps({**event, "request_id": rid} if rid else event)
+    session.add(OutboxMessage(event_id=event["event_id"], event_type=event_type, body=body))
     return event
 
 
@@ -111,7 +114,8 @@ class Outbox(Scanner):
     def process(self, claim):
         with self.Session() as session:  # read, then close: no transaction held across I/O
             rows = session.execute(
-                select(OutboxMessage.id, OutboxMessage.event_type, OutboxMessage.body)
+                select(OutboxMessage.id, OutboxMessage.event_type, OutboxMessage.body,
+                       OutboxMessage.created_at)
                 .where(OutboxMessage.id.in_(claim.ids)).order_by(OutboxMessage.id)).all()
         if rows and os.environ.get("SERVIS_TEST_CRASH_BEFORE_PUBLISH") == "1":
             os._exit(137)  # test hook: die like SIGKILL between commit and publish
@@ -120,11 +124,12 @@ class Outbox(Scanner):
             # published one after another, then the broker's confirms awaited once for the
             # batch (its acks may cover many messages): a confirm round trip per event capped
             # the relay at a few hundred events a second, and an import sends 100k+
-            self._publish_batch([(body, {"routing_key": event_type}) for _, event_type, body
+            self._publish_batch([(body, {"routing_key": event_type}) for _, event_type, body, _
                                  in rows], exchange=self.exchange,
                                 content_type="application/json", content_encoding="utf-8",
                                 delivery_mode=2)
-            sent = [row_id for row_id, _, _ in rows]
+            sent = [row[0] for row in rows]
+            self._measure(rows)
         finally:  # what went out is marked, and the rest let go at once, even when a
             # publish failed (the next poll retries them, in this process or another)
             with self.Session() as session, session.begin():
@@ -134,7 +139,8 @@ class Outbox(Scanner):
                         update(OutboxMessage).where(OutboxMessage.id.in_(sent), mine)
                         .values(sent_at=utcnow(), claimed_by=None, claimed_until=None),
                         execution_options={"synchronize_session": False})
-                    for row_id, body in secrets_of(rows, sent):  # published: not kept
+                    # published: its secrets not kept
+                    for row_id, body in secrets_of([r[:3] for r in rows], sent):
                         session.execute(
                             update(OutboxMessage).where(OutboxMessage.id == row_id)
                             .values(body=body), execution_options={"synchronize_session": False})
@@ -143,6 +149,15 @@ class Outbox(Scanner):
                         update(OutboxMessage).where(OutboxMessage.id.in_(claim.ids), mine)
                         .values(claimed_by=None, claimed_until=None),
                         execution_options={"synchronize_session": False})
+
+    def _measure(self, rows):
+        """The published rows' lag (commit to confirm) and count, for the metrics."""
+        service, now = self.container.service_name, utcnow()
+        lag = OUTBOX_LAG.labels(service)
+        for row in rows:
+            if row[3] is not None:
+                lag.observe(max(0.0, (now - row[3]).total_seconds()))
+        OUTBOX_PUBLISHED.labels(service).inc(len(rows))
 
     def _producer(self):
         """The relay's own connection and producer (one green thread uses them), made on

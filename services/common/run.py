@@ -3,7 +3,9 @@
 without the lines every start printed before the service's own — eventlet's
 EventletDeprecationWarning (9 lines; its text begins with a newline, so PYTHONWARNINGS'
 message filter cannot match it), nameko CLI's pkg_resources warning. The filters are set before
-nameko's CLI imports eventlet."""
+nameko's CLI imports eventlet. A first argument `--metrics-port=N` sets this process's
+METRICS_PORT (replicas of one service each need their own)."""
+import os
 import sys
 import warnings
 
@@ -16,8 +18,11 @@ def quiet():
 
 def main(argv=None):
     quiet()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0].startswith("--metrics-port="):  # this replica's port (deploy/processes)
+        os.environ["METRICS_PORT"] = args.pop(0).split("=", 1)[1]
     from nameko.cli.main import main as nameko_main
-    sys.argv = ["nameko", "run", *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["nameko", "run", *args]
     return nameko_main()
 
 

@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select, update
 
 from services.common.models import utcnow
+from services.common.observability import EMAILS
 from services.common.outbox import add_event
 from services.common.scanner import Scanner
 from services.notify.domain import backoff
@@ -65,16 +66,20 @@ class Sender(Scanner):
                                message_id=row.message_id)
             except Exception as exc:  # any refusal or failure: recorded, retried
                 error = f"{type(exc).__name__}: {exc}"[:2000]
-            self._record(row, error, claim)  # each at once: a kill repeats at most this one
+            # each at once: a kill repeats at most this one
+            EMAILS.labels(self._record(row, error, claim)).inc()
 
     def _record(self, row, error, claim):
-        """Write the outcome (only while the claim is still ours). The event is best effort:
-        a payload that does not validate must not leave a sent message pending (resent)."""
+        """Write the outcome (only while the claim is still ours): sent, given_up (the last
+        attempt failed) or failed (tried again later). The event is best effort: a payload
+        that does not validate must not leave a sent message pending (resent)."""
         attempts = row.attempts + 1
         message = {"id": row.id, "event_id": row.event_id, "recipient": row.recipient,
                    "subject": row.subject or "-"}
         values = {"attempts": attempts, "claimed_until": None, "claimed_by": None}
         s = self.settings
+        outcome = "sent" if error is None else "given_up" if attempts >= s.retry_attempts \
+            else "failed"
         if error is None:
             values.update(status="sent", sent_at=utcnow())
             event = ("email_sent", {"message": message})
@@ -102,6 +107,7 @@ class Sender(Scanner):
         if event and event[0] == "email_failed":
             self.provider(self.outbox_attr).wake()  # at once; email_sent rides the relay's
             # next poll, in batches (waking the relay per sent message cost ~20% of notify's CPU)
+        return outcome
 
     def _with_document(self, row):
         """Attach the PDF its owner keeps (a delivery receipt, a damage report, a periodic

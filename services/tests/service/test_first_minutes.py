@@ -2,6 +2,7 @@
 answer: one line naming the broker's address (never the password), no traceback, no
 deprecation warnings; and SIGTERM stops it at once, quietly. Before: a traceback per
 entrypoint on SIGTERM and a process that never exited (services/common/reconnect.py, 4.)."""
+import json
 import os
 import signal
 import subprocess
@@ -30,7 +31,9 @@ def test_a_service_without_its_broker_says_so_once_and_stops_on_sigterm(tmp_path
     finally:
         if proc.poll() is None:
             proc.kill()
-    lines = [line for line in out.splitlines() if line.strip()]
-    assert lines == [f"broker amqp://guest@127.0.0.1:{port}/ is away (ConnectionRefusedError: "
-                     "[Errno 111] ECONNREFUSED); reconnecting quietly until it is back"], out
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]  # JSON lines
+    assert [(line["process"], line["level"], line["event"]) for line in lines] == [(
+        "notify", "warning", f"broker amqp://guest@127.0.0.1:{port}/ is away "
+        "(ConnectionRefusedError: [Errno 111] ECONNREFUSED); reconnecting quietly until it is "
+        "back")], out
     assert proc.returncode is not None
