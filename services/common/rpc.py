@@ -5,8 +5,10 @@ transaction may stay open across I/O: STYLE.md's SQLite pitfall)."""
 import functools
 
 import eventlet
+from nameko.amqp.publish import Publisher
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
+from nameko.rpc import Responder, RpcProxy
 from nameko.rpc import rpc as nameko_rpc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +19,22 @@ from services.common.exceptions import (Conflict, ServiceUnavailable, ServisErro
                                         register_remote_errors)
 
 register_remote_errors()
+
+
+class ReplyPublisher(Publisher):
+    """nameko's publisher for RPC replies, without a publisher confirm per reply and
+    transient. The confirm was a broker round trip inside every call: about a third of the
+    forms process's CPU per `get_form_detail` (py-spy, issue 23 "cheaper reads"). A reply
+    goes to its caller's exclusive, non-durable reply queue, so neither the confirm nor
+    persistence could keep it: a broker that fails before delivering it loses that queue too,
+    and the caller times out either way (the gateway publishes its requests without confirms
+    for the same reason, gateway/rpc.py). An unroutable reply (its caller gone) is dropped by
+    the broker, as before."""
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+
+Responder.publisher_cls = ReplyPublisher
 
 CHANGED_MEANWHILE = "The record was changed at the same moment by someone else; read it again."
 NOT_ANSWERING = "The {service} service is not answering."
