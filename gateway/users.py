@@ -72,14 +72,22 @@ class WebSession(Base):
     epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+# werkzeug's scrypt (N=2**15, r=8, p=1): ~0.1 s of CPU a hash on purpose. The gateway's own
+# tests set a cheap method here (gateway/tests/conftest.py); checking reads the method from each
+# hash, so it is the same code either way.
+PASSWORD_HASH_METHOD = "scrypt"
 _DUMMY = []
 
 
 def _dummy_hash():
     """A hash made the way real ones are (same method and cost), once per process."""
     if not _DUMMY:
-        _DUMMY.append(generate_password_hash(secrets.token_urlsafe(16)))
+        _DUMMY.append(_hash(secrets.token_urlsafe(16)))
     return _DUMMY[0]
+
+
+def _hash(password):
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
 
 def _digest(token):
@@ -139,7 +147,7 @@ class UserStore:
 
     def create(self, *, username, password, role, name, email=None, language="tr",
                customer_id=None):
-        user = User(username=tr_lower(username.strip()), password_hash=generate_password_hash(password),
+        user = User(username=tr_lower(username.strip()), password_hash=_hash(password),
                     role=role, name=name, email=email, language=language, customer_id=customer_id)
         with self.Session() as s:
             s.add(user)
@@ -212,7 +220,7 @@ class UserStore:
             user = s.get(User, user_id)
             if user is None:
                 raise NotFound("No such user: {user_id}.", {"user_id": user_id})
-            user.password_hash = generate_password_hash(password)
+            user.password_hash = _hash(password)
             user.password_changed_at = utcnow()
             user.epoch += 1
             user.version += 1

@@ -7,9 +7,17 @@ import pytest
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.settings import Settings
+from gateway import users as users_module
 from services.common.roles import ROLES
 
 SECRET = "gateway-tests-secret-of-at-least-32-bytes"
+
+# The product hashes passwords with scrypt, ~0.1 s of CPU each on purpose; this layer creates
+# users and signs in hundreds of times. Here a cheap PBKDF2 stands in (checking reads the
+# method from each hash: the same code). test_accounts.py signs in with the product's method;
+# the end-to-end tests' systems (other processes) use it throughout.
+PRODUCT_HASH_METHOD = users_module.PASSWORD_HASH_METHOD
+users_module.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 ANSWER = {"id": 1, "number": "SF-2026-000001", "version": 4, "items": [], "next_cursor": None}
 
 

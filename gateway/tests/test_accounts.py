@@ -204,3 +204,22 @@ def test_a_console_session_ends_with_its_account(acc):
     token, _ = sessions.open(acc.users.get(acc.tech.id), 3600)
     acc.users.set_password(acc.tech.id, "Baska-parola-77")
     assert sessions.get(token) is None
+
+
+def test_the_product_hashes_passwords_with_scrypt_and_signs_in_with_it(tmp_path, monkeypatch):
+    """This layer's other tests hash cheaply (conftest.py); the product's own method here."""
+    from gateway import users as users_module
+    from gateway.tests.conftest import PRODUCT_HASH_METHOD
+    assert PRODUCT_HASH_METHOD == "scrypt"
+    monkeypatch.setattr(users_module, "PASSWORD_HASH_METHOD", PRODUCT_HASH_METHOD)
+    app = _app(tmp_path)
+    user = app.extensions["servis"].users.create(
+        username="şule", password="Şule-parolası-7", role="desk", name="Şule",
+        email="s@example.com")
+    assert app.extensions["servis"].users.get(user.id).password_hash.startswith("scrypt:")
+    client = app.test_client()
+    good = client.post("/api/v1/auth/token", json={"username": "ŞULE",
+                                                    "password": "Şule-parolası-7"})
+    assert good.status_code == 200, good.get_json()
+    bad = client.post("/api/v1/auth/token", json={"username": "şule", "password": "yanlış-1"})
+    assert bad.status_code == 401

@@ -410,6 +410,8 @@ class ImportStream:
         for cells in self._records():
             self.keys, self.ignored = map_header(cells, kind)
             break
+        if self.keys is None:  # a first line that holds no record (a lone quote: found by fuzz)
+            raise ValidationFailed(NOT_AN_IMPORT_FILE, {"file": [EMPTY]})
         self.wanted = [(i, key) for i, key in enumerate(self.keys) if key]
 
     @property

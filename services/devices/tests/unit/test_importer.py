@@ -156,6 +156,14 @@ def test_empty_file(data):
     assert "empty" in file_error(data)
 
 
+@pytest.mark.parametrize("data", [b'"', b'"\n', b'\xef\xbb\xbf"', b'\n\n"'])
+def test_a_first_line_that_is_no_record_is_an_empty_file_not_a_crash(data):
+    """A lone quote reads as a line but no record (found by the gateway's fuzz pass: 500)."""
+    with pytest.raises(ValidationFailed) as caught:
+        importer.ImportStream(iter([data]))
+    assert caught.value.details == {"file": [importer.EMPTY]}
+
+
 def test_header_only():
     assert "no data rows" in file_error(csv_bytes(TR_HEADER, ";;", ""))
 
