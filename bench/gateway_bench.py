@@ -93,7 +93,10 @@ PATHS = [  # key, label
     ("direct", "b direct RPC (ClusterRpcProxy)"),
     ("raw", "c raw AMQP echo (pika)"),
     ("rpcclient", "d gateway RpcClient in-process"),
+    ("echo", "e nameko echo service (no work)"),
 ]
+# issue 23: forms' CPU per get_form_detail at most a trivial nameko service's per call + this
+GOAL_SERVICE_CPU_MS = 1.0
 
 
 class BenchError(Exception):
@@ -160,6 +163,62 @@ def running_echo_responder(amqp_uri):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextlib.contextmanager
+def running_nameko_echo(amqp_uri, data_dir):
+    """bench/echo_service.py under services.common.run, as the services run; its pid."""
+    config = os.path.join(data_dir, "bench-echo.yaml")
+    with open(config, "w") as f:
+        f.write("AMQP_URI: ${AMQP_URI}\nmax_workers: 10\nLOGGING:\n  version: 1\n"
+                "  handlers: {console: {class: logging.StreamHandler}}\n"
+                "  root: {level: WARNING, handlers: [console]}\n")  # as the services' own
+    log = open(os.path.join(data_dir, "bench-echo.log"), "w+")  # not a pipe nobody reads
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.common.run", "--config", config, "bench.echo_service"],
+        cwd=ROOT, env=dict(os.environ, AMQP_URI=amqp_uri), stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, text=True, preexec_fn=_die_with_parent, start_new_session=True)
+    try:
+        from nameko.standalone.rpc import ClusterRpcProxy
+        deadline = time.monotonic() + 60
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+            while True:
+                try:
+                    proxy.bench_echo.echo(1)
+                    break
+                except Exception:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise BenchError("the nameko echo service did not start: "
+                                         + (log.read()[-2000:] if proc.poll() is not None
+                                            else "no answer in 60 s"))
+                    time.sleep(0.5)
+        yield proc.pid
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+class NamekoEchoClient:
+    """path e: the echo service through the same standalone proxy as b, the same arguments."""
+
+    def __init__(self, amqp_uri, actor):
+        from nameko.standalone.rpc import ClusterRpcProxy
+        self.actor = actor
+        self.cm = ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT)
+        self.proxy = self.cm.start()
+
+    def call(self, form_id):
+        return self.proxy.bench_echo.echo(form_id, self.actor)
+
+    def close(self):
+        self.cm.stop()
 
 
 class RawClient:
@@ -500,6 +559,7 @@ def _measure_backend(backend, args, stack, rows):
         check_same_answer(base_url, token, amqp_uri, actor, form_ids[:3])
 
         responder_pid, echo_queue = stack.enter_context(running_echo_responder(amqp_uri))
+        nameko_echo_pid = stack.enter_context(running_nameko_echo(amqp_uri, data_dir))
         rpc_client = RpcClient(amqp_uri, timeout=CALL_TIMEOUT, pool_size=32)
         stack.callback(rpc_client.close)
 
@@ -508,6 +568,7 @@ def _measure_backend(backend, args, stack, rows):
             "direct": lambda: NamekoClient(amqp_uri, actor),
             "raw": lambda: RawClient(amqp_uri, echo_queue, actor),
             "rpcclient": lambda: SharedRpcClient(rpc_client, actor),
+            "echo": lambda: NamekoEchoClient(amqp_uri, actor),
         }
         paths = [p for p, _ in PATHS if p != "rpcclient" or not args.no_diag]
         broker = broker_pid()
@@ -521,6 +582,8 @@ def _measure_backend(backend, args, stack, rows):
                     watch = {"client": os.getpid()}
                     if path == "raw":
                         watch["echo"] = responder_pid
+                    elif path == "echo":
+                        watch["necho"] = nameko_echo_pid
                     else:
                         if path == "gateway":
                             watch["gateway"] = pids["gateway"]
@@ -559,7 +622,19 @@ def ratios(rows, clients_n):
     return (statistics.median(lat) if lat else None, statistics.median(thr) if thr else None)
 
 
+def service_cpu_extra(rows):
+    """What a get_form_detail costs the forms process beyond what a call costs a service that
+    does nothing (ms of CPU per call, 1 client: b's median round against e), or None."""
+    direct, echo = rows.get(("direct", 1)), rows.get(("echo", 1))
+    if not direct or not echo:
+        return None
+    forms = median_round(direct)["cpu_ms_per_call"].get("forms")
+    nothing = median_round(echo)["cpu_ms_per_call"].get("necho")
+    return None if forms is None or nothing is None else forms - nothing
+
+
 def report(backend, rows, args):
+    misses = 0
     out = [f"\n=== {backend}: a and b: the median of {args.rounds} round(s) ===",
            f"{'':<70}{'CPU ms per call':-^31}",
            f"{'path':<34}{'clients':>8}{'calls':>7}{'p50 ms':>7}{'p95 ms':>7}{'calls/s':>8}"
@@ -571,14 +646,21 @@ def report(backend, rows, args):
                 r = median_round(runs)
                 cpu = r["cpu_ms_per_call"]
                 cols = "".join(f"{cpu[k]:>{w}.2f}" if k in cpu else f"{'-':>{w}}" for k, w in (
-                    ("client", 7), ("gateway", 8), ("forms" if path != "raw" else "echo", 8),
+                    ("client", 7), ("gateway", 8),
+                    ({"raw": "echo", "echo": "necho"}.get(path, "forms"), 8),
                     ("broker", 8)))
                 out.append(f"{label:<34}{clients:>8}{r['calls']:>7}{r['p50']:>7.2f}"
                            f"{r['p95']:>7.2f}{r['throughput']:>8.0f}{cols}")
-    out.append("(service = the forms service, or the echo responder for c; broker = the whole "
-               "RabbitMQ node, shared)")
+    out.append("(service = the forms service, the echo responder for c, the nameko echo "
+               "service for e; broker = the whole RabbitMQ node, shared)")
+    extra = service_cpu_extra(rows)
+    if extra is not None:
+        ok = extra <= GOAL_SERVICE_CPU_MS
+        misses += not ok
+        out.append(f"forms CPU per get_form_detail - nameko echo CPU per call (1 client):  "
+                   f"{extra:.2f} ms  (goal <= {GOAL_SERVICE_CPU_MS:g})  "
+                   f"{'PASS' if ok else 'MISS'}")
     lat, thr = ratios(rows, args.clients)
-    misses = 0
     if lat is not None:
         ok = lat <= GOAL_LATENCY
         misses += not ok
