@@ -123,33 +123,30 @@ def measure(proxy, args, today, rnd):
     """{list: {"page1": [seconds], "next": [seconds]}} with the calls interleaved."""
     months = [(today.replace(day=1) + timedelta(days=31 * k)).strftime("%Y-%m")
               for k in range(12)]
-    lists = {
-        "renewal list": lambda: proxy.contracts.renewal_list(
-            {"end_from": (m := rnd.choice(months)), "end_to": m}),
-        "invoices due": lambda: proxy.contracts.invoice_list({"state": "due", "days": 30}),
-        "overdue": lambda: proxy.contracts.invoice_list({"state": "overdue"}),
+    queries = {  # each a new query per call (the renewal list: a random month)
+        "renewal list": lambda: {"end_from": (m := rnd.choice(months)), "end_to": m},
+        "invoices due": lambda: {"state": "due", "days": 30},
+        "overdue": lambda: {"state": "overdue"},
     }
-    nexts = {
-        "renewal list": lambda q, c: proxy.contracts.renewal_list({**q, "cursor": c}),
-        "invoices due": lambda q, c: proxy.contracts.invoice_list({**q, "cursor": c}),
-        "overdue": lambda q, c: proxy.contracts.invoice_list({**q, "cursor": c}),
-    }
+    calls = {"renewal list": proxy.contracts.renewal_list,
+             "invoices due": proxy.contracts.invoice_list,
+             "overdue": proxy.contracts.invoice_list}
     for _ in range(args.warmup):
-        for call in lists.values():
-            call()
-    out = {name: {"page1": [], "next": []} for name in lists}
+        for name, query in queries.items():
+            calls[name](query())
+    out = {name: {"page1": [], "next": []} for name in queries}
     for _ in range(args.calls):
-        for name in lists:
+        for name, make in queries.items():
+            query = make()
             t0 = time.perf_counter()
-            page = lists[name]()
+            page = calls[name](query)
             out[name]["page1"].append(time.perf_counter() - t0)
-            if page["next_cursor"]:
-                query = ({"state": "due", "days": 30} if name == "invoices due" else
-                         {"state": "overdue"} if name == "overdue" else
-                         {"end_from": months[0], "end_to": months[0]})
+            if page["next_cursor"]:  # the same query's next page
                 t0 = time.perf_counter()
-                nexts[name](query, page["next_cursor"])
+                following = calls[name]({**query, "cursor": page["next_cursor"]})
                 out[name]["next"].append(time.perf_counter() - t0)
+                if not following["items"]:
+                    raise RuntimeError(f"{name}: a next page without items")
     return out
 
 
