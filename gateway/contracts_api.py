@@ -16,9 +16,10 @@ from gateway.csv_export import csv_response
 from gateway.forms_api import pdf
 from gateway import versions
 from gateway.helpers import Page, actor, rpc, to_wire, user_language
-from gateway.routes import Route, declare, items
+from gateway.routes import Route, declare, expose, items
 from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
+from services.common.schemas import load
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
                                     InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn,
                                     ParkResultsIn, PaidIn, ProposalIn, ProposalQuery,
@@ -202,6 +203,13 @@ def contract_revenue(query):
     """Contract revenue (sözleşme gelirleri) in TRY of installments due `from`–`to` (YYYY-MM):
     scheduled, invoiced, paid; `group_by=` month, customer or contract. `format=csv` or `svg`
     (a bar chart of what is scheduled)."""
+    return contract_revenue_of({}, query=query, loaded=True)
+
+
+@expose("GET", "/api/v1/reports/contracts/revenue", WRITE)
+def contract_revenue_of(view_args, body=None, query=None, version=None, loaded=False):
+    """The report's work (the API's view and the console's contracts reports page)."""
+    query = dict(query) if loaded else load(RevenueHttp(), query or {})
     wanted = query.pop("format")
     report = rpc("contracts", "revenue", to_wire(RevenueQuery, query))
     lang = user_language()
