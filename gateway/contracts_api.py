@@ -21,7 +21,7 @@ from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
 from services.common.schemas import load
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
-                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn,
+                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn, ProposalEdit,
                                     ParkResultsIn, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
                                     ProposalTemplateIn, MAX_SCAN_BYTES, scan_type)
@@ -50,6 +50,11 @@ ROUTES = declare(blp, [
               "customer, or one under an overlapping contract, is a 409 naming it."),
     Route("GET", PROPOSAL, "contracts", "get_proposal", READ, args=("proposal_id",),
           etag=True, doc="One proposal with its devices, figures and decision."),
+    Route("PUT", PROPOSAL, "contracts", "revise_proposal", WRITE,
+          args=("proposal_id", "body", "actor"), body=ProposalEdit, versioned=True, etag=True,
+          doc="A new version of an open proposal (not decided yet): the whole proposal again, "
+              "as `POST /proposals` takes it, with the version read (`If-Match`); its figures "
+              "again and a new PDF. The customer stays; a decided proposal is a 409."),
     Route("POST", PROPOSAL + "/decision", "contracts", "decide_proposal", WRITE,
           args=("proposal_id", "body", "actor"), body=DecisionIn, versioned=True, etag=True,
           doc="Accept or reject: `decision` (accepted, rejected), `note`. Accepting makes the "

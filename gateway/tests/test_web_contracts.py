@@ -254,3 +254,41 @@ def test_the_reports_renewals_by_month_and_revenue(gw, web):
     desk = web()
     desk.sign_in("desk")
     assert desk.client.get("/contracts/reports").status_code == 403
+
+
+def test_an_open_proposal_changed_with_the_version_read(gw, web):
+    full = {**PROPOSAL, "basis": "year", "visits_per_year": None, "unit_price": "1000.00",
+            "rate": "1.0000", "discount_percent": None, "discount_amount": None,
+            "vat_rate": "20.00", "stamp_duty_rate": "0.9480", "language": "tr", "note": None,
+            "pays": {"labour": True, "parts": False, "fee": True}}
+
+    def edits(service, method, args):
+        if method in ("get_proposal", "revise_proposal"):
+            return dict(full)
+        return writes(service, method, args)
+    gw.rpc.answer = edits
+    browser = web()
+    browser.sign_in("contracts")
+    assert "/proposals/4/edit" in browser.client.get("/proposals/4").text
+    page = browser.client.get("/proposals/4/edit")
+    assert page.status_code == 200 and 'value="1000.00"' in page.text
+    assert 'name="version" value="1"' in page.text and "Yeni sürümü kaydet" in page.text
+    gw.rpc.calls.clear()
+    r = browser.client.post("/proposals/4/edit", data={
+        "customer_id": "1", "version": "1", "device_id": "2", "start": "2027-02-01",
+        "months": "24", "unit_price": "900", "pays_labour": "on",
+        "csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/proposals/4")
+    (call,) = [c for c in gw.rpc.calls if c.method == "revise_proposal"]
+    assert call.args[0] == 4 and call.args[1]["version"] == 1
+    assert call.args[1]["months"] == 24 and call.args[1]["unit_price"] == "900"
+
+    def stale(service, method, args):
+        if method == "revise_proposal":
+            raise Conflict("changed", {"version": 2, "given": 1})
+        return edits(service, method, args)
+    gw.rpc.answer = stale
+    r = browser.client.post("/proposals/4/edit", data={
+        "customer_id": "1", "version": "1", "device_id": "2", "start": "2027-02-01",
+        "months": "24", "unit_price": "900", "csrf_token": csrf_of(page.text)})
+    assert r.status_code == 409 and "yeniden yükleyin" in r.text.lower()

@@ -31,7 +31,8 @@ def proposals():
 def proposal_page(proposal_id, status=200, error=None, errors=()):
     proposal = api.call("GET", PROPOSAL, {"proposal_id": proposal_id})
     return render("proposal.html", status=status, p=proposal, error=error, errors=list(errors),
-                  may_decide=api.may("POST", PROPOSAL + "/decision"))
+                  may_decide=api.may("POST", PROPOSAL + "/decision"),
+                  may_edit=api.may("PUT", PROPOSAL))
 
 
 @bp.get("/contracts")
@@ -206,6 +207,51 @@ def create_proposal():
         return proposal_form(customer_id, exc.http_status, error_text(exc), field_errors(exc),
                              typed(request.form))
     return redirect(url_for("web.proposal_page", proposal_id=made["id"]), 303)
+
+
+@bp.get("/proposals/<id:proposal_id>/edit")
+@page("PUT", PROPOSAL)
+def edit_proposal(proposal_id):
+    """An open proposal's form filled with what it offers now; saved as its next version."""
+    p = api.call("GET", PROPOSAL, {"proposal_id": proposal_id})
+    values = {k: p.get(k) or "" for k in (
+        "start", "months", "valid_until", "basis", "visits_per_year", "unit_price",
+        "currency", "rate", "discount_percent", "discount_amount", "vat_rate",
+        "stamp_duty_rate", "language", "note")}
+    values.update({"pays_" + k: "on" for k, v in p["pays"].items() if v})
+    values.update({k: v or "" for k, v in p["service_levels"].items()})
+    values["device_id"] = [d["device_id"] for d in p["devices"] if d["device_id"]]
+    new = [d for d in p["devices"] if not d["device_id"]][:1]
+    if new:
+        values.update({"new_" + k: new[0].get(k) or "" for k in ("brand", "serial", "model")})
+    return proposal_form(p["customer"]["id"], values=values, proposal=p)
+
+
+@bp.post("/proposals/<id:proposal_id>/edit")
+@page("PUT", PROPOSAL)
+def save_proposal(proposal_id):
+    customer_id = as_int(request.form.get("customer_id"))
+    version = as_int(request.form.get("version"))
+    body = {"customer_id": customer_id, **proposal_body(request.form)}
+    try:
+        api.call("PUT", PROPOSAL, {"proposal_id": proposal_id}, body=body,
+                 version=version if isinstance(version, int) else None)
+    except Conflict as exc:
+        if "given" in exc.details:
+            return render("stale.html", status=409, message=gettext(STALE),
+                          reload=url_for("web.edit_proposal", proposal_id=proposal_id))
+        return _again_form(proposal_id, customer_id, exc)
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return _again_form(proposal_id, customer_id, exc)
+    return redirect(url_for("web.proposal_page", proposal_id=proposal_id), 303)
+
+
+def _again_form(proposal_id, customer_id, exc):
+    p = api.call("GET", PROPOSAL, {"proposal_id": proposal_id})
+    return proposal_form(p["customer"]["id"], exc.http_status, error_text(exc),
+                         field_errors(exc), {**typed(request.form)}, proposal=p)
 
 
 # -- the invoice schedule, the insurance notification ------------------------------------------
