@@ -151,8 +151,11 @@ ROUTES = declare(blp, [
               "found there and registered at the site; answers with the differences."),
     Route("GET", "/reports/contracts/renewals", "contracts", "renewal_list", READ,
           args=("query",), query=RenewalQuery, response=Page,
-          doc="The renewal list: contracts ending from `end_from` to `end_to` (YYYY-MM), by "
-              "end date; cursor pages."),
+          doc="The renewal list: contracts (active or expired, not renewed) ending from "
+              "`end_from` to `end_to` (YYYY-MM), by end date; cursor pages. Each item is the "
+              "list's line — id, number, version, status, customer {id, name}, start, months, "
+              "end, currency, unit_price, total, total_try, renewal_due_on, renewal_notified "
+              "—; `GET /contracts/{id}` has the whole contract."),
 ])
 
 

@@ -8,7 +8,6 @@ from sqlalchemy import func, select, tuple_
 from services.common.schemas import decode_cursor, page_of
 from services.contracts import domain
 from services.contracts.models import Contract, Installment
-from services.contracts.queries import contract_out
 
 
 def month_range(first, last):
@@ -17,6 +16,28 @@ def month_range(first, last):
     start = date(y1, m1, 1)
     end = domain.add_months(date(y2, m2, 1), 1)
     return start, end  # [start, end)
+
+
+# a renewal list's line: the contract's number, customer, period, price and reminder — not
+# its whole terms (the contract's page has them). Fifty whole contracts were 54 kB a page and
+# the list's p95 10-14 ms above the invoice lists' (bench/contracts_bench.py, docs/benchmarks.md)
+RENEWAL_COLUMNS = (Contract.id, Contract.number, Contract.version, Contract.status,
+                   Contract.customer_id, Contract.customer_name, Contract.start,
+                   Contract.months, Contract.end, Contract.cancelled_on, Contract.currency,
+                   Contract.unit_price, Contract.total, Contract.total_try,
+                   Contract.renewal_due_on, Contract.renewal_notified)
+
+
+def renewal_out(c):
+    return {"id": c.id, "number": c.number, "version": c.version, "status": c.status,
+            "status_name": domain.STATUS_NAMES[c.status],
+            "customer": {"id": c.customer_id, "name": c.customer_name},
+            "start": c.start.isoformat(), "months": c.months, "end": c.end.isoformat(),
+            "coverage_end": (c.cancelled_on or c.end).isoformat(), "currency": c.currency,
+            "unit_price": str(c.unit_price), "total": str(c.total),
+            "total_try": str(c.total_try),
+            "renewal_due_on": c.renewal_due_on.isoformat() if c.renewal_due_on else None,
+            "renewal_notified": c.renewal_notified}
 
 
 class ContractReports:
@@ -31,7 +52,7 @@ class ContractReports:
         # order and the first page stops after 51 renewable rows. Given an indexable status,
         # SQLite (no statistics) read every active contract by the status index and sorted:
         # 280 ms at 100k contracts
-        stmt = select(Contract).where(Contract.end < end, func.coalesce(
+        stmt = select(*RENEWAL_COLUMNS).where(Contract.end < end, func.coalesce(
             Contract.status, "").in_(domain.RENEWABLE))
         if query["cursor"]:
             day, after = decode_cursor(query["cursor"], str, int)
@@ -43,10 +64,10 @@ class ContractReports:
                               tuple_(Contract.end, Contract.id) > tuple_(day, after))
         else:
             stmt = stmt.where(Contract.end >= start)
-        rows = self.db.scalars(stmt.order_by(Contract.end, Contract.id).limit(
+        rows = self.db.execute(stmt.order_by(Contract.end, Contract.id).limit(
             query["limit"] + 1)).all()
         page, cursor = page_of(rows, query["limit"], lambda c: [c.end.isoformat(), c.id])
-        return {"items": [contract_out(c) for c in page], "next_cursor": cursor}
+        return {"items": [renewal_out(c) for c in page], "next_cursor": cursor}
 
     def revenue(self, query):
         """Installments due from `from` to `to` (months), summed in TRY: `scheduled` (every

@@ -237,6 +237,9 @@ def test_renewal_reminder_expiry_and_renewal(contracts):
     listed = contracts.renewal_list({"end_from": "2028-01"})["items"]
     assert [x["number"] for x in listed] == [c["number"]]
     c = contracts.get_contract(c["id"])
+    line = dict(listed[0])  # the list's line: the contract's own values, not all of them
+    assert line.pop("customer") == {"id": 1, "name": "IŞIK Soğutma"}
+    assert line == {k: c[k] for k in line} and line["renewal_notified"] is True
     renewal = contracts.renew_contract(c["id"], {"increase_percent": "44.38",
                                                  "version": c["version"]}, OFFICER)
     assert renewal["start"] == "2028-02-01" and renewal["end"] == "2029-01-31"
