@@ -14,7 +14,8 @@ For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else
    invoiced or paid by their due date).
 2. The real contracts service runs as a subprocess (`nameko run services.contracts.service`)
    on a fresh vhost against that database; the client is nameko's standalone ClusterRpcProxy.
-   After a warm-up, interleaved, --calls each:
+   After a warm-up, interleaved, --calls each (and a `ping`, the RPC's floor under the same
+   load, printed beside the lists):
      renewal list   `renewal_list({"end_from": m, "end_to": m})` for a random month of the
                     coming year, page 1 (50), and the next page by its cursor
      invoices due   `invoice_list({"state": "due", "days": 30})`, page 1 and a cursor page
@@ -34,7 +35,7 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -135,7 +136,11 @@ def measure(proxy, args, today, rnd):
         for name, query in queries.items():
             calls[name](query())
     out = {name: {"page1": [], "next": []} for name in queries}
+    out["ping"] = {"page1": [], "next": []}  # the RPC's floor under the same load
     for _ in range(args.calls):
+        t0 = time.perf_counter()
+        proxy.contracts.ping()
+        out["ping"]["page1"].append(time.perf_counter() - t0)
         for name, make in queries.items():
             query = make()
             t0 = time.perf_counter()
@@ -186,6 +191,10 @@ def report(results, args):
         if r.get("error"):
             print(f"  {r['error']}")
             continue
+        floor = r["small"].pop("ping")["page1"], r.get("large", {}).pop("ping", {}).get(
+            "page1")
+        print(f"  {'ping (floor)':21} p95 {p95(floor[0]):6.1f} ms at {args.small:,}, "
+              f"{p95(floor[1] or floor[0]):6.1f} ms at {args.n:,}", flush=True)
         for name in r["small"]:
             for page in ("page1", "next"):
                 small = r["small"][name][page]

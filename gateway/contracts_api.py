@@ -21,7 +21,8 @@ from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
 from services.common.schemas import load
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
-                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn, ProposalEdit,
+                                    InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn,
+                                    ProposalEdit,
                                     ParkResultsIn, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
                                     ProposalTemplateIn, MAX_SCAN_BYTES, scan_type)
