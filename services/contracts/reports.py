@@ -48,12 +48,17 @@ class ContractReports:
         """Active or expired contracts (not renewed, not cancelled) whose end falls in the
         months from `end_from` to `end_to`, by end date then id; paged."""
         start, end = month_range(query["end_from"], query["end_to"])
-        # the status through coalesce: no index for it, so the end's (end, id) index gives the
-        # order and the first page stops after 51 renewable rows. Given an indexable status,
-        # SQLite (no statistics) read every active contract by the status index and sorted:
-        # 280 ms at 100k contracts
-        stmt = select(*RENEWAL_COLUMNS).where(Contract.end < end, func.coalesce(
-            Contract.status, "").in_(domain.RENEWABLE))
+        # On SQLite (no statistics) the status goes through coalesce, which no index serves:
+        # given an indexable status it read every active contract by the status index and
+        # sorted them (280 ms at 100k contracts); so the (end, id) index gives the order and
+        # the page stops after 51 renewable rows. PostgreSQL, which knows how common the
+        # statuses are, gets the plain IN: through coalesce it guessed 1 % renewable, read the
+        # whole month by a bitmap and sorted it (1,800 rows, 3-11 ms at 100k, growing with
+        # the data) instead of the same ordered scan (51 rows, 0.1 ms)
+        renewable = Contract.status.in_(domain.RENEWABLE)
+        if self.db.get_bind().dialect.name == "sqlite":
+            renewable = func.coalesce(Contract.status, "").in_(domain.RENEWABLE)
+        stmt = select(*RENEWAL_COLUMNS).where(Contract.end < end, renewable)
         if query["cursor"]:
             day, after = decode_cursor(query["cursor"], str, int)
             day = date.fromisoformat(day)
