@@ -292,3 +292,35 @@ def test_an_open_proposal_changed_with_the_version_read(gw, web):
         "customer_id": "1", "version": "1", "device_id": "2", "start": "2027-02-01",
         "months": "24", "unit_price": "900", "csrf_token": csrf_of(page.text)})
     assert r.status_code == 409 and "yeniden yükleyin" in r.text.lower()
+
+
+def test_the_admin_edits_the_proposal_template(gw, web):
+    doc = {"kind": "proposal", "name": {"tr": "Bakım Sözleşmesi Teklifi",
+                                        "en": "Maintenance contract proposal"},
+           "version": 2, "source": "{% extends '_base.html.j2' %}", "overridden": True,
+           "versions": [{"version": 2, "reverted": False, "note": "yeni", "by": "Admin",
+                         "at": "2027-01-04T09:00:00+00:00"}]}
+
+    def templates(service, method, args):
+        if method in ("proposal_template", "save_proposal_template"):
+            return dict(doc)
+        if method == "list_templates":
+            return {"items": []}
+        return answer(service, method, args)
+    gw.rpc.answer = templates
+    admin = web()
+    admin.sign_in("admin")
+    assert "/admin/proposal-template" in admin.client.get("/admin/templates").text
+    page = admin.client.get("/admin/proposal-template")
+    assert page.status_code == 200 and "Bakım Sözleşmesi Teklifi" in page.text
+    assert "_base.html.j2" in page.text and "/admin/proposal-template" in page.text
+    gw.rpc.calls.clear()
+    r = admin.client.post("/admin/proposal-template", data={
+        "source": "{% extends '_base.html.j2' %}\r\n", "note": "Damga", "csrf_token":
+        csrf_of(page.text)})
+    assert r.status_code == 303
+    (call,) = [c for c in gw.rpc.calls if c.method == "save_proposal_template"]
+    assert call.args[0] == {"source": "{% extends '_base.html.j2' %}\n", "note": "Damga"}
+    officer = web()
+    officer.sign_in("contracts")
+    assert officer.client.get("/admin/proposal-template").status_code == 403

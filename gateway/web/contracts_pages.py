@@ -1,7 +1,11 @@
-"""The console's screens for maintenance contracts (issue 17): proposals (list, one with its
-figures, accept/reject, e-mail it), contracts (list, one with its devices, terms, invoices;
-cancel, renew) and the renewal list. Every read and write goes through gateway/web/api.py
-`call`, as the other screens do: the API's route, roles, loading and version contract."""
+"""The console's screens for maintenance contracts (issue 17): proposals (list, a new one
+from the customer's cards, an open one changed as its next version, one with its figures,
+accept/reject, e-mail it), contracts (list, one with its devices, terms, invoice schedule —
+made, each installment invoiced and paid —, the insurance notification; cancel, renew), the
+machine-park check of a customer site, the reports (renewals by end month, revenue) and the
+admin's proposal template. Every read and write goes through gateway/web/api.py `call`, as the
+other screens do: the API's route, roles, loading and version contract; a refused write shows
+the form again as typed with each field's message."""
 from flask import redirect, request, url_for
 from markupsafe import Markup
 
@@ -429,3 +433,33 @@ def domain_today():
     from datetime import datetime, timezone
     from services.common import formats
     return datetime.now(timezone.utc).astimezone(formats.LOCAL_TZ).date()
+
+
+# -- the proposal's template (admin) ------------------------------------------------------------
+@bp.get("/admin/proposal-template")
+@page("GET", "/proposal-template")
+def proposal_template(status=200, error=None, errors=(), source=None):
+    """The proposal's template (quote and contract text, TR and EN) on the administration's
+    template screen; saved through `PUT /proposal-template`, which renders it in both
+    languages to PDF first."""
+    from gateway.web.admin import CATALOGUES
+    doc = api.call("GET", "/proposal-template")
+    return render("admin_template.html", status=status, doc=doc, error=error,
+                  errors=list(errors), source=doc["source"] if source is None else source,
+                  catalogues=CATALOGUES, save_url=url_for("web.save_proposal_template"))
+
+
+@bp.post("/admin/proposal-template")
+@page("PUT", "/proposal-template")
+def save_proposal_template():
+    from gateway.web.admin import typed_source
+    source = typed_source()
+    body = {"source": None if request.form.get("builtin") == "1" else (source or ""),
+            "note": (request.form.get("note") or "").strip() or None}
+    try:
+        api.call("PUT", "/proposal-template", body=body)
+    except Forbidden:
+        raise
+    except ServisError as exc:
+        return proposal_template(exc.http_status, error_text(exc), field_errors(exc), source)
+    return redirect(url_for("web.proposal_template", saved=1), 303)

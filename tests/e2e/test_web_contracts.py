@@ -49,7 +49,8 @@ def person(browser, system, officer):  # noqa: F811
     opened = []
 
     def sign_in(username="sozlesme"):
-        p = Person(browser, system, username, PASSWORD)
+        p = Person(browser, system, username, ADMIN_PASSWORD if username == "admin"
+                   else PASSWORD)
         opened.append(p)
         return p
     yield sign_in
@@ -240,3 +241,23 @@ def test_the_contract_reports_and_a_cancel(system, officer, person):
     cancelled = officer("GET", f"/contracts/{c['id']}")
     assert cancelled["status"] == "cancelled" and cancelled["cancel_reason"] == \
         "Müşteri vazgeçti"
+
+
+def test_the_admin_saves_a_new_version_of_the_proposal_template(system, officer, person):
+    admin = system.token("admin", ADMIN_PASSWORD)
+    before = system.http.get(system.url("/api/v1/proposal-template"), headers=admin).json()
+    me = person("admin")
+    page = me.go("/admin/templates")
+    page.get_by_role("link", name="Sözleşme teklifinin şablonu (teklif ve sözleşme metni)").click()
+    me.check("proposal-template")
+    source = page.get_by_label("Şablon kaynağı (HTML, Jinja2)").input_value()
+    page.get_by_label("Şablon kaynağı (HTML, Jinja2)").fill(
+        source.replace("</body>", "<p>Ek madde: yıllık bakım iki ziyarettir.</p></body>", 1)
+        if "</body>" in source else source + "\n{# ek madde #}\n")
+    page.get_by_label("Not").fill("Ek madde")
+    page.get_by_role("button", name="Yeni sürüm olarak kaydet").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    after = system.http.get(system.url("/api/v1/proposal-template"), headers=admin).json()
+    assert after["version"] != before["version"] and after["overridden"]
+    assert len(after["versions"]) == len(before["versions"]) + 1
+    assert after["versions"][0]["note"] == "Ek madde"
