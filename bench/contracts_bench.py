@@ -14,7 +14,8 @@ For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else
    invoiced or paid by their due date).
 2. The real contracts service runs as a subprocess (`nameko run services.contracts.service`)
    on a fresh vhost against that database; the client is nameko's standalone ClusterRpcProxy.
-   After a warm-up, interleaved, --calls each:
+   After a warm-up, interleaved, --calls each (and a `ping`, the RPC's floor under the same
+   load, printed beside the lists):
      renewal list   `renewal_list({"end_from": m, "end_to": m})` for a random month of the
                     coming year, page 1 (50), and the next page by its cursor
      invoices due   `invoice_list({"state": "due", "days": 30})`, page 1 and a cursor page
@@ -34,7 +35,7 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -123,33 +124,34 @@ def measure(proxy, args, today, rnd):
     """{list: {"page1": [seconds], "next": [seconds]}} with the calls interleaved."""
     months = [(today.replace(day=1) + timedelta(days=31 * k)).strftime("%Y-%m")
               for k in range(12)]
-    lists = {
-        "renewal list": lambda: proxy.contracts.renewal_list(
-            {"end_from": (m := rnd.choice(months)), "end_to": m}),
-        "invoices due": lambda: proxy.contracts.invoice_list({"state": "due", "days": 30}),
-        "overdue": lambda: proxy.contracts.invoice_list({"state": "overdue"}),
+    queries = {  # each a new query per call (the renewal list: a random month)
+        "renewal list": lambda: {"end_from": (m := rnd.choice(months)), "end_to": m},
+        "invoices due": lambda: {"state": "due", "days": 30},
+        "overdue": lambda: {"state": "overdue"},
     }
-    nexts = {
-        "renewal list": lambda q, c: proxy.contracts.renewal_list({**q, "cursor": c}),
-        "invoices due": lambda q, c: proxy.contracts.invoice_list({**q, "cursor": c}),
-        "overdue": lambda q, c: proxy.contracts.invoice_list({**q, "cursor": c}),
-    }
+    calls = {"renewal list": proxy.contracts.renewal_list,
+             "invoices due": proxy.contracts.invoice_list,
+             "overdue": proxy.contracts.invoice_list}
     for _ in range(args.warmup):
-        for call in lists.values():
-            call()
-    out = {name: {"page1": [], "next": []} for name in lists}
+        for name, query in queries.items():
+            calls[name](query())
+    out = {name: {"page1": [], "next": []} for name in queries}
+    out["ping"] = {"page1": [], "next": []}  # the RPC's floor under the same load
     for _ in range(args.calls):
-        for name in lists:
+        t0 = time.perf_counter()
+        proxy.contracts.ping()
+        out["ping"]["page1"].append(time.perf_counter() - t0)
+        for name, make in queries.items():
+            query = make()
             t0 = time.perf_counter()
-            page = lists[name]()
+            page = calls[name](query)
             out[name]["page1"].append(time.perf_counter() - t0)
-            if page["next_cursor"]:
-                query = ({"state": "due", "days": 30} if name == "invoices due" else
-                         {"state": "overdue"} if name == "overdue" else
-                         {"end_from": months[0], "end_to": months[0]})
+            if page["next_cursor"]:  # the same query's next page
                 t0 = time.perf_counter()
-                nexts[name](query, page["next_cursor"])
+                following = calls[name]({**query, "cursor": page["next_cursor"]})
                 out[name]["next"].append(time.perf_counter() - t0)
+                if not following["items"]:
+                    raise RuntimeError(f"{name}: a next page without items")
     return out
 
 
@@ -189,6 +191,10 @@ def report(results, args):
         if r.get("error"):
             print(f"  {r['error']}")
             continue
+        floor = r["small"].pop("ping")["page1"], r.get("large", {}).pop("ping", {}).get(
+            "page1")
+        print(f"  {'ping (floor)':21} p95 {p95(floor[0]):6.1f} ms at {args.small:,}, "
+              f"{p95(floor[1] or floor[0]):6.1f} ms at {args.n:,}", flush=True)
         for name in r["small"]:
             for page in ("page1", "next"):
                 small = r["small"][name][page]

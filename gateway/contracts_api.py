@@ -16,11 +16,13 @@ from gateway.csv_export import csv_response
 from gateway.forms_api import pdf
 from gateway import versions
 from gateway.helpers import Page, actor, rpc, to_wire, user_language
-from gateway.routes import Route, declare, items
+from gateway.routes import Route, declare, expose, items
 from services.common.exceptions import Conflict, invalid
 from services.common.roles import ADMINS
+from services.common.schemas import load
 from services.contracts.api import (READ, WRITE, CancelIn, ContractQuery, DecisionIn,
                                     InsuranceNoticeIn, InvoicedIn, InvoiceQuery, MachineParkIn,
+                                    ProposalEdit,
                                     ParkResultsIn, PaidIn, ProposalIn, ProposalQuery,
                                     RenewalQuery, RenewIn, RevenueQuery, ScheduleIn, SendIn,
                                     ProposalTemplateIn, MAX_SCAN_BYTES, scan_type)
@@ -49,6 +51,11 @@ ROUTES = declare(blp, [
               "customer, or one under an overlapping contract, is a 409 naming it."),
     Route("GET", PROPOSAL, "contracts", "get_proposal", READ, args=("proposal_id",),
           etag=True, doc="One proposal with its devices, figures and decision."),
+    Route("PUT", PROPOSAL, "contracts", "revise_proposal", WRITE,
+          args=("proposal_id", "body", "actor"), body=ProposalEdit, versioned=True, etag=True,
+          doc="A new version of an open proposal (not decided yet): the whole proposal again, "
+              "as `POST /proposals` takes it, with the version read (`If-Match`); its figures "
+              "again and a new PDF. The customer stays; a decided proposal is a 409."),
     Route("POST", PROPOSAL + "/decision", "contracts", "decide_proposal", WRITE,
           args=("proposal_id", "body", "actor"), body=DecisionIn, versioned=True, etag=True,
           doc="Accept or reject: `decision` (accepted, rejected), `note`. Accepting makes the "
@@ -145,8 +152,11 @@ ROUTES = declare(blp, [
               "found there and registered at the site; answers with the differences."),
     Route("GET", "/reports/contracts/renewals", "contracts", "renewal_list", READ,
           args=("query",), query=RenewalQuery, response=Page,
-          doc="The renewal list: contracts ending from `end_from` to `end_to` (YYYY-MM), by "
-              "end date; cursor pages."),
+          doc="The renewal list: contracts (active or expired, not renewed) ending from "
+              "`end_from` to `end_to` (YYYY-MM), by end date; cursor pages. Each item is the "
+              "list's line — id, number, version, status, customer {id, name}, start, months, "
+              "end, currency, unit_price, total, total_try, renewal_due_on, renewal_notified "
+              "—; `GET /contracts/{id}` has the whole contract."),
 ])
 
 
@@ -202,6 +212,13 @@ def contract_revenue(query):
     """Contract revenue (sözleşme gelirleri) in TRY of installments due `from`–`to` (YYYY-MM):
     scheduled, invoiced, paid; `group_by=` month, customer or contract. `format=csv` or `svg`
     (a bar chart of what is scheduled)."""
+    return contract_revenue_of({}, query=query, loaded=True)
+
+
+@expose("GET", "/api/v1/reports/contracts/revenue", WRITE)
+def contract_revenue_of(view_args, body=None, query=None, version=None, loaded=False):
+    """The report's work (the API's view and the console's contracts reports page)."""
+    query = dict(query) if loaded else load(RevenueHttp(), query or {})
     wanted = query.pop("format")
     report = rpc("contracts", "revenue", to_wire(RevenueQuery, query))
     lang = user_language()

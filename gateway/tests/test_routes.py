@@ -177,6 +177,14 @@ EXAMPLES = {
                "months": 12, "unit_price": "1000.00", "currency": "EUR", "rate": "35.5"},
               ACTOR]),
     "GET /api/v1/proposals/<id:proposal_id>": dict(args=[FIRST]),
+    "PUT /api/v1/proposals/<id:proposal_id>": dict(
+        body={"customer_id": 3, "devices": [{"device_id": 5}], "start": "2027-02-01",
+              "months": 24, "unit_price": "900.00"},
+        args=[FIRST, {"customer_id": 3, "devices": [{"device_id": 5, "brand": None,
+                                                     "serial": None, "model": None,
+                                                     "device_type": None}],
+                      "start": "2027-02-01", "months": 24, "unit_price": "900.00",
+                      "version": 4}, ACTOR]),
     "POST /api/v1/proposals/<id:proposal_id>/decision": dict(
         body={"decision": "accepted", "note": " İmzalı "},
         args=[FIRST, {"version": 4, "decision": "accepted", "note": "İmzalı"}, ACTOR]),
@@ -323,6 +331,7 @@ ACCESS = {
     "GET /api/v1/proposals": "admin contracts desk manager",
     "POST /api/v1/proposals": "admin contracts manager",
     "GET /api/v1/proposals/<id:proposal_id>": "admin contracts desk manager",
+    "PUT /api/v1/proposals/<id:proposal_id>": "admin contracts manager",
     "POST /api/v1/proposals/<id:proposal_id>/decision": "admin contracts manager",
     "POST /api/v1/proposals/<id:proposal_id>/send": "admin contracts manager",
     "GET /api/v1/proposals/<id:proposal_id>/documents": "admin contracts desk manager",

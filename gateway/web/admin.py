@@ -152,7 +152,8 @@ def emails_log():
 @page("GET", TEMPLATES)
 def admin_templates():
     items = api.call("GET", TEMPLATES)["items"]
-    return render("admin_templates.html", items=items, catalogues=CATALOGUES)
+    return render("admin_templates.html", items=items, catalogues=CATALOGUES,
+                  proposal_template=api.may("GET", "/proposal-template"))
 
 
 def template_page(kind, status=200, error=None, errors=(), source=None):

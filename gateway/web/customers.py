@@ -66,7 +66,8 @@ def customer_page(customer_id):
     sites = {s["id"]: s["name"] for s in customer["sites"]}
     return render("customer.html", customer=customer, devices=devices, forms=forms,
                   devices_error=devices_error, forms_error=forms_error, sites=sites,
-                  may_edit=api.may("PATCH", CUSTOMER), frequencies=dict(FREQUENCIES))
+                  may_edit=api.may("PATCH", CUSTOMER), frequencies=dict(FREQUENCIES),
+                  may_park=api.may("POST", "/machine-park-checks"))
 
 
 def customer_body(form, partial=False):

@@ -2,7 +2,8 @@
 and their TR/EN names it shows. Nothing else of contracts' internals."""
 from services.contracts.domain import (MAX_SCAN_BYTES, PROPOSAL_STATUS_NAMES, READ,
                                        STATUS_NAMES, TRANSITIONS, WRITE, scan_type)
-from services.contracts.schemas import (CancelIn, ContractQuery, DecisionIn, ProposalIn,
+from services.contracts.schemas import (CancelIn, ContractQuery, DecisionIn, ProposalEdit,
+                                        ProposalIn,
                                         InsuranceNoticeIn, InvoicedIn, InvoiceQuery,
                                         MachineParkIn, ParkResultsIn, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScheduleIn,
@@ -10,6 +11,7 @@ from services.contracts.schemas import (CancelIn, ContractQuery, DecisionIn, Pro
 
 __all__ = ["MAX_SCAN_BYTES", "scan_type", "PROPOSAL_STATUS_NAMES", "READ", "STATUS_NAMES",
            "TRANSITIONS", "WRITE", "CancelIn", "ContractQuery", "DecisionIn", "ProposalIn",
+           "ProposalEdit",
            "ProposalQuery", "RenewalQuery", "RenewIn", "SendIn", "ProposalTemplateIn",
            "Versioned", "InvoicedIn", "InsuranceNoticeIn", "MachineParkIn", "ParkResultsIn",
            "InvoiceQuery", "PaidIn", "RevenueQuery", "ScheduleIn"]

@@ -1,5 +1,5 @@
 """Reads of contracts: a proposal or contract as clients see it, lists that page, history."""
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from services.common.schemas import decode_cursor, page_of
 from services.contracts import domain
@@ -179,8 +179,10 @@ class ContractQueries:
         if query["cursor"]:
             day, after = decode_cursor(query["cursor"], str, int)
             day = _date.fromisoformat(day)
-            stmt = stmt.where((Installment.due_on > day) | ((Installment.due_on == day)
-                                                            & (Installment.id > after)))
+            # the day as the index range's start, then a row value (not an OR, which SQLite
+            # cannot range on: every installment before the cursor was walked again)
+            stmt = stmt.where(Installment.due_on >= day, tuple_(
+                Installment.due_on, Installment.id) > tuple_(day, after))
         rows = self.db.execute(stmt.order_by(Installment.due_on, Installment.id).limit(
             query["limit"] + 1)).all()
         page, cursor = page_of(rows, query["limit"],

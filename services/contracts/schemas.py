@@ -114,6 +114,11 @@ class ProposalIn(Schema):
             raise ValidationError(errors)
 
 
+class ProposalEdit(ProposalIn, Versioned):
+    """An open proposal's new version: its whole terms and devices again, with the version
+    read."""
+
+
 class DecisionIn(Versioned):
     decision = fields.String(required=True, validate=validate.OneOf(("accepted", "rejected")))
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=4000))

@@ -18,7 +18,8 @@ from services.contracts.models import Base, Document, DocumentTemplate
 from services.contracts.queries import ContractQueries
 from services.contracts.reports import ContractReports
 from services.contracts.schedule import ContractScanner
-from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn, ProposalIn,
+from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn,
+                                        ProposalEdit, ProposalIn,
                                         InvoicedIn, InvoiceQuery, PaidIn, ProposalQuery,
                                         RenewalQuery, RenewIn, RevenueQuery, ScanIn,
                                         ScheduleIn, SendIn, SignedScanIn, ProposalTemplateIn,
@@ -68,6 +69,19 @@ class ContractsService:
                  for d in data["devices"] if d["device_id"]}
         proposal = self.workflow.propose(data, actor, customer, cards)
         self.papers.request(proposal, actor, "created")  # its PDF, in the same transaction
+        self.db.commit()
+        self.documents.issue_now()
+        return self.queries.proposal(proposal.id)
+
+    @rpc
+    def revise_proposal(self, proposal_id, data, actor):
+        """A new version of an open proposal (the version contract); a new PDF of it."""
+        data, actor = load(ProposalEdit(), data), load(Actor(), actor)
+        customer = self.devices.call("get_customer", data["customer_id"])
+        cards = {d["device_id"]: self.devices.call("get_device", d["device_id"])
+                 for d in data["devices"] if d["device_id"]}
+        proposal = self.workflow.revise(proposal_id, data, actor, customer, cards)
+        self.papers.request(proposal, actor, f"revised-{proposal.version}")
         self.db.commit()
         self.documents.issue_now()
         return self.queries.proposal(proposal.id)

@@ -83,6 +83,46 @@ class ContractWorkflow:
     def propose(self, data, actor, customer, cards):
         """A proposal (TK-…) for `customer` (devices' answer) and its devices: existing cards
         (`cards` {id: devices' card}) of this customer, or new ones described."""
+        self._check_devices(data, customer, cards)
+        proposal = Proposal(
+            number=self._number("TK"), status="open", version=1, **self._customer(customer),
+            **self._terms(data), valid_until=data["valid_until"] or self.today() + timedelta(
+                days=self.settings.proposal_valid_days),
+            created_by_id=actor["id"], created_by_name=actor["name"])
+        self._price(proposal, len(data["devices"]))
+        self.db.add(proposal)
+        self.db.flush()
+        self._add_devices(proposal, data, cards)
+        return proposal
+
+    def revise(self, proposal_id, data, actor, customer, cards):
+        """A new version of an open proposal (not decided yet): its devices and terms as
+        given, its figures again; the customer stays (another customer: a new proposal)."""
+        proposal = find(self.db, Proposal, proposal_id)
+        check_version(proposal, data["version"])
+        if proposal.status != "open":
+            raise Conflict("The proposal is {state}: it cannot be changed.",
+                           {"state": proposal.status})
+        if data["customer_id"] != proposal.customer_id:
+            raise invalid(customer_id=["A proposal's customer cannot change; make a new "
+                                       "proposal."])
+        self._check_devices(data, customer, cards)
+        for name, value in {**self._customer(customer), **self._terms(data)}.items():
+            setattr(proposal, name, value)
+        if data["valid_until"]:
+            proposal.valid_until = data["valid_until"]
+        self._price(proposal, len(data["devices"]))
+        for row in proposal_devices(self.db, proposal.id):
+            self.db.delete(row)
+        self.db.flush()
+        self._add_devices(proposal, data, cards)
+        proposal.version = data["version"] + 1
+        self.db.flush()
+        return proposal
+
+    def _check_devices(self, data, customer, cards):
+        """Each card is the customer's (409 naming the owner) and under no overlapping
+        contract (409 naming it)."""
         start = data["start"]
         end = domain.period_end(start, data["months"])
         for i, d in enumerate(data["devices"]):
@@ -95,9 +135,12 @@ class ContractWorkflow:
                                     card["customer_id"], "field": f"devices.{i}.device_id"})
         self.check_overlap([d["device_id"] for d in data["devices"] if d["device_id"]],
                            start, end)
-        proposal = Proposal(
-            number=self._number("TK"), status="open", version=1, **self._customer(customer),
-            start=start, months=data["months"], end=end, basis=data["basis"],
+
+    def _terms(self, data):
+        start = data["start"]
+        return dict(
+            start=start, months=data["months"], end=domain.period_end(start, data["months"]),
+            basis=data["basis"],
             visits_per_year=data["visits_per_year"] if data["basis"] == "visit" else None,
             unit_price=data["unit_price"], currency=data["currency"],
             rate=data["rate"] if data["currency"] != "TRY" else (data["rate"] or 1),
@@ -109,18 +152,14 @@ class ContractWorkflow:
             pays_fee=data["pays"]["fee"],
             response_hours=data["service_levels"]["response_hours"],
             repair_hours=data["service_levels"]["repair_hours"], language=data["language"],
-            valid_until=data["valid_until"] or self.today() + timedelta(
-                days=self.settings.proposal_valid_days),
-            note=data["note"], created_by_id=actor["id"], created_by_name=actor["name"])
-        self._price(proposal, len(data["devices"]))
-        self.db.add(proposal)
-        self.db.flush()
+            note=data["note"])
+
+    def _add_devices(self, proposal, data, cards):
         for d in data["devices"]:
             card = cards.get(d["device_id"]) or d
             self.db.add(ProposalDevice(proposal_id=proposal.id, device_id=d["device_id"],
                                        **{k: card.get(k) for k in CARD[1:]}))
         self.db.flush()
-        return proposal
 
     @staticmethod
     def _customer(customer):

@@ -113,6 +113,37 @@ def test_a_proposal_with_its_figures_and_number(contracts):
                                      OFFICER)["number"] == "TK-2027-000002"
 
 
+def test_an_open_proposal_revised_with_the_version_read(contracts):
+    p = contracts.get_proposal(contracts.create_proposal(proposal(), OFFICER)["id"])
+    with pytest.raises(PreconditionRequired):
+        contracts.revise_proposal(p["id"], proposal(months=24), OFFICER)
+    with pytest.raises(Conflict):
+        contracts.revise_proposal(p["id"], {**proposal(months=24), "version": 5}, OFFICER)
+    with pytest.raises(ValidationFailed) as err:  # the customer stays; nothing written
+        contracts.revise_proposal(p["id"], {**proposal(customer_id=2, devices=[
+            {"device_id": 20}]), "version": 1}, OFFICER)
+    assert "customer_id" in err.value.details
+    with pytest.raises(ValidationFailed) as err:
+        contracts.revise_proposal(p["id"], {**proposal(unit_price="10.001"), "version": 1},
+                                  OFFICER)
+    assert "unit_price" in err.value.details
+    assert contracts.get_proposal(p["id"]) == p
+    revised = contracts.revise_proposal(p["id"], {**proposal(
+        devices=[{"device_id": 11}, {"brand": "Vaillant", "serial": "YENİ-1"}], months=24,
+        currency="TRY", rate=None, discount_percent=None, valid_until="2027-03-01"),
+        "version": 1}, OFFICER)
+    assert revised["version"] == 2 and revised["number"] == p["number"]
+    assert revised["end"] == "2029-01-31" and revised["valid_until"] == "2027-03-01"
+    assert [d["serial"] for d in revised["devices"]] == ["SN-11", "YENİ-1"]
+    # 2 devices x 1000 TRY x 2 years, 20% VAT
+    assert (revised["subtotal"], revised["total"], revised["currency"]) == (
+        "4000.00", "4800.00", "TRY")
+    assert len(contracts.proposal_documents(p["id"])) == 2  # a new PDF of it
+    contracts.decide_proposal(p["id"], {"decision": "rejected", "version": 2}, OFFICER)
+    with pytest.raises(Conflict):  # decided: no more versions
+        contracts.revise_proposal(p["id"], {**proposal(), "version": 3}, OFFICER)
+
+
 BAD = [
     ({"end": "2027-01-01"}, "end"),
     ({"months": 121}, "months"),
@@ -206,6 +237,9 @@ def test_renewal_reminder_expiry_and_renewal(contracts):
     listed = contracts.renewal_list({"end_from": "2028-01"})["items"]
     assert [x["number"] for x in listed] == [c["number"]]
     c = contracts.get_contract(c["id"])
+    line = dict(listed[0])  # the list's line: the contract's own values, not all of them
+    assert line.pop("customer") == {"id": 1, "name": "IŞIK Soğutma"}
+    assert line == {k: c[k] for k in line} and line["renewal_notified"] is True
     renewal = contracts.renew_contract(c["id"], {"increase_percent": "44.38",
                                                  "version": c["version"]}, OFFICER)
     assert renewal["start"] == "2028-02-01" and renewal["end"] == "2029-01-31"

@@ -75,3 +75,40 @@ def test_schedule_invoice_pay_and_lists(contracts):  # noqa: F811
                                      "group_by": "contract"})
     assert by_contract["items"][0]["label"] == c["number"]
     assert by_contract["totals"]["scheduled"] == "19170.00"
+
+
+def _walk(call, query):
+    """Every item of a list, page by page through its cursors."""
+    items, cursor = [], None
+    while True:
+        page = call({**query, **({"cursor": cursor} if cursor else {})})
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def test_the_lists_page_by_cursor_in_order(contracts):  # noqa: F811
+    """Cursor pages of two rows give every row once, in the list's order, with rows sharing
+    a due date (or end date) split across pages: the row-value cursor."""
+    made = []
+    for devices, start in (([{"device_id": 10}], "2027-02-01"),
+                           ([{"device_id": 11}], "2027-02-01"),
+                           ([{"device_id": 20}], "2027-02-01")):
+        c = _contract(contracts, devices=devices, start=start,
+                      customer_id=2 if devices[0]["device_id"] == 20 else 1)
+        made.append(contracts.schedule_invoices(c["id"], {"frequency": "monthly",
+                                                          "version": c["version"]}, OFFICER))
+    contracts.at(date(2027, 6, 15))
+    contracts.scan_due()  # active: renewable
+    for query in ({"state": "due", "days": 60}, {"state": "overdue"}):
+        whole = contracts.invoice_list({**query, "limit": 500})["items"]
+        assert len(whole) == (3 * 7 if query["state"] == "due" else 3 * 5)
+        assert [(i["due_on"], i["id"]) for i in whole] == sorted(
+            (i["due_on"], i["id"]) for i in whole)
+        paged = _walk(contracts.invoice_list, {**query, "limit": 2})
+        assert [i["id"] for i in paged] == [i["id"] for i in whole]
+    renewals = _walk(contracts.renewal_list, {"end_from": "2028-01", "limit": 2})
+    assert sorted(c["id"] for c in renewals) == sorted(c["id"] for c in made)
+    assert [c["id"] for c in renewals] == sorted(c["id"] for c in made)  # one end date: by id
+    assert contracts.renewal_list({"end_from": "2028-02"})["items"] == []
