@@ -372,6 +372,7 @@ ACCESS = {
     "POST /api/v1/auth/password-reset/confirm": "public",
     "GET /api/v1/users/staff": "staff",
     "GET /api/v1/audit": "admin",
+    "GET /api/v1/customers/<id:customer_id>/personal-data": "admin",
     "POST /api/v1/devices/import": "admin contracts manager",
     "GET /api/v1/devices/import/template": "staff",
     "POST /api/v1/forms/<id:form_id>/assignments": "admin manager",

@@ -15,7 +15,7 @@ from services.devices.archive import Archive
 from services.devices.catalogues import DeviceTypes, device_type_out, seed_catalogue
 from services.devices.importing import ImportJobs, ImportRunner, job_out
 from services.devices.models import Base
-from services.devices.queries import DeviceQueries, customer_out
+from services.devices.queries import DeviceQueries, customer_out, personal_data
 from services.devices.reports import DeviceReports
 from services.devices.schemas import (ByCoverageQuery, ByCustomerQuery, ByModelQuery,
                                       CoverageIn, CoverageQuery, CustomerIn, CustomerPatch,
@@ -91,6 +91,11 @@ class DevicesService:
     @rpc
     def find_customers(self, query=None):
         return self.queries.customers(load(CustomerQuery(), query or {}))
+
+    @rpc
+    def personal_data(self, customer_id):
+        """What devices holds about the customer (KVKK export)."""
+        return personal_data(self.db, customer_id)
 
     # -- device cards ----------------------------------------------------------------------
     @rpc

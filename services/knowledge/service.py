@@ -6,13 +6,14 @@ bring the index up to date, and answer."""
 from services.common.db import Database
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
+from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.knowledge import searching
 from services.knowledge.articles import Articles
 from services.knowledge.indexer import SearchIndex
 from services.knowledge.models import Base
-from services.knowledge.queries import ArticleQueries, article_out
+from services.knowledge.queries import ArticleQueries, article_out, personal_data
 from services.knowledge.schemas import (Actor, ArticleIn, ArticleQuery, ArticleUpdate, LinkIn,
                                         SearchQuery, StatusIn, SuggestIn, Versioned)
 
@@ -48,6 +49,11 @@ class KnowledgeService:
     @rpc
     def ping(self):
         return "knowledge"
+
+    @rpc
+    def personal_data(self, subject):
+        """Solutions recorded on a customer's forms (KVKK export; services/common/personal.py)."""
+        return personal_data(self.db, load(Subject(), subject))
 
     # -- articles --------------------------------------------------------------------------
     @rpc

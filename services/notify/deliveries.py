@@ -4,10 +4,11 @@ as MIME at once and written as `pending` rows; the sender (sender.py) delivers t
 the log, and an admin's resend. The caller commits."""
 import os
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from services.common.exceptions import Conflict, NotFound
 from services.common.models import utcnow
+from services.common.personal import rows
 from services.common.schemas import decode_cursor, is_id, page_of
 from services.notify import domain
 from services.notify.models import Delivery
@@ -86,3 +87,14 @@ class DeliveryLog:
         d.status, d.attempts, d.next_attempt_at = "pending", 0, utcnow()
         d.claimed_until = d.claimed_by = None
         return d
+
+
+def personal_data(session, subject):
+    """What notify holds about a customer (KVKK export): every message of the delivery log
+    about their forms or contracts, or sent to one of their addresses — the MIME text as
+    sent (the body is gone once the retention setting dropped it)."""
+    wanted = [Delivery.form_id.in_(subject["form_ids"]),
+              Delivery.contract_id.in_(subject["contract_ids"]),
+              Delivery.recipient.in_(subject["emails"])]
+    return {"deliveries": rows(session, Delivery, or_(*wanted),
+                               exclude=("claimed_by", "claimed_until"))}

@@ -9,10 +9,11 @@ from services.common.db import Database
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
+from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.common.settings import Settings
-from services.notify.deliveries import DeliveryLog
+from services.notify.deliveries import DeliveryLog, personal_data
 from services.notify.mailer import Mailer
 from services.notify.models import Base
 from services.common.models import utcnow
@@ -47,6 +48,12 @@ class NotifyService:
     @rpc
     def list_deliveries(self, query=None):
         return self.log.page(load(DeliveryQuery(), query))
+
+    @rpc
+    def personal_data(self, subject):
+        """The delivery log's messages about a customer (KVKK export): `subject` names the
+        customer, their forms, contracts and addresses (services/common/personal.py)."""
+        return personal_data(self.db, load(Subject(), subject))
 
     @rpc
     def resend(self, delivery_id):
