@@ -14,19 +14,20 @@ records them all — no route has to remember to. What is recorded:
 - sign-in through the API or the console, success and failure (the username tried).
 
 Append-only for the application: this module writes and reads; the one change it makes to a
-written entry is `redact` (KVKK erasure replaces a person's data with a marker, and that
-redaction is itself recorded). No route updates or deletes an entry."""
+written entry is `redact` (KVKK erasure replaces a person's data with a marker; the erasure's
+own request is recorded like every write). No route updates or deletes an entry."""
 import json
 import logging
 import re
 from datetime import datetime
 
 from flask import current_app, g, request
-from sqlalchemy import Index, Integer, String, Text, or_, select, update
+from sqlalchemy import Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from gateway.users import Base
 from services.common.db import add_missing_columns
+from services.common.erasure import scrub
 from services.common.models import UTCDateTime, utcnow
 from services.common.schemas import decode_cursor, encode_cursor
 
@@ -99,43 +100,11 @@ class AuditLog:
         return {"items": [dump(r) for r in page],
                 "next_cursor": encode_cursor([page[-1].id]) if len(rows) > limit else None}
 
-    def redact(self, needles, marker):
-        """Replace each of `needles` (a person's name, e-mail, phone…) by `marker` wherever an
-        entry holds it; the number of entries changed."""
-        needles = sorted({n for n in needles if n and len(n) >= 3}, key=len, reverse=True)
-        if not needles:
-            return 0
-        columns = ("actor_name", "record_id", "before", "after", "detail")
-        changed = 0
-        with self.Session() as s:
-            hits = s.scalars(select(AuditEntry).where(or_(*[
-                getattr(AuditEntry, c).contains(n, autoescape=True)
-                for c in columns for n in needles]))).all()
-            for entry in hits:
-                values = {}
-                for c in columns:
-                    text = getattr(entry, c)
-                    if text is None:
-                        continue
-                    new = text
-                    for n in needles:
-                        new = _replace_in(new, n, marker, c in ("before", "after", "detail"))
-                    if new != text:
-                        values[c] = new
-                if values:
-                    s.execute(update(AuditEntry).where(AuditEntry.id == entry.id)
-                              .values(**values))
-                    changed += 1
-            s.commit()
-        return changed
-
-
-def _replace_in(text, needle, marker, is_json):
-    out = text.replace(needle, marker)
-    if is_json:  # the JSON text of a non-ASCII name is escaped or not: both forms
-        escaped = json.dumps(needle)[1:-1]
-        out = out.replace(escaped, marker)
-    return out
+    def redact(self, session, pairs):
+        """KVKK erasure: each needle of `pairs` [(needle, replacement)] replaced wherever an
+        entry holds it (services/common/erasure.py scrub), in `session`'s transaction; the
+        number of values changed. The one change to a written entry there is."""
+        return scrub(session, Base.metadata, pairs, tables=[AuditEntry.__table__])
 
 
 def dump(entry):

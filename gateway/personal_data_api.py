@@ -1,7 +1,10 @@
-"""KVKK (law 6698): what the system holds about a customer, from every service, as one ZIP
-(docs/architecture.md, "Personal data (KVKK)"). The gateway asks each service's
-`personal_data` RPC and adds its own part (the customer's portal accounts, the audit log's
-entries about the customer) and the issued documents' PDFs."""
+"""KVKK (law 6698): what the system holds about a customer, from every service, as one ZIP,
+and its erasure (docs/architecture.md, "Personal data (KVKK)"). The export asks each service's
+`personal_data` RPC and adds the gateway's own part (the customer's portal accounts, the audit
+log's entries about the customer) and the issued documents' PDFs. The erasure is refused while
+a form of the customer is open; devices erases the customer and sends `customer_erased`
+through its outbox to every other service; the gateway erases its own copies (portal
+accounts, sessions, the audit log's entries) at once."""
 import base64
 import io
 import json
@@ -9,13 +12,20 @@ import zipfile
 
 from flask import Response, current_app
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import delete, select
 
 from gateway.auth import current_user, roles
-from gateway.helpers import rpc
-from gateway.users import public
-from services.common.exceptions import ServisError
+from gateway.helpers import actor, rpc
+from gateway.users import Base, User, WebSession, public
+from services.common.erasure import MARKER, needles_of, scrub, settle
+from services.common.exceptions import Conflict, ServisError
 from services.common.models import utcnow
 from services.common.roles import ADMINS
+
+OPEN_FORMS = ("The customer has open forms ({numbers}); erase their data once these are "
+              "closed or cancelled.")
+DONE = ("CLOSED", "CANCELLED")  # a form in any other status is open
 
 blp = Blueprint("personal_data", __name__, url_prefix="/api/v1",
                 description="Personal data (KVKK): export")
@@ -108,6 +118,89 @@ def personal_data(customer_id):
     data = zip_of(customer_id, held, files)
     return Response(data, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="kisisel-veri-{customer_id}.zip"'})
+
+
+def personal_strings(held, accounts):
+    """Every string that names or reaches the person, as the services hold it (current and
+    earlier copies: a form keeps the name the customer had when it was opened)."""
+    devices, forms, contracts = (held.get(s) or {} for s in BY_CUSTOMER)
+    customer = devices.get("customer") or {}
+    out = [customer.get(k) for k in ("name", "email", "phone", "address", "tax_no")]
+    for c in devices.get("contacts") or ():
+        out += [c.get("name"), c.get("email"), c.get("phone")]
+    out += [s.get("address") for s in devices.get("sites") or ()]
+    for f in forms.get("forms") or ():
+        out += [f.get("customer_name"), f.get("customer_email")]
+    for p in forms.get("price_approvals") or ():
+        out += [p.get("customer_email"), p.get("decided_by_name")]
+    for c in (contracts.get("proposals") or []) + (contracts.get("contracts") or []):
+        out += [c.get("customer_name"), c.get("customer_email")]
+    for a in accounts:
+        out += [a.name, a.email, a.username]
+    return sorted({v.strip() for v in out if isinstance(v, str) and v.strip()})
+
+
+def erase_here(customer_id, personal):
+    """The gateway's copies: the customer's portal accounts (renamed, deactivated, their
+    sessions ended), every table of the gateway's database scrubbed of the person's strings —
+    the audit log's entries among them (AuditLog.redact). (accounts, audit entries) changed."""
+    ext = current_app.extensions["servis"]
+    pairs = needles_of(personal)
+    with ext.users.Session() as s:
+        accounts = s.scalars(select(User).where(User.customer_id == customer_id)).all()
+        for user in accounts:
+            user.username, user.name, user.email = f"kvkk-{user.id}", MARKER, None
+            user.active, user.epoch, user.version = False, user.epoch + 1, user.version + 1
+        s.execute(delete(WebSession).where(WebSession.user_id.in_([u.id for u in accounts])))
+        s.flush()
+        redacted = ext.audit.redact(s, pairs)
+        scrub(s, Base.metadata, pairs, tables=[
+            t for t in Base.metadata.sorted_tables if t.name != "audit_entries"])
+        s.commit()
+        settle(s)
+    for user in accounts:
+        ext.users.states.forget(user.id)
+    return len(accounts), redacted
+
+
+class ErasureOut(Schema):
+    customer_id = fields.Integer()
+    marker = fields.String()
+    forms = fields.Integer(metadata={"description": "forms kept with their numbers and totals"})
+    contracts = fields.Integer()
+    accounts = fields.Integer(metadata={"description": "portal accounts deactivated"})
+    audit_entries = fields.Integer(metadata={"description": "audit entries redacted"})
+
+
+@blp.route("/customers/<id:customer_id>/erasure", methods=["POST"])
+@roles(*ADMINS)
+@blp.response(202, ErasureOut)
+@blp.alt_response(409, description="A form of the customer is open.")
+def erasure(customer_id):
+    """Erase a customer's personal data (KVKK, admin): name, e-mail, phone, address and tax
+    number replaced by a marker in every service (devices at once, the others through
+    `customer_erased`), the portal accounts deactivated, the audit log's entries about the
+    person redacted; forms and contracts keep their numbers, dates and amounts. 409 while a
+    form of the customer is open. The erasure itself is in the audit log."""
+    held = {"devices": rpc("devices", "personal_data", customer_id)}
+    for service in BY_CUSTOMER[1:]:
+        held[service] = rpc(service, "personal_data", customer_id)
+    forms = held["forms"].get("forms") or []
+    still_open = [f.get("number") for f in forms if f.get("status") not in DONE]
+    if still_open:
+        raise Conflict(OPEN_FORMS, {"numbers": ", ".join(map(str, still_open)),
+                                    "forms": still_open})
+    users = current_app.extensions["servis"].users
+    accounts = [u for u in users.list() if u.customer_id == customer_id]
+    personal = personal_strings(held, accounts)
+    subject = subject_of(customer_id, held)
+    rpc("devices", "erase_customer", customer_id, {
+        "personal": personal, "form_ids": subject["form_ids"],
+        "contract_ids": subject["contract_ids"]}, actor())
+    n_accounts, n_audit = erase_here(customer_id, personal)
+    return {"customer_id": customer_id, "marker": MARKER, "forms": len(forms),
+            "contracts": len(subject["contract_ids"]), "accounts": n_accounts,
+            "audit_entries": n_audit}, 202
 
 
 BLUEPRINTS = (blp,)

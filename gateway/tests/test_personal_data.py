@@ -87,3 +87,69 @@ def test_an_unknown_customer_is_404(gw):
 def test_only_an_admin_may_export(gw, role):
     r = gw.client.get("/api/v1/customers/7/personal-data", headers=gw.headers[role])
     assert r.status_code == 403 and gw.rpc.calls == []
+
+
+# -- erasure ---------------------------------------------------------------------------------
+def _erasure_answer(calls, statuses=("CLOSED", "CANCELLED")):
+    held = {**HELD, "forms": {**HELD["forms"], "forms": [
+        {"id": 11 + n, "number": f"SF-2026-00001{n}", "status": s,
+         "customer_name": "Ayşe Yılmaz (eski)", "customer_email": "ayse@example.com"}
+        for n, s in enumerate(statuses)]}}
+    held["devices"] = {**HELD["devices"], "customer": {
+        **HELD["devices"]["customer"], "phone": "0532 111 22 33", "address": "Bağdat Cd. 1"}}
+
+    def answer(service, method, args):
+        calls.append((service, method, args))
+        if method == "personal_data":
+            return held[service]
+        if method == "erase_customer":
+            return {"customer_id": args[0], "marker": "[KVKK: silindi]", "version": 3}
+        raise AssertionError(method)
+    return answer
+
+
+def test_an_open_form_refuses_the_erasure(gw):
+    calls = []
+    gw.rpc.answer = _erasure_answer(calls, ("CLOSED", "IN_REPAIR"))
+    r = gw.client.post("/api/v1/customers/7/erasure", headers={**gw.headers["admin"],
+                                                               "Accept-Language": "en"})
+    assert r.status_code == 409 and r.json["error"]["details"]["forms"] == ["SF-2026-000011"]
+    assert "SF-2026-000011" in r.json["error"]["message"]
+    assert not [c for c in calls if c[1] == "erase_customer"]
+    tr = gw.client.post("/api/v1/customers/7/erasure", headers=gw.headers["admin"])
+    assert "açık formları" in tr.json["error"]["message"]
+
+
+def test_the_erasure_reaches_devices_and_redacts_the_gateways_copies(gw):
+    ext = gw.app.extensions["servis"]
+    portal = ext.users.create(username="ayse.portal", password="password-xx", role="customer",
+                              name="Ayşe Yılmaz", email="ayse@example.com", customer_id=7)
+    # entries about the person: a change of the customer, a failed sign-in with their username
+    gw.rpc.answer = lambda s, m, a: {"id": 7, "name": "Ayşe Yılmaz", "version": 5,
+                                     "phone": "0212" if m == "get_customer" else
+                                     "0532 111 22 33"}
+    gw.client.patch("/api/v1/customers/7", json={"phone": "0532 111 22 33"},
+                    headers={**gw.headers["admin"], "If-Match": '"4"'})
+    gw.client.post("/api/v1/auth/token", json={"username": "ayse.portal", "password": "x"})
+    calls = []
+    gw.rpc.answer = _erasure_answer(calls)
+    r = gw.client.post("/api/v1/customers/7/erasure", headers=gw.headers["admin"])
+    assert r.status_code == 202, r.json
+    assert r.json["accounts"] == 1 and r.json["audit_entries"] >= 2 and r.json["forms"] == 2
+    erased = [c for c in calls if c[1] == "erase_customer"]
+    assert len(erased) == 1
+    customer_id, data, who = erased[0][2]
+    assert customer_id == 7 and who["id"] == gw.users["admin"].id
+    assert {"Ayşe Yılmaz", "Ayşe Yılmaz (eski)", "ayse@example.com", "0532 111 22 33",
+            "Bağdat Cd. 1", "Can", "can@example.com", "muhasebe@example.com",
+            "ayse.portal"} <= set(data["personal"])
+    assert data["form_ids"] == [11, 12] and data["contract_ids"] == [5]
+    account = ext.users.get(portal.id)
+    assert (account.name, account.email, account.active, account.username) == (
+        "[KVKK: silindi]", None, False, f"kvkk-{portal.id}")
+    text = str(ext.audit.page(limit=500)["items"])
+    for needle in ("Ayşe Yılmaz", "ayse@example.com", "0532 111 22 33", "ayse.portal"):
+        assert needle not in text, needle
+    last = ext.audit.page(limit=1)["items"][0]
+    assert (last["rule"], last["record_id"], last["status"]) == (
+        "/api/v1/customers/<id:customer_id>/erasure", "7", 202)

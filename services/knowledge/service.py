@@ -4,6 +4,8 @@ The nameko entrypoints only load the input, call the application layer (articles
 write, queries.py for reads from the database, searching.py over the index's engine), commit,
 bring the index up to date, and answer."""
 from services.common.db import Database
+from services.common.erasure import needles_of, scrub, settle
+from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.personal import Subject
@@ -49,6 +51,14 @@ class KnowledgeService:
     @rpc
     def ping(self):
         return "knowledge"
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        """KVKK: the person's strings scrubbed from knowledge's text (services/common/erasure.py;
+        an article that named them is changed in place, without a revision)."""
+        scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
+        self.db.commit()
+        settle(self.db)
 
     @rpc
     def personal_data(self, subject):

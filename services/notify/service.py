@@ -6,6 +6,7 @@ the log. The application layer is deliveries.py."""
 import uuid
 
 from services.common.db import Database
+from services.common.erasure import settle
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
@@ -13,7 +14,7 @@ from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.common.settings import Settings
-from services.notify.deliveries import DeliveryLog, personal_data
+from services.notify.deliveries import DeliveryLog, erase_customer, personal_data
 from services.notify.mailer import Mailer
 from services.notify.models import Base
 from services.common.models import utcnow
@@ -78,6 +79,12 @@ class NotifyService:
     def _log(self, event):
         self.log.log_event(event)
         self.sender.wake()  # when this worker ends, after the commit
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        erase_customer(self.db, event)  # KVKK: services/notify/deliveries.py
+        self.db.commit()
+        settle(self.db)
 
     @handles("forms", "form_created")
     def handle_form_created(self, event):
