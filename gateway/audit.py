@@ -103,8 +103,8 @@ class AuditLog:
     def redact(self, session, pairs):
         """KVKK erasure: each needle of `pairs` [(needle, replacement)] replaced wherever an
         entry holds it (services/common/erasure.py scrub), in `session`'s transaction; the
-        number of values changed. The one change to a written entry there is."""
-        return scrub(session, Base.metadata, pairs, tables=[AuditEntry.__table__])
+        number of entries changed. The one change to a written entry there is."""
+        return len(scrub(session, Base.metadata, pairs, tables=[AuditEntry.__table__]))
 
 
 def dump(entry):

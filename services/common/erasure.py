@@ -56,12 +56,12 @@ def _text_columns(table):
 def scrub(session, metadata, pairs, tables=None):
     """Replace each needle of `pairs` [(needle, replacement)] in every text column of
     `metadata`'s tables and the common ones (outbox, processed events, dead letters); the
-    number of values changed."""
+    rows changed, as {(table name, primary key)}."""
     pairs = [(n, r) for n, r in pairs if n]
     if not pairs:
-        return 0
+        return set()
     whole = {n for n, _ in pairs}
-    changed = 0
+    changed = set()
     all_tables = [*metadata.sorted_tables, *CommonBase.metadata.sorted_tables]
     for table in all_tables if tables is None else tables:
         keys = list(table.primary_key.columns)
@@ -82,7 +82,7 @@ def scrub(session, metadata, pairs, tables=None):
                 if new != value:
                     session.execute(update(table).where(
                         *[k == v for k, v in zip(keys, key)]).values({column.name: new}))
-                    changed += 1
+                    changed.add((table.name, tuple(key)))
     return changed
 
 

@@ -14,7 +14,7 @@ from services.common.schemas import load
 from services.knowledge import searching
 from services.knowledge.articles import Articles
 from services.knowledge.indexer import SearchIndex
-from services.knowledge.models import Base
+from services.knowledge.models import Base, IndexQueue
 from services.knowledge.queries import ArticleQueries, article_out, personal_data
 from services.knowledge.schemas import (Actor, ArticleIn, ArticleQuery, ArticleUpdate, LinkIn,
                                         SearchQuery, StatusIn, SuggestIn, Versioned)
@@ -55,8 +55,11 @@ class KnowledgeService:
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
         """KVKK: the person's strings scrubbed from knowledge's text (services/common/erasure.py;
-        an article that named them is changed in place, without a revision)."""
-        scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
+        an article that named them is changed in place, without a revision, and indexed
+        again)."""
+        changed = scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
+        self.db.add_all(IndexQueue(article_id=key[0]) for table, key in sorted(changed)
+                        if table == "articles")
         self.db.commit()
         settle(self.db)
 
