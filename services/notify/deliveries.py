@@ -3,6 +3,7 @@ messages (one per recipient with an address, in that recipient's language), rend
 as MIME at once and written as `pending` rows; the sender (sender.py) delivers them. Reads of
 the log, and an admin's resend. The caller commits."""
 import os
+from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -121,3 +122,14 @@ def erase_customer(session, event):
     session.execute(update(Delivery).where(about, Delivery.status == "pending").values(
         status="failed", last_error=ERASURE_NOTE, next_attempt_at=None))
     return scrub(session, Base.metadata, needles_of(personal, event["marker"]))
+
+
+def drop_old_bodies(session, days, now):
+    """The retention setting (MAIL_BODY_RETENTION_DAYS): the bytes of messages sent more than
+    `days` days before `now` are dropped; the row stays. The number of messages emptied."""
+    if days <= 0:
+        return 0
+    result = session.execute(update(Delivery).where(
+        Delivery.status == "sent", Delivery.sent_at < now - timedelta(days=days),
+        Delivery.mime != ERASED_BODY).values(mime=ERASED_BODY))
+    return result.rowcount

@@ -5,6 +5,8 @@ after that commit. Never twice: the message id is stable per (event, recipient) 
 the log. The application layer is deliveries.py."""
 import uuid
 
+from nameko.timer import timer
+
 from services.common.db import Database
 from services.common.erasure import settle
 from services.common.handlers import handles
@@ -14,13 +16,17 @@ from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.common.settings import Settings
-from services.notify.deliveries import DeliveryLog, erase_customer, personal_data
+from services.notify.deliveries import (DeliveryLog, drop_old_bodies, erase_customer,
+                                        personal_data)
 from services.notify.mailer import Mailer
 from services.notify.models import Base
 from services.common.models import utcnow
 from services.notify.schemas import DeliveryOut, DeliveryQuery, PasswordResetIn
 from services.notify.sender import Sender
 from services.notify.settings import NotifySettings
+
+
+RETENTION_CHECK_SECONDS = 3600
 
 
 class NotifyService:
@@ -79,6 +85,16 @@ class NotifyService:
     def _log(self, event):
         self.log.log_event(event)
         self.sender.wake()  # when this worker ends, after the commit
+
+    @timer(interval=RETENTION_CHECK_SECONDS)
+    def drop_old_bodies(self):
+        """The retention setting, hourly: sent messages older than MAIL_BODY_RETENTION_DAYS
+        lose their bytes (services/notify/deliveries.py)."""
+        dropped = drop_old_bodies(self.db, self.settings.body_retention_days, utcnow())
+        self.db.commit()
+        if dropped:
+            settle(self.db)
+        return dropped
 
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
