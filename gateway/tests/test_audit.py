@@ -231,3 +231,22 @@ def test_the_console_sign_in_post_and_download_are_recorded(gw):
     entry = _last(gw)
     assert (entry["action"], entry["rule"], entry["actor_id"]) == (
         "export", "/devices.csv", gw.users["admin"].id)
+
+
+def test_a_records_console_page_shows_its_trail_to_admins(gw):
+    customer = {"id": 7, "name": "Öztürk", "version": 4, "sites": [], "contacts": [],
+                "language": "tr", "rep_name": None, "rep_email": None, "email": None,
+                "phone": None, "tax_no": None, "address": None, "city": None,
+                "district": None, "report_frequency": "none",
+                "updated_at": "2026-11-27T10:00:00+00:00", "created_at":
+                "2026-11-27T10:00:00+00:00", "rep_user_id": None}
+    gw.rpc.answer = lambda s, m, a: customer if m == "get_customer" else {
+        "items": [], "next_cursor": None}
+    gw.client.patch("/api/v1/customers/7", json={"phone": "0212 555 00 00"},
+                    headers={**gw.headers["admin"], "If-Match": '"4"'})
+    admin = _console(gw, "admin").get("/customers/7")
+    assert admin.status_code == 200, admin.text
+    assert "Denetim kaydı" in admin.text and 'id="audit"' in admin.text
+    assert "PATCH /api/v1/customers/&lt;id:customer_id&gt;" in admin.text
+    manager = _console(gw, "manager").get("/customers/7")
+    assert manager.status_code == 200 and "Denetim kaydı" not in manager.text
