@@ -196,9 +196,9 @@ def expose(method, rule, roles_, body=None):
     audit log (gateway/audit.py)."""
     def decorator(func):
         @functools.wraps(func)
-        def work(view_args, body_=None, query=None, version=None):
+        def work(view_args, body_=None, query=None, version=None, **kwargs):
             audit.remember_before(method.upper(), rule, view_args)
-            return func(view_args, body_, query, version)
+            return func(view_args, body_, query, version, **kwargs)
 
         def run(view_args, data=None, query=None, version=None):
             return work(view_args, _load(body, data) if body is not None else data, query,
