@@ -13,10 +13,11 @@ import zipfile
 from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from gateway.auth import current_user, roles
 from gateway.helpers import actor, rpc
+from gateway.login_limits import LoginFailure
 from gateway.users import Base, User, WebSession, public
 from services.common.erasure import MARKER, needles_of, scrub, settle
 from services.common.exceptions import Conflict, ServisError
@@ -153,6 +154,9 @@ def erase_here(customer_id, personal):
             user.active, user.epoch, user.version = False, user.epoch + 1, user.version + 1
         s.execute(delete(WebSession).where(WebSession.user_id.in_([u.id for u in accounts])))
         s.flush()
+        # sign-in failure counts are keyed by the username tried (a key is no text to scrub)
+        s.execute(delete(LoginFailure).where(or_(*[
+            LoginFailure.key.contains(n, autoescape=True) for n, _ in pairs])))
         redacted = ext.audit.redact(s, pairs)
         scrub(s, Base.metadata, pairs, tables=[
             t for t in Base.metadata.sorted_tables if t.name != "audit_entries"])

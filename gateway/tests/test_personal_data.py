@@ -131,6 +131,9 @@ def test_the_erasure_reaches_devices_and_redacts_the_gateways_copies(gw):
     gw.client.patch("/api/v1/customers/7", json={"phone": "0532 111 22 33"},
                     headers={**gw.headers["admin"], "If-Match": '"4"'})
     gw.client.post("/api/v1/auth/token", json={"username": "ayse.portal", "password": "x"})
+    from gateway.login_limits import LoginFailure
+    with ext.users.Session() as s:
+        assert [f.key for f in s.query(LoginFailure) if "ayse.portal" in f.key]
     calls = []
     gw.rpc.answer = _erasure_answer(calls)
     r = gw.client.post("/api/v1/customers/7/erasure", headers=gw.headers["admin"])
@@ -150,6 +153,8 @@ def test_the_erasure_reaches_devices_and_redacts_the_gateways_copies(gw):
     text = str(ext.audit.page(limit=500)["items"])
     for needle in ("Ayşe Yılmaz", "ayse@example.com", "0532 111 22 33", "ayse.portal"):
         assert needle not in text, needle
+    with ext.users.Session() as s:
+        assert not [f.key for f in s.query(LoginFailure) if "ayse.portal" in f.key]
     last = ext.audit.page(limit=1)["items"][0]
     assert (last["rule"], last["record_id"], last["status"]) == (
         "/api/v1/customers/<id:customer_id>/erasure", "7", 202)
