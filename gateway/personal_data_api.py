@@ -20,7 +20,7 @@ from gateway.helpers import actor, rpc
 from gateway.login_limits import LoginFailure
 from gateway.users import Base, User, WebSession, public
 from services.common.erasure import MARKER, needles_of, scrub, settle
-from services.common.exceptions import Conflict, ServisError
+from services.common.exceptions import Conflict, NotFound, ServisError
 from services.common.models import utcnow
 from services.common.roles import ADMINS
 
@@ -119,6 +119,41 @@ def personal_data(customer_id):
     data = zip_of(customer_id, held, files)
     return Response(data, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="kisisel-veri-{customer_id}.zip"'})
+
+
+NO_CONTACT = "Contact person {contact_id} of customer {customer_id} not found."
+
+
+@blp.route("/customers/<id:customer_id>/contacts/<id:contact_id>/personal-data",
+           methods=["GET"])
+@roles(*ADMINS)
+@blp.alt_response(200, success=True, description="A ZIP: manifest.json, devices.json (the "
+                  "contact person), notify.json (e-mails to their address), gateway.json (the "
+                  "audit log's entries naming them)", content_type="application/zip")
+def contact_personal_data(customer_id, contact_id):
+    """Everything held about a customer's contact person (KVKK export, admin): their record,
+    the e-mails sent to their address, the audit log's entries about the customer that name
+    them. 404 for a contact person the customer does not have. The download is in the audit
+    log."""
+    devices = rpc("devices", "personal_data", customer_id)
+    contact = next((c for c in devices.get("contacts") or () if c.get("id") == contact_id),
+                   None)
+    if contact is None:
+        raise NotFound(NO_CONTACT, {"customer_id": customer_id, "contact_id": contact_id})
+    emails = [contact["email"]] if contact.get("email") else []
+    held = {"devices": {"contact": contact},
+            "notify": rpc("notify", "personal_data", {"customer_id": customer_id,
+                                                      "emails": emails})}
+    needles = [v for v in (contact.get("name"), contact.get("email"), contact.get("phone"))
+               if isinstance(v, str) and len(v) >= 4]
+    entries = current_app.extensions["servis"].audit.page(
+        entity="customers", record_id=customer_id, limit=AUDIT_LIMIT)["items"]
+    held["gateway"] = {"audit": [e for e in entries if any(
+        n in json.dumps(e, ensure_ascii=False) for n in needles)]}
+    data = zip_of(customer_id, held, [])
+    return Response(data, mimetype="application/zip", headers={
+        "Content-Disposition":
+            f'attachment; filename="kisisel-veri-{customer_id}-yetkili-{contact_id}.zip"'})
 
 
 def personal_strings(held, accounts):

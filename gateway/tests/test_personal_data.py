@@ -158,3 +158,26 @@ def test_the_erasure_reaches_devices_and_redacts_the_gateways_copies(gw):
     last = ext.audit.page(limit=1)["items"][0]
     assert (last["rule"], last["record_id"], last["status"]) == (
         "/api/v1/customers/<id:customer_id>/erasure", "7", 202)
+
+
+def test_a_contact_persons_export(gw):
+    calls = []
+    gw.rpc.answer = _answer(calls)
+    r = gw.client.get("/api/v1/customers/7/contacts/1/personal-data",
+                      headers=gw.headers["admin"])
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    assert set(z.namelist()) == {"manifest.json", "devices.json", "notify.json",
+                                 "gateway.json"}
+    assert json.loads(z.read("devices.json")) == {"contact": HELD["devices"]["contacts"][0]}
+    assert ("notify", "personal_data", ({"customer_id": 7, "emails": ["can@example.com"]},)) \
+        in calls
+    assert "Ayşe" not in z.read("devices.json").decode()  # the customer's own data is not theirs
+    entry = gw.app.extensions["servis"].audit.page(limit=1)["items"][0]
+    assert (entry["action"], entry["record_id"]) == ("export", "7")
+    gw.rpc.answer = _answer([])
+    r = gw.client.get("/api/v1/customers/7/contacts/2/personal-data",
+                      headers={**gw.headers["admin"], "Accept-Language": "en"})
+    assert r.status_code == 404 and "Contact person 2" in r.json["error"]["message"]
+    assert gw.client.get("/api/v1/customers/7/contacts/1/personal-data",
+                         headers=gw.headers["manager"]).status_code == 403
