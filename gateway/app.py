@@ -8,9 +8,9 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
-from gateway import (accounts_api, approvals_api, contracts_api, devices_api, errors, forms_api,
-                     health_api, knowledge_api, notify_api, observability, request_rules,
-                     routes, web)
+from gateway import (accounts_api, approvals_api, audit, audit_api, contracts_api, devices_api,
+                     errors, forms_api, health_api, knowledge_api, notify_api, observability,
+                     personal_data_api, request_rules, routes, web)
 from gateway.login_limits import make_budgets
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
@@ -28,7 +28,8 @@ def _bounded_int(text):
 
 BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
               + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + approvals_api.BLUEPRINTS
-              + knowledge_api.BLUEPRINTS + contracts_api.BLUEPRINTS)
+              + knowledge_api.BLUEPRINTS + contracts_api.BLUEPRINTS + audit_api.BLUEPRINTS
+              + personal_data_api.BLUEPRINTS)
 
 
 def _numeric_bounds(self, field, ret, **kwargs):
@@ -69,6 +70,7 @@ def create_app(settings=None, rpc_client=None):
         rpc=rpc_client or RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout))
     app.extensions["servis"].admin_message = users.ensure_admin(settings.data_dir)
     app.extensions["servis"].login_budgets = make_budgets(settings, users)
+    audit.register(app)
 
     spec = ServisApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     spec.ma_plugin.converter.add_attribute_function(_numeric_bounds)

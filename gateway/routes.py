@@ -12,6 +12,7 @@ loaded (helpers.to_wire), then the answer: `answer(call, result)` if given, an `
 the answer is a versioned record, the success status.
 """
 import dataclasses
+import functools
 import re
 from collections import defaultdict
 from typing import Any, Callable
@@ -21,7 +22,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, missing
 from werkzeug.routing import IntegerConverter
 
-from gateway import versions
+from gateway import audit, versions
 from gateway.auth import current_user, roles as require_roles
 from gateway.csv_export import csv_response, listing
 from gateway.errors import ErrorSchema
@@ -178,6 +179,7 @@ class Target:
 
 
 _TARGETS = {}
+_RULES = {}  # id(route) -> its full URL rule
 
 
 def target(method, rule):
@@ -189,13 +191,20 @@ def target(method, rule):
 def expose(method, rule, roles_, body=None):
     """Record a hand-written view's work `func(view_args, body, query, version)` under its
     (method, rule) with its roles (and the body's schema, loaded for a page as the view's
-    decorator loads it for the API), so pages reach it as they reach a declared route."""
+    decorator loads it for the API), so pages reach it as they reach a declared route. The
+    function returned is the one both call: a change keeps the record's "before" for the
+    audit log (gateway/audit.py)."""
     def decorator(func):
+        @functools.wraps(func)
+        def work(view_args, body_=None, query=None, version=None, **kwargs):
+            audit.remember_before(method.upper(), rule, view_args)
+            return func(view_args, body_, query, version, **kwargs)
+
         def run(view_args, data=None, query=None, version=None):
-            return func(view_args, _load(body, data) if body is not None else data, query,
+            return work(view_args, _load(body, data) if body is not None else data, query,
                         version)
         _TARGETS[(method.upper(), rule)] = Target(tuple(roles_), run)
-        return func
+        return work
     return decorator
 
 
@@ -210,6 +219,8 @@ def perform(route, view_args, body, query, schemas, stated=None, raw=None):
         guard(route.record, view_args, write=route.method.upper() != "GET")
     if route.prepare:
         route.prepare(call)
+    if route.method.upper() != "GET":
+        audit.remember_before(route.method.upper(), _RULES[id(route)], view_args)
     kwargs = {}
     if route.timeout is not None:
         settings = current_app.extensions["servis"].settings
@@ -267,7 +278,8 @@ def _method(blp, route):
         route.versioned and route.body is not None) else route.body
     if route.versioned and body_schema is None:  # the version may come in a body all the same
         body_schema = versions.VersionBody
-    _TARGETS[(route.method.upper(), (blp.url_prefix or "") + route.path)] = _target(
+    _RULES[id(route)] = (blp.url_prefix or "") + route.path
+    _TARGETS[(route.method.upper(), _RULES[id(route)])] = _target(
         route, body_schema, query_schema)
 
     def view(self, *args, body=None, query=None, **view_args):

@@ -3,9 +3,10 @@
 `prepare` as the API route it names — never a database, never a second list of who may do
 what. The signed-in user is the page's session (gateway/web/shell.py sets it where the API's
 views find their bearer token's user)."""
+from gateway import audit
 from gateway.auth import ROLE_MAY_NOT, current_user
 from gateway.routes import target
-from services.common.exceptions import Forbidden, NotFound
+from services.common.exceptions import Forbidden, NotFound, ServisError
 
 API = "/api/v1"
 NO_ROUTE = "The API has no {rule}."
@@ -34,4 +35,12 @@ def call(method, rule, view_args=None, body=None, query=None, version=None):
     user = current_user()
     if user["role"] not in t.roles:
         raise Forbidden(ROLE_MAY_NOT, {"role": user["role"], "allowed_roles": list(t.roles)})
-    return t.run(view_args or {}, body, query, version)
+    if method.upper() == "GET":
+        return t.run(view_args or {}, body, query, version)
+    try:  # a change from a page: in the audit log under the API's rule, as the API's own
+        result = t.run(view_args or {}, body, query, version)
+    except ServisError as exc:
+        audit.write(method.upper(), API + rule, view_args, exc.http_status)
+        raise
+    audit.write(method.upper(), API + rule, view_args, 200, result)
+    return result

@@ -12,7 +12,7 @@ from flask import redirect, request, url_for
 from gateway.web import api
 from gateway.web.i18n import N_, error_text, field_errors, gettext
 from gateway.web.lists import csv_download
-from gateway.web.pages import STALE, as_int, listed, page
+from gateway.web.pages import STALE, as_int, audit_trail, listed, page
 from gateway.web.shell import bp, render
 from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
 from services.common.roles import REP
@@ -67,7 +67,8 @@ def customer_page(customer_id):
     return render("customer.html", customer=customer, devices=devices, forms=forms,
                   devices_error=devices_error, forms_error=forms_error, sites=sites,
                   may_edit=api.may("PATCH", CUSTOMER), frequencies=dict(FREQUENCIES),
-                  may_park=api.may("POST", "/machine-park-checks"))
+                  may_park=api.may("POST", "/machine-park-checks"),
+                  audit=audit_trail("customers", customer_id))
 
 
 def customer_body(form, partial=False):
@@ -199,7 +200,7 @@ def device_page(device_id):
     types = {t["code"]: t["name"] for t in listed("/catalogues/device-types", {})[0]}
     return render("device.html", card=card, coverage=coverage, history=history,
                   history_error=history_error, customer=customer, forms=forms,
-                  forms_error=forms_error, types=types)
+                  forms_error=forms_error, types=types, audit=audit_trail("devices", device_id))
 
 
 # -- warranty and contract ends by month; the device reports -----------------------------------

@@ -89,6 +89,14 @@ def listed(rule, query, view_args=None):
         return [], error_text(exc)
 
 
+def audit_trail(entity, record_id):
+    """(entries, error) of a record in the audit log for a role that may read the log (admins),
+    else None: the record's page shows its trail (issue 21)."""
+    if not api.may("GET", "/audit"):
+        return None
+    return listed("/audit", {"entity": entity, "id": str(record_id), "limit": "20"})
+
+
 # -- sign-in, sign-out, language ---------------------------------------------------------------
 @bp.get("/")
 def home():
@@ -325,7 +333,7 @@ def show_form(form_id, status=200, error=None, errors=()):
                   may_send=api.may("POST", APPROVAL) and form["status"] in ESTIMABLE,
                   may_record=api.may("POST", APPROVAL + "/decision") and approval.get(
                       "waiting"), now_local=datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"),
-                  line_rows=range(ESTIMATE_ROWS))
+                  line_rows=range(ESTIMATE_ROWS), audit=audit_trail("forms", form_id))
 
 
 def write(form_id, method, rule, body, view_args=None):

@@ -51,6 +51,9 @@ def make_engine(url, pool_size=10):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # freed space is zeroed: an erased person's bytes (KVKK, services/common/erasure.py)
+            # do not stay in free pages of the file
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
             # SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, begin
             # transactions, so SAVEPOINT (Session.begin_nested) works.

@@ -393,6 +393,13 @@ def _due():
 EVENT_SCHEMAS = dict((
     _event("customer_created", **_customer()),
     _event("customer_updated", **_customer()),
+    # KVKK erasure (issue 21): `personal` are the strings to replace by `marker` everywhere
+    # (names, addresses, phone numbers, e-mail addresses); blanked in devices' outbox once
+    # published (SECRET_FIELDS)
+    _event("customer_erased", customer_id=_id(), marker=_text(), personal=_list(_text()),
+           form_ids=_list(_id(), required=False, load_default=list),
+           contract_ids=_list(_id(), required=False, load_default=list),
+           by=_opt_nested(ByUser)),
     _event("device_registered", device=_nested(DeviceRecord)),
     _event("device_coverage_changed", device_id=_id(), coverage=_opt_nested(Coverage)),
     _event("form_created", form=_nested(NewForm), document=_opt_nested(DocumentRef)),
@@ -446,7 +453,8 @@ EVENT_TYPES = frozenset(EVENT_SCHEMAS)
 # Fields that are their recipient's secret: published as they are, then blanked in the
 # producer's own outbox row once it went out (a price approval's one-time link: forms keeps
 # only the token's hash, and its outbox would otherwise keep the link for good).
-SECRET_FIELDS = {"price_approval_requested": ("approval_url",)}
+SECRET_FIELDS = {"price_approval_requested": ("approval_url",),
+                 "customer_erased": ("personal",)}
 REDACTED = "[redacted]"
 
 

@@ -344,3 +344,39 @@ def document_handle(service, engine, model, template_model, templates_dir, build
     if pdf is None:
         desk.issue = lambda ids: None
     return DeskHandle(desk)
+
+
+def strings_held(engine, needles):
+    """[(table, column, needle)] wherever a row of the database holds one of `needles` as text
+    (bytes read as UTF-8): the KVKK erasure tests' scan of every table."""
+    from sqlalchemy import inspect, text
+    found = []
+    with engine.connect() as conn:
+        for table in inspect(conn).get_table_names():
+            result = conn.execute(text(f'SELECT * FROM "{table}"'))
+            columns = list(result.keys())
+            for row in result:
+                for column, value in zip(columns, row):
+                    if value is None:
+                        continue
+                    if isinstance(value, memoryview):
+                        value = value.tobytes()
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    found += [(table, column, n) for n in needles if n in str(value)]
+    return found
+
+
+def file_holds(url, needles):
+    """[(file, needle)]: the needles' UTF-8 bytes found in a SQLite database's files (the
+    database and its WAL) — what a copy of the disk would give back; [] for other databases."""
+    if not url.startswith("sqlite:///"):
+        return []
+    path = url.split("///", 1)[1]
+    found = []
+    for name in (path, path + "-wal", path + "-journal"):
+        if os.path.exists(name):
+            with open(name, "rb") as f:
+                data = f.read()
+            found += [(name, n) for n in needles if n.encode() in data]
+    return found

@@ -1,9 +1,12 @@
 """Reads of contracts: a proposal or contract as clients see it, lists that page, history."""
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 
 from services.common.schemas import decode_cursor, page_of
 from services.contracts import domain
-from services.contracts.models import Contract, ContractHistory, Proposal
+from services.common.personal import rows
+from services.contracts.models import (Contract, ContractDevice, ContractHistory, Document,
+                                       Installment, MachineParkCheck, MachineParkItem, Proposal,
+                                       ProposalDevice)
 from services.contracts.workflow import contract_devices, find, proposal_devices
 
 MONEY = ("unit_price", "discount_amount", "subtotal", "discount", "net", "vat", "total",
@@ -189,3 +192,31 @@ class ContractQueries:
                                lambda r: [r[0].due_on.isoformat(), r[0].id])
         return {"items": [installment_out(i, n, name) for i, n, name in page],
                 "next_cursor": cursor}
+
+
+def personal_data(session, customer_id):
+    """What contracts holds about a customer (KVKK export): proposals and contracts with
+    their devices, history and invoice schedule, machine-park checks, and their documents."""
+    proposals = select(Proposal.id).where(Proposal.customer_id == customer_id)
+    contracts = select(Contract.id).where(Contract.customer_id == customer_id)
+    checks = select(MachineParkCheck.id).where(MachineParkCheck.customer_id == customer_id)
+    return {
+        "proposals": rows(session, Proposal, Proposal.customer_id == customer_id),
+        "proposal_devices": rows(session, ProposalDevice,
+                                 ProposalDevice.proposal_id.in_(proposals)),
+        "contracts": rows(session, Contract, Contract.customer_id == customer_id),
+        "contract_devices": rows(session, ContractDevice,
+                                 ContractDevice.contract_id.in_(contracts)),
+        "contract_history": rows(session, ContractHistory,
+                                 ContractHistory.contract_id.in_(contracts)),
+        "installments": rows(session, Installment, Installment.customer_id == customer_id),
+        "machine_park_checks": rows(session, MachineParkCheck,
+                                    MachineParkCheck.customer_id == customer_id),
+        "machine_park_items": rows(session, MachineParkItem,
+                                   MachineParkItem.check_id.in_(checks)),
+        "documents": rows(session, Document, or_(
+            and_(Document.subject == "proposal", Document.subject_id.in_(proposals)),
+            and_(Document.subject == "contract", Document.subject_id.in_(contracts)),
+            and_(Document.subject == "machine_park", Document.subject_id.in_(checks))),
+            exclude=("claimed_by", "claimed_until", "storage_key")),
+    }

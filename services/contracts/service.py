@@ -6,16 +6,20 @@ The nameko entrypoints only load the input, ask devices what the write needs (wi
 transaction open), call the application layer (workflow.py for every write, queries.py and
 reports.py for reads), commit, and answer."""
 from services.common.db import Database
+from services.common.erasure import settle
+from services.common.handlers import handles
 from services.common.documents.issuing import Documents, document_out
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
+from services.common.personal import checked_id
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
+from services.contracts.erasure import erase_customer
 from services.contracts.documents import TEMPLATES, ProposalPapers, make_builder
 from services.contracts.machine_park import MachinePark, check_out, find_check, items_of
 from services.contracts.models import Base, Document, DocumentTemplate
-from services.contracts.queries import ContractQueries
+from services.contracts.queries import ContractQueries, personal_data
 from services.contracts.reports import ContractReports
 from services.contracts.schedule import ContractScanner
 from services.contracts.schemas import (Actor, CancelIn, ContractQuery, DecisionIn,
@@ -168,6 +172,17 @@ class ContractsService:
     def get_document(self, document_id):
         """A document's bytes by its id alone (notify attaches it); 409 until issued."""
         return self.papers.download(document_id)
+
+    @rpc
+    def personal_data(self, customer_id):
+        """What contracts holds about the customer (KVKK export)."""
+        return personal_data(self.db, checked_id(customer_id))
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        erase_customer(self.db, event)  # KVKK: services/contracts/erasure.py
+        self.db.commit()
+        settle(self.db)
 
     @rpc
     def proposal_template(self):

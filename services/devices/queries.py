@@ -11,7 +11,9 @@ from services.common.text import fold
 from services.devices import domain
 from services.devices.archive import find_customer, find_device, periods_of
 from services.devices.catalogues import DeviceTypes
-from services.devices.models import Customer, Device, DeviceHistory, DeviceType
+from services.common.personal import rows
+from services.devices.models import (Contact, CoveragePeriod, Customer, Device, DeviceHistory,
+                                     DeviceType, Site)
 from services.devices.schemas import CustomerOut, DeviceOut
 
 DEVICE_OUT, CUSTOMER_OUT, CUSTOMERS_OUT = DeviceOut(), CustomerOut(), CustomerOut(many=True)
@@ -169,3 +171,19 @@ def cursor_values(cursor, sort):
         except ValueError:
             raise invalid(cursor=[INVALID_CURSOR])
     return values[1:]
+
+
+def personal_data(session, customer_id):
+    """What devices holds about a customer (KVKK export): the card, its sites and contact
+    persons, its device cards with their coverage and history. 404 for an unknown customer."""
+    find_customer(session, customer_id)
+    devices = select(Device.id).where(Device.customer_id == customer_id)
+    return {"customer": rows(session, Customer, Customer.id == customer_id,
+                             exclude=("name_folded", "name_sort"))[0],
+            "sites": rows(session, Site, Site.customer_id == customer_id),
+            "contacts": rows(session, Contact, Contact.customer_id == customer_id),
+            "devices": rows(session, Device, Device.customer_id == customer_id,
+                            exclude=("brand_key", "serial_key", "model_key")),
+            "coverage_periods": rows(session, CoveragePeriod,
+                                     CoveragePeriod.device_id.in_(devices)),
+            "device_history": rows(session, DeviceHistory, DeviceHistory.device_id.in_(devices))}

@@ -6,16 +6,18 @@ write to customers, cards and coverage; queries.py and reports.py for reads; cat
 importing.py for import jobs), commit, and answer."""
 from services.common import access
 from services.common.db import Database
+from services.common.erasure import ErasureIn, needles_of, scrub, settle
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.devices.archive import Archive
+from services.devices.erasure import erase_customer
 from services.devices.catalogues import DeviceTypes, device_type_out, seed_catalogue
 from services.devices.importing import ImportJobs, ImportRunner, job_out
 from services.devices.models import Base
-from services.devices.queries import DeviceQueries, customer_out
+from services.devices.queries import DeviceQueries, customer_out, personal_data
 from services.devices.reports import DeviceReports
 from services.devices.schemas import (ByCoverageQuery, ByCustomerQuery, ByModelQuery,
                                       CoverageIn, CoverageQuery, CustomerIn, CustomerPatch,
@@ -91,6 +93,20 @@ class DevicesService:
     @rpc
     def find_customers(self, query=None):
         return self.queries.customers(load(CustomerQuery(), query or {}))
+
+    @rpc
+    def personal_data(self, customer_id):
+        """What devices holds about the customer (KVKK export)."""
+        return personal_data(self.db, customer_id)
+
+    @rpc
+    def erase_customer(self, customer_id, data, actor=None):
+        """KVKK erasure: the customer's data replaced here, `customer_erased` to the others."""
+        out = erase_customer(self.db, self.outbox.emitter(self.db), customer_id,
+                             load(ErasureIn(), data), access.actor_of(actor))
+        self.db.commit()
+        settle(self.db)
+        return out
 
     # -- device cards ----------------------------------------------------------------------
     @rpc
@@ -202,3 +218,10 @@ class DevicesService:
     @handles("forms", "form_completed")
     def handle_form_completed(self, event):
         self.archive.coverage_from_event(event)
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        """Its own event, once published: the outbox row that carried it is scrubbed too."""
+        scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
+        self.db.commit()
+        settle(self.db)

@@ -12,7 +12,9 @@ from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, 
                                      page_of)
 from services.common.text import WORD, fold, stems
 from services.forms import approvals, domain
-from services.forms.models import Assignment, Form, FormHistory, PartLine, WorkLog
+from services.common.personal import rows
+from services.forms.models import (Assignment, CustomerCopy, Document, Form, FormHistory,
+                                   PartLine, PriceApproval, SurveyAnswer, WorkLog)
 from services.forms.schemas import FormOut
 from services.forms.workflow import STATUS_RANK, find_form, running_timers
 
@@ -323,3 +325,28 @@ def day_start(day):
     """00:00 of a day in Türkiye, in UTC."""
     return datetime(day.year, day.month, day.day, tzinfo=domain.LOCAL_TZ).astimezone(
         timezone.utc)
+
+
+def personal_data(session, customer_id):
+    """What forms holds about a customer (KVKK export): the forms with their texts (history,
+    work logs, parts), price approvals (the link's hash left out), survey answers, the
+    documents of the forms and of the customer, and forms' copy of the customer."""
+    forms = select(Form.id).where(Form.customer_id == customer_id)
+    return {
+        "forms": rows(session, Form, Form.customer_id == customer_id,
+                      exclude=("customer_name_sort", "status_rank", "device_type_key",
+                               "fault_type_key")),
+        "form_history": rows(session, FormHistory, FormHistory.form_id.in_(forms)),
+        "work_logs": rows(session, WorkLog, WorkLog.form_id.in_(forms)),
+        "part_lines": rows(session, PartLine, PartLine.form_id.in_(forms)),
+        "assignments": rows(session, Assignment, Assignment.form_id.in_(forms)),
+        "price_approvals": rows(session, PriceApproval, PriceApproval.form_id.in_(forms),
+                                exclude=("token_hash",)),
+        "survey_answers": rows(session, SurveyAnswer, SurveyAnswer.form_id.in_(forms)),
+        "documents": rows(session, Document, or_(
+            and_(Document.subject == "form", Document.subject_id.in_(forms)),
+            and_(Document.subject == "customer", Document.subject_id == customer_id)),
+            exclude=("claimed_by", "claimed_until", "storage_key")),
+        "customer_copy": rows(session, CustomerCopy, CustomerCopy.id == customer_id,
+                              exclude=("claimed_by", "claimed_until")),
+    }

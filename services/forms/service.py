@@ -5,6 +5,7 @@ check, lists and revenue.
 The nameko entrypoints only load the input, call the application layer (workflow.py for every
 write, queries.py and reports.py for reads, catalogues.py), commit, and answer."""
 from services.common.db import Database
+from services.common.erasure import settle
 from services.common.documents.issuing import Documents, document_out
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
@@ -14,6 +15,7 @@ from services.common.schemas import load
 from services.common.settings import Settings
 from services.forms.approvals import PriceApprovals, decision_out
 from services.forms.catalogues import Catalogues, entry_out, model_of, question_out, seed_catalogue
+from services.forms.erasure import erase_customer
 from services.forms.documents import TEMPLATES, FormDocuments, make_builder
 from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
@@ -251,3 +253,9 @@ class FormsService(service_papers.FormPapers):
     @handles("devices", "customer_updated")
     def handle_customer_updated(self, event):
         self.workflow.follow_customer(event["customer"])
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
+        self.db.commit()
+        settle(self.db)

@@ -2,9 +2,11 @@
 periodic reports, the tracking link, the document templates. A part of FormsService (which
 inherits it; nameko finds inherited entrypoints), kept apart so service.py stays a page of
 entrypoints; the same shape rules hold (services/tests/unit/test_shape.py reads service*.py)."""
+from services.common.personal import checked_id
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.forms.documents import TemplateDesk
+from services.forms.queries import personal_data
 from services.forms.schemas import Actor, DamageReportIn, PeriodicReportIn, PreviewIn, TemplateIn
 
 
@@ -36,6 +38,11 @@ class FormPapers:
     @rpc
     def get_customer_document(self, customer_id, document_id):
         return self.papers.download(document_id, "customer", customer_id)
+
+    @rpc
+    def personal_data(self, customer_id):
+        """What forms holds about the customer (KVKK export)."""
+        return personal_data(self.db, checked_id(customer_id))
 
     @rpc
     def issue_periodic_report(self, customer_id, data, actor):

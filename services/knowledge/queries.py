@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from services.common.exceptions import invalid
+from services.common.personal import rows
 from services.common.schemas import INVALID_CURSOR, decode_cursor, encode_cursor, is_id
 from services.knowledge.articles import find_article
 from services.knowledge.models import Article, Revision, SolutionLink
@@ -80,3 +81,10 @@ class ArticleQueries:
         return {"items": [{**LINK_OUT.dump(link), "article": {
             "id": a.id, "code": a.code, "title": a.title, "solved_count": a.solved_count}}
             for link, a in rows]}
+
+
+def personal_data(session, subject):
+    """What knowledge holds about a customer (KVKK export): which articles were recorded as
+    the solution of their forms (articles themselves are about devices, not people)."""
+    return {"solution_links": rows(session, SolutionLink,
+                                   SolutionLink.form_id.in_(subject["form_ids"]))}

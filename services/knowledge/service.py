@@ -4,15 +4,18 @@ The nameko entrypoints only load the input, call the application layer (articles
 write, queries.py for reads from the database, searching.py over the index's engine), commit,
 bring the index up to date, and answer."""
 from services.common.db import Database
+from services.common.erasure import needles_of, scrub, settle
+from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
+from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.knowledge import searching
 from services.knowledge.articles import Articles
 from services.knowledge.indexer import SearchIndex
-from services.knowledge.models import Base
-from services.knowledge.queries import ArticleQueries, article_out
+from services.knowledge.models import Base, IndexQueue
+from services.knowledge.queries import ArticleQueries, article_out, personal_data
 from services.knowledge.schemas import (Actor, ArticleIn, ArticleQuery, ArticleUpdate, LinkIn,
                                         SearchQuery, StatusIn, SuggestIn, Versioned)
 
@@ -48,6 +51,22 @@ class KnowledgeService:
     @rpc
     def ping(self):
         return "knowledge"
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        """KVKK: the person's strings scrubbed from knowledge's text (services/common/erasure.py;
+        an article that named them is changed in place, without a revision, and indexed
+        again)."""
+        changed = scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
+        self.db.add_all(IndexQueue(article_id=key[0]) for table, key in sorted(changed)
+                        if table == "articles")
+        self.db.commit()
+        settle(self.db)
+
+    @rpc
+    def personal_data(self, subject):
+        """Solutions recorded on a customer's forms (KVKK export; services/common/personal.py)."""
+        return personal_data(self.db, load(Subject(), subject))
 
     # -- articles --------------------------------------------------------------------------
     @rpc

@@ -3,14 +3,17 @@ messages (one per recipient with an address, in that recipient's language), rend
 as MIME at once and written as `pending` rows; the sender (sender.py) delivers them. Reads of
 the log, and an admin's resend. The caller commits."""
 import os
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from services.common.exceptions import Conflict, NotFound
 from services.common.models import utcnow
+from services.common.erasure import needles_of, scrub
+from services.common.personal import rows
 from services.common.schemas import decode_cursor, is_id, page_of
 from services.notify import domain
-from services.notify.models import Delivery
+from services.notify.models import Base, Delivery
 from services.notify.schemas import DeliveryOut
 
 DELIVERIES_OUT = DeliveryOut(many=True)
@@ -83,6 +86,50 @@ class DeliveryLog:
         if d.status != "failed":
             raise Conflict("E-mail {id} is {status}; only a failed one is resent.",
                            {"id": d.id, "status": d.status})
+        if not d.mime:
+            raise Conflict("E-mail {id} has no content any more (erased); it cannot be resent.",
+                           {"id": d.id})
         d.status, d.attempts, d.next_attempt_at = "pending", 0, utcnow()
         d.claimed_until = d.claimed_by = None
         return d
+
+
+def personal_data(session, subject):
+    """What notify holds about a customer (KVKK export): every message of the delivery log
+    about their forms or contracts, or sent to one of their addresses — the MIME text as
+    sent (the body is gone once the retention setting dropped it)."""
+    wanted = [Delivery.form_id.in_(subject["form_ids"]),
+              Delivery.contract_id.in_(subject["contract_ids"]),
+              Delivery.recipient.in_(subject["emails"])]
+    return {"deliveries": rows(session, Delivery, or_(*wanted),
+                               exclude=("claimed_by", "claimed_until"))}
+
+
+ERASURE_NOTE = "KVKK: erased before it was sent"
+ERASED_BODY = b""  # a message's bytes once dropped (KVKK erasure, the retention setting)
+
+
+def erase_customer(session, event):
+    """KVKK erasure (`customer_erased`): every message about the customer's forms or contracts
+    or to one of their addresses loses its bytes (the row stays: when, what kind, its status);
+    one still waiting is not sent; then the person's strings are scrubbed from every text
+    column (recipient, subject, errors; services/common/erasure.py)."""
+    personal = event["personal"]
+    about = or_(Delivery.form_id.in_(event["form_ids"]),
+                Delivery.contract_id.in_(event["contract_ids"]),
+                Delivery.recipient.in_(personal))
+    session.execute(update(Delivery).where(about).values(mime=ERASED_BODY))
+    session.execute(update(Delivery).where(about, Delivery.status == "pending").values(
+        status="failed", last_error=ERASURE_NOTE, next_attempt_at=None))
+    return scrub(session, Base.metadata, needles_of(personal, event["marker"]))
+
+
+def drop_old_bodies(session, days, now):
+    """The retention setting (MAIL_BODY_RETENTION_DAYS): the bytes of messages sent more than
+    `days` days before `now` are dropped; the row stays. The number of messages emptied."""
+    if days <= 0:
+        return 0
+    result = session.execute(update(Delivery).where(
+        Delivery.status == "sent", Delivery.sent_at < now - timedelta(days=days),
+        Delivery.mime != ERASED_BODY).values(mime=ERASED_BODY))
+    return result.rowcount

@@ -5,20 +5,28 @@ after that commit. Never twice: the message id is stable per (event, recipient) 
 the log. The application layer is deliveries.py."""
 import uuid
 
+from nameko.timer import timer
+
 from services.common.db import Database
+from services.common.erasure import settle
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
+from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.common.settings import Settings
-from services.notify.deliveries import DeliveryLog
+from services.notify.deliveries import (DeliveryLog, drop_old_bodies, erase_customer,
+                                        personal_data)
 from services.notify.mailer import Mailer
 from services.notify.models import Base
 from services.common.models import utcnow
 from services.notify.schemas import DeliveryOut, DeliveryQuery, PasswordResetIn
 from services.notify.sender import Sender
 from services.notify.settings import NotifySettings
+
+
+RETENTION_CHECK_SECONDS = 3600
 
 
 class NotifyService:
@@ -49,6 +57,12 @@ class NotifyService:
         return self.log.page(load(DeliveryQuery(), query))
 
     @rpc
+    def personal_data(self, subject):
+        """The delivery log's messages about a customer (KVKK export): `subject` names the
+        customer, their forms, contracts and addresses (services/common/personal.py)."""
+        return personal_data(self.db, load(Subject(), subject))
+
+    @rpc
     def resend(self, delivery_id):
         delivery = self.log.resend(delivery_id)
         self.db.commit()
@@ -71,6 +85,22 @@ class NotifyService:
     def _log(self, event):
         self.log.log_event(event)
         self.sender.wake()  # when this worker ends, after the commit
+
+    @timer(interval=RETENTION_CHECK_SECONDS)
+    def drop_old_bodies(self):
+        """The retention setting, hourly: sent messages older than MAIL_BODY_RETENTION_DAYS
+        lose their bytes (services/notify/deliveries.py)."""
+        dropped = drop_old_bodies(self.db, self.settings.body_retention_days, utcnow())
+        self.db.commit()
+        if dropped:
+            settle(self.db)
+        return dropped
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        erase_customer(self.db, event)  # KVKK: services/notify/deliveries.py
+        self.db.commit()
+        settle(self.db)
 
     @handles("forms", "form_created")
     def handle_form_created(self, event):

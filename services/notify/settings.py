@@ -14,6 +14,7 @@ class NotifySettings:
     retry_attempts: int = 5
     retry_first_delay: float = 5.0
     retry_max_delay: float = 600.0
+    body_retention_days: int = 0  # a sent message's bytes are dropped after this; 0: kept
 
     @classmethod
     def from_config(cls, config):
@@ -33,7 +34,8 @@ class NotifySettings:
                 config.get("MANAGEMENT_RECIPIENTS") or ()),
             retry_attempts=setting(config, "MAIL_RETRY_ATTEMPTS", 5, int),
             retry_first_delay=setting(config, "MAIL_RETRY_FIRST_DELAY", 5.0, float),
-            retry_max_delay=setting(config, "MAIL_RETRY_MAX_DELAY", 600.0, float))
+            retry_max_delay=setting(config, "MAIL_RETRY_MAX_DELAY", 600.0, float),
+            body_retention_days=max(0, setting(config, "MAIL_BODY_RETENTION_DAYS", 0, int)))
 
     @property
     def envelope_from(self):

@@ -29,6 +29,9 @@ MESSAGE = {"id": 100, "event_id": "0b8e4a36-6f0e-4a55-9d3e-1f1c2b3a4d5e",
            "recipient": "ayse@servis.example.com", "subject": "Yeni servis formu"}
 
 SAMPLES = {
+    "customer_erased": {"customer_id": 7, "marker": "[KVKK: silindi]",
+                        "personal": ["Ayşe Yılmaz", "ayse@example.com", "0532 111 22 33"],
+                        "form_ids": [42], "contract_ids": [5], "by": BY},
     "customer_created": {"customer": {**CUSTOMER, "tax_no": "1234567890", "rep": REP,
                                       "version": 1, "report_frequency": "none"}},
     "customer_updated": {"customer": {**CUSTOMER, "tax_no": None, "rep": None, "version": 2,
@@ -134,7 +137,7 @@ DESIGN_EVENTS = {
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
     "service_request_submitted", "article_published", "email_sent", "email_failed",
     "damage_report_issued", "periodic_report_issued", "proposal_sent",
-    "insurance_notice_issued",
+    "insurance_notice_issued", "customer_erased",
 }
 
 
@@ -146,7 +149,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 27
+    assert len(DESIGN_EVENTS) == 28
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

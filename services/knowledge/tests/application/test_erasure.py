@@ -1,0 +1,38 @@
+"""knowledge's KVKK erasure (`customer_erased`) on a real database: an article's text that
+named the person is scrubbed, nothing else changes."""
+import json
+
+from services.common.erasure import MARKER
+from services.common.events import make_event
+from services.common.testing import application, file_holds, strings_held
+from services.knowledge.models import Article, Base, IndexQueue
+from services.knowledge.service import KnowledgeService
+
+NEEDLES = ("Ayşe Yılmazoğlu", "0532 111 22 33")
+
+
+def test_an_article_that_named_the_person_is_scrubbed(database_url):
+    service, engine = application(KnowledgeService, database_url("knowledge"), None,
+                                  Base.metadata)
+    try:
+        service.db.add_all([
+            Article(code="SOG-KLM-0001", family="SOG", area="KLM", number=1,
+                    title="Kompresör (Ayşe Yılmazoğlu vakası)", title_sort="kompresor",
+                    symptoms="Müşteri 0532 111 22 33 aradı", status="published"),
+            Article(code="SOG-KLM-0002", family="SOG", area="KLM", number=2,
+                    title="Fan", title_sort="fan", status="published")])
+        service.db.commit()
+        assert strings_held(engine, NEEDLES)
+        service.handle_customer_erased(json.loads(json.dumps(make_event(
+            "customer_erased", "devices", {"customer_id": 7, "marker": MARKER,
+                                           "personal": list(NEEDLES)}))))
+        titles = [a.title for a in service.db.query(Article).order_by(Article.id)]
+        assert titles == [f"Kompresör ({MARKER} vakası)", "Fan"]
+        first = service.db.query(Article).filter(Article.number == 1).one()
+        assert [q.article_id for q in service.db.query(IndexQueue)] == [first.id]  # reindexed
+        service.db.commit()
+        assert strings_held(engine, NEEDLES) == []
+        assert file_holds(str(engine.url), NEEDLES) == []
+    finally:
+        service.db.close()
+        engine.dispose()

@@ -1,0 +1,72 @@
+"""KVKK erasure across the services (service layer: real broker, real databases — SQLite and
+PostgreSQL): devices erases the customer and sends `customer_erased` through its outbox;
+forms, notify, contracts and knowledge consume it. Afterwards a scan of every service's
+tables (the outbox tables and notify's delivery log among them) — and on SQLite of every
+database file and its WAL — finds none of the person's name, e-mail or phone, while the form
+keeps its number and totals."""
+import pytest
+from sqlalchemy import create_engine
+
+from services.common.erasure import MARKER
+from services.common.testing import SmtpSink, eventually, file_holds, strings_held
+from services.contracts.service import ContractsService
+from services.devices.service import DevicesService
+from services.forms.service import FormsService
+from services.forms.tests.service.test_workflow import CONFIG, DESK, MANAGER, REP
+from services.knowledge.service import KnowledgeService
+from services.notify.service import NotifyService
+
+NAME, EMAIL, PHONE = "Ayşe Yılmazoğlu", "ayse.yilmazoglu@example.com", "0532 987 65 43"
+NEEDLES = (NAME, EMAIL, PHONE)
+ADMIN = {"id": 9, "name": "Yönetici", "role": "admin", "email": None, "language": "tr"}
+
+
+@pytest.fixture
+def smtp(tmp_path):
+    sink = SmtpSink(tmp_path / "smtp")
+    yield sink
+    sink.close()
+
+
+def _url(container):
+    url = container.config["DATABASE_URL"]
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+def test_an_erased_customer_leaves_no_trace_in_any_database(run_services, rpc, smtp):
+    containers = run_services(DevicesService, FormsService, NotifyService, ContractsService,
+                              KnowledgeService, SMTP_URL=smtp.url, **CONFIG)
+    customer = rpc.devices.create_customer({
+        "name": NAME, "email": EMAIL, "phone": PHONE, "rep_user_id": REP["id"],
+        "rep_name": REP["name"], "rep_email": REP["email"],
+        "contacts": [{"name": "Can Özdemiroğlu", "phone": "0533 444 55 66"}]})
+    form = rpc.forms.create_form({"customer_id": customer["id"],
+                                  "complaint": f"Çalışmıyor; {NAME} {PHONE} arayın",
+                                  "device": {"brand": "Daikin", "serial": "KV-SVC-1"}}, DESK)
+    form = rpc.forms.update_work(form["id"], {"service_fee": "350.00",
+                                              "version": form["version"]}, MANAGER)
+    # the representative's e-mail about the new form, naming the customer, went out and is in
+    # notify's delivery log
+    (sent,) = smtp.wait_for(1)
+    assert NAME in sent["Subject"]
+    engines = {c.service_name: create_engine(_url(c)) for c in containers}
+    try:
+        assert strings_held(engines["notify"], NEEDLES)
+        assert strings_held(engines["forms"], NEEDLES)
+        rpc.devices.erase_customer(customer["id"], {"personal": [], "form_ids": [form["id"]]},
+                                   ADMIN)
+        needles = NEEDLES + ("Can Özdemiroğlu", "0533 444 55 66")
+        for name, engine in engines.items():
+            assert eventually(lambda: strings_held(engine, needles) == [], timeout=30), (
+                name, strings_held(engine, needles))
+            url = next(c.config["DATABASE_URL"] for c in containers if c.service_name == name)
+            assert file_holds(url, needles) == [], name
+        kept = rpc.forms.get_form(form["id"])
+        assert (kept["number"], kept["totals"]["service_fee"], kept["customer_name"]) == (
+            form["number"], "350.00", MARKER)
+        assert rpc.devices.get_customer(customer["id"])["name"] == MARKER
+        log = rpc.notify.deliveries_for_form(form["id"])
+        assert log and all(d["recipient"] != EMAIL for d in log)
+    finally:
+        for engine in engines.values():
+            engine.dispose()
