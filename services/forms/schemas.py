@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
                                      email_field, id_field, language_field, money_field,
                                      two_decimals, version_field)
-from services.forms.domain import KINDS, STATUS_NAMES, STATUSES
+from services.forms.domain import KINDS, SOURCES, STATUS_NAMES, STATUSES
 
 def _text(length, **kw):
     return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
@@ -60,6 +60,8 @@ class FormIn(Schema):
     device = fields.Nested(DeviceSpec, load_default=None, allow_none=True)
     complaint = Trimmed(required=True, validate=validate.Length(max=5000))
     kind = fields.String(load_default="repair", validate=validate.OneOf(KINDS))
+    # who asked for it: the desk, the portal (an accepted service request), maintenance
+    source = fields.String(load_default="desk", validate=validate.OneOf(SOURCES))
     # what the intake slip records besides the complaint
     accessories = _text(1000)  # received with the device (cable, remote …)
     condition = _text(1000)  # its physical condition (scratches, a cracked cover …)

@@ -102,7 +102,8 @@ class FormWorkflow:
         tracking_url = self.papers.mint_tracking(form)
         self.db.flush()
         slip = self.papers.for_form(form, "intake_slip", actor, occasion="intake")
-        self.emit("form_created", events.form_created(form, tracking_url, slip))
+        self.emit("form_created", events.form_created(form, tracking_url, slip,
+                                                     data.get("source") or "desk"))
         return form
 
     # -- the lifecycle --------------------------------------------------------------------
