@@ -20,7 +20,8 @@ from services.portal.schemas import (AcceptIn, Actor, DeclineIn, FormsQuery, Req
                                      RequestQuery)
 from services.portal.settings import PortalSettings
 from services.portal.timeline import Timeline
-from services.portal.workflow import RequestWorkflow, own_card, request_customer
+from services.portal.workflow import (RequestWorkflow, own_card, request_customer,
+                                     staff_actor)
 
 
 class PortalService:
@@ -85,7 +86,7 @@ class PortalService:
         spec = self.workflow.claim(request_id, data, actor)
         self.db.commit()
         try:
-            form = self.forms.call("create_form", spec, actor)
+            form = self.forms.call("create_form", spec, staff_actor(actor))
         except Exception:
             self.workflow.release(request_id)
             self.db.commit()

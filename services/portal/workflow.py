@@ -50,6 +50,11 @@ def request_customer(data, actor):
     return data["customer_id"]
 
 
+def staff_actor(actor):
+    """The reviewer as forms takes an actor (DESIGN.md: snapshots)."""
+    return {k: actor.get(k) for k in ("id", "name", "email", "language", "role")}
+
+
 def own_card(devices, customer_id, device_id):
     """The customer's device card from devices; another customer's card answers exactly as a
     card that does not exist (404), so an id is never confirmed."""
