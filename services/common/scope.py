@@ -18,9 +18,10 @@ from services.common.roles import CUSTOMER
 from services.common.schemas import is_id
 
 NO_CUSTOMER = "A customer account without its customer."
-# field names never shown to a customer (substrings of the name)
-INTERNAL = ("note", "email", "by_id", "by_name", "staff", "rep", "coverage_source",
-            "coverage_terms", "internal", "sha256", "storage_key", "assignee")
+# words of a field's name (split at "_") never shown to a customer
+INTERNAL = frozenset(("note", "notes", "email", "by", "staff", "rep", "internal", "sha256",
+                      "storage", "assignee", "assignees", "terms", "vendor", "insurer",
+                      "policy", "reviewer"))
 
 
 class CustomerScope:
@@ -70,7 +71,7 @@ class _SafeMeta(type(Schema)):
     def __new__(mcs, name, bases, attrs, **kwargs):
         klass = super().__new__(mcs, name, bases, attrs, **kwargs)
         for field in klass._declared_fields:
-            if any(word in field for word in INTERNAL):
+            if INTERNAL & set(field.lower().split("_")):
                 raise TypeError(f"{name}.{field}: not a field a customer may see")
         return klass
 

@@ -50,7 +50,7 @@ class RequestIn(Schema):
                          validate=validate.Length(max=domain.MAX_PHOTOS,
                                                   error=domain.TOO_MANY_PHOTOS))
 
-    @validates_schema(skip_on_field_errors=False)
+    @validates_schema(skip_on_field_errors=True)
     def _one_device(self, data, **kwargs):
         if (data.get("device_id") is None) == (data.get("device") is None):
             raise ValidationError("Give device_id (one of your devices) or device "
