@@ -19,11 +19,13 @@ from marshmallow import Schema, fields, validate
 
 from gateway.auth import roles
 from gateway.helpers import Page, actor, invalid, rpc
-from gateway.routes import Route, declare, expose
+from gateway.approvals_api import client
+from gateway.routes import Route, const, declare, expose, items
 from services.common.exceptions import NotFound, ServisError
 from services.common.roles import CUSTOMER
 from services.common.schemas import LANGUAGES, PageQuery, Trimmed, email_field, id_field
 from services.common.scope import CustomerSafe
+from services.forms.api import CustomerSurveyIn, DecisionIn
 from services.portal.api import (CUSTOMERS, REVIEWERS, AcceptIn, DeclineIn, FormsQuery,
                                  RequestIn, RequestQuery)
 
@@ -113,6 +115,20 @@ ROUTES = declare(blp, [
           doc="One of the customer's forms with its timeline: the customer-visible steps in "
               "the customer's language, never internal notes or staff names. Another "
               "customer's: 404."),
+    Route("POST", "/portal/forms/<id:form_id>/price-decision", "forms",
+          "decide_price_as_customer", CUSTOMERS,
+          args=("form_id", "body", portal_actor, lambda call: client()), body=DecisionIn,
+          doc="The customer's decision on the estimate waiting for it: `decision` (approved, "
+              "rejected), `note`. forms records it (via portal, with the address and browser) "
+              "as it does the link's; an expired estimate is a 410, none waiting a 409."),
+    Route("GET", "/portal/survey-questions", "forms", "list_questions", CUSTOMERS,
+          args=(const(False),), answer=items,
+          doc="The satisfaction survey's questions (the representative's call asks the same)."),
+    Route("POST", "/portal/forms/<id:form_id>/survey", "forms", "record_customer_survey",
+          CUSTOMERS, args=("form_id", "body", portal_actor), body=CustomerSurveyIn,
+          doc="The customer's own satisfaction survey of a delivered form: `answers` "
+              "[{question_id, value}], `note`. Scored as the call is; a low score reopens the "
+              "form the same way."),
     Route("GET", "/portal/devices", "devices", "find_devices", CUSTOMERS,
           args=(my_devices_query,), query=PageQuery, response=Page, answer=my_devices,
           doc="The customer's devices with their warranty, contract and repair-warranty end "

@@ -251,6 +251,13 @@ EXAMPLES = {
     "GET /api/v1/portal/forms/<id:form_id>": dict(args=[FIRST, PORTAL_ACTOR]),
     "GET /api/v1/portal/devices": dict(query={"limit": "5"}, args=[
         {"customer_id": 1, "limit": 5}]),
+    "POST /api/v1/portal/forms/<id:form_id>/price-decision": dict(
+        body={"decision": "approved"}, args=[FIRST, {"decision": "approved"}, PORTAL_ACTOR,
+                                             {"ip": "127.0.0.1"}]),
+    "GET /api/v1/portal/survey-questions": dict(args=[False]),
+    "POST /api/v1/portal/forms/<id:form_id>/survey": dict(
+        body={"answers": [{"question_id": 2, "value": 5}]},
+        args=[FIRST, {"answers": [{"question_id": 2, "value": 5}]}, PORTAL_ACTOR]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -390,6 +397,9 @@ ACCESS = {
     "GET /api/v1/portal/forms": "customer",
     "GET /api/v1/portal/forms/<id:form_id>": "customer",
     "GET /api/v1/portal/devices": "customer",
+    "POST /api/v1/portal/forms/<id:form_id>/price-decision": "customer",
+    "GET /api/v1/portal/survey-questions": "customer",
+    "POST /api/v1/portal/forms/<id:form_id>/survey": "customer",
     "POST /api/v1/portal/invitations": "admin desk manager",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too

@@ -94,6 +94,8 @@ def listed(rule, query, view_args=None):
 def home():
     if not signed_in():
         return render("signin.html", next=safe_next(request.args.get("next")))
+    if g.user["role"] == CUSTOMER:  # a portal account's home is the portal
+        return redirect(url_for("web.portal_home"))
     return dashboard()
 
 
@@ -126,9 +128,10 @@ def signin():
 
 @bp.post("/signout")
 def signout():
+    portal = signed_in() and g.user["role"] == CUSTOMER
     if g.get("web_token"):
         sessions().close(g.web_token)
-    response = redirect(url_for("web.home"), 303)
+    response = redirect(url_for("web.portal_home" if portal else "web.home"), 303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax",
                            secure=secure_cookies())
     return response

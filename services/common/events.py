@@ -24,7 +24,8 @@ LANGUAGES = ("tr", "en")
 FORM_KINDS = ("repair", "maintenance")
 FORM_SOURCES = ("desk", "portal", "maintenance")  # who asked for a form
 PRICE_DECISIONS = ("approved", "rejected")
-PRICE_DECISION_CHANNELS = ("link", "phone")  # the customer's link, or staff taking a call
+# the customer's link, staff taking a call, or the customer signed in to the portal
+PRICE_DECISION_CHANNELS = ("link", "phone", "portal")
 ENVELOPE_FIELDS = frozenset({"event_id", "event_type", "version", "occurred_at", "producer"})
 
 

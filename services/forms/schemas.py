@@ -46,6 +46,7 @@ class Actor(Schema):
     email = fields.String(load_default=None, allow_none=True)
     language = fields.String(load_default="tr")
     role = fields.String(load_default=None, allow_none=True)
+    customer_id = fields.Integer(load_default=None, allow_none=True)  # a portal customer's
 
 
 class Versioned(Schema):
@@ -166,6 +167,19 @@ class PartIn(Versioned):
 class SurveyAnswerIn(Schema):
     question_id = id_field(required=True)
     value = fields.Integer(required=True, strict=True)
+
+
+class CustomerSurveyIn(Schema):
+    """The customer's own answers on the portal: the same questions and scoring."""
+    answers = fields.List(fields.Nested(SurveyAnswerIn), required=True,
+                          validate=validate.Length(min=1, max=50))
+    note = _text(2000)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _once(self, data, **kwargs):
+        ids = [a["question_id"] for a in data["answers"]]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("A question is answered once.", "answers")
 
 
 class SurveyIn(Versioned):
