@@ -113,3 +113,110 @@ def test_a_request_becomes_a_form_the_customer_follows_and_no_one_else_sees(syst
     # and a customer reaches no staff route
     assert as_(a, "GET", f"/forms/{form_id}").status_code == 403
     assert as_(a, "POST", f"/portal/requests/{request['id']}/accept", {}).status_code == 403
+
+
+PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
+
+
+class PortalCustomer:
+    """A customer in chromium at a given width: every page checked by axe-core, for CSP
+    violations and script errors, for horizontal scroll on a phone, and photographed."""
+
+    def __init__(self, browser, system, viewport):
+        self.system, self.viewport = system, viewport
+        self.context = browser.new_context(viewport=viewport, locale="tr-TR",
+                                           timezone_id="Europe/Istanbul",
+                                           is_mobile=viewport["width"] < 500)
+        self.context.set_default_timeout(15000)
+        self.page = self.context.new_page()
+        self.problems = []
+        self.page.on("console", lambda m: self.problems.append(m.text)
+                     if "Content Security Policy" in m.text else None)
+        self.page.on("pageerror", lambda exc: self.problems.append(str(exc)))
+
+    def check(self, name):
+        from tests.browser import axe, screenshot
+        self.page.wait_for_load_state("networkidle")
+        screenshot(self.page, f"portal-{name}-{self.viewport['width']}")
+        found = axe(self.page)
+        assert not found, (name, found)
+        assert not self.problems, (name, self.problems)
+        width = self.page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= self.viewport["width"], f"{name}: {width} px wide"
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    from tests.browser import chromium
+    with chromium() as running:
+        yield running
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
+def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_path):
+    from playwright.sync_api import expect
+    width = viewport["width"]
+    company = api("masa", "POST", "/customers", {"name": f"Güneş Ödül İnşaat {width}"}, 201)
+    card = api("masa", "POST", "/devices", {"customer_id": company["id"], "brand": "Arçelik",
+                                            "serial": f"WB-{width}", "model": "Kombi 24"},
+               201)
+    email = f"ofis{width}@gunes.example.com"
+    invited(system, api, company["id"], "Şule Güneş", email)
+    photo = tmp_path / "ariza.png"
+    photo.write_bytes(PNG)
+
+    me = PortalCustomer(chromium_browser, system, viewport)
+    try:
+        page = me.page
+        page.goto(system.url("/portal/"))
+        me.check("signin")
+        page.get_by_label("Kullanıcı adı").fill(email)
+        page.get_by_label("Parola").fill("Portal-parola-42")
+        page.get_by_role("button", name="Oturum aç").click()
+        expect(page.get_by_role("heading", name="Servislerim", level=1)).to_be_visible()
+        me.check("home-empty")
+        page.goto(system.url("/portal/devices"))
+        expect(page.get_by_text(f"WB-{width}")).to_be_visible()
+        me.check("devices")
+
+        page.goto(system.url("/portal/requests/new"))
+        page.get_by_label("Cihaz", exact=True).select_option(str(card["id"]))
+        page.get_by_label("Sorun nedir?").fill("Sıcak su gelmiyor, ışık yanıp sönüyor")
+        page.get_by_label("Fotoğraflar (JPEG veya PNG, en çok 5 tane, her biri 5 MB)") \
+            .set_input_files(str(photo))
+        me.check("new-request")
+        page.get_by_role("button", name="Talebi gönder").click()
+        expect(page.get_by_role("heading", name="Servis talebi")).to_be_visible()
+        expect(page.get_by_text("İnceleniyor")).to_be_visible()
+        me.check("request")
+        request_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+        (mine,) = [r for r in api("masa", "GET", "/portal/requests?status=submitted",
+                                  expect_status=200)["items"] if r["id"] == request_id]
+        assert mine["customer_id"] == company["id"] and len(mine["photos"]) == 1
+
+        done = api("masa", "POST", f"/portal/requests/{request_id}/accept", {}, 200,
+                   version=mine["version"])
+        form = api.form(done["form_id"])
+        form = api("mudur", "POST", f"/forms/{form['id']}/assignments",
+                   {"user_ids": [api.ids["tekno"]]}, 200, version=form["version"])
+        form = api.move("tekno", form, "DIAGNOSIS")
+        api.move("tekno", form, "IN_REPAIR")
+
+        def shown():
+            page.goto(system.url("/portal/"))
+            return page.get_by_text("Tamir ediliyor").count() > 0
+        assert until(shown)
+        me.check("home")
+        page.get_by_role("link", name=done["form_number"]).click()
+        expect(page.get_by_role("heading", name=done["form_number"])).to_be_visible()
+        expect(page.get_by_text("Servis kaydı açıldı")).to_be_visible()
+        me.check("form")
+
+        # another customer's form is not there for this customer: 404, not 403
+        response = page.goto(system.url("/portal/forms/999999"))
+        assert response.status == 404
+    finally:
+        me.close()
