@@ -323,6 +323,7 @@ class FormOut(Schema):
     version = fields.Integer()
     customer_id = fields.Integer()
     customer_name = fields.String()
+    customer_language = fields.String()  # the customer's (portal's timeline rebuild)
     rep_user_id = fields.Integer(allow_none=True)
     rep_name = fields.String(allow_none=True)
     rep_email = fields.String(allow_none=True)

@@ -78,6 +78,10 @@ ENTRY_NAMES = {
     "reopened": {"tr": "Servis kaydı yeniden açıldı", "en": "Service form reopened"},
 }
 ENTRY_KINDS = tuple(ENTRY_NAMES)
+# The moves forms marks `customer_visible` on form_status_changed (forms' CUSTOMER_VISIBLE;
+# a unit test holds the two equal): what a rebuild from forms' history keeps.
+CUSTOMER_VISIBLE = frozenset({"NEW", "AWAITING_APPROVAL", "IN_REPAIR", "REPAIRED",
+                              "DELIVERED", "CLOSED", "CANCELLED", "REOPENED"})
 
 
 def language_of(value):

@@ -6,6 +6,10 @@ Another customer reaches none of it."""
 import base64
 
 import pytest
+from sqlalchemy.orm import sessionmaker
+
+from services.common.db import make_engine
+from services.portal.rebuild import Rebuild
 
 from services.common.exceptions import NotFound
 from services.common.testing import eventually
@@ -74,6 +78,19 @@ def test_request_to_form_to_timeline_and_forms_stopped(system, rpc, tap):
     assert "İç not" not in str(mine) and "Tülay" not in str(mine)
     with pytest.raises(NotFound):
         rpc.portal.my_form(form_id, b)
+
+    # the projection rebuilt from scratch by paging forms' history: the same form, status
+    # and customer-visible steps (a second run adds nothing)
+    (portal,) = [c for c in system if c.service_name == "portal"]
+    Session = sessionmaker(make_engine(portal.config["DATABASE_URL"]), expire_on_commit=False)
+    rebuild = Rebuild(Session, lambda method, *args: getattr(rpc.forms, method)(*args))
+    for _ in range(2):
+        assert rebuild.run() == 1
+        again = rpc.portal.my_form(form_id, a)
+        assert (again["number"], again["status_name"]) == (mine["number"], "Tamir ediliyor")
+        assert [(e["kind"], e["status"]) for e in again["timeline"]] == [
+            ("created", "NEW"), ("status", "IN_REPAIR")]
+        assert again["language"] == "tr" and "İç not" not in str(again)
 
     (forms,) = [c for c in system if c.service_name == "forms"]
     forms.stop()  # the projection answers on its own

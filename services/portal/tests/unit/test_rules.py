@@ -61,3 +61,8 @@ def test_a_customer_safe_schema_refuses_an_internal_field():
         with pytest.raises(TypeError, match=name):
             type("Leaky", (CustomerSafe,), {name: fields.String()})
     type("Fine", (CustomerSafe,), {"number": fields.String(), "status": fields.String()})
+
+
+def test_the_rebuild_keeps_the_moves_forms_marks_customer_visible():
+    from services.forms.domain import CUSTOMER_VISIBLE
+    assert domain.CUSTOMER_VISIBLE == frozenset(CUSTOMER_VISIBLE)
