@@ -131,3 +131,36 @@ def test_an_invitation_link_expires_and_a_bad_invitation_writes_nothing(portal):
     r = portal.client.post("/api/v1/auth/password-reset/confirm",
                            json={"token": token, "new_password": "Yeni-parola-42"})
     assert r.status_code == 422
+
+
+def test_the_new_request_page_takes_photos_larger_than_a_json_body(portal):
+    """The page's post carries the photos as files (beyond the app's 2 MB): each read, its
+    size checked, then sent to the API as base64; one over 5 MB is refused on the page."""
+    import io
+    import re
+    client = portal.app.test_client()
+    page = client.get("/portal/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/portal/signin", data={"username": "ayse", "password": "Ayse-parolasi-1",
+                                            "csrf_token": token})
+    assert r.status_code == 303
+    portal.rpc.answer = lambda service, method, args: (
+        {"items": [], "next_cursor": None} if method == "find_devices" else {"id": 12})
+    form = client.get("/portal/requests/new")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    big = PNG + b"\x00" * (3 * 1024 * 1024)
+    r = client.post("/portal/requests/new", content_type="multipart/form-data", data={
+        "csrf_token": token, "device_id": "new", "brand": "Daikin", "serial": "X-1",
+        "complaint": "Soğutmuyor", "photos": (io.BytesIO(big), "buyuk.png")})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/portal/requests/12")
+    (call,) = [c for c in portal.rpc.calls if c.method == "submit_request"]
+    body = call.args[0]
+    assert body["device"]["brand"] == "Daikin"
+    assert base64.b64decode(body["photos"][0]["content_b64"]) == big
+    portal.rpc.calls.clear()
+    r = client.post("/portal/requests/new", content_type="multipart/form-data", data={
+        "csrf_token": token, "device_id": "new", "brand": "Daikin", "serial": "X-1",
+        "complaint": "x", "photos": (io.BytesIO(big * 2), "cok-buyuk.png")},
+        headers={"Accept-Language": "tr"})
+    assert r.status_code == 422 and "5 MB" in r.text
+    assert not [c for c in portal.rpc.calls if c.method == "submit_request"]

@@ -13,8 +13,8 @@ from gateway.accounts_api import WRONG_PASSWORD, limiter
 from gateway.auth import TooManyRequests, Unauthorized
 from gateway.web import api
 from gateway.web.i18n import N_, error_text, field_errors, gettext
-from gateway.web.shell import (COOKIE, bp, error_page, page_error, render, secure_cookies,
-                               sessions, signed_in)
+from gateway.web.shell import (COOKIE, LARGE_POSTS, bp, error_page, page_error, render,
+                               secure_cookies, sessions, signed_in)
 from services.common.exceptions import ServisError
 from services.common.roles import CUSTOMER
 from services.common.text import tr_lower
@@ -23,6 +23,7 @@ from services.portal.api import MAX_PHOTO_BYTES, MAX_PHOTOS
 STAFF_ACCOUNT = N_("This is the customer portal: staff sign in to the console.")
 NOT_A_CUSTOMER = N_("The portal is for customer accounts.")
 PHOTO_TOO_BIG = N_("At most 5 MB a photo.")
+LARGE_POSTS["/portal/requests/new"] = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES  # the photos' files
 
 
 def _customer_page(view):
