@@ -164,3 +164,30 @@ def test_the_new_request_page_takes_photos_larger_than_a_json_body(portal):
         headers={"Accept-Language": "tr"})
     assert r.status_code == 422 and "5 MB" in r.text
     assert not [c for c in portal.rpc.calls if c.method == "submit_request"]
+
+
+def test_the_form_page_offers_the_estimate_and_forwards_the_decision(portal):
+    import re
+    client = portal.app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/portal/").text).group(1)
+    client.post("/portal/signin", data={"username": "ayse", "password": "Ayse-parolasi-1",
+                                        "csrf_token": token})
+    form = {"id": 7, "number": "SF-2026-000007", "status": "AWAITING_APPROVAL",
+            "status_name": "Fiyat onayınız bekleniyor", "language": "tr", "brand": "Daikin",
+            "model": None, "serial": "DK-1", "complaint": "Soğutmuyor",
+            "opened_at": "2026-11-27T09:00:00+00:00", "updated_at": "2026-11-27T10:00:00+00:00",
+            "approval_total": "1500.00", "approval_currency": "TRY",
+            "approval_state": "requested", "warranty_end": None, "timeline": []}
+    portal.rpc.answer = lambda service, method, args: (
+        form if method == "my_form" else {"id": 7, "number": form["number"],
+                                          "status": "IN_REPAIR"})
+    page = client.get("/portal/forms/7", headers={"Accept-Language": "tr"})
+    assert page.status_code == 200 and "Teklifi onaylıyorum" in page.text
+    assert "1.500,00" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/portal/forms/7/price-decision", data={"decision": "approved",
+                                                            "csrf_token": token})
+    assert r.status_code == 303 and "decided=approved" in r.headers["Location"]
+    (call,) = [c for c in portal.rpc.calls if c.method == "decide_price_as_customer"]
+    assert call.service == "forms" and call.args[0] == 7
+    assert call.args[1] == {"decision": "approved"} and call.args[2]["customer_id"] == 3

@@ -153,3 +153,16 @@ def portal_submit_request():
     except ServisError as exc:
         return _new_request_page(exc.http_status, error_text(exc), field_errors(exc), f)
     return redirect(url_for("web.portal_request", request_id=made["id"]), 303)
+
+
+@bp.post("/portal/forms/<id:form_id>/price-decision")
+@_customer_page
+def portal_price_decision(form_id):
+    """Approve or reject the estimate on the form's page: forms records it (via portal)."""
+    decision = request.form.get("decision")
+    try:
+        api.call("POST", "/portal/forms/<id:form_id>/price-decision", {"form_id": form_id},
+                 body={"decision": decision})
+    except ServisError as exc:
+        return page_error(exc)
+    return redirect(url_for("web.portal_form", form_id=form_id, decided=decision), 303)
