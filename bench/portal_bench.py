@@ -14,8 +14,9 @@ For each backend (SQLite; PostgreSQL when one answers at TEST_POSTGRES_URL, else
 2. The real portal service runs as a subprocess (`nameko run services.portal.service`) on a
    fresh vhost against that database; the client is nameko's standalone ClusterRpcProxy, as a
    customer of a random customer each call. After a warm-up, interleaved, --calls each:
-     my forms      `my_forms({"limit": 20}, customer)`: the customer's latest 20
-     next page     `my_forms({"limit": 20, "cursor": …}, customer)`
+     my forms      `my_forms({"limit": 10}, customer)`: the customer's latest 10 (a phone's
+                   page)
+     next page     `my_forms({"limit": 10, "cursor": …}, customer)`: the 10 after them
      timeline      `my_form(form_id, customer)`: one of the customer's forms with its entries
 3. The projection grows in place to --customers (50k customers, 1M forms, 2M entries),
    PostgreSQL gets an ANALYZE, and step 2 is repeated.
@@ -49,6 +50,7 @@ from services.common.testing import (postgres_available, temporary_postgres_data
 from services.portal.models import Base, TimelineEntry, TimelineForm  # noqa: E402
 
 CALL_TIMEOUT = 30
+PAGE = 10  # "my forms" a page
 GOAL_MS, GOAL_RATIO = 100.0, 2.0
 STATUSES = ("IN_REPAIR", "REPAIRED", "DELIVERED", "CLOSED", "AWAITING_APPROVAL")
 BRANDS = ("Arçelik", "Daikin", "Bosch", "Vestel", "Mitsubishi")
@@ -109,7 +111,7 @@ def measure(proxy, args, customers, rnd):
 
     def mine():
         c = rnd.randint(1, customers)
-        return proxy.portal.my_forms({"limit": 20}, customer(c)), c
+        return proxy.portal.my_forms({"limit": PAGE}, customer(c)), c
 
     for _ in range(args.warmup):
         page, c = mine()
@@ -119,10 +121,11 @@ def measure(proxy, args, customers, rnd):
         t0 = time.perf_counter()
         page, c = mine()
         out["my forms"].append(time.perf_counter() - t0)
-        assert len(page["items"]) == min(20, per), page
+        assert len(page["items"]) == min(PAGE, per), page
         if page["next_cursor"]:
             t0 = time.perf_counter()
-            proxy.portal.my_forms({"limit": 20, "cursor": page["next_cursor"]}, customer(c))
+            proxy.portal.my_forms({"limit": PAGE, "cursor": page["next_cursor"]},
+                                  customer(c))
             out["next page"].append(time.perf_counter() - t0)
         fid = form_id(c, rnd.randrange(per), per)
         t0 = time.perf_counter()
