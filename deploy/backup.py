@@ -52,7 +52,8 @@ def data_dir():
 # whole: a database is copied before the ones it refers to (a delivery names its form, a form
 # its card and its people, a contract its cards), so whatever the earlier copies name, the
 # later ones hold (a form opened during the backup is either missing, or there with its card).
-REFERRING_FIRST = ("notify", "knowledge", "contracts", "forms", "devices")
+# portal first: its requests name their form and card, its timeline the forms.
+REFERRING_FIRST = ("portal", "notify", "knowledge", "contracts", "forms", "devices")
 
 
 def databases():

@@ -17,7 +17,9 @@ NOT_JSON = "The request's body must be JSON (Content-Type: application/json)."
 TOO_LARGE = "The request's body is too large (at most {limit} bytes here)."
 # bodies the view reads itself (and limits): the import's CSV or multipart, a signed scan
 OTHER_BODIES = re.compile(r"/api/v1/(devices/import|proposals/\d+/signed-scan)")
-LARGE_BODIES = {"/api/v1/document-templates/": 1024 * 1024}  # path prefix -> bytes
+# path prefix -> bytes; a portal request carries up to 5 photos of 5 MB each, base64 (4/3)
+LARGE_BODIES = {"/api/v1/document-templates/": 1024 * 1024,
+                "/api/v1/portal/requests": 36 * 1024 * 1024}
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 

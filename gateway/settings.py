@@ -33,6 +33,7 @@ class Settings:
     account_check_seconds: float = 5.0  # a token's account is read again after this long
     password_min_length: int = 10
     password_reset_seconds: int = 3600  # a reset-by-e-mail link's life
+    portal_invite_seconds: int = 7 * 24 * 3600  # a portal invitation's set-password link
     json_max_bytes: int = 256 * 1024  # a JSON body's size limit (413)
     cors_origins: str = ""  # comma-separated origins allowed by CORS; empty: closed
     redis_url: str = ""  # sign-in failure counts in Redis; unset: in the gateway's database
@@ -61,6 +62,7 @@ class Settings:
             account_check_seconds=min(5.0, float(env.get("ACCOUNT_CHECK_SECONDS", "5"))),
             password_min_length=max(8, int(env.get("PASSWORD_MIN_LENGTH", "10"))),
             password_reset_seconds=int(env.get("PASSWORD_RESET_SECONDS", "3600")),
+            portal_invite_seconds=max(60, int(env.get("PORTAL_INVITE_SECONDS", "604800"))),
             json_max_bytes=int(env.get("JSON_MAX_BYTES", str(256 * 1024))),
             cors_origins=env.get("CORS_ORIGINS", ""),
             redis_url=env.get("REDIS_URL", ""),

@@ -28,5 +28,6 @@ SERVICES = (
     ServiceEntry("notify"),
     ServiceEntry("knowledge"),
     ServiceEntry("contracts"),
+    ServiceEntry("portal"),
 )
 NAMES = tuple(s.name for s in SERVICES)

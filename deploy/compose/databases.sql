@@ -4,4 +4,5 @@ CREATE DATABASE servis_forms;
 CREATE DATABASE servis_notify;
 CREATE DATABASE servis_knowledge;
 CREATE DATABASE servis_contracts;
+CREATE DATABASE servis_portal;
 CREATE DATABASE servis_gateway;

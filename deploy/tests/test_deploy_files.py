@@ -179,10 +179,10 @@ def test_replicas_are_named_and_need_postgresql():
     pg = {"FORMS_DATABASE_URL": "postgresql://u@h/forms",
           "NOTIFY_DATABASE_URL": "postgresql://u@h/notify"}
     assert replicas({"REPLICAS": "forms=3 notify=2", **pg}) == {
-        "devices": 1, "forms": 3, "notify": 2, "knowledge": 1, "contracts": 1}
+        "devices": 1, "forms": 3, "notify": 2, "knowledge": 1, "contracts": 1, "portal": 1}
     names = [n for n, _ in processes("python", {"REPLICAS": "forms=3,notify=2", **pg})]
     assert names == ["devices", "forms", "forms-2", "forms-3", "notify", "notify-2",
-                     "knowledge", "contracts", "gateway"]
+                     "knowledge", "contracts", "portal", "gateway"]
     with pytest.raises(BadReplicas, match="several forms processes need PostgreSQL"):
         replicas({"REPLICAS": "forms=2"})
     for bad in ("forms", "forms=0", "forms=x", "nope=2", "forms=17"):

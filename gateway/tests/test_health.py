@@ -32,6 +32,7 @@ def test_health_says_which_process_is_being_restarted(tmp_path, monkeypatch):
                "next_start": None}
     path.write_text(json.dumps({"supervisor": {"pid": os.getpid(), "mode": "up"}, "processes": {
         "forms": process, "devices": process, "knowledge": process, "contracts": process,
+        "portal": process,
         "gateway": process,
         "notify": {"pid": 12, "state": "restarting", "restarts": 2,
                    "last_exit": "signal 9 (SIGKILL)", "next_start": written + 3}}}))
@@ -46,7 +47,8 @@ def test_health_says_which_process_is_being_restarted(tmp_path, monkeypatch):
     assert notify == {"ok": False, "error": "not running", "state": "restarting", "restarts": 2,
                       "last_exit": "signal 9 (SIGKILL)"}
     assert r.json["services"]["forms"] == {"ok": True, "state": "running", "restarts": 0}
-    assert sorted(pings.asked) == ["contracts", "devices", "forms", "knowledge"]  # not the one restarting
+    assert sorted(pings.asked) == ["contracts", "devices", "forms", "knowledge",
+                                   "portal"]  # not the one restarting
 
     path.write_text(json.dumps({"supervisor": {"pid": 2 ** 22 + 1}, "processes": {
         "notify": {"state": "restarting", "restarts": 1}}}))  # a supervisor that is gone

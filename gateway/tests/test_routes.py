@@ -14,6 +14,7 @@ from services.common.roles import ROLES, STAFF
 from services.common.schemas import MAX_ID
 
 ACTOR = object()  # stands for the acting user's snapshot
+PORTAL_ACTOR = object()  # the snapshot with the account's customer (None for staff)
 FIRST, SECOND = 7, 8  # the ids put into a route's URL, in order
 
 # An example request per declared route: body / query, and the RPC arguments expected
@@ -236,6 +237,35 @@ EXAMPLES = {
                                                    args=[{"state": "overdue"}]),
     "GET /api/v1/reports/contracts/renewals": dict(
         query={"end_from": "2027-12"}, args=[{"end_from": "2027-12"}]),
+    # the customer portal (issue 16)
+    "POST /api/v1/portal/requests": dict(
+        body={"device_id": 5, "complaint": " Su akıtıyor ",
+              "photos": [{"filename": "a.png", "content_b64": "iVBORw0KGgo="}]},
+        args=[{"device_id": 5, "complaint": "Su akıtıyor",
+               "photos": [{"filename": "a.png", "content_b64": "iVBORw0KGgo="}]},
+              PORTAL_ACTOR]),
+    "GET /api/v1/portal/requests": dict(query={"status": "submitted"}, args=[
+        {"status": "submitted", "limit": 50}, PORTAL_ACTOR]),
+    "GET /api/v1/portal/requests/<id:request_id>": dict(args=[FIRST, PORTAL_ACTOR]),
+    "GET /api/v1/portal/requests/<id:request_id>/photos/<id:photo_id>": dict(
+        args=[FIRST, SECOND, PORTAL_ACTOR]),
+    "POST /api/v1/portal/requests/<id:request_id>/accept": dict(
+        body={}, args=[FIRST, {"version": 4}, PORTAL_ACTOR]),
+    "POST /api/v1/portal/requests/<id:request_id>/decline": dict(
+        body={"reason": " Garanti dışı değil "},
+        args=[FIRST, {"version": 4, "reason": "Garanti dışı değil"}, PORTAL_ACTOR]),
+    "GET /api/v1/portal/forms": dict(query={"limit": "5"}, args=[{"limit": 5},
+                                                                 PORTAL_ACTOR]),
+    "GET /api/v1/portal/forms/<id:form_id>": dict(args=[FIRST, PORTAL_ACTOR]),
+    "GET /api/v1/portal/devices": dict(query={"limit": "5"}, args=[
+        {"customer_id": 1, "limit": 5}]),
+    "POST /api/v1/portal/forms/<id:form_id>/price-decision": dict(
+        body={"decision": "approved"}, args=[FIRST, {"decision": "approved"}, PORTAL_ACTOR,
+                                             {"ip": "127.0.0.1"}]),
+    "GET /api/v1/portal/survey-questions": dict(args=[False]),
+    "POST /api/v1/portal/forms/<id:form_id>/survey": dict(
+        body={"answers": [{"question_id": 2, "value": 5}]},
+        args=[FIRST, {"answers": [{"question_id": 2, "value": 5}]}, PORTAL_ACTOR]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -364,6 +394,22 @@ ACCESS = {
     "POST /api/v1/proposals/<id:proposal_id>/signed-scan": "admin contracts manager",
     "GET /api/v1/proposals/<id:proposal_id>/signed-scan": "admin contracts desk manager",
     "GET /api/v1/reports/contracts/revenue": "admin contracts manager",
+    # the customer portal (issue 16): a customer's own records (portal's customer scope) and
+    # the staff's review queue; written by hand: the invitation (gateway/portal_api.py)
+    "POST /api/v1/portal/requests": "customer",
+    "GET /api/v1/portal/requests": "admin customer desk manager",
+    "GET /api/v1/portal/requests/<id:request_id>": "admin customer desk manager",
+    "GET /api/v1/portal/requests/<id:request_id>/photos/<id:photo_id>":
+        "admin customer desk manager",
+    "POST /api/v1/portal/requests/<id:request_id>/accept": "admin desk manager",
+    "POST /api/v1/portal/requests/<id:request_id>/decline": "admin desk manager",
+    "GET /api/v1/portal/forms": "customer",
+    "GET /api/v1/portal/forms/<id:form_id>": "customer",
+    "GET /api/v1/portal/devices": "customer",
+    "POST /api/v1/portal/forms/<id:form_id>/price-decision": "customer",
+    "GET /api/v1/portal/survey-questions": "customer",
+    "POST /api/v1/portal/forms/<id:form_id>/survey": "customer",
+    "POST /api/v1/portal/invitations": "admin desk manager",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",
@@ -432,6 +478,10 @@ def matches(expected, actual, role_user, whole=False):
     if expected is ACTOR:
         return actual == {"id": role_user.id, "name": role_user.name, "email": role_user.email,
                           "language": role_user.language, "role": role_user.role}
+    if expected is PORTAL_ACTOR:
+        return actual == {"id": role_user.id, "name": role_user.name, "email": role_user.email,
+                          "language": role_user.language, "role": role_user.role,
+                          "customer_id": role_user.customer_id}
     if isinstance(expected, dict):
         return isinstance(actual, dict) and (not whole or set(expected) == set(actual)) and all(
             k in actual and matches(v, actual[k], role_user) for k, v in expected.items())

@@ -20,10 +20,15 @@ ENTRIES = (
     ("web.proposals", N_("Proposals"), ("GET", "/proposals")),
     ("web.contracts", N_("Contracts"), ("GET", "/contracts")),
     ("web.admin", N_("Administration"), ("GET", "/document-templates")),
+    # the customer portal (its routes admit customers only)
+    ("web.portal_home", N_("My service"), ("GET", "/portal/forms")),
+    ("web.portal_new_request", N_("New request"), ("POST", "/portal/requests")),
+    ("web.portal_devices", N_("My devices"), ("GET", "/portal/devices")),
 )
 
 
 def nav():
     return [{"href": url_for(endpoint), "label": gettext(label),
              "current": request.endpoint == endpoint}
-            for endpoint, label, needs in ENTRIES if needs is None or may(*needs)]
+            for endpoint, label, needs in ENTRIES
+            if (may(*needs) if needs else not may("GET", "/portal/forms"))]

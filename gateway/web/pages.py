@@ -102,6 +102,8 @@ def audit_trail(entity, record_id):
 def home():
     if not signed_in():
         return render("signin.html", next=safe_next(request.args.get("next")))
+    if g.user["role"] == CUSTOMER:  # a portal account's home is the portal
+        return redirect(url_for("web.portal_home"))
     return dashboard()
 
 
@@ -134,9 +136,10 @@ def signin():
 
 @bp.post("/signout")
 def signout():
+    portal = signed_in() and g.user["role"] == CUSTOMER
     if g.get("web_token"):
         sessions().close(g.web_token)
-    response = redirect(url_for("web.home"), 303)
+    response = redirect(url_for("web.portal_home" if portal else "web.home"), 303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax",
                            secure=secure_cookies())
     return response

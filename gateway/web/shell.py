@@ -41,6 +41,11 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
                static_url_path="/static")
 
 
+# page posts larger than the app's MAX_CONTENT_LENGTH (2 MB): path -> bytes (a portal
+# request's photos: gateway/web/portal_pages.py)
+LARGE_POSTS = {}
+
+
 def sessions():
     ext = current_app.extensions["servis"]
     if not hasattr(ext, "sessions"):
@@ -67,6 +72,8 @@ def _before():
     g.lang = i18n.choose(row.language if row else None, request.cookies.get(LANG_COOKIE),
                          request.headers.get("Accept-Language"))
     if request.method == "POST" and request.blueprint == "web":
+        if request.path in LARGE_POSTS:  # before the form is read (CSRF reads it)
+            request.max_content_length = LARGE_POSTS[request.path]
         check_csrf()
     return None
 

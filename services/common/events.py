@@ -22,8 +22,10 @@ from marshmallow.validate import Equal, Length, OneOf, Range
 
 LANGUAGES = ("tr", "en")
 FORM_KINDS = ("repair", "maintenance")
+FORM_SOURCES = ("desk", "portal", "maintenance")  # who asked for a form
 PRICE_DECISIONS = ("approved", "rejected")
-PRICE_DECISION_CHANNELS = ("link", "phone")  # the customer's link, or staff taking a call
+# the customer's link, staff taking a call, or the customer signed in to the portal
+PRICE_DECISION_CHANNELS = ("link", "phone", "portal")
 ENVELOPE_FIELDS = frozenset({"event_id", "event_type", "version", "occurred_at", "producer"})
 
 
@@ -248,6 +250,7 @@ class CoverageSummary(Schema):
 
 class NewForm(FormRef):
     kind = fields.Str(required=True, validate=OneOf(FORM_KINDS))
+    source = fields.Str(load_default="desk", validate=OneOf(FORM_SOURCES))  # who asked
     customer = _nested(CustomerContact)
     rep = _opt_nested(Rep)
     device = _nested(DeviceSnapshot)
@@ -345,6 +348,7 @@ class Request(Schema):
     customer_id = _id()
     device = _opt_nested(RequestedDevice)
     complaint = _text()
+    photos = _list(_nested(DocumentRef), required=False, load_default=list)  # portal's photos
 
 
 class Article(Schema):
@@ -444,6 +448,8 @@ EVENT_SCHEMAS = dict((
     _event("contract_invoice_due", **_due()),
     _event("maintenance_due", **_due()),
     _event("service_request_submitted", request=_nested(Request)),
+    _event("service_request_accepted", request=_nested(Request), form=_nested(FormRef)),
+    _event("service_request_declined", request=_nested(Request), reason=_text()),
     _event("article_published", article=_nested(Article)),
     _event("email_sent", message=_nested(Message)),
     _event("email_failed", message=_nested(Message), error=_text()),

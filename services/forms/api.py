@@ -5,6 +5,7 @@ from services.forms.approvals import LINK_NOT_VALID
 from services.forms.domain import (APPROVAL_STATE_NAMES, COVERAGE_NAMES, DOCUMENT_KINDS,
                                    KIND_NAMES, LOCAL_TZ, NEEDS_NOTE, STATUS_NAMES, TRANSITIONS)
 from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, CataloguePatch,
+                                    CustomerSurveyIn,
                                     DamageReportIn, DecisionIn, EstimateIn, FinalCheckIn, FormIn,
                                     FormQuery, HistoryQuery, PartIn, PeriodicReportIn,
                                     PhoneDecisionIn, PreviewIn,
@@ -14,7 +15,7 @@ from services.forms.schemas import (AssignHttp, CallsQuery, CatalogueIn, Catalog
 
 __all__ = [
     "APPROVAL_STATE_NAMES", "LINK_NOT_VALID", "COVERAGE_NAMES", "DOCUMENT_KINDS", "KIND_NAMES", "LOCAL_TZ", "NEEDS_NOTE", "STATUS_NAMES", "TRANSITIONS",
-    "AssignHttp", "CallsQuery", "CatalogueIn", "CataloguePatch", "DamageReportIn",
+    "AssignHttp", "CallsQuery", "CustomerSurveyIn", "CatalogueIn", "CataloguePatch", "DamageReportIn",
     "DecisionIn", "EstimateIn", "PhoneDecisionIn",
     "PeriodicReportIn", "PreviewIn", "TemplateIn", "FinalCheckIn", "FormIn",
     "FormQuery", "HistoryQuery", "PartIn", "QuestionIn", "QuestionPatch", "RevenueQuery",

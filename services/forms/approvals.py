@@ -190,6 +190,27 @@ class PriceApprovals:
         self.wf._saved(form, form.version)
         return approval
 
+    def decide_by_portal(self, form_id, data, actor, client):
+        """The customer's decision on the portal's form page (issue 16), signed in: their own
+        form only (another customer's: 404), the pending estimate while it is valid, recorded
+        like the link's (time, address, browser) with `via` portal."""
+        from services.forms.workflow import customers_form
+        form = customers_form(self.db, form_id, actor)
+        approval = self.db.scalar(select(PriceApproval).where(
+            PriceApproval.form_id == form.id, PriceApproval.status == "pending")
+            .order_by(PriceApproval.version.desc()).limit(1))
+        if approval is None or form.status != "AWAITING_APPROVAL":
+            raise Conflict("No price approval of this form waits for a decision.",
+                           {"status": form.status})
+        if domain.approval_state(approval.status, approval.expires_at, self.now()) != "pending":
+            raise Gone(LINK_EXPIRED, {"reason": "expired"})
+        approval.decided_ip = (client.get("ip") or None)
+        approval.decided_user_agent = (client.get("user_agent") or "")[:500] or None
+        approval.decided_by_name = actor.get("name") or form.customer_name
+        self._decide(form, approval, data["decision"], "portal", data.get("note"), self.now(),
+                     by={"customer_id": form.customer_id, "name": approval.decided_by_name})
+        return self.wf._saved(form, form.version)
+
     def decide_by_phone(self, form_id, data, actor):
         """A decision the customer gave by phone, recorded by a manager: who took the call,
         when, the customer's name. Also for an estimate whose link expired (the estimate

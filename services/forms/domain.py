@@ -12,6 +12,7 @@ from services.common.roles import DESK, MANAGE, SYSTEM, WORK  # noqa: F401 (re-e
 
 LOCAL_TZ = ZoneInfo("Europe/Istanbul")
 KINDS = ("repair", "maintenance")
+SOURCES = ("desk", "portal", "maintenance")  # who asked for the form (form_created.source)
 CENT = Decimal("0.01")
 
 # -- statuses and the lifecycle table ----------------------------------------------------------

@@ -39,9 +39,9 @@ def document_ref(doc):
     return {"service": "forms", "id": doc.id} if doc is not None else None
 
 
-def form_created(form, tracking_url=None, document=None):
+def form_created(form, tracking_url=None, document=None, source="desk"):
     return {"form": {
-        **form_ref(form), "kind": form.kind, "customer": customer_of(form),
+        **form_ref(form), "kind": form.kind, "source": source, "customer": customer_of(form),
         "rep": rep_of(form, with_user_id=False),
         "device": {"id": form.device_id, "brand": form.device_brand, "model": form.device_model,
                    "device_type": form.device_type,

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common.schemas import (DeviceSpec, PageQuery, Trimmed, check_one_device,
                                      email_field, id_field, language_field, money_field,
                                      two_decimals, version_field)
-from services.forms.domain import KINDS, STATUS_NAMES, STATUSES
+from services.forms.domain import KINDS, SOURCES, STATUS_NAMES, STATUSES
 
 def _text(length, **kw):
     return Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=length), **kw)
@@ -46,6 +46,7 @@ class Actor(Schema):
     email = fields.String(load_default=None, allow_none=True)
     language = fields.String(load_default="tr")
     role = fields.String(load_default=None, allow_none=True)
+    customer_id = fields.Integer(load_default=None, allow_none=True)  # a portal customer's
 
 
 class Versioned(Schema):
@@ -60,6 +61,8 @@ class FormIn(Schema):
     device = fields.Nested(DeviceSpec, load_default=None, allow_none=True)
     complaint = Trimmed(required=True, validate=validate.Length(max=5000))
     kind = fields.String(load_default="repair", validate=validate.OneOf(KINDS))
+    # who asked for it: the desk, the portal (an accepted service request), maintenance
+    source = fields.String(load_default="desk", validate=validate.OneOf(SOURCES))
     # what the intake slip records besides the complaint
     accessories = _text(1000)  # received with the device (cable, remote …)
     condition = _text(1000)  # its physical condition (scratches, a cracked cover …)
@@ -164,6 +167,19 @@ class PartIn(Versioned):
 class SurveyAnswerIn(Schema):
     question_id = id_field(required=True)
     value = fields.Integer(required=True, strict=True)
+
+
+class CustomerSurveyIn(Schema):
+    """The customer's own answers on the portal: the same questions and scoring."""
+    answers = fields.List(fields.Nested(SurveyAnswerIn), required=True,
+                          validate=validate.Length(min=1, max=50))
+    note = _text(2000)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _once(self, data, **kwargs):
+        ids = [a["question_id"] for a in data["answers"]]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("A question is answered once.", "answers")
 
 
 class SurveyIn(Versioned):
@@ -307,6 +323,7 @@ class FormOut(Schema):
     version = fields.Integer()
     customer_id = fields.Integer()
     customer_name = fields.String()
+    customer_language = fields.String()  # the customer's (portal's timeline rebuild)
     rep_user_id = fields.Integer(allow_none=True)
     rep_name = fields.String(allow_none=True)
     rep_email = fields.String(allow_none=True)

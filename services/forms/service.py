@@ -22,10 +22,11 @@ from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
 from services.forms.schedule import ReportSchedule
 from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
-                                    Client, DecisionIn, EstimateIn, FinalCheckIn, FormIn,
-                                    FormQuery, HistoryQuery, PartIn, PhoneDecisionIn, QuestionIn,
-                                    QuestionPatch, RevenueQuery, SatisfactionQuery, SubStatusIn,
-                                    SurveyIn, TimerIn, TransitionIn, Versioned, WorkIn, WorkLogIn)
+                                    Client, CustomerSurveyIn, DecisionIn, EstimateIn,
+                                    FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
+                                    PhoneDecisionIn, QuestionIn, QuestionPatch, RevenueQuery,
+                                    SatisfactionQuery, SubStatusIn, SurveyIn, TimerIn,
+                                    TransitionIn, Versioned, WorkIn, WorkLogIn)
 from services.forms import service_papers
 from services.forms.settings import FormsSettings
 from services.forms.workflow import FormWorkflow
@@ -189,6 +190,29 @@ class FormsService(service_papers.FormPapers):
     def record_survey(self, form_id, data, actor):
         data, actor = load(SurveyIn(), data), load(Actor(), actor)
         return self._written(self.workflow.record_survey(form_id, data, actor))
+
+    @rpc
+    def record_customer_survey(self, form_id, data, actor):
+        """The customer's own survey from the portal: their form only (else 404)."""
+        data, actor = load(CustomerSurveyIn(), data), load(Actor(), actor)
+        data = {**data, "outcome": "done", "version": None}
+        return self._customers(self.workflow.record_survey(form_id, data, actor))
+
+    @rpc
+    def decide_price_as_customer(self, form_id, data, actor, client):
+        """The customer's price decision from the portal: their form only (else 404)."""
+        data, actor, client = load(DecisionIn(), data), load(Actor(), actor), load(Client(),
+                                                                                   client)
+        return self._customers(PriceApprovals(self.workflow).decide_by_portal(
+            form_id, data, actor, client))
+
+    def _customers(self, form):
+        """Commit a customer's write; answer what a customer may read of the form (never the
+        staff's detail: notes, people, coverage internals)."""
+        out = {"id": form.id, "number": form.number, "status": form.status}
+        self.db.commit()
+        self.documents.issue_now()
+        return out
 
     @rpc
     def final_check(self, form_id):

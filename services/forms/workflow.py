@@ -17,7 +17,7 @@ from services.common import access
 from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
                                         field_message, invalid)
 from services.common.models import utcnow
-from services.common.roles import MANAGE, REPS, SYSTEM
+from services.common.roles import CUSTOMER, MANAGE, REPS, SYSTEM
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key, stem_column
 from services.forms import domain, events
@@ -54,6 +54,16 @@ def running_timers(session, form):
 
 def minutes_between(start, end):
     return int(-(-(end - start).total_seconds() // 60))
+
+
+def customers_form(session, form_id, actor):
+    """The form when it is the acting customer's (issue 16, the portal); another customer's,
+    or none, is a 404 alike (services/common/access.py refuse)."""
+    form = session.get(Form, form_id) if is_id(form_id) else None
+    if form is None or actor.get("customer_id") is None or \
+            form.customer_id != actor.get("customer_id"):
+        access.refuse(actor, access.NOT_YOURS, {"form_id": form_id}, "form")
+    return form
 
 
 class FormWorkflow:
@@ -102,7 +112,8 @@ class FormWorkflow:
         tracking_url = self.papers.mint_tracking(form)
         self.db.flush()
         slip = self.papers.for_form(form, "intake_slip", actor, occasion="intake")
-        self.emit("form_created", events.form_created(form, tracking_url, slip))
+        self.emit("form_created", events.form_created(form, tracking_url, slip,
+                                                     data.get("source") or "desk"))
         return form
 
     # -- the lifecycle --------------------------------------------------------------------
@@ -406,9 +417,18 @@ class FormWorkflow:
     def record_survey(self, form_id, data, actor):
         """The representative's satisfaction call: the answers (score 0–100 from the weighted
         answers) or 'unreachable'/'declined'. Below the threshold: `satisfaction_low` and the
-        form is reopened by the system with the score as the reason."""
-        form = self._for_write(form_id, data["version"], actor, any_state=True)
-        if actor["role"] not in REPS:
+        form is reopened by the system with the score as the reason.
+
+        The customer's own answers from the portal (issue 16) take the same path — the same
+        questions, scoring and low-score reopening — for their own form only (another
+        customer's: 404), without a version to state: the customer answers a question and
+        edits nothing they read (their page shows portal's projection, not forms' version)."""
+        if actor["role"] == CUSTOMER:
+            form = customers_form(self.db, form_id, actor)
+            data = {**data, "version": form.version}
+        else:
+            form = self._for_write(form_id, data["version"], actor, any_state=True)
+        if actor["role"] not in REPS + (CUSTOMER,):
             raise Forbidden("The satisfaction call is the representative's.",
                             {"allowed_roles": list(REPS)})
         if actor["role"] == "rep" and form.rep_user_id != actor["id"]:

@@ -189,7 +189,7 @@ def plan(event, management=()):
         for person in _to(event["recipients"]):
             add(person, contract_id=event["contract_id"],
                 due_text=date_text(event["due_date"], _lang(person)))
-    elif t == "password_reset_requested":  # not an event on the bus: the gateway's RPC
+    elif t in ("password_reset_requested", "portal_invitation_requested"):  # gateway's RPC
         for person in _to([event["recipient"]]):
             add(person)
     else:

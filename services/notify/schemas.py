@@ -41,3 +41,5 @@ class PasswordResetIn(Schema):
     recipient = fields.Nested(Recipient, required=True)
     link = fields.Url(required=True, require_tld=False, validate=validate.Length(max=500))
     valid_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=10080))
+    # reset: "set a new password"; invitation: a portal account's first password (issue 16)
+    kind = fields.String(load_default="reset", validate=validate.OneOf(("reset", "invitation")))

@@ -74,8 +74,10 @@ class NotifyService:
         """A reset-by-e-mail link (the gateway's accounts): one message in the delivery log,
         sent like every other. The link is a secret: it lives in this message only."""
         data = load(PasswordResetIn(), data)
+        kind = data.pop("kind")
         self.log.log_event({"event_id": str(uuid.uuid4()),
-                            "event_type": "password_reset_requested",
+                            "event_type": "password_reset_requested" if kind == "reset"
+                            else "portal_invitation_requested",
                             "occurred_at": utcnow(), **data})
         self.db.commit()
         self.sender.wake()

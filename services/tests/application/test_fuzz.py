@@ -163,8 +163,23 @@ def _contracts(url, tmp_path):
     return contracts.service, contracts.engine, schemas
 
 
+def _portal(url, tmp_path):
+    from services.common.documents.storage import FileStorage
+    from services.portal import schemas
+    from services.portal.models import Base
+    from services.portal.service import PortalService
+    from services.portal.settings import PortalSettings
+    from services.portal.tests.application.test_portal_app import A, Devices, Forms, request
+    service, engine = application(PortalService, url, PortalSettings(), Base.metadata,
+                                  devices=Devices(), forms=Forms(),
+                                  storage=FileStorage(tmp_path / "documents"))
+    for _ in range(3):  # records for the fuzzed ids to find (1, 2, 3)
+        service.submit_request(request(), A)
+    return service, engine, schemas
+
+
 SERVICES = {"forms": _forms, "devices": _devices, "knowledge": _knowledge, "notify": _notify,
-            "contracts": _contracts}
+            "contracts": _contracts, "portal": _portal}
 
 
 def _entrypoints(service_class):

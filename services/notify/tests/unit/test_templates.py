@@ -37,7 +37,7 @@ def test_template_renders_in_both_languages(event_type, language):
 def test_every_event_notify_handles_has_both_languages():
     # and the gateway's reset-by-e-mail link (an RPC, no event on the bus)
     assert TEMPLATES.events("tr") == TEMPLATES.events("en") == set(payloads()) | {
-        "password_reset_requested"}
+        "password_reset_requested", "portal_invitation_requested"}
 
 
 def test_html_escapes_what_users_typed():

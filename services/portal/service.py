@@ -1,0 +1,140 @@
+"""portal: the customer's side of Servis — service requests (with photos) waiting for staff
+review, and the customer-visible timeline of their forms (a projection fed by forms' events,
+answering with forms stopped).
+
+The nameko entrypoints only load the input, ask devices or forms what the write needs (with
+no transaction open), call the application layer (workflow.py for requests, timeline.py for
+the projection, queries.py for reads — each through the customer scope), commit, and
+answer."""
+from services.common.db import Database
+from services.common.handlers import handles
+from services.common.heartbeat import Heartbeat
+from services.common.outbox import Outbox
+from services.common.rpc import ServiceClient, rpc
+from services.common.schemas import load
+from services.common.settings import Settings
+from services.portal.models import Base
+from services.portal.photos import PhotoStore
+from services.portal.queries import PortalQueries
+from services.portal.schemas import (AcceptIn, Actor, DeclineIn, FormsQuery, RequestIn,
+                                     RequestQuery)
+from services.portal.settings import PortalSettings
+from services.portal.timeline import Timeline
+from services.portal.workflow import (RequestWorkflow, own_card, request_customer,
+                                     staff_actor)
+
+
+class PortalService:
+    name = "portal"
+    heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
+
+    db = Database(Base.metadata)
+    outbox = Outbox("db")
+    settings = Settings(PortalSettings)
+    storage = PhotoStore()
+    devices = ServiceClient("devices", "DEVICES_RPC_TIMEOUT")
+    forms = ServiceClient("forms", "FORMS_RPC_TIMEOUT", default=15.0)
+
+    @property
+    def workflow(self):
+        return RequestWorkflow(self.db, self.outbox.emitter(self.db), self.storage)
+
+    @property
+    def queries(self):
+        return PortalQueries(self.db, self.storage)
+
+    @property
+    def timeline(self):
+        return Timeline(self.db)
+
+    @rpc
+    def ping(self):
+        return "portal"
+
+    # -- service requests ----------------------------------------------------------------------
+    @rpc
+    def submit_request(self, data, actor):
+        """A customer's request (their own customer whatever the body says): one of their
+        cards (another customer's: 404) or a new device as typed, photos checked first."""
+        data, actor = load(RequestIn(), data), load(Actor(), actor)
+        customer_id = request_customer(data, actor)
+        card = None
+        if data["device_id"] is not None:
+            card = own_card(self.devices, customer_id, data["device_id"])
+        stored = self.workflow.store_photos(customer_id, data["photos"])
+        row = self.workflow.submit(customer_id, data, actor, stored, card)
+        self.db.commit()
+        return self.queries.request(row.id, actor)
+
+    @rpc
+    def get_request(self, request_id, actor):
+        return self.queries.request(request_id, load(Actor(), actor))
+
+    @rpc
+    def list_requests(self, query, actor):
+        return self.queries.requests(load(RequestQuery(), query), load(Actor(), actor))
+
+    @rpc
+    def get_photo(self, request_id, photo_id, actor):
+        return self.queries.photo(request_id, photo_id, load(Actor(), actor))
+
+    @rpc
+    def accept_request(self, request_id, data, actor):
+        """Staff accept: forms opens the form (source portal) and the request shows its
+        number; forms' refusal (e.g. a serial of another customer's card) puts it back."""
+        data, actor = load(AcceptIn(), data), load(Actor(), actor)
+        spec = self.workflow.claim(request_id, data, actor)
+        self.db.commit()
+        try:
+            form = self.forms.call("create_form", spec, staff_actor(actor))
+        except Exception:
+            self.workflow.release(request_id)
+            self.db.commit()
+            raise
+        self.workflow.accepted(request_id, form, actor)
+        self.db.commit()
+        return self.queries.request(request_id, actor)
+
+    @rpc
+    def decline_request(self, request_id, data, actor):
+        data, actor = load(DeclineIn(), data), load(Actor(), actor)
+        self.workflow.decline(request_id, data, actor)
+        self.db.commit()
+        return self.queries.request(request_id, actor)
+
+    # -- the customer's forms (the projection) -------------------------------------------------
+    @rpc
+    def my_forms(self, query, actor):
+        return self.queries.forms(load(FormsQuery(), query), load(Actor(), actor))
+
+    @rpc
+    def my_form(self, form_id, actor):
+        return self.queries.form(form_id, load(Actor(), actor))
+
+    @handles("forms", "form_created")
+    def handle_form_created(self, event):
+        self.timeline.form_created(event)
+
+    @handles("forms", "form_status_changed")
+    def handle_form_status_changed(self, event):
+        self.timeline.status_changed(event)
+
+    @handles("forms", "price_approval_requested")
+    def handle_price_approval_requested(self, event):
+        self.timeline.price_requested(event)
+
+    @handles("forms", "price_approval_decided")
+    def handle_price_approval_decided(self, event):
+        self.timeline.price_decided(event)
+
+    @handles("forms", "form_completed")
+    def handle_form_completed(self, event):
+        self.timeline.completed(event)
+
+    @handles("forms", "form_closed")
+    def handle_form_closed(self, event):
+        self.timeline.closed(event)
+
+    @handles("forms", "form_reopened")
+    def handle_form_reopened(self, event):
+        self.timeline.reopened(event)
