@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from services.common.testing import free_port
@@ -24,13 +25,18 @@ def test_a_service_without_its_broker_says_so_once_and_stops_on_sigterm(tmp_path
         env={**env, "AMQP_URI": f"amqp://guest:s3cret@127.0.0.1:{port}/",
              "DATA_DIR": str(tmp_path)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
     try:
-        time.sleep(6)  # several reconnection attempts
+        reader.start()  # its first line (a loaded machine takes seconds to start a service) …
+        reader.join(45)
+        time.sleep(5)  # … then several more reconnection attempts, which must say nothing
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()
+    out = "".join(first) + out
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]  # JSON lines
     assert [(line["process"], line["level"], line["event"]) for line in lines] == [(
         "notify", "warning", f"broker amqp://guest@127.0.0.1:{port}/ is away "
