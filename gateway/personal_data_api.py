@@ -34,7 +34,7 @@ blp = Blueprint("personal_data", __name__, url_prefix="/api/v1",
 # Services asked by the customer's id (they keep it), then services asked by what those
 # answered (services/common/personal.py Subject): their forms, contracts and addresses.
 # A service that keeps customer data adds itself here (portal: by customer id).
-BY_CUSTOMER = ("devices", "forms", "contracts")
+BY_CUSTOMER = ("devices", "forms", "contracts", "portal")
 BY_SUBJECT = ("notify", "knowledge")
 DOCUMENTS_OF = ("forms", "contracts")  # whose `documents` rows have PDFs (get_document)
 AUDIT_LIMIT = 10000  # the audit log's entries about the customer put in the file, newest
@@ -42,7 +42,7 @@ AUDIT_LIMIT = 10000  # the audit log's entries about the customer put in the fil
 
 def subject_of(customer_id, held):
     """The keys the other services know the customer by, from what the first ones hold."""
-    devices, forms, contracts = (held.get(s) or {} for s in BY_CUSTOMER)
+    devices, forms, contracts = (held.get(s) or {} for s in ("devices", "forms", "contracts"))
     emails = {(devices.get("customer") or {}).get("email")}
     emails |= {c.get("email") for c in devices.get("contacts") or ()}
     emails |= {f.get("customer_email") for f in forms.get("forms") or ()}
@@ -83,6 +83,13 @@ def collect(customer_id):
                 name = got.get("filename") or f"{doc['id']}.pdf"
                 files.append((f"documents/{service}/{doc['id']}-{name}",
                               base64.b64decode(got["content_b64"])))
+    for photo in (held.get("portal") or {}).get("photos") or ():  # a request's photos
+        try:
+            got = rpc("portal", "get_photo_file", photo["id"])
+        except ServisError:  # gone from storage: the row in the JSON still says so
+            continue
+        files.append((f"photos/portal/{photo['request_id']}-{photo['id']}-"
+                      f"{got.get('filename') or 'photo'}", base64.b64decode(got["content_b64"])))
     return held, subject, files
 
 
@@ -159,7 +166,7 @@ def contact_personal_data(customer_id, contact_id):
 def personal_strings(held, accounts):
     """Every string that names or reaches the person, as the services hold it (current and
     earlier copies: a form keeps the name the customer had when it was opened)."""
-    devices, forms, contracts = (held.get(s) or {} for s in BY_CUSTOMER)
+    devices, forms, contracts = (held.get(s) or {} for s in ("devices", "forms", "contracts"))
     customer = devices.get("customer") or {}
     out = [customer.get(k) for k in ("name", "email", "phone", "address", "tax_no")]
     for c in devices.get("contacts") or ():
@@ -171,6 +178,8 @@ def personal_strings(held, accounts):
         out += [p.get("customer_email"), p.get("decided_by_name")]
     for c in (contracts.get("proposals") or []) + (contracts.get("contracts") or []):
         out += [c.get("customer_name"), c.get("customer_email")]
+    for r in (held.get("portal") or {}).get("requests") or ():
+        out += [r.get("submitted_by_name"), r.get("site")]
     for a in accounts:
         out += [a.name, a.email, a.username]
     return sorted({v.strip() for v in out if isinstance(v, str) and v.strip()})

@@ -26,7 +26,12 @@ HELD = {
                   "proposals": [], "documents": [{"id": 9, "status": "issued"}]},
     "notify": {"deliveries": [{"id": 1, "recipient": "ayse@example.com", "subject": "x"}]},
     "knowledge": {"solution_links": [{"form_id": 11, "article_id": 2}]},
+    "portal": {"requests": [{"id": 3, "customer_id": 7, "submitted_by_name": "Ayşe Portal",
+                             "site": "Kadıköy şubesi", "complaint": "Soğutmuyor"}],
+               "photos": [{"id": 8, "request_id": 3, "filename": "klima.png"}],
+               "forms": [], "timeline": []},
 }
+PNG = b"\x89PNG\r\n\x1a\n photo"
 
 
 def _answer(calls):
@@ -37,6 +42,9 @@ def _answer(calls):
         if method == "get_document":
             return {"content_b64": base64.b64encode(PDF).decode(),
                     "filename": f"{service}-{args[0]}.pdf", "content_type": "application/pdf"}
+        if (service, method) == ("portal", "get_photo_file"):
+            return {"content_b64": base64.b64encode(PNG).decode(), "filename": "klima.png",
+                    "content_type": "image/png"}
         raise AssertionError(method)
     return answer
 
@@ -51,7 +59,9 @@ def test_the_export_holds_every_service_and_the_documents(gw):
     names = set(z.namelist())
     assert {"manifest.json", "devices.json", "forms.json", "contracts.json", "notify.json",
             "knowledge.json", "gateway.json", "documents/forms/40-forms-40.pdf",
-            "documents/contracts/9-contracts-9.pdf"} == names
+            "documents/contracts/9-contracts-9.pdf", "portal.json",
+            "photos/portal/3-8-klima.png"} == names
+    assert z.read("photos/portal/3-8-klima.png") == PNG
     for service in HELD:
         assert json.loads(z.read(f"{service}.json")) == HELD[service]
     assert z.read("documents/forms/40-forms-40.pdf") == PDF
@@ -145,7 +155,7 @@ def test_the_erasure_reaches_devices_and_redacts_the_gateways_copies(gw):
     assert customer_id == 7 and who["id"] == gw.users["admin"].id
     assert {"Ayşe Yılmaz", "Ayşe Yılmaz (eski)", "ayse@example.com", "0532 111 22 33",
             "Bağdat Cd. 1", "Can", "can@example.com", "muhasebe@example.com",
-            "ayse.portal"} <= set(data["personal"])
+            "ayse.portal", "Ayşe Portal", "Kadıköy şubesi"} <= set(data["personal"])
     assert data["form_ids"] == [11, 12] and data["contract_ids"] == [5]
     account = ext.users.get(portal.id)
     assert (account.name, account.email, account.active, account.username) == (

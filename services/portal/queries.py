@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from services.common.exceptions import NotFound, invalid
-from services.common.schemas import INVALID_CURSOR, decode_cursor, page_of
+from services.common.schemas import INVALID_CURSOR, decode_cursor, is_id, page_of
 from services.common.scope import scope_of
 from services.portal import domain
 from services.portal.models import RequestPhoto, ServiceRequest, TimelineEntry, TimelineForm
@@ -73,6 +73,16 @@ class PortalQueries:
         return {"filename": name, "content_type": kind,
                 "content_b64": base64.b64encode(self.storage.get(key)).decode()}
 
+    def photo_file(self, photo_id):
+        """A photo by its id alone (the KVKK export: the gateway has checked the admin)."""
+        photo = self.db.get(RequestPhoto, photo_id) if is_id(photo_id) else None
+        if photo is None:
+            raise NotFound("No such {record}.", {"record": "photo"})
+        key, name, kind = photo.storage_key, photo.filename, photo.content_type
+        self.db.rollback()
+        return {"filename": name, "content_type": kind,
+                "content_b64": base64.b64encode(self.storage.get(key)).decode()}
+
     # -- the timeline -----------------------------------------------------------------------
     def _form_out(self, form):
         out = _FORM.dump(form)
@@ -109,3 +119,17 @@ class PortalQueries:
                                   if entry.status else None)
             timeline.append(out)
         return {**self._form_out(form), "timeline": timeline}
+
+
+def personal_data(session, customer_id):
+    """What portal holds about a customer (KVKK export): their requests with the photos'
+    details (the files come with the export: `photo_files`), and their forms as the portal
+    shows them, with the timeline."""
+    from services.common.personal import rows
+    return {
+        "requests": rows(session, ServiceRequest, ServiceRequest.customer_id == customer_id,
+                         exclude=("claimed_until",)),
+        "photos": rows(session, RequestPhoto, RequestPhoto.customer_id == customer_id),
+        "forms": rows(session, TimelineForm, TimelineForm.customer_id == customer_id),
+        "timeline": rows(session, TimelineEntry, TimelineEntry.customer_id == customer_id),
+    }

@@ -13,9 +13,12 @@ from services.common.outbox import Outbox
 from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
+from services.common.erasure import settle
+from services.common.personal import checked_id
+from services.portal.erasure import erase_customer, remove_files
 from services.portal.models import Base
 from services.portal.photos import PhotoStore
-from services.portal.queries import PortalQueries
+from services.portal.queries import PortalQueries, personal_data
 from services.portal.schemas import (AcceptIn, Actor, DeclineIn, FormsQuery, RequestIn,
                                      RequestQuery)
 from services.portal.settings import PortalSettings
@@ -110,6 +113,24 @@ class PortalService:
     @rpc
     def my_form(self, form_id, actor):
         return self.queries.form(form_id, load(Actor(), actor))
+
+    @rpc
+    def personal_data(self, customer_id):
+        """What portal holds about the customer (KVKK export)."""
+        return personal_data(self.db, checked_id(customer_id))
+
+    @rpc
+    def get_photo_file(self, photo_id):
+        """A photo's bytes by its id alone, for the KVKK export (the gateway asks for the
+        photos `personal_data` listed; admin only there)."""
+        return self.queries.photo_file(photo_id)
+
+    @handles("devices", "customer_erased")
+    def handle_customer_erased(self, event):
+        keys = erase_customer(self.db, event)  # KVKK: services/portal/erasure.py
+        self.db.commit()
+        settle(self.db)
+        remove_files(self.storage, keys)
 
     @handles("forms", "form_created")
     def handle_form_created(self, event):

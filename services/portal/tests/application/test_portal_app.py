@@ -265,3 +265,39 @@ def test_my_forms_pages_by_the_latest_change(portal):
     assert third["next_cursor"] is None
     with pytest.raises(ValidationFailed):
         portal.my_forms({"cursor": "bm90IGEgY3Vyc29y"}, A)
+
+
+def test_kvkk_export_and_erasure_of_a_customer(portal, tmp_path):
+    """personal_data holds the customer's requests, photos and timeline (the photo's bytes by
+    get_photo_file); customer_erased deletes the photos (rows and files), names the filer by
+    the marker and scrubs the person's strings, and leaves the other customer as it was."""
+    mine = portal.submit_request(request(
+        device_id=None, device={"brand": "Bosch", "serial": "SN-NEW", "site": "Işık Sokak 5"},
+        complaint="Ayşe Işık'ı 0532 111 22 33'ten arayın"), A)
+    theirs = portal.submit_request(request(device_id=20, complaint="Ses yapıyor"), B)
+    held = portal.personal_data(1)
+    assert [r["id"] for r in held["requests"]] == [mine["id"]]
+    (photo,) = held["photos"]
+    got = portal.get_photo_file(photo["id"])
+    assert base64.b64decode(got["content_b64"]) == PNG
+    with pytest.raises(NotFound):
+        portal.get_photo_file("1; DROP")
+    with pytest.raises(ValidationFailed):
+        portal.personal_data("x")
+    files = list((tmp_path / "documents").rglob("*"))
+    assert len([f for f in files if f.is_file()]) == 2
+
+    event = make_event("customer_erased", "devices", {
+        "customer_id": 1, "marker": "[KVKK: silindi]",
+        "personal": ["Ayşe Işık", "0532 111 22 33", "Işık Sokak 5"]})
+    portal.handle_customer_erased(event)
+    held = portal.personal_data(1)
+    (req,) = held["requests"]
+    assert req["submitted_by_name"] == "[KVKK: silindi]" and held["photos"] == []
+    text = str(held)
+    for needle in ("Ayşe Işık", "0532 111 22 33", "Işık Sokak 5"):
+        assert needle not in text, needle
+    assert [f for f in (tmp_path / "documents").rglob("*") if f.is_file()] != []  # B's photo
+    assert len([f for f in (tmp_path / "documents").rglob("*") if f.is_file()]) == 1
+    other = portal.get_request(theirs["id"], B)
+    assert other["complaint"] == "Ses yapıyor" and len(other["photos"]) == 1
