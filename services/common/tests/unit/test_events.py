@@ -28,6 +28,11 @@ DUE = {"contract_id": 5, "plan_id": None, "due_date": dt.date(2026, 12, 1),
 MESSAGE = {"id": 100, "event_id": "0b8e4a36-6f0e-4a55-9d3e-1f1c2b3a4d5e",
            "recipient": "ayse@servis.example.com", "subject": "Yeni servis formu"}
 
+REQUEST = {"id": 8, "customer_id": 7, "complaint": "Soğutmuyor",
+           "device": {"id": None, "brand": "Daikin", "model": None, "device_type": None,
+                      "serial": "DK-0001"},
+           "photos": [{"service": "portal", "id": 3}]}
+
 SAMPLES = {
     "customer_erased": {"customer_id": 7, "marker": "[KVKK: silindi]",
                         "personal": ["Ayşe Yılmaz", "ayse@example.com", "0532 111 22 33"],
@@ -43,7 +48,7 @@ SAMPLES = {
         "kind": "contract", "source_id": 5, "start": dt.date(2026, 1, 1),
         "end": dt.date(2026, 12, 31)}},
     "form_created": {"form": {
-        **FORM, "kind": "repair", "customer": CUSTOMER,
+        **FORM, "kind": "repair", "source": "desk", "customer": CUSTOMER,
         "rep": {"user_id": None, "name": "Ayşe Yılmaz", "email": None, "language": "tr"},
         "device": {"id": 11, "brand": "Daikin", "model": None, "device_type": "klima",
                    "device_type_name": {"tr": "Klima", "en": "Air conditioner"},
@@ -120,10 +125,10 @@ SAMPLES = {
     "contract_renewal_due": DUE,
     "contract_invoice_due": DUE,
     "maintenance_due": {**DUE, "contract_id": None, "plan_id": 3},
-    "service_request_submitted": {"request": {
-        "id": 8, "customer_id": 7, "complaint": "Soğutmuyor",
-        "device": {"id": None, "brand": "Daikin", "model": None, "device_type": None,
-                   "serial": "DK-0001"}}},
+    "service_request_submitted": {"request": REQUEST},
+    "service_request_accepted": {"request": REQUEST,
+                                 "form": {"id": 42, "number": "SF-2026-000042"}},
+    "service_request_declined": {"request": REQUEST, "reason": "Garanti kapsamında değil"},
     "article_published": {"article": {"id": 2, "code": "KB-0002", "title": "Kompresör değişimi"}},
     "email_sent": {"message": MESSAGE},
     "email_failed": {"message": MESSAGE, "error": "550 mailbox unavailable"},
@@ -135,7 +140,8 @@ DESIGN_EVENTS = {
     "price_approval_decided", "form_completed", "satisfaction_recorded", "satisfaction_low",
     "form_reopened", "form_closed", "contract_activated", "contract_expired",
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
-    "service_request_submitted", "article_published", "email_sent", "email_failed",
+    "service_request_submitted", "service_request_accepted", "service_request_declined",
+    "article_published", "email_sent", "email_failed",
     "damage_report_issued", "periodic_report_issued", "proposal_sent",
     "insurance_notice_issued", "customer_erased",
 }
@@ -149,7 +155,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 28
+    assert len(DESIGN_EVENTS) == 30
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 
