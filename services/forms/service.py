@@ -15,6 +15,7 @@ from services.common.settings import Settings
 from services.forms.approvals import PriceApprovals, decision_out
 from services.forms.catalogues import Catalogues, entry_out, model_of, question_out, seed_catalogue
 from services.forms.documents import TEMPLATES, FormDocuments, make_builder
+from services.forms.maintenance import open_maintenance_form
 from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
@@ -251,3 +252,9 @@ class FormsService(service_papers.FormPapers):
     @handles("devices", "customer_updated")
     def handle_customer_updated(self, event):
         self.workflow.follow_customer(event["customer"])
+
+    @handles("contracts", "maintenance_visit_due")
+    def handle_maintenance_visit_due(self, event):
+        """One maintenance form per (visit, attempt): services/forms/maintenance.py."""
+        open_maintenance_form(self.workflow, event)
+        self.db.flush()
