@@ -228,6 +228,31 @@ EXAMPLES = {
                                                    args=[{"state": "overdue"}]),
     "GET /api/v1/reports/contracts/renewals": dict(
         query={"end_from": "2027-12"}, args=[{"end_from": "2027-12"}]),
+    # periodic maintenance (issue 18): the team's ids become the accounts' snapshots
+    "GET /api/v1/maintenance-plans": dict(query={"contract_id": "3"},
+                                          args=[{"contract_id": 3}]),
+    "POST /api/v1/maintenance-plans": dict(
+        body={"contract_id": 3, "device_id": 5, "rrule": " FREQ=MONTHLY;INTERVAL=3 ",
+              "team": [5]},
+        args=[{"contract_id": 3, "device_id": 5, "rrule": "FREQ=MONTHLY;INTERVAL=3",
+               "team": [{"user_id": 5, "name": "Technician Kişi",
+                         "email": "technician@example.com", "language": "en"}]}, ACTOR]),
+    "GET /api/v1/maintenance-plans/<id:plan_id>": dict(args=[FIRST]),
+    "GET /api/v1/maintenance-visits": dict(
+        query={"technician_id": "4", "from": "2027-03-01", "state": "overdue"},
+        args=[{"technician_id": 4, "from": "2027-03-01", "state": "overdue"}]),
+    "GET /api/v1/maintenance-visits/<id:visit_id>": dict(args=[FIRST]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": dict(
+        body={"date": "2027-05-12", "reason": " Müşteri talebi "},
+        args=[FIRST, {"version": 4, "date": "2027-05-12", "reason": "Müşteri talebi"}, ACTOR]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/skip": dict(
+        body={"reason": "Cihaz yok"}, args=[FIRST, {"version": 4, "reason": "Cihaz yok"},
+                                            ACTOR]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/cancel": dict(
+        body={"reason": "İstemedi"}, args=[FIRST, {"version": 4, "reason": "İstemedi"},
+                                           ACTOR]),
+    "GET /api/v1/reports/maintenance/visits": dict(query={"state": "done", "customer_id": "3"},
+                                                   args=[{"state": "done", "customer_id": 3}]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -355,6 +380,17 @@ ACCESS = {
     "POST /api/v1/proposals/<id:proposal_id>/signed-scan": "admin contracts manager",
     "GET /api/v1/proposals/<id:proposal_id>/signed-scan": "admin contracts desk manager",
     "GET /api/v1/reports/contracts/revenue": "admin contracts manager",
+    # periodic maintenance (issue 18)
+    "GET /api/v1/maintenance-plans": "admin contracts desk manager technician",
+    "POST /api/v1/maintenance-plans": "admin contracts manager",
+    "GET /api/v1/maintenance-plans/<id:plan_id>": "admin contracts desk manager technician",
+    "GET /api/v1/maintenance-visits": "admin contracts desk manager technician",
+    "GET /api/v1/maintenance-visits/<id:visit_id>": "admin contracts desk manager technician",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": "admin contracts manager",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/skip": "admin contracts manager",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/cancel": "admin contracts manager",
+    "GET /api/v1/reports/maintenance/visits": "admin contracts desk manager technician",
+    "GET /api/v1/reports/maintenance/summary": "admin contracts desk manager technician",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",
