@@ -15,12 +15,12 @@ from marshmallow import fields, validate
 from gateway.auth import roles
 from gateway.csv_export import csv_response
 from gateway.helpers import Page, rpc, to_wire, user_language
-from gateway.routes import Csv, Route, declare
+from gateway.routes import Csv, Route, declare, items
 from services.common.exceptions import invalid
 from services.common.roles import TECHNICIAN
-from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, VISIT_STATUS_NAMES,
-                                    MaintenanceReportQuery, PlanHttp, PlanQuery, ReasonIn,
-                                    RescheduleIn, VisitQuery)
+from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READINGS_WRITE,
+                                    VISIT_STATUS_NAMES, MaintenanceReportQuery, PlanHttp,
+                                    PlanQuery, ReadingIn, ReasonIn, RescheduleIn, VisitQuery)
 
 NOT_TECHNICIANS = "Only active technicians make a maintenance team: {ids}."
 
@@ -110,6 +110,16 @@ ROUTES = declare(blp, [
     Route("POST", VISIT + "/cancel", "contracts", "cancel_visit", MAINTENANCE_WRITE,
           args=("visit_id", "body", "actor"), body=ReasonIn, versioned=True, etag=True,
           doc="Cancel a planned or due visit, with its `reason`."),
+    Route("GET", VISIT + "/readings", "contracts", "meter_readings", MAINTENANCE_READ,
+          args=("visit_id",), answer=items,
+          doc="The counter readings of the visit's device (every meter, oldest first), each with "
+              "the pages counted since the meter's previous reading."),
+    Route("POST", VISIT + "/readings", "contracts", "record_meter_reading", READINGS_WRITE,
+          args=("visit_id", "body", "actor"), body=ReadingIn, status=201, answer=items,
+          doc="Record a counter reading of the visit's device: `meter` (default total), "
+              "`value`, `read_on` (default today), `note`. A value lower than the meter's "
+              "previous reading is a 422 naming `value` unless `replacement: true` (the meter "
+              "was changed). Not versioned: a reading is a new record and changes no visit."),
     Route("GET", "/reports/maintenance/visits", "contracts", "list_maintenance_visits",
           MAINTENANCE_READ, args=("query",), query=VisitQuery, response=Page,
           csv=Csv(visit_columns, ("bakim-listesi.csv", "maintenance-list.csv")),

@@ -251,6 +251,10 @@ EXAMPLES = {
     "POST /api/v1/maintenance-visits/<id:visit_id>/cancel": dict(
         body={"reason": "İstemedi"}, args=[FIRST, {"version": 4, "reason": "İstemedi"},
                                            ACTOR]),
+    "GET /api/v1/maintenance-visits/<id:visit_id>/readings": dict(args=[FIRST]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/readings": dict(
+        body={"value": 131000, "meter": "color"},
+        args=[FIRST, {"value": 131000, "meter": "color"}, ACTOR]),
     "GET /api/v1/reports/maintenance/visits": dict(query={"state": "done", "customer_id": "3"},
                                                    args=[{"state": "done", "customer_id": 3}]),
 }
@@ -390,6 +394,10 @@ ACCESS = {
     "POST /api/v1/maintenance-visits/<id:visit_id>/skip": "admin contracts manager",
     "POST /api/v1/maintenance-visits/<id:visit_id>/cancel": "admin contracts manager",
     "GET /api/v1/reports/maintenance/visits": "admin contracts desk manager technician",
+    "GET /api/v1/maintenance-visits/<id:visit_id>/readings":
+        "admin contracts desk manager technician",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/readings":
+        "admin contracts manager technician",
     "GET /api/v1/reports/maintenance/summary": "admin contracts desk manager technician",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too

@@ -16,12 +16,13 @@ __all__ = ["MAX_SCAN_BYTES", "scan_type", "PROPOSAL_STATUS_NAMES", "READ", "STAT
 
 # periodic maintenance (issue 18)
 from services.contracts.maintenance_domain import (READ as MAINTENANCE_READ,  # noqa: E402
-                                                   VISIT_STATUS_NAMES,
+                                                   READINGS_WRITE, VISIT_STATUS_NAMES,
                                                    WRITE as MAINTENANCE_WRITE)
 from services.contracts.maintenance_schemas import (MaintenanceReportQuery,  # noqa: E402
-                                                    PlanHttp, PlanQuery, ReasonIn,
+                                                    PlanHttp, PlanQuery, ReadingIn, ReasonIn,
                                                     RescheduleIn, VisitQuery)
 
-__all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "VISIT_STATUS_NAMES",
+__all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "READINGS_WRITE", "VISIT_STATUS_NAMES",
+            "ReadingIn",
             "MaintenanceReportQuery", "PlanHttp", "PlanQuery", "ReasonIn", "RescheduleIn",
             "VisitQuery"]

@@ -21,7 +21,8 @@ from services.contracts import domain
 from services.contracts import maintenance_domain as rules
 from services.contracts.events import pays_of, service_levels_of
 from services.contracts.models import (Contract, ContractDevice, MaintenancePlan,
-                                       MaintenanceTeamMember, MaintenanceVisit, VisitHistory)
+                                       MaintenanceTeamMember, MaintenanceVisit, MeterReading,
+                                       VisitHistory)
 from services.contracts.workflow import check_version, find
 
 PLANNABLE = (domain.DRAFT, domain.ACTIVE)
@@ -154,6 +155,35 @@ class Maintenance:
         self.db.add(VisitHistory(visit_id=visit.id, action=action, attempt=visit.attempt,
                                  by_id=actor.get("id"), by_name=actor.get("name"), note=note,
                                  **kw))
+
+    # -- meter readings ---------------------------------------------------------------------
+    def record_reading(self, visit_id, data, actor):
+        """A counter reading of the visit's device; lower than the meter's previous one only as
+        a meter replacement; not on a skipped or cancelled visit, nor in the future."""
+        visit = find_visit(self.db, visit_id)
+        if visit.status in (rules.SKIPPED, rules.CANCELLED):
+            raise Conflict("A visit that is {status} takes no reading.",
+                           {"status": visit.status})
+        today = self.today()
+        read_on = data["read_on"] or today
+        if read_on > today:
+            raise invalid(read_on=[("A reading may not be dated in the future (today is "
+                                    "{today}).", {"today": today.isoformat()})])
+        previous = self._last_reading(visit.device_id, data["meter"])
+        rules.check_reading(previous.value if previous else None, data["value"],
+                            data["replacement"])
+        row = MeterReading(device_id=visit.device_id, contract_id=visit.contract_id,
+                           visit_id=visit.id, meter=data["meter"], value=data["value"],
+                           replacement=data["replacement"], read_on=read_on, note=data["note"],
+                           by_id=actor.get("id"), by_name=actor.get("name"))
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def _last_reading(self, device_id, meter):
+        return self.db.scalar(select(MeterReading).where(
+            MeterReading.device_id == device_id, MeterReading.meter == meter).order_by(
+            MeterReading.id.desc()).limit(1))
 
     # -- the scanner's work -----------------------------------------------------------------
     @staticmethod
@@ -373,6 +403,24 @@ class MaintenanceQueries:
             "at": h.at.isoformat(), "by": {"id": h.by_id, "name": h.by_name}, "note": h.note}
             for h in self.db.scalars(select(VisitHistory).where(
                 VisitHistory.visit_id == v.id).order_by(VisitHistory.id))]
+        return out
+
+    def readings(self, visit_id):
+        """The readings of the visit's device (every meter, oldest first), each with the pages
+        counted since the meter's previous reading."""
+        v = find_visit(self.db, visit_id)
+        rows = self.db.scalars(select(MeterReading).where(
+            MeterReading.device_id == v.device_id).order_by(MeterReading.id)).all()
+        last, out = {}, []
+        for r in rows:
+            out.append({"id": r.id, "device_id": r.device_id, "contract_id": r.contract_id,
+                        "visit_id": r.visit_id, "meter": r.meter, "value": r.value,
+                        "replacement": r.replacement, "read_on": r.read_on.isoformat(),
+                        "pages": rules.pages_between(last.get(r.meter), r.value,
+                                                     r.replacement),
+                        "note": r.note, "by": {"id": r.by_id, "name": r.by_name},
+                        "at": r.at.isoformat() if r.at else None})
+            last[r.meter] = r.value
         return out
 
     def _filtered(self, stmt, query, today):

@@ -201,3 +201,23 @@ def check_reschedule(new_day, start, end, today):
 
 def month_of(day: date):
     return f"{day.year:04d}-{day.month:02d}"
+
+
+# -- meter readings ----------------------------------------------------------------------------
+READINGS_WRITE = WRITE + ("technician",)  # read on site by the technician too
+
+
+def check_reading(previous, value, replacement):
+    """A counter never goes back: a value lower than the meter's previous reading is a 422
+    naming `value`, unless the meter was replaced (`replacement`)."""
+    if previous is not None and value < previous and not replacement:
+        raise invalid(value=[("The reading {value} is lower than the previous one "
+                              "({previous}); mark it as a meter replacement if the meter was "
+                              "changed.", {"value": value, "previous": previous})])
+
+
+def pages_between(previous, value, replacement):
+    """Pages counted since the previous reading (a new meter counts from zero)."""
+    if replacement:
+        return value
+    return None if previous is None else value - previous

@@ -97,3 +97,14 @@ class MaintenanceReportQuery(Schema):
 class MaintenanceScanIn(Schema):
     """A scan at a given day (tests and operators; the scanner runs on its own)."""
     today = fields.Date(load_default=None, allow_none=True)
+
+
+class ReadingIn(Schema):
+    """A counter reading of the visit's device: `meter` (total, black, colour …), `value`,
+    `replacement` (the meter was changed: the value may be lower), the day read."""
+    meter = fields.String(load_default="total", validate=validate.Regexp(r"^[a-z_]{1,20}$"))
+    value = fields.Integer(required=True, strict=True,
+                           validate=validate.Range(min=0, max=10**12))
+    replacement = fields.Boolean(load_default=False)
+    read_on = fields.Date(load_default=None, allow_none=True)
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=2000))

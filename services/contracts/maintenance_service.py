@@ -10,8 +10,8 @@ from services.contracts import maintenance_domain as rules
 from services.contracts.maintenance import Maintenance, MaintenanceQueries
 from services.contracts.maintenance_schedule import MaintenanceScanner
 from services.contracts.maintenance_schemas import (MaintenanceReportQuery, MaintenanceScanIn,
-                                                    PlanIn, PlanQuery, ReasonIn, RescheduleIn,
-                                                    VisitQuery)
+                                                    PlanIn, PlanQuery, ReadingIn, ReasonIn,
+                                                    RescheduleIn, VisitQuery)
 from services.contracts.schemas import Actor
 
 
@@ -71,6 +71,19 @@ class MaintenanceEntrypoints:
         visit = self.maintenance.close(visit_id, rules.CANCELLED, data, actor)
         self.db.commit()
         return self.maintenance_queries.visit(visit.id)
+
+    @rpc
+    def record_meter_reading(self, visit_id, data, actor):
+        """A counter reading of the visit's device (lower than the previous only as a meter
+        replacement); answers with the device's readings."""
+        data, actor = load(ReadingIn(), data), load(Actor(), actor)
+        self.maintenance.record_reading(visit_id, data, actor)
+        self.db.commit()
+        return self.maintenance_queries.readings(visit_id)
+
+    @rpc
+    def meter_readings(self, visit_id):
+        return self.maintenance_queries.readings(visit_id)
 
     @rpc
     def scan_maintenance(self, data=None):

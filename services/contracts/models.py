@@ -4,7 +4,8 @@ rates Numeric(12, 4)."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, false
+from sqlalchemy import (BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String,
+                        Text, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.documents.models import DocumentColumns, TemplateColumns
@@ -329,3 +330,24 @@ class VisitHistory(Base):
     by_id: Mapped[int | None] = mapped_column(Integer)
     by_name: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class MeterReading(Base):
+    """A device's counter reading (sayaç okuma: copiers and printers are billed by the page),
+    recorded on a visit: the meter (total, black, colour …), the value, whether the meter was
+    replaced (then it may be lower than the one before), who and when."""
+    __tablename__ = "meter_readings"
+    __table_args__ = (Index("ix_meter_readings_device", "device_id", "meter", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(Integer)
+    contract_id: Mapped[int] = mapped_column(Integer, index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("maintenance_visits.id"),
+                                                 index=True)
+    meter: Mapped[str] = mapped_column(String(20), default="total")
+    value: Mapped[int] = mapped_column(BigInteger)
+    replacement: Mapped[bool] = mapped_column(Boolean, default=False)
+    read_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(200))

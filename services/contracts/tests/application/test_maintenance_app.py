@@ -288,3 +288,32 @@ def test_reports_by_customer_and_month_and_upcoming(contracts):  # noqa: F811
                                                   "to": "2027-03-31"})["items"]
     assert [v["scheduled_on"] for v in calendar] == ["2027-03-01"]
     assert contracts.list_maintenance_visits({"technician_id": 99})["items"] == []
+
+
+def test_meter_readings_never_go_back_unless_the_meter_was_replaced(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    readings = contracts.record_meter_reading(v[0]["id"], {"value": 120000}, TECH_ACTOR)
+    assert [(r["meter"], r["value"], r["pages"]) for r in readings] == [("total", 120000, None)]
+    readings = contracts.record_meter_reading(v[0]["id"], {"value": 125500, "meter": "color"},
+                                              TECH_ACTOR)
+    contracts.at(date(2027, 5, 3))
+    readings = contracts.record_meter_reading(v[1]["id"], {"value": 131000}, TECH_ACTOR)
+    assert readings[-1]["pages"] == 11000 and readings[-1]["read_on"] == "2027-05-03"
+    with pytest.raises(ValidationFailed) as err:
+        contracts.record_meter_reading(v[1]["id"], {"value": 130999}, TECH_ACTOR)
+    assert list(err.value.details) == ["value"]
+    assert "130999" in str(err.value.details) and "131000" in str(err.value.details)
+    with pytest.raises(ValidationFailed) as err:
+        contracts.record_meter_reading(v[1]["id"], {"value": 1, "read_on": "2027-05-04"},
+                                       TECH_ACTOR)
+    assert list(err.value.details) == ["read_on"]
+    readings = contracts.record_meter_reading(v[1]["id"], {
+        "value": 15, "replacement": True, "note": "Sayaç değişti"}, TECH_ACTOR)
+    assert [(r["value"], r["pages"]) for r in readings if r["meter"] == "total"] == [
+        (120000, None), (131000, 11000), (15, 15)]
+    assert len(contracts.meter_readings(v[1]["id"])) == 4
+    contracts.skip_visit(v[2]["id"], {"version": 1, "reason": "Kapalı"}, OFFICER)
+    with pytest.raises(Conflict):
+        contracts.record_meter_reading(v[2]["id"], {"value": 20}, TECH_ACTOR)

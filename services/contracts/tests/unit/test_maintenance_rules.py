@@ -155,3 +155,15 @@ def test_every_move_for_every_role(current, target):
 def test_done_skipped_and_cancelled_are_final():
     for final in ("done", "skipped", "cancelled"):
         assert not [b for a, b, _ in rules.VISIT_TRANSITIONS if a == final]
+
+
+def test_a_reading_never_goes_back_but_a_new_meter_starts_at_zero():
+    rules.check_reading(None, 0, False)
+    rules.check_reading(100, 100, False)
+    with pytest.raises(ValidationFailed) as err:
+        rules.check_reading(100, 99, False)
+    assert list(err.value.details) == ["value"]
+    rules.check_reading(100, 3, True)
+    assert rules.pages_between(None, 50, False) is None
+    assert rules.pages_between(100, 150, False) == 50
+    assert rules.pages_between(100, 3, True) == 3
