@@ -28,6 +28,16 @@ VISIT_STATUS_NAMES = {
     OVERDUE: {"tr": "Gecikmiş", "en": "Overdue"},
 }
 VISIT_STATUSES = (PLANNED, DUE, DONE, SKIPPED, CANCELLED)
+# a visit's history: what happened, as people read it
+HISTORY_NAMES = {
+    "due": {"tr": "Zamanı geldi", "en": "Due"},
+    "rescheduled": {"tr": "Tarihi değişti", "en": "Rescheduled"},
+    "form_opened": {"tr": "Bakım formu açıldı", "en": "Maintenance form opened"},
+    "form_cancelled": {"tr": "Bakım formu iptal edildi", "en": "Maintenance form cancelled"},
+    "done": {"tr": "Yapıldı", "en": "Done"},
+    "skipped": {"tr": "Atlandı", "en": "Skipped"},
+    "cancelled": {"tr": "İptal edildi", "en": "Cancelled"},
+}
 OPEN = (PLANNED, DUE)  # still to be done: rescheduled, skipped, cancelled, overdue
 
 # (from, to, roles). SYSTEM: the scanner (planned → due on the day), the form delivered
