@@ -53,7 +53,8 @@ def maintenance():
     for v in items:
         days.setdefault(v["scheduled_on"], []).append(v)
     return render("maintenance.html", days=sorted(days.items()), error=error, state=state,
-                  states=STATES, state_names=VISIT_STATUS_NAMES, start=start, tech=tech, technicians=technicians())
+                  states=STATES, state_names=VISIT_STATUS_NAMES, start=start, tech=tech,
+                  technicians=technicians())
 
 
 @bp.get("/maintenance/plans")

@@ -397,8 +397,10 @@ class MaintenanceQueries:
         out = visit_out(v, self.today(), contract, device)
         out["team"] = [member_out(m) for m in team_of(self.db, v.plan_id)]
         out["history"] = [{
-            "action": h.action, "action_name": rules.HISTORY_NAMES.get(
-                h.action, {"tr": h.action, "en": h.action}), "from": h.from_status, "to": h.to_status,
+            "action": h.action, "from": h.from_status,
+            "action_name": rules.HISTORY_NAMES.get(h.action,
+                                                   {"tr": h.action, "en": h.action}),
+            "to": h.to_status,
             "from_date": h.from_date.isoformat() if h.from_date else None,
             "to_date": h.to_date.isoformat() if h.to_date else None, "attempt": h.attempt,
             "at": h.at.isoformat(), "by": {"id": h.by_id, "name": h.by_name}, "note": h.note}

@@ -15,7 +15,8 @@ CUSTOMER = {"id": 7, "name": "Işık Soğutma A.Ş.", "email": "info@isik.exampl
             "language": "tr"}
 REP = {"user_id": 3, "name": "Ayşe Yılmaz", "email": "ayse@servis.example.com", "language": "tr"}
 FORM = {"id": 42, "number": "SF-2026-000042"}
-FORM_OF_CUSTOMER = {**FORM, "customer_id": 7, "maintenance": {"visit_id": 9, "attempt": 1}}
+FORM_OF_CUSTOMER = {**FORM, "customer_id": 7,
+                    "maintenance": {"visit_id": 9, "attempt": 1}}
 BY = {"user_id": 2, "name": "Mehmet Öztürk"}
 RECIPIENT = {"name": "Can Demir", "email": "can@servis.example.com", "language": "en"}
 CONTRACT = {"contract": {"id": 5, "number": "BS-2026-0005", "customer_id": 7,
@@ -140,7 +141,8 @@ DESIGN_EVENTS = {
     "price_approval_decided", "form_completed", "satisfaction_recorded", "satisfaction_low",
     "form_reopened", "form_closed", "contract_activated", "contract_expired",
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
-    "maintenance_visit_due", "service_request_submitted", "article_published", "email_sent", "email_failed",
+    "maintenance_visit_due", "service_request_submitted", "article_published", "email_sent",
+    "email_failed",
     "damage_report_issued", "periodic_report_issued", "proposal_sent",
     "insurance_notice_issued",
 }

@@ -39,9 +39,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('maintenance_plans', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_maintenance_plans_contract_id'), ['contract_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_maintenance_plans_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_maintenance_plans_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_plans_contract_id'),
+            ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_plans_customer_id'),
+            ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_plans_device_id'),
+            ['device_id'], unique=False)
 
     op.create_table('maintenance_team',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -84,14 +87,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('maintenance_visits', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_maintenance_visits_contract_id'), ['contract_id'], unique=False)
-        batch_op.create_index('ix_maintenance_visits_customer', ['customer_id', 'scheduled_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_maintenance_visits_device_id'), ['device_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_maintenance_visits_form_id'), ['form_id'], unique=False)
-        batch_op.create_index('ix_maintenance_visits_open', ['status', 'scheduled_on', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_visits_contract_id'),
+            ['contract_id'], unique=False)
+        batch_op.create_index('ix_maintenance_visits_customer',
+            ['customer_id', 'scheduled_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_visits_device_id'),
+            ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_visits_form_id'),
+            ['form_id'], unique=False)
+        batch_op.create_index('ix_maintenance_visits_open',
+            ['status', 'scheduled_on', 'id'], unique=False)
         batch_op.create_index('ix_maintenance_visits_plan', ['plan_id', 'seq'], unique=False)
-        batch_op.create_index('ix_maintenance_visits_remind', ['reminded', 'remind_on'], unique=False)
-        batch_op.create_index('ix_maintenance_visits_window', ['status', 'window_end', 'id'], unique=False)
+        batch_op.create_index('ix_maintenance_visits_remind',
+            ['reminded', 'remind_on'], unique=False)
+        batch_op.create_index('ix_maintenance_visits_window',
+            ['status', 'window_end', 'id'], unique=False)
 
     op.create_table('maintenance_visit_history',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -110,7 +120,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('maintenance_visit_history', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_maintenance_visit_history_visit_id'), ['visit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_maintenance_visit_history_visit_id'),
+            ['visit_id'], unique=False)
 
     op.create_table('meter_readings',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -129,8 +140,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('meter_readings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_meter_readings_contract_id'), ['contract_id'], unique=False)
-        batch_op.create_index('ix_meter_readings_device', ['device_id', 'meter', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meter_readings_contract_id'),
+            ['contract_id'], unique=False)
+        batch_op.create_index('ix_meter_readings_device',
+            ['device_id', 'meter', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_meter_readings_visit_id'), ['visit_id'], unique=False)
 
     # ### end Alembic commands ###

@@ -8,7 +8,7 @@ and writes nothing. Time is injected (FixedClock)."""
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.common.exceptions import Conflict, PreconditionRequired, ValidationFailed
 from services.contracts.tests.application.test_contracts_app import (  # noqa: F401
@@ -25,8 +25,8 @@ TECH_ACTOR = {"id": 3, "name": "Tülay Teknisyen", "role": "technician", "email"
 class Loop:
     """contracts ⇄ forms: each new event of one handed to the other's handler."""
 
-    def __init__(self, contracts, forms):
-        self.c, self.f = contracts, forms
+    def __init__(self, contracts_app, forms_app):
+        self.c, self.f = contracts_app, forms_app
         self.seen_c, self.seen_f = 0, 0
 
     def run(self, twice=False):
@@ -51,12 +51,12 @@ class Loop:
                         getattr(self.c.service, handler)(e)
 
 
-def active_contract(contracts, day=date(2027, 2, 1)):
-    p = contracts.create_proposal(proposal(), OFFICER)  # 2027-02-01 – 2028-01-31, devices 10, 11
-    p = contracts.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
-    contracts.at(day)
-    contracts.scan_due({"today": day.isoformat()})
-    c = contracts.get_contract(p["contract_id"])
+def active_contract(app, day=date(2027, 2, 1)):
+    p = app.create_proposal(proposal(), OFFICER)  # 2027-02-01 – 2028-01-31, devices 10, 11
+    p = app.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    app.at(day)
+    app.scan_due({"today": day.isoformat()})
+    c = app.get_contract(p["contract_id"])
     assert c["status"] == "active"
     return c
 
@@ -66,9 +66,9 @@ def plan(contract, **extra):
             "window_days": 10, "team": [TECH, TECH2], **extra}
 
 
-def scan(contracts, day):
-    contracts.at(day)
-    return contracts.scan_maintenance({"today": day.isoformat()})["visits"]
+def scan(app, day):
+    app.at(day)
+    return app.scan_maintenance({"today": day.isoformat()})["visits"]
 
 
 def maintenance_forms(f):
