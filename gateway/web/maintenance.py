@@ -4,19 +4,19 @@ with state and date filters; the plans with a new plan's form (the team picked a
 active technicians); a visit with its history, reschedule, skip, cancel and meter readings.
 Every read and write goes through gateway/web/api.py `call`, as the other screens do: the
 API's route, roles, loading and version contract."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, redirect, request, url_for
 
 from gateway.auth import current_user
 from gateway.web import api
+from gateway.web.formatting import LOCAL_TZ
 from gateway.web.i18n import error_text, field_errors, gettext
 from gateway.web.pages import STALE, as_int, listed, page, text_or_none
 from gateway.web.shell import bp, render
 from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
 from services.common.roles import TECHNICIAN
 from services.contracts.api import VISIT_STATUS_NAMES
-from services.contracts.domain import local_date
 
 VISIT = "/maintenance-visits/<id:visit_id>"
 STATES = ("planned", "due", "overdue", "done", "skipped", "cancelled")
@@ -35,7 +35,7 @@ def maintenance():
     default_tech = str(user["id"]) if user["role"] == TECHNICIAN else ""
     tech = request.args.get("technician_id", default_tech)
     state = request.args.get("state") or None
-    start = request.args.get("from") or local_date().isoformat()
+    start = request.args.get("from") or datetime.now(LOCAL_TZ).date().isoformat()  # Türkiye's
     query = {"limit": 200, "from": start}
     if not state:
         try:
