@@ -66,9 +66,10 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 	$(PY) bench/web_bench.py || rc=1; \
 	$(PY) bench/documents_bench.py || rc=1; \
 	$(PY) bench/contracts_bench.py || rc=1; \
+	$(PY) bench/maintenance_bench.py || rc=1; \
 	exit $$rc
 
-bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (about 4 min: eight benchmarks, two backends each)
+bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (about 4 min: nine benchmarks, two backends each)
 	$(PY) bench/smoke.py
 
 migrate: venv  ## every service's database up to its migrations (<SERVICE>_DATABASE_URL, else DATA_DIR's SQLite)

@@ -55,6 +55,8 @@ SMOKE = {  # the longest first, so the ones run at once finish together
     "knowledge": (("sqlite",), ["--n", "500", "--queries", "10"]),
     "contracts": (("sqlite", "postgresql"), [
         "--small", "500", "--n", "1000", "--calls", "3", "--warmup", "1"]),
+    "maintenance": (("sqlite", "postgresql"), [
+        "--small", "200", "--n", "400", "--calls", "3", "--warmup", "1"]),
     "documents": (("sqlite", "postgresql"), [
         "--calls", "3", "--warmup", "1", "--report-forms", "30", "--report-calls", "1",
         "--report-warmup", "0"]),
