@@ -119,6 +119,7 @@ def load(engine, first, last, visits, today, seed=1):
                     plan_id=i, contract_id=cid, customer_id=cid % max(1, last // 20) + 1,
                     device_id=i, seq=seq + 1, planned_on=day, scheduled_on=day,
                     window_end=window_end, remind_on=day - timedelta(days=7),
+                    is_open=status in ("planned", "due"),
                     reminded=sent or day - timedelta(days=7) < today, status=status, attempt=1,
                     dispatched_attempt=1 if sent else 0, version=1,
                     done_on=window_end if status == "done" else None))

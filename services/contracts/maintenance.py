@@ -111,7 +111,8 @@ class Maintenance:
                 device_id=data["device_id"], seq=seq, planned_on=day, scheduled_on=day,
                 window_end=rules.window_end(day, plan.window_days),
                 remind_on=rules.remind_on(day, plan.lead_days), reminded=False,
-                status=rules.PLANNED, attempt=1, dispatched_attempt=0, version=1))
+                status=rules.PLANNED, is_open=True, attempt=1, dispatched_attempt=0,
+                version=1))
         self.db.flush()
         return plan
 
@@ -146,7 +147,7 @@ class Maintenance:
         check_version(visit, data["version"])
         rules.check_visit_move(visit.status, to, actor.get("role"))
         self._history(visit, to, actor, data["reason"], from_status=visit.status, to_status=to)
-        visit.status, visit.reason = to, data["reason"]
+        visit.status, visit.reason, visit.is_open = to, data["reason"], to in rules.OPEN
         visit.version = data["version"] + 1
         self.db.flush()
         return visit
@@ -302,7 +303,7 @@ class Maintenance:
         rules.check_visit_move(visit.status, rules.DONE, SYSTEM_ACTOR["role"])
         self._history(visit, "done", SYSTEM_ACTOR, form["number"], from_status=rules.DUE,
                       to_status=rules.DONE)
-        visit.status, visit.done_on = rules.DONE, self.today()
+        visit.status, visit.done_on, visit.is_open = rules.DONE, self.today(), False
         visit.form_id, visit.form_number = form["id"], form["number"]
         visit.version += 1
         self.db.flush()
@@ -366,7 +367,7 @@ class MaintenanceQueries:
         rows = dict(self.db.execute(select(v.status, func.count()).where(
             v.plan_id == plan_id).group_by(v.status)).all())
         overdue = self.db.scalar(select(func.count()).select_from(v).where(
-            v.plan_id == plan_id, v.status.in_(rules.OPEN), v.window_end < today))
+            v.plan_id == plan_id, v.is_open.is_(True), v.window_end < today))
         return rules.completion(rows, overdue)
 
     def plan(self, plan_id):
@@ -436,7 +437,7 @@ class MaintenanceQueries:
                 MaintenanceTeamMember.user_id == query["technician_id"])))
         state = query.get("state")
         if state == rules.OVERDUE:
-            stmt = stmt.where(v.status.in_(rules.OPEN), v.window_end < today)
+            stmt = stmt.where(v.is_open.is_(True), v.window_end < today)
         elif state in rules.OPEN:
             stmt = stmt.where(v.status == state, v.window_end >= today)
         elif state:
@@ -448,9 +449,13 @@ class MaintenanceQueries:
         return stmt
 
     def visits(self, query):
-        """Visits by date (scheduled_on, id); a technician's calendar is
-        `technician_id` with `from`–`to`."""
+        """Visits by date (scheduled_on, id); a technician's calendar is `technician_id` with
+        `from`–`to`. The due and overdue lists go by the end of the window (the deadline):
+        each is then one range of an index in its order (ix_maintenance_visits_window,
+        ix_maintenance_visits_open_window), however many visits there are."""
         v, today = MaintenanceVisit, self.today()
+        key = v.window_end if query.get("state") in (rules.DUE, rules.OVERDUE) else \
+            v.scheduled_on
         stmt = self._filtered(select(v, Contract, ContractDevice).join(
             Contract, Contract.id == v.contract_id).outerjoin(ContractDevice, and_(
                 ContractDevice.contract_id == v.contract_id,
@@ -461,12 +466,11 @@ class MaintenanceQueries:
                 day = date.fromisoformat(day)
             except ValueError:
                 raise invalid(cursor=[INVALID_CURSOR]) from None
-            stmt = stmt.where(or_(v.scheduled_on > day, and_(v.scheduled_on == day,
-                                                             v.id > last)))
-        rows = self.db.execute(stmt.order_by(v.scheduled_on, v.id)
-                               .limit(query["limit"] + 1)).all()
-        page, cursor = page_of(rows, query["limit"], lambda r: [r[0].scheduled_on.isoformat(),
-                                                                r[0].id])
+            stmt = stmt.where(or_(key > day, and_(key == day, v.id > last)))
+        rows = self.db.execute(stmt.order_by(key, v.id).limit(query["limit"] + 1)).all()
+        attr = key.key
+        page, cursor = page_of(rows, query["limit"], lambda r: [
+            getattr(r[0], attr).isoformat(), r[0].id])
         return {"items": [visit_out(vis, today, c, d) for vis, c, d in page],
                 "next_cursor": cursor}
 
@@ -483,7 +487,7 @@ class MaintenanceQueries:
         elif state == "due":
             stmt = stmt.where(v.status == rules.DUE, v.window_end >= today)
         elif state == "overdue":
-            stmt = stmt.where(v.status.in_(rules.OPEN), v.window_end < today)
+            stmt = stmt.where(v.is_open.is_(True), v.window_end < today)
         else:
             stmt = stmt.where(v.status == rules.PLANNED, v.scheduled_on >= today,
                               v.scheduled_on <= today + timedelta(days=query["days"]))

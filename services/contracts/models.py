@@ -285,7 +285,10 @@ class MaintenanceVisit(Base):
         # the due-date scanner: open visits by date (reminder and dispatch)
         Index("ix_maintenance_visits_open", "status", "scheduled_on", "id"),
         Index("ix_maintenance_visits_remind", "reminded", "remind_on"),
+        # the due list (status due, by window end) and the overdue one (open, window passed,
+        # by window end): each one range of an index in the list's order, no sort
         Index("ix_maintenance_visits_window", "status", "window_end", "id"),
+        Index("ix_maintenance_visits_open_window", "is_open", "window_end", "id"),
         Index("ix_maintenance_visits_plan", "plan_id", "seq"),
         Index("ix_maintenance_visits_customer", "customer_id", "scheduled_on"),
     )
@@ -301,6 +304,7 @@ class MaintenanceVisit(Base):
     remind_on: Mapped[date] = mapped_column(Date)
     reminded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(10), default="planned")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)  # planned or due: moves with it
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     dispatched_attempt: Mapped[int] = mapped_column(Integer, default=0)
     form_id: Mapped[int | None] = mapped_column(Integer, index=True)

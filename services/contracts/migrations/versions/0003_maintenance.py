@@ -73,6 +73,7 @@ def upgrade():
     sa.Column('remind_on', sa.Date(), nullable=False),
     sa.Column('reminded', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('is_open', sa.Boolean(), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('dispatched_attempt', sa.Integer(), nullable=False),
     sa.Column('form_id', sa.Integer(), nullable=True),
@@ -97,6 +98,8 @@ def upgrade():
             ['form_id'], unique=False)
         batch_op.create_index('ix_maintenance_visits_open',
             ['status', 'scheduled_on', 'id'], unique=False)
+        batch_op.create_index('ix_maintenance_visits_open_window',
+            ['is_open', 'window_end', 'id'], unique=False)
         batch_op.create_index('ix_maintenance_visits_plan', ['plan_id', 'seq'], unique=False)
         batch_op.create_index('ix_maintenance_visits_remind',
             ['reminded', 'remind_on'], unique=False)
@@ -165,6 +168,7 @@ def downgrade():
         batch_op.drop_index('ix_maintenance_visits_window')
         batch_op.drop_index('ix_maintenance_visits_remind')
         batch_op.drop_index('ix_maintenance_visits_plan')
+        batch_op.drop_index('ix_maintenance_visits_open_window')
         batch_op.drop_index('ix_maintenance_visits_open')
         batch_op.drop_index(batch_op.f('ix_maintenance_visits_form_id'))
         batch_op.drop_index(batch_op.f('ix_maintenance_visits_device_id'))
