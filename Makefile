@@ -67,6 +67,7 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 	$(PY) bench/documents_bench.py || rc=1; \
 	$(PY) bench/contracts_bench.py || rc=1; \
 	$(PY) bench/portal_bench.py || rc=1; \
+	$(PY) bench/maintenance_bench.py || rc=1; \
 	exit $$rc
 
 bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (about 4 min: nine benchmarks, two backends each)

@@ -58,6 +58,8 @@ SMOKE = {  # the longest first, so the ones run at once finish together
     "portal": (("sqlite", "postgresql"), [
         "--small-customers", "50", "--customers", "100", "--forms-per-customer", "25",
         "--calls", "3", "--warmup", "1"]),
+    "maintenance": (("sqlite", "postgresql"), [
+        "--small", "200", "--n", "400", "--calls", "3", "--warmup", "1"]),
     "documents": (("sqlite", "postgresql"), [
         "--calls", "3", "--warmup", "1", "--report-forms", "30", "--report-calls", "1",
         "--report-warmup", "0"]),

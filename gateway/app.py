@@ -9,8 +9,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from gateway import (accounts_api, approvals_api, audit, audit_api, contracts_api, devices_api,
-                     errors, forms_api, health_api, knowledge_api, notify_api, observability,
-                     personal_data_api, portal_api, request_rules, routes, web)
+                     errors, forms_api, health_api, knowledge_api, maintenance_api, notify_api,
+                     observability, personal_data_api, portal_api, request_rules, routes, web)
 from gateway.login_limits import make_budgets
 from gateway.rpc import RpcClient
 from gateway.settings import Settings
@@ -28,8 +28,8 @@ def _bounded_int(text):
 
 BLUEPRINTS = (accounts_api.BLUEPRINTS + health_api.BLUEPRINTS + notify_api.BLUEPRINTS
               + devices_api.BLUEPRINTS + forms_api.BLUEPRINTS + approvals_api.BLUEPRINTS
-              + knowledge_api.BLUEPRINTS + contracts_api.BLUEPRINTS + portal_api.BLUEPRINTS
-              + audit_api.BLUEPRINTS + personal_data_api.BLUEPRINTS)
+              + knowledge_api.BLUEPRINTS + contracts_api.BLUEPRINTS + maintenance_api.BLUEPRINTS
+              + portal_api.BLUEPRINTS + audit_api.BLUEPRINTS + personal_data_api.BLUEPRINTS)
 
 
 def _numeric_bounds(self, field, ret, **kwargs):

@@ -266,6 +266,35 @@ EXAMPLES = {
     "POST /api/v1/portal/forms/<id:form_id>/survey": dict(
         body={"answers": [{"question_id": 2, "value": 5}]},
         args=[FIRST, {"answers": [{"question_id": 2, "value": 5}]}, PORTAL_ACTOR]),
+    # periodic maintenance (issue 18): the team's ids become the accounts' snapshots
+    "GET /api/v1/maintenance-plans": dict(query={"contract_id": "3"},
+                                          args=[{"contract_id": 3}]),
+    "POST /api/v1/maintenance-plans": dict(
+        body={"contract_id": 3, "device_id": 5, "rrule": " FREQ=MONTHLY;INTERVAL=3 ",
+              "team": [5]},
+        args=[{"contract_id": 3, "device_id": 5, "rrule": "FREQ=MONTHLY;INTERVAL=3",
+               "team": [{"user_id": 5, "name": "Technician Kişi",
+                         "email": "technician@example.com", "language": "en"}]}, ACTOR]),
+    "GET /api/v1/maintenance-plans/<id:plan_id>": dict(args=[FIRST]),
+    "GET /api/v1/maintenance-visits": dict(
+        query={"technician_id": "4", "from": "2027-03-01", "state": "overdue"},
+        args=[{"technician_id": 4, "from": "2027-03-01", "state": "overdue"}]),
+    "GET /api/v1/maintenance-visits/<id:visit_id>": dict(args=[FIRST]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": dict(
+        body={"date": "2027-05-12", "reason": " Müşteri talebi "},
+        args=[FIRST, {"version": 4, "date": "2027-05-12", "reason": "Müşteri talebi"}, ACTOR]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/skip": dict(
+        body={"reason": "Cihaz yok"}, args=[FIRST, {"version": 4, "reason": "Cihaz yok"},
+                                            ACTOR]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/cancel": dict(
+        body={"reason": "İstemedi"}, args=[FIRST, {"version": 4, "reason": "İstemedi"},
+                                           ACTOR]),
+    "GET /api/v1/maintenance-visits/<id:visit_id>/readings": dict(args=[FIRST]),
+    "POST /api/v1/maintenance-visits/<id:visit_id>/readings": dict(
+        body={"value": 131000, "meter": "color"},
+        args=[FIRST, {"value": 131000, "meter": "color"}, ACTOR]),
+    "GET /api/v1/reports/maintenance/visits": dict(query={"state": "done", "customer_id": "3"},
+                                                   args=[{"state": "done", "customer_id": 3}]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -410,6 +439,21 @@ ACCESS = {
     "GET /api/v1/portal/survey-questions": "customer",
     "POST /api/v1/portal/forms/<id:form_id>/survey": "customer",
     "POST /api/v1/portal/invitations": "admin desk manager",
+    # periodic maintenance (issue 18)
+    "GET /api/v1/maintenance-plans": "admin contracts desk manager technician",
+    "POST /api/v1/maintenance-plans": "admin contracts manager",
+    "GET /api/v1/maintenance-plans/<id:plan_id>": "admin contracts desk manager technician",
+    "GET /api/v1/maintenance-visits": "admin contracts desk manager technician",
+    "GET /api/v1/maintenance-visits/<id:visit_id>": "admin contracts desk manager technician",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": "admin contracts manager",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/skip": "admin contracts manager",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/cancel": "admin contracts manager",
+    "GET /api/v1/reports/maintenance/visits": "admin contracts desk manager technician",
+    "GET /api/v1/maintenance-visits/<id:visit_id>/readings":
+        "admin contracts desk manager technician",
+    "POST /api/v1/maintenance-visits/<id:visit_id>/readings":
+        "admin contracts manager technician",
+    "GET /api/v1/reports/maintenance/summary": "admin contracts desk manager technician",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",

@@ -19,6 +19,7 @@ ENTRIES = (
     ("web.final_checks", N_("Final check"), ("GET", "/forms/<id:form_id>/final-check")),
     ("web.proposals", N_("Proposals"), ("GET", "/proposals")),
     ("web.contracts", N_("Contracts"), ("GET", "/contracts")),
+    ("web.maintenance", N_("Maintenance"), ("GET", "/maintenance-visits")),
     ("web.admin", N_("Administration"), ("GET", "/document-templates")),
     # the customer portal (its routes admit customers only)
     ("web.portal_home", N_("My service"), ("GET", "/portal/forms")),

@@ -180,8 +180,15 @@ class FormRef(Schema):
     number = _text()
 
 
+class MaintenanceRef(Schema):
+    """The maintenance visit and attempt a form was opened for (contracts' (visit, attempt))."""
+    visit_id = _id()
+    attempt = _id()
+
+
 class FormOfCustomer(FormRef):
     customer_id = _id()
+    maintenance = _opt_nested(MaintenanceRef)  # a maintenance form's (visit, attempt)
 
 
 class FormWithCustomer(FormRef):
@@ -258,6 +265,7 @@ class NewForm(FormRef):
     complaint = _text()
     opened_at = _time()
     tracking_url = fields.Url(allow_none=True, load_default=None, require_tld=False)
+    maintenance = _opt_nested(MaintenanceRef)  # a maintenance form's (visit, attempt)
 
 
 class Decider(Schema):
@@ -389,6 +397,27 @@ def _contract():
     return {"contract": _nested(ContractSnapshot), "devices": _list(_id())}
 
 
+class VisitDue(Schema):
+    """A maintenance visit due now: (id, attempt) keys the one form opened for it."""
+    id = _id()
+    attempt = _id()
+    plan_id = _id()
+    contract_id = _id()
+    device_id = _id()
+    due = fields.Date(required=True)
+    window_end = fields.Date(required=True)
+
+
+class ContractOfVisit(Schema):
+    """The contract a visit is under, as the form keeps it (coverage and its terms)."""
+    id = _id()
+    number = _text()
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    pays = _opt_nested(ContractPays)
+    service_levels = _opt_nested(ServiceLevels)
+
+
 def _due():
     return {"contract_id": _opt_id(), "plan_id": _opt_id(),
             "due_date": fields.Date(required=True), "recipients": _list(_nested(Recipient))}
@@ -447,6 +476,10 @@ EVENT_SCHEMAS = dict((
     _event("contract_renewal_due", **_due()),
     _event("contract_invoice_due", **_due()),
     _event("maintenance_due", **_due()),
+    _event("maintenance_visit_due", visit=_nested(VisitDue), team=_list(_nested(Staff)),
+           customer=_nested(CustomerContact), rep=_opt_nested(Rep),
+           device=_nested(DeviceSnapshot), contract=_nested(ContractOfVisit),
+           complaint=_text()),
     _event("service_request_submitted", request=_nested(Request)),
     _event("service_request_accepted", request=_nested(Request), form=_nested(FormRef)),
     _event("service_request_declined", request=_nested(Request), reason=_text()),

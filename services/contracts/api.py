@@ -15,3 +15,16 @@ __all__ = ["MAX_SCAN_BYTES", "scan_type", "PROPOSAL_STATUS_NAMES", "READ", "STAT
            "ProposalQuery", "RenewalQuery", "RenewIn", "SendIn", "ProposalTemplateIn",
            "Versioned", "InvoicedIn", "InsuranceNoticeIn", "MachineParkIn", "ParkResultsIn",
            "InvoiceQuery", "PaidIn", "RevenueQuery", "ScheduleIn"]
+
+# periodic maintenance (issue 18)
+from services.contracts.maintenance_domain import (READ as MAINTENANCE_READ,  # noqa: E402
+                                                   READINGS_WRITE, VISIT_STATUS_NAMES,
+                                                   WRITE as MAINTENANCE_WRITE)
+from services.contracts.maintenance_schemas import (MaintenanceReportQuery,  # noqa: E402
+                                                    PlanHttp, PlanQuery, ReadingIn, ReasonIn,
+                                                    RescheduleIn, VisitQuery)
+
+__all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "READINGS_WRITE", "VISIT_STATUS_NAMES",
+            "ReadingIn",
+            "MaintenanceReportQuery", "PlanHttp", "PlanQuery", "ReasonIn", "RescheduleIn",
+            "VisitQuery"]

@@ -4,7 +4,8 @@ rates Numeric(12, 4)."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, false
+from sqlalchemy import (BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String,
+                        Text, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.documents.models import DocumentColumns, TemplateColumns
@@ -233,3 +234,124 @@ class MachineParkItem(Base):
     result: Mapped[str | None] = mapped_column(String(10))
     condition: Mapped[str | None] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- periodic maintenance (issue 18): plans, their team, visits, meter readings ----------------
+class MaintenancePlan(Base):
+    """A maintenance plan (bakım planı) of one device of a contract: an RRULE from `first_on`
+    inside the contract's period, a window (days), a reminder lead (days), whether visits
+    avoid Turkish public holidays and weekends, a team (MaintenanceTeamMember). Its visits
+    are made with it; its counts are read from them (never kept apart, so never wrong)."""
+    __tablename__ = "maintenance_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    device_id: Mapped[int] = mapped_column(Integer, index=True)
+    rrule: Mapped[str] = mapped_column(String(500))
+    first_on: Mapped[date] = mapped_column(Date)
+    window_days: Mapped[int] = mapped_column(Integer)
+    lead_days: Mapped[int] = mapped_column(Integer)
+    avoid_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active, cancelled
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MaintenanceTeamMember(Base):
+    """A technician of a plan's team, as the gateway knew the account when the plan was
+    made (a snapshot: contracts never asks for users)."""
+    __tablename__ = "maintenance_team"
+    __table_args__ = (Index("ix_maintenance_team_user", "user_id", "plan_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("maintenance_plans.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="tr")
+
+
+class MaintenanceVisit(Base):
+    """A visit of a plan: planned → due → done | skipped | cancelled (maintenance_domain
+    VISIT_TRANSITIONS); overdue while open past `window_end`. `planned_on` is the plan's date
+    and stays; `scheduled_on` moves with a reschedule. `attempt` rises when the visit's form is
+    cancelled; `dispatched_attempt` is the attempt whose maintenance_visit_due went out (so
+    the scanner fires once per attempt); the claim columns are the scanner's."""
+    __tablename__ = "maintenance_visits"
+    __table_args__ = (
+        # the due-date scanner: open visits by date (reminder and dispatch)
+        Index("ix_maintenance_visits_open", "status", "scheduled_on", "id"),
+        Index("ix_maintenance_visits_remind", "reminded", "remind_on"),
+        # the due list (status due, by window end) and the overdue one (open, window passed,
+        # by window end): each one range of an index in the list's order, no sort
+        Index("ix_maintenance_visits_window", "status", "window_end", "id"),
+        Index("ix_maintenance_visits_open_window", "is_open", "window_end", "id"),
+        Index("ix_maintenance_visits_plan", "plan_id", "seq"),
+        Index("ix_maintenance_visits_customer", "customer_id", "scheduled_on"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("maintenance_plans.id"))
+    contract_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    planned_on: Mapped[date] = mapped_column(Date)
+    scheduled_on: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    remind_on: Mapped[date] = mapped_column(Date)
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)  # planned or due: moves with it
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    dispatched_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    form_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    form_number: Mapped[str | None] = mapped_column(String(20))
+    done_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)  # why skipped or cancelled
+    rescheduled_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class VisitHistory(Base):
+    """Every move of a visit: due, a reschedule (from and to dates), a form opened, done,
+    skipped, cancelled, a form cancelled (the attempt raised) — who, when, a note."""
+    __tablename__ = "maintenance_visit_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("maintenance_visits.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str | None] = mapped_column(String(10))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date)
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class MeterReading(Base):
+    """A device's counter reading (sayaç okuma: copiers and printers are billed by the page),
+    recorded on a visit: the meter (total, black, colour …), the value, whether the meter was
+    replaced (then it may be lower than the one before), who and when."""
+    __tablename__ = "meter_readings"
+    __table_args__ = (Index("ix_meter_readings_device", "device_id", "meter", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(Integer)
+    contract_id: Mapped[int] = mapped_column(Integer, index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("maintenance_visits.id"),
+                                                 index=True)
+    meter: Mapped[str] = mapped_column(String(20), default="total")
+    value: Mapped[int] = mapped_column(BigInteger)
+    replacement: Mapped[bool] = mapped_column(Boolean, default=False)
+    read_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(200))

@@ -17,6 +17,7 @@ from services.common.schemas import load
 from services.common.settings import Settings
 from services.contracts.erasure import erase_customer
 from services.contracts.documents import TEMPLATES, ProposalPapers, make_builder
+from services.contracts import maintenance_service
 from services.contracts.machine_park import MachinePark, check_out, find_check, items_of
 from services.contracts.models import Base, Document, DocumentTemplate
 from services.contracts.queries import ContractQueries, personal_data
@@ -32,7 +33,9 @@ from services.contracts.settings import ContractsSettings
 from services.contracts.workflow import ContractWorkflow
 
 
-class ContractsService:
+# maintenance_service is imported as a module: `nameko run` starts every class with entrypoints
+# it finds in this module's namespace, and the maintenance entrypoints alone are no service
+class ContractsService(maintenance_service.MaintenanceEntrypoints):
     name = "contracts"
     heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 

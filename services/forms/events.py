@@ -15,6 +15,13 @@ def form_ref(form):
     return {"id": form.id, "number": form.number}
 
 
+def maintenance_of(form):
+    """A maintenance form's (visit, attempt), as its events carry it; None for a repair."""
+    if form.maintenance_visit_id is None:
+        return None
+    return {"visit_id": form.maintenance_visit_id, "attempt": form.maintenance_attempt}
+
+
 def customer_of(form):
     return {"id": form.customer_id, "name": form.customer_name, "email": form.customer_email,
             "language": form.customer_language}
@@ -51,12 +58,13 @@ def form_created(form, tracking_url=None, document=None, source="desk"):
                      if form.coverage_kind else None),
         "complaint": form.complaint,
         "opened_at": form.created_at,
-        "tracking_url": tracking_url,
+        "tracking_url": tracking_url, "maintenance": maintenance_of(form),
     }, "document": document_ref(document)}
 
 
 def form_status_changed(form, before, to, sub_status, actor, note):
-    return {"form": {**form_ref(form), "customer_id": form.customer_id}, "from": before,
+    return {"form": {**form_ref(form), "customer_id": form.customer_id,
+                     "maintenance": maintenance_of(form)}, "from": before,
             "to": to, "sub_status": sub_status, "by": by(actor), "note": note,
             "customer_visible": before != to and to in domain.CUSTOMER_VISIBLE}
 
@@ -71,6 +79,7 @@ def form_completed(form, warranty, parts, document=None):
     kind = form.coverage_kind or "none"
     return {
         "form": {**form_ref(form), "customer_id": form.customer_id,
+                 "maintenance": maintenance_of(form),
                  "customer": customer_of(form), "work_summary": form.work_done,
                  "parts": [{"code": p.code, "name": p.name, "quantity": p.quantity,
                             "unit_price": p.unit_price, "amount": p.amount} for p in parts],

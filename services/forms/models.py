@@ -37,10 +37,16 @@ class Form(Base):
         Index("ix_forms_delivered", "delivered_at", "id"),
         Index("ix_forms_closed", "closed_at", "id"),
         Index("ix_forms_revenue", "delivered_on", "status"),
+        # one maintenance form per (visit, attempt), across replicas and restarts
+        UniqueConstraint("maintenance_visit_id", "maintenance_attempt",
+                         name="uq_forms_maintenance"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="repair")
+    # a maintenance form: contracts' visit and its attempt (services/forms/maintenance.py)
+    maintenance_visit_id: Mapped[int | None] = mapped_column(Integer)
+    maintenance_attempt: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(30), default="NEW", index=True)
     status_rank: Mapped[int] = mapped_column(Integer, default=0)
     sub_status: Mapped[str | None] = mapped_column(String(40))

@@ -330,6 +330,7 @@ class FormOut(Schema):
     device_id = fields.Integer()
     device = fields.Method("_device")
     coverage = fields.Method("_coverage")
+    maintenance = fields.Method("_maintenance")  # a maintenance visit's form: (visit, attempt)
     complaint = fields.String()
     accessories = fields.String(allow_none=True)
     condition = fields.String(allow_none=True)
@@ -368,6 +369,11 @@ class FormOut(Schema):
                 "source_id": form.coverage_source_id,
                 "reason": json.loads(form.coverage_reason) if form.coverage_reason else None,
                 "terms": json.loads(form.coverage_terms) if form.coverage_terms else None}
+
+    def _maintenance(self, form):
+        if form.maintenance_visit_id is None:
+            return None
+        return {"visit_id": form.maintenance_visit_id, "attempt": form.maintenance_attempt}
 
     def _fees(self, form):
         return {"service_fee": _s(form.service_fee), "discount_amount": _s(form.discount_amount),

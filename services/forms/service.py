@@ -17,6 +17,7 @@ from services.forms.approvals import PriceApprovals, decision_out
 from services.forms.catalogues import Catalogues, entry_out, model_of, question_out, seed_catalogue
 from services.forms.erasure import erase_customer
 from services.forms.documents import TEMPLATES, FormDocuments, make_builder
+from services.forms.maintenance import open_maintenance_form
 from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
@@ -283,3 +284,9 @@ class FormsService(service_papers.FormPapers):
         erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
         self.db.commit()
         settle(self.db)
+
+    @handles("contracts", "maintenance_visit_due")
+    def handle_maintenance_visit_due(self, event):
+        """One maintenance form per (visit, attempt): services/forms/maintenance.py."""
+        open_maintenance_form(self.workflow, event)
+        self.db.flush()

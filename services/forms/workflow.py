@@ -74,9 +74,10 @@ class FormWorkflow:
         self.papers = FormDocuments(session, emit, settings, documents)
 
     # -- intake ---------------------------------------------------------------------------
-    def open(self, data, actor, intake):
+    def open(self, data, actor, intake, maintenance=None):
         """A new form (NEW) from the intake data and devices' answer for it (customer, rep,
-        device and the device's coverage today, stored on the form)."""
+        device and the device's coverage today, stored on the form); `maintenance` (visit id,
+        attempt): a maintenance visit's form (services/forms/maintenance.py)."""
         customer, rep, device = intake["customer"], intake["customer"]["rep"], intake["device"]
         form = Form(
             kind=data["kind"], status="NEW", status_rank=STATUS_RANK["NEW"], version=1,
@@ -105,6 +106,8 @@ class FormWorkflow:
         year = domain.numbering_year()
         form.number = domain.format_number(
             year, self.db.execute(NEXT_NUMBER, {"year": year}).scalar_one())
+        if maintenance is not None:
+            form.maintenance_visit_id, form.maintenance_attempt = maintenance
         self.db.add(form)
         self.db.flush()
         self.db.add(FormHistory(form_id=form.id, action="status", from_status=None,

@@ -15,7 +15,8 @@ CUSTOMER = {"id": 7, "name": "Işık Soğutma A.Ş.", "email": "info@isik.exampl
             "language": "tr"}
 REP = {"user_id": 3, "name": "Ayşe Yılmaz", "email": "ayse@servis.example.com", "language": "tr"}
 FORM = {"id": 42, "number": "SF-2026-000042"}
-FORM_OF_CUSTOMER = {**FORM, "customer_id": 7}
+FORM_OF_CUSTOMER = {**FORM, "customer_id": 7,
+                    "maintenance": {"visit_id": 9, "attempt": 1}}
 BY = {"user_id": 2, "name": "Mehmet Öztürk"}
 RECIPIENT = {"name": "Can Demir", "email": "can@servis.example.com", "language": "en"}
 CONTRACT = {"contract": {"id": 5, "number": "BS-2026-0005", "customer_id": 7,
@@ -49,6 +50,7 @@ SAMPLES = {
         "end": dt.date(2026, 12, 31)}},
     "form_created": {"form": {
         **FORM, "kind": "repair", "source": "desk", "customer": CUSTOMER,
+        "maintenance": None,
         "rep": {"user_id": None, "name": "Ayşe Yılmaz", "email": None, "language": "tr"},
         "device": {"id": 11, "brand": "Daikin", "model": None, "device_type": "klima",
                    "device_type_name": {"tr": "Klima", "en": "Air conditioner"},
@@ -125,6 +127,14 @@ SAMPLES = {
     "contract_renewal_due": DUE,
     "contract_invoice_due": DUE,
     "maintenance_due": {**DUE, "contract_id": None, "plan_id": 3},
+    "maintenance_visit_due": {
+        "visit": {"id": 9, "attempt": 2, "plan_id": 3, "contract_id": 5, "device_id": 11,
+                  "due": dt.date(2026, 12, 1), "window_end": dt.date(2026, 12, 8)},
+        "team": [{**REP, "user_id": 4}], "customer": CUSTOMER, "rep": REP,
+        "device": {"id": 11, "brand": "Daikin", "model": "FTXM35R", "device_type": "Klima",
+                   "device_type_name": None, "serial": "DK-0001"},
+        "contract": {k: v for k, v in CONTRACT["contract"].items() if k != "customer_id"},
+        "complaint": "Periyodik bakım"},
     "service_request_submitted": {"request": REQUEST},
     "service_request_accepted": {"request": REQUEST,
                                  "form": {"id": 42, "number": "SF-2026-000042"}},
@@ -140,8 +150,8 @@ DESIGN_EVENTS = {
     "price_approval_decided", "form_completed", "satisfaction_recorded", "satisfaction_low",
     "form_reopened", "form_closed", "contract_activated", "contract_expired",
     "contract_renewal_due", "contract_invoice_due", "maintenance_due",
-    "service_request_submitted", "service_request_accepted", "service_request_declined",
-    "article_published", "email_sent", "email_failed",
+    "maintenance_visit_due", "service_request_submitted", "service_request_accepted",
+    "service_request_declined", "article_published", "email_sent", "email_failed",
     "damage_report_issued", "periodic_report_issued", "proposal_sent",
     "insurance_notice_issued", "customer_erased",
 }
@@ -155,7 +165,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 30
+    assert len(DESIGN_EVENTS) == 31
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

@@ -26,11 +26,13 @@ def test_form_created_payload_carries_rep_and_no_coverage():
         customer_email=None, customer_language="tr", rep_name="Ayşe", rep_email="a@x.com",
         rep_language="en", device_id=3, device_brand="Bosch", device_model=None,
         device_type=None, device_type_names=None, device_serial="S1", coverage_kind=None,
-        coverage_end=None, complaint="Arıza",
+        coverage_end=None, complaint="Arıza", maintenance_visit_id=None, maintenance_attempt=None,
         created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
     payload = events.form_created(form)["form"]
     assert payload["rep"] == {"name": "Ayşe", "email": "a@x.com", "language": "en"}
-    assert payload["coverage"] is None
+    assert payload["coverage"] is None and payload["maintenance"] is None
+    form.kind, form.maintenance_visit_id, form.maintenance_attempt = "maintenance", 9, 2
+    assert events.form_created(form)["form"]["maintenance"] == {"visit_id": 9, "attempt": 2}
 
 
 def test_create_form_rejects_bad_input_before_asking_devices():

@@ -1,0 +1,151 @@
+"""Periodic maintenance's REST API (/api/v1/maintenance-plans, /api/v1/maintenance-visits,
+/api/v1/reports/maintenance/...): declared pass-throughs to the contracts service
+(gateway/routes.py), and the summary report's CSV.
+
+Roles: contracts officers, managers and admins plan, reschedule, skip and cancel; the service
+desk and technicians read (a technician's calendar is the visit list with `technician_id`).
+
+A plan's team is given as user ids; the gateway, which knows the accounts, checks each is an
+active technician and passes contracts their snapshots {user_id, name, email, language}
+(DESIGN.md: snapshots, not call-backs) — contracts never asks for users."""
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from gateway.auth import roles
+from gateway.csv_export import csv_response
+from gateway.helpers import Page, rpc, to_wire, user_language
+from gateway.routes import Csv, Route, declare, items
+from services.common.exceptions import invalid
+from services.common.roles import TECHNICIAN
+from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READINGS_WRITE,
+                                    VISIT_STATUS_NAMES, MaintenanceReportQuery, PlanHttp,
+                                    PlanQuery, ReadingIn, ReasonIn, RescheduleIn, VisitQuery)
+
+NOT_TECHNICIANS = "Only active technicians make a maintenance team: {ids}."
+
+blp = Blueprint("maintenance", __name__, url_prefix="/api/v1",
+                description="Periodic maintenance (periyodik bakım): plans and visits")
+PLAN = "/maintenance-plans/<id:plan_id>"
+VISIT = "/maintenance-visits/<id:visit_id>"
+
+
+def plan_body(call):
+    """The plan as contracts takes it: each team member's snapshot from the accounts; a user
+    id that is no active technician is a 422 naming `team`."""
+    body = to_wire(PlanHttp, call.body)
+    users = current_app.extensions["servis"].users
+    team, wrong = [], []
+    for uid in call.body["team"]:
+        user = users.get(uid)
+        if user is None or user.role != TECHNICIAN or not user.active:
+            wrong.append(uid)
+        else:
+            team.append({"user_id": user.id, "name": user.name, "email": user.email,
+                         "language": user.language})
+    if wrong:
+        raise invalid(team=[(NOT_TECHNICIANS, {"ids": ", ".join(map(str, wrong))})])
+    body["team"] = team
+    return body
+
+
+def visit_columns(lang):
+    def name(item):
+        return VISIT_STATUS_NAMES[item["state"]][lang]
+    return [("Ziyaret", "Visit", lambda i: i["id"]),
+            ("Sözleşme", "Contract", lambda i: i.get("contract_number")),
+            ("Müşteri", "Customer", lambda i: (i.get("customer") or {}).get("name")),
+            ("Cihaz", "Device", lambda i: " ".join(filter(None, (
+                (i.get("device") or {}).get("brand"), (i.get("device") or {}).get("serial"))))),
+            ("Planlanan tarih", "Planned date", lambda i: i["planned_on"]),
+            ("Tarih", "Date", lambda i: i["scheduled_on"]),
+            ("Pencere sonu", "Window end", lambda i: i["window_end"]),
+            ("Durum", "State", name),
+            ("Deneme", "Attempt", lambda i: i["attempt"]),
+            ("Form", "Form", lambda i: (i.get("form") or {}).get("number")),
+            ("Yapıldığı gün", "Done on", lambda i: i.get("done_on")),
+            ("Gerekçe", "Reason", lambda i: i.get("reason") or i.get("rescheduled_reason"))]
+
+
+VISITS_DOC = ("Maintenance visits by date: filters `plan_id`, `contract_id`, `customer_id`, "
+              "`device_id`, `technician_id` (a technician's calendar), `state` (planned, due, "
+              "done, skipped, cancelled, overdue — open past its window), `from`–`to` dates; "
+              "each with its planned and current date, window, attempt and form; cursor pages; "
+              "`format=csv`.")
+
+ROUTES = declare(blp, [
+    Route("GET", "/maintenance-plans", "contracts", "list_maintenance_plans", MAINTENANCE_READ,
+          args=("query",), query=PlanQuery, response=Page,
+          doc="Maintenance plans, newest first; filters `contract_id`, `customer_id`, "
+              "`device_id`; each with its team and its visits' counts."),
+    Route("POST", "/maintenance-plans", "contracts", "create_maintenance_plan",
+          MAINTENANCE_WRITE, args=(plan_body, "actor"), body=PlanHttp, status=201, etag=True,
+          doc="A maintenance plan of one device of a draft or active contract: `contract_id`, "
+              "`device_id`, `rrule` (RFC 5545, e.g. FREQ=MONTHLY;INTERVAL=3 or "
+              "FREQ=MONTHLY;BYDAY=1MO; at most daily; it must fire inside the contract's "
+              "period), `first_on` (default the contract's start), `window_days` (default 7; "
+              "not longer than the interval between visits), `lead_days` (the reminder, "
+              "default 7), `avoid_holidays` (default true: visits move off Turkish public "
+              "holidays and weekends), `team` (technicians' user ids). Its visits are made at "
+              "once, from today to the contract's end."),
+    Route("GET", PLAN, "contracts", "get_maintenance_plan", MAINTENANCE_READ,
+          args=("plan_id",), etag=True,
+          doc="One plan: its rule, window, lead, team and counts (planned, due, done, skipped, "
+              "cancelled, overdue, total, percent done)."),
+    Route("GET", "/maintenance-visits", "contracts", "list_maintenance_visits",
+          MAINTENANCE_READ, args=("query",), query=VisitQuery, response=Page,
+          csv=Csv(visit_columns, ("bakim-ziyaretleri.csv", "maintenance-visits.csv")),
+          doc=VISITS_DOC),
+    Route("GET", VISIT, "contracts", "get_maintenance_visit", MAINTENANCE_READ,
+          args=("visit_id",), etag=True,
+          doc="One visit with its team and history (due, rescheduled from–to with the reason, "
+              "form opened, form cancelled with the attempt, done, skipped, cancelled)."),
+    Route("POST", VISIT + "/reschedule", "contracts", "reschedule_visit", MAINTENANCE_WRITE,
+          args=("visit_id", "body", "actor"), body=RescheduleIn, versioned=True, etag=True,
+          doc="Move a planned or due visit to `date` (within the contract, not in the past) "
+              "with a `reason`; the planned date is kept, the window and reminder move."),
+    Route("POST", VISIT + "/skip", "contracts", "skip_visit", MAINTENANCE_WRITE,
+          args=("visit_id", "body", "actor"), body=ReasonIn, versioned=True, etag=True,
+          doc="Skip a planned or due visit, with its `reason`."),
+    Route("POST", VISIT + "/cancel", "contracts", "cancel_visit", MAINTENANCE_WRITE,
+          args=("visit_id", "body", "actor"), body=ReasonIn, versioned=True, etag=True,
+          doc="Cancel a planned or due visit, with its `reason`."),
+    Route("GET", VISIT + "/readings", "contracts", "meter_readings", MAINTENANCE_READ,
+          args=("visit_id",), answer=items,
+          doc="The counter readings of the visit's device (every meter, oldest first), each with "
+              "the pages counted since the meter's previous reading."),
+    Route("POST", VISIT + "/readings", "contracts", "record_meter_reading", READINGS_WRITE,
+          args=("visit_id", "body", "actor"), body=ReadingIn, status=201, answer=items,
+          doc="Record a counter reading of the visit's device: `meter` (default total), "
+              "`value`, `read_on` (default today), `note`. A value lower than the meter's "
+              "previous reading is a 422 naming `value` unless `replacement: true` (the meter "
+              "was changed). Not versioned: a reading is a new record and changes no visit."),
+    Route("GET", "/reports/maintenance/visits", "contracts", "list_maintenance_visits",
+          MAINTENANCE_READ, args=("query",), query=VisitQuery, response=Page,
+          csv=Csv(visit_columns, ("bakim-listesi.csv", "maintenance-list.csv")),
+          doc="The maintenance list: " + VISITS_DOC),
+])
+
+
+class SummaryHttp(MaintenanceReportQuery):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+@blp.route("/reports/maintenance/summary", methods=["GET"])
+@roles(*MAINTENANCE_READ)
+@blp.arguments(SummaryHttp, location="query", arg_name="query")
+def maintenance_summary(query):
+    """Maintenance visits `state=` done (by the day done), due (window open), overdue (open past
+    the window) or upcoming (planned within `days`, default 30), counted by `group_by=`
+    customer, technician or month, months `from`–`to` (YYYY-MM); `format=csv`."""
+    wanted = query.pop("format")
+    report = rpc("contracts", "maintenance_report", to_wire(MaintenanceReportQuery, query))
+    if wanted == "csv":
+        columns = [("Grup", "Group", lambda i: i["label"]),
+                   ("Ziyaret", "Visits", lambda i: i["visits"])]
+        page = {"items": report["items"], "next_cursor": None}
+        return csv_response(lambda a: page, {}, columns, "bakim-ozeti.csv", user_language())
+    return report
+
+
+BLUEPRINTS = (blp,)

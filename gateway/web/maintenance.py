@@ -1,0 +1,147 @@
+"""The console's screens for periodic maintenance (issue 18): the visits by day — a
+technician's calendar (their own by default), any technician's or everyone's for the office —
+with state and date filters; the plans with a new plan's form (the team picked among the
+active technicians); a visit with its history, reschedule, skip, cancel and meter readings.
+Every read and write goes through gateway/web/api.py `call`, as the other screens do: the
+API's route, roles, loading and version contract."""
+from datetime import date, datetime, timedelta
+
+from flask import current_app, redirect, request, url_for
+
+from gateway.auth import current_user
+from gateway.web import api
+from gateway.web.formatting import LOCAL_TZ
+from gateway.web.i18n import error_text, field_errors, gettext
+from gateway.web.pages import STALE, as_int, listed, page, text_or_none
+from gateway.web.shell import bp, render
+from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
+from services.common.roles import TECHNICIAN
+from services.contracts.api import VISIT_STATUS_NAMES
+
+VISIT = "/maintenance-visits/<id:visit_id>"
+STATES = ("planned", "due", "overdue", "done", "skipped", "cancelled")
+
+
+def technicians():
+    return [u for u in current_app.extensions["servis"].users.list()
+            if u.role == TECHNICIAN and u.active]
+
+
+@bp.get("/maintenance")
+@page("GET", "/maintenance-visits")
+def maintenance():
+    """The visits by day from `from` (default today) for four weeks, or in a state."""
+    user = current_user()
+    default_tech = str(user["id"]) if user["role"] == TECHNICIAN else ""
+    tech = request.args.get("technician_id", default_tech)
+    state = request.args.get("state") or None
+    start = request.args.get("from") or datetime.now(LOCAL_TZ).date().isoformat()  # Türkiye's
+    query = {"limit": 200, "from": start}
+    if not state:
+        try:
+            query["to"] = (date.fromisoformat(start) + timedelta(days=27)).isoformat()
+        except ValueError:
+            pass  # the API names the field
+    if state:
+        query["state"] = state
+        if state in ("overdue", "due", "done", "skipped", "cancelled"):
+            query.pop("from")
+    if tech:
+        query["technician_id"] = tech
+    items, error = listed("/maintenance-visits", query)
+    days = {}
+    for v in items:
+        days.setdefault(v["scheduled_on"], []).append(v)
+    return render("maintenance.html", days=sorted(days.items()), error=error, state=state,
+                  states=STATES, state_names=VISIT_STATUS_NAMES, start=start, tech=tech,
+                  technicians=technicians())
+
+
+@bp.get("/maintenance/plans")
+@page("GET", "/maintenance-plans")
+def maintenance_plans(status=200, error=None, errors=(), typed=None):
+    contract_id = request.args.get("contract_id") or None
+    items, list_error = listed("/maintenance-plans", {
+        "limit": 50, **({"contract_id": contract_id} if contract_id else {})})
+    return render("maintenance_plans.html", status=status, items=items,
+                  error=error or list_error, errors=list(errors), typed=typed or {},
+                  technicians=technicians(), may_plan=api.may("POST", "/maintenance-plans"))
+
+
+@bp.post("/maintenance/plans")
+@page("POST", "/maintenance-plans")
+def create_plan():
+    form = request.form
+    body = {"contract_id": as_int(form.get("contract_id")),
+            "device_id": as_int(form.get("device_id")), "rrule": form.get("rrule") or "",
+            "first_on": text_or_none("first_on"),
+            "window_days": as_int(form.get("window_days")) or 7,
+            "lead_days": as_int(form.get("lead_days")) if form.get("lead_days") else 7,
+            "avoid_holidays": form.get("avoid_holidays") == "on",
+            "team": [as_int(t) for t in form.getlist("team")], "note": text_or_none("note")}
+    try:
+        plan = api.call("POST", "/maintenance-plans", body=body)
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return maintenance_plans(exc.http_status, error_text(exc), field_errors(exc),
+                                 typed=dict(form))
+    return redirect(url_for("web.maintenance", state="planned") + f"#plan-{plan['id']}", 303)
+
+
+@bp.get("/maintenance/visits/<id:visit_id>")
+@page("GET", VISIT)
+def visit_page(visit_id, status=200, error=None, errors=()):
+    visit = api.call("GET", VISIT, {"visit_id": visit_id})
+    readings = api.call("GET", VISIT + "/readings", {"visit_id": visit_id})["items"]
+    return render("maintenance_visit.html", status=status, v=visit, readings=readings,
+                  error=error, errors=list(errors),
+                  may_write=api.may("POST", VISIT + "/reschedule"),
+                  may_read_meter=api.may("POST", VISIT + "/readings"))
+
+
+def _write(action, visit_id, body, versioned=True):
+    """One write with the version the page read; back to the visit, or the visit with the
+    error (a stale version: the "reload" page, nothing written)."""
+    version = as_int(request.form.get("version")) if versioned else None
+    try:
+        api.call("POST", VISIT + action, {"visit_id": visit_id}, body=body,
+                 version=version if isinstance(version, int) else None)
+    except Conflict as exc:
+        if "given" in exc.details:
+            return render("stale.html", status=409, message=gettext(STALE),
+                          reload=url_for("web.visit_page", visit_id=visit_id))
+        return visit_page(visit_id, exc.http_status, error_text(exc))
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return visit_page(visit_id, exc.http_status, error_text(exc), field_errors(exc))
+    return redirect(url_for("web.visit_page", visit_id=visit_id), 303)
+
+
+@bp.post("/maintenance/visits/<id:visit_id>/reschedule")
+@page("POST", VISIT + "/reschedule")
+def reschedule_visit(visit_id):
+    return _write("/reschedule", visit_id, {"date": text_or_none("date") or "",
+                                            "reason": text_or_none("reason") or ""})
+
+
+@bp.post("/maintenance/visits/<id:visit_id>/skip")
+@page("POST", VISIT + "/skip")
+def skip_visit(visit_id):
+    return _write("/skip", visit_id, {"reason": text_or_none("reason") or ""})
+
+
+@bp.post("/maintenance/visits/<id:visit_id>/cancel")
+@page("POST", VISIT + "/cancel")
+def cancel_visit(visit_id):
+    return _write("/cancel", visit_id, {"reason": text_or_none("reason") or ""})
+
+
+@bp.post("/maintenance/visits/<id:visit_id>/readings")
+@page("POST", VISIT + "/readings")
+def record_reading(visit_id):
+    return _write("/readings", visit_id, {
+        "meter": text_or_none("meter") or "total", "value": as_int(request.form.get("value")),
+        "replacement": request.form.get("replacement") == "on",
+        "note": text_or_none("note")}, versioned=False)

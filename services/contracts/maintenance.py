@@ -1,0 +1,528 @@
+"""The application layer of periodic maintenance (periyodik bakım) over one database session:
+plans and the visits they make, a visit's reschedule, skip and cancel, what the due-date
+scanner does (the reminder `maintenance_due` N days ahead, `maintenance_visit_due` on the day
+— forms opens one maintenance form per (visit, attempt)), what forms' events do to a visit
+(delivered: done; cancelled: the attempt rises and the visit is due again), and the reads
+(plans with their counts, visits, the maintenance report). `emit(event_type, payload)` writes
+into the outbox of the same transaction; the caller commits.
+
+"Once" is, as for the contracts' own scanner, the claim plus the flag that moves with the event
+in one transaction: `reminded` for the reminder, `dispatched_attempt` for the visit's due event;
+forms' unique (visit, attempt) is the last guard, should an event ever go out twice."""
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from services.common.exceptions import Conflict, NotFound, invalid
+from services.common.roles import SYSTEM_ACTOR
+from services.common.schemas import INVALID_CURSOR, decode_cursor, is_id, page_of
+from services.common.text import sort_key
+from services.contracts import domain
+from services.contracts import maintenance_domain as rules
+from services.contracts.events import pays_of, service_levels_of
+from services.contracts.models import (Contract, ContractDevice, MaintenancePlan,
+                                       MaintenanceTeamMember, MaintenanceVisit, MeterReading,
+                                       VisitHistory)
+from services.contracts.workflow import check_version, find
+
+PLANNABLE = (domain.DRAFT, domain.ACTIVE)
+COMPLAINT = {"tr": "Periyodik bakım ({number}, {seq}. ziyaret)",
+             "en": "Periodic maintenance ({number}, visit {seq})"}
+
+
+def find_plan(session, plan_id):
+    row = session.get(MaintenancePlan, plan_id) if is_id(plan_id) else None
+    if row is None:
+        raise NotFound("Maintenance plan {id} not found.", {"id": plan_id})
+    return row
+
+
+def find_visit(session, visit_id):
+    row = session.get(MaintenanceVisit, visit_id) if is_id(visit_id) else None
+    if row is None:
+        raise NotFound("Maintenance visit {id} not found.", {"id": visit_id})
+    return row
+
+
+def team_of(session, plan_id):
+    return session.scalars(select(MaintenanceTeamMember).where(
+        MaintenanceTeamMember.plan_id == plan_id).order_by(MaintenanceTeamMember.id)).all()
+
+
+def member_out(m):
+    return {"user_id": m.user_id, "name": m.name, "email": m.email, "language": m.language}
+
+
+class Maintenance:
+    def __init__(self, session, emit, settings):
+        self.db, self.emit, self.settings = session, emit, settings
+
+    def today(self):
+        return domain.local_date(self.settings.clock.now())
+
+    # -- plans ------------------------------------------------------------------------------
+    def create_plan(self, data, actor):
+        """A plan of one device of a draft or active contract and its visits from today (or
+        the contract's start, if later) to the contract's end."""
+        contract = find(self.db, Contract, data["contract_id"])
+        if contract.status not in PLANNABLE:
+            raise Conflict("A contract in {status} gets no maintenance plan.",
+                           {"status": contract.status})
+        device = self.db.scalar(select(ContractDevice).where(
+            ContractDevice.contract_id == contract.id,
+            ContractDevice.device_id == data["device_id"]))
+        if device is None:
+            raise invalid(device_id=[("Device {device_id} is not under contract {number}.",
+                                      {"device_id": data["device_id"],
+                                       "number": contract.number})])
+        first = data["first_on"] or contract.start
+        if not contract.start <= first <= contract.end:
+            raise invalid(first_on=[("The first date must lie within the contract "
+                                     "({start} – {end}).", {"start": contract.start.isoformat(),
+                                                           "end": contract.end.isoformat()})])
+        start = max(contract.start, self.today())
+        fires = rules.occurrences(data["rrule"], first, start, contract.end)
+        rules.check_window(data["window_days"], fires, contract.end)
+        dates = rules.visit_dates(data["rrule"], first, start, contract.end,
+                                  data["avoid_holidays"])
+        if not dates:
+            raise invalid(rrule=[("The rule never fires inside the contract's period "
+                                  "({start} – {end}).", {"start": start.isoformat(),
+                                                         "end": contract.end.isoformat()})])
+        seen = set()
+        for i, member in enumerate(data["team"]):
+            if member["user_id"] in seen:
+                raise invalid(team={str(i): {"user_id": [("User {id} is twice in the team.",
+                                                          {"id": member["user_id"]})]}})
+            seen.add(member["user_id"])
+        plan = MaintenancePlan(
+            contract_id=contract.id, customer_id=contract.customer_id,
+            device_id=data["device_id"], rrule=data["rrule"].upper().removeprefix("RRULE:"),
+            first_on=first, window_days=data["window_days"], lead_days=data["lead_days"],
+            avoid_holidays=data["avoid_holidays"], status="active", note=data["note"],
+            version=1, created_by_id=actor["id"], created_by_name=actor["name"])
+        self.db.add(plan)
+        self.db.flush()
+        for member in data["team"]:
+            self.db.add(MaintenanceTeamMember(plan_id=plan.id, **member))
+        for seq, day in enumerate(dates, 1):
+            self.db.add(MaintenanceVisit(
+                plan_id=plan.id, contract_id=contract.id, customer_id=contract.customer_id,
+                device_id=data["device_id"], seq=seq, planned_on=day, scheduled_on=day,
+                window_end=rules.window_end(day, plan.window_days),
+                remind_on=rules.remind_on(day, plan.lead_days), reminded=False,
+                status=rules.PLANNED, is_open=True, attempt=1, dispatched_attempt=0,
+                version=1))
+        self.db.flush()
+        return plan
+
+    # -- a visit's moves by staff -----------------------------------------------------------
+    def reschedule(self, visit_id, data, actor):
+        """A new date with a reason: the planned date stays, the window and the reminder move
+        with it (a reminder not yet due is sent again for the new date)."""
+        visit = find_visit(self.db, visit_id)
+        check_version(visit, data["version"])
+        if visit.status not in rules.OPEN:
+            raise Conflict("A visit that is {status} cannot be rescheduled.",
+                           {"status": visit.status})
+        contract = self.db.get(Contract, visit.contract_id)
+        today = self.today()
+        rules.check_reschedule(data["date"], contract.start, contract.end, today)
+        plan = self.db.get(MaintenancePlan, visit.plan_id)
+        self._history(visit, "rescheduled", actor, data["reason"], from_date=visit.scheduled_on,
+                      to_date=data["date"])
+        visit.scheduled_on = data["date"]
+        visit.window_end = rules.window_end(data["date"], plan.window_days)
+        visit.remind_on = rules.remind_on(data["date"], plan.lead_days)
+        if visit.status == rules.PLANNED and visit.remind_on > today:
+            visit.reminded = False
+        visit.rescheduled_reason = data["reason"]
+        visit.version = data["version"] + 1
+        self.db.flush()
+        return visit
+
+    def close(self, visit_id, to, data, actor):
+        """Skip or cancel a planned or due visit, with its reason."""
+        visit = find_visit(self.db, visit_id)
+        check_version(visit, data["version"])
+        rules.check_visit_move(visit.status, to, actor.get("role"))
+        self._history(visit, to, actor, data["reason"], from_status=visit.status, to_status=to)
+        visit.status, visit.reason, visit.is_open = to, data["reason"], to in rules.OPEN
+        visit.version = data["version"] + 1
+        self.db.flush()
+        return visit
+
+    def _history(self, visit, action, actor, note=None, **kw):
+        self.db.add(VisitHistory(visit_id=visit.id, action=action, attempt=visit.attempt,
+                                 by_id=actor.get("id"), by_name=actor.get("name"), note=note,
+                                 **kw))
+
+    # -- meter readings ---------------------------------------------------------------------
+    def record_reading(self, visit_id, data, actor):
+        """A counter reading of the visit's device; lower than the meter's previous one only as
+        a meter replacement; not on a skipped or cancelled visit, nor in the future."""
+        visit = find_visit(self.db, visit_id)
+        if visit.status in (rules.SKIPPED, rules.CANCELLED):
+            raise Conflict("A visit that is {status} takes no reading.",
+                           {"status": visit.status})
+        today = self.today()
+        read_on = data["read_on"] or today
+        if read_on > today:
+            raise invalid(read_on=[("A reading may not be dated in the future (today is "
+                                    "{today}).", {"today": today.isoformat()})])
+        previous = self._last_reading(visit.device_id, data["meter"])
+        rules.check_reading(previous.value if previous else None, data["value"],
+                            data["replacement"])
+        row = MeterReading(device_id=visit.device_id, contract_id=visit.contract_id,
+                           visit_id=visit.id, meter=data["meter"], value=data["value"],
+                           replacement=data["replacement"], read_on=read_on, note=data["note"],
+                           by_id=actor.get("id"), by_name=actor.get("name"))
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def _last_reading(self, device_id, meter):
+        return self.db.scalar(select(MeterReading).where(
+            MeterReading.device_id == device_id, MeterReading.meter == meter).order_by(
+            MeterReading.id.desc()).limit(1))
+
+    # -- the scanner's work -----------------------------------------------------------------
+    @staticmethod
+    def due(today):
+        """The WHERE clause of visits with something due on `today`: a reminder not sent whose
+        day has come, or a visit whose day has come and whose attempt has not gone out — of an
+        active contract."""
+        v = MaintenanceVisit
+        active = v.contract_id.in_(select(Contract.id).where(Contract.status == domain.ACTIVE))
+        remind = and_(v.status == rules.PLANNED, v.reminded.is_(False), v.remind_on <= today)
+        dispatch = and_(v.status.in_(rules.OPEN), v.scheduled_on <= today,
+                        v.dispatched_attempt < v.attempt)
+        return and_(or_(remind, dispatch), active)
+
+    def fire(self, visit, today):
+        """What is due on one visit, as the system actor: the reminder (once), then on its day
+        the visit due (planned → due) and its `maintenance_visit_due` for this attempt (once:
+        `dispatched_attempt` moves with the event)."""
+        contract = self.db.get(Contract, visit.contract_id)
+        if contract is None or contract.status != domain.ACTIVE:
+            return False
+        fired = False
+        team = team_of(self.db, visit.plan_id)
+        if visit.status == rules.PLANNED and not visit.reminded and visit.remind_on <= today:
+            visit.reminded = True
+            recipients = self._recipients(contract, team)
+            if recipients and visit.scheduled_on >= today:
+                self.emit("maintenance_due", {
+                    "contract_id": contract.id, "plan_id": visit.plan_id,
+                    "due_date": visit.scheduled_on.isoformat(), "recipients": recipients})
+            fired = True
+        if (visit.status in rules.OPEN and visit.scheduled_on <= today
+                and visit.dispatched_attempt < visit.attempt):
+            if visit.status == rules.PLANNED:
+                rules.check_visit_move(visit.status, rules.DUE, SYSTEM_ACTOR["role"])
+                self._history(visit, "due", SYSTEM_ACTOR, from_status=visit.status,
+                              to_status=rules.DUE)
+                visit.status = rules.DUE
+            visit.dispatched_attempt = visit.attempt
+            self.emit("maintenance_visit_due", self._visit_due(visit, contract, team))
+            fired = True
+        if fired:
+            visit.version += 1
+        self.db.flush()
+        return fired
+
+    @staticmethod
+    def _recipients(contract, team):
+        out = [{"name": m.name, "email": m.email, "language": m.language}
+               for m in team if m.email]
+        if contract.customer_email:
+            out.append({"name": contract.customer_name, "email": contract.customer_email,
+                        "language": contract.customer_language})
+        return out
+
+    def _visit_due(self, visit, contract, team):
+        device = self.db.scalar(select(ContractDevice).where(
+            ContractDevice.contract_id == contract.id,
+            ContractDevice.device_id == visit.device_id))
+        lang = contract.customer_language if contract.customer_language in COMPLAINT else "tr"
+        return {
+            "visit": {"id": visit.id, "attempt": visit.attempt, "plan_id": visit.plan_id,
+                      "contract_id": contract.id, "device_id": visit.device_id,
+                      "due": visit.scheduled_on.isoformat(),
+                      "window_end": visit.window_end.isoformat()},
+            "team": [{**member_out(m), "email": m.email} for m in team if m.email],
+            "customer": {"id": contract.customer_id, "name": contract.customer_name,
+                         "email": contract.customer_email,
+                         "language": contract.customer_language},
+            "rep": {"user_id": None, "name": contract.rep_name, "email": contract.rep_email,
+                    "language": contract.rep_language} if contract.rep_name else None,
+            "device": {"id": visit.device_id, "brand": device.brand, "model": device.model,
+                       "device_type": device.device_type, "device_type_name": None,
+                       "serial": device.serial},
+            "contract": {"id": contract.id, "number": contract.number,
+                         "start": contract.start.isoformat(), "end": contract.end.isoformat(),
+                         "pays": pays_of(contract),
+                         "service_levels": service_levels_of(contract)},
+            "complaint": COMPLAINT[lang].format(number=contract.number, seq=visit.seq)}
+
+    def scan(self, today=None):
+        """Everything due on `today` (default: the clock's), in this session: what the scanner
+        does in claimed batches, for an operator or a test with time injected."""
+        today = today or self.today()
+        fired = []
+        for visit in self.db.scalars(select(MaintenanceVisit).where(self.due(today)).order_by(
+                MaintenanceVisit.id)).all():
+            if self.fire(visit, today):
+                fired.append(visit.id)
+        return fired
+
+    # -- what forms' events do --------------------------------------------------------------
+    def _visit_of(self, ref):
+        if not ref:
+            return None
+        visit = self.db.get(MaintenanceVisit, ref["visit_id"])
+        if visit is None or visit.attempt != ref["attempt"]:
+            return None  # an older attempt's form: the visit went on without it
+        return visit
+
+    def form_opened(self, form):
+        """forms opened the maintenance form of (visit, attempt): the visit shows it."""
+        visit = self._visit_of(form.get("maintenance"))
+        if visit is None or visit.status != rules.DUE:
+            return
+        visit.form_id, visit.form_number = form["id"], form["number"]
+        self._history(visit, "form_opened", SYSTEM_ACTOR, form["number"])
+        visit.version += 1
+        self.db.flush()
+
+    def form_completed(self, form):
+        """The visit's form delivered: the visit is done (on Türkiye's today)."""
+        visit = self._visit_of(form.get("maintenance"))
+        if visit is None or visit.status != rules.DUE:
+            return
+        rules.check_visit_move(visit.status, rules.DONE, SYSTEM_ACTOR["role"])
+        self._history(visit, "done", SYSTEM_ACTOR, form["number"], from_status=rules.DUE,
+                      to_status=rules.DONE)
+        visit.status, visit.done_on, visit.is_open = rules.DONE, self.today(), False
+        visit.form_id, visit.form_number = form["id"], form["number"]
+        visit.version += 1
+        self.db.flush()
+
+    def form_cancelled(self, form, note=None):
+        """The visit's form cancelled: the attempt rises and the visit is due again; the
+        scanner's next pass sends the new attempt (one new form)."""
+        visit = self._visit_of(form.get("maintenance"))
+        if visit is None or visit.status != rules.DUE:
+            return
+        self._history(visit, "form_cancelled", SYSTEM_ACTOR, note or form["number"],
+                      from_status=rules.DUE, to_status=rules.DUE)
+        visit.attempt += 1
+        visit.form_id, visit.form_number = None, None
+        visit.version += 1
+        self.db.flush()
+
+
+# -- reads -------------------------------------------------------------------------------------
+def visit_out(v, today, contract=None, device=None):
+    state = rules.visit_state(v.status, v.window_end, today)
+    out = {"id": v.id, "plan_id": v.plan_id, "contract_id": v.contract_id,
+           "customer_id": v.customer_id, "device_id": v.device_id, "seq": v.seq,
+           "version": v.version, "status": v.status, "state": state,
+           "state_name": rules.VISIT_STATUS_NAMES[state], "overdue": state == rules.OVERDUE,
+           "planned_on": v.planned_on.isoformat(), "scheduled_on": v.scheduled_on.isoformat(),
+           "rescheduled": v.planned_on != v.scheduled_on,
+           "rescheduled_reason": v.rescheduled_reason,
+           "window_end": v.window_end.isoformat(), "remind_on": v.remind_on.isoformat(),
+           "reminded": v.reminded, "attempt": v.attempt,
+           "form": {"id": v.form_id, "number": v.form_number} if v.form_id else None,
+           "done_on": v.done_on.isoformat() if v.done_on else None, "reason": v.reason}
+    if contract is not None:
+        out["contract_number"] = contract.number
+        out["customer"] = {"id": contract.customer_id, "name": contract.customer_name}
+    if device is not None:
+        out["device"] = {"id": device.device_id, "brand": device.brand, "model": device.model,
+                         "serial": device.serial}
+    return out
+
+
+def plan_out(p, team, counts):
+    return {"id": p.id, "contract_id": p.contract_id, "customer_id": p.customer_id,
+            "device_id": p.device_id, "rrule": p.rrule, "first_on": p.first_on.isoformat(),
+            "window_days": p.window_days, "lead_days": p.lead_days,
+            "avoid_holidays": p.avoid_holidays, "status": p.status, "note": p.note,
+            "version": p.version, "team": [member_out(m) for m in team], "counts": counts,
+            "created_at": p.created_at.isoformat() if p.created_at else None,
+            "created_by": {"id": p.created_by_id, "name": p.created_by_name}}
+
+
+class MaintenanceQueries:
+    def __init__(self, session, settings):
+        self.db, self.settings = session, settings
+
+    def today(self):
+        return domain.local_date(self.settings.clock.now())
+
+    def counts(self, plan_id, today):
+        v = MaintenanceVisit
+        rows = dict(self.db.execute(select(v.status, func.count()).where(
+            v.plan_id == plan_id).group_by(v.status)).all())
+        overdue = self.db.scalar(select(func.count()).select_from(v).where(
+            v.plan_id == plan_id, v.is_open.is_(True), v.window_end < today))
+        return rules.completion(rows, overdue)
+
+    def plan(self, plan_id):
+        p = find_plan(self.db, plan_id)
+        return plan_out(p, team_of(self.db, p.id), self.counts(p.id, self.today()))
+
+    def plans(self, query):
+        stmt = select(MaintenancePlan)
+        for name in ("contract_id", "customer_id", "device_id"):
+            if query[name] is not None:
+                stmt = stmt.where(getattr(MaintenancePlan, name) == query[name])
+        if query["cursor"]:
+            (last,) = decode_cursor(query["cursor"], int)
+            stmt = stmt.where(MaintenancePlan.id < last)
+        rows = self.db.scalars(stmt.order_by(MaintenancePlan.id.desc())
+                               .limit(query["limit"] + 1)).all()
+        today = self.today()
+        page, cursor = page_of(rows, query["limit"], lambda p: [p.id])
+        return {"items": [plan_out(p, team_of(self.db, p.id), self.counts(p.id, today))
+                          for p in page], "next_cursor": cursor}
+
+    def visit(self, visit_id):
+        v = find_visit(self.db, visit_id)
+        contract = self.db.get(Contract, v.contract_id)
+        device = self.db.scalar(select(ContractDevice).where(
+            ContractDevice.contract_id == v.contract_id,
+            ContractDevice.device_id == v.device_id))
+        out = visit_out(v, self.today(), contract, device)
+        out["team"] = [member_out(m) for m in team_of(self.db, v.plan_id)]
+        out["history"] = [{
+            "action": h.action, "from": h.from_status,
+            "action_name": rules.HISTORY_NAMES.get(h.action,
+                                                   {"tr": h.action, "en": h.action}),
+            "to": h.to_status,
+            "from_date": h.from_date.isoformat() if h.from_date else None,
+            "to_date": h.to_date.isoformat() if h.to_date else None, "attempt": h.attempt,
+            "at": h.at.isoformat(), "by": {"id": h.by_id, "name": h.by_name}, "note": h.note}
+            for h in self.db.scalars(select(VisitHistory).where(
+                VisitHistory.visit_id == v.id).order_by(VisitHistory.id))]
+        return out
+
+    def readings(self, visit_id):
+        """The readings of the visit's device (every meter, oldest first), each with the pages
+        counted since the meter's previous reading."""
+        v = find_visit(self.db, visit_id)
+        rows = self.db.scalars(select(MeterReading).where(
+            MeterReading.device_id == v.device_id).order_by(MeterReading.id)).all()
+        last, out = {}, []
+        for r in rows:
+            out.append({"id": r.id, "device_id": r.device_id, "contract_id": r.contract_id,
+                        "visit_id": r.visit_id, "meter": r.meter, "value": r.value,
+                        "replacement": r.replacement, "read_on": r.read_on.isoformat(),
+                        "pages": rules.pages_between(last.get(r.meter), r.value,
+                                                     r.replacement),
+                        "note": r.note, "by": {"id": r.by_id, "name": r.by_name},
+                        "at": r.at.isoformat() if r.at else None})
+            last[r.meter] = r.value
+        return out
+
+    def _filtered(self, stmt, query, today):
+        v = MaintenanceVisit
+        for name in ("plan_id", "contract_id", "customer_id", "device_id"):
+            if query.get(name) is not None:
+                stmt = stmt.where(getattr(v, name) == query[name])
+        if query.get("technician_id") is not None:
+            stmt = stmt.where(v.plan_id.in_(select(MaintenanceTeamMember.plan_id).where(
+                MaintenanceTeamMember.user_id == query["technician_id"])))
+        state = query.get("state")
+        if state == rules.OVERDUE:
+            stmt = stmt.where(v.is_open.is_(True), v.window_end < today)
+        elif state in rules.OPEN:
+            stmt = stmt.where(v.status == state, v.window_end >= today)
+        elif state:
+            stmt = stmt.where(v.status == state)
+        if query.get("date_from"):
+            stmt = stmt.where(v.scheduled_on >= query["date_from"])
+        if query.get("date_to"):
+            stmt = stmt.where(v.scheduled_on <= query["date_to"])
+        return stmt
+
+    def visits(self, query):
+        """Visits by date (scheduled_on, id); a technician's calendar is `technician_id` with
+        `from`–`to`. The due and overdue lists go by the end of the window (the deadline):
+        each is then one range of an index in its order (ix_maintenance_visits_window,
+        ix_maintenance_visits_open_window), however many visits there are."""
+        v, today = MaintenanceVisit, self.today()
+        key = v.window_end if query.get("state") in (rules.DUE, rules.OVERDUE) else \
+            v.scheduled_on
+        stmt = self._filtered(select(v, Contract, ContractDevice).join(
+            Contract, Contract.id == v.contract_id).outerjoin(ContractDevice, and_(
+                ContractDevice.contract_id == v.contract_id,
+                ContractDevice.device_id == v.device_id)), query, today)
+        if query["cursor"]:
+            day, last = decode_cursor(query["cursor"], str, int)
+            try:
+                day = date.fromisoformat(day)
+            except ValueError:
+                raise invalid(cursor=[INVALID_CURSOR]) from None
+            stmt = stmt.where(or_(key > day, and_(key == day, v.id > last)))
+        rows = self.db.execute(stmt.order_by(key, v.id).limit(query["limit"] + 1)).all()
+        attr = key.key
+        page, cursor = page_of(rows, query["limit"], lambda r: [
+            getattr(r[0], attr).isoformat(), r[0].id])
+        return {"items": [visit_out(vis, today, c, d) for vis, c, d in page],
+                "next_cursor": cursor}
+
+    def report(self, query):
+        """Maintenance lists by customer, technician or month: `done` (by the day done),
+        `due` (due, window still open), `overdue` (open past the window), `upcoming` (planned
+        within `days`); months from–to (YYYY-MM) limit the date."""
+        v, today = MaintenanceVisit, self.today()
+        state, group_by = query["state"], query["group_by"]
+        when = v.done_on if state == "done" else v.scheduled_on
+        stmt = select(v.id)
+        if state == "done":
+            stmt = stmt.where(v.status == rules.DONE)
+        elif state == "due":
+            stmt = stmt.where(v.status == rules.DUE, v.window_end >= today)
+        elif state == "overdue":
+            stmt = stmt.where(v.is_open.is_(True), v.window_end < today)
+        else:
+            stmt = stmt.where(v.status == rules.PLANNED, v.scheduled_on >= today,
+                              v.scheduled_on <= today + timedelta(days=query["days"]))
+        if query["month_from"]:
+            stmt = stmt.where(when >= _month_start(query["month_from"]))
+        if query["month_to"]:
+            stmt = stmt.where(when < domain.add_months(_month_start(query["month_to"]), 1))
+        chosen = stmt.subquery()
+        if group_by == "customer":
+            rows = self.db.execute(select(
+                Contract.customer_id, func.min(Contract.customer_name), func.count()).select_from(
+                v).join(Contract, Contract.id == v.contract_id).where(
+                v.id.in_(select(chosen.c.id))).group_by(Contract.customer_id)).all()
+            items = [{"key": k, "label": name, "visits": n} for k, name, n in rows]
+            items.sort(key=lambda i: sort_key(i["label"] or ""))
+        elif group_by == "technician":
+            t = MaintenanceTeamMember
+            rows = self.db.execute(select(t.user_id, func.min(t.name), func.count()).select_from(
+                v).join(t, t.plan_id == v.plan_id).where(v.id.in_(select(chosen.c.id)))
+                .group_by(t.user_id)).all()
+            items = [{"key": k, "label": name, "visits": n} for k, name, n in rows]
+            items.sort(key=lambda i: sort_key(i["label"] or ""))
+        else:
+            rows = self.db.execute(select(when, func.count()).where(
+                v.id.in_(select(chosen.c.id))).group_by(when)).all()
+            months = {}
+            for day, n in rows:
+                key = rules.month_of(day)
+                months[key] = months.get(key, 0) + n
+            items = [{"key": k, "label": k, "visits": n} for k, n in sorted(months.items())]
+        total = self.db.scalar(select(func.count()).select_from(chosen))
+        return {"state": state, "group_by": group_by, "today": today.isoformat(),
+                "items": items, "total": total}
+
+
+def _month_start(text):
+    year, month = text.split("-")
+    return date(int(year), int(month), 1)

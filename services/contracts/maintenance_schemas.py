@@ -1,0 +1,110 @@
+"""The marshmallow schemas of periodic maintenance: plans, a visit's reschedule, skip and cancel,
+the lists and the maintenance report. Bad input is a 422 naming the field, before anything is
+written."""
+from marshmallow import Schema, fields, validate
+
+from services.common.schemas import (PageQuery, Trimmed, email_field, id_field, language_field)
+from services.contracts import maintenance_domain as rules
+from services.contracts.schemas import Versioned
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class TeamMember(Schema):
+    """A technician as the gateway knows the account (the gateway checked the role)."""
+    user_id = id_field(required=True)
+    name = Trimmed(required=True, validate=validate.Length(min=1, max=200))
+    email = email_field(load_default=None, allow_none=True)
+    language = language_field()
+
+
+class PlanIn(Schema):
+    """A plan of one device of a contract."""
+    contract_id = id_field(required=True)
+    device_id = id_field(required=True)
+    rrule = Trimmed(required=True, validate=validate.Length(min=1, max=500))
+    first_on = fields.Date(load_default=None, allow_none=True)  # default: the contract's start
+    window_days = fields.Integer(load_default=7, strict=True,
+                                 validate=validate.Range(min=1, max=366))
+    lead_days = fields.Integer(load_default=rules.DEFAULT_LEAD_DAYS, strict=True,
+                               validate=validate.Range(min=0, max=365))
+    avoid_holidays = fields.Boolean(load_default=True)
+    team = fields.List(fields.Nested(TeamMember), required=True,
+                       validate=validate.Length(min=1, max=20))
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+class PlanHttp(Schema):
+    """A plan as the API takes it: the team as user ids (the gateway makes the snapshots)."""
+    contract_id = id_field(required=True)
+    device_id = id_field(required=True)
+    rrule = Trimmed(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "RFC 5545 RRULE, e.g. FREQ=MONTHLY;INTERVAL=3 (at most daily)"})
+    first_on = fields.Date(load_default=None, allow_none=True)
+    window_days = fields.Integer(load_default=7, strict=True,
+                                 validate=validate.Range(min=1, max=366))
+    lead_days = fields.Integer(load_default=rules.DEFAULT_LEAD_DAYS, strict=True,
+                               validate=validate.Range(min=0, max=365))
+    avoid_holidays = fields.Boolean(load_default=True)
+    team = fields.List(id_field(), required=True, validate=validate.Length(min=1, max=20))
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+class PlanQuery(PageQuery):
+    contract_id = id_field(load_default=None, allow_none=True, strict=False)
+    customer_id = id_field(load_default=None, allow_none=True, strict=False)
+    device_id = id_field(load_default=None, allow_none=True, strict=False)
+
+
+class VisitQuery(PageQuery):
+    """Visits by date: filters plan, contract, customer, device, technician, state (a status,
+    or overdue), dates from–to."""
+    plan_id = id_field(load_default=None, allow_none=True, strict=False)
+    contract_id = id_field(load_default=None, allow_none=True, strict=False)
+    customer_id = id_field(load_default=None, allow_none=True, strict=False)
+    device_id = id_field(load_default=None, allow_none=True, strict=False)
+    technician_id = id_field(load_default=None, allow_none=True, strict=False)
+    state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        rules.VISIT_STATUSES + (rules.OVERDUE,)))
+    date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
+    date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
+
+
+class RescheduleIn(Versioned):
+    date = fields.Date(required=True)
+    reason = Trimmed(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class ReasonIn(Versioned):
+    """Skip or cancel a visit: the reason is required."""
+    reason = Trimmed(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class MaintenanceReportQuery(Schema):
+    """Maintenance lists: done, due, overdue or upcoming visits, grouped by customer,
+    technician or month, in a range of months (from–to, YYYY-MM)."""
+    state = fields.String(required=True, validate=validate.OneOf(
+        ("done", "due", "overdue", "upcoming")))
+    group_by = fields.String(load_default="month", validate=validate.OneOf(
+        ("customer", "technician", "month")))
+    month_from = fields.String(load_default=None, allow_none=True, data_key="from",
+                               validate=validate.Regexp(MONTH))
+    month_to = fields.String(load_default=None, allow_none=True, data_key="to",
+                             validate=validate.Regexp(MONTH))
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=366))
+
+
+class MaintenanceScanIn(Schema):
+    """A scan at a given day (tests and operators; the scanner runs on its own)."""
+    today = fields.Date(load_default=None, allow_none=True)
+
+
+class ReadingIn(Schema):
+    """A counter reading of the visit's device: `meter` (total, black, colour …), `value`,
+    `replacement` (the meter was changed: the value may be lower), the day read."""
+    meter = fields.String(load_default="total", validate=validate.Regexp(r"^[a-z_]{1,20}$"))
+    value = fields.Integer(required=True, strict=True,
+                           validate=validate.Range(min=0, max=10**12))
+    replacement = fields.Boolean(load_default=False)
+    read_on = fields.Date(load_default=None, allow_none=True)
+    note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=2000))

@@ -1,0 +1,113 @@
+"""contracts' entrypoints of periodic maintenance (periyodik bakım): plans, visits (reschedule,
+skip, cancel), the scanner's pass at once, the maintenance report, and forms' events that move
+a visit (a maintenance form opened, delivered, cancelled). A base class of ContractsService
+(as forms' papers are of FormsService): the entrypoints load the input, call the application
+layer (maintenance.py), commit, and answer."""
+from services.common.handlers import handles
+from services.common.rpc import rpc
+from services.common.schemas import load
+from services.contracts import maintenance_domain as rules
+from services.contracts.maintenance import Maintenance, MaintenanceQueries
+from services.contracts.maintenance_schedule import MaintenanceScanner
+from services.contracts.maintenance_schemas import (MaintenanceReportQuery, MaintenanceScanIn,
+                                                    PlanIn, PlanQuery, ReadingIn, ReasonIn,
+                                                    RescheduleIn, VisitQuery)
+from services.contracts.schemas import Actor
+
+
+class MaintenanceEntrypoints:
+    maintenance_scanner = MaintenanceScanner()
+
+    @property
+    def maintenance(self):
+        return Maintenance(self.db, self.outbox.emitter(self.db), self.settings)
+
+    @property
+    def maintenance_queries(self):
+        return MaintenanceQueries(self.db, self.settings)
+
+    @rpc
+    def create_maintenance_plan(self, data, actor):
+        """A plan of one contract device and its visits; `team` the technicians' snapshots
+        (the gateway checked their role)."""
+        data, actor = load(PlanIn(), data), load(Actor(), actor)
+        plan = self.maintenance.create_plan(data, actor)
+        self.db.commit()
+        return self.maintenance_queries.plan(plan.id)
+
+    @rpc
+    def get_maintenance_plan(self, plan_id):
+        return self.maintenance_queries.plan(plan_id)
+
+    @rpc
+    def list_maintenance_plans(self, query=None):
+        return self.maintenance_queries.plans(load(PlanQuery(), query))
+
+    @rpc
+    def get_maintenance_visit(self, visit_id):
+        return self.maintenance_queries.visit(visit_id)
+
+    @rpc
+    def list_maintenance_visits(self, query=None):
+        return self.maintenance_queries.visits(load(VisitQuery(), query))
+
+    @rpc
+    def reschedule_visit(self, visit_id, data, actor):
+        data, actor = load(RescheduleIn(), data), load(Actor(), actor)
+        visit = self.maintenance.reschedule(visit_id, data, actor)
+        self.db.commit()
+        return self.maintenance_queries.visit(visit.id)
+
+    @rpc
+    def skip_visit(self, visit_id, data, actor):
+        data, actor = load(ReasonIn(), data), load(Actor(), actor)
+        visit = self.maintenance.close(visit_id, rules.SKIPPED, data, actor)
+        self.db.commit()
+        return self.maintenance_queries.visit(visit.id)
+
+    @rpc
+    def cancel_visit(self, visit_id, data, actor):
+        data, actor = load(ReasonIn(), data), load(Actor(), actor)
+        visit = self.maintenance.close(visit_id, rules.CANCELLED, data, actor)
+        self.db.commit()
+        return self.maintenance_queries.visit(visit.id)
+
+    @rpc
+    def record_meter_reading(self, visit_id, data, actor):
+        """A counter reading of the visit's device (lower than the previous only as a meter
+        replacement); answers with the device's readings."""
+        data, actor = load(ReadingIn(), data), load(Actor(), actor)
+        self.maintenance.record_reading(visit_id, data, actor)
+        self.db.commit()
+        return self.maintenance_queries.readings(visit_id)
+
+    @rpc
+    def meter_readings(self, visit_id):
+        return self.maintenance_queries.readings(visit_id)
+
+    @rpc
+    def scan_maintenance(self, data=None):
+        """What the maintenance scanner does, at once (today: the clock's, or the one given)."""
+        data = load(MaintenanceScanIn(), data)
+        fired = self.maintenance.scan(data["today"])
+        self.db.commit()
+        return {"visits": fired}
+
+    @rpc
+    def maintenance_report(self, query=None):
+        return self.maintenance_queries.report(load(MaintenanceReportQuery(), query))
+
+    # -- forms' events ------------------------------------------------------------------------
+    @handles("forms", "form_created")
+    def handle_form_created(self, event):
+        if event["form"]["kind"] == "maintenance":
+            self.maintenance.form_opened(event["form"])
+
+    @handles("forms", "form_completed")
+    def handle_form_completed(self, event):
+        self.maintenance.form_completed(event["form"])
+
+    @handles("forms", "form_status_changed")
+    def handle_form_status_changed(self, event):
+        if event["to"] == "CANCELLED":
+            self.maintenance.form_cancelled(event["form"], event.get("note"))

@@ -1,0 +1,104 @@
+"""The console's periodic maintenance screens in a real browser (Debian's chromium) against the
+running system: a contracts officer makes a plan on its page (the team ticked among the
+technicians; a window longer than the interval is refused naming the field, nothing written),
+a technician sees their calendar, the officer reschedules a visit (both dates shown) and skips
+another with a reason, and records a meter reading (a lower one refused); each write checked
+through the API, each page screenshotted and checked by axe-core and for CSP violations."""
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from services.contracts.domain import local_date
+from tests.browser import Person, chromium
+from tests.conftest import ADMIN_PASSWORD
+
+PASSWORD = "parola-1234"
+
+
+def test_plan_calendar_reschedule_skip_and_readings(system):
+    admin = system.token("admin", ADMIN_PASSWORD)
+    ids = {}
+    for username, role, name in (("sozlesme", "contracts", "Sevgi Sözleşme"),
+                                 ("tekno", "technician", "Tülay Teknisyen")):
+        r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
+            "username": username, "password": PASSWORD, "role": role, "name": name,
+            "language": "tr", "email": f"{username}@servis.local"})
+        assert r.status_code == 201, r.text
+        ids[username] = r.json()["id"]
+    officer = system.token("sozlesme", PASSWORD)
+
+    def api(method, path, json=None, version=None):
+        headers = {**officer, **({"If-Match": f'"{version}"'} if version else {})}
+        r = system.http.request(method, system.url("/api/v1" + path), headers=headers,
+                                json=json)
+        assert r.status_code < 300, (method, path, r.text)
+        return r.json()
+    customer = api("POST", "/customers", {"name": "Çınar Ofis"})
+    device = api("POST", "/devices", {"customer_id": customer["id"], "brand": "Canon",
+                                      "serial": "WEB-BK-1"})
+    start = local_date() + timedelta(days=30)  # a draft contract: plans are made before
+    p = api("POST", "/proposals", {"customer_id": customer["id"], "start": start.isoformat(),
+                                   "devices": [{"device_id": device["id"]}], "months": 12,
+                                   "unit_price": "1000.00"})
+    contract_id = api("POST", f"/proposals/{p['id']}/decision", {"decision": "accepted"},
+                      version=1)["contract_id"]
+
+    with chromium() as browser:
+        person = Person(browser, system, "sozlesme", PASSWORD)
+        try:
+            page = person.go("/maintenance/plans")
+            page.get_by_label("Sözleşme no").fill(str(contract_id))
+            page.get_by_label("Cihaz no").fill(str(device["id"]))
+            page.get_by_label("Tekrar kuralı (RRULE)").fill("FREQ=WEEKLY")
+            page.get_by_label("Ziyaret penceresi (gün)").fill("9")
+            page.get_by_label("Tülay Teknisyen").check()
+            page.get_by_role("button", name="Planı oluştur").click()
+            expect(page.locator("[role=alert], .alert").first).to_contain_text("9 gün")
+            assert api("GET", f"/maintenance-plans?contract_id={contract_id}")["items"] == []
+            person.check("maintenance-plan-refused")
+            page.get_by_label("Tekrar kuralı (RRULE)").fill("FREQ=MONTHLY;INTERVAL=3")
+            page.get_by_label("Ziyaret penceresi (gün)").fill("7")
+            page.get_by_label("Tülay Teknisyen").check()
+            page.get_by_role("button", name="Planı oluştur").click()
+            page.wait_for_url("**/maintenance?state=planned*")
+            (plan,) = api("GET", f"/maintenance-plans?contract_id={contract_id}")["items"]
+            assert plan["counts"]["total"] == 4 and plan["team"][0]["user_id"] == ids["tekno"]
+            visits = api("GET", f"/maintenance-visits?plan_id={plan['id']}")["items"]
+            expect(page.locator(f"#visit-{visits[0]['id']}")).to_contain_text("Çınar Ofis")
+            person.check("maintenance-calendar")
+
+            page = person.go(f"/maintenance/visits/{visits[1]['id']}")
+            target = (local_date() + timedelta(days=200)).isoformat()
+            page.get_by_label("Yeni tarih").fill(target)
+            page.locator("#reschedule").get_by_label("Gerekçe").fill("Müşteri talebi")
+            page.get_by_role("button", name="Tarihi değiştir").click()
+            expect(page.locator("dl.facts")).to_contain_text("Müşteri talebi")
+            moved = api("GET", f"/maintenance-visits/{visits[1]['id']}")
+            assert (moved["planned_on"], moved["scheduled_on"]) == (visits[1]["planned_on"],
+                                                                    target)
+            page.get_by_label("Okuma").fill("120000")
+            page.get_by_role("button", name="Okumayı kaydet").click()
+            expect(page.locator("table.list")).to_contain_text("120000")
+            page.get_by_label("Okuma").fill("100")
+            page.get_by_role("button", name="Okumayı kaydet").click()
+            expect(page.locator("[role=alert], .alert").first).to_contain_text("120000")
+            person.check("maintenance-visit")
+
+            page = person.go(f"/maintenance/visits/{visits[2]['id']}")
+            page.locator("#skip").get_by_label("Gerekçe").fill("Cihaz yerinde yok")
+            page.get_by_role("button", name="Ziyareti atla").click()
+            expect(page.locator("dl.facts")).to_contain_text("Atlandı")
+            assert api("GET", f"/maintenance-visits/{visits[2]['id']}")["reason"] == \
+                "Cihaz yerinde yok"
+            assert not person.csp_violations and not person.errors
+        finally:
+            person.close()
+        tech = Person(browser, system, "tekno", PASSWORD)
+        try:
+            page = tech.go("/maintenance?state=planned")  # their own calendar by default
+            expect(page.locator(f"#visit-{visits[0]['id']}")).to_be_visible()
+            expect(page.locator(f"#visit-{visits[2]['id']}")).to_have_count(0)  # skipped
+            expect(page.get_by_label("Teknisyen")).to_have_value(str(ids["tekno"]))
+            tech.check("maintenance-technician-calendar")
+        finally:
+            tech.close()
