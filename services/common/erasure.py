@@ -14,6 +14,8 @@ SQLite keeps deleted bytes in free pages and the WAL: every connection runs with
 `PRAGMA secure_delete=ON` (services/common/db.py: freed space is zeroed), and `settle` runs
 `PRAGMA wal_checkpoint(TRUNCATE)` after the erasure's commit, so the old pages leave the WAL.
 PostgreSQL keeps dead row versions until VACUUM: the operator runs `VACUUM FULL` (docs)."""
+import time
+
 from marshmallow import Schema, fields, validate
 from sqlalchemy import LargeBinary, String, Text, or_, select, update
 
@@ -22,6 +24,7 @@ from services.common.schemas import id_field
 from services.common.text import fold
 
 MARKER = "[KVKK: silindi]"
+CHECKPOINT_TRIES = 100  # settle(): 0.1 s apart
 MIN_NEEDLE = 4  # shorter strings (a two-letter name part) would hit unrelated text
 
 
@@ -95,10 +98,16 @@ def settle(session):
         return None
     raw = engine.raw_connection()
     try:
-        cur = raw.cursor()
-        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        result = cur.fetchone()
-        cur.close()
+        # another connection's open read holds the checkpoint back (busy = 1): the database
+        # file then keeps the old pages; tried again for a few seconds (found flaky under load)
+        for _ in range(CHECKPOINT_TRIES):
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            result = cur.fetchone()
+            cur.close()
+            if not result or not result[0]:
+                break
+            time.sleep(0.1)
     finally:
         raw.close()
     return result

@@ -31,6 +31,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
 
 from services.common.broker import CONNECTION_ERRORS, BrokerAway, watch
+from services.common.erasure import settle
 from services.common.events import make_event, redacted
 from services.common.loop import WorkerHandle
 from services.common.models import OutboxMessage, utcnow
@@ -119,7 +120,7 @@ class Outbox(Scanner):
                 .where(OutboxMessage.id.in_(claim.ids)).order_by(OutboxMessage.id)).all()
         if rows and os.environ.get("SERVIS_TEST_CRASH_BEFORE_PUBLISH") == "1":
             os._exit(137)  # test hook: die like SIGKILL between commit and publish
-        sent = []
+        sent, blanked = [], []
         try:
             # published one after another, then the broker's confirms awaited once for the
             # batch (its acks may cover many messages): a confirm round trip per event capped
@@ -140,7 +141,8 @@ class Outbox(Scanner):
                         .values(sent_at=utcnow(), claimed_by=None, claimed_until=None),
                         execution_options={"synchronize_session": False})
                     # published: its secrets not kept
-                    for row_id, body in secrets_of([r[:3] for r in rows], sent):
+                    blanked = secrets_of([r[:3] for r in rows], sent)
+                    for row_id, body in blanked:
                         session.execute(
                             update(OutboxMessage).where(OutboxMessage.id == row_id)
                             .values(body=body), execution_options={"synchronize_session": False})
@@ -149,6 +151,9 @@ class Outbox(Scanner):
                         update(OutboxMessage).where(OutboxMessage.id.in_(claim.ids), mine)
                         .values(claimed_by=None, claimed_until=None),
                         execution_options={"synchronize_session": False})
+        if blanked:  # on SQLite the secrets' old pages must not stay in the WAL or the file
+            with self.Session() as session:
+                settle(session)
 
     def _measure(self, rows):
         """The published rows' lag (commit to confirm) and count, for the metrics."""
