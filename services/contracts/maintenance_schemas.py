@@ -108,3 +108,28 @@ class ReadingIn(Schema):
     replacement = fields.Boolean(load_default=False)
     read_on = fields.Date(load_default=None, allow_none=True)
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class PlanChangeIn(Versioned):
+    """A plan's change with the version read: only what is sent changes. `from` (default
+    today) is the day the change takes effect and a new rule's first date: the plan's planned
+    visits from that day are made again; done, due, skipped and cancelled ones stay."""
+    team = fields.List(fields.Nested(TeamMember), validate=validate.Length(min=1, max=20))
+    rrule = Trimmed(validate=validate.Length(min=1, max=500))
+    window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=366))
+    lead_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    avoid_holidays = fields.Boolean()
+    effective_from = fields.Date(load_default=None, allow_none=True, data_key="from")
+    note = Trimmed(allow_none=True, validate=validate.Length(max=4000))
+
+
+class PlanChangeHttp(Versioned):
+    """A plan's change as the API takes it: the team as user ids."""
+    team = fields.List(id_field(), validate=validate.Length(min=1, max=20))
+    rrule = Trimmed(validate=validate.Length(min=1, max=500), metadata={
+        "description": "RFC 5545 RRULE from `from` on, e.g. FREQ=MONTHLY;INTERVAL=2"})
+    window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=366))
+    lead_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    avoid_holidays = fields.Boolean()
+    effective_from = fields.Date(load_default=None, allow_none=True, data_key="from")
+    note = Trimmed(allow_none=True, validate=validate.Length(max=4000))

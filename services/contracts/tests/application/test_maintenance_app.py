@@ -317,3 +317,77 @@ def test_meter_readings_never_go_back_unless_the_meter_was_replaced(contracts): 
     contracts.skip_visit(v[2]["id"], {"version": 1, "reason": "Kapalı"}, OFFICER)
     with pytest.raises(Conflict):
         contracts.record_meter_reading(v[2]["id"], {"value": 20}, TECH_ACTOR)
+
+
+def test_a_plan_changed_from_a_date_remakes_its_planned_visits_only(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    contracts.skip_visit(v[1]["id"], {"version": 1, "reason": "Cihaz yok"}, OFFICER)
+    contracts.reschedule_visit(v[2]["id"], {"version": 1, "date": "2027-08-10",
+                                            "reason": "Müşteri talebi"}, OFFICER)
+    with pytest.raises(PreconditionRequired):
+        contracts.change_maintenance_plan(p["id"], {"lead_days": 3}, OFFICER)
+    with pytest.raises(Conflict):  # stale
+        contracts.change_maintenance_plan(p["id"], {"version": 7, "lead_days": 3}, OFFICER)
+    with pytest.raises(ValidationFailed) as err:  # before today (1 Feb 2027)
+        contracts.change_maintenance_plan(p["id"], {"version": 1, "from": "2027-01-01",
+                                                    "lead_days": 3}, OFFICER)
+    assert "from" in err.value.details
+    with pytest.raises(ValidationFailed) as err:
+        contracts.change_maintenance_plan(p["id"], {"version": 1, "rrule": "FREQ=HOURLY"},
+                                          OFFICER)
+    assert "rrule" in err.value.details
+    changed = contracts.change_maintenance_plan(p["id"], {
+        "version": 1, "from": "2027-06-01", "rrule": "FREQ=MONTHLY;INTERVAL=2",
+        "lead_days": 3, "team": [TECH2]}, OFFICER)
+    assert changed["version"] == 2 and changed["lead_days"] == 3
+    assert changed["first_on"] == "2027-06-01" and changed["rrule"] == "FREQ=MONTHLY;INTERVAL=2"
+    assert [m["name"] for m in changed["team"]] == ["İsmail Usta"]
+    after = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    # the first (before the date) and the skipped one stay; the rescheduled one, with its
+    # history, is cancelled as superseded; the untouched 1 Nov one is gone; every two months
+    # from 1 June (1 Aug a Sunday → 2 Aug), off weekends and holidays
+    kept = [(x["seq"], x["scheduled_on"], x["status"]) for x in after]
+    assert kept == [(1, "2027-02-01", "planned"), (2, "2027-05-03", "skipped"),
+                    (4, "2027-06-01", "planned"), (5, "2027-08-02", "planned"),
+                    (3, "2027-08-10", "cancelled"), (6, "2027-10-01", "planned"),
+                    (7, "2027-12-01", "planned")]
+    assert contracts.get_maintenance_visit(v[2]["id"])["reason"].startswith("Plan değişti")
+    assert after[3]["remind_on"] == "2027-07-30"
+    counts = contracts.get_maintenance_plan(p["id"])["counts"]
+    assert (counts["planned"], counts["skipped"], counts["cancelled"], counts["total"]) == (
+        5, 1, 1, 7)
+    # the technician's calendar follows the team
+    assert contracts.list_maintenance_visits({"technician_id": TECH["user_id"]})["items"] == []
+
+
+def test_a_cancelled_plan_cancels_its_visits_not_under_way(contracts, forms):  # noqa: F811
+    f = forms()
+    loop = Loop(contracts, f)
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    scan(contracts, date(2027, 2, 1))
+    loop.run()
+    first = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"][0]
+    assert first["status"] == "due" and first["form"]
+    with pytest.raises(ValidationFailed) as err:
+        contracts.cancel_maintenance_plan(p["id"], {"version": 1, "reason": ""}, OFFICER)
+    assert "reason" in err.value.details
+    gone = contracts.cancel_maintenance_plan(p["id"], {"version": 1, "reason": "Cihaz satıldı"},
+                                             OFFICER)
+    assert gone["status"] == "cancelled" and gone["version"] == 2
+    assert (gone["counts"]["due"], gone["counts"]["cancelled"]) == (1, 3)
+    visits = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    assert {x["reason"] for x in visits[1:]} == {"Cihaz satıldı"}
+    with pytest.raises(Conflict):  # a cancelled plan changes no more
+        contracts.change_maintenance_plan(p["id"], {"version": 2, "lead_days": 1}, OFFICER)
+    # the open form cancelled: the visit is cancelled too, and no new form is opened
+    form = f.get_form(first["form"]["id"])
+    f.transition(form["id"], {"to": "CANCELLED", "version": form["version"],
+                              "note": "Plan bitti"}, MANAGER)
+    loop.run()
+    assert contracts.get_maintenance_visit(first["id"])["status"] == "cancelled"
+    assert scan(contracts, date(2027, 2, 2)) == []
+    loop.run()
+    assert len(maintenance_forms(f)) == 1
