@@ -138,16 +138,17 @@ class Maintenance:
     def change_plan(self, plan_id, data, actor):
         """Only what is sent changes. The team is replaced (the visits' forms already open
         keep theirs). A new rule, window, lead or holiday choice makes the planned visits from
-        `from` (default today; a new rule's first date) again: those untouched are removed,
+        `from` (default today, or a draft contract's start; a new rule's first date) again: those untouched are removed,
         those with a history or a reading are cancelled with the reason; done, due, skipped
         and cancelled visits stay as they are."""
         plan, contract = self._open_plan(plan_id, data["version"])
         today = self.today()
-        start = data["effective_from"] or today
-        if not (max(today, contract.start) <= start <= contract.end):
+        earliest = max(today, contract.start)  # a draft contract: from its start
+        start = data["effective_from"] or earliest
+        if not (earliest <= start <= contract.end):
             raise invalid(**{"from": [("The change takes effect within the rest of the "
                                        "contract ({start} – {end}).", {
-                                           "start": max(today, contract.start).isoformat(),
+                                           "start": earliest.isoformat(),
                                            "end": contract.end.isoformat()})]})
         if "team" in data:
             self._check_team(data["team"])
