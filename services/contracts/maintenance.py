@@ -250,6 +250,12 @@ class Maintenance:
         visit = find_visit(self.db, visit_id)
         check_version(visit, data["version"])
         rules.check_visit_move(visit.status, to, actor.get("role"))
+        if visit.status == rules.DUE and visit.form_id is not None:
+            # contracts does not cancel forms' records (forms' lifecycle lets no system actor
+            # cancel a form): the open form is ended there first, by a person
+            raise Conflict("The visit's maintenance form {number} is open: deliver it, or "
+                           "cancel it in forms first.", {"number": visit.form_number,
+                                                         "form_id": visit.form_id})
         self._history(visit, to, actor, data["reason"], from_status=visit.status, to_status=to)
         visit.status, visit.reason, visit.is_open = to, data["reason"], to in rules.OPEN
         visit.version = data["version"] + 1
@@ -419,7 +425,9 @@ class Maintenance:
         if visit is None or visit.status != rules.DUE:
             return
         plan = self.db.get(MaintenancePlan, visit.plan_id)
-        if plan.status != "active":  # the plan was cancelled while this form was open
+        contract = self.db.get(Contract, visit.contract_id)
+        if plan.status != "active" or contract.status != domain.ACTIVE:
+            # the plan was cancelled, or the contract ended, while this form was open
             self._cancel(visit, SYSTEM_ACTOR, note or form["number"])
             visit.form_id, visit.form_number = None, None
             self.db.flush()

@@ -391,3 +391,48 @@ def test_a_cancelled_plan_cancels_its_visits_not_under_way(contracts, forms):  #
     assert scan(contracts, date(2027, 2, 2)) == []
     loop.run()
     assert len(maintenance_forms(f)) == 1
+
+
+def test_a_contract_cancelled_cancels_its_visits_after_the_end(contracts, forms):  # noqa: F811
+    f = forms()
+    loop = Loop(contracts, f)
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    scan(contracts, date(2027, 2, 1))
+    loop.run()
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    assert v[0]["status"] == "due" and v[0]["form"]
+    # a visit whose form is open is not skipped behind forms' back: a 409 naming the form
+    with pytest.raises(Conflict) as err:
+        contracts.skip_visit(v[0]["id"], {"version": v[0]["version"], "reason": "x"}, OFFICER)
+    assert err.value.details["number"] == v[0]["form"]["number"]
+    contracts.at(date(2027, 4, 1))
+    contract = contracts.get_contract(c["id"])
+    contracts.cancel_contract(c["id"], {"version": contract["version"], "end": "2027-06-30",
+                                        "reason": "Müşteri taşındı"}, OFFICER)
+    after = {x["id"]: x for x in contracts.list_maintenance_visits(
+        {"plan_id": p["id"]})["items"]}
+    # before the end: still open (the first under way with its form); after it: cancelled
+    assert [after[x["id"]]["status"] for x in v] == ["due", "planned", "cancelled",
+                                                      "cancelled"]
+    assert after[v[3]["id"]]["reason"] == "Müşteri taşındı"
+    # the open form cancelled now: the visit is cancelled, and no second form comes
+    form = f.get_form(v[0]["form"]["id"])
+    f.transition(form["id"], {"to": "CANCELLED", "version": form["version"],
+                              "note": "Sözleşme bitti"}, MANAGER)
+    loop.run()
+    assert contracts.get_maintenance_visit(v[0]["id"])["status"] == "cancelled"
+    assert scan(contracts, date(2027, 5, 3)) == [] and len(maintenance_forms(f)) == 1
+
+
+def test_an_expired_contract_leaves_no_visit_overdue(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c, rrule="FREQ=MONTHLY;INTERVAL=6",
+                                               window_days=30), OFFICER)
+    contracts.at(date(2028, 2, 1))
+    contracts.scan_due({"today": "2028-02-01"})
+    assert contracts.get_contract(c["id"])["status"] == "expired"
+    visits = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    assert {x["state"] for x in visits} == {"cancelled"}
+    assert visits[0]["reason"].endswith("contract expired")
+    assert contracts.list_maintenance_visits({"state": "overdue"})["items"] == []
