@@ -75,7 +75,9 @@ def visit_columns(lang):
 
 
 VISITS_DOC = ("Maintenance visits by date: filters `plan_id`, `contract_id`, `customer_id`, "
-              "`device_id`, `technician_id` (a technician's calendar), `state` (planned, due, "
+              "`device_id`, `technician_id` (a technician's calendar), `technician_ids` (several "
+              "at once, comma-separated: a team's calendar), `team_of` (a plan: its whole "
+              "team's calendar), `state` (planned, due, "
               "done, skipped, cancelled, overdue — open past its window), `from`–`to` dates; "
               "each with its planned and current date, window, attempt and form; cursor pages; "
               "`format=csv`.")

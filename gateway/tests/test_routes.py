@@ -286,8 +286,10 @@ EXAMPLES = {
         body={"reason": " Cihaz satıldı "},
         args=[FIRST, {"version": 4, "reason": "Cihaz satıldı"}, ACTOR]),
     "GET /api/v1/maintenance-visits": dict(
-        query={"technician_id": "4", "from": "2027-03-01", "state": "overdue"},
-        args=[{"technician_id": 4, "from": "2027-03-01", "state": "overdue"}]),
+        query={"technician_id": "4", "from": "2027-03-01", "state": "overdue",
+               "technician_ids": "4,7", "team_of": "2"},
+        args=[{"technician_id": 4, "from": "2027-03-01", "state": "overdue",
+               "technician_ids": "4,7", "team_of": 2}]),
     "GET /api/v1/maintenance-visits/<id:visit_id>": dict(args=[FIRST]),
     "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": dict(
         body={"date": "2027-05-12", "reason": " Müşteri talebi "},

@@ -46,6 +46,14 @@ def maintenance():
         query["state"] = state
         if state in ("overdue", "due", "done", "skipped", "cancelled"):
             query.pop("from")
+    several = [t for t in request.args.getlist("technician_ids") if t.isdigit()][:20]
+    team_of = request.args.get("team_of") or ""
+    if several or team_of:  # a team's calendar: the technicians ticked, or a plan's team
+        tech = ""
+        if several:
+            query["technician_ids"] = ",".join(several)
+        if team_of:
+            query["team_of"] = team_of
     if tech:
         query["technician_id"] = tech
     items, error = listed("/maintenance-visits", query)
@@ -54,7 +62,7 @@ def maintenance():
         days.setdefault(v["scheduled_on"], []).append(v)
     return render("maintenance.html", days=sorted(days.items()), error=error, state=state,
                   states=STATES, state_names=VISIT_STATUS_NAMES, start=start, tech=tech,
-                  technicians=technicians())
+                  technicians=technicians(), several=set(several), team_of=team_of)
 
 
 @bp.get("/maintenance/plans")

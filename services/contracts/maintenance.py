@@ -550,9 +550,19 @@ class MaintenanceQueries:
         for name in ("plan_id", "contract_id", "customer_id", "device_id"):
             if query.get(name) is not None:
                 stmt = stmt.where(getattr(v, name) == query[name])
+        t = MaintenanceTeamMember
+        people = set()
         if query.get("technician_id") is not None:
-            stmt = stmt.where(v.plan_id.in_(select(MaintenanceTeamMember.plan_id).where(
-                MaintenanceTeamMember.user_id == query["technician_id"])))
+            people.add(query["technician_id"])
+        if query.get("technician_ids"):
+            people.update(int(i) for i in query["technician_ids"].split(","))
+        if query.get("team_of") is not None:
+            team = {m.user_id for m in team_of(self.db, find_plan(self.db,
+                                                                  query["team_of"]).id)}
+            people.update(team)
+        if people:  # a calendar of one technician, several, or a plan's whole team
+            stmt = stmt.where(v.plan_id.in_(select(t.plan_id).where(
+                t.user_id.in_(sorted(people)))))
         state = query.get("state")
         if state == rules.OVERDUE:
             stmt = stmt.where(v.is_open.is_(True), v.window_end < today)

@@ -57,13 +57,18 @@ class PlanQuery(PageQuery):
 
 
 class VisitQuery(PageQuery):
-    """Visits by date: filters plan, contract, customer, device, technician, state (a status,
-    or overdue), dates from–to."""
+    """Visits by date: filters plan, contract, customer, device, technician (one, several, or
+    a plan's whole team), state (a status, or overdue), dates from–to."""
     plan_id = id_field(load_default=None, allow_none=True, strict=False)
     contract_id = id_field(load_default=None, allow_none=True, strict=False)
     customer_id = id_field(load_default=None, allow_none=True, strict=False)
     device_id = id_field(load_default=None, allow_none=True, strict=False)
     technician_id = id_field(load_default=None, allow_none=True, strict=False)
+    technician_ids = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[1-9]\d{0,9}(,[1-9]\d{0,9}){0,19}$", error="Up to 20 user ids, comma-separated."),
+        metadata={"description": "several technicians' calendar at once: 4,5,9"})
+    team_of = id_field(load_default=None, allow_none=True, strict=False, metadata={
+        "description": "a plan: the calendar of every technician of its team"})
     state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
         rules.VISIT_STATUSES + (rules.OVERDUE,)))
     date_from = fields.Date(load_default=None, allow_none=True, data_key="from")

@@ -436,3 +436,27 @@ def test_an_expired_contract_leaves_no_visit_overdue(contracts):  # noqa: F811
     assert {x["state"] for x in visits} == {"cancelled"}
     assert visits[0]["reason"].endswith("contract expired")
     assert contracts.list_maintenance_visits({"state": "overdue"})["items"] == []
+
+
+def test_a_teams_calendar_several_technicians_or_a_plans_team(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    a = contracts.create_maintenance_plan(plan(c, team=[TECH]), OFFICER)
+    b = contracts.create_maintenance_plan(plan(c, device_id=11, team=[TECH2]), OFFICER)
+    third = {"user_id": 9, "name": "Üçüncü", "email": None, "language": "tr"}
+    d = contracts.create_maintenance_plan(plan(c, team=[third], rrule="FREQ=MONTHLY;INTERVAL=6",
+                                               window_days=30), OFFICER)
+
+    def plans_of(query):
+        return {v["plan_id"] for v in contracts.list_maintenance_visits(
+            {"limit": 100, **query})["items"]}
+    assert plans_of({"technician_id": 3}) == {a["id"]}
+    assert plans_of({"technician_ids": "3,4"}) == {a["id"], b["id"]}
+    assert plans_of({"technician_ids": "4", "technician_id": 9}) == {b["id"], d["id"]}
+    assert plans_of({"team_of": a["id"]}) == {a["id"]}
+    both = contracts.change_maintenance_plan(a["id"], {"version": 1, "team": [TECH, TECH2]},
+                                             OFFICER)
+    assert plans_of({"team_of": both["id"]}) == {a["id"], b["id"]}
+    for bad in ("3,", "x", ",".join(["1"] * 21), "0"):
+        with pytest.raises(ValidationFailed) as err:
+            contracts.list_maintenance_visits({"technician_ids": bad})
+        assert "technician_ids" in err.value.details
