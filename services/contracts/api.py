@@ -27,5 +27,6 @@ from services.contracts.maintenance_schemas import (MaintenanceReportQuery,  # n
 
 __all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "READINGS_WRITE", "VISIT_STATUS_NAMES",
             "ReadingIn",
-            "MaintenanceReportQuery", "PlanChangeHttp", "PlanHttp", "PlanQuery", "ReasonIn", "RescheduleIn",
+            "MaintenanceReportQuery", "PlanChangeHttp", "PlanHttp", "PlanQuery", "ReasonIn",
+            "RescheduleIn",
             "VisitQuery"]

@@ -138,9 +138,9 @@ class Maintenance:
     def change_plan(self, plan_id, data, actor):
         """Only what is sent changes. The team is replaced (the visits' forms already open
         keep theirs). A new rule, window, lead or holiday choice makes the planned visits from
-        `from` (default today, or a draft contract's start; a new rule's first date) again: those untouched are removed,
-        those with a history or a reading are cancelled with the reason; done, due, skipped
-        and cancelled visits stay as they are."""
+        `from` (default today, or a draft contract's start; a new rule's first date) again:
+        those untouched are removed, those with a history or a reading are cancelled with the
+        reason; done, due, skipped and cancelled visits stay as they are."""
         plan, contract = self._open_plan(plan_id, data["version"])
         today = self.today()
         earliest = max(today, contract.start)  # a draft contract: from its start
