@@ -19,7 +19,8 @@ from gateway.routes import Csv, Route, declare, items
 from services.common.exceptions import invalid
 from services.common.roles import TECHNICIAN
 from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READINGS_WRITE,
-                                    VISIT_STATUS_NAMES, MaintenanceReportQuery, PlanHttp,
+                                    VISIT_STATUS_NAMES, MaintenanceReportQuery, PlanChangeHttp,
+                                    PlanHttp,
                                     PlanQuery, ReadingIn, ReasonIn, RescheduleIn, VisitQuery)
 
 NOT_TECHNICIANS = "Only active technicians make a maintenance team: {ids}."
@@ -30,10 +31,12 @@ PLAN = "/maintenance-plans/<id:plan_id>"
 VISIT = "/maintenance-visits/<id:visit_id>"
 
 
-def plan_body(call):
+def plan_body(call, schema=PlanHttp):
     """The plan as contracts takes it: each team member's snapshot from the accounts; a user
     id that is no active technician is a 422 naming `team`."""
-    body = to_wire(PlanHttp, call.body)
+    body = to_wire(schema, call.body)
+    if "team" not in call.body:  # a change that leaves the team as it is
+        return body
     users = current_app.extensions["servis"].users
     team, wrong = [], []
     for uid in call.body["team"]:
@@ -47,6 +50,10 @@ def plan_body(call):
         raise invalid(team=[(NOT_TECHNICIANS, {"ids": ", ".join(map(str, wrong))})])
     body["team"] = team
     return body
+
+
+def plan_change_body(call):
+    return plan_body(call, PlanChangeHttp)
 
 
 def visit_columns(lang):
@@ -68,7 +75,9 @@ def visit_columns(lang):
 
 
 VISITS_DOC = ("Maintenance visits by date: filters `plan_id`, `contract_id`, `customer_id`, "
-              "`device_id`, `technician_id` (a technician's calendar), `state` (planned, due, "
+              "`device_id`, `technician_id` (a technician's calendar), `technician_ids` (several "
+              "at once, comma-separated: a team's calendar), `team_of` (a plan: its whole "
+              "team's calendar), `state` (planned, due, "
               "done, skipped, cancelled, overdue — open past its window), `from`–`to` dates; "
               "each with its planned and current date, window, attempt and form; cursor pages; "
               "`format=csv`.")
@@ -92,6 +101,22 @@ ROUTES = declare(blp, [
           args=("plan_id",), etag=True,
           doc="One plan: its rule, window, lead, team and counts (planned, due, done, skipped, "
               "cancelled, overdue, total, percent done)."),
+    Route("PATCH", PLAN, "contracts", "change_maintenance_plan", MAINTENANCE_WRITE,
+          args=("plan_id", plan_change_body, "actor"), body=PlanChangeHttp, versioned=True,
+          etag=True,
+          doc="Change an active plan with the version read (`If-Match`): only what is sent "
+              "changes — `team` (technicians' user ids), `rrule`, `window_days`, `lead_days`, "
+              "`avoid_holidays`, `note`. `from` (default today, within the rest of the "
+              "contract) is the day a new rule, window, lead or holiday choice takes effect "
+              "and a new rule's first date: the plan's planned visits from that day are made "
+              "again (one with a history or a reading is cancelled as superseded); done, due, "
+              "skipped and cancelled visits stay. A cancelled plan is a 409."),
+    Route("POST", PLAN + "/cancel", "contracts", "cancel_maintenance_plan", MAINTENANCE_WRITE,
+          args=("plan_id", "body", "actor"), body=ReasonIn, versioned=True, etag=True,
+          doc="Cancel an active plan with its `reason`: its planned visits, and due ones "
+              "with no form open, are cancelled with that reason; a visit whose maintenance "
+              "form is open ends with the form (delivered: done; cancelled: cancelled, no new "
+              "form)."),
     Route("GET", "/maintenance-visits", "contracts", "list_maintenance_visits",
           MAINTENANCE_READ, args=("query",), query=VisitQuery, response=Page,
           csv=Csv(visit_columns, ("bakim-ziyaretleri.csv", "maintenance-visits.csv")),

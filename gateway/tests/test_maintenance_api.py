@@ -77,3 +77,32 @@ def test_the_summary_as_json_and_csv(gw):
     assert r.status_code == 422 and "state" in r.json["error"]["details"]
     assert gw.client.get("/api/v1/reports/maintenance/summary?state=due",
                          headers=gw.headers["customer"]).status_code == 403
+
+
+def test_a_plan_change_checks_a_new_team_and_needs_the_version(gw):
+    h, tech = gw.headers["contracts"], gw.users["technician"].id
+    r = gw.client.patch("/api/v1/maintenance-plans/7", json={"lead_days": 3}, headers=h)
+    assert r.status_code == 428
+    r = gw.client.patch("/api/v1/maintenance-plans/7",
+                        json={"version": 2, "team": [gw.users["desk"].id]}, headers=h)
+    assert r.status_code == 422 and list(r.json["error"]["details"]) == ["team"]
+    r = gw.client.patch("/api/v1/maintenance-plans/7",
+                        json={"version": 2, "from": "2027-02-30"}, headers=h)
+    assert r.status_code == 422 and "from" in r.json["error"]["details"]
+
+    def changes():  # (the audit trail reads the plan before a write: get_maintenance_plan)
+        return [c for c in gw.rpc.calls if c.method == "change_maintenance_plan"]
+    assert changes() == []
+    r = gw.client.patch("/api/v1/maintenance-plans/7", json={"version": 2, "lead_days": 3},
+                        headers=h)
+    (call,) = changes()  # no team sent: the team is left as it is
+    assert (call.method, call.args[1]) == ("change_maintenance_plan",
+                                           {"version": 2, "lead_days": 3, "from": None})
+    gw.client.patch("/api/v1/maintenance-plans/7", json={"version": 2, "team": [tech]},
+                    headers=h)
+    assert changes()[-1].args[1]["team"][0]["user_id"] == tech
+    r = gw.client.post("/api/v1/maintenance-plans/7/cancel", json={"version": 2}, headers=h)
+    assert r.status_code == 422 and "reason" in r.json["error"]["details"]
+    assert gw.client.post("/api/v1/maintenance-plans/7/cancel",
+                          json={"version": 2, "reason": "x"},
+                          headers=gw.headers["technician"]).status_code == 403

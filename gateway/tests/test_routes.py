@@ -276,9 +276,20 @@ EXAMPLES = {
                "team": [{"user_id": 5, "name": "Technician Kişi",
                          "email": "technician@example.com", "language": "en"}]}, ACTOR]),
     "GET /api/v1/maintenance-plans/<id:plan_id>": dict(args=[FIRST]),
+    "PATCH /api/v1/maintenance-plans/<id:plan_id>": dict(
+        body={"team": [5], "lead_days": 3, "from": "2027-06-01"},
+        args=[FIRST, {"version": 4, "lead_days": 3, "from": "2027-06-01",
+                      "team": [{"user_id": 5, "name": "Technician Kişi",
+                                "email": "technician@example.com", "language": "en"}]},
+              ACTOR]),
+    "POST /api/v1/maintenance-plans/<id:plan_id>/cancel": dict(
+        body={"reason": " Cihaz satıldı "},
+        args=[FIRST, {"version": 4, "reason": "Cihaz satıldı"}, ACTOR]),
     "GET /api/v1/maintenance-visits": dict(
-        query={"technician_id": "4", "from": "2027-03-01", "state": "overdue"},
-        args=[{"technician_id": 4, "from": "2027-03-01", "state": "overdue"}]),
+        query={"technician_id": "4", "from": "2027-03-01", "state": "overdue",
+               "technician_ids": "4,7", "team_of": "2"},
+        args=[{"technician_id": 4, "from": "2027-03-01", "state": "overdue",
+               "technician_ids": "4,7", "team_of": 2}]),
     "GET /api/v1/maintenance-visits/<id:visit_id>": dict(args=[FIRST]),
     "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": dict(
         body={"date": "2027-05-12", "reason": " Müşteri talebi "},
@@ -443,6 +454,8 @@ ACCESS = {
     "GET /api/v1/maintenance-plans": "admin contracts desk manager technician",
     "POST /api/v1/maintenance-plans": "admin contracts manager",
     "GET /api/v1/maintenance-plans/<id:plan_id>": "admin contracts desk manager technician",
+    "PATCH /api/v1/maintenance-plans/<id:plan_id>": "admin contracts manager",
+    "POST /api/v1/maintenance-plans/<id:plan_id>/cancel": "admin contracts manager",
     "GET /api/v1/maintenance-visits": "admin contracts desk manager technician",
     "GET /api/v1/maintenance-visits/<id:visit_id>": "admin contracts desk manager technician",
     "POST /api/v1/maintenance-visits/<id:visit_id>/reschedule": "admin contracts manager",

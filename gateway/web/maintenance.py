@@ -46,6 +46,14 @@ def maintenance():
         query["state"] = state
         if state in ("overdue", "due", "done", "skipped", "cancelled"):
             query.pop("from")
+    several = [t for t in request.args.getlist("technician_ids") if t.isdigit()][:20]
+    team_of = request.args.get("team_of") or ""
+    if several or team_of:  # a team's calendar: the technicians ticked, or a plan's team
+        tech = ""
+        if several:
+            query["technician_ids"] = ",".join(several)
+        if team_of:
+            query["team_of"] = team_of
     if tech:
         query["technician_id"] = tech
     items, error = listed("/maintenance-visits", query)
@@ -54,7 +62,7 @@ def maintenance():
         days.setdefault(v["scheduled_on"], []).append(v)
     return render("maintenance.html", days=sorted(days.items()), error=error, state=state,
                   states=STATES, state_names=VISIT_STATUS_NAMES, start=start, tech=tech,
-                  technicians=technicians())
+                  technicians=technicians(), several=set(several), team_of=team_of)
 
 
 @bp.get("/maintenance/plans")
@@ -145,3 +153,61 @@ def record_reading(visit_id):
         "meter": text_or_none("meter") or "total", "value": as_int(request.form.get("value")),
         "replacement": request.form.get("replacement") == "on",
         "note": text_or_none("note")}, versioned=False)
+
+
+PLAN = "/maintenance-plans/<id:plan_id>"
+
+
+@bp.get("/maintenance/plans/<id:plan_id>")
+@page("GET", PLAN)
+def plan_page(plan_id, status=200, error=None, errors=(), typed=None):
+    """One plan: its rule, team and counts; a change from a date on and the plan's cancel."""
+    plan = api.call("GET", PLAN, {"plan_id": plan_id})
+    return render("maintenance_plan.html", status=status, p=plan, error=error,
+                  errors=list(errors), typed=typed or {}, technicians=technicians(),
+                  team={m["user_id"] for m in plan["team"]},
+                  may_write=api.may("PATCH", PLAN))
+
+
+def _plan_write(method, rule, plan_id, body):
+    version = as_int(request.form.get("version"))
+    try:
+        api.call(method, rule, {"plan_id": plan_id}, body=body,
+                 version=version if isinstance(version, int) else None)
+    except Conflict as exc:
+        if "given" in exc.details:
+            return render("stale.html", status=409, message=gettext(STALE),
+                          reload=url_for("web.plan_page", plan_id=plan_id))
+        return plan_page(plan_id, exc.http_status, error_text(exc))
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return plan_page(plan_id, exc.http_status, error_text(exc), field_errors(exc),
+                         typed=dict(request.form))
+    return redirect(url_for("web.plan_page", plan_id=plan_id), 303)
+
+
+@bp.post("/maintenance/plans/<id:plan_id>/change")
+@page("PATCH", PLAN)
+def change_plan(plan_id):
+    """Only the fields filled in change (an empty field leaves it as it is)."""
+    form, body = request.form, {}
+    for name in ("window_days", "lead_days"):
+        if form.get(name):
+            body[name] = as_int(form.get(name))
+    if form.get("rrule"):
+        body["rrule"] = form.get("rrule")
+    if form.get("team_changed") == "on":
+        body["team"] = [as_int(t) for t in form.getlist("team")]
+    if form.get("holidays") in ("avoid", "keep"):
+        body["avoid_holidays"] = form.get("holidays") == "avoid"
+    if form.get("from"):
+        body["from"] = form.get("from")
+    return _plan_write("PATCH", PLAN, plan_id, body)
+
+
+@bp.post("/maintenance/plans/<id:plan_id>/cancel")
+@page("POST", PLAN + "/cancel")
+def cancel_plan(plan_id):
+    return _plan_write("POST", PLAN + "/cancel", plan_id,
+                       {"reason": text_or_none("reason") or ""})

@@ -21,10 +21,12 @@ from services.contracts.maintenance_domain import (READ as MAINTENANCE_READ,  # 
                                                    READINGS_WRITE, VISIT_STATUS_NAMES,
                                                    WRITE as MAINTENANCE_WRITE)
 from services.contracts.maintenance_schemas import (MaintenanceReportQuery,  # noqa: E402
-                                                    PlanHttp, PlanQuery, ReadingIn, ReasonIn,
+                                                    PlanChangeHttp, PlanHttp, PlanQuery,
+                                                    ReadingIn, ReasonIn,
                                                     RescheduleIn, VisitQuery)
 
 __all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "READINGS_WRITE", "VISIT_STATUS_NAMES",
             "ReadingIn",
-            "MaintenanceReportQuery", "PlanHttp", "PlanQuery", "ReasonIn", "RescheduleIn",
+            "MaintenanceReportQuery", "PlanChangeHttp", "PlanHttp", "PlanQuery", "ReasonIn",
+            "RescheduleIn",
             "VisitQuery"]

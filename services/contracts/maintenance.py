@@ -89,12 +89,7 @@ class Maintenance:
             raise invalid(rrule=[("The rule never fires inside the contract's period "
                                   "({start} – {end}).", {"start": start.isoformat(),
                                                          "end": contract.end.isoformat()})])
-        seen = set()
-        for i, member in enumerate(data["team"]):
-            if member["user_id"] in seen:
-                raise invalid(team={str(i): {"user_id": [("User {id} is twice in the team.",
-                                                          {"id": member["user_id"]})]}})
-            seen.add(member["user_id"])
+        self._check_team(data["team"])
         plan = MaintenancePlan(
             contract_id=contract.id, customer_id=contract.customer_id,
             device_id=data["device_id"], rrule=data["rrule"].upper().removeprefix("RRULE:"),
@@ -105,16 +100,125 @@ class Maintenance:
         self.db.flush()
         for member in data["team"]:
             self.db.add(MaintenanceTeamMember(plan_id=plan.id, **member))
-        for seq, day in enumerate(dates, 1):
+        self._add_visits(plan, dates, 1)
+        self.db.flush()
+        return plan
+
+    def _add_visits(self, plan, dates, first_seq):
+        for seq, day in enumerate(dates, first_seq):
             self.db.add(MaintenanceVisit(
-                plan_id=plan.id, contract_id=contract.id, customer_id=contract.customer_id,
-                device_id=data["device_id"], seq=seq, planned_on=day, scheduled_on=day,
+                plan_id=plan.id, contract_id=plan.contract_id, customer_id=plan.customer_id,
+                device_id=plan.device_id, seq=seq, planned_on=day, scheduled_on=day,
                 window_end=rules.window_end(day, plan.window_days),
                 remind_on=rules.remind_on(day, plan.lead_days), reminded=False,
                 status=rules.PLANNED, is_open=True, attempt=1, dispatched_attempt=0,
                 version=1))
+
+    @staticmethod
+    def _check_team(team):
+        seen = set()
+        for i, member in enumerate(team):
+            if member["user_id"] in seen:
+                raise invalid(team={str(i): {"user_id": [("User {id} is twice in the team.",
+                                                          {"id": member["user_id"]})]}})
+            seen.add(member["user_id"])
+
+    def _open_plan(self, plan_id, version):
+        plan = find_plan(self.db, plan_id)
+        check_version(plan, version)
+        if plan.status != "active":
+            raise Conflict("A maintenance plan that is {status} cannot be changed.",
+                           {"status": plan.status})
+        contract = self.db.get(Contract, plan.contract_id)
+        if contract.status not in PLANNABLE:
+            raise Conflict("A contract in {status} gets no maintenance plan.",
+                           {"status": contract.status})
+        return plan, contract
+
+    def change_plan(self, plan_id, data, actor):
+        """Only what is sent changes. The team is replaced (the visits' forms already open
+        keep theirs). A new rule, window, lead or holiday choice makes the planned visits from
+        `from` (default today, or a draft contract's start; a new rule's first date) again:
+        those untouched are removed, those with a history or a reading are cancelled with the
+        reason; done, due, skipped and cancelled visits stay as they are."""
+        plan, contract = self._open_plan(plan_id, data["version"])
+        today = self.today()
+        earliest = max(today, contract.start)  # a draft contract: from its start
+        start = data["effective_from"] or earliest
+        if not (earliest <= start <= contract.end):
+            raise invalid(**{"from": [("The change takes effect within the rest of the "
+                                       "contract ({start} – {end}).", {
+                                           "start": earliest.isoformat(),
+                                           "end": contract.end.isoformat()})]})
+        if "team" in data:
+            self._check_team(data["team"])
+            for member in team_of(self.db, plan.id):
+                self.db.delete(member)
+            self.db.flush()
+            for member in data["team"]:
+                self.db.add(MaintenanceTeamMember(plan_id=plan.id, **member))
+        if "note" in data:
+            plan.note = data["note"]
+        regenerate = any(name in data for name in ("rrule", "window_days", "lead_days",
+                                                   "avoid_holidays"))
+        if regenerate:
+            rule = data.get("rrule", plan.rrule)
+            first = start if "rrule" in data else plan.first_on
+            window = data.get("window_days", plan.window_days)
+            avoid = data.get("avoid_holidays", plan.avoid_holidays)
+            fires = rules.occurrences(rule, first, start, contract.end)
+            rules.check_window(window, fires, contract.end)
+            dates = rules.visit_dates(rule, first, start, contract.end, avoid)
+            if not dates:
+                raise invalid(rrule=[("The rule never fires inside the contract's period "
+                                      "({start} – {end}).", {"start": start.isoformat(),
+                                                             "end": contract.end.isoformat()})])
+            plan.rrule = rule.upper().removeprefix("RRULE:")
+            plan.first_on, plan.window_days = first, window
+            plan.lead_days = data.get("lead_days", plan.lead_days)
+            plan.avoid_holidays = avoid
+            reason = rules.PLAN_CHANGED
+            v = MaintenanceVisit
+            for visit in self.db.scalars(select(v).where(
+                    v.plan_id == plan.id, v.status == rules.PLANNED,
+                    v.scheduled_on >= start)).all():
+                touched = self.db.scalar(select(func.count()).select_from(VisitHistory).where(
+                    VisitHistory.visit_id == visit.id)) or self.db.scalar(
+                    select(func.count()).select_from(MeterReading).where(
+                        MeterReading.visit_id == visit.id))
+                if touched:
+                    self._cancel(visit, actor, reason)
+                else:
+                    self.db.delete(visit)
+            self.db.flush()
+            taken = set(self.db.scalars(select(v.scheduled_on).where(
+                v.plan_id == plan.id, v.is_open.is_(True))).all())
+            last = self.db.scalar(select(func.max(v.seq)).where(v.plan_id == plan.id)) or 0
+            self._add_visits(plan, [d for d in dates if d not in taken], last + 1)
+        plan.version = data["version"] + 1
         self.db.flush()
         return plan
+
+    def cancel_plan(self, plan_id, data, actor):
+        """The plan ends: its planned visits, and its due ones whose form is not open, are
+        cancelled with the reason; a due visit whose maintenance form is open finishes
+        through that form (delivered: done; cancelled: the visit is cancelled, no new
+        attempt)."""
+        plan, _ = self._open_plan(plan_id, data["version"])
+        plan.status = "cancelled"
+        for visit in self.db.scalars(select(MaintenanceVisit).where(
+                MaintenanceVisit.plan_id == plan.id, MaintenanceVisit.is_open.is_(True))).all():
+            if visit.status == rules.PLANNED or visit.form_id is None:
+                self._cancel(visit, actor, data["reason"])
+        plan.version = data["version"] + 1
+        self.db.flush()
+        return plan
+
+    def _cancel(self, visit, actor, reason):
+        self._history(visit, rules.CANCELLED, actor, reason, from_status=visit.status,
+                      to_status=rules.CANCELLED)
+        visit.status, visit.reason, visit.is_open = rules.CANCELLED, reason, False
+        visit.version += 1
 
     # -- a visit's moves by staff -----------------------------------------------------------
     def reschedule(self, visit_id, data, actor):
@@ -146,6 +250,12 @@ class Maintenance:
         visit = find_visit(self.db, visit_id)
         check_version(visit, data["version"])
         rules.check_visit_move(visit.status, to, actor.get("role"))
+        if visit.status == rules.DUE and visit.form_id is not None:
+            # contracts does not cancel forms' records (forms' lifecycle lets no system actor
+            # cancel a form): the open form is ended there first, by a person
+            raise Conflict("The visit's maintenance form {number} is open: deliver it, or "
+                           "cancel it in forms first.", {"number": visit.form_number,
+                                                         "form_id": visit.form_id})
         self._history(visit, to, actor, data["reason"], from_status=visit.status, to_status=to)
         visit.status, visit.reason, visit.is_open = to, data["reason"], to in rules.OPEN
         visit.version = data["version"] + 1
@@ -314,6 +424,14 @@ class Maintenance:
         visit = self._visit_of(form.get("maintenance"))
         if visit is None or visit.status != rules.DUE:
             return
+        plan = self.db.get(MaintenancePlan, visit.plan_id)
+        contract = self.db.get(Contract, visit.contract_id)
+        if plan.status != "active" or contract.status != domain.ACTIVE:
+            # the plan was cancelled, or the contract ended, while this form was open
+            self._cancel(visit, SYSTEM_ACTOR, note or form["number"])
+            visit.form_id, visit.form_number = None, None
+            self.db.flush()
+            return
         self._history(visit, "form_cancelled", SYSTEM_ACTOR, note or form["number"],
                       from_status=rules.DUE, to_status=rules.DUE)
         visit.attempt += 1
@@ -432,9 +550,19 @@ class MaintenanceQueries:
         for name in ("plan_id", "contract_id", "customer_id", "device_id"):
             if query.get(name) is not None:
                 stmt = stmt.where(getattr(v, name) == query[name])
+        t = MaintenanceTeamMember
+        people = set()
         if query.get("technician_id") is not None:
-            stmt = stmt.where(v.plan_id.in_(select(MaintenanceTeamMember.plan_id).where(
-                MaintenanceTeamMember.user_id == query["technician_id"])))
+            people.add(query["technician_id"])
+        if query.get("technician_ids"):
+            people.update(int(i) for i in query["technician_ids"].split(","))
+        if query.get("team_of") is not None:
+            team = {m.user_id for m in team_of(self.db, find_plan(self.db,
+                                                                  query["team_of"]).id)}
+            people.update(team)
+        if people:  # a calendar of one technician, several, or a plan's whole team
+            stmt = stmt.where(v.plan_id.in_(select(t.plan_id).where(
+                t.user_id.in_(sorted(people)))))
         state = query.get("state")
         if state == rules.OVERDUE:
             stmt = stmt.where(v.is_open.is_(True), v.window_end < today)

@@ -38,6 +38,8 @@ HISTORY_NAMES = {
     "skipped": {"tr": "Atlandı", "en": "Skipped"},
     "cancelled": {"tr": "İptal edildi", "en": "Cancelled"},
 }
+PLAN_CHANGED = "Plan değişti / plan changed"  # the reason on a superseded visit
+CONTRACT_EXPIRED = "Sözleşmenin süresi doldu / contract expired"
 OPEN = (PLANNED, DUE)  # still to be done: rescheduled, skipped, cancelled, overdue
 
 # (from, to, roles). SYSTEM: the scanner (planned → due on the day), the form delivered

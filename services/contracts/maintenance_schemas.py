@@ -57,13 +57,18 @@ class PlanQuery(PageQuery):
 
 
 class VisitQuery(PageQuery):
-    """Visits by date: filters plan, contract, customer, device, technician, state (a status,
-    or overdue), dates from–to."""
+    """Visits by date: filters plan, contract, customer, device, technician (one, several, or
+    a plan's whole team), state (a status, or overdue), dates from–to."""
     plan_id = id_field(load_default=None, allow_none=True, strict=False)
     contract_id = id_field(load_default=None, allow_none=True, strict=False)
     customer_id = id_field(load_default=None, allow_none=True, strict=False)
     device_id = id_field(load_default=None, allow_none=True, strict=False)
     technician_id = id_field(load_default=None, allow_none=True, strict=False)
+    technician_ids = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[1-9]\d{0,9}(,[1-9]\d{0,9}){0,19}$", error="Up to 20 user ids, comma-separated."),
+        metadata={"description": "several technicians' calendar at once: 4,5,9"})
+    team_of = id_field(load_default=None, allow_none=True, strict=False, metadata={
+        "description": "a plan: the calendar of every technician of its team"})
     state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
         rules.VISIT_STATUSES + (rules.OVERDUE,)))
     date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
@@ -108,3 +113,28 @@ class ReadingIn(Schema):
     replacement = fields.Boolean(load_default=False)
     read_on = fields.Date(load_default=None, allow_none=True)
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class PlanChangeIn(Versioned):
+    """A plan's change with the version read: only what is sent changes. `from` (default
+    today) is the day the change takes effect and a new rule's first date: the plan's planned
+    visits from that day are made again; done, due, skipped and cancelled ones stay."""
+    team = fields.List(fields.Nested(TeamMember), validate=validate.Length(min=1, max=20))
+    rrule = Trimmed(validate=validate.Length(min=1, max=500))
+    window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=366))
+    lead_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    avoid_holidays = fields.Boolean()
+    effective_from = fields.Date(load_default=None, allow_none=True, data_key="from")
+    note = Trimmed(allow_none=True, validate=validate.Length(max=4000))
+
+
+class PlanChangeHttp(Versioned):
+    """A plan's change as the API takes it: the team as user ids."""
+    team = fields.List(id_field(), validate=validate.Length(min=1, max=20))
+    rrule = Trimmed(validate=validate.Length(min=1, max=500), metadata={
+        "description": "RFC 5545 RRULE from `from` on, e.g. FREQ=MONTHLY;INTERVAL=2"})
+    window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=366))
+    lead_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    avoid_holidays = fields.Boolean()
+    effective_from = fields.Date(load_default=None, allow_none=True, data_key="from")
+    note = Trimmed(allow_none=True, validate=validate.Length(max=4000))

@@ -10,7 +10,8 @@ from services.contracts import maintenance_domain as rules
 from services.contracts.maintenance import Maintenance, MaintenanceQueries
 from services.contracts.maintenance_schedule import MaintenanceScanner
 from services.contracts.maintenance_schemas import (MaintenanceReportQuery, MaintenanceScanIn,
-                                                    PlanIn, PlanQuery, ReadingIn, ReasonIn,
+                                                    PlanChangeIn, PlanIn, PlanQuery,
+                                                    ReadingIn, ReasonIn,
                                                     RescheduleIn, VisitQuery)
 from services.contracts.schemas import Actor
 
@@ -32,6 +33,23 @@ class MaintenanceEntrypoints:
         (the gateway checked their role)."""
         data, actor = load(PlanIn(), data), load(Actor(), actor)
         plan = self.maintenance.create_plan(data, actor)
+        self.db.commit()
+        return self.maintenance_queries.plan(plan.id)
+
+    @rpc
+    def change_maintenance_plan(self, plan_id, data, actor):
+        """Only what is sent changes (team, rule, window, lead, holidays, note) with the
+        version read; the planned visits from `from` on are made again."""
+        data, actor = load(PlanChangeIn(), data), load(Actor(), actor)
+        plan = self.maintenance.change_plan(plan_id, data, actor)
+        self.db.commit()
+        return self.maintenance_queries.plan(plan.id)
+
+    @rpc
+    def cancel_maintenance_plan(self, plan_id, data, actor):
+        """The plan cancelled with its reason: its visits not under way are cancelled too."""
+        data, actor = load(ReasonIn(), data), load(Actor(), actor)
+        plan = self.maintenance.cancel_plan(plan_id, data, actor)
         self.db.commit()
         return self.maintenance_queries.plan(plan.id)
 

@@ -16,8 +16,10 @@ from services.common.models import utcnow
 from services.common.roles import SYSTEM, SYSTEM_ACTOR
 from services.common.schemas import is_id
 from services.contracts import domain, events
+from services.contracts import maintenance_domain as visit_rules
 from services.contracts.models import (Contract, ContractDevice, ContractHistory, Installment,
-                                       Proposal, ProposalDevice)
+                                       MaintenanceVisit, Proposal, ProposalDevice,
+                                       VisitHistory)
 
 NEXT_NUMBER = text(  # one sequence per kind and year, never reused
     "INSERT INTO number_sequences (kind, year, last) VALUES (:kind, :year, 1) "
@@ -280,6 +282,9 @@ class ContractWorkflow:
         if was == domain.ACTIVE:
             self.emit("contract_expired", events.contract_expired(
                 contract, self._device_ids(contract), end=data["end"]))
+        # a draft's visits all lie ahead of a cover that never starts
+        end_visits(self.db, contract, None if was == domain.DRAFT else data["end"],
+                   data["reason"], actor)
         self.db.flush()
         return contract
 
@@ -418,6 +423,7 @@ class ContractWorkflow:
             contract.version += 1
             self.emit("contract_expired", events.contract_expired(
                 contract, self._device_ids(contract)))
+            end_visits(self.db, contract, None, visit_rules.CONTRACT_EXPIRED, SYSTEM_ACTOR)
         self.db.flush()
 
     def _renewal_recipients(self, contract):
@@ -438,3 +444,24 @@ class ContractWorkflow:
             self.fire(contract, today)
             fired.append(contract.id)
         return fired
+
+
+def end_visits(session, contract, after, reason, actor):
+    """The contract ended (cancelled from `after` on, or expired: `after` None): its open
+    maintenance visits dated after `after` (all, for None) are cancelled with `reason`, so none
+    reads as overdue for a cover that no longer exists. A due visit whose maintenance form is
+    open is left to that form (delivered: done — the work was done; cancelled: the visit is
+    cancelled, no new attempt)."""
+    v = MaintenanceVisit
+    stmt = select(v).where(v.contract_id == contract.id, v.is_open.is_(True))
+    if after is not None:
+        stmt = stmt.where(v.scheduled_on > after)
+    for visit in session.scalars(stmt.order_by(v.id)).all():
+        if visit.status == visit_rules.DUE and visit.form_id is not None:
+            continue
+        session.add(VisitHistory(visit_id=visit.id, action=visit_rules.CANCELLED,
+                                 attempt=visit.attempt, by_id=actor.get("id"),
+                                 by_name=actor.get("name"), note=reason,
+                                 from_status=visit.status, to_status=visit_rules.CANCELLED))
+        visit.status, visit.reason, visit.is_open = visit_rules.CANCELLED, reason, False
+        visit.version += 1

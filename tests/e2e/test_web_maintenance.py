@@ -2,7 +2,8 @@
 running system: a contracts officer makes a plan on its page (the team ticked among the
 technicians; a window longer than the interval is refused naming the field, nothing written),
 a technician sees their calendar, the officer reschedules a visit (both dates shown) and skips
-another with a reason, and records a meter reading (a lower one refused); each write checked
+another with a reason, records a meter reading (a lower one refused), changes the plan's
+lead days on its page and cancels the plan (refused without a reason); each write checked
 through the API, each page screenshotted and checked by axe-core and for CSP violations."""
 from datetime import timedelta
 
@@ -66,6 +67,13 @@ def test_plan_calendar_reschedule_skip_and_readings(system):
             visits = api("GET", f"/maintenance-visits?plan_id={plan['id']}")["items"]
             expect(page.locator(f"#visit-{visits[0]['id']}")).to_contain_text("Çınar Ofis")
             person.check("maintenance-calendar")
+            # the plan team's calendar
+            page = person.go(f"/maintenance?state=planned&team_of={plan['id']}")
+            expect(page.locator(f"#visit-{visits[0]['id']}")).to_be_visible()
+            page = person.go(f"/maintenance?state=planned&technician_ids={ids['tekno']}"
+                           "&technician_ids=99")
+            expect(page.locator(f"#visit-{visits[0]['id']}")).to_be_visible()
+            expect(page.get_by_label("Tülay Teknisyen")).to_be_checked()
 
             page = person.go(f"/maintenance/visits/{visits[1]['id']}")
             target = (local_date() + timedelta(days=200)).isoformat()
@@ -90,15 +98,38 @@ def test_plan_calendar_reschedule_skip_and_readings(system):
             expect(page.locator("dl.facts")).to_contain_text("Atlandı")
             assert api("GET", f"/maintenance-visits/{visits[2]['id']}")["reason"] == \
                 "Cihaz yerinde yok"
+
+            # the plan changed on its page: a lead of 3 days (the version read), then cancelled
+            page = person.go(f"/maintenance/plans/{plan['id']}")
+            page.locator("#change-plan").get_by_label("Hatırlatma (kaç gün önce)").fill("3")
+            page.get_by_role("button", name="Planı değiştir").click()
+            expect(page.locator("#plan-lead")).to_have_text("3")
+            changed = api("GET", f"/maintenance-plans/{plan['id']}")
+            assert (changed["lead_days"], changed["version"]) == (3, 2)
+            person.check("maintenance-plan")
+            page.get_by_role("button", name="Planı iptal et").click()  # no reason: refused
+            expect(page.locator("[role=alert], .alert").first).to_be_visible()
+            assert api("GET", f"/maintenance-plans/{plan['id']}")["status"] == "active"
+            page.locator("#cancel-plan").get_by_label("Gerekçe").fill("Cihaz satıldı")
+            page.get_by_role("button", name="Planı iptal et").click()
+            expect(page.locator("#plan-status")).to_contain_text("İptal edildi")
+            left = api("GET", f"/maintenance-visits?plan_id={plan['id']}&state=planned")
+            assert left["items"] == []
             assert not person.csp_violations and not person.errors
         finally:
             person.close()
         tech = Person(browser, system, "tekno", PASSWORD)
         try:
             page = tech.go("/maintenance?state=planned")  # their own calendar by default
-            expect(page.locator(f"#visit-{visits[0]['id']}")).to_be_visible()
+            expect(page.get_by_label("Teknisyen", exact=True)).to_have_value(str(ids["tekno"]))
+            # the plan cancelled: none of its visits is planned any more; the rescheduled one
+            # (a history) was cancelled as superseded by the change, the others remade
+            expect(page.locator("[id^=visit-]")).to_have_count(0)
+            page = tech.go("/maintenance?state=cancelled")
+            expect(page.locator(f"#visit-{visits[1]['id']}")).to_be_visible()
+            expect(page.locator(f"#visit-{visits[0]['id']}")).to_have_count(0)  # remade
             expect(page.locator(f"#visit-{visits[2]['id']}")).to_have_count(0)  # skipped
-            expect(page.get_by_label("Teknisyen")).to_have_value(str(ids["tekno"]))
+            expect(page.get_by_label("Teknisyen", exact=True)).to_have_value(str(ids["tekno"]))
             tech.check("maintenance-technician-calendar")
         finally:
             tech.close()

@@ -317,3 +317,146 @@ def test_meter_readings_never_go_back_unless_the_meter_was_replaced(contracts): 
     contracts.skip_visit(v[2]["id"], {"version": 1, "reason": "Kapalı"}, OFFICER)
     with pytest.raises(Conflict):
         contracts.record_meter_reading(v[2]["id"], {"value": 20}, TECH_ACTOR)
+
+
+def test_a_plan_changed_from_a_date_remakes_its_planned_visits_only(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    contracts.skip_visit(v[1]["id"], {"version": 1, "reason": "Cihaz yok"}, OFFICER)
+    contracts.reschedule_visit(v[2]["id"], {"version": 1, "date": "2027-08-10",
+                                            "reason": "Müşteri talebi"}, OFFICER)
+    with pytest.raises(PreconditionRequired):
+        contracts.change_maintenance_plan(p["id"], {"lead_days": 3}, OFFICER)
+    with pytest.raises(Conflict):  # stale
+        contracts.change_maintenance_plan(p["id"], {"version": 7, "lead_days": 3}, OFFICER)
+    with pytest.raises(ValidationFailed) as err:  # before today (1 Feb 2027)
+        contracts.change_maintenance_plan(p["id"], {"version": 1, "from": "2027-01-01",
+                                                    "lead_days": 3}, OFFICER)
+    assert "from" in err.value.details
+    with pytest.raises(ValidationFailed) as err:
+        contracts.change_maintenance_plan(p["id"], {"version": 1, "rrule": "FREQ=HOURLY"},
+                                          OFFICER)
+    assert "rrule" in err.value.details
+    changed = contracts.change_maintenance_plan(p["id"], {
+        "version": 1, "from": "2027-06-01", "rrule": "FREQ=MONTHLY;INTERVAL=2",
+        "lead_days": 3, "team": [TECH2]}, OFFICER)
+    assert changed["version"] == 2 and changed["lead_days"] == 3
+    assert changed["first_on"] == "2027-06-01" and changed["rrule"] == "FREQ=MONTHLY;INTERVAL=2"
+    assert [m["name"] for m in changed["team"]] == ["İsmail Usta"]
+    after = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    # the first (before the date) and the skipped one stay; the rescheduled one, with its
+    # history, is cancelled as superseded; the untouched 1 Nov one is gone; every two months
+    # from 1 June (1 Aug a Sunday → 2 Aug), off weekends and holidays
+    kept = [(x["seq"], x["scheduled_on"], x["status"]) for x in after]
+    assert kept == [(1, "2027-02-01", "planned"), (2, "2027-05-03", "skipped"),
+                    (4, "2027-06-01", "planned"), (5, "2027-08-02", "planned"),
+                    (3, "2027-08-10", "cancelled"), (6, "2027-10-01", "planned"),
+                    (7, "2027-12-01", "planned")]
+    assert contracts.get_maintenance_visit(v[2]["id"])["reason"].startswith("Plan değişti")
+    assert after[3]["remind_on"] == "2027-07-30"
+    counts = contracts.get_maintenance_plan(p["id"])["counts"]
+    assert (counts["planned"], counts["skipped"], counts["cancelled"], counts["total"]) == (
+        5, 1, 1, 7)
+    # the technician's calendar follows the team
+    assert contracts.list_maintenance_visits({"technician_id": TECH["user_id"]})["items"] == []
+
+
+def test_a_cancelled_plan_cancels_its_visits_not_under_way(contracts, forms):  # noqa: F811
+    f = forms()
+    loop = Loop(contracts, f)
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    scan(contracts, date(2027, 2, 1))
+    loop.run()
+    first = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"][0]
+    assert first["status"] == "due" and first["form"]
+    with pytest.raises(ValidationFailed) as err:
+        contracts.cancel_maintenance_plan(p["id"], {"version": 1, "reason": ""}, OFFICER)
+    assert "reason" in err.value.details
+    gone = contracts.cancel_maintenance_plan(p["id"], {"version": 1, "reason": "Cihaz satıldı"},
+                                             OFFICER)
+    assert gone["status"] == "cancelled" and gone["version"] == 2
+    assert (gone["counts"]["due"], gone["counts"]["cancelled"]) == (1, 3)
+    visits = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    assert {x["reason"] for x in visits[1:]} == {"Cihaz satıldı"}
+    with pytest.raises(Conflict):  # a cancelled plan changes no more
+        contracts.change_maintenance_plan(p["id"], {"version": 2, "lead_days": 1}, OFFICER)
+    # the open form cancelled: the visit is cancelled too, and no new form is opened
+    form = f.get_form(first["form"]["id"])
+    f.transition(form["id"], {"to": "CANCELLED", "version": form["version"],
+                              "note": "Plan bitti"}, MANAGER)
+    loop.run()
+    assert contracts.get_maintenance_visit(first["id"])["status"] == "cancelled"
+    assert scan(contracts, date(2027, 2, 2)) == []
+    loop.run()
+    assert len(maintenance_forms(f)) == 1
+
+
+def test_a_contract_cancelled_cancels_its_visits_after_the_end(contracts, forms):  # noqa: F811
+    f = forms()
+    loop = Loop(contracts, f)
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    scan(contracts, date(2027, 2, 1))
+    loop.run()
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    assert v[0]["status"] == "due" and v[0]["form"]
+    # a visit whose form is open is not skipped behind forms' back: a 409 naming the form
+    with pytest.raises(Conflict) as err:
+        contracts.skip_visit(v[0]["id"], {"version": v[0]["version"], "reason": "x"}, OFFICER)
+    assert err.value.details["number"] == v[0]["form"]["number"]
+    contracts.at(date(2027, 4, 1))
+    contract = contracts.get_contract(c["id"])
+    contracts.cancel_contract(c["id"], {"version": contract["version"], "end": "2027-06-30",
+                                        "reason": "Müşteri taşındı"}, OFFICER)
+    after = {x["id"]: x for x in contracts.list_maintenance_visits(
+        {"plan_id": p["id"]})["items"]}
+    # before the end: still open (the first under way with its form); after it: cancelled
+    assert [after[x["id"]]["status"] for x in v] == ["due", "planned", "cancelled",
+                                                      "cancelled"]
+    assert after[v[3]["id"]]["reason"] == "Müşteri taşındı"
+    # the open form cancelled now: the visit is cancelled, and no second form comes
+    form = f.get_form(v[0]["form"]["id"])
+    f.transition(form["id"], {"to": "CANCELLED", "version": form["version"],
+                              "note": "Sözleşme bitti"}, MANAGER)
+    loop.run()
+    assert contracts.get_maintenance_visit(v[0]["id"])["status"] == "cancelled"
+    assert scan(contracts, date(2027, 5, 3)) == [] and len(maintenance_forms(f)) == 1
+
+
+def test_an_expired_contract_leaves_no_visit_overdue(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c, rrule="FREQ=MONTHLY;INTERVAL=6",
+                                               window_days=30), OFFICER)
+    contracts.at(date(2028, 2, 1))
+    contracts.scan_due({"today": "2028-02-01"})
+    assert contracts.get_contract(c["id"])["status"] == "expired"
+    visits = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    assert {x["state"] for x in visits} == {"cancelled"}
+    assert visits[0]["reason"].endswith("contract expired")
+    assert contracts.list_maintenance_visits({"state": "overdue"})["items"] == []
+
+
+def test_a_teams_calendar_several_technicians_or_a_plans_team(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    a = contracts.create_maintenance_plan(plan(c, team=[TECH]), OFFICER)
+    b = contracts.create_maintenance_plan(plan(c, device_id=11, team=[TECH2]), OFFICER)
+    third = {"user_id": 9, "name": "Üçüncü", "email": None, "language": "tr"}
+    d = contracts.create_maintenance_plan(plan(c, team=[third], rrule="FREQ=MONTHLY;INTERVAL=6",
+                                               window_days=30), OFFICER)
+
+    def plans_of(query):
+        return {v["plan_id"] for v in contracts.list_maintenance_visits(
+            {"limit": 100, **query})["items"]}
+    assert plans_of({"technician_id": 3}) == {a["id"]}
+    assert plans_of({"technician_ids": "3,4"}) == {a["id"], b["id"]}
+    assert plans_of({"technician_ids": "4", "technician_id": 9}) == {b["id"], d["id"]}
+    assert plans_of({"team_of": a["id"]}) == {a["id"]}
+    both = contracts.change_maintenance_plan(a["id"], {"version": 1, "team": [TECH, TECH2]},
+                                             OFFICER)
+    assert plans_of({"team_of": both["id"]}) == {a["id"], b["id"]}
+    for bad in ("3,", "x", ",".join(["1"] * 21), "0"):
+        with pytest.raises(ValidationFailed) as err:
+            contracts.list_maintenance_visits({"technician_ids": bad})
+        assert "technician_ids" in err.value.details
