@@ -461,6 +461,7 @@ ACCESS = {
     "GET /api/v1/health/live": "public",
     "GET /api/v1/price-approvals/<token>": "public",
     "POST /api/v1/price-approvals/<token>/decision": "public",
+    "GET /api/v1/tracking/<token>": "public",
     "GET /api/v1/me": "any",
     "GET /api/v1/users": "admin",
     "POST /api/v1/users": "admin",

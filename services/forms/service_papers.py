@@ -5,7 +5,7 @@ entrypoints; the same shape rules hold (services/tests/unit/test_shape.py reads 
 from services.common.personal import checked_id
 from services.common.rpc import rpc
 from services.common.schemas import load
-from services.forms.documents import TemplateDesk
+from services.forms.documents import TemplateDesk, tracked_form_id
 from services.forms.queries import personal_data
 from services.forms.schemas import Actor, DamageReportIn, PeriodicReportIn, PreviewIn, TemplateIn
 
@@ -57,6 +57,14 @@ class FormPapers:
         url = self.workflow.revoke_tracking(form_id, load(Actor(), actor))
         self.db.commit()
         return {"form_id": form_id, "tracking_url": url}
+
+    @rpc
+    def tracked_form(self, token):
+        """The form behind a tracking link ({form_id}); forged, revoked or expired: 404."""
+        form_id = tracked_form_id(self.db, token, self.settings.clock.now(),
+                                  self.settings.tracking_days)
+        self.db.rollback()
+        return {"form_id": form_id}
 
     @rpc
     def document_templates(self):

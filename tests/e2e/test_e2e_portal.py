@@ -110,6 +110,20 @@ def test_a_request_becomes_a_form_the_customer_follows_and_no_one_else_sees(syst
     for device_id in (theirs["id"], 999999):
         r = as_(a, "POST", "/portal/requests", {"device_id": device_id, "complaint": "x"})
         assert r.status_code == 404 and r.json()["error"]["details"] == {"record": "device"}
+    # the form's tracking link (no sign-in): this form's timeline; the old one stops
+    # working once staff make a new one; a forged one is the same 404
+    old = api("mudur", "POST", f"/forms/{form_id}/tracking", {}, 200)["tracking_url"]
+    old = old.rsplit("/", 1)[1]
+    tracked = http.get(url(f"/api/v1/tracking/{old}"))
+    assert tracked.status_code == 200 and tracked.json()["id"] == form_id
+    assert tracked.json()["status_name"] == "Tamir ediliyor" and "İç not" not in tracked.text
+    new = api("mudur", "POST", f"/forms/{form_id}/tracking", {}, 200)["tracking_url"]
+    new = new.rsplit("/", 1)[1]
+    assert http.get(url(f"/api/v1/tracking/{new}")).json()["number"] == done["form_number"]
+    for token in (old, new[:-2] + "zz", "forged-token"):
+        r = http.get(url(f"/api/v1/tracking/{token}"))
+        assert r.status_code == 404 and done["form_number"] not in r.text, token
+    assert as_(a, "POST", f"/forms/{form_id}/tracking", {}).status_code == 403
     # and a customer reaches no staff route
     assert as_(a, "GET", f"/forms/{form_id}").status_code == 403
     assert as_(a, "POST", f"/portal/requests/{request['id']}/accept", {}).status_code == 403
@@ -220,3 +234,25 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
         assert response.status == 404
     finally:
         me.close()
+
+    # the tracking link, opened by anyone who has it (no sign-in), then revoked
+    link = api("mudur", "POST", f"/forms/{form['id']}/tracking", {}, 200)["tracking_url"]
+    path = "/track/" + link.rsplit("/", 1)[1]
+    visitor = PortalCustomer(chromium_browser, system, viewport)
+    try:
+        page = visitor.page
+        assert page.goto(system.url(path)).status == 200
+        expect(page.get_by_role("heading", name=done["form_number"])).to_be_visible()
+        expect(page.get_by_text("Tamir ediliyor").first).to_be_visible()
+        expect(page.get_by_text("Servis kaydı açıldı")).to_be_visible()
+        visitor.check("tracking")
+        page.get_by_role("link", name="English").click()
+        expect(page.get_by_text("Service tracking")).to_be_visible()
+        visitor.check("tracking-en")
+        api("mudur", "POST", f"/forms/{form['id']}/tracking", {}, 200)
+        assert page.goto(system.url(path)).status == 404
+        expect(page.get_by_role("heading", name="Bu bağlantı kullanılamıyor")).to_be_visible()
+        assert done["form_number"] not in page.content()
+        visitor.check("tracking-gone")
+    finally:
+        visitor.close()
