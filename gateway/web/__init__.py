@@ -8,6 +8,7 @@ One shell for every later page (portal, tracking)."""
 def register(app):
     from gateway.web import approval, docs, pages, shell  # noqa: F401  (pages: views on shell.bp)
     from gateway.web import tracking
+    from gateway.web import password_reset  # noqa: F401  (/reset-password, on shell.bp)
     from gateway.web import admin, customers, imports, knowledge, lists, reports  # noqa: F401  (the console's other screens, on shell.bp)
     from gateway.web import contracts_pages  # noqa: F401  (the contracts' screens, on shell.bp)
     from gateway.web import portal_pages  # noqa: F401  (the customer portal, /portal/, on shell.bp)

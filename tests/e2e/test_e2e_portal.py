@@ -178,7 +178,11 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
                                             "serial": f"WB-{width}", "model": "Kombi 24"},
                201)
     email = f"ofis{width}@gunes.example.com"
-    invited(system, api, company["id"], "Şule Güneş", email)
+    r = api("masa", "POST", "/portal/invitations", {"customer_id": company["id"],
+                                                    "name": "Şule Güneş", "email": email}, 201)
+    assert r["sent"]
+    (mail,) = mail_to(system, email, "portal")
+    link = LINK.search(mail.get_body(preferencelist=("plain",)).get_content())
     photo = tmp_path / "ariza.png"
     photo.write_bytes(PNG)
 
@@ -187,11 +191,27 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
         page = me.page
         page.goto(system.url("/portal/"))
         me.check("signin")
-        page.get_by_label("Kullanıcı adı").fill(email)
-        page.get_by_label("Parola").fill("Portal-parola-42")
-        page.get_by_role("button", name="Oturum aç").click()
+        # the invitation's link from the real e-mail: the password set on the page
+        page.goto(system.url("/reset-password#" + link.group(1)))
+        expect(page.get_by_role("heading", name="Parolanızı belirleyin")).to_be_visible()
+        assert "#" not in page.url  # the token is taken off the address bar
+        me.check("reset-password")
+        page.get_by_label("Yeni parola", exact=True).fill("Portal-parola-42")
+        page.get_by_label("Yeni parola (tekrar)").fill("Portal-parola-43")
+        page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
+        expect(page.get_by_text("İki parola aynı değil.")).to_be_visible()
+        page.get_by_label("Yeni parola", exact=True).fill("123456")
+        page.get_by_label("Yeni parola (tekrar)").fill("123456")
+        page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
+        expect(page.get_by_role("alert")).to_contain_text("new_password")
+        me.check("reset-password-rules")
+        page.get_by_label("Yeni parola", exact=True).fill("Portal-parola-42")
+        page.get_by_label("Yeni parola (tekrar)").fill("Portal-parola-42")
+        page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
         expect(page.get_by_role("heading", name="Servislerim", level=1)).to_be_visible()
+        assert page.url.endswith("/portal/")
         me.check("home-empty")
+        assert system.token(email, "Portal-parola-42")
         page.goto(system.url("/portal/devices"))
         expect(page.get_by_text(f"WB-{width}")).to_be_visible()
         me.check("devices")
