@@ -20,6 +20,7 @@ from marshmallow import Schema, fields, validate
 from gateway.auth import roles
 from gateway.helpers import Page, actor, invalid, rpc
 from gateway.approvals_api import client, limiter
+from gateway.forms_api import pdf
 from gateway.routes import Route, const, declare, expose, items
 from services.common.exceptions import NotFound, ServisError
 from services.common.roles import CUSTOMER
@@ -129,6 +130,14 @@ ROUTES = declare(blp, [
           doc="The customer's own satisfaction survey of a delivered form: `answers` "
               "[{question_id, value}], `note`. Scored as the call is; a low score reopens the "
               "form the same way."),
+    Route("GET", "/portal/forms/<id:form_id>/documents", "forms", "customer_form_documents",
+          CUSTOMERS, args=("form_id", portal_actor), answer=items,
+          doc="The papers of one of the customer's forms to download: the intake slip and "
+              "the delivery receipts (issued). Another customer's form: 404."),
+    Route("GET", "/portal/forms/<id:form_id>/documents/<id:document_id>", "forms",
+          "customer_form_document", CUSTOMERS, args=("form_id", "document_id", portal_actor),
+          answer=pdf, doc="One of those papers as `application/pdf`, byte for byte as issued. "
+                          "Another customer's form or any other document: 404."),
     Route("GET", "/portal/devices", "devices", "find_devices", CUSTOMERS,
           args=(my_devices_query,), query=PageQuery, response=Page, answer=my_devices,
           doc="The customer's devices with their warranty, contract and repair-warranty end "

@@ -104,6 +104,20 @@ def test_a_request_becomes_a_form_the_customer_follows_and_no_one_else_sees(syst
                  "/portal/requests/999999"):
         r = as_(b, "GET", path)
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
+    # the form's papers: A downloads the intake slip; B (and anyone's other document) 404
+    assert until(lambda: as_(a, "GET", f"/portal/forms/{form_id}/documents").json()["items"])
+    (slip,) = as_(a, "GET", f"/portal/forms/{form_id}/documents").json()["items"]
+    assert slip["kind"] == "intake_slip" and "requested_by" not in slip
+    got = as_(a, "GET", f"/portal/forms/{form_id}/documents/{slip['id']}")
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    for path in (f"/portal/forms/{form_id}/documents",
+                 f"/portal/forms/{form_id}/documents/{slip['id']}"):
+        r = as_(b, "GET", path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
+    assert as_(a, "GET", f"/portal/forms/{form_id}/documents/999999").status_code == 404
+    r = as_(b, "POST", f"/portal/forms/{form_id}/survey",
+            {"answers": [{"question_id": 1, "value": 5}]})
+    assert r.status_code == 404, r.text
     assert as_(b, "GET", "/portal/forms").json()["items"] == []
     assert as_(b, "GET", "/portal/requests").json()["items"] == []
     assert [d["id"] for d in as_(b, "GET", "/portal/devices").json()["items"]] == [theirs["id"]]
@@ -247,7 +261,11 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
         page.get_by_role("link", name=done["form_number"]).click()
         expect(page.get_by_role("heading", name=done["form_number"])).to_be_visible()
         expect(page.get_by_text("Servis kaydı açıldı")).to_be_visible()
+        expect(page.get_by_text("Servis Kabul Fişi")).to_be_visible()
         me.check("form")
+        with page.expect_download() as downloading:
+            page.get_by_role("link", name=re.compile(done["form_number"] + "-")).click()
+        assert open(downloading.value.path(), "rb").read().startswith(b"%PDF")
 
         # another customer's form is not there for this customer: 404, not 403
         response = page.goto(system.url("/portal/forms/999999"))
