@@ -256,3 +256,39 @@ def test_the_delivered_forms_page_offers_its_papers_and_the_survey(portal):
     r = client.post("/portal/forms/7/survey", data={"q_2": "4", "csrf_token": token})
     assert r.status_code == 409 and "yapılacak bir memnuniyet araması yok" in r.text
     assert "Genel memnuniyet" in r.text  # the form is there to try again
+
+
+def test_the_profile_page_and_patch_me_change_only_your_own_name_and_language(portal):
+    """/portal/profile (and PATCH /api/v1/me): the account's own name and language with the
+    version read; the pages take the new language at once; a stale version is a 409 and a
+    blank name a 422 naming the field, nothing changed."""
+    import re
+    users = portal.app.extensions["servis"].users
+    client = portal.app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/portal/").text).group(1)
+    client.post("/portal/signin", data={"username": "ayse", "password": "Ayse-parolasi-1",
+                                        "csrf_token": token})
+    page = client.get("/portal/profile")
+    assert page.status_code == 200 and "Profil" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    version = int(re.search(r'name="version" value="(\d+)"', page.text).group(1))
+    r = client.post("/portal/profile", data={"csrf_token": token, "name": "  ",
+                                             "language": "en", "version": version})
+    assert r.status_code == 422 and "name" in r.text
+    r = client.post("/portal/profile", data={"csrf_token": token, "name": "Ayşe Işık",
+                                             "language": "en", "version": version})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/portal/profile?saved=1")
+    user = users.by_username("ayse")
+    assert (user.name, user.language, user.version) == ("Ayşe Işık", "en", version + 1)
+    again = client.get("/portal/profile?saved=1")
+    assert '<html lang="en">' in again.text and "Saved." in again.text
+    stale = client.post("/portal/profile", data={"csrf_token": token, "name": "Eski",
+                                                 "language": "tr", "version": version})
+    assert stale.status_code == 409 and users.by_username("ayse").name == "Ayşe Işık"
+    bearer = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
+        "username": "ayse", "password": "Ayse-parolasi-1"}).get_json()["access_token"]}
+    r = client.patch("/api/v1/me", json={"language": "tr", "version": version + 1},
+                     headers=bearer)
+    assert r.status_code == 200 and r.get_json()["language"] == "tr"
+    assert r.get_json()["customer_id"] == user.customer_id
+    assert client.patch("/api/v1/me", json={"name": "x"}, headers=bearer).status_code == 422

@@ -468,6 +468,7 @@ ACCESS = {
     "POST /api/v1/price-approvals/<token>/decision": "public",
     "GET /api/v1/tracking/<token>": "public",
     "GET /api/v1/me": "any",
+    "PATCH /api/v1/me": "any",
     "GET /api/v1/users": "admin",
     "POST /api/v1/users": "admin",
     "PATCH /api/v1/users/<id:user_id>": "admin",

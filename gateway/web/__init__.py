@@ -13,6 +13,7 @@ def register(app):
     from gateway.web import contracts_pages  # noqa: F401  (the contracts' screens, on shell.bp)
     from gateway.web import portal_pages  # noqa: F401  (the customer portal, /portal/, on shell.bp)
     from gateway.web import maintenance  # noqa: F401  (periodic maintenance's screens)
+    from gateway.web import review_queue  # noqa: F401  (the portal's requests, for staff)
     shell.setup_jinja(app)
     app.register_blueprint(shell.bp)
     app.register_blueprint(docs.bp)

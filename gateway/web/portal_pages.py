@@ -13,7 +13,7 @@ from gateway.accounts_api import WRONG_PASSWORD, limiter
 from gateway.auth import TooManyRequests, Unauthorized
 from gateway.web import api
 from gateway.web.i18n import N_, error_text, field_errors, gettext
-from gateway.web.shell import (COOKIE, LARGE_POSTS, bp, error_page, page_error, render,
+from gateway.web.shell import (COOKIE, LANG_COOKIE, LARGE_POSTS, bp, error_page, page_error, render,
                                secure_cookies, sessions, signed_in)
 from services.common.exceptions import ServisError
 from services.common.roles import CUSTOMER
@@ -113,7 +113,8 @@ def _form_page(form, status=200, error=None, errors=(), values=None):
         if exc.http_status == 404:
             raise
     return render("portal_form.html", status=status, form=form, documents=documents,
-                  kinds=DOCUMENT_KINDS, questions=questions, error=error, errors=list(errors), values=values or {})
+                  kinds=DOCUMENT_KINDS, questions=questions, error=error, errors=list(errors),
+                  values=values or {})
 
 
 @bp.get("/portal/forms/<id:form_id>/documents/<id:document_id>")
@@ -216,3 +217,34 @@ def portal_price_decision(form_id):
     except ServisError as exc:
         return page_error(exc)
     return redirect(url_for("web.portal_form", form_id=form_id, decided=decision), 303)
+
+
+@bp.get("/portal/profile")
+@_customer_page
+def portal_profile():
+    user = current_app.extensions["servis"].users.get(g.user["id"])
+    return render("portal_profile.html", user=user, values={}, errors=[])
+
+
+@bp.post("/portal/profile")
+@_customer_page
+def portal_profile_save():
+    """Your name and language (PATCH /api/v1/me's work): the pages and e-mails take them."""
+    from gateway.accounts_api import ProfileIn, update_profile
+    from marshmallow import ValidationError
+    from services.common.exceptions import validation_failed
+    ext = current_app.extensions["servis"]
+    f = request.form
+    try:
+        body = ProfileIn().load({"name": f.get("name") or "", "language": f.get("language"),
+                                 "version": f.get("version")})
+        update_profile(g.user["id"], body)
+    except (ValidationError, ServisError) as exc:
+        problem = validation_failed(exc) if isinstance(exc, ValidationError) else exc
+        return render("portal_profile.html", status=problem.http_status,
+                      user=ext.users.get(g.user["id"]), values=f, error=error_text(problem),
+                      errors=field_errors(problem))
+    response = redirect(url_for("web.portal_profile", saved=1), 303)
+    response.set_cookie(LANG_COOKIE, body.get("language") or g.lang, samesite="Lax",
+                        secure=secure_cookies(), max_age=365 * 24 * 3600, path="/")
+    return response
