@@ -251,8 +251,25 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
                                   expect_status=200)["items"] if r["id"] == request_id]
         assert mine["customer_id"] == company["id"] and len(mine["photos"]) == 1
 
-        done = api("masa", "POST", f"/portal/requests/{request_id}/accept", {}, 200,
-                   version=mine["version"])
+        # the desk reviews it in the console: the queue, the request with its photo, accept
+        from tests.browser import Person
+        from tests.e2e.test_web_walk import PASSWORD
+        desk = Person(chromium_browser, system, "masa", PASSWORD)
+        try:
+            desk.go("/review")
+            expect(desk.page.get_by_role("heading", name="İnternet talepleri")).to_be_visible()
+            desk.check(f"portal-review-queue-{width}")
+            desk.page.locator(f'a[href="/review/{request_id}"]').click()
+            expect(desk.page.get_by_text("Sıcak su gelmiyor")).to_be_visible()
+            expect(desk.page.locator("ul.photos img")).to_have_count(1)
+            desk.check(f"portal-review-request-{width}")
+            desk.page.get_by_role("button", name="Kabul et: servis formunu aç").click()
+            desk.page.wait_for_url(re.compile(r".*/forms/\d+$"))
+            landed = desk.page.url
+        finally:
+            desk.close()
+        done = api("masa", "GET", f"/portal/requests/{request_id}", expect_status=200)
+        assert done["status"] == "accepted" and landed.endswith(f"/forms/{done['form_id']}")
         form = api.form(done["form_id"])
         form = api("mudur", "POST", f"/forms/{form['id']}/assignments",
                    {"user_ids": [api.ids["tekno"]]}, 200, version=form["version"])
