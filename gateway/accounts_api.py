@@ -5,7 +5,7 @@ import logging
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from gateway.errors import ErrorSchema
 
@@ -221,6 +221,38 @@ def change_user(view_args, body, query=None, version=None):
     if "role" in body and (body["role"] == "customer") != (user.role == "customer"):
         raise invalid(role=[PORTAL_ROLE_FIXED])
     return public(users.update(user_id, body, version))
+
+
+class ProfileIn(Schema):
+    """Your own name and language (the e-mails' and pages'); `version` as read from /me."""
+    name = Trimmed(validate=validate.Length(min=1, max=200))
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+    @validates("name")
+    def _not_blank(self, value, **kwargs):
+        if value is None:
+            raise ValidationError("Must not be blank.")
+
+
+@blp.route("/me", methods=["PATCH"])
+@roles(*ROLES)
+@blp.arguments(ProfileIn)
+@blp.response(200)
+def change_profile(body):
+    """Change your own `name` and `language` (every role, portal customers too), stating the
+    `version` read from `GET /me` (409 when it changed since)."""
+    return update_profile(current_user()["id"], body)
+
+
+def update_profile(user_id, body):
+    """The account's own name and language; its web sessions take the new ones."""
+    from gateway.web.shell import sessions
+    ext = current_app.extensions["servis"]
+    changes = {k: body[k] for k in ("name", "language") if k in body}
+    user = ext.users.update(user_id, changes, body["version"])
+    sessions().set_profile(user.id, user.name, user.language)
+    return public(user)
 
 
 @blp.route("/me/password", methods=["POST"])

@@ -13,21 +13,22 @@ account's customer id put in the query here, and answered through a customer-saf
 import base64
 import secrets
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gateway.auth import roles
 from gateway.helpers import Page, actor, invalid, rpc
-from gateway.approvals_api import client
+from gateway.approvals_api import client, limiter
+from gateway.forms_api import pdf
 from gateway.routes import Route, const, declare, expose, items
 from services.common.exceptions import NotFound, ServisError
 from services.common.roles import CUSTOMER
 from services.common.schemas import LANGUAGES, PageQuery, Trimmed, email_field, id_field
 from services.common.scope import CustomerSafe
 from services.forms.api import CustomerSurveyIn, DecisionIn
-from services.portal.api import (CUSTOMERS, REVIEWERS, AcceptIn, DeclineIn, FormsQuery,
-                                 RequestIn, RequestQuery)
+from services.portal.api import (CUSTOMERS, NO_TRACKING, REVIEWERS, AcceptIn, DeclineIn,
+                                 FormsQuery, RequestIn, RequestQuery)
 
 blp = Blueprint("portal", __name__, url_prefix="/api/v1",
                 description="The customer portal (İnternet): service requests, the customer's "
@@ -129,6 +130,14 @@ ROUTES = declare(blp, [
           doc="The customer's own satisfaction survey of a delivered form: `answers` "
               "[{question_id, value}], `note`. Scored as the call is; a low score reopens the "
               "form the same way."),
+    Route("GET", "/portal/forms/<id:form_id>/documents", "forms", "customer_form_documents",
+          CUSTOMERS, args=("form_id", portal_actor), answer=items,
+          doc="The papers of one of the customer's forms to download: the intake slip and "
+              "the delivery receipts (issued). Another customer's form: 404."),
+    Route("GET", "/portal/forms/<id:form_id>/documents/<id:document_id>", "forms",
+          "customer_form_document", CUSTOMERS, args=("form_id", "document_id", portal_actor),
+          answer=pdf, doc="One of those papers as `application/pdf`, byte for byte as issued. "
+                          "Another customer's form or any other document: 404."),
     Route("GET", "/portal/devices", "devices", "find_devices", CUSTOMERS,
           args=(my_devices_query,), query=PageQuery, response=Page, answer=my_devices,
           doc="The customer's devices with their warranty, contract and repair-warranty end "
@@ -189,6 +198,39 @@ def invite_contact(view_args, body, query=None, version=None):
     except ServisError:  # the account stands; staff may invite again (a new link)
         sent = False
     return {"user": public(user), "valid_until_seconds": ttl, "sent": sent}
+
+
+# -- the tracking link (public) -------------------------------------------------------------------
+TRACKING = "/tracking/<token>"
+TOKEN_LONGEST = 64  # no tracking token of forms' is longer: not sent on
+
+
+def tracked(token):
+    """A tracking link's form as its customer sees it (portal's projection), or one 404 for
+    a forged, revoked, expired or unknown link. Rate-limited per address with the price
+    approval's links (APPROVAL_RATE_LIMIT a minute)."""
+    limiter().hit(request.remote_addr)
+    if not token or len(token) > TOKEN_LONGEST:
+        raise NotFound(NO_TRACKING)
+    return rpc("portal", "tracking", token)
+
+
+@blp.route(TRACKING, methods=["GET"])
+@blp.doc(security=[])
+@blp.alt_response(200, success=True, description="The form's customer-visible timeline")
+def tracking(token):
+    """A form's customer-visible timeline behind its tracking link (public: the link on the
+    intake slip and the e-mails is the key; staff make a new one with
+    `POST /api/v1/forms/{id}/tracking`, and the old one stops working).
+
+    The form's number, device, complaint, status in the customer's words and its timeline —
+    what the portal shows its customer, nothing of the staff. A forged, revoked or expired
+    link is a 404 that names no form. At most APPROVAL_RATE_LIMIT requests a minute per
+    address (429)."""
+    response = current_app.json.response(tracked(token))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 BLUEPRINTS = (blp,)

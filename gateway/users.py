@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Integer, String, delete, select
+from sqlalchemy import Boolean, Integer, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -316,6 +316,13 @@ class SessionStore:
             if row is not None:
                 row.language = language
                 s.commit()
+
+    def set_profile(self, user_id, name, language):
+        """Every open session of the account shows its new name and language."""
+        with self.Session() as s:
+            s.execute(update(WebSession).where(WebSession.user_id == user_id)
+                      .values(name=name, language=language))
+            s.commit()
 
     def close(self, token):
         with self.Session() as s:

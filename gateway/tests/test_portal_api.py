@@ -179,8 +179,8 @@ def test_the_form_page_offers_the_estimate_and_forwards_the_decision(portal):
             "approval_total": "1500.00", "approval_currency": "TRY",
             "approval_state": "requested", "warranty_end": None, "timeline": []}
     portal.rpc.answer = lambda service, method, args: (
-        form if method == "my_form" else {"id": 7, "number": form["number"],
-                                          "status": "IN_REPAIR"})
+        form if method == "my_form" else [] if method == "customer_form_documents" else
+        {"id": 7, "number": form["number"], "status": "IN_REPAIR"})
     page = client.get("/portal/forms/7", headers={"Accept-Language": "tr"})
     assert page.status_code == 200 and "Teklifi onaylıyorum" in page.text
     assert "1.500,00" in page.text
@@ -191,3 +191,104 @@ def test_the_form_page_offers_the_estimate_and_forwards_the_decision(portal):
     (call,) = [c for c in portal.rpc.calls if c.method == "decide_price_as_customer"]
     assert call.service == "forms" and call.args[0] == 7
     assert call.args[1] == {"decision": "approved"} and call.args[2]["customer_id"] == 3
+
+
+def test_the_delivered_forms_page_offers_its_papers_and_the_survey(portal):
+    """A delivered form's page: its papers (forms' customer RPC: the account's customer goes
+    with the actor) to download as PDF, and the survey's questions; the answers go to forms as
+    the customer's survey, and forms' refusal is shown on the page."""
+    import re
+    from services.common.exceptions import Conflict, NotFound
+    client = portal.app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/portal/").text).group(1)
+    client.post("/portal/signin", data={"username": "ayse", "password": "Ayse-parolasi-1",
+                                        "csrf_token": token})
+    form = {"id": 7, "number": "SF-2026-000007", "status": "DELIVERED",
+            "status_name": "Teslim edildi", "language": "tr", "brand": "Daikin",
+            "model": None, "serial": "DK-1", "complaint": "Soğutmuyor",
+            "opened_at": "2026-11-27T09:00:00+00:00", "updated_at": "2026-11-27T10:00:00+00:00",
+            "approval_total": None, "approval_currency": None, "approval_state": None,
+            "warranty_end": "2027-02-27", "timeline": []}
+    slip = {"id": 31, "kind": "intake_slip", "number": "SF-2026-000007-KF-1", "language": "tr",
+            "issued_at": "2026-11-27T09:00:01+00:00", "filename": "SF-2026-000007-KF-1.pdf",
+            "size": 9, "pages": 1}
+    question = {"id": 2, "text": {"tr": "Genel memnuniyet", "en": "Overall"}, "scale_min": 1,
+                "scale_max": 5}
+    refuse = []
+
+    def answer(service, method, args):
+        if method == "my_form":
+            return form
+        if method == "customer_form_documents":
+            return [slip]
+        if method == "customer_form_document":
+            if args[1] != 31:
+                raise NotFound("No such {record}.", {"record": "document"})
+            return {**slip, "content_type": "application/pdf",
+                    "content_b64": base64.b64encode(b"%PDF-1.7\n").decode()}
+        if method == "list_questions":
+            return [question]
+        if method == "record_customer_survey":
+            if refuse:
+                raise refuse[0]
+            return {"id": 7, "number": form["number"], "status": "DELIVERED"}
+        raise AssertionError(method)
+    portal.rpc.answer = answer
+    page = client.get("/portal/forms/7", headers={"Accept-Language": "tr"})
+    assert page.status_code == 200 and "Servis Kabul Fişi" in page.text
+    assert "/portal/forms/7/documents/31" in page.text and "Genel memnuniyet" in page.text
+    (call,) = [c for c in portal.rpc.calls if c.method == "customer_form_documents"]
+    assert call.service == "forms" and call.args[0] == 7 and call.args[1]["customer_id"] == 3
+    pdf = client.get("/portal/forms/7/documents/31")
+    assert pdf.status_code == 200 and pdf.data == b"%PDF-1.7\n"
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert client.get("/portal/forms/7/documents/32").status_code == 404
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/portal/forms/7/survey", data={"q_2": "4", "note": " İyi ",
+                                                    "csrf_token": token})
+    assert r.status_code == 303 and "surveyed=1" in r.headers["Location"]
+    (call,) = [c for c in portal.rpc.calls if c.method == "record_customer_survey"]
+    assert call.args[:2] == (7, {"answers": [{"question_id": 2, "value": 4}], "note": "İyi"})
+    assert call.args[2]["customer_id"] == 3
+    refuse.append(Conflict("No satisfaction call is due for this form (it is not delivered "
+                           "yet).", {"survey": None}))
+    r = client.post("/portal/forms/7/survey", data={"q_2": "4", "csrf_token": token})
+    assert r.status_code == 409 and "yapılacak bir memnuniyet araması yok" in r.text
+    assert "Genel memnuniyet" in r.text  # the form is there to try again
+
+
+def test_the_profile_page_and_patch_me_change_only_your_own_name_and_language(portal):
+    """/portal/profile (and PATCH /api/v1/me): the account's own name and language with the
+    version read; the pages take the new language at once; a stale version is a 409 and a
+    blank name a 422 naming the field, nothing changed."""
+    import re
+    users = portal.app.extensions["servis"].users
+    client = portal.app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/portal/").text).group(1)
+    client.post("/portal/signin", data={"username": "ayse", "password": "Ayse-parolasi-1",
+                                        "csrf_token": token})
+    page = client.get("/portal/profile")
+    assert page.status_code == 200 and "Profil" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    version = int(re.search(r'name="version" value="(\d+)"', page.text).group(1))
+    r = client.post("/portal/profile", data={"csrf_token": token, "name": "  ",
+                                             "language": "en", "version": version})
+    assert r.status_code == 422 and "name" in r.text
+    r = client.post("/portal/profile", data={"csrf_token": token, "name": "Ayşe Işık",
+                                             "language": "en", "version": version})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/portal/profile?saved=1")
+    user = users.by_username("ayse")
+    assert (user.name, user.language, user.version) == ("Ayşe Işık", "en", version + 1)
+    again = client.get("/portal/profile?saved=1")
+    assert '<html lang="en">' in again.text and "Saved." in again.text
+    stale = client.post("/portal/profile", data={"csrf_token": token, "name": "Eski",
+                                                 "language": "tr", "version": version})
+    assert stale.status_code == 409 and users.by_username("ayse").name == "Ayşe Işık"
+    bearer = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
+        "username": "ayse", "password": "Ayse-parolasi-1"}).get_json()["access_token"]}
+    r = client.patch("/api/v1/me", json={"language": "tr", "version": version + 1},
+                     headers=bearer)
+    assert r.status_code == 200 and r.get_json()["language"] == "tr"
+    assert r.get_json()["customer_id"] == user.customer_id
+    assert client.patch("/api/v1/me", json={"name": "x"}, headers=bearer).status_code == 422

@@ -263,6 +263,9 @@ EXAMPLES = {
         body={"decision": "approved"}, args=[FIRST, {"decision": "approved"}, PORTAL_ACTOR,
                                              {"ip": "127.0.0.1"}]),
     "GET /api/v1/portal/survey-questions": dict(args=[False]),
+    "GET /api/v1/portal/forms/<id:form_id>/documents": dict(args=[FIRST, PORTAL_ACTOR]),
+    "GET /api/v1/portal/forms/<id:form_id>/documents/<id:document_id>": dict(
+        args=[FIRST, SECOND, PORTAL_ACTOR]),
     "POST /api/v1/portal/forms/<id:form_id>/survey": dict(
         body={"answers": [{"question_id": 2, "value": 5}]},
         args=[FIRST, {"answers": [{"question_id": 2, "value": 5}]}, PORTAL_ACTOR]),
@@ -448,6 +451,8 @@ ACCESS = {
     "GET /api/v1/portal/devices": "customer",
     "POST /api/v1/portal/forms/<id:form_id>/price-decision": "customer",
     "GET /api/v1/portal/survey-questions": "customer",
+    "GET /api/v1/portal/forms/<id:form_id>/documents": "customer",
+    "GET /api/v1/portal/forms/<id:form_id>/documents/<id:document_id>": "customer",
     "POST /api/v1/portal/forms/<id:form_id>/survey": "customer",
     "POST /api/v1/portal/invitations": "admin desk manager",
     # periodic maintenance (issue 18)
@@ -474,7 +479,9 @@ ACCESS = {
     "GET /api/v1/health/live": "public",
     "GET /api/v1/price-approvals/<token>": "public",
     "POST /api/v1/price-approvals/<token>/decision": "public",
+    "GET /api/v1/tracking/<token>": "public",
     "GET /api/v1/me": "any",
+    "PATCH /api/v1/me": "any",
     "GET /api/v1/users": "admin",
     "POST /api/v1/users": "admin",
     "PATCH /api/v1/users/<id:user_id>": "admin",

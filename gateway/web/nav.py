@@ -20,11 +20,14 @@ ENTRIES = (
     ("web.proposals", N_("Proposals"), ("GET", "/proposals")),
     ("web.contracts", N_("Contracts"), ("GET", "/contracts")),
     ("web.maintenance", N_("Maintenance"), ("GET", "/maintenance-visits")),
+    ("web.review_queue", N_("Online requests"),
+     ("POST", "/portal/requests/<id:request_id>/accept")),
     ("web.admin", N_("Administration"), ("GET", "/document-templates")),
     # the customer portal (its routes admit customers only)
     ("web.portal_home", N_("My service"), ("GET", "/portal/forms")),
     ("web.portal_new_request", N_("New request"), ("POST", "/portal/requests")),
     ("web.portal_devices", N_("My devices"), ("GET", "/portal/devices")),
+    ("web.portal_profile", N_("Profile"), ("GET", "/portal/forms")),
 )
 
 

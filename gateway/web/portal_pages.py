@@ -13,11 +13,12 @@ from gateway.accounts_api import WRONG_PASSWORD, limiter
 from gateway.auth import TooManyRequests, Unauthorized
 from gateway.web import api
 from gateway.web.i18n import N_, error_text, field_errors, gettext
-from gateway.web.shell import (COOKIE, LARGE_POSTS, bp, error_page, page_error, render,
+from gateway.web.shell import (COOKIE, LANG_COOKIE, LARGE_POSTS, bp, error_page, page_error, render,
                                secure_cookies, sessions, signed_in)
 from services.common.exceptions import ServisError
 from services.common.roles import CUSTOMER
 from services.common.text import tr_lower
+from services.forms.api import DOCUMENT_KINDS
 from services.portal.api import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 STAFF_ACCOUNT = N_("This is the customer portal: staff sign in to the console.")
@@ -92,7 +93,57 @@ def portal_form(form_id):
         form = api.call("GET", "/portal/forms/<id:form_id>", {"form_id": form_id})
     except ServisError as exc:
         return page_error(exc)
-    return render("portal_form.html", form=form)
+    return _form_page(form)
+
+
+SURVEYED = ("DELIVERED", "FINAL_CHECK")  # delivered: the survey is asked
+
+
+def _form_page(form, status=200, error=None, errors=(), values=None):
+    """The form's page: its timeline (portal's projection), the estimate to decide, its papers
+    (forms: the customer's own form only) and, once delivered, the survey. The papers and
+    questions come from forms: with forms stopped the page still shows the timeline."""
+    documents, questions = [], []
+    try:
+        documents = api.call("GET", "/portal/forms/<id:form_id>/documents",
+                             {"form_id": form["id"]})["items"]
+        if form["status"] in SURVEYED:
+            questions = api.call("GET", "/portal/survey-questions")["items"]
+    except ServisError as exc:
+        if exc.http_status == 404:
+            raise
+    return render("portal_form.html", status=status, form=form, documents=documents,
+                  kinds=DOCUMENT_KINDS, questions=questions, error=error, errors=list(errors),
+                  values=values or {})
+
+
+@bp.get("/portal/forms/<id:form_id>/documents/<id:document_id>")
+@_customer_page
+def portal_document(form_id, document_id):
+    try:
+        return api.call("GET", "/portal/forms/<id:form_id>/documents/<id:document_id>",
+                        {"form_id": form_id, "document_id": document_id})
+    except ServisError as exc:
+        return page_error(exc)
+
+
+@bp.post("/portal/forms/<id:form_id>/survey")
+@_customer_page
+def portal_survey(form_id):
+    """The customer's satisfaction survey (forms records it as the representative's call)."""
+    f = request.form
+    answers = [{"question_id": int(k[2:]), "value": int(v)} for k, v in f.items()
+               if k.startswith("q_") and k[2:].isdigit() and v.lstrip("-").isdigit()]
+    body = {"answers": answers, "note": (f.get("note") or "").strip() or None}
+    try:
+        api.call("POST", "/portal/forms/<id:form_id>/survey", {"form_id": form_id}, body=body)
+    except ServisError as exc:
+        try:
+            form = api.call("GET", "/portal/forms/<id:form_id>", {"form_id": form_id})
+        except ServisError as missing:
+            return page_error(missing)
+        return _form_page(form, exc.http_status, error_text(exc), field_errors(exc), f)
+    return redirect(url_for("web.portal_form", form_id=form_id, surveyed=1), 303)
 
 
 @bp.get("/portal/requests/<id:request_id>")
@@ -166,3 +217,34 @@ def portal_price_decision(form_id):
     except ServisError as exc:
         return page_error(exc)
     return redirect(url_for("web.portal_form", form_id=form_id, decided=decision), 303)
+
+
+@bp.get("/portal/profile")
+@_customer_page
+def portal_profile():
+    user = current_app.extensions["servis"].users.get(g.user["id"])
+    return render("portal_profile.html", user=user, values={}, errors=[])
+
+
+@bp.post("/portal/profile")
+@_customer_page
+def portal_profile_save():
+    """Your name and language (PATCH /api/v1/me's work): the pages and e-mails take them."""
+    from gateway.accounts_api import ProfileIn, update_profile
+    from marshmallow import ValidationError
+    from services.common.exceptions import validation_failed
+    ext = current_app.extensions["servis"]
+    f = request.form
+    try:
+        body = ProfileIn().load({"name": f.get("name") or "", "language": f.get("language"),
+                                 "version": f.get("version")})
+        update_profile(g.user["id"], body)
+    except (ValidationError, ServisError) as exc:
+        problem = validation_failed(exc) if isinstance(exc, ValidationError) else exc
+        return render("portal_profile.html", status=problem.http_status,
+                      user=ext.users.get(g.user["id"]), values=f, error=error_text(problem),
+                      errors=field_errors(problem))
+    response = redirect(url_for("web.portal_profile", saved=1), 303)
+    response.set_cookie(LANG_COOKIE, body.get("language") or g.lang, samesite="Lax",
+                        secure=secure_cookies(), max_age=365 * 24 * 3600, path="/")
+    return response

@@ -69,6 +69,21 @@ def current_token(session, form_id):
         .order_by(TrackingToken.created_at.desc()).limit(1))
 
 
+NO_TRACKING = "No such tracking link."
+TOKEN_LONGEST = 64  # the column's width: a longer one is never ours
+
+
+def tracked_form_id(session, token, now, days):
+    """The form a tracking link shows: only the form's newest unrevoked token, made within
+    `days` — forged, revoked (a new one was made) and expired ones are one NotFound, saying
+    nothing of any form."""
+    row = (session.get(TrackingToken, token)
+           if isinstance(token, str) and 0 < len(token) <= TOKEN_LONGEST else None)
+    if row is None or row.revoked_at is not None or row.created_at < now - timedelta(days=days):
+        raise NotFound(NO_TRACKING)
+    return row.form_id
+
+
 def form_snapshot(session, form, settings):
     """What a form's document shows, as JSON-ready data (money as strings)."""
     parts = session.scalars(select(PartLine).where(PartLine.form_id == form.id)

@@ -25,6 +25,7 @@ class FormsSettings:
     management_emails: tuple = ()  # ((display name or None, address), …): low scores
     company: CompanySettings = field(default_factory=CompanySettings)  # on every document
     price_approval_days: int = 7  # how long a price approval's link works
+    tracking_days: int = 365  # how long a form's tracking link works after it was made
     diagnosis_fee: Decimal = Decimal("0")  # all a device returned unrepaired is billed
     clock: Clock = field(default_factory=Clock)  # CLOCK_OFFSET_FILE: tests move time
     # a small shop: every technician reads and writes every form (services/common/access.py)
@@ -53,6 +54,8 @@ class FormsSettings:
             company=CompanySettings.from_config(config),
             price_approval_days=_positive(setting(config, "PRICE_APPROVAL_DAYS", 7, int),
                                           "PRICE_APPROVAL_DAYS"),
+            tracking_days=_positive(setting(config, "TRACKING_DAYS", 365, int),
+                                    "TRACKING_DAYS"),
             diagnosis_fee=_money(setting(config, "DIAGNOSIS_FEE", Decimal("0"), Decimal),
                                  "DIAGNOSIS_FEE"),
             clock=Clock(setting(config, "CLOCK_OFFSET_FILE", None)),

@@ -95,3 +95,7 @@ def status_name(status, language):
 
 def entry_title(kind, language):
     return ENTRY_NAMES[kind][language_of(language)]
+
+
+NO_TRACKING = "No such tracking link."  # forged, revoked, expired, or not (yet) in the timeline
+TOKEN_LONGEST = 64  # forms' tracking tokens' column: a longer one is never a token

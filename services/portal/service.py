@@ -14,7 +14,9 @@ from services.common.rpc import ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
 from services.common.erasure import settle
+from services.common.exceptions import NotFound
 from services.common.personal import checked_id
+from services.portal.domain import NO_TRACKING, TOKEN_LONGEST
 from services.portal.erasure import erase_customer, remove_files
 from services.portal.models import Base
 from services.portal.photos import PhotoStore
@@ -113,6 +115,19 @@ class PortalService:
     @rpc
     def my_form(self, form_id, actor):
         return self.queries.form(form_id, load(Actor(), actor))
+
+    @rpc
+    def tracking(self, token):
+        """The form behind a tracking link (no account: the link is the key), as portal's
+        projection shows it to the customer. forms says which form a token opens (forged,
+        revoked and expired: 404); a form not yet in the projection answers the same 404."""
+        if not isinstance(token, str) or not 0 < len(token) <= TOKEN_LONGEST:
+            raise NotFound(NO_TRACKING)  # never one of forms' tokens: not asked
+        try:
+            form_id = self.forms.call("tracked_form", token)["form_id"]
+            return self.queries.form(form_id, None)
+        except NotFound:
+            raise NotFound(NO_TRACKING)
 
     @rpc
     def personal_data(self, customer_id):

@@ -104,12 +104,40 @@ def test_a_request_becomes_a_form_the_customer_follows_and_no_one_else_sees(syst
                  "/portal/requests/999999"):
         r = as_(b, "GET", path)
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
+    # the form's papers: A downloads the intake slip; B (and anyone's other document) 404
+    assert until(lambda: as_(a, "GET", f"/portal/forms/{form_id}/documents").json()["items"])
+    (slip,) = as_(a, "GET", f"/portal/forms/{form_id}/documents").json()["items"]
+    assert slip["kind"] == "intake_slip" and "requested_by" not in slip
+    got = as_(a, "GET", f"/portal/forms/{form_id}/documents/{slip['id']}")
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    for path in (f"/portal/forms/{form_id}/documents",
+                 f"/portal/forms/{form_id}/documents/{slip['id']}"):
+        r = as_(b, "GET", path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
+    assert as_(a, "GET", f"/portal/forms/{form_id}/documents/999999").status_code == 404
+    r = as_(b, "POST", f"/portal/forms/{form_id}/survey",
+            {"answers": [{"question_id": 1, "value": 5}]})
+    assert r.status_code == 404, r.text
     assert as_(b, "GET", "/portal/forms").json()["items"] == []
     assert as_(b, "GET", "/portal/requests").json()["items"] == []
     assert [d["id"] for d in as_(b, "GET", "/portal/devices").json()["items"]] == [theirs["id"]]
     for device_id in (theirs["id"], 999999):
         r = as_(a, "POST", "/portal/requests", {"device_id": device_id, "complaint": "x"})
         assert r.status_code == 404 and r.json()["error"]["details"] == {"record": "device"}
+    # the form's tracking link (no sign-in): this form's timeline; the old one stops
+    # working once staff make a new one; a forged one is the same 404
+    old = api("mudur", "POST", f"/forms/{form_id}/tracking", {}, 200)["tracking_url"]
+    old = old.rsplit("/", 1)[1]
+    tracked = http.get(url(f"/api/v1/tracking/{old}"))
+    assert tracked.status_code == 200 and tracked.json()["id"] == form_id
+    assert tracked.json()["status_name"] == "Tamir ediliyor" and "İç not" not in tracked.text
+    new = api("mudur", "POST", f"/forms/{form_id}/tracking", {}, 200)["tracking_url"]
+    new = new.rsplit("/", 1)[1]
+    assert http.get(url(f"/api/v1/tracking/{new}")).json()["number"] == done["form_number"]
+    for token in (old, new[:-2] + "zz", "forged-token"):
+        r = http.get(url(f"/api/v1/tracking/{token}"))
+        assert r.status_code == 404 and done["form_number"] not in r.text, token
+    assert as_(a, "POST", f"/forms/{form_id}/tracking", {}).status_code == 403
     # and a customer reaches no staff route
     assert as_(a, "GET", f"/forms/{form_id}").status_code == 403
     assert as_(a, "POST", f"/portal/requests/{request['id']}/accept", {}).status_code == 403
@@ -164,7 +192,11 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
                                             "serial": f"WB-{width}", "model": "Kombi 24"},
                201)
     email = f"ofis{width}@gunes.example.com"
-    invited(system, api, company["id"], "Şule Güneş", email)
+    r = api("masa", "POST", "/portal/invitations", {"customer_id": company["id"],
+                                                    "name": "Şule Güneş", "email": email}, 201)
+    assert r["sent"]
+    (mail,) = mail_to(system, email, "portal")
+    link = LINK.search(mail.get_body(preferencelist=("plain",)).get_content())
     photo = tmp_path / "ariza.png"
     photo.write_bytes(PNG)
 
@@ -173,11 +205,33 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
         page = me.page
         page.goto(system.url("/portal/"))
         me.check("signin")
-        page.get_by_label("Kullanıcı adı").fill(email)
-        page.get_by_label("Parola").fill("Portal-parola-42")
-        page.get_by_role("button", name="Oturum aç").click()
+        # the invitation's link from the real e-mail: the password set on the page
+        page.goto(system.url("/reset-password#" + link.group(1)))
+        expect(page.get_by_role("heading", name="Parolanızı belirleyin")).to_be_visible()
+        assert "#" not in page.url  # the token is taken off the address bar
+        me.check("reset-password")
+        page.get_by_label("Yeni parola", exact=True).fill("Portal-parola-42")
+        page.get_by_label("Yeni parola (tekrar)").fill("Portal-parola-43")
+        page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
+        expect(page.get_by_text("İki parola aynı değil.")).to_be_visible()
+        page.get_by_label("Yeni parola", exact=True).fill("123456")
+        page.get_by_label("Yeni parola (tekrar)").fill("123456")
+        page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
+        expect(page.get_by_role("alert")).to_contain_text("new_password")
+        me.check("reset-password-rules")
+        page.get_by_label("Yeni parola", exact=True).fill("Portal-parola-42")
+        page.get_by_label("Yeni parola (tekrar)").fill("Portal-parola-42")
+        page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
         expect(page.get_by_role("heading", name="Servislerim", level=1)).to_be_visible()
+        assert page.url.endswith("/portal/")
         me.check("home-empty")
+        assert system.token(email, "Portal-parola-42")
+        page.get_by_role("link", name="Profil").click()
+        expect(page.get_by_label("Ad", exact=True)).to_have_value("Şule Güneş")
+        me.check("profile")
+        page.get_by_label("Ad", exact=True).fill("Şule Güneş Ödül")
+        page.get_by_role("button", name="Kaydet").click()
+        expect(page.get_by_text("Kaydedildi.")).to_be_visible()
         page.goto(system.url("/portal/devices"))
         expect(page.get_by_text(f"WB-{width}")).to_be_visible()
         me.check("devices")
@@ -197,8 +251,25 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
                                   expect_status=200)["items"] if r["id"] == request_id]
         assert mine["customer_id"] == company["id"] and len(mine["photos"]) == 1
 
-        done = api("masa", "POST", f"/portal/requests/{request_id}/accept", {}, 200,
-                   version=mine["version"])
+        # the desk reviews it in the console: the queue, the request with its photo, accept
+        from tests.browser import Person
+        from tests.e2e.test_web_walk import PASSWORD
+        desk = Person(chromium_browser, system, "masa", PASSWORD)
+        try:
+            desk.go("/review")
+            expect(desk.page.get_by_role("heading", name="İnternet talepleri")).to_be_visible()
+            desk.check(f"portal-review-queue-{width}")
+            desk.page.locator(f'a[href="/review/{request_id}"]').click()
+            expect(desk.page.get_by_text("Sıcak su gelmiyor")).to_be_visible()
+            expect(desk.page.locator("ul.photos img")).to_have_count(1)
+            desk.check(f"portal-review-request-{width}")
+            desk.page.get_by_role("button", name="Kabul et: servis formunu aç").click()
+            desk.page.wait_for_url(re.compile(r".*/forms/\d+$"))
+            landed = desk.page.url
+        finally:
+            desk.close()
+        done = api("masa", "GET", f"/portal/requests/{request_id}", expect_status=200)
+        assert done["status"] == "accepted" and landed.endswith(f"/forms/{done['form_id']}")
         form = api.form(done["form_id"])
         form = api("mudur", "POST", f"/forms/{form['id']}/assignments",
                    {"user_ids": [api.ids["tekno"]]}, 200, version=form["version"])
@@ -213,10 +284,36 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
         page.get_by_role("link", name=done["form_number"]).click()
         expect(page.get_by_role("heading", name=done["form_number"])).to_be_visible()
         expect(page.get_by_text("Servis kaydı açıldı")).to_be_visible()
+        expect(page.get_by_text("Servis Kabul Fişi")).to_be_visible()
         me.check("form")
+        with page.expect_download() as downloading:
+            page.get_by_role("link", name=re.compile(done["form_number"] + "-")).click()
+        assert open(downloading.value.path(), "rb").read().startswith(b"%PDF")
 
         # another customer's form is not there for this customer: 404, not 403
         response = page.goto(system.url("/portal/forms/999999"))
         assert response.status == 404
     finally:
         me.close()
+
+    # the tracking link, opened by anyone who has it (no sign-in), then revoked
+    link = api("mudur", "POST", f"/forms/{form['id']}/tracking", {}, 200)["tracking_url"]
+    path = "/track/" + link.rsplit("/", 1)[1]
+    visitor = PortalCustomer(chromium_browser, system, viewport)
+    try:
+        page = visitor.page
+        assert page.goto(system.url(path)).status == 200
+        expect(page.get_by_role("heading", name=done["form_number"])).to_be_visible()
+        expect(page.get_by_text("Tamir ediliyor").first).to_be_visible()
+        expect(page.get_by_text("Servis kaydı açıldı")).to_be_visible()
+        visitor.check("tracking")
+        page.get_by_role("link", name="English").click()
+        expect(page.get_by_text("Service tracking")).to_be_visible()
+        visitor.check("tracking-en")
+        api("mudur", "POST", f"/forms/{form['id']}/tracking", {}, 200)
+        assert page.goto(system.url(path)).status == 404
+        expect(page.get_by_role("heading", name="Bu bağlantı kullanılamıyor")).to_be_visible()
+        assert done["form_number"] not in page.content()
+        visitor.check("tracking-gone")
+    finally:
+        visitor.close()

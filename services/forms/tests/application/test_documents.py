@@ -314,3 +314,61 @@ def test_low_score_mails_management_by_display_name_and_reopens(forms):
         {"name": "Kaya, Ali", "email": "ali@x.com", "language": "tr"}]
     assert app.service.outbox.of("form_reopened")[-1]["low_score"] == {"score": 0,
                                                                       "threshold": 60}
+
+
+def test_a_tracking_link_shows_its_own_form_until_revoked_or_expired(app):
+    """tracked_form: the newest unrevoked token of a form within TRACKING_DAYS; a forged, a
+    revoked (reused after a new one was made) and an expired token are one 404, naming no
+    form."""
+    from services.common.exceptions import NotFound
+    from services.forms.models import TrackingToken
+    first = open_warranty_form(app, "tr")
+    first_token = tracking_of(app, first["id"]).rsplit("/", 1)[1]
+    second = open_warranty_form(app, "en")
+    second_token = tracking_of(app, second["id"]).rsplit("/", 1)[1]
+    assert app.tracked_form(first_token) == {"form_id": first["id"]}
+    assert app.tracked_form(second_token) == {"form_id": second["id"]}  # each its own form
+    newer = app.revoke_tracking(first["id"], MANAGER)["tracking_url"].rsplit("/", 1)[1]
+    assert newer != first_token and app.tracked_form(newer) == {"form_id": first["id"]}
+    for token in (first_token, "x" * 24, "", "y" * 300, None, 7):
+        with pytest.raises(NotFound) as refused:
+            app.tracked_form(token)
+        assert refused.value.message == "No such tracking link."
+    db = app.service.db
+    row = db.get(TrackingToken, newer)
+    row.created_at = row.created_at - timedelta(days=366)
+    db.commit()
+    with pytest.raises(NotFound):
+        app.tracked_form(newer)
+    assert app.tracked_form(second_token) == {"form_id": second["id"]}
+
+
+def test_a_customer_downloads_the_papers_of_their_own_form_only(app):
+    """customer_form_documents / _document (the portal): the intake slip (and delivery
+    receipts) of the customer's own form, byte for byte; another customer's form, another
+    form's document and a paper that is not the customer's (a damage report) are 404."""
+    from services.common.exceptions import NotFound
+    form = open_warranty_form(app, "tr")
+    me = {"id": 90, "name": "Çağlar", "email": None, "language": "tr", "role": "customer",
+          "customer_id": 1}
+    stranger = {**me, "customer_id": 2}
+    [slip] = app.customer_form_documents(form["id"], me)
+    assert slip["kind"] == "intake_slip" and "requested_by" not in slip
+    got = app.customer_form_document(form["id"], slip["id"], me)
+    assert got["content_type"] == "application/pdf"
+    [staffs] = app.list_documents(form["id"])
+    assert base64.b64decode(got["content_b64"]) == download(app, form["id"], staffs)
+    other = open_warranty_form(app, "en")
+    [other_slip] = app.customer_form_documents(other["id"], me)  # customer 1's too
+    for call in (lambda: app.customer_form_documents(form["id"], stranger),
+                 lambda: app.customer_form_document(form["id"], slip["id"], stranger),
+                 lambda: app.customer_form_document(form["id"], other_slip["id"], me),
+                 lambda: app.customer_form_documents(999999, me)):
+        with pytest.raises(NotFound):
+            call()
+    report = app.issue_damage_report(form["id"], {
+        "insurer_email": "hasar@sigorta.example.com", "incident_date": "2026-11-20",
+        "incident_description": "Su bastı"}, DESK)
+    assert [d["kind"] for d in app.customer_form_documents(form["id"], me)] == ["intake_slip"]
+    with pytest.raises(NotFound):
+        app.customer_form_document(form["id"], report["id"], me)

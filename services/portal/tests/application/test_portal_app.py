@@ -47,12 +47,16 @@ class Devices:
 
 class Forms:
     """forms' create_form: a number per form; `refuse` plays its 409 (a serial of another
-    customer's card)."""
+    customer's card); tracked_form: the form of a token in `tokens`, else its 404."""
 
     def __init__(self):
-        self.created, self.refuse = [], None
+        self.created, self.refuse, self.tokens = [], None, {}
 
     def call(self, method, *args):
+        if method == "tracked_form":
+            if args[0] not in self.tokens:
+                raise NotFound("No such tracking link.")
+            return {"form_id": self.tokens[args[0]]}
         assert method == "create_form", method
         if self.refuse:
             raise self.refuse
@@ -189,6 +193,25 @@ def form_created(form_id=101, customer_id=1, language="tr"):
         "device": {"id": 10, "brand": "Bosch", "model": "K1", "serial": "SN-10"},
         "complaint": "Soğutmuyor", "opened_at": datetime.now(timezone.utc).isoformat(),
         "tracking_url": None})
+
+
+def test_a_tracking_link_shows_its_forms_projection_and_nothing_else(portal):
+    """tracking: forms says which form a token opens; portal answers that form as its
+    customer reads it. A token forms refuses (forged, revoked, expired), a form not yet in
+    the projection and a token that cannot be one are one 404 naming no form."""
+    portal.handle_form_created(form_created(101))
+    portal.handle_form_status_changed(status(101, "IN_REPAIR"))
+    portal.handle_form_created(form_created(202, customer_id=2, language="en"))
+    portal.forms.tokens.update({"tok-101": 101, "tok-202": 202, "tok-303": 303})
+    mine = portal.tracking("tok-101")
+    assert (mine["id"], mine["status_name"]) == (101, "Tamir ediliyor")
+    assert [e["kind"] for e in mine["timeline"]] == ["created", "status"]
+    assert "İç not" not in str(mine) and "isik@example.com" not in str(mine)
+    assert portal.tracking("tok-202")["status_name"] == "Received"  # its own language
+    for token in ("revoked-or-forged", "tok-303", "", "x" * 65, None, 101, ["tok-101"]):
+        with pytest.raises(NotFound) as refused:
+            portal.tracking(token)
+        assert refused.value.message == "No such tracking link." and not refused.value.details
 
 
 def status(form_id, to, visible=True, at=None, customer_id=1):
