@@ -35,6 +35,13 @@ class ErasureIn(Schema):
                                validate=validate.Length(max=100000))
 
 
+class ContactErasureIn(Schema):
+    """What the gateway adds to a contact person's erasure: other strings naming them that it
+    found (devices adds the contact's own name, e-mail and phone)."""
+    personal = fields.List(fields.String(validate=validate.Length(min=1, max=1000)),
+                           load_default=list, validate=validate.Length(max=200))
+
+
 def needles_of(values, marker=MARKER):
     """[(needle, replacement)]: each value given, by the marker, and its search-folded form
     (devices and forms keep folded copies for search), by the folded marker; longest first."""
@@ -84,6 +91,13 @@ def scrub(session, metadata, pairs, tables=None):
                         *[k == v for k, v in zip(keys, key)]).values({column.name: new}))
                     changed.add((table.name, tuple(key)))
     return changed
+
+
+def erase_strings(session, metadata, event):
+    """A contact person's erasure (`contact_erased`) in a service that keeps no record of the
+    contact: the event's strings (their name, e-mail, phone) scrubbed from every text column,
+    the outbox and processed-event tables included. The rows changed."""
+    return scrub(session, metadata, needles_of(event["personal"], event["marker"]))
 
 
 def settle(session):

@@ -5,7 +5,7 @@ check, lists and revenue.
 The nameko entrypoints only load the input, call the application layer (workflow.py for every
 write, queries.py and reports.py for reads, catalogues.py), commit, and answer."""
 from services.common.db import Database
-from services.common.erasure import settle
+from services.common.erasure import erase_strings, settle
 from services.common.documents.issuing import Documents, document_out
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
@@ -282,6 +282,13 @@ class FormsService(service_papers.FormPapers):
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
         erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
+        self.db.commit()
+        settle(self.db)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        """KVKK: a contact person's strings scrubbed (services/common/erasure.py)."""
+        erase_strings(self.db, Base.metadata, event)
         self.db.commit()
         settle(self.db)
 

@@ -36,3 +36,24 @@ def test_an_article_that_named_the_person_is_scrubbed(database_url):
     finally:
         service.db.close()
         engine.dispose()
+
+
+def test_a_contact_persons_erasure_scrubs_an_article(database_url):
+    service, engine = application(KnowledgeService, database_url("knowledge"), None,
+                                  Base.metadata)
+    try:
+        service.db.add(Article(code="SOG-KLM-0001", family="SOG", area="KLM", number=1,
+                               title="Fan", title_sort="fan", status="published",
+                               symptoms="Yetkili Can Özdemir aradı"))
+        service.db.commit()
+        service.handle_contact_erased(json.loads(json.dumps(make_event(
+            "contact_erased", "devices", {"customer_id": 7, "contact_id": 2, "marker": MARKER,
+                                          "personal": ["Can Özdemir"]}))))
+        article = service.db.query(Article).one()
+        assert article.symptoms == f"Yetkili {MARKER} aradı"
+        assert [q.article_id for q in service.db.query(IndexQueue)] == [article.id]
+        service.db.commit()
+        assert strings_held(engine, ("Can Özdemir",)) == []
+    finally:
+        service.db.close()
+        engine.dispose()
