@@ -14,6 +14,8 @@ SQLite keeps deleted bytes in free pages and the WAL: every connection runs with
 `PRAGMA secure_delete=ON` (services/common/db.py: freed space is zeroed), and `settle` runs
 `PRAGMA wal_checkpoint(TRUNCATE)` after the erasure's commit, so the old pages leave the WAL.
 PostgreSQL keeps dead row versions until VACUUM: the operator runs `VACUUM FULL` (docs)."""
+import time
+
 from marshmallow import Schema, fields, validate
 from sqlalchemy import LargeBinary, String, Text, or_, select, update
 
@@ -22,6 +24,7 @@ from services.common.schemas import id_field
 from services.common.text import fold
 
 MARKER = "[KVKK: silindi]"
+SETTLE_TRIES, SETTLE_PAUSE = 20, 0.05  # up to ~10 s for a busy checkpoint
 MIN_NEEDLE = 4  # shorter strings (a two-letter name part) would hit unrelated text
 
 
@@ -109,10 +112,16 @@ def settle(session):
         return None
     raw = engine.raw_connection()
     try:
-        cur = raw.cursor()
-        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        result = cur.fetchone()
-        cur.close()
+        for attempt in range(SETTLE_TRIES):
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            result = cur.fetchone()
+            cur.close()
+            if not result or not result[0]:  # not busy: the WAL is in the file and empty
+                break
+            # busy: another connection (the outbox relay, a reader) holds an older
+            # snapshot for a moment; a checkpoint left undone would leave the old pages
+            time.sleep(SETTLE_PAUSE * (attempt + 1))
     finally:
         raw.close()
     return result

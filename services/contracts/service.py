@@ -8,7 +8,7 @@ reports.py for reads), commit, and answer."""
 from services.common.db import Database
 from services.common.erasure import erase_strings, settle
 from services.common.handlers import handles
-from services.common.documents.issuing import Documents, document_out
+from services.common.documents.issuing import Documents, document_out, remove_files
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.personal import checked_id
@@ -183,9 +183,10 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
 
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
-        erase_customer(self.db, event)  # KVKK: services/contracts/erasure.py
+        keys = erase_customer(self.db, event)  # KVKK: services/contracts/erasure.py
         self.db.commit()
         settle(self.db)
+        remove_files(self.documents.storage, keys)
 
     @handles("devices", "contact_erased")
     def handle_contact_erased(self, event):

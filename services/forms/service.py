@@ -6,7 +6,7 @@ The nameko entrypoints only load the input, call the application layer (workflow
 write, queries.py and reports.py for reads, catalogues.py), commit, and answer."""
 from services.common.db import Database
 from services.common.erasure import erase_strings, settle
-from services.common.documents.issuing import Documents, document_out
+from services.common.documents.issuing import Documents, document_out, remove_files
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
@@ -281,14 +281,14 @@ class FormsService(service_papers.FormPapers):
 
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
-        erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
+        keys = erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
         self.db.commit()
         settle(self.db)
+        remove_files(self.documents.storage, keys)
 
     @handles("devices", "contact_erased")
     def handle_contact_erased(self, event):
-        """KVKK: a contact person's strings scrubbed (services/common/erasure.py)."""
-        erase_strings(self.db, Base.metadata, event)
+        erase_strings(self.db, Base.metadata, event)  # KVKK: services/common/erasure.py
         self.db.commit()
         settle(self.db)
 
