@@ -17,7 +17,7 @@ PostgreSQL keeps dead row versions until VACUUM: the operator runs `VACUUM FULL`
 import time
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import LargeBinary, String, Text, or_, select, update
+from sqlalchemy import JSON, LargeBinary, String, Text, or_, select, update
 
 from services.common.models import CommonBase
 from services.common.schemas import id_field
@@ -93,7 +93,32 @@ def scrub(session, metadata, pairs, tables=None):
                     session.execute(update(table).where(
                         *[k == v for k, v in zip(keys, key)]).values({column.name: new}))
                     changed.add((table.name, tuple(key)))
+        for column in _json_columns(table):  # no LIKE: stored escaped (\u015f) on SQLite
+            rows = session.execute(select(*keys, column).where(column.is_not(None))).all()
+            for *key, value in rows:
+                new = _replaced(value, pairs)
+                if new != value:
+                    session.execute(update(table).where(
+                        *[k == v for k, v in zip(keys, key)]).values({column.name: new}))
+                    changed.add((table.name, tuple(key)))
     return changed
+
+
+def _json_columns(table):
+    return [c for c in table.columns if isinstance(c.type, JSON) and not c.primary_key]
+
+
+def _replaced(value, pairs):
+    """A JSON value with each needle replaced in every string in it, keys too."""
+    if isinstance(value, str):
+        for needle, replacement in pairs:
+            value = value.replace(needle, replacement)
+        return value
+    if isinstance(value, list):
+        return [_replaced(v, pairs) for v in value]
+    if isinstance(value, dict):
+        return {_replaced(k, pairs): _replaced(v, pairs) for k, v in value.items()}
+    return value
 
 
 def erase_strings(session, metadata, event):

@@ -360,7 +360,7 @@ def test_an_erased_customers_papers_leave_the_storage(app):
     download(app, other["id"], kept)
 
 
-def test_a_paper_being_rendered_during_an_erasure_leaves_no_file(forms, pdf_pool):
+def test_a_paper_being_rendered_during_an_erasure_leaves_no_file(forms, pdf_pool):  # noqa: F811
     """The erasure takes the claim of a paper being rendered: the render, finishing after it,
     finds its claim gone, writes nothing on the row and deletes the file it stored."""
     app = forms()  # no renderer: the slip stays pending until claimed below
