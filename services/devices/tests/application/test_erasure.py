@@ -8,7 +8,7 @@ import json
 import pytest
 
 from services.common.erasure import MARKER
-from services.common.exceptions import NotFound
+from services.common.exceptions import Conflict, NotFound
 from services.common.events import make_event
 from services.common.outbox import add_event
 from services.common.testing import file_holds, strings_held
@@ -131,3 +131,20 @@ def test_an_unknown_contact_is_404_and_nothing_changes(devices):  # noqa: F811
             devices.erase_contact(customer_id, contact_id, {}, ADMIN)
     assert devices.outbox.of("contact_erased") == []
     assert devices.get_customer(other["id"])["contacts"][0]["name"] == "Deniz Ak"
+
+
+def test_no_form_opens_for_an_erased_customer(devices):  # noqa: F811
+    """The open-form check runs in the gateway before the erasure; devices' commit of the
+    erasure is the line after which no form can be opened: resolve_intake (every new form's
+    first step, in forms' open path) refuses the erased customer with a 409."""
+    customer, card = _customer(devices)
+    assert devices.resolve_intake({"customer_id": customer["id"], "device_id": card["id"]})
+    devices.erase_customer(customer["id"], {"personal": []}, ADMIN)
+    for intake in ({"customer_id": customer["id"], "device_id": card["id"]},
+                   {"customer_id": customer["id"], "device": {"brand": "Arçelik",
+                                                              "serial": "NEW-1"}}):
+        with pytest.raises(Conflict) as refused:
+            devices.resolve_intake(intake)
+        assert refused.value.details == {"customer_id": customer["id"]}
+    assert devices.get_device(card["id"])["serial"] == "ER-1"
+    assert strings_held(devices.db.get_bind(), ("NEW-1",)) == []  # nothing registered
