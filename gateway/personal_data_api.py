@@ -251,4 +251,45 @@ def erasure(customer_id):
             "audit_entries": n_audit}, 202
 
 
+class ContactErasureOut(Schema):
+    customer_id = fields.Integer()
+    contact_id = fields.Integer()
+    marker = fields.String()
+    audit_entries = fields.Integer(metadata={"description": "audit entries redacted"})
+
+
+@blp.route("/customers/<id:customer_id>/contacts/<id:contact_id>/erasure", methods=["POST"])
+@roles(*ADMINS)
+@blp.response(202, ContactErasureOut)
+def contact_erasure(customer_id, contact_id):
+    """Erase a customer's contact person (KVKK, admin): their name, e-mail and phone replaced
+    by a marker in every service (devices at once, the others through `contact_erased`: the
+    e-mails sent to their address lose their bytes, any text naming them is scrubbed) and in
+    the audit log's entries; the customer's own data stays. 404 for a contact person the
+    customer does not have. The erasure itself is in the audit log."""
+    devices = rpc("devices", "personal_data", customer_id)
+    contact = next((c for c in devices.get("contacts") or () if c.get("id") == contact_id),
+                   None)
+    if contact is None:
+        raise NotFound(NO_CONTACT, {"customer_id": customer_id, "contact_id": contact_id})
+    customer = devices.get("customer") or {}
+    own = {v.strip() for v in [customer.get(k) for k in ("name", "email", "phone", "address",
+                                                        "tax_no")]
+           + [c.get(k) for c in devices.get("contacts") or () if c.get("id") != contact_id
+              for k in ("name", "email", "phone")] if isinstance(v, str)}
+    personal = sorted({v.strip() for v in (contact.get(k) for k in ("name", "email", "phone"))
+                       if isinstance(v, str) and v.strip()} - own)
+    rpc("devices", "erase_contact", customer_id, contact_id, {"personal": []}, actor())
+    ext = current_app.extensions["servis"]
+    pairs = needles_of(personal)
+    with ext.users.Session() as s:
+        redacted = ext.audit.redact(s, pairs)
+        scrub(s, Base.metadata, pairs, tables=[
+            t for t in Base.metadata.sorted_tables if t.name != "audit_entries"])
+        s.commit()
+        settle(s)
+    return {"customer_id": customer_id, "contact_id": contact_id, "marker": MARKER,
+            "audit_entries": redacted}, 202
+
+
 BLUEPRINTS = (blp,)

@@ -191,3 +191,54 @@ def test_a_contact_persons_export(gw):
     assert r.status_code == 404 and "Contact person 2" in r.json["error"]["message"]
     assert gw.client.get("/api/v1/customers/7/contacts/1/personal-data",
                          headers=gw.headers["manager"]).status_code == 403
+
+
+def test_a_contact_persons_erasure_reaches_devices_and_redacts_the_audit_log(gw):
+    ext = gw.app.extensions["servis"]
+    # an audit entry naming the contact (a change of the customer's contacts)
+    gw.rpc.answer = lambda s, m, a: {"id": 7, "name": "Ayşe Yılmaz", "version": 5,
+                                     "email": "eski@example.com" if m == "get_customer"
+                                     else "ayse@example.com",
+                                     "contacts": [] if m == "get_customer" else [
+                                         {"id": 1, "name": "Can Demirtaş",
+                                          "email": "can.d@example.com",
+                                          "phone": "0533 444 55 66"}]}
+    gw.client.patch("/api/v1/customers/7", json={"contacts": [
+        {"name": "Can Demirtaş", "email": "can.d@example.com", "phone": "0533 444 55 66"}]},
+        headers={**gw.headers["admin"], "If-Match": '"4"'})
+    assert "Can Demirtaş" in str(ext.audit.page(limit=50)["items"])
+    held = {"customer": {"id": 7, "name": "Ayşe Yılmaz", "email": "ayse@example.com",
+                         "phone": "0532 111 22 33"},
+            "contacts": [{"id": 1, "name": "Can Demirtaş", "email": "can.d@example.com",
+                          "phone": "0533 444 55 66"},
+                         {"id": 3, "name": "Muhasebe", "email": "ayse@example.com"},
+                         {"id": 2, "name": "Ela Kaya", "email": "ela@example.com"}]}
+    calls = []
+
+    def answer(service, method, args):
+        calls.append((service, method, args))
+        if (service, method) == ("devices", "personal_data"):
+            return held
+        if (service, method) == ("devices", "erase_contact"):
+            return {"customer_id": 7, "contact_id": 1, "marker": "[KVKK: silindi]"}
+        raise AssertionError(method)
+    gw.rpc.answer = answer
+    r = gw.client.post("/api/v1/customers/7/contacts/1/erasure", headers=gw.headers["admin"])
+    assert r.status_code == 202, r.json
+    assert r.json["contact_id"] == 1 and r.json["audit_entries"] >= 1
+    (erased,) = [c for c in calls if c[1] == "erase_contact"]
+    customer_id, contact_id, data, who = erased[2]
+    assert (customer_id, contact_id, who["id"]) == (7, 1, gw.users["admin"].id)
+    text = str(ext.audit.page(limit=500)["items"])
+    for needle in ("Can Demirtaş", "can.d@example.com", "0533 444 55 66"):
+        assert needle not in text, needle
+    assert "ayse@example.com" in text  # the customer's own (another contact's too) stays
+    last = ext.audit.page(limit=1)["items"][0]
+    assert (last["rule"], last["record_id"], last["status"]) == (
+        "/api/v1/customers/<id:customer_id>/contacts/<id:contact_id>/erasure", "7", 202)
+    r = gw.client.post("/api/v1/customers/7/contacts/4/erasure",
+                       headers={**gw.headers["admin"], "Accept-Language": "en"})
+    assert r.status_code == 404 and "Contact person 4" in r.json["error"]["message"]
+    assert len([c for c in calls if c[1] == "erase_contact"]) == 1
+    assert gw.client.post("/api/v1/customers/7/contacts/1/erasure",
+                          headers=gw.headers["manager"]).status_code == 403

@@ -494,6 +494,7 @@ ACCESS = {
     "GET /api/v1/customers/<id:customer_id>/personal-data": "admin",
     "POST /api/v1/customers/<id:customer_id>/erasure": "admin",
     "GET /api/v1/customers/<id:customer_id>/contacts/<id:contact_id>/personal-data": "admin",
+    "POST /api/v1/customers/<id:customer_id>/contacts/<id:contact_id>/erasure": "admin",
     "POST /api/v1/devices/import": "admin contracts manager",
     "GET /api/v1/devices/import/template": "staff",
     "POST /api/v1/forms/<id:form_id>/assignments": "admin manager",

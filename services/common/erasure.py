@@ -17,14 +17,14 @@ PostgreSQL keeps dead row versions until VACUUM: the operator runs `VACUUM FULL`
 import time
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import LargeBinary, String, Text, or_, select, update
+from sqlalchemy import JSON, LargeBinary, String, Text, or_, select, update
 
 from services.common.models import CommonBase
 from services.common.schemas import id_field
 from services.common.text import fold
 
 MARKER = "[KVKK: silindi]"
-CHECKPOINT_TRIES = 100  # settle(): 0.1 s apart
+SETTLE_TRIES, SETTLE_PAUSE = 20, 0.05  # up to ~10 s for a busy checkpoint
 MIN_NEEDLE = 4  # shorter strings (a two-letter name part) would hit unrelated text
 
 
@@ -36,6 +36,13 @@ class ErasureIn(Schema):
     form_ids = fields.List(id_field(), load_default=list, validate=validate.Length(max=100000))
     contract_ids = fields.List(id_field(), load_default=list,
                                validate=validate.Length(max=100000))
+
+
+class ContactErasureIn(Schema):
+    """What the gateway adds to a contact person's erasure: other strings naming them that it
+    found (devices adds the contact's own name, e-mail and phone)."""
+    personal = fields.List(fields.String(validate=validate.Length(min=1, max=1000)),
+                           load_default=list, validate=validate.Length(max=200))
 
 
 def needles_of(values, marker=MARKER):
@@ -86,7 +93,39 @@ def scrub(session, metadata, pairs, tables=None):
                     session.execute(update(table).where(
                         *[k == v for k, v in zip(keys, key)]).values({column.name: new}))
                     changed.add((table.name, tuple(key)))
+        for column in _json_columns(table):  # no LIKE: stored escaped (\u015f) on SQLite
+            rows = session.execute(select(*keys, column).where(column.is_not(None))).all()
+            for *key, value in rows:
+                new = _replaced(value, pairs)
+                if new != value:
+                    session.execute(update(table).where(
+                        *[k == v for k, v in zip(keys, key)]).values({column.name: new}))
+                    changed.add((table.name, tuple(key)))
     return changed
+
+
+def _json_columns(table):
+    return [c for c in table.columns if isinstance(c.type, JSON) and not c.primary_key]
+
+
+def _replaced(value, pairs):
+    """A JSON value with each needle replaced in every string in it, keys too."""
+    if isinstance(value, str):
+        for needle, replacement in pairs:
+            value = value.replace(needle, replacement)
+        return value
+    if isinstance(value, list):
+        return [_replaced(v, pairs) for v in value]
+    if isinstance(value, dict):
+        return {_replaced(k, pairs): _replaced(v, pairs) for k, v in value.items()}
+    return value
+
+
+def erase_strings(session, metadata, event):
+    """A contact person's erasure (`contact_erased`) in a service that keeps no record of the
+    contact: the event's strings (their name, e-mail, phone) scrubbed from every text column,
+    the outbox and processed-event tables included. The rows changed."""
+    return scrub(session, metadata, needles_of(event["personal"], event["marker"]))
 
 
 def settle(session):
@@ -98,16 +137,16 @@ def settle(session):
         return None
     raw = engine.raw_connection()
     try:
-        # another connection's open read holds the checkpoint back (busy = 1): the database
-        # file then keeps the old pages; tried again for a few seconds (found flaky under load)
-        for _ in range(CHECKPOINT_TRIES):
+        for attempt in range(SETTLE_TRIES):
             cur = raw.cursor()
             cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             result = cur.fetchone()
             cur.close()
-            if not result or not result[0]:
+            if not result or not result[0]:  # not busy: the WAL is in the file and empty
                 break
-            time.sleep(0.1)
+            # busy: another connection (the outbox relay, a reader) holds an older
+            # snapshot for a moment; a checkpoint left undone would leave the old pages
+            time.sleep(SETTLE_PAUSE * (attempt + 1))
     finally:
         raw.close()
     return result

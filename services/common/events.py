@@ -433,6 +433,11 @@ EVENT_SCHEMAS = dict((
            form_ids=_list(_id(), required=False, load_default=list),
            contract_ids=_list(_id(), required=False, load_default=list),
            by=_opt_nested(ByUser)),
+    # a contact person's erasure (issue 21): only their strings (name, e-mail, phone) are
+    # replaced; the customer's own data stays (an event of its own, not a scope on
+    # customer_erased: a consumer that did not know the scope would erase the whole customer)
+    _event("contact_erased", customer_id=_id(), contact_id=_id(), marker=_text(),
+           personal=_list(_text()), by=_opt_nested(ByUser)),
     _event("device_registered", device=_nested(DeviceRecord)),
     _event("device_coverage_changed", device_id=_id(), coverage=_opt_nested(Coverage)),
     _event("form_created", form=_nested(NewForm), document=_opt_nested(DocumentRef)),
@@ -493,7 +498,7 @@ EVENT_TYPES = frozenset(EVENT_SCHEMAS)
 # producer's own outbox row once it went out (a price approval's one-time link: forms keeps
 # only the token's hash, and its outbox would otherwise keep the link for good).
 SECRET_FIELDS = {"price_approval_requested": ("approval_url",),
-                 "customer_erased": ("personal",)}
+                 "customer_erased": ("personal",), "contact_erased": ("personal",)}
 REDACTED = "[redacted]"
 
 

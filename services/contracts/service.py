@@ -6,9 +6,9 @@ The nameko entrypoints only load the input, ask devices what the write needs (wi
 transaction open), call the application layer (workflow.py for every write, queries.py and
 reports.py for reads), commit, and answer."""
 from services.common.db import Database
-from services.common.erasure import settle
+from services.common.erasure import erase_strings, settle
 from services.common.handlers import handles
-from services.common.documents.issuing import Documents, document_out
+from services.common.documents.issuing import Documents, document_out, remove_files
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.personal import checked_id
@@ -183,7 +183,16 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
 
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
-        erase_customer(self.db, event)  # KVKK: services/contracts/erasure.py
+        keys = erase_customer(self.db, event)  # KVKK: services/contracts/erasure.py
+        self.db.commit()
+        settle(self.db)
+        remove_files(self.documents.storage, keys)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        """KVKK: a contact person's strings scrubbed from every table
+        (services/common/erasure.py)."""
+        erase_strings(self.db, Base.metadata, event)
         self.db.commit()
         settle(self.db)
 

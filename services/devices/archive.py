@@ -12,12 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from services.common import access
 from services.common.exceptions import (Conflict, NotFound, PreconditionRequired,
                                         ValidationFailed, field_message, invalid)
+from services.common.erasure import MARKER
 from services.common.models import utcnow
 from services.common.schemas import is_id
 from services.common.text import fold, sort_key
 from services.devices import domain
 from services.devices.catalogues import DeviceTypes
 from services.devices.models import Contact, CoveragePeriod, Customer, Device, DeviceHistory, Site
+
+ERASED_CUSTOMER = ("Customer {customer_id}'s personal data was erased (KVKK): no new form can "
+                   "be opened for them.")
 
 log = logging.getLogger(__name__)
 CUSTOMER_FIELDS = ("name", "tax_no", "address", "city", "district", "phone", "email", "language",
@@ -430,6 +434,8 @@ class Archive:
         device of another customer is a 409 naming the owner; an existing card is never
         overwritten."""
         customer = self.customer(data["customer_id"])
+        if customer.name == MARKER:  # KVKK: the erasure's commit is the line (docs)
+            raise Conflict(ERASED_CUSTOMER, {"customer_id": customer.id})
         registered = False
         if data["device_id"] is not None:
             device = self.device(data["device_id"])

@@ -6,14 +6,15 @@ write to customers, cards and coverage; queries.py and reports.py for reads; cat
 importing.py for import jobs), commit, and answer."""
 from services.common import access
 from services.common.db import Database
-from services.common.erasure import ErasureIn, needles_of, scrub, settle
+from services.common.erasure import (ContactErasureIn, ErasureIn, erase_strings, needles_of,
+                                     scrub, settle)
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.devices.archive import Archive
-from services.devices.erasure import erase_customer
+from services.devices.erasure import erase_contact, erase_customer
 from services.devices.catalogues import DeviceTypes, device_type_out, seed_catalogue
 from services.devices.importing import ImportJobs, ImportRunner, job_out
 from services.devices.models import Base
@@ -104,6 +105,17 @@ class DevicesService:
         """KVKK erasure: the customer's data replaced here, `customer_erased` to the others."""
         out = erase_customer(self.db, self.outbox.emitter(self.db), customer_id,
                              load(ErasureIn(), data), access.actor_of(actor))
+        self.db.commit()
+        settle(self.db)
+        return out
+
+    @rpc
+    def erase_contact(self, customer_id, contact_id, data, actor=None):
+        """KVKK erasure of one contact person: their row here, `contact_erased` to the
+        others; the customer's own data stays."""
+        out = erase_contact(self.db, self.outbox.emitter(self.db), customer_id, contact_id,
+                            load(ContactErasureIn(), data or {}),
+                            access.actor_of(actor))
         self.db.commit()
         settle(self.db)
         return out
@@ -223,5 +235,12 @@ class DevicesService:
     def handle_customer_erased(self, event):
         """Its own event, once published: the outbox row that carried it is scrubbed too."""
         scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
+        self.db.commit()
+        settle(self.db)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        """Its own event, once published: the outbox row that carried it is scrubbed too."""
+        erase_strings(self.db, Base.metadata, event)
         self.db.commit()
         settle(self.db)

@@ -5,8 +5,8 @@ check, lists and revenue.
 The nameko entrypoints only load the input, call the application layer (workflow.py for every
 write, queries.py and reports.py for reads, catalogues.py), commit, and answer."""
 from services.common.db import Database
-from services.common.erasure import settle
-from services.common.documents.issuing import Documents, document_out
+from services.common.erasure import erase_strings, settle
+from services.common.documents.issuing import Documents, document_out, remove_files
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
@@ -281,7 +281,14 @@ class FormsService(service_papers.FormPapers):
 
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
-        erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
+        keys = erase_customer(self.db, event)  # KVKK: services/forms/erasure.py
+        self.db.commit()
+        settle(self.db)
+        remove_files(self.documents.storage, keys)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        erase_strings(self.db, Base.metadata, event)  # KVKK: services/common/erasure.py
         self.db.commit()
         settle(self.db)
 

@@ -57,6 +57,14 @@ class KnowledgeService:
         """KVKK: the person's strings scrubbed from knowledge's text (services/common/erasure.py;
         an article that named them is changed in place, without a revision, and indexed
         again)."""
+        self._erase(event)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        """KVKK: a contact person's strings scrubbed the same way (articles indexed again)."""
+        self._erase(event)
+
+    def _erase(self, event):
         changed = scrub(self.db, Base.metadata, needles_of(event["personal"], event["marker"]))
         self.db.add_all(IndexQueue(article_id=key[0]) for table, key in sorted(changed)
                         if table == "articles")

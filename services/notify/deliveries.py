@@ -2,6 +2,8 @@
 messages (one per recipient with an address, in that recipient's language), rendered and built
 as MIME at once and written as `pending` rows; the sender (sender.py) delivers them. Reads of
 the log, and an admin's resend. The caller commits."""
+import email
+import email.policy
 import os
 from datetime import timedelta
 
@@ -9,7 +11,7 @@ from sqlalchemy import or_, select, update
 
 from services.common.exceptions import Conflict, NotFound
 from services.common.models import utcnow
-from services.common.erasure import needles_of, scrub
+from services.common.erasure import MIN_NEEDLE, needles_of, scrub
 from services.common.personal import rows
 from services.common.schemas import decode_cursor, is_id, page_of
 from services.notify import domain
@@ -109,7 +111,7 @@ ERASURE_NOTE = "KVKK: erased before it was sent"
 ERASED_BODY = b""  # a message's bytes once dropped (KVKK erasure, the retention setting)
 
 
-def erase_customer(session, event):
+def erase_customer(session, event, extra=()):
     """KVKK erasure (`customer_erased`): every message about the customer's forms or contracts
     or to one of their addresses loses its bytes (the row stays: when, what kind, its status);
     one still waiting is not sent; then the person's strings are scrubbed from every text
@@ -117,11 +119,45 @@ def erase_customer(session, event):
     personal = event["personal"]
     about = or_(Delivery.form_id.in_(event["form_ids"]),
                 Delivery.contract_id.in_(event["contract_ids"]),
-                Delivery.recipient.in_(personal))
+                Delivery.recipient.in_(personal), *extra)
     session.execute(update(Delivery).where(about).values(mime=ERASED_BODY))
     session.execute(update(Delivery).where(about, Delivery.status == "pending").values(
         status="failed", last_error=ERASURE_NOTE, next_attempt_at=None))
     return scrub(session, Base.metadata, needles_of(personal, event["marker"]))
+
+
+def mentions(mime, needles):
+    """Whether a message names one of `needles`: in its raw bytes, or in its headers and text
+    parts as decoded (an encoded subject, a quoted-printable or base64 body)."""
+    raw = bytes(mime or b"")
+    if not raw:
+        return False
+    if any(n.encode() in raw for n in needles):
+        return True
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    texts = [str(v) for _, v in message.items()]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                texts.append(part.get_content())
+            except (LookupError, ValueError):  # an unknown charset: the raw bytes were read
+                continue
+    return any(n in t for t in texts for n in needles)
+
+
+def erase_contact(session, event):
+    """KVKK erasure of a contact person (`contact_erased`): the messages sent to their address
+    or naming them (an e-mail to the customer that mentions them) lose their bytes — the
+    customer's other messages keep theirs; one still waiting is not sent; then their strings
+    are scrubbed from every text column (recipient, subject, errors)."""
+    needles = [n for n in event["personal"] if len(n.strip()) >= MIN_NEEDLE]
+    naming = [d.id for d in session.execute(
+        select(Delivery.id, Delivery.mime).where(Delivery.mime != ERASED_BODY)
+        .execution_options(yield_per=200)) if mentions(d.mime, needles)]
+    ids = []
+    for start in range(0, len(naming), 500):  # IN lists of a size every database accepts
+        ids.append(Delivery.id.in_(naming[start:start + 500]))
+    return erase_customer(session, {**event, "form_ids": [], "contract_ids": []}, extra=ids)
 
 
 def drop_old_bodies(session, days, now):

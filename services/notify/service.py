@@ -16,8 +16,8 @@ from services.common.personal import Subject
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.common.settings import Settings
-from services.notify.deliveries import (DeliveryLog, drop_old_bodies, erase_customer,
-                                        personal_data)
+from services.notify.deliveries import (DeliveryLog, drop_old_bodies, erase_contact,
+                                        erase_customer, personal_data)
 from services.notify.mailer import Mailer
 from services.notify.models import Base
 from services.common.models import utcnow
@@ -101,6 +101,14 @@ class NotifyService:
     @handles("devices", "customer_erased")
     def handle_customer_erased(self, event):
         erase_customer(self.db, event)  # KVKK: services/notify/deliveries.py
+        self.db.commit()
+        settle(self.db)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        """KVKK: the messages to the contact person's address lose their bytes, their strings
+        are scrubbed (services/notify/deliveries.py)."""
+        erase_contact(self.db, event)
         self.db.commit()
         settle(self.db)
 

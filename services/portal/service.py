@@ -17,6 +17,7 @@ from services.common.erasure import settle
 from services.common.exceptions import NotFound
 from services.common.personal import checked_id
 from services.portal.domain import NO_TRACKING, TOKEN_LONGEST
+from services.common.erasure import erase_strings
 from services.portal.erasure import erase_customer, remove_files
 from services.portal.models import Base
 from services.portal.photos import PhotoStore
@@ -146,6 +147,14 @@ class PortalService:
         self.db.commit()
         settle(self.db)
         remove_files(self.storage, keys)
+
+    @handles("devices", "contact_erased")
+    def handle_contact_erased(self, event):
+        """KVKK: a contact person's strings scrubbed from every table
+        (services/common/erasure.py)."""
+        erase_strings(self.db, Base.metadata, event)
+        self.db.commit()
+        settle(self.db)
 
     @handles("forms", "form_created")
     def handle_form_created(self, event):

@@ -22,7 +22,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from services.common.documents.pdf import PdfPool
 from services.common.documents.storage import storage_for
@@ -109,8 +109,14 @@ class DocumentDesk:
             log.warning("document %s: %s", doc_id, exc)
             values = self._failure(doc_id, f"{type(exc).__name__}: {exc}"[:2000])
         with self.Session() as s, s.begin():
-            s.execute(update(model).where(model.id == doc_id, claim.mine(model.claimed_by))
-                      .values(**values), execution_options={"synchronize_session": False})
+            done = s.execute(update(model).where(model.id == doc_id, claim.mine(
+                model.claimed_by)).values(**values), execution_options={
+                    "synchronize_session": False})
+            kept = s.scalar(select(model.storage_key).where(model.id == doc_id))
+        if done.rowcount == 0 and values.get("storage_key") and kept != values["storage_key"]:
+            # the claim was lost meanwhile — to a KVKK erasure (the row says `erased`: the
+            # file must not stay) or to another renderer (whose own file the row names)
+            self.storage.delete(values["storage_key"])
 
     def _failure(self, doc_id, error):
         with self.Session() as s:
@@ -149,6 +155,8 @@ class DocumentDesk:
     # -- reading ---------------------------------------------------------------------------
     def content(self, doc):
         """The stored bytes, checked against the SHA-256 on the row."""
+        if doc.status == ERASED:
+            raise Conflict(ERASED_FILE, {"document_id": doc.id, "status": doc.status})
         if doc.status != "issued":
             raise Conflict("Document {document_id} is not issued yet ({status}).",
                            {"document_id": doc.id, "status": doc.status})
@@ -190,6 +198,34 @@ def document_out(doc):
 def filename(doc):
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in doc.number)
     return f"{safe}.pdf"
+
+
+ERASED = "erased"
+ERASED_NOTE = "KVKK: the file was deleted when the customer's personal data was erased."
+ERASED_FILE = ("Document {document_id}'s file was deleted when the customer's personal data "
+               "was erased (KVKK).")
+
+
+def erase_documents(session, model, *about):
+    """KVKK erasure: the documents matching any of `about` (a customer's forms' papers, their
+    proposals …) become `erased` — the row keeps its kind, number, dates and SHA-256 (what was
+    issued, and when), loses its file's key, and says why; one pending or being rendered is
+    not rendered (its claim is taken: a render in flight deletes its own file). The storage
+    keys, for the caller to delete once committed."""
+    docs = session.execute(select(model.id, model.storage_key).where(
+        or_(*about), model.status != ERASED)).all()
+    ids = [d.id for d in docs]
+    for start in range(0, len(ids), 500):
+        session.execute(update(model).where(model.id.in_(ids[start:start + 500])).values(
+            status=ERASED, storage_key=None, last_error=ERASED_NOTE, claimed_by=None,
+            claimed_until=None), execution_options={"synchronize_session": False})
+    return [d.storage_key for d in docs if d.storage_key]
+
+
+def remove_files(storage, keys):
+    """After the commit: the erased documents' files (a file already gone is no error)."""
+    for key in keys:
+        storage.delete(key)
 
 
 class DeskHandle(WorkerHandle):

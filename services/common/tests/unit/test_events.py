@@ -38,6 +38,8 @@ SAMPLES = {
     "customer_erased": {"customer_id": 7, "marker": "[KVKK: silindi]",
                         "personal": ["Ayşe Yılmaz", "ayse@example.com", "0532 111 22 33"],
                         "form_ids": [42], "contract_ids": [5], "by": BY},
+    "contact_erased": {"customer_id": 7, "contact_id": 3, "marker": "[KVKK: silindi]",
+                       "personal": ["Can Özdemir", "can@example.com"], "by": BY},
     "customer_created": {"customer": {**CUSTOMER, "tax_no": "1234567890", "rep": REP,
                                       "version": 1, "report_frequency": "none"}},
     "customer_updated": {"customer": {**CUSTOMER, "tax_no": None, "rep": None, "version": 2,
@@ -153,7 +155,7 @@ DESIGN_EVENTS = {
     "maintenance_visit_due", "service_request_submitted", "service_request_accepted",
     "service_request_declined", "article_published", "email_sent", "email_failed",
     "damage_report_issued", "periodic_report_issued", "proposal_sent",
-    "insurance_notice_issued", "customer_erased",
+    "insurance_notice_issued", "customer_erased", "contact_erased",
 }
 
 
@@ -165,7 +167,7 @@ def _wire(event_type, payload=None, **kwargs):
 
 
 def test_every_design_event_has_a_schema():
-    assert len(DESIGN_EVENTS) == 31
+    assert len(DESIGN_EVENTS) == 32
     assert EVENT_TYPES == DESIGN_EVENTS == set(EVENT_SCHEMAS) == set(SAMPLES)
 
 

@@ -33,3 +33,19 @@ def test_the_contracts_keep_their_figures_and_lose_the_person(contracts):  # noq
     assert contracts.get_proposal(other["id"])["customer"]["name"] == "Çelik Makine"
     assert strings_held(engine, NEEDLES) == []
     assert file_holds(str(engine.url), NEEDLES) == []
+
+
+def test_a_contact_persons_erasure_keeps_the_customer(contracts):  # noqa: F811
+    contact = ("Can Özdemir", "can.oz@example.com")
+    p = contracts.create_proposal(proposal(note="Yetkili: Can Özdemir, can.oz@example.com"),
+                                  OFFICER)
+    engine = contracts.db.get_bind()
+    assert strings_held(engine, contact)
+    contracts.handle_contact_erased(json.loads(json.dumps(make_event(
+        "contact_erased", "devices", {"customer_id": 1, "contact_id": 3, "marker": MARKER,
+                                      "personal": list(contact)}))))
+    now = contracts.get_proposal(p["id"])
+    assert now["note"] == f"Yetkili: {MARKER}, {MARKER}"
+    assert now["customer"]["name"] == p["customer"]["name"] != MARKER
+    assert strings_held(engine, contact) == []
+    assert file_holds(str(engine.url), contact) == []

@@ -4,11 +4,13 @@ document; the template replaced by an admin (checked first: a broken one is refu
 line and the one in use stays)."""
 import base64
 import io
+import os
 from datetime import date
 
 import pytest
 from pypdf import PdfReader
 
+from services.common.events import make_event
 from services.common.exceptions import Conflict, ValidationFailed
 from services.contracts.tests.application.test_contracts_app import (OFFICER, Contracts,
                                                                      proposal)
@@ -162,3 +164,34 @@ def test_a_machine_park_check_of_a_site(contracts):
     assert devices.registered[0]["site_id"] == 1 and devices.registered[0]["customer_id"] == 1
     with pytest.raises(Conflict):
         contracts.record_machine_park(check["id"], {"version": 2, "items": []}, OFFICER)
+
+
+def test_an_erased_customers_proposal_pdf_leaves_the_storage(contracts):
+    """customer_erased: the customer's proposal PDFs are deleted from the storage (no file's
+    text names them), their rows say `erased`; another customer's stay."""
+    mine = contracts.create_proposal(proposal(currency="TRY", rate=None), OFFICER)
+    theirs = contracts.create_proposal(proposal(customer_id=2, currency="TRY", rate=None,
+                                                devices=[{"device_id": 20}]), OFFICER)
+    root = contracts.service.documents.storage.root
+
+    def naming(needle):
+        found = []
+        for dirpath, _, names in os.walk(root):
+            for name in names:
+                reader = PdfReader(os.path.join(dirpath, name))
+                if needle in " ".join(" ".join(p.extract_text().split())
+                                      for p in reader.pages):
+                    found.append(name)
+        return found
+    assert naming("IŞIK Soğutma")
+    other_name = contracts.get_proposal(theirs["id"])["customer"]["name"]
+    assert naming(other_name)
+    contracts.handle_customer_erased(make_event("customer_erased", "devices", {
+        "customer_id": 1, "marker": "[KVKK: silindi]", "personal": ["IŞIK Soğutma"]}))
+    assert naming("IŞIK Soğutma") == []
+    (doc,) = contracts.proposal_documents(mine["id"])
+    assert doc["status"] == "erased" and "KVKK" in doc["error"] and doc["sha256"]
+    with pytest.raises(Conflict):
+        contracts.get_proposal_document(mine["id"], doc["id"])
+    (kept,) = contracts.proposal_documents(theirs["id"])
+    assert kept["status"] == "issued" and naming(other_name)

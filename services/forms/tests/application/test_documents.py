@@ -15,6 +15,8 @@ import pytest
 import zxingcpp
 from sqlalchemy import select, update
 
+from services.common.erasure import MARKER
+from services.common.events import make_event
 from services.common.exceptions import Conflict, ValidationFailed
 from services.common.scanner import claim_rows
 from services.common.testing import ROOT
@@ -372,3 +374,66 @@ def test_a_customer_downloads_the_papers_of_their_own_form_only(app):
     assert [d["kind"] for d in app.customer_form_documents(form["id"], me)] == ["intake_slip"]
     with pytest.raises(NotFound):
         app.customer_form_document(form["id"], report["id"], me)
+def pdf_files_naming(root, needles):
+    """[(file, needle)]: the PDFs under `root` whose text (pypdf) or bytes hold a needle."""
+    found = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                data = f.read()
+            text = text_of(data) if data.startswith(b"%PDF") else ""
+            found += [(name, n) for n in needles if n in text or n.encode() in data]
+    return found
+
+
+def test_an_erased_customers_papers_leave_the_storage(app):
+    """customer_erased: the form's issued papers (intake slip, delivery receipt) are deleted
+    from the storage, their rows say `erased` and why (number, dates, SHA-256 kept); a
+    download answers 409; another customer's paper stays."""
+    form = open_warranty_form(app, "tr")
+    deliver(type("R", (), {"forms": app})(), form, [(TECH, 30)], fee="100")
+    other = app.create_form({"customer_id": 2, "complaint": "Ses yapıyor",
+                             "device": {"brand": "Bosch", "serial": "OT-1"}}, DESK,
+                            customer_name="Başka Müşteri Ltd")
+    root = app.service.documents.storage.root
+    docs = app.list_documents(form["id"])
+    assert {d["kind"] for d in docs} == {"intake_slip", "delivery_receipt"}
+    assert all(d["status"] == "issued" for d in docs)
+    assert pdf_files_naming(root, [NAME])
+    app.handle_customer_erased(make_event("customer_erased", "devices", {
+        "customer_id": form["customer_id"], "marker": MARKER, "personal": [NAME],
+        "form_ids": [form["id"]], "contract_ids": []}))
+    assert pdf_files_naming(root, [NAME]) == []
+    after = app.list_documents(form["id"])
+    for was, now in zip(docs, after):
+        assert (now["status"], now["number"], now["sha256"], now["issued_at"]) == (
+            "erased", was["number"], was["sha256"], was["issued_at"])
+        assert "KVKK" in now["error"]
+        with pytest.raises(Conflict):
+            app.get_form_document(form["id"], now["id"])
+    [kept] = app.list_documents(other["id"])
+    assert pdf_files_naming(root, ["Başka Müşteri Ltd"]) and kept["status"] == "issued"
+    download(app, other["id"], kept)
+
+
+def test_a_paper_being_rendered_during_an_erasure_leaves_no_file(forms, pdf_pool):  # noqa: F811
+    """The erasure takes the claim of a paper being rendered: the render, finishing after it,
+    finds its claim gone, writes nothing on the row and deletes the file it stored."""
+    app = forms()  # no renderer: the slip stays pending until claimed below
+    form = app.create_form({"customer_id": 1, "complaint": "x",
+                            "device": {"brand": "B", "serial": "S"}}, DESK, customer_name=NAME)
+    desk = app.service.documents.desk
+    desk.pdf = pdf_pool
+    del desk.issue
+    claim = claim_rows(desk.Session, Document, desk.due, (Document.id,), 10, 60)
+    [slip] = app.list_documents(form["id"])
+    assert claim.ids == [slip["id"]]
+    app.handle_customer_erased(make_event("customer_erased", "devices", {
+        "customer_id": form["customer_id"], "marker": MARKER, "personal": [NAME],
+        "form_ids": [form["id"]]}))
+    desk.render_claimed(claim)  # the render in flight ends after the erasure
+    [slip] = app.list_documents(form["id"])
+    assert slip["status"] == "erased" and slip["sha256"] is None
+    root = app.service.documents.storage.root
+    assert not [n for _, _, names in os.walk(root) for n in names]
+    assert claim_rows(desk.Session, Document, desk.due, (Document.id,), 10, 60).ids == []

@@ -52,3 +52,21 @@ def test_the_forms_keep_numbers_and_totals_and_lose_the_person(rpc):  # noqa: F8
     assert file_holds(str(engine.url), NEEDLES) == []
     # a second delivery of the event changes nothing more and fails nothing
     app.handle_customer_erased(_erased(first["customer_id"], [first["id"]]))
+
+
+def test_a_contact_persons_erasure_scrubs_their_strings_and_keeps_the_customer(rpc):  # noqa: F811
+    app = rpc.forms
+    contact = ("Can Özdemir", "0533 444 55 66")
+    form = app.create_form({"customer_id": 1, "complaint": "Yetkili Can Özdemir, 0533 444 55 66",
+                            "device": {"brand": "Daikin", "serial": "KV-9"}}, DESK,
+                           customer_name=NAME, customer_email=EMAIL)
+    engine = app.db.get_bind()
+    assert strings_held(engine, contact) and strings_held(engine, (EMAIL,))
+    app.handle_contact_erased(json.loads(json.dumps(make_event("contact_erased", "devices", {
+        "customer_id": 1, "contact_id": 3, "marker": MARKER, "personal": list(contact)}))))
+    now = app.get_form(form["id"])
+    assert now["complaint"] == f"Yetkili {MARKER}, {MARKER}"
+    assert (now["number"], now["customer_name"]) == (form["number"], NAME)
+    assert strings_held(engine, contact) == []
+    assert strings_held(engine, (EMAIL,))  # the customer's own stays
+    assert file_holds(str(engine.url), contact) == []

@@ -4,6 +4,7 @@ its bytes and the person's strings; the row stays (when, what, its status); one 
 is not sent and cannot be resent;
 nobody else's message changes."""
 import json
+from email.message import EmailMessage
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -76,3 +77,37 @@ def test_the_retention_setting_drops_old_bodies_and_keeps_the_rows(database_url)
     finally:
         service.db.close()
         engine.dispose()
+
+
+def test_a_contact_persons_erasure_empties_the_messages_to_them_only(notify):  # noqa: F811
+    contact = ("Can Özdemir", "can.oz@example.com", "0533 444 55 66")
+    notify.db.add_all([
+        _delivery(1, form_id=11, recipient="can.oz@example.com", status="sent"),
+        _delivery(2, form_id=11, recipient="ayse@example.com", status="sent"),
+        _delivery(3, form_id=11, recipient="can.oz@example.com", status="pending"),
+        _delivery(4, form_id=11, recipient="ayse@example.com", status="sent"),
+        _delivery(5, form_id=11, recipient="ayse@example.com", status="sent")])
+    notify.db.flush()
+    rows = {d.id: d for d in notify.db.query(Delivery)}
+    for i in (1, 2, 3):
+        rows[i].mime = f"Subject: Form\r\n\r\nYetkili: Can Özdemir, 0533 444 55 66 ({i})".encode()
+    encoded = EmailMessage()  # the contact's name only in a base64 body
+    encoded["Subject"] = "Form"
+    encoded.set_content("Yetkili: Can Özdemir arayacak", cte="base64")
+    rows[5].mime = encoded.as_bytes()
+    notify.db.commit()
+    engine = notify.db.get_bind()
+    assert strings_held(engine, contact) and b"Can" not in rows[5].mime
+    notify.handle_contact_erased(json.loads(json.dumps(make_event(
+        "contact_erased", "devices", {"customer_id": 7, "contact_id": 2, "marker": MARKER,
+                                      "personal": list(contact)}))))
+    rows = {d.id: d for d in notify.db.query(Delivery).order_by(Delivery.id)}
+    assert [rows[i].mime for i in (1, 2, 3, 5)] == [b"", b"", b"", b""]
+    assert rows[3].status == "failed" and "KVKK" in rows[3].last_error
+    assert rows[1].recipient == MARKER
+    # the customer's message naming them keeps its row; the one that does not, its bytes
+    assert (rows[2].status, rows[2].recipient) == ("sent", "ayse@example.com")
+    assert rows[4].mime.startswith(b"Subject: Konu 4")
+    notify.db.commit()
+    assert strings_held(engine, contact) == []
+    assert file_holds(str(engine.url), contact) == []

@@ -324,3 +324,18 @@ def test_kvkk_export_and_erasure_of_a_customer(portal, tmp_path):
     assert len([f for f in (tmp_path / "documents").rglob("*") if f.is_file()]) == 1
     other = portal.get_request(theirs["id"], B)
     assert other["complaint"] == "Ses yapıyor" and len(other["photos"]) == 1
+
+
+def test_kvkk_erasure_of_a_contact_person_keeps_the_customers_requests(portal, tmp_path):
+    """contact_erased scrubs the contact's strings only: the request, its filer and its photos
+    stay."""
+    mine = portal.submit_request(request(complaint="Yetkili Deniz Aktaş 0533 444 55 66"), A)
+    portal.handle_contact_erased(make_event("contact_erased", "devices", {
+        "customer_id": 1, "contact_id": 2, "marker": "[KVKK: silindi]",
+        "personal": ["Deniz Aktaş", "0533 444 55 66"]}))
+    now = portal.get_request(mine["id"], A)
+    assert now["complaint"] == "Yetkili [KVKK: silindi] [KVKK: silindi]"
+    assert len(now["photos"]) == 1
+    held = str(portal.personal_data(1))
+    assert "Deniz Aktaş" not in held and "0533 444 55 66" not in held
+    assert portal.personal_data(1)["requests"][0]["submitted_by_name"] == A["name"]
