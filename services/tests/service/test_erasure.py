@@ -47,6 +47,20 @@ def pdfs_naming(root, needles):
     return found
 
 
+def quiet(smtp, still=1.5, limit=20):
+    """Wait until no new e-mail has come for `still` seconds."""
+    import time
+    deadline, count, since = time.monotonic() + limit, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = len(smtp.messages())
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= still:
+            return count
+        time.sleep(0.1)
+    return count
+
+
 def _url(container):
     url = container.config["DATABASE_URL"]
     return url.replace("postgresql://", "postgresql+psycopg2://", 1)
@@ -119,6 +133,8 @@ def test_an_erased_contact_person_leaves_no_trace_and_the_customer_stays(run_ser
                                   "complaint": f"Yetkili {contact[0]} ({contact[2]}) arayın",
                                   "device": {"brand": "Daikin", "serial": "KV-SVC-2"}}, DESK)
     smtp.wait_for(1)  # the representative's e-mail about the form: naming the contact
+    quiet(smtp)  # and the customer's, when it comes: an e-mail made from an event still in
+    # flight when the erasure runs is not erased (docs/architecture.md, known limits)
     engines = {c.service_name: create_engine(_url(c)) for c in containers}
     try:
         assert strings_held(engines["forms"], contact)
