@@ -12,7 +12,7 @@ supervisor keeps its state in DATA_DIR/run/:
   servis.pids.json   {name: pid} of the processes running now
 
 Time and processes are passed in (`clock`, `spawn`), so the rules are tested without either
-(tests/e2e/test_supervisor.py, tests/e2e/test_supervisor_takeover.py).
+(tests/e2e/test_supervisor.py, tests/slow/test_supervisor_takeover.py).
 """
 import contextlib
 import json
