@@ -71,3 +71,48 @@ def record_outcome(bench, backends):
     if path:
         with open(path, "w") as f:
             json.dump({"bench": bench, "backends": backends}, f)
+
+
+def p95(values):
+    """The 95th percentile (nearest rank) of seconds, in milliseconds."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))] * 1000
+
+
+def each_backend(bench, args, run_backend, log_name):
+    """Run `run_backend(backend, args, stack, tmp, result)` for each of --backends (PostgreSQL
+    skipped with the reason when none answers), in a temporary folder removed afterwards; a
+    backend that fails is reported with the tail of `log_name` there and the next still runs.
+    Records the outcome (record_outcome); ({backend: result}, exit status)."""
+    import contextlib
+    import shutil
+    import tempfile
+    import traceback
+    from services.common.testing import postgres_available
+    results, outcome, rc = {}, {}, 0
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        print(f"\n== {backend} ==", flush=True)
+        if backend == "postgresql":
+            ok, why = postgres_available()
+            if not ok:
+                outcome[backend] = f"skipped: {why}"
+                continue
+        r = results[backend] = {}
+        tmp = tempfile.mkdtemp(prefix=f"servis-bench-{bench}-{backend}-")
+        try:
+            with contextlib.ExitStack() as stack:
+                run_backend(backend, args, stack, tmp, r)
+            outcome[backend] = "ran"
+        except Exception as exc:  # noqa: B902 - reported, the other backend still runs
+            traceback.print_exc()
+            r["error"] = f"{type(exc).__name__}: {exc}"
+            outcome[backend] = f"failed: {r['error']}"
+            rc = 1
+            log = os.path.join(tmp, log_name)
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    print(f"  {log_name} (tail):\n{f.read()[-3000:]}", flush=True)
+        finally:
+            shutil.rmtree(tmp, True)
+    record_outcome(bench, outcome)
+    return results, rc

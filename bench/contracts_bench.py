@@ -27,13 +27,10 @@ Goals (issue 17): each list's p95 <= 50 ms at 100k and within 2x of its p95 at 1
 Everything started is stopped at the end: the service process, the vhost, the database.
 """
 import argparse
-import contextlib
 import os
 import random
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -44,7 +41,7 @@ if ROOT not in sys.path:
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from bench.common import record_outcome, service_process, wait_until  # noqa: E402
+from bench.common import each_backend, p95, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa
                                      temporary_vhost)
@@ -57,10 +54,6 @@ KINDS = ("Soğutma", "Gıda", "Makine", "Tekstil", "Otomotiv")
 CALL_TIMEOUT = 30
 GOAL_MS, GOAL_RATIO = 50.0, 2.0
 
-
-def p95(values):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))] * 1000
 
 
 def load(engine, first, last, today, seed=1):
@@ -224,34 +217,8 @@ def main():
     print(f"contracts bench: renewal and invoice lists\n"
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; {os.cpu_count()} vCPU",
           flush=True)
-    results, outcome, rc = {}, {}, 0
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        print(f"\n== {backend} ==", flush=True)
-        if backend == "postgresql":
-            ok, why = postgres_available()
-            if not ok:
-                outcome[backend] = f"skipped: {why}"
-                continue
-        r = results[backend] = {}
-        tmp = tempfile.mkdtemp(prefix=f"servis-bench-contracts-{backend}-")
-        try:
-            with contextlib.ExitStack() as stack:
-                run_backend(backend, args, stack, tmp, r)
-            outcome[backend] = "ran"
-        except Exception as exc:  # noqa: B902 - reported, the other backend still runs
-            import traceback
-            traceback.print_exc()
-            r["error"] = f"{type(exc).__name__}: {exc}"
-            outcome[backend] = f"failed: {r['error']}"
-            rc = 1
-            log = os.path.join(tmp, "contracts.log")
-            if os.path.exists(log):
-                with open(log, errors="replace") as f:
-                    print(f"  contracts.log (tail):\n{f.read()[-3000:]}", flush=True)
-        finally:
-            shutil.rmtree(tmp, True)
+    results, rc = each_backend("contracts", args, run_backend, "contracts.log")
     report(results, args)
-    record_outcome("contracts", outcome)
     return rc
 
 

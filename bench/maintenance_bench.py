@@ -28,13 +28,10 @@ it: the ORM's WHERE clause, `Maintenance.due`, executed on its own).
 Everything started is stopped at the end: the service process, the vhost, the database.
 """
 import argparse
-import contextlib
 import os
 import random
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -46,7 +43,7 @@ if ROOT not in sys.path:
 from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.common import record_outcome, service_process, wait_until  # noqa: E402
+from bench.common import each_backend, p95, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa
                                      temporary_vhost)
@@ -64,10 +61,6 @@ RAW_DUE = text(  # the due visits of `today`, as a person would write it
     "AND v.remind_on <= :today) OR (v.status IN ('planned', 'due') AND v.scheduled_on <= :today "
     "AND v.dispatched_attempt < v.attempt))")
 
-
-def p95(values):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))] * 1000
 
 
 def load(engine, first, last, visits, today, seed=1):
@@ -258,34 +251,8 @@ def main():
     print(f"maintenance bench: due and overdue visits, the day's pass\n"
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; {os.cpu_count()} vCPU",
           flush=True)
-    results, outcome, rc = {}, {}, 0
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        print(f"\n== {backend} ==", flush=True)
-        if backend == "postgresql":
-            ok, why = postgres_available()
-            if not ok:
-                outcome[backend] = f"skipped: {why}"
-                continue
-        r = results[backend] = {}
-        tmp = tempfile.mkdtemp(prefix=f"servis-bench-maintenance-{backend}-")
-        try:
-            with contextlib.ExitStack() as stack:
-                run_backend(backend, args, stack, tmp, r)
-            outcome[backend] = "ran"
-        except Exception as exc:  # noqa: B902 - reported, the other backend still runs
-            import traceback
-            traceback.print_exc()
-            r["error"] = f"{type(exc).__name__}: {exc}"
-            outcome[backend] = f"failed: {r['error']}"
-            rc = 1
-            log = os.path.join(tmp, "contracts.log")
-            if os.path.exists(log):
-                with open(log, errors="replace") as f:
-                    print(f"  contracts.log (tail):\n{f.read()[-3000:]}", flush=True)
-        finally:
-            shutil.rmtree(tmp, True)
+    results, rc = each_backend("maintenance", args, run_backend, "contracts.log")
     report(results, args)
-    record_outcome("maintenance", outcome)
     return rc
 
 

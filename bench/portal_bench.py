@@ -27,13 +27,10 @@ customers (1M forms) and within 2x of its p95 at 10k. Everything started is stop
 end: the service process, the vhost, the database.
 """
 import argparse
-import contextlib
 import os
 import random
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -43,7 +40,7 @@ if ROOT not in sys.path:
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from bench.common import record_outcome, service_process, wait_until  # noqa: E402
+from bench.common import each_backend, p95, service_process, wait_until  # noqa: E402
 from services.common.db import create_schema, make_engine  # noqa: E402
 from services.common.testing import (postgres_available, temporary_postgres_database,  # noqa
                                      temporary_vhost)
@@ -55,10 +52,6 @@ GOAL_MS, GOAL_RATIO = 100.0, 2.0
 STATUSES = ("IN_REPAIR", "REPAIRED", "DELIVERED", "CLOSED", "AWAITING_APPROVAL")
 BRANDS = ("Arçelik", "Daikin", "Bosch", "Vestel", "Mitsubishi")
 
-
-def p95(values):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))] * 1000
 
 
 def form_id(customer, k, per):
@@ -203,34 +196,8 @@ def main():
     print(f"portal bench: my forms and the timeline\n"
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; {os.cpu_count()} vCPU",
           flush=True)
-    results, outcome, rc = {}, {}, 0
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        print(f"\n== {backend} ==", flush=True)
-        if backend == "postgresql":
-            ok, why = postgres_available()
-            if not ok:
-                outcome[backend] = f"skipped: {why}"
-                continue
-        r = results[backend] = {}
-        tmp = tempfile.mkdtemp(prefix=f"servis-bench-portal-{backend}-")
-        try:
-            with contextlib.ExitStack() as stack:
-                run_backend(backend, args, stack, tmp, r)
-            outcome[backend] = "ran"
-        except Exception as exc:  # noqa: B902 - reported, the other backend still runs
-            import traceback
-            traceback.print_exc()
-            r["error"] = f"{type(exc).__name__}: {exc}"
-            outcome[backend] = f"failed: {r['error']}"
-            rc = 1
-            log = os.path.join(tmp, "portal.log")
-            if os.path.exists(log):
-                with open(log, errors="replace") as f:
-                    print(f"  portal.log (tail):\n{f.read()[-3000:]}", flush=True)
-        finally:
-            shutil.rmtree(tmp, True)
+    results, rc = each_backend("portal", args, run_backend, "portal.log")
     report(results, args)
-    record_outcome("portal", outcome)
     return rc
 
 
