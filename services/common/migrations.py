@@ -93,21 +93,47 @@ def _has_tables(connection, name):
 
 def upgrade(engine, name, to="head"):
     """Apply the service's migrations up to `to`; returns (before, after) revisions, before
-    "stamped" for a database made before migrations (stamped at the first one)."""
-    with engine.begin() as conn:
-        _lock(conn)
-        before = current(conn, name)
-        if before is None and _has_tables(conn, name):
-            # made before migrations: what a start did then (create what is missing, add
-            # the columns added since) makes it the first migration's schema; stamped there
-            from services.common.db import add_missing_columns
-            for md in metadatas(name):
-                md.create_all(conn)
-                add_missing_columns(conn, md)
-            command.stamp(config(name, conn), first(name))
-            before = "stamped"
-        command.upgrade(config(name, conn), to)
-        return before, current(conn, name)
+    "stamped" for a database made before migrations (stamped at the first one).
+
+    On SQLite a migration that changes a table copies it (Alembic's batch mode: create the
+    new table, copy, DROP the old, rename); with foreign keys enforced, the DROP of a table
+    other rows refer to fails. So, as Alembic's documentation advises, foreign keys are off
+    while the migrations run (the PRAGMA only takes effect outside a transaction), checked
+    with `PRAGMA foreign_key_check` before the commit, and on again after."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        # on the driver's connection: through SQLAlchemy the PRAGMA would open a transaction
+        # first (make_engine's "begin" hook) and do nothing
+        pragma = conn.connection.driver_connection.execute if sqlite else None
+        if sqlite:
+            pragma("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                return _upgrade(conn, name, to, check_keys=sqlite)
+        finally:
+            if sqlite:
+                pragma("PRAGMA foreign_keys=ON")
+
+
+def _upgrade(conn, name, to, check_keys):
+    _lock(conn)
+    before = current(conn, name)
+    if before is None and _has_tables(conn, name):
+        # made before migrations: what a start did then (create what is missing, add
+        # the columns added since) makes it the first migration's schema; stamped there
+        from services.common.db import add_missing_columns
+        for md in metadatas(name):
+            md.create_all(conn)
+            add_missing_columns(conn, md)
+        command.stamp(config(name, conn), first(name))
+        before = "stamped"
+    command.upgrade(config(name, conn), to)
+    if check_keys:
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"{name}: the upgrade left rows whose foreign keys point "
+                               f"nowhere (table, rowid, parent, key): {broken[:10]}")
+    return before, current(conn, name)
 
 
 def differences(connection, name):

@@ -86,6 +86,8 @@ def test_an_upgrade_keeps_every_row(name, url):
         written = fill(engine)
         assert migrations.upgrade(engine, name) == (previous(name), migrations.head(name))
         with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":  # off while migrating (batch copies), on again
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert migrations.differences(conn, name) == []
             meta = sa.MetaData()
             meta.reflect(conn)
@@ -102,7 +104,8 @@ def test_an_upgrade_keeps_every_row(name, url):
         models = importlib.import_module(f"services.{name}.models")
         with Session(engine) as session:  # the current code reads every row
             for mapper in models.Base.registry.mappers:
-                assert len(session.scalars(sa.select(mapper.class_)).all()) == 3, mapper
+                if mapper.local_table.name in written:  # tables the upgrade adds are empty
+                    assert len(session.scalars(sa.select(mapper.class_)).all()) == 3, mapper
     finally:
         engine.dispose()
 
