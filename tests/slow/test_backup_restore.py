@@ -92,7 +92,9 @@ def test_backup_while_running_restore_into_an_empty_data_dir(tmp_path_factory):
     again = subprocess.run([sys.executable, "deploy/backup.py", "restore", str(backup_dir)],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1 and "restore goes into empty databases only; these hold " \
-        "data: notify" in again.stderr
+        "data: " in again.stderr, again.stderr
+    for name in (*NAMES, "gateway", "documents"):  # every one named, none overwritten
+        assert f"{name} (" in again.stderr, (name, again.stderr)
 
     with running_system(tmp_path_factory, data_dir=target) as b:
         restored = snapshot(b, b.token("admin", ADMIN_PASSWORD))
