@@ -21,6 +21,10 @@ down:  ## stop what `make up` started for this DATA_DIR
 # The services and the gateway run in two pytest processes: the services' tests run under
 # eventlet's monkey-patching, the gateway's (pika, waitress threads) do not.
 PYTEST := $(PY) -m pytest -p no:cacheprovider
+# Python may keep compiled modules and pytest its rewritten test modules (__pycache__,
+# ignored by git): a machine that sets PYTHONDONTWRITEBYTECODE compiles every test module
+# and rewrites its asserts on every run.
+unexport PYTHONDONTWRITEBYTECODE
 GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 
 test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
@@ -34,8 +38,8 @@ test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no br
 	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services \
 	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
-	TEST_BACKENDS=sqlite $(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
-	SCHEMATHESIS_CASES=90 $(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
+	FUZZ_EXAMPLES=2 TEST_BACKENDS=sqlite $(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
+	FUZZ_EXAMPLES=2 SCHEMATHESIS_CASES=90 SCHEMATHESIS_COVERAGE=0 $(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc

@@ -1,7 +1,7 @@
 """(make test-slow) make backup of a running system while forms are being opened, make
-restore into an empty DATA_DIR, start the system there: the same forms (with their cards, customers and the intake
-slip's PDF, byte for byte), the same articles, the same users. SQLite here (the system as
-`make run` starts it); PostgreSQL's pg_dump/pg_restore path in
+restore into an empty DATA_DIR, start the system there: the same forms (with their cards,
+customers and the intake slip's PDF, byte for byte), the same articles, the same users.
+SQLite here (the system as `make run` starts it); PostgreSQL's pg_dump/pg_restore path in
 services/tests/application/test_backup_pg.py."""
 import os
 import subprocess
