@@ -174,6 +174,11 @@ def stems(word: str) -> frozenset:
     return _stems(fold(word))
 
 
+def folded_stems(word: str) -> frozenset:
+    """stems() of a word that is folded already (the snippets' inner loop: no second fold)."""
+    return _stems(word)
+
+
 def _keys_and_words(text):
     words = set(WORD.findall(fold(text or "")))
     get = _STEMS.get  # inline: indexing calls this for every document

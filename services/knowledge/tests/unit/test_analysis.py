@@ -96,3 +96,19 @@ def test_inflections_for_meilisearch_stem_back_to_their_noun():
         for form in analysis.inflections(noun):
             assert fold(noun) in stems(form), (noun, form)
             assert fold(noun) in SYNONYMS[form]
+
+
+def test_highlight_over_several_fields_keeps_each_fields_offsets():
+    """The fields are matched as one text (one pass a document): every mark lands in its own
+    field at its own offsets, an empty field between them shifts nothing, a word inside a
+    longer word is not marked, and a repeated word is marked each time."""
+    doc = {"title": "Kompresör E-9", "symptoms": "", "cause": "e9 kompresörü; süperkompresör",
+           "solution_steps": ["Kompresör değişir.", "Kompresör test"], "tags": ["E9"]}
+    out = highlight(doc, "kompresör e 9",
+                    ["title", "symptoms", "cause", "solution_steps", "tags"])
+    assert set(out) == {"title", "cause", "solution_steps", "tags"}
+    assert out["title"]["matches"] == [[0, 9], [10, 13]]
+    assert [doc["cause"][s:e] for s, e in out["cause"]["matches"]] == ["e9", "kompresörü"]
+    steps = "\n".join(doc["solution_steps"])
+    assert [steps[s:e] for s, e in out["solution_steps"]["matches"]] == ["Kompresör"] * 2
+    assert out["tags"]["snippet"] == "<mark>E9</mark>"
