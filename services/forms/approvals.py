@@ -18,7 +18,7 @@ import re
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from services.common.exceptions import Conflict, Forbidden, Gone, invalid
 from services.common.roles import MANAGE
@@ -261,11 +261,16 @@ class PriceApprovals:
         return public_out(approval, form, self.settings)
 
 
+APPROVALS_OF_FORM = (select(PriceApproval.__table__)
+                     .where(PriceApproval.__table__.c.form_id == bindparam("form_id"))
+                     .order_by(PriceApproval.__table__.c.version.desc()))
+
+
 def of_form(session, settings, form):
     """A form's price approvals: the state now, and every version of the estimate, newest
     first, with its decision (a form's detail carries it)."""
-    rows = session.scalars(select(PriceApproval).where(PriceApproval.form_id == form.id)
-                           .order_by(PriceApproval.version.desc())).all()
+    session.flush()  # read past the session as plain rows (queries._children)
+    rows = session.connection().execute(APPROVALS_OF_FORM, {"form_id": form.id}).all()
     now = settings.clock.now()
     versions = [approval_out(r, now) for r in rows]
     state = versions[0]["state"] if versions else "none"
