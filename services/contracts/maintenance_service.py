@@ -9,11 +9,15 @@ from services.common.schemas import load
 from services.contracts import maintenance_domain as rules
 from services.contracts.maintenance import Maintenance, MaintenanceQueries
 from services.contracts.maintenance_schedule import MaintenanceScanner
-from services.contracts.maintenance_schemas import (MaintenanceReportQuery, MaintenanceScanIn,
+from services.contracts.maintenance_schemas import (FormRef, MaintenanceReportQuery,
+                                                    MaintenanceScanIn, PageBillIn, PageTermsIn,
                                                     PlanChangeIn, PlanIn, PlanQuery,
                                                     ReadingIn, ReasonIn,
                                                     RescheduleIn, VisitQuery)
+from services.contracts.meters import Meters, device_readings
+from services.contracts.models import Contract
 from services.contracts.schemas import Actor
+from services.contracts.workflow import find
 
 
 class MaintenanceEntrypoints:
@@ -32,7 +36,14 @@ class MaintenanceEntrypoints:
         """A plan of one contract device and its visits; `team` the technicians' snapshots
         (the gateway checked their role)."""
         data, actor = load(PlanIn(), data), load(Actor(), actor)
-        plan = self.maintenance.create_plan(data, actor)
+        customer, cards = None, None
+        if data["device_ids"]:  # a group plan: the site and where each device stands
+            contract = find(self.db, Contract, data["contract_id"])
+            customer_id = contract.customer_id
+            self.db.close()  # no transaction open while devices answers
+            customer = self.devices.call("get_customer", customer_id)
+            cards = {i: self.devices.call("get_device", i) for i in data["device_ids"]}
+        plan = self.maintenance.create_plan(data, actor, customer, cards)
         self.db.commit()
         return self.maintenance_queries.plan(plan.id)
 
@@ -102,6 +113,47 @@ class MaintenanceEntrypoints:
     @rpc
     def meter_readings(self, visit_id):
         return self.maintenance_queries.readings(visit_id)
+
+    @rpc
+    def record_form_reading(self, form, data, actor):
+        """A counter reading from a service form (`form` as forms has it: id, number,
+        device_id, maintenance): on its visit, else under the contract covering the device;
+        answers with the device's readings."""
+        form, data, actor = load(FormRef(), form), load(ReadingIn(), data), load(Actor(), actor)
+        Meters(self.db, self.settings).record_from_form(form, data, actor)
+        self.db.commit()
+        return device_readings(self.db, form["device_id"])
+
+    @rpc
+    def device_meter_readings(self, device_id):
+        return device_readings(self.db, device_id)
+
+    # -- pages over the allowance -------------------------------------------------------------
+    @rpc
+    def page_terms(self, contract_id):
+        return Meters(self.db, self.settings).page_terms(contract_id)
+
+    @rpc
+    def set_page_terms(self, contract_id, data, actor):
+        """The contract's page terms replaced (the contract's version read)."""
+        data, actor = load(PageTermsIn(), data), load(Actor(), actor)
+        meters = Meters(self.db, self.settings)
+        contract = meters.set_page_terms(contract_id, data, actor)
+        self.db.commit()
+        return meters.page_terms(contract.id)
+
+    @rpc
+    def bill_pages(self, contract_id, data, actor):
+        """A period's pages over the allowances, as an installment of the invoice schedule."""
+        data, actor = load(PageBillIn(), data), load(Actor(), actor)
+        meters = Meters(self.db, self.settings)
+        bill = meters.bill_pages(contract_id, data, actor)
+        self.db.commit()
+        return meters.bill(bill.id)
+
+    @rpc
+    def page_bills(self, contract_id):
+        return Meters(self.db, self.settings).bills(contract_id)
 
     @rpc
     def scan_maintenance(self, data=None):
