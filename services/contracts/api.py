@@ -21,12 +21,13 @@ from services.contracts.maintenance_domain import (READ as MAINTENANCE_READ,  # 
                                                    READINGS_WRITE, VISIT_STATUS_NAMES,
                                                    WRITE as MAINTENANCE_WRITE)
 from services.contracts.maintenance_schemas import (MaintenanceReportQuery,  # noqa: E402
+                                                    PageBillIn, PageTermsIn,
                                                     PlanChangeHttp, PlanHttp, PlanQuery,
                                                     ReadingIn, ReasonIn,
                                                     RescheduleIn, VisitQuery)
 
 __all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "READINGS_WRITE", "VISIT_STATUS_NAMES",
-            "ReadingIn",
+            "ReadingIn", "PageBillIn", "PageTermsIn",
             "MaintenanceReportQuery", "PlanChangeHttp", "PlanHttp", "PlanQuery", "ReasonIn",
             "RescheduleIn",
             "VisitQuery"]

@@ -149,7 +149,8 @@ class MaintenanceEntrypoints:
         meters = Meters(self.db, self.settings)
         bill = meters.bill_pages(contract_id, data, actor)
         self.db.commit()
-        return meters.bill(bill.id)
+        # `version`: the contract's, which the bill raised (the next write states it)
+        return {**meters.bill(bill.id), "version": data["version"] + 1}
 
     @rpc
     def page_bills(self, contract_id):
