@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 
 from gateway.auth import roles
 from gateway.csv_export import csv_response
+from gateway.forms_api import pdf
 from gateway.helpers import Page, rpc, to_wire, user_language
 from gateway.routes import Csv, Route, declare, items
 from services.common.exceptions import invalid
@@ -24,6 +25,7 @@ from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READ, R
                                     PlanQuery, ReadingIn, ReasonIn, RescheduleIn, VisitQuery)
 
 NOT_TECHNICIANS = "Only active technicians make a maintenance team: {ids}."
+PDF_TIMEOUT = 60  # a long report renders for seconds (docs/benchmarks.md, "Documents")
 
 blp = Blueprint("maintenance", __name__, url_prefix="/api/v1",
                 description="Periodic maintenance (periyodik bakım): plans and visits")
@@ -209,7 +211,7 @@ ROUTES = declare(blp, [
 
 
 class SummaryHttp(MaintenanceReportQuery):
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "pdf")))
 
 
 @blp.route("/reports/maintenance/summary", methods=["GET"])
@@ -218,8 +220,14 @@ class SummaryHttp(MaintenanceReportQuery):
 def maintenance_summary(query):
     """Maintenance visits `state=` done (by the day done), due (window open), overdue (open past
     the window) or upcoming (planned within `days`, default 30), counted by `group_by=`
-    customer, technician or month, months `from`–`to` (YYYY-MM); `format=csv`."""
+    customer, technician or month, months `from`–`to` (YYYY-MM); `format=csv`, or
+    `format=pdf`: the report with its visits (the first 1,000) as `application/pdf` in the
+    user's language (Turkish dates and numbers in Turkish)."""
     wanted = query.pop("format")
+    if wanted == "pdf":
+        return pdf(None, rpc("contracts", "maintenance_report_pdf",
+                             to_wire(MaintenanceReportQuery, query), user_language(),
+                             timeout=PDF_TIMEOUT))
     report = rpc("contracts", "maintenance_report", to_wire(MaintenanceReportQuery, query))
     if wanted == "csv":
         columns = [("Grup", "Group", lambda i: i["label"]),

@@ -206,3 +206,28 @@ def test_a_group_plan_goes_to_contracts_with_its_site(gw):
             headers={**gw.headers["contracts"], "Accept-Language": "tr"})
         assert r.status_code == 422 and field in r.json["error"]["details"], r.json
     assert gw.rpc.calls == []
+
+
+def test_the_summary_as_a_pdf_in_the_users_language(gw):
+    import base64
+    gw.rpc.answer = lambda service, method, args: {
+        "filename": "bakim-raporu-overdue-2027-03-01.pdf", "content_type": "application/pdf",
+        "pages": 1, "content_b64": base64.b64encode(b"%PDF-1.7 report").decode()}
+    r = gw.client.get("/api/v1/reports/maintenance/summary?state=overdue&format=pdf"
+                      "&from=2027-01", headers=gw.headers["manager"])  # a Turkish user
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert r.data == b"%PDF-1.7 report"
+    assert "bakim-raporu-overdue-2027-03-01.pdf" in r.headers["Content-Disposition"]
+    call = gw.rpc.calls[-1]
+    assert (call.service, call.method) == ("contracts", "maintenance_report_pdf")
+    assert call.args == ({"state": "overdue", "group_by": "month", "days": 30,
+                          "from": "2027-01", "to": None}, "tr")
+    assert call.timeout == 60
+    r = gw.client.get("/api/v1/reports/maintenance/summary?state=overdue&format=pdf",
+                      headers=gw.headers["technician"])  # an English user
+    assert gw.rpc.calls[-1].args[1] == "en"
+    assert gw.client.get("/api/v1/reports/maintenance/summary?state=due&format=pdf",
+                         headers=gw.headers["customer"]).status_code == 403
+    r = gw.client.get("/api/v1/reports/maintenance/summary?state=due&format=docx",
+                      headers=gw.headers["manager"])
+    assert r.status_code == 422 and "format" in r.json["error"]["details"]

@@ -636,12 +636,10 @@ class MaintenanceQueries:
         return {"items": [visit_out(vis, today, c, d) for vis, c, d in page],
                 "next_cursor": cursor}
 
-    def report(self, query):
-        """Maintenance lists by customer, technician or month: `done` (by the day done),
-        `due` (due, window still open), `overdue` (open past the window), `upcoming` (planned
-        within `days`); months from–to (YYYY-MM) limit the date."""
-        v, today = MaintenanceVisit, self.today()
-        state, group_by = query["state"], query["group_by"]
+    def _chosen(self, query, today):
+        """(the ids of the visits a report counts, the date it goes by)."""
+        v = MaintenanceVisit
+        state = query["state"]
         when = v.done_on if state == "done" else v.scheduled_on
         stmt = select(v.id)
         if state == "done":
@@ -657,7 +655,15 @@ class MaintenanceQueries:
             stmt = stmt.where(when >= _month_start(query["month_from"]))
         if query["month_to"]:
             stmt = stmt.where(when < domain.add_months(_month_start(query["month_to"]), 1))
-        chosen = stmt.subquery()
+        return stmt.subquery(), when
+
+    def report(self, query):
+        """Maintenance lists by customer, technician or month: `done` (by the day done),
+        `due` (due, window still open), `overdue` (open past the window), `upcoming` (planned
+        within `days`); months from–to (YYYY-MM) limit the date."""
+        v, today = MaintenanceVisit, self.today()
+        state, group_by = query["state"], query["group_by"]
+        chosen, when = self._chosen(query, today)
         if group_by == "customer":
             rows = self.db.execute(select(
                 Contract.customer_id, func.min(Contract.customer_name), func.count()).select_from(
@@ -683,6 +689,22 @@ class MaintenanceQueries:
         total = self.db.scalar(select(func.count()).select_from(chosen))
         return {"state": state, "group_by": group_by, "today": today.isoformat(),
                 "items": items, "total": total}
+
+    def report_visits(self, query, limit):
+        """The visits a report counts, by their date (the day done for `done`): each with its
+        contract, customer, device and team — the PDF's list (the first `limit`)."""
+        v, today = MaintenanceVisit, self.today()
+        chosen, when = self._chosen(query, today)
+        rows = self.db.execute(select(v, Contract, ContractDevice).join(
+            Contract, Contract.id == v.contract_id).outerjoin(ContractDevice, and_(
+                ContractDevice.contract_id == v.contract_id,
+                ContractDevice.device_id == v.device_id)).where(
+            v.id.in_(select(chosen.c.id))).order_by(when, v.id).limit(limit)).all()
+        teams = {}
+        for plan_id in sorted({r[0].plan_id for r in rows}):
+            teams[plan_id] = [m.name for m in team_of(self.db, plan_id)]
+        return [{**visit_out(vis, today, c, d), "team": teams.get(vis.plan_id, [])}
+                for vis, c, d in rows]
 
 
 def _month_start(text):

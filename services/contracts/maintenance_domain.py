@@ -43,6 +43,17 @@ HISTORY_NAMES = {
     "skipped": {"tr": "Atlandı", "en": "Skipped"},
     "cancelled": {"tr": "İptal edildi", "en": "Cancelled"},
 }
+# the maintenance report's lists and groupings, as the PDF names them
+REPORT_STATE_NAMES = {
+    "done": {"tr": "Yapılan bakımlar", "en": "Maintenance done"},
+    "due": {"tr": "Zamanı gelen bakımlar", "en": "Maintenance due"},
+    "overdue": {"tr": "Gecikmiş bakımlar", "en": "Overdue maintenance"},
+    "upcoming": {"tr": "Yaklaşan bakımlar", "en": "Upcoming maintenance"},
+}
+REPORT_GROUP_NAMES = {"customer": {"tr": "Müşteri", "en": "Customer"},
+                      "technician": {"tr": "Teknisyen", "en": "Technician"},
+                      "month": {"tr": "Ay", "en": "Month"}}
+REPORT_PDF_VISITS = 1000  # the PDF lists at most this many visits (the CSV has them all)
 PLAN_CHANGED = "Plan değişti / plan changed"  # the reason on a superseded visit
 CONTRACT_EXPIRED = "Sözleşmenin süresi doldu / contract expired"
 OPEN = (PLANNED, DUE)  # still to be done: rescheduled, skipped, cancelled, overdue

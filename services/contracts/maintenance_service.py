@@ -3,10 +3,13 @@ skip, cancel), the scanner's pass at once, the maintenance report, and forms' ev
 a visit (a maintenance form opened, delivered, cancelled). A base class of ContractsService
 (as forms' papers are of FormsService): the entrypoints load the input, call the application
 layer (maintenance.py), commit, and answer."""
+import base64
+
 from services.common.handlers import handles
 from services.common.rpc import rpc
 from services.common.schemas import load
 from services.contracts import maintenance_domain as rules
+from services.contracts.documents import Contexts
 from services.contracts.maintenance import Maintenance, MaintenanceQueries
 from services.contracts.maintenance_schedule import MaintenanceScanner
 from services.contracts.maintenance_schemas import (FormRef, MaintenanceReportQuery,
@@ -167,6 +170,32 @@ class MaintenanceEntrypoints:
     @rpc
     def maintenance_report(self, query=None):
         return self.maintenance_queries.report(load(MaintenanceReportQuery(), query))
+
+    @rpc
+    def maintenance_report_pdf(self, query=None, language="tr"):
+        """The maintenance report as a PDF in `language` (tr, en): its summary and the visits
+        it counts (the first REPORT_PDF_VISITS), rendered now on the documents' template
+        machinery and PDF pool — a report is a read, so nothing is stored."""
+        query = load(MaintenanceReportQuery(), query)
+        language = language if language in ("tr", "en") else "tr"
+        queries = self.maintenance_queries
+        report = queries.report(query)
+        visits = queries.report_visits(query, rules.REPORT_PDF_VISITS)
+        number = f"{query['state']}-{report['today']}"
+        context = {"report": report, "visits": visits, "more": report["total"] > len(visits),
+                   "state_name": rules.REPORT_STATE_NAMES[query["state"]],
+                   "group_name": rules.REPORT_GROUP_NAMES[query["group_by"]],
+                   "period_from": query["month_from"], "period_to": query["month_to"],
+                   "days": query["days"],
+                   **Contexts(self.settings).common(number, None, language,
+                                                    "maintenance_report")}
+        self.db.rollback()  # no transaction open while the PDF renders
+        html = self.documents.templates.render("maintenance_report", context, language)
+        pdf, pages = self.documents.pdf.render(html)
+        return {"filename": f"bakim-raporu-{number}.pdf" if language == "tr"
+                else f"maintenance-report-{number}.pdf", "pages": pages,
+                "content_type": "application/pdf",
+                "content_b64": base64.b64encode(pdf).decode()}
 
     # -- forms' events ------------------------------------------------------------------------
     @handles("forms", "form_created")
