@@ -16,8 +16,9 @@ from gateway.auth import roles
 from gateway.csv_export import csv_response
 from gateway.forms_api import pdf
 from gateway.helpers import Page, rpc, to_wire, user_language
-from gateway.routes import Csv, Route, declare, items
+from gateway.routes import Csv, Route, declare, expose, items
 from services.common.exceptions import invalid
+from services.common.schemas import load
 from services.common.roles import TECHNICIAN
 from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READ, READINGS_WRITE,
                                     VISIT_STATUS_NAMES, WRITE, MaintenanceReportQuery,
@@ -223,6 +224,13 @@ def maintenance_summary(query):
     customer, technician or month, months `from`–`to` (YYYY-MM); `format=csv`, or
     `format=pdf`: the report with its visits (the first 1,000) as `application/pdf` in the
     user's language (Turkish dates and numbers in Turkish)."""
+    return maintenance_summary_of({}, query=query, loaded=True)
+
+
+@expose("GET", "/api/v1/reports/maintenance/summary", MAINTENANCE_READ)
+def maintenance_summary_of(view_args, body=None, query=None, version=None, loaded=False):
+    """The report's work (the API's view and the console's maintenance page)."""
+    query = dict(query) if loaded else load(SummaryHttp(), query or {})
     wanted = query.pop("format")
     if wanted == "pdf":
         return pdf(None, rpc("contracts", "maintenance_report_pdf",
