@@ -6,7 +6,7 @@ its day; the maintenance report downloaded as a PDF."""
 import base64
 
 from gateway.tests.test_web import web as _web  # noqa: F401 (the fixture)
-from gateway.tests.test_web_contracts import CONTRACT, answer as contract_answer
+from gateway.tests.test_web_contracts import answer as contract_answer
 from services.common.exceptions import invalid
 import pytest
 

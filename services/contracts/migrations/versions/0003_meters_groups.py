@@ -33,7 +33,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('page_terms', schema=None) as batch_op:
-        batch_op.create_index('ix_page_terms_device', ['contract_id', 'device_id', 'meter'], unique=True)
+        batch_op.create_index('ix_page_terms_device', ['contract_id', 'device_id', 'meter'],
+                              unique=True)
 
     op.create_table('maintenance_plan_devices',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -43,7 +44,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('maintenance_plan_devices', schema=None) as batch_op:
-        batch_op.create_index('ix_maintenance_plan_devices_plan', ['plan_id', 'device_id'], unique=True)
+        batch_op.create_index('ix_maintenance_plan_devices_plan', ['plan_id', 'device_id'],
+                              unique=True)
 
     op.create_table('page_bills',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -62,7 +64,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('page_bills', schema=None) as batch_op:
-        batch_op.create_index('ix_page_bills_contract', ['contract_id', 'period_start'], unique=False)
+        batch_op.create_index('ix_page_bills_contract', ['contract_id', 'period_start'],
+                              unique=False)
 
     op.create_table('page_bill_lines',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -85,7 +88,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_page_bill_lines_bill_id'), ['bill_id'], unique=False)
 
     with op.batch_alter_table('installments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.String(length=10), server_default='fee', nullable=False))
+        batch_op.add_column(sa.Column('kind', sa.String(length=10), server_default='fee',
+                                      nullable=False))
 
     with op.batch_alter_table('maintenance_plans', schema=None) as batch_op:
         batch_op.add_column(sa.Column('site_id', sa.Integer(), nullable=True))
