@@ -149,3 +149,26 @@ def test_the_maintenance_report_downloads_as_a_pdf(gw, web):
     assert call.args[0]["state"] == "due" and call.args[0]["group_by"] == "customer"
     r = browser.client.get("/maintenance/report.pdf?state=someday")
     assert r.status_code == 422 and "Bakım raporu" in r.text
+
+
+def test_a_group_plan_from_the_plans_page(gw, web):
+    browser = web()
+    browser.sign_in("contracts")
+    page = browser.client.get("/maintenance/plans")
+    assert "Lokasyon no" in page.text and "Grubun cihazları" in page.text
+    token = browser.csrf("/maintenance/plans")
+    tech = gw.users["technician"].id
+    gw.rpc.calls.clear()
+    gw.rpc.answer = lambda service, method, args: {"id": 3, "version": 1}
+    r = browser.client.post("/maintenance/plans", data={
+        "contract_id": "9", "site_id": "3", "device_ids": "2, 4", "rrule": "FREQ=MONTHLY",
+        "window_days": "5", "team": str(tech), "csrf_token": token})
+    assert r.status_code == 303
+    (call,) = [c for c in gw.rpc.calls if c.method == "create_maintenance_plan"]
+    assert (call.args[0]["device_ids"], call.args[0]["site_id"], call.args[0]["device_id"]) \
+        == ([2, 4], 3, None)
+    gw.rpc.answer = answer
+    r = browser.client.post("/maintenance/plans", data={
+        "contract_id": "9", "device_ids": "2,4", "rrule": "FREQ=MONTHLY", "team": str(tech),
+        "csrf_token": token})
+    assert r.status_code == 422 and "site_id" in r.text

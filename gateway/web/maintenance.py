@@ -113,6 +113,12 @@ def create_plan():
             "lead_days": as_int(form.get("lead_days")) if form.get("lead_days") else 7,
             "avoid_holidays": form.get("avoid_holidays") == "on",
             "team": [as_int(t) for t in form.getlist("team")], "note": text_or_none("note")}
+    group = [as_int(d) for d in (form.get("device_ids") or "").replace(";", ",").split(",")
+             if d.strip()]
+    if group or text_or_none("site_id"):  # a site's group: the API names what is missing
+        body.update(device_ids=group or None, site_id=as_int(form.get("site_id")))
+        if not text_or_none("device_id"):
+            body["device_id"] = None
     try:
         plan = api.call("POST", "/maintenance-plans", body=body)
     except (NotFound, Forbidden):
