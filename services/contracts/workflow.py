@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from services.common.exceptions import Conflict, NotFound, PreconditionRequired, invalid
 from services.common.models import utcnow
-from services.common.roles import SYSTEM, SYSTEM_ACTOR
+from services.common.roles import SYSTEM_ACTOR
 from services.common.schemas import is_id
 from services.contracts import domain, events
 from services.contracts import maintenance_domain as visit_rules
@@ -367,7 +367,8 @@ class ContractWorkflow:
         if row.currency != "TRY" and data["rate"] is None:
             raise invalid(rate=["A currency other than TRY needs its rate."])
         rate = data["rate"] if row.currency != "TRY" else Decimal(1)
-        row.status, row.invoice_no, row.invoiced_on = "invoiced", data["invoice_no"],             data["invoiced_on"]
+        row.status, row.invoice_no, row.invoiced_on = ("invoiced", data["invoice_no"],
+                                                       data["invoiced_on"])
         row.rate, row.amount_try = rate, domain.money(row.amount * rate)
         self.db.flush()
         return row
