@@ -14,21 +14,40 @@ from marshmallow import fields, validate
 
 from gateway.auth import roles
 from gateway.csv_export import csv_response
+from gateway.forms_api import pdf
 from gateway.helpers import Page, rpc, to_wire, user_language
-from gateway.routes import Csv, Route, declare, items
+from gateway.routes import Csv, Route, declare, expose, items
 from services.common.exceptions import invalid
+from services.common.schemas import load
 from services.common.roles import TECHNICIAN
-from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READINGS_WRITE,
-                                    VISIT_STATUS_NAMES, MaintenanceReportQuery, PlanChangeHttp,
-                                    PlanHttp,
+from services.contracts.api import (MAINTENANCE_READ, MAINTENANCE_WRITE, READ, READINGS_WRITE,
+                                    VISIT_STATUS_NAMES, WRITE, MaintenanceReportQuery,
+                                    PageBillIn, PageTermsIn, PlanChangeHttp, PlanHttp,
                                     PlanQuery, ReadingIn, ReasonIn, RescheduleIn, VisitQuery)
 
 NOT_TECHNICIANS = "Only active technicians make a maintenance team: {ids}."
+PDF_TIMEOUT = 60  # a long report renders for seconds (docs/benchmarks.md, "Documents")
 
 blp = Blueprint("maintenance", __name__, url_prefix="/api/v1",
                 description="Periodic maintenance (periyodik bakım): plans and visits")
 PLAN = "/maintenance-plans/<id:plan_id>"
 VISIT = "/maintenance-visits/<id:visit_id>"
+CONTRACT = "/contracts/<id:contract_id>"
+FORM = "/forms/<id:form_id>"
+
+
+def form_of(call):
+    """The service form a reading is recorded from, as forms has it: its device and, for a
+    maintenance form, its (visit, attempt). contracts owns the readings (DESIGN.md); forms is
+    asked, contracts never is asked to call forms back."""
+    form = rpc("forms", "get_form", call.view_args["form_id"])
+    return {"id": form["id"], "number": form.get("number"),
+            "device_id": (form.get("device") or {}).get("id"),
+            "maintenance": form.get("maintenance")}
+
+
+def device_of(call):
+    return form_of(call)["device_id"]
 
 
 def plan_body(call, schema=PlanHttp):
@@ -145,6 +164,46 @@ ROUTES = declare(blp, [
               "`value`, `read_on` (default today), `note`. A value lower than the meter's "
               "previous reading is a 422 naming `value` unless `replacement: true` (the meter "
               "was changed). Not versioned: a reading is a new record and changes no visit."),
+    Route("GET", FORM + "/readings", "contracts", "device_meter_readings", MAINTENANCE_READ,
+          args=(device_of,), answer=items, record="form",
+          doc="The counter readings of the form's device (every meter, oldest first), each "
+              "with the pages counted since the meter's previous reading and the form or visit "
+              "it was recorded on."),
+    Route("POST", FORM + "/readings", "contracts", "record_form_reading", READINGS_WRITE,
+          args=(form_of, "body", "actor"), body=ReadingIn, status=201, answer=items,
+          record="form",
+          doc="Record a counter reading of the form's device (as on a visit: `meter`, `value`, "
+              "`replacement`, `read_on`, `note`). A maintenance form's reading goes on its "
+              "visit; a repair form's under the contract that covers the device that day (none: "
+              "409). Lower than the meter's previous reading without `replacement`, or dated "
+              "before it: 422 naming the field."),
+    Route("GET", CONTRACT + "/page-terms", "contracts", "page_terms", READ,
+          args=("contract_id",), etag=True,
+          doc="The contract's page terms (sayfa aşımı): per device and meter the monthly "
+              "allowance of pages and the price per page over it, in the contract's currency."),
+    Route("PUT", CONTRACT + "/page-terms", "contracts", "set_page_terms", WRITE,
+          args=("contract_id", "body", "actor"), body=PageTermsIn, versioned=True, etag=True,
+          doc="Replace the contract's page terms with the contract's version read: `terms` "
+              "[{`device_id` (under the contract), `meter` (default total), "
+              "`monthly_allowance`, `page_price` (at most 4 decimals)}]; a draft or active "
+              "contract. Bills made already keep the terms they used."),
+    Route("GET", CONTRACT + "/page-bills", "contracts", "page_bills", READ,
+          args=("contract_id",),
+          doc="The contract's page bills by period: per device and meter the opening and "
+              "closing readings, pages, allowance, pages over it, price and amount; the "
+              "installment of the invoice schedule that bills them."),
+    Route("POST", CONTRACT + "/page-bills", "contracts", "bill_pages", WRITE,
+          args=("contract_id", "body", "actor"), body=PageBillIn, versioned=True, status=201,
+          etag=True,
+          doc="Bill the pages of months `from`–`to` (YYYY-MM, an ended period within the "
+              "contract) with the contract's version read: each priced meter's pages from the "
+              "last bill's closing reading (else the last before the period) to the last "
+              "reading of the period, a replaced meter counted from zero; the pages over "
+              "monthly allowance × months at the price per page become an installment of kind "
+              "`pages` on the invoice schedule (none when nothing is owed). A period billed "
+              "already is a 409, unless it is the same one and its installment is not "
+              "invoiced yet: it is made again. `version` (and the ETag) is the contract's after "
+              "the bill."),
     Route("GET", "/reports/maintenance/visits", "contracts", "list_maintenance_visits",
           MAINTENANCE_READ, args=("query",), query=VisitQuery, response=Page,
           csv=Csv(visit_columns, ("bakim-listesi.csv", "maintenance-list.csv")),
@@ -153,7 +212,7 @@ ROUTES = declare(blp, [
 
 
 class SummaryHttp(MaintenanceReportQuery):
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "pdf")))
 
 
 @blp.route("/reports/maintenance/summary", methods=["GET"])
@@ -162,8 +221,21 @@ class SummaryHttp(MaintenanceReportQuery):
 def maintenance_summary(query):
     """Maintenance visits `state=` done (by the day done), due (window open), overdue (open past
     the window) or upcoming (planned within `days`, default 30), counted by `group_by=`
-    customer, technician or month, months `from`–`to` (YYYY-MM); `format=csv`."""
+    customer, technician or month, months `from`–`to` (YYYY-MM); `format=csv`, or
+    `format=pdf`: the report with its visits (the first 1,000) as `application/pdf` in the
+    user's language (Turkish dates and numbers in Turkish)."""
+    return maintenance_summary_of({}, query=query, loaded=True)
+
+
+@expose("GET", "/api/v1/reports/maintenance/summary", MAINTENANCE_READ)
+def maintenance_summary_of(view_args, body=None, query=None, version=None, loaded=False):
+    """The report's work (the API's view and the console's maintenance page)."""
+    query = dict(query) if loaded else load(SummaryHttp(), query or {})
     wanted = query.pop("format")
+    if wanted == "pdf":
+        return pdf(None, rpc("contracts", "maintenance_report_pdf",
+                             to_wire(MaintenanceReportQuery, query), user_language(),
+                             timeout=PDF_TIMEOUT))
     report = rpc("contracts", "maintenance_report", to_wire(MaintenanceReportQuery, query))
     if wanted == "csv":
         columns = [("Grup", "Group", lambda i: i["label"]),

@@ -309,6 +309,23 @@ EXAMPLES = {
         args=[FIRST, {"value": 131000, "meter": "color"}, ACTOR]),
     "GET /api/v1/reports/maintenance/visits": dict(query={"state": "done", "customer_id": "3"},
                                                    args=[{"state": "done", "customer_id": 3}]),
+    # meter readings from a form (the form as forms answered: the fake's ANSWER, no device),
+    # page terms and page bills (issue 18)
+    "GET /api/v1/forms/<id:form_id>/readings": dict(args=[None]),
+    "POST /api/v1/forms/<id:form_id>/readings": dict(
+        body={"value": 5200, "replacement": True},
+        args=[{"id": 1, "number": "SF-2026-000001", "device_id": None, "maintenance": None},
+              {"value": 5200, "replacement": True}, ACTOR]),
+    "GET /api/v1/contracts/<id:contract_id>/page-terms": dict(args=[FIRST]),
+    "PUT /api/v1/contracts/<id:contract_id>/page-terms": dict(
+        body={"terms": [{"device_id": 5, "monthly_allowance": 1000, "page_price": "0.0125"}]},
+        args=[FIRST, {"version": 4, "terms": [{"device_id": 5, "meter": "total",
+                                               "monthly_allowance": 1000,
+                                               "page_price": "0.0125"}]}, ACTOR]),
+    "GET /api/v1/contracts/<id:contract_id>/page-bills": dict(args=[FIRST]),
+    "POST /api/v1/contracts/<id:contract_id>/page-bills": dict(
+        body={"from": "2027-02", "to": "2027-04"},
+        args=[FIRST, {"version": 4, "from": "2027-02", "to": "2027-04"}, ACTOR]),
 }
 
 DECLARED = [(f"{r.method} {blp.url_prefix}{r.path}", r) for blp, r in declared_routes(BLUEPRINTS)]
@@ -472,6 +489,12 @@ ACCESS = {
     "POST /api/v1/maintenance-visits/<id:visit_id>/readings":
         "admin contracts manager technician",
     "GET /api/v1/reports/maintenance/summary": "admin contracts desk manager technician",
+    "GET /api/v1/forms/<id:form_id>/readings": "admin contracts desk manager technician",
+    "POST /api/v1/forms/<id:form_id>/readings": "admin contracts manager technician",
+    "GET /api/v1/contracts/<id:contract_id>/page-terms": "admin contracts desk manager",
+    "PUT /api/v1/contracts/<id:contract_id>/page-terms": "admin contracts manager",
+    "GET /api/v1/contracts/<id:contract_id>/page-bills": "admin contracts desk manager",
+    "POST /api/v1/contracts/<id:contract_id>/page-bills": "admin contracts manager",
     # written by hand (gateway/accounts_api.py, devices_api.py, forms_api.py, knowledge_api.py,
     # approvals_api.py, health_api.py); "public": no token; "any": every role, customers too
     "POST /api/v1/auth/token": "public",
@@ -520,6 +543,8 @@ OWNED = {
         "GET /api/v1/forms/<id:form_id>/solutions",
         "POST /api/v1/forms/<id:form_id>/solutions",
         "DELETE /api/v1/forms/<id:form_id>/solutions/<id:article_id>",
+        "GET /api/v1/forms/<id:form_id>/readings",
+        "POST /api/v1/forms/<id:form_id>/readings",
     ],
 }
 

@@ -12,11 +12,12 @@ from gateway.auth import current_user
 from gateway.web import api
 from gateway.web.formatting import LOCAL_TZ
 from gateway.web.i18n import error_text, field_errors, gettext
-from gateway.web.pages import STALE, as_int, listed, page, text_or_none
+from gateway.web.pages import STALE, as_decimal, as_int, listed, page, text_or_none
 from gateway.web.shell import bp, render
 from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
 from services.common.roles import TECHNICIAN
-from services.contracts.api import VISIT_STATUS_NAMES
+from services.contracts.api import (REPORT_GROUP_NAMES, REPORT_STATE_NAMES,
+                                    VISIT_STATUS_NAMES)
 
 VISIT = "/maintenance-visits/<id:visit_id>"
 STATES = ("planned", "due", "overdue", "done", "skipped", "cancelled")
@@ -62,7 +63,32 @@ def maintenance():
         days.setdefault(v["scheduled_on"], []).append(v)
     return render("maintenance.html", days=sorted(days.items()), error=error, state=state,
                   states=STATES, state_names=VISIT_STATUS_NAMES, start=start, tech=tech,
-                  technicians=technicians(), several=set(several), team_of=team_of)
+                  technicians=technicians(), several=set(several), team_of=team_of,
+                  report_states=list(REPORT_STATE_NAMES.items()),
+                  report_groups=list(REPORT_GROUP_NAMES.items()))
+
+
+SUMMARY = "/reports/maintenance/summary"
+
+
+@bp.get("/maintenance/report.pdf")
+@page("GET", SUMMARY)
+def maintenance_report_pdf():
+    """The maintenance report as a PDF in the user's language (the API's `format=pdf`); a
+    refused choice shows the calendar with the message."""
+    query = {k: request.args.get(k) for k in ("state", "group_by", "from", "to")
+             if request.args.get(k)}
+    try:
+        return api.call("GET", SUMMARY, query={**query, "format": "pdf"})
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return render("maintenance.html", status=exc.http_status, days=[],
+                      error=error_text(exc), state=None, states=STATES,
+                      state_names=VISIT_STATUS_NAMES, start="", tech="",
+                      technicians=technicians(), several=set(), team_of="",
+                      report_states=list(REPORT_STATE_NAMES.items()),
+                      report_groups=list(REPORT_GROUP_NAMES.items()))
 
 
 @bp.get("/maintenance/plans")
@@ -87,6 +113,12 @@ def create_plan():
             "lead_days": as_int(form.get("lead_days")) if form.get("lead_days") else 7,
             "avoid_holidays": form.get("avoid_holidays") == "on",
             "team": [as_int(t) for t in form.getlist("team")], "note": text_or_none("note")}
+    group = [as_int(d) for d in (form.get("device_ids") or "").replace(";", ",").split(",")
+             if d.strip()]
+    if group or text_or_none("site_id"):  # a site's group: the API names what is missing
+        body.update(device_ids=group or None, site_id=as_int(form.get("site_id")))
+        if not text_or_none("device_id"):
+            body["device_id"] = None
     try:
         plan = api.call("POST", "/maintenance-plans", body=body)
     except (NotFound, Forbidden):
@@ -152,7 +184,7 @@ def record_reading(visit_id):
     return _write("/readings", visit_id, {
         "meter": text_or_none("meter") or "total", "value": as_int(request.form.get("value")),
         "replacement": request.form.get("replacement") == "on",
-        "note": text_or_none("note")}, versioned=False)
+        "read_on": text_or_none("read_on"), "note": text_or_none("note")}, versioned=False)
 
 
 PLAN = "/maintenance-plans/<id:plan_id>"
@@ -211,3 +243,71 @@ def change_plan(plan_id):
 def cancel_plan(plan_id):
     return _plan_write("POST", PLAN + "/cancel", plan_id,
                        {"reason": text_or_none("reason") or ""})
+
+
+# -- a contract's pages over the allowance (on the contract's page) ---------------------------
+PAGE_TERMS = "/contracts/<id:contract_id>/page-terms"
+PAGE_BILLS = "/contracts/<id:contract_id>/page-bills"
+
+
+def contract_meters(contract):
+    """What the contract's page shows of its page pricing, for a role that may read it (else
+    None): the terms as rows to edit (each priced meter, each device not priced yet, one
+    empty row for another meter), the bills with their lines."""
+    if not api.may("GET", PAGE_TERMS):
+        return None
+    args = {"contract_id": contract["id"]}
+    terms = api.call("GET", PAGE_TERMS, args)["items"]
+    bills, error = listed(PAGE_BILLS, None, args)
+    priced = {t["device_id"] for t in terms}
+    rows = terms + [{"device_id": d["device_id"], "meter": "total", "monthly_allowance": None,
+                     "page_price": None} for d in contract["devices"]
+                    if d["device_id"] and d["device_id"] not in priced]
+    rows.append({"device_id": None, "meter": "", "monthly_allowance": None, "page_price": None})
+    names = {d["device_id"]: f"{d['brand']} {d['serial']}" for d in contract["devices"]}
+    return {"terms": terms, "rows": rows, "bills": bills, "error": error, "names": names,
+            "may_write": api.may("PUT", PAGE_TERMS), "may_bill": api.may("POST", PAGE_BILLS)}
+
+
+def _contract_write(method, rule, contract_id, body, anchor):
+    """One write with the contract's version the page read; back to the contract's page, or
+    the page with the error (stale: the "reload" page)."""
+    from gateway.web.contracts_pages import contract_page
+    version = as_int(request.form.get("version"))
+    try:
+        api.call(method, rule, {"contract_id": contract_id}, body=body,
+                 version=version if isinstance(version, int) else None)
+    except Conflict as exc:
+        if "given" in exc.details:
+            return render("stale.html", status=409, message=gettext(STALE),
+                          reload=url_for("web.contract_page", contract_id=contract_id))
+        return contract_page(contract_id, exc.http_status, error_text(exc))
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return contract_page(contract_id, exc.http_status, error_text(exc), field_errors(exc))
+    return redirect(url_for("web.contract_page", contract_id=contract_id) + anchor, 303)
+
+
+@bp.post("/contracts/<id:contract_id>/page-terms")
+@page("PUT", PAGE_TERMS)
+def set_page_terms(contract_id):
+    """The rows typed (device, meter, monthly allowance, price per page); a row left without
+    an allowance and a price is no term."""
+    rows = as_int(request.form.get("rows"))
+    terms = []
+    for i in range(min(rows, 200) if isinstance(rows, int) else 0):
+        allowance, price = text_or_none(f"allowance-{i}"), text_or_none(f"price-{i}")
+        if allowance is None and price is None:
+            continue
+        terms.append({"device_id": as_int(request.form.get(f"device-{i}")),
+                      "meter": text_or_none(f"meter-{i}") or "total",
+                      "monthly_allowance": as_int(allowance), "page_price": as_decimal(price)})
+    return _contract_write("PUT", PAGE_TERMS, contract_id, {"terms": terms}, "#pages")
+
+
+@bp.post("/contracts/<id:contract_id>/page-bills")
+@page("POST", PAGE_BILLS)
+def bill_pages(contract_id):
+    return _contract_write("POST", PAGE_BILLS, contract_id, {
+        "from": text_or_none("from") or "", "to": text_or_none("to")}, "#pages")

@@ -18,15 +18,18 @@ __all__ = ["MAX_SCAN_BYTES", "scan_type", "PROPOSAL_STATUS_NAMES", "READ", "STAT
 
 # periodic maintenance (issue 18)
 from services.contracts.maintenance_domain import (READ as MAINTENANCE_READ,  # noqa: E402
-                                                   READINGS_WRITE, VISIT_STATUS_NAMES,
+                                                   READINGS_WRITE, REPORT_GROUP_NAMES,
+                                                   REPORT_STATE_NAMES, VISIT_STATUS_NAMES,
                                                    WRITE as MAINTENANCE_WRITE)
 from services.contracts.maintenance_schemas import (MaintenanceReportQuery,  # noqa: E402
+                                                    PageBillIn, PageTermsIn,
                                                     PlanChangeHttp, PlanHttp, PlanQuery,
                                                     ReadingIn, ReasonIn,
                                                     RescheduleIn, VisitQuery)
 
 __all__ += ["MAINTENANCE_READ", "MAINTENANCE_WRITE", "READINGS_WRITE", "VISIT_STATUS_NAMES",
-            "ReadingIn",
+            "REPORT_GROUP_NAMES", "REPORT_STATE_NAMES",
+            "ReadingIn", "PageBillIn", "PageTermsIn",
             "MaintenanceReportQuery", "PlanChangeHttp", "PlanHttp", "PlanQuery", "ReasonIn",
             "RescheduleIn",
             "VisitQuery"]

@@ -27,7 +27,9 @@ DOCUMENT_KINDS = {"proposal": {"tr": "Bakım Sözleşmesi Teklifi",
                                "en": "Maintenance Contract Proposal"},
                   "insurance_notice": {"tr": "Sigorta Bildirim Formu",
                                        "en": "Insurance Notification Form"},
-                  "machine_park": {"tr": "Makine Parkı Formu", "en": "Machine Park Form"}}
+                  "machine_park": {"tr": "Makine Parkı Formu", "en": "Machine Park Form"},
+                  "maintenance_report": {"tr": "Periyodik Bakım Raporu",
+                                         "en": "Periodic Maintenance Report"}}
 PAYS_NAMES = {"labour": ("işçilik", "labour"), "parts": ("yedek parça", "parts"),
               "fee": ("hizmet bedeli", "service fee")}
 TEMPLATE_TOO_BIG = 200_000

@@ -20,7 +20,9 @@ from services.common.text import sort_key
 from services.contracts import domain
 from services.contracts import maintenance_domain as rules
 from services.contracts.events import pays_of, service_levels_of
+from services.contracts.meters import Meters, device_readings
 from services.contracts.models import (Contract, ContractDevice, MaintenancePlan,
+                                       MaintenancePlanDevice,
                                        MaintenanceTeamMember, MaintenanceVisit, MeterReading,
                                        VisitHistory)
 from services.contracts.workflow import check_version, find
@@ -44,6 +46,13 @@ def find_visit(session, visit_id):
     return row
 
 
+def plan_devices(session, plan):
+    """The plan's device ids (a group plan's several, in the order given)."""
+    ids = session.scalars(select(MaintenancePlanDevice.device_id).where(
+        MaintenancePlanDevice.plan_id == plan.id).order_by(MaintenancePlanDevice.id)).all()
+    return list(ids) or [plan.device_id]
+
+
 def team_of(session, plan_id):
     return session.scalars(select(MaintenanceTeamMember).where(
         MaintenanceTeamMember.plan_id == plan_id).order_by(MaintenanceTeamMember.id)).all()
@@ -61,20 +70,16 @@ class Maintenance:
         return domain.local_date(self.settings.clock.now())
 
     # -- plans ------------------------------------------------------------------------------
-    def create_plan(self, data, actor):
-        """A plan of one device of a draft or active contract and its visits from today (or
-        the contract's start, if later) to the contract's end."""
+    def create_plan(self, data, actor, customer=None, cards=None):
+        """A plan of one device — or of a group of a customer site's devices (`site_id`,
+        `device_ids`; `customer` and `cards` as devices answered) — of a draft or active
+        contract, and its visits from today (or the contract's start, if later) to the
+        contract's end: one visit per device on each of the rule's dates."""
         contract = find(self.db, Contract, data["contract_id"])
         if contract.status not in PLANNABLE:
             raise Conflict("A contract in {status} gets no maintenance plan.",
                            {"status": contract.status})
-        device = self.db.scalar(select(ContractDevice).where(
-            ContractDevice.contract_id == contract.id,
-            ContractDevice.device_id == data["device_id"]))
-        if device is None:
-            raise invalid(device_id=[("Device {device_id} is not under contract {number}.",
-                                      {"device_id": data["device_id"],
-                                       "number": contract.number})])
+        device_ids, site = self._devices(contract, data, customer, cards or {})
         first = data["first_on"] or contract.start
         if not contract.start <= first <= contract.end:
             raise invalid(first_on=[("The first date must lie within the contract "
@@ -89,30 +94,72 @@ class Maintenance:
             raise invalid(rrule=[("The rule never fires inside the contract's period "
                                   "({start} – {end}).", {"start": start.isoformat(),
                                                          "end": contract.end.isoformat()})])
+        if len(dates) * len(device_ids) > rules.MAX_VISITS:
+            raise invalid(device_ids=[("At most {max} visits in a plan: {dates} dates for "
+                                       "{devices} devices.", {
+                                           "max": rules.MAX_VISITS, "dates": len(dates),
+                                           "devices": len(device_ids)})])
         self._check_team(data["team"])
         plan = MaintenancePlan(
             contract_id=contract.id, customer_id=contract.customer_id,
-            device_id=data["device_id"], rrule=data["rrule"].upper().removeprefix("RRULE:"),
+            device_id=device_ids[0], rrule=data["rrule"].upper().removeprefix("RRULE:"),
             first_on=first, window_days=data["window_days"], lead_days=data["lead_days"],
             avoid_holidays=data["avoid_holidays"], status="active", note=data["note"],
+            site_id=site["id"] if site else None, site_name=site["name"] if site else None,
             version=1, created_by_id=actor["id"], created_by_name=actor["name"])
         self.db.add(plan)
         self.db.flush()
+        for device_id in device_ids:
+            self.db.add(MaintenancePlanDevice(plan_id=plan.id, device_id=device_id))
         for member in data["team"]:
             self.db.add(MaintenanceTeamMember(plan_id=plan.id, **member))
-        self._add_visits(plan, dates, 1)
+        self._add_visits(plan, dates, 1, device_ids)
         self.db.flush()
         return plan
 
-    def _add_visits(self, plan, dates, first_seq):
+    def _devices(self, contract, data, customer, cards):
+        """([device ids], site or None): one device of the contract, or a group whose every
+        device is under the contract and stands at the site (a 422 naming `device_ids`)."""
+        on_contract = set(self.db.scalars(select(ContractDevice.device_id).where(
+            ContractDevice.contract_id == contract.id)).all())
+        if not data.get("device_ids"):
+            if data["device_id"] not in on_contract:
+                raise invalid(device_id=[("Device {device_id} is not under contract "
+                                          "{number}.", {"device_id": data["device_id"],
+                                                        "number": contract.number})])
+            return [data["device_id"]], None
+        site = next((s for s in (customer or {}).get("sites") or []
+                     if s["id"] == data["site_id"]), None)
+        if site is None:
+            raise invalid(site_id=[("Customer {customer_id} has no site {site_id}.", {
+                "customer_id": contract.customer_id, "site_id": data["site_id"]})])
+        errors = {}
+        for i, device_id in enumerate(data["device_ids"]):
+            if device_id not in on_contract:
+                errors[str(i)] = [("Device {device_id} is not under contract {number}.",
+                                   {"device_id": device_id, "number": contract.number})]
+            elif (cards.get(device_id) or {}).get("site_id") != site["id"]:
+                errors[str(i)] = [("Device {device_id} does not stand at site '{site}'.",
+                                   {"device_id": device_id, "site": site["name"]})]
+        if errors:
+            raise invalid(device_ids=errors)
+        return list(data["device_ids"]), {"id": site["id"], "name": site["name"]}
+
+    def _add_visits(self, plan, dates, first_seq, device_ids, taken=frozenset()):
+        """One visit per device on each date (a group's visits of a date share its `seq`),
+        except where the device has an open visit that day already (`taken`)."""
         for seq, day in enumerate(dates, first_seq):
-            self.db.add(MaintenanceVisit(
-                plan_id=plan.id, contract_id=plan.contract_id, customer_id=plan.customer_id,
-                device_id=plan.device_id, seq=seq, planned_on=day, scheduled_on=day,
-                window_end=rules.window_end(day, plan.window_days),
-                remind_on=rules.remind_on(day, plan.lead_days), reminded=False,
-                status=rules.PLANNED, is_open=True, attempt=1, dispatched_attempt=0,
-                version=1))
+            for device_id in device_ids:
+                if (device_id, day) in taken:
+                    continue
+                self.db.add(MaintenanceVisit(
+                    plan_id=plan.id, contract_id=plan.contract_id,
+                    customer_id=plan.customer_id, device_id=device_id, seq=seq,
+                    planned_on=day, scheduled_on=day,
+                    window_end=rules.window_end(day, plan.window_days),
+                    remind_on=rules.remind_on(day, plan.lead_days), reminded=False,
+                    status=rules.PLANNED, is_open=True, attempt=1, dispatched_attempt=0,
+                    version=1))
 
     @staticmethod
     def _check_team(team):
@@ -191,10 +238,12 @@ class Maintenance:
                 else:
                     self.db.delete(visit)
             self.db.flush()
-            taken = set(self.db.scalars(select(v.scheduled_on).where(
+            taken = set(self.db.execute(select(v.device_id, v.scheduled_on).where(
                 v.plan_id == plan.id, v.is_open.is_(True))).all())
             last = self.db.scalar(select(func.max(v.seq)).where(v.plan_id == plan.id)) or 0
-            self._add_visits(plan, [d for d in dates if d not in taken], last + 1)
+            device_ids = plan_devices(self.db, plan)
+            dates = [d for d in dates if any((i, d) not in taken for i in device_ids)]
+            self._add_visits(plan, dates, last + 1, device_ids, taken)
         plan.version = data["version"] + 1
         self.db.flush()
         return plan
@@ -269,32 +318,9 @@ class Maintenance:
 
     # -- meter readings ---------------------------------------------------------------------
     def record_reading(self, visit_id, data, actor):
-        """A counter reading of the visit's device; lower than the meter's previous one only as
-        a meter replacement; not on a skipped or cancelled visit, nor in the future."""
-        visit = find_visit(self.db, visit_id)
-        if visit.status in (rules.SKIPPED, rules.CANCELLED):
-            raise Conflict("A visit that is {status} takes no reading.",
-                           {"status": visit.status})
-        today = self.today()
-        read_on = data["read_on"] or today
-        if read_on > today:
-            raise invalid(read_on=[("A reading may not be dated in the future (today is "
-                                    "{today}).", {"today": today.isoformat()})])
-        previous = self._last_reading(visit.device_id, data["meter"])
-        rules.check_reading(previous.value if previous else None, data["value"],
-                            data["replacement"])
-        row = MeterReading(device_id=visit.device_id, contract_id=visit.contract_id,
-                           visit_id=visit.id, meter=data["meter"], value=data["value"],
-                           replacement=data["replacement"], read_on=read_on, note=data["note"],
-                           by_id=actor.get("id"), by_name=actor.get("name"))
-        self.db.add(row)
-        self.db.flush()
-        return row
-
-    def _last_reading(self, device_id, meter):
-        return self.db.scalar(select(MeterReading).where(
-            MeterReading.device_id == device_id, MeterReading.meter == meter).order_by(
-            MeterReading.id.desc()).limit(1))
+        """A counter reading of the visit's device (meters.py: never lower than the meter's
+        previous one unless a replacement, nor dated before it or in the future)."""
+        return Meters(self.db, self.settings).record_on_visit(visit_id, data, actor)
 
     # -- the scanner's work -----------------------------------------------------------------
     @staticmethod
@@ -463,9 +489,11 @@ def visit_out(v, today, contract=None, device=None):
     return out
 
 
-def plan_out(p, team, counts):
+def plan_out(p, team, counts, device_ids):
     return {"id": p.id, "contract_id": p.contract_id, "customer_id": p.customer_id,
-            "device_id": p.device_id, "rrule": p.rrule, "first_on": p.first_on.isoformat(),
+            "device_id": p.device_id, "device_ids": device_ids,
+            "site": {"id": p.site_id, "name": p.site_name} if p.site_id else None,
+            "group": p.site_id is not None, "rrule": p.rrule, "first_on": p.first_on.isoformat(),
             "window_days": p.window_days, "lead_days": p.lead_days,
             "avoid_holidays": p.avoid_holidays, "status": p.status, "note": p.note,
             "version": p.version, "team": [member_out(m) for m in team], "counts": counts,
@@ -490,13 +518,17 @@ class MaintenanceQueries:
 
     def plan(self, plan_id):
         p = find_plan(self.db, plan_id)
-        return plan_out(p, team_of(self.db, p.id), self.counts(p.id, self.today()))
+        return plan_out(p, team_of(self.db, p.id), self.counts(p.id, self.today()),
+                        plan_devices(self.db, p))
 
     def plans(self, query):
         stmt = select(MaintenancePlan)
-        for name in ("contract_id", "customer_id", "device_id"):
+        for name in ("contract_id", "customer_id"):
             if query[name] is not None:
                 stmt = stmt.where(getattr(MaintenancePlan, name) == query[name])
+        if query["device_id"] is not None:  # a group plan's other devices too
+            stmt = stmt.where(MaintenancePlan.id.in_(select(MaintenancePlanDevice.plan_id).where(
+                MaintenancePlanDevice.device_id == query["device_id"])))
         if query["cursor"]:
             (last,) = decode_cursor(query["cursor"], int)
             stmt = stmt.where(MaintenancePlan.id < last)
@@ -504,8 +536,9 @@ class MaintenanceQueries:
                                .limit(query["limit"] + 1)).all()
         today = self.today()
         page, cursor = page_of(rows, query["limit"], lambda p: [p.id])
-        return {"items": [plan_out(p, team_of(self.db, p.id), self.counts(p.id, today))
-                          for p in page], "next_cursor": cursor}
+        return {"items": [plan_out(p, team_of(self.db, p.id), self.counts(p.id, today),
+                                   plan_devices(self.db, p)) for p in page],
+                "next_cursor": cursor}
 
     def visit(self, visit_id):
         v = find_visit(self.db, visit_id)
@@ -515,6 +548,10 @@ class MaintenanceQueries:
             ContractDevice.device_id == v.device_id))
         out = visit_out(v, self.today(), contract, device)
         out["team"] = [member_out(m) for m in team_of(self.db, v.plan_id)]
+        plan = self.db.get(MaintenancePlan, v.plan_id)
+        out["site"] = {"id": plan.site_id, "name": plan.site_name} if plan.site_id else None
+        # a group plan's other devices visited the same day: one trip for the technician
+        out["same_day"] = self._same_day(v)
         out["history"] = [{
             "action": h.action, "from": h.from_status,
             "action_name": rules.HISTORY_NAMES.get(h.action,
@@ -527,23 +564,20 @@ class MaintenanceQueries:
                 VisitHistory.visit_id == v.id).order_by(VisitHistory.id))]
         return out
 
+    def _same_day(self, v):
+        w, d = MaintenanceVisit, ContractDevice
+        rows = self.db.execute(select(w, d).outerjoin(d, and_(
+            d.contract_id == w.contract_id, d.device_id == w.device_id)).where(
+            w.plan_id == v.plan_id, w.scheduled_on == v.scheduled_on, w.id != v.id).order_by(
+            w.id)).all()
+        return [{"id": o.id, "device_id": o.device_id, "status": o.status,
+                 "device": {"brand": c.brand, "model": c.model, "serial": c.serial}
+                 if c else None} for o, c in rows]
+
     def readings(self, visit_id):
         """The readings of the visit's device (every meter, oldest first), each with the pages
         counted since the meter's previous reading."""
-        v = find_visit(self.db, visit_id)
-        rows = self.db.scalars(select(MeterReading).where(
-            MeterReading.device_id == v.device_id).order_by(MeterReading.id)).all()
-        last, out = {}, []
-        for r in rows:
-            out.append({"id": r.id, "device_id": r.device_id, "contract_id": r.contract_id,
-                        "visit_id": r.visit_id, "meter": r.meter, "value": r.value,
-                        "replacement": r.replacement, "read_on": r.read_on.isoformat(),
-                        "pages": rules.pages_between(last.get(r.meter), r.value,
-                                                     r.replacement),
-                        "note": r.note, "by": {"id": r.by_id, "name": r.by_name},
-                        "at": r.at.isoformat() if r.at else None})
-            last[r.meter] = r.value
-        return out
+        return device_readings(self.db, find_visit(self.db, visit_id).device_id)
 
     def _filtered(self, stmt, query, today):
         v = MaintenanceVisit
@@ -602,12 +636,10 @@ class MaintenanceQueries:
         return {"items": [visit_out(vis, today, c, d) for vis, c, d in page],
                 "next_cursor": cursor}
 
-    def report(self, query):
-        """Maintenance lists by customer, technician or month: `done` (by the day done),
-        `due` (due, window still open), `overdue` (open past the window), `upcoming` (planned
-        within `days`); months from–to (YYYY-MM) limit the date."""
-        v, today = MaintenanceVisit, self.today()
-        state, group_by = query["state"], query["group_by"]
+    def _chosen(self, query, today):
+        """(the ids of the visits a report counts, the date it goes by)."""
+        v = MaintenanceVisit
+        state = query["state"]
         when = v.done_on if state == "done" else v.scheduled_on
         stmt = select(v.id)
         if state == "done":
@@ -623,7 +655,15 @@ class MaintenanceQueries:
             stmt = stmt.where(when >= _month_start(query["month_from"]))
         if query["month_to"]:
             stmt = stmt.where(when < domain.add_months(_month_start(query["month_to"]), 1))
-        chosen = stmt.subquery()
+        return stmt.subquery(), when
+
+    def report(self, query):
+        """Maintenance lists by customer, technician or month: `done` (by the day done),
+        `due` (due, window still open), `overdue` (open past the window), `upcoming` (planned
+        within `days`); months from–to (YYYY-MM) limit the date."""
+        v, today = MaintenanceVisit, self.today()
+        state, group_by = query["state"], query["group_by"]
+        chosen, when = self._chosen(query, today)
         if group_by == "customer":
             rows = self.db.execute(select(
                 Contract.customer_id, func.min(Contract.customer_name), func.count()).select_from(
@@ -649,6 +689,22 @@ class MaintenanceQueries:
         total = self.db.scalar(select(func.count()).select_from(chosen))
         return {"state": state, "group_by": group_by, "today": today.isoformat(),
                 "items": items, "total": total}
+
+    def report_visits(self, query, limit):
+        """The visits a report counts, by their date (the day done for `done`): each with its
+        contract, customer, device and team — the PDF's list (the first `limit`)."""
+        v, today = MaintenanceVisit, self.today()
+        chosen, when = self._chosen(query, today)
+        rows = self.db.execute(select(v, Contract, ContractDevice).join(
+            Contract, Contract.id == v.contract_id).outerjoin(ContractDevice, and_(
+                ContractDevice.contract_id == v.contract_id,
+                ContractDevice.device_id == v.device_id)).where(
+            v.id.in_(select(chosen.c.id))).order_by(when, v.id).limit(limit)).all()
+        teams = {}
+        for plan_id in sorted({r[0].plan_id for r in rows}):
+            teams[plan_id] = [m.name for m in team_of(self.db, plan_id)]
+        return [{**visit_out(vis, today, c, d), "team": teams.get(vis.plan_id, [])}
+                for vis, c, d in rows]
 
 
 def _month_start(text):

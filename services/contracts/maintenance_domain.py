@@ -5,6 +5,7 @@ framework imports."""
 import datetime as _datetime_module
 import types
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from itertools import islice
 
 import holidays
@@ -13,6 +14,7 @@ from dateutil.rrule import DAILY, rrulestr
 
 from services.common.exceptions import Conflict, Forbidden, invalid
 from services.common.roles import ADMIN, CONTRACTS, MANAGER, SYSTEM
+from services.contracts.domain import money
 
 WRITE = (CONTRACTS, MANAGER, ADMIN)  # plans, reschedule, skip, cancel
 READ = WRITE + ("desk", "technician")
@@ -41,6 +43,17 @@ HISTORY_NAMES = {
     "skipped": {"tr": "Atlandı", "en": "Skipped"},
     "cancelled": {"tr": "İptal edildi", "en": "Cancelled"},
 }
+# the maintenance report's lists and groupings, as the PDF names them
+REPORT_STATE_NAMES = {
+    "done": {"tr": "Yapılan bakımlar", "en": "Maintenance done"},
+    "due": {"tr": "Zamanı gelen bakımlar", "en": "Maintenance due"},
+    "overdue": {"tr": "Gecikmiş bakımlar", "en": "Overdue maintenance"},
+    "upcoming": {"tr": "Yaklaşan bakımlar", "en": "Upcoming maintenance"},
+}
+REPORT_GROUP_NAMES = {"customer": {"tr": "Müşteri", "en": "Customer"},
+                      "technician": {"tr": "Teknisyen", "en": "Technician"},
+                      "month": {"tr": "Ay", "en": "Month"}}
+REPORT_PDF_VISITS = 1000  # the PDF lists at most this many visits (the CSV has them all)
 PLAN_CHANGED = "Plan değişti / plan changed"  # the reason on a superseded visit
 CONTRACT_EXPIRED = "Sözleşmenin süresi doldu / contract expired"
 OPEN = (PLANNED, DUE)  # still to be done: rescheduled, skipped, cancelled, overdue
@@ -254,3 +267,51 @@ def pages_between(previous, value, replacement):
     if replacement:
         return value
     return None if previous is None else value - previous
+
+
+def check_reading_date(previous_on, read_on):
+    """Readings of a meter follow each other in time: one dated before the meter's previous
+    reading is a 422 naming `read_on` (so the record's order is the meters' order, which the
+    page bills count along)."""
+    if previous_on is not None and read_on < previous_on:
+        raise invalid(read_on=[("A reading may not be dated before the meter's previous one "
+                                "({previous}).", {"previous": previous_on.isoformat()})])
+
+
+# -- pages over the allowance (sayfa aşımı) -----------------------------------------------------
+def pages_counted(opening, readings):
+    """Pages a meter counted from the `opening` value (None: from the first of `readings`, the
+    baseline) through `readings` [(value, replacement)] in their order; a replaced meter counts
+    from zero (the pages between the old meter's last reading and its replacement are not
+    known: read the old meter before it is changed)."""
+    pages, last = 0, opening
+    for value, replacement in readings:
+        if replacement:
+            pages += value
+        elif last is not None:
+            pages += value - last
+        last = value
+    return pages
+
+
+def page_charge(pages, monthly_allowance, months, price):
+    """(allowance, pages over it, amount): the allowance is the monthly one times the period's
+    months; the amount is the pages over it times the price per page, rounded half-up to the
+    cent (kuruş) in the contract's currency."""
+    allowance = monthly_allowance * months
+    extra = max(0, pages - allowance)
+    return allowance, extra, money(Decimal(extra) * Decimal(price))
+
+
+def month_span(month_from, month_to):
+    """(first day, last day, months) of the months `from`–`to` (YYYY-MM), or a 422 naming
+    `to` when it comes before `from`."""
+    y1, m1 = (int(x) for x in month_from.split("-"))
+    y2, m2 = (int(x) for x in month_to.split("-"))
+    months = (y2 - y1) * 12 + (m2 - m1) + 1
+    if months < 1:
+        raise invalid(to=[("The period's last month ({to}) comes before its first "
+                           "({from_}).", {"to": month_to, "from_": month_from})])
+    start = date(y1, m1, 1)
+    nxt = date(y2 + (m2 == 12), m2 % 12 + 1, 1)
+    return start, nxt - timedelta(days=1), months

@@ -1,7 +1,9 @@
 """The marshmallow schemas of periodic maintenance: plans, a visit's reschedule, skip and cancel,
 the lists and the maintenance report. Bad input is a 422 naming the field, before anything is
 written."""
-from marshmallow import Schema, fields, validate
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import (PageQuery, Trimmed, email_field, id_field, language_field)
 from services.contracts import maintenance_domain as rules
@@ -18,10 +20,34 @@ class TeamMember(Schema):
     language = language_field()
 
 
-class PlanIn(Schema):
-    """A plan of one device of a contract."""
+class Devices(Schema):
+    """One device (`device_id`), or a group of a customer site's devices (`site_id` and
+    `device_ids`): one of the two."""
+    device_id = id_field(load_default=None, allow_none=True)
+    device_ids = fields.List(id_field(), load_default=None, allow_none=True,
+                             validate=validate.Length(min=1, max=50), metadata={
+                                 "description": "a group plan: several devices of one site"})
+    site_id = id_field(load_default=None, allow_none=True, metadata={
+        "description": "the customer's site every device of a group plan stands at"})
+
+    @validates_schema
+    def one_or_a_group(self, data, **kwargs):
+        if data.get("device_ids"):
+            if data.get("device_id") is not None:
+                raise ValidationError("Either one device (device_id) or a site's group "
+                                      "(device_ids with site_id), not both.", "device_ids")
+            if data.get("site_id") is None:
+                raise ValidationError("A group plan names the site of its devices.", "site_id")
+            if len(set(data["device_ids"])) != len(data["device_ids"]):
+                raise ValidationError("A device is twice in the group.", "device_ids")
+        elif data.get("device_id") is None:
+            raise ValidationError("A plan names one device (device_id), or a site's group "
+                                  "(device_ids with site_id).", "device_id")
+
+
+class PlanIn(Devices):
+    """A plan of one device of a contract, or of a group of a site's devices."""
     contract_id = id_field(required=True)
-    device_id = id_field(required=True)
     rrule = Trimmed(required=True, validate=validate.Length(min=1, max=500))
     first_on = fields.Date(load_default=None, allow_none=True)  # default: the contract's start
     window_days = fields.Integer(load_default=7, strict=True,
@@ -34,10 +60,9 @@ class PlanIn(Schema):
     note = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class PlanHttp(Schema):
+class PlanHttp(Devices):
     """A plan as the API takes it: the team as user ids (the gateway makes the snapshots)."""
     contract_id = id_field(required=True)
-    device_id = id_field(required=True)
     rrule = Trimmed(required=True, validate=validate.Length(min=1, max=500), metadata={
         "description": "RFC 5545 RRULE, e.g. FREQ=MONTHLY;INTERVAL=3 (at most daily)"})
     first_on = fields.Date(load_default=None, allow_none=True)
@@ -138,3 +163,51 @@ class PlanChangeHttp(Versioned):
     avoid_holidays = fields.Boolean()
     effective_from = fields.Date(load_default=None, allow_none=True, data_key="from")
     note = Trimmed(allow_none=True, validate=validate.Length(max=4000))
+
+
+MAX_PAGE_PRICE = Decimal("99999999.9999")  # Numeric(12, 4)
+
+
+def four_decimals(value):
+    """A price per page has at most four decimals (0.0125 TL a page); a fifth is refused, not
+    rounded away."""
+    try:
+        if value != value.quantize(Decimal("0.0001")):
+            raise ValidationError("At most four decimals.")
+    except InvalidOperation:
+        pass
+
+
+class FormRef(Schema):
+    """The service form a reading is recorded from, as forms has it."""
+    id = id_field(required=True)
+    number = fields.String(load_default=None, allow_none=True)
+    device_id = id_field(required=True)
+    maintenance = fields.Dict(load_default=None, allow_none=True)
+
+
+class PageTermsLine(Schema):
+    device_id = id_field(required=True)
+    meter = fields.String(load_default="total", validate=validate.Regexp(r"^[a-z_]{1,20}$"))
+    monthly_allowance = fields.Integer(required=True, strict=True,
+                                       validate=validate.Range(min=0, max=10**9))
+    page_price = fields.Decimal(required=True, allow_nan=False, metadata={
+        "description": "per page over the allowance, in the contract's currency (≤ 4 "
+                       "decimals)"}, validate=[validate.Range(min=Decimal(0),
+                                                              max=MAX_PAGE_PRICE),
+                                               four_decimals])
+
+
+class PageTermsIn(Versioned):
+    """A contract's page terms (the contract's version read): per device and meter a monthly
+    allowance and a price per page over it; the list replaces the terms there were."""
+    terms = fields.List(fields.Nested(PageTermsLine), required=True,
+                        validate=validate.Length(max=500))
+
+
+class PageBillIn(Versioned):
+    """A period's page bill (the contract's version read): months `from`–`to` (YYYY-MM; `to`
+    defaults to `from`)."""
+    month_from = fields.String(required=True, data_key="from", validate=validate.Regexp(MONTH))
+    month_to = fields.String(load_default=None, allow_none=True, data_key="to",
+                             validate=validate.Regexp(MONTH))

@@ -198,6 +198,9 @@ class Installment(Base):
     amount_try: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     paid_on: Mapped[date | None] = mapped_column(Date)
     paid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # `fee`: a share of the contract's price (the schedule); `pages`: the pages over the
+    # allowance of a billed period (a PageBill names it) — a new schedule leaves those alone
+    kind: Mapped[str] = mapped_column(String(10), default="fee", server_default="fee")
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
@@ -252,6 +255,10 @@ class MaintenancePlan(Base):
     window_days: Mapped[int] = mapped_column(Integer)
     lead_days: Mapped[int] = mapped_column(Integer)
     avoid_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a group plan: the customer's site whose devices it covers (MaintenancePlanDevice);
+    # `device_id` is then the group's first device
+    site_id: Mapped[int | None] = mapped_column(Integer)
+    site_name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default="active")  # active, cancelled
     note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -259,6 +266,18 @@ class MaintenancePlan(Base):
     created_by_id: Mapped[int | None] = mapped_column(Integer)
     created_by_name: Mapped[str | None] = mapped_column(String(200))
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MaintenancePlanDevice(Base):
+    """A device of a group plan (a site's several devices under one plan): each has its own
+    visit on each of the plan's dates (one maintenance form per device, as forms keeps one
+    device per form); a single-device plan has one row too."""
+    __tablename__ = "maintenance_plan_devices"
+    __table_args__ = (Index("ix_maintenance_plan_devices_plan", "plan_id", "device_id",
+                            unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("maintenance_plans.id"))
+    device_id: Mapped[int] = mapped_column(Integer)
 
 
 class MaintenanceTeamMember(Base):
@@ -355,3 +374,60 @@ class MeterReading(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_id: Mapped[int | None] = mapped_column(Integer)
     by_name: Mapped[str | None] = mapped_column(String(200))
+    # recorded from a service form (a repair of the device, or its maintenance form)
+    form_id: Mapped[int | None] = mapped_column(Integer)
+    form_number: Mapped[str | None] = mapped_column(String(20))
+
+
+class PageTerms(Base):
+    """What a contract charges for pages (sayfa aşımı) of one device's meter: a monthly
+    allowance of pages, and a price per page over it, in the contract's currency."""
+    __tablename__ = "page_terms"
+    __table_args__ = (Index("ix_page_terms_device", "contract_id", "device_id", "meter",
+                            unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    device_id: Mapped[int] = mapped_column(Integer)
+    meter: Mapped[str] = mapped_column(String(20), default="total")
+    monthly_allowance: Mapped[int] = mapped_column(BigInteger)
+    page_price: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+
+
+class PageBill(Base):
+    """The pages of a billed period (months from–to) of a contract: a line per device and
+    meter (PageBillLine); what is owed over the allowances is an installment of kind `pages`
+    on the invoice schedule (none when nothing is owed)."""
+    __tablename__ = "page_bills"
+    __table_args__ = (Index("ix_page_bills_contract", "contract_id", "period_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    months: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    total: Mapped[Decimal] = _money()
+    installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class PageBillLine(Base):
+    """One device's meter in a billed period: the opening reading (the previous bill's
+    closing one, else the last before the period, else the period's first), the closing one
+    (the last on or before the period's end), the pages between (a replaced meter counted
+    from zero), the allowance (monthly × months), the pages over it, their price and amount."""
+    __tablename__ = "page_bill_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("page_bills.id"), index=True)
+    device_id: Mapped[int] = mapped_column(Integer)
+    meter: Mapped[str] = mapped_column(String(20))
+    opening_reading_id: Mapped[int | None] = mapped_column(Integer)
+    closing_reading_id: Mapped[int | None] = mapped_column(Integer)
+    opening_value: Mapped[int | None] = mapped_column(BigInteger)
+    closing_value: Mapped[int | None] = mapped_column(BigInteger)
+    pages: Mapped[int] = mapped_column(BigInteger)
+    allowance: Mapped[int] = mapped_column(BigInteger)
+    extra_pages: Mapped[int] = mapped_column(BigInteger)
+    page_price: Mapped[Decimal] = mapped_column(Numeric(12, 4))
+    amount: Mapped[Decimal] = _money()

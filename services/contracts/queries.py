@@ -77,7 +77,8 @@ def installment_out(i, number=None, customer_name=None):
             "version": i.version, "due_on": i.due_on.isoformat(), "amount": str(i.amount),
             "currency": i.currency, "status": i.status, "invoice_no": i.invoice_no,
             "invoiced_on": _iso(i.invoiced_on), "rate": _text(i.rate),
-            "amount_try": _text(i.amount_try), "paid_on": _iso(i.paid_on)}
+            "amount_try": _text(i.amount_try), "paid_on": _iso(i.paid_on),
+            "kind": i.kind or "fee"}
 
 
 def _iso(day):
@@ -156,7 +157,8 @@ class ContractQueries:
         from services.contracts.models import Installment
         c = find(self.db, Contract, contract_id)
         rows = self.db.scalars(select(Installment).where(
-            Installment.contract_id == c.id).order_by(Installment.seq)).all()
+            Installment.contract_id == c.id).order_by(Installment.due_on,
+                                                       Installment.seq)).all()
         return {"items": [installment_out(i, c.number, c.customer_name) for i in rows],
                 "next_cursor": None, "frequency": c.invoice_frequency}
 

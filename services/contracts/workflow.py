@@ -9,11 +9,11 @@ the write (no I/O inside a transaction) and given here as `customer` and `cards`
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from services.common.exceptions import Conflict, NotFound, PreconditionRequired, invalid
 from services.common.models import utcnow
-from services.common.roles import SYSTEM, SYSTEM_ACTOR
+from services.common.roles import SYSTEM_ACTOR
 from services.common.schemas import is_id
 from services.contracts import domain, events
 from services.contracts import maintenance_domain as visit_rules
@@ -334,8 +334,9 @@ class ContractWorkflow:
         if contract.status not in (domain.DRAFT, domain.ACTIVE):
             raise Conflict("A contract in {status} gets no invoice schedule.",
                            {"status": contract.status})
+        # the page bills' installments (meters.py) are not the price's: they stay
         old = self.db.scalars(select(Installment).where(
-            Installment.contract_id == contract.id)).all()
+            Installment.contract_id == contract.id, Installment.kind == "fee")).all()
         if any(i.status != "scheduled" for i in old):
             raise Conflict("Contract {number} has invoices already; its schedule stays.",
                            {"number": contract.number})
@@ -347,8 +348,11 @@ class ContractWorkflow:
         for row in old:
             self.db.delete(row)
         self.db.flush()
+        after = self.db.scalar(select(func.max(Installment.seq)).where(
+            Installment.contract_id == contract.id)) or 0  # numbers stay unique
         for seq, (due, amount) in enumerate(domain.installments(
-                contract.total, contract.start, contract.months, data["frequency"], first), 1):
+                contract.total, contract.start, contract.months, data["frequency"], first),
+                after + 1):
             self.db.add(Installment(contract_id=contract.id, customer_id=contract.customer_id,
                                     seq=seq, due_on=due, amount=amount,
                                     currency=contract.currency, status="scheduled", version=1,
@@ -363,7 +367,8 @@ class ContractWorkflow:
         if row.currency != "TRY" and data["rate"] is None:
             raise invalid(rate=["A currency other than TRY needs its rate."])
         rate = data["rate"] if row.currency != "TRY" else Decimal(1)
-        row.status, row.invoice_no, row.invoiced_on = "invoiced", data["invoice_no"],             data["invoiced_on"]
+        row.status, row.invoice_no, row.invoiced_on = ("invoiced", data["invoice_no"],
+                                                       data["invoiced_on"])
         row.rate, row.amount_try = rate, domain.money(row.amount * rate)
         self.db.flush()
         return row

@@ -84,10 +84,10 @@ def test_plan_calendar_reschedule_skip_and_readings(system):
             moved = api("GET", f"/maintenance-visits/{visits[1]['id']}")
             assert (moved["planned_on"], moved["scheduled_on"]) == (visits[1]["planned_on"],
                                                                     target)
-            page.get_by_label("Okuma").fill("120000")
+            page.get_by_label("Okuma", exact=True).fill("120000")
             page.get_by_role("button", name="Okumayı kaydet").click()
             expect(page.locator("table.list")).to_contain_text("120000")
-            page.get_by_label("Okuma").fill("100")
+            page.get_by_label("Okuma", exact=True).fill("100")
             page.get_by_role("button", name="Okumayı kaydet").click()
             expect(page.locator("[role=alert], .alert").first).to_contain_text("120000")
             person.check("maintenance-visit")
@@ -133,3 +133,84 @@ def test_plan_calendar_reschedule_skip_and_readings(system):
             tech.check("maintenance-technician-calendar")
         finally:
             tech.close()
+
+
+def test_a_technician_records_readings_and_the_officer_prices_pages(system):
+    """A technician reads a copier's meter on the visit's page (the reading shown with the
+    pages since the previous; a lower one refused naming it; the same value as a meter
+    replacement accepted), checked through the API; the contracts officer prices the pages on
+    the contract's page (a Turkish decimal comma), checked through the API."""
+    admin = system.token("admin", ADMIN_PASSWORD)
+    ids = {}
+    for username, role, name in (("sayfaci", "contracts", "Şule Sözleşme"),
+                                 ("okuyan", "technician", "Ömer Okuyan")):
+        r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
+            "username": username, "password": PASSWORD, "role": role, "name": name,
+            "language": "tr", "email": f"{username}@servis.local"})
+        assert r.status_code == 201, r.text
+        ids[username] = r.json()["id"]
+    officer = system.token("sayfaci", PASSWORD)
+
+    def api(method, path, json=None, version=None):
+        headers = {**officer, **({"If-Match": f'"{version}"'} if version else {})}
+        r = system.http.request(method, system.url("/api/v1" + path), headers=headers,
+                                json=json)
+        assert r.status_code < 300, (method, path, r.text)
+        return r.json()
+    customer = api("POST", "/customers", {"name": "Işık Fotokopi"})
+    device = api("POST", "/devices", {"customer_id": customer["id"], "brand": "Ricoh",
+                                      "serial": "WEB-MTR-1"})
+    start = local_date() + timedelta(days=10)
+    p = api("POST", "/proposals", {"customer_id": customer["id"], "start": start.isoformat(),
+                                   "devices": [{"device_id": device["id"]}], "months": 12,
+                                   "unit_price": "1000.00"})
+    contract_id = api("POST", f"/proposals/{p['id']}/decision", {"decision": "accepted"},
+                      version=1)["contract_id"]
+    plan = api("POST", "/maintenance-plans", {
+        "contract_id": contract_id, "device_id": device["id"], "rrule": "FREQ=MONTHLY",
+        "window_days": 5, "team": [ids["okuyan"]]})
+    visit = api("GET", f"/maintenance-visits?plan_id={plan['id']}")["items"][0]
+
+    with chromium() as browser:
+        tech = Person(browser, system, "okuyan", PASSWORD)
+        try:
+            page = tech.go(f"/maintenance/visits/{visit['id']}")
+            page.get_by_label("Okuma", exact=True).fill("50000")
+            page.get_by_role("button", name="Okumayı kaydet").click()
+            expect(page.locator("#readings")).to_contain_text("50000")
+            page.get_by_label("Okuma", exact=True).fill("52500")
+            page.get_by_role("button", name="Okumayı kaydet").click()
+            expect(page.locator("#readings tbody tr").nth(1)).to_contain_text("2500")
+            page.get_by_label("Okuma", exact=True).fill("40")
+            page.get_by_role("button", name="Okumayı kaydet").click()
+            expect(page.locator("[role=alert], .alert").first).to_contain_text("52500")
+            page.get_by_label("Okuma", exact=True).fill("40")
+            page.get_by_label("Sayaç değiştirildi").check()
+            page.get_by_label("Not", exact=True).fill("Sayaç değişti")
+            page.get_by_role("button", name="Okumayı kaydet").click()
+            expect(page.locator("#readings")).to_contain_text("yeni sayaç")
+            readings = api("GET", f"/maintenance-visits/{visit['id']}/readings")["items"]
+            assert [(r["value"], r["pages"], r["replacement"]) for r in readings] == [
+                (50000, None, False), (52500, 2500, False), (40, 40, True)]
+            assert readings[0]["by"]["name"] == "Ömer Okuyan"
+            tech.check("maintenance-readings")
+            assert not tech.csp_violations and not tech.errors
+        finally:
+            tech.close()
+        person = Person(browser, system, "sayfaci", PASSWORD)
+        try:
+            page = person.go(f"/contracts/{contract_id}")
+            section = page.locator("#pages")
+            section.get_by_label("Aylık sayfa hakkı 1").fill("2000")
+            section.get_by_label("Aşan sayfa başına fiyat 1").fill("0,05")
+            page.get_by_role("button", name="Sayfa koşullarını kaydet").click()
+            page.wait_for_load_state("networkidle")
+            expect(section.get_by_label("Aylık sayfa hakkı 1")).to_have_value("2000")
+            expect(section.get_by_label("Aşan sayfa başına fiyat 1")).to_have_value("0,05")
+            terms = api("GET", f"/contracts/{contract_id}/page-terms")["items"]
+            assert terms == [{"device_id": device["id"], "meter": "total",
+                              "monthly_allowance": 2000, "page_price": "0.0500"}]
+            person.check("contract-page-terms")
+            assert not person.csp_violations and not person.errors
+        finally:
+            person.close()

@@ -106,8 +106,23 @@ def test_an_upgrade_keeps_every_row(name, url):
             for mapper in models.Base.registry.mappers:
                 if mapper.local_table.name in written:  # tables the upgrade adds are empty
                     assert len(session.scalars(sa.select(mapper.class_)).all()) == 3, mapper
+            for table, check in MADE_FROM_DATA.get(name, {}).items():
+                if table not in written:  # made by this upgrade: from the rows there were
+                    check(session, written)
     finally:
         engine.dispose()
+
+
+def _plans_have_their_device(session, written):
+    """contracts 0003: every plan there was gets its one device's row in the plan's devices."""
+    got = session.execute(sa.text("SELECT plan_id, device_id FROM maintenance_plan_devices "
+                                  "ORDER BY plan_id")).all()
+    assert [tuple(r) for r in got] == [(p["id"], p["device_id"])
+                                       for p in written["maintenance_plans"]]
+
+
+# rows an upgrade makes from the data there was: {service: {the new table: its check}}
+MADE_FROM_DATA = {"contracts": {"maintenance_plan_devices": _plans_have_their_device}}
 
 
 def test_some_service_has_an_upgrade_to_test():

@@ -86,3 +86,50 @@ def test_due_visit_to_one_form_cancel_to_one_more_then_done(run_services, rpc, t
     eventually(lambda: rpc.contracts.get_maintenance_visit(visit["id"])["status"] == "done")
     counts = rpc.contracts.get_maintenance_plan(plan["id"])["counts"]
     assert (counts["done"], counts["planned"], counts["total"]) == (1, 3, 4)
+
+
+def test_a_group_plan_asks_devices_where_each_device_stands(run_services, rpc):
+    """A group plan of a site's devices on a real broker: contracts asks devices for the
+    customer's sites and each card (no transaction open), one visit per device on each date;
+    a device of the contract at another site is a 422 naming it; a reading from the form of
+    the group's visit goes on that visit."""
+    from services.common.exceptions import ValidationFailed
+    run_services(DevicesService, FormsService, ContractsService, **CONFIG,
+                 CONTRACT_SCAN_SECONDS=0.3)
+    customer = rpc.devices.create_customer({"name": "Çınar Ofis", "sites": [
+        {"name": "Merkez"}, {"name": "Depo"}]})
+    merkez, depo = (s["id"] for s in customer["sites"])
+    cards = [rpc.devices.register_device({"customer_id": customer["id"], "brand": "Canon",
+                                          "serial": f"GR-{i}", "site_id": site}, OFFICER)
+             for i, site in enumerate((merkez, merkez, depo))]
+    today = local_date()
+    p = rpc.contracts.create_proposal({
+        "customer_id": customer["id"], "start": today.isoformat(), "months": 12,
+        "devices": [{"device_id": c["id"]} for c in cards], "unit_price": "900.00"}, OFFICER)
+    p = rpc.contracts.decide_proposal(p["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    group = {"contract_id": p["contract_id"], "rrule": "FREQ=MONTHLY;INTERVAL=6",
+             "avoid_holidays": False, "team": TEAM, "site_id": merkez}
+    try:
+        rpc.contracts.create_maintenance_plan(
+            {**group, "device_ids": [cards[0]["id"], cards[2]["id"]]}, OFFICER)
+        raise AssertionError("a device of another site was taken")
+    except ValidationFailed as exc:
+        assert "1" in exc.details["device_ids"] and "Merkez" in str(exc.details)
+    plan = rpc.contracts.create_maintenance_plan(
+        {**group, "device_ids": [cards[0]["id"], cards[1]["id"]]}, OFFICER)
+    assert plan["site"] == {"id": merkez, "name": "Merkez"} and plan["counts"]["total"] == 4
+    eventually(lambda: rpc.contracts.get_contract(p["contract_id"])["status"] == "active")
+    first = rpc.contracts.list_maintenance_visits({"plan_id": plan["id"]})["items"][:2]
+    assert {v["device_id"] for v in first} == {cards[0]["id"], cards[1]["id"]}
+    assert {v["scheduled_on"] for v in first} == {today.isoformat()}
+
+    def opened():
+        v = rpc.contracts.get_maintenance_visit(first[0]["id"])
+        assert v["form"], v
+        return v["form"]["id"]
+    form = rpc.forms.get_form(eventually(opened))
+    ref = {"id": form["id"], "number": form["number"], "device_id": form["device"]["id"],
+           "maintenance": form["maintenance"]}
+    readings = rpc.contracts.record_form_reading(ref, {"value": 8000}, TECH)
+    assert (readings[-1]["visit_id"], readings[-1]["form"]["number"]) == (first[0]["id"],
+                                                                          form["number"])

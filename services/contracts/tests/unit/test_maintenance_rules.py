@@ -191,3 +191,35 @@ def test_a_reading_never_goes_back_but_a_new_meter_starts_at_zero():
     assert rules.pages_between(None, 50, False) is None
     assert rules.pages_between(100, 150, False) == 50
     assert rules.pages_between(100, 3, True) == 3
+
+
+# -- pages over the allowance ------------------------------------------------------------------
+def test_pages_counted_from_the_opening_a_replaced_meter_from_zero():
+    assert rules.pages_counted(1000, [(1500, False), (2100, False)]) == 1100
+    assert rules.pages_counted(None, [(1500, False), (2100, False)]) == 600  # a baseline
+    assert rules.pages_counted(2100, [(2200, False), (30, True), (90, False)]) == 100 + 30 + 60
+    assert rules.pages_counted(500, []) == 0
+
+
+def test_page_charge_allowance_times_months_and_half_up_to_the_cent():
+    from decimal import Decimal
+    assert rules.page_charge(4500, 1000, 3, Decimal("0.05")) == (3000, 1500, Decimal("75.00"))
+    assert rules.page_charge(2999, 1000, 3, Decimal("0.05")) == (3000, 0, Decimal("0.00"))
+    # 7 pages at 0.0125: 0.0875 → 0.09 (half-up, kuruş)
+    assert rules.page_charge(107, 100, 1, Decimal("0.0125")) == (100, 7, Decimal("0.09"))
+
+
+def test_month_span_and_a_backwards_period():
+    assert rules.month_span("2027-02", "2027-04") == (date(2027, 2, 1), date(2027, 4, 30), 3)
+    assert rules.month_span("2027-12", "2028-02") == (date(2027, 12, 1), date(2028, 2, 29), 3)
+    with pytest.raises(ValidationFailed) as err:
+        rules.month_span("2027-04", "2027-02")
+    assert list(err.value.details) == ["to"]
+
+
+def test_a_reading_is_not_dated_before_the_previous():
+    rules.check_reading_date(None, date(2027, 1, 1))
+    rules.check_reading_date(date(2027, 1, 1), date(2027, 1, 1))
+    with pytest.raises(ValidationFailed) as err:
+        rules.check_reading_date(date(2027, 1, 2), date(2027, 1, 1))
+    assert list(err.value.details) == ["read_on"]
