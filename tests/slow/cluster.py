@@ -9,6 +9,7 @@ second and third join the first with `rabbitmqctl join_cluster`. The machine's o
 if they do not stop."""
 import os
 import secrets
+import signal
 import subprocess
 import time
 import uuid
@@ -104,9 +105,13 @@ class RabbitCluster:
     def by_name(self, node_name):
         return next(n for n in self.nodes if n.node == node_name)
 
-    def stop_node(self, node):
-        """Stop one node for good (its Erlang VM ends: the node is lost to the cluster)."""
+    def stop_node(self, node, how="stop"):
+        """Lose one node for good: `stop` (rabbitmqctl stop: it closes its clients'
+        connections and leaves) or `kill` (SIGKILL of its Erlang VM, a crash: the kernel
+        resets its sockets)."""
         self.stopped.add(node.node)
+        if how == "kill" and node.pid is not None:
+            os.kill(node.pid, signal.SIGKILL)
         node.close()
 
     def close(self):
