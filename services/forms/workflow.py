@@ -103,7 +103,7 @@ class FormWorkflow:
         """A new form (NEW) from the intake data and devices' answer for it (customer, rep,
         device and the device's coverage today, stored on the form); `maintenance` (visit id,
         attempt): a maintenance visit's form (services/forms/maintenance.py); `call_id`: the
-        create_form call opening it (unique: a second delivery's commit fails)."""
+        create_form call opening it (unique: a second delivery's write fails, `open_once`)."""
         customer, rep, device = intake["customer"], intake["customer"]["rep"], intake["device"]
         form = Form(
             kind=data["kind"], status="NEW", status_rank=STATUS_RANK["NEW"], version=1,

@@ -14,7 +14,7 @@ import subprocess
 import time
 import uuid
 
-from tests.slow.broker import PrivateBroker, available  # noqa: F401  (available: for tests)
+from tests.slow.broker import PrivateBroker, _tool, available  # noqa: F401  (available: tests')
 
 NAMES = ("servis-a", "servis-b", "servis-c")
 
@@ -43,11 +43,9 @@ class RabbitCluster:
         """Start the three nodes (at once: each takes seconds to boot), then join the second and
         third to the first. Raises with the node's own words when one does not come up."""
         try:
-            for node in self.nodes:
-                node.started = False
-            procs = [subprocess.Popen([_server(), "-detached"], env=n.env, cwd=n.dir,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                     for n in self.nodes]
+            procs = [subprocess.Popen([_tool("rabbitmq-server"), "-detached"], env=n.env,
+                                      cwd=n.dir, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT) for n in self.nodes]
             for node, proc in zip(self.nodes, procs):
                 out, _ = proc.communicate(timeout=60)
                 if proc.returncode:
@@ -123,11 +121,6 @@ class RabbitCluster:
 def _names(text):
     """'[a@localhost, b@localhost]' -> ['a@localhost', 'b@localhost']"""
     return [part.strip() for part in text.strip("[]").split(",") if part.strip()]
-
-
-def _server():
-    from tests.slow.broker import _tool
-    return _tool("rabbitmq-server")
 
 
 def wait(condition, limit, interval=0.5):

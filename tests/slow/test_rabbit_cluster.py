@@ -11,8 +11,10 @@ The machine's own broker (rabbit@…, 5672) is never named: every rabbitmqctl ca
 our nodes with `-n`, and the fixture stops the three nodes it started (their pids, whatever
 happens). Without rabbitmq-server or PostgreSQL the test fails, saying which is missing.
 
-Figures (2-core machine shared with other work, 2026-11-28): see docs/testing.md "A RabbitMQ
-cluster losing a node"."""
+Figures (2-core machine shared with other work, 2026-11-28; more in docs/testing.md "A
+RabbitMQ cluster losing a node"): stop — 235 × 201 and 11 × 503, the last failure started 2.4 s
+after the stop, the slowest failure 0.81 s; kill — 248 × 201 and 2 × 503, 0.01 s, 0.51 s; no
+504; the services back on another node within 0.1–1.1 s."""
 import contextlib
 import glob
 import os
