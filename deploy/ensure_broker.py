@@ -39,6 +39,14 @@ def address(uri):
 
 
 def main():
+    if ";" in URI:  # a cluster's nodes (services/common/broker.py uris): one must answer
+        nodes = [one.strip() for one in URI.split(";") if one.strip()]
+        if any(answers(u.hostname or "127.0.0.1", u.port or 5672)
+               for u in map(urllib.parse.urlsplit, nodes)):
+            return 0
+        print(f"No node of the cluster in AMQP_URI answers ({'; '.join(map(address, nodes))}). "
+              "Start one, or set AMQP_URI to a broker that runs.", file=sys.stderr)
+        return 1
     u = urllib.parse.urlsplit(URI)
     host, port = u.hostname or "127.0.0.1", u.port or 5672
     if answers(host, port):

@@ -30,11 +30,12 @@ TIMEOUT = float(os.environ.get("PROBE_TIMEOUT", "3"))
 def _broker():
     from kombu import Connection
 
-    from services.common.broker import address, describe
+    from services.common.broker import address, describe, uris
     uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     try:
         with Connection(uri, connect_timeout=TIMEOUT) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0)
+            # a cluster's nodes (AMQP_URI `;`-separated): ready when one of them answers
+            conn.ensure_connection(max_retries=len(uris(uri)), interval_start=0)
     except Exception as exc:
         return f"broker {address(uri)}: {describe(exc)}"
     return None

@@ -51,7 +51,7 @@ from nameko.exceptions import deserialize
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 from prometheus_client import Histogram
 
-from services.common.broker import watch
+from services.common.broker import uris, watch
 from services.common.exceptions import ServiceUnavailable, ServisError, register_remote_errors
 from services.common.observability import LATENCY_BUCKETS, current_request_id
 
@@ -90,6 +90,23 @@ class ServiceTimeout(ServisError):
     def __init__(self, service, timeout):
         super().__init__(TIMED_OUT, {"service": service, "timeout": timeout})
         self.service, self.timeout = service, timeout
+
+
+def connection_parameters(amqp_uri, timeout):
+    """pika's parameters for each node AMQP_URI names (`;`-separated for a cluster,
+    services/common/broker.py `uris`). pika.BlockingConnection takes the list and tries the
+    nodes in turn, one attempt each: a lane is made on the first node that answers, so a
+    lost node costs a refused connection (at once) and the lanes that were on it."""
+    params = []
+    for uri in uris(amqp_uri):
+        p = pika.URLParameters(uri)
+        p.heartbeat = 0
+        p.blocked_connection_timeout = max(timeout, 1.0)
+        p.connection_attempts = 1
+        p.socket_timeout = p.stack_timeout = 5
+        p.client_properties = {"connection_name": f"{CALLER}-rpc"}
+        params.append(p)
+    return params
 
 
 class _Lane:
@@ -149,12 +166,7 @@ class _Lane:
 class RpcClient:
     def __init__(self, amqp_uri: str, *, timeout: float = 10.0, pool_size: int = 32):
         self.timeout = timeout
-        self._params = pika.URLParameters(amqp_uri)
-        self._params.heartbeat = 0
-        self._params.blocked_connection_timeout = max(timeout, 1.0)
-        self._params.connection_attempts = 1
-        self._params.socket_timeout = self._params.stack_timeout = 5
-        self._params.client_properties = {"connection_name": f"{CALLER}-rpc"}
+        self._params = connection_parameters(amqp_uri, timeout)
         self._idle = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
         self._lock = threading.Lock()

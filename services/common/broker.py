@@ -24,8 +24,21 @@ class BrokerAway(Exception):
     """Raised by our own loops instead of the connection error, once the watch reported it."""
 
 
+def uris(amqp_uri):
+    """The broker's URLs: AMQP_URI names one node, or a cluster's nodes separated by `;`
+    (kombu's own failover syntax, so nameko takes it as it is; the gateway's pika client
+    is given the list, gateway/rpc.py)."""
+    found = [u.strip() for u in str(amqp_uri).split(";") if u.strip()]
+    if not found:
+        raise ValueError("AMQP_URI names no broker")
+    return found
+
+
 def address(uri):
-    """`amqp://user@host:port/vhost`: the broker's address without the password."""
+    """`amqp://user@host:port/vhost`: the broker's address without the password (each
+    node's, `;`-separated, for a cluster)."""
+    if ";" in uri:
+        return ";".join(address(one) for one in uris(uri))
     u = urllib.parse.urlsplit(uri)
     user = f"{urllib.parse.unquote(u.username)}@" if u.username else ""
     port = f":{u.port}" if u.port else ""

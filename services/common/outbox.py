@@ -30,7 +30,7 @@ from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select, update
 
-from services.common.broker import CONNECTION_ERRORS, BrokerAway, watch
+from services.common.broker import CONNECTION_ERRORS, BrokerAway, uris, watch
 from services.common.erasure import settle
 from services.common.events import make_event, redacted
 from services.common.loop import WorkerHandle
@@ -167,10 +167,13 @@ class Outbox(Scanner):
     def _producer(self):
         """The relay's own connection and producer (one green thread uses them), made on
         first use and again after a failure, its channel in confirm mode. One attempt to
-        connect (`max_retries` 0): kombu would otherwise retry inside the step for its
-        connect timeout."""
+        connect (`max_retries` 0 for one node): kombu would otherwise retry inside the step
+        for its connect timeout. For a cluster (AMQP_URI naming several nodes), one attempt
+        per node: kombu switches to the next node only between attempts, so a single attempt
+        would try the first node again and again while it is the one that was lost."""
         if self.producer is None:
-            self.connection = Connection(self.amqp_uri, transport_options={"max_retries": 0})
+            self.connection = Connection(self.amqp_uri, transport_options={
+                "max_retries": len(uris(self.amqp_uri)) - 1})
             self.producer = self.connection.Producer()
             channel = self.producer.channel
             self.exchange(channel).declare()

@@ -7,13 +7,15 @@ import functools
 import eventlet
 from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
+from nameko.contextdata import ContextDataProvider
 from nameko.exceptions import UnknownService
 from nameko.rpc import Responder, RpcProxy
-from nameko.rpc import rpc as nameko_rpc
+from nameko.rpc import Rpc as NamekoRpc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common import reconnect  # noqa: F401  (nameko rides out a lost broker)
+from services.common import queues  # noqa: F401  (QUEUE_TYPE: classic or quorum queues)
 from services.common.broker import CONNECTION_ERRORS
 from services.common.exceptions import (Conflict, ServiceUnavailable, ServisError,
                                         register_remote_errors)
@@ -71,8 +73,33 @@ def stale_is_conflict(fn):
     return wrapper
 
 
+CALL_ID = "rpc_call_id"  # the key in a worker's context data
+
+
+class Rpc(NamekoRpc):
+    """nameko's RPC entrypoint, which also puts the call's id in the worker's context data:
+    the request message's correlation id — one per call, whoever calls (the gateway, another
+    service's ServiceClient, a standalone proxy), and the same when the broker delivers the
+    request again. It does that when the connection the request was taken on is lost before
+    the ack: a broker node lost under a consumer (tests/slow/test_rabbit_cluster.py) while
+    the worker goes on and commits. A write that must not be done twice for one call keys on
+    it (`CallId`, forms' create_form)."""
+
+    def unpack_message_headers(self, message):
+        data = super().unpack_message_headers(message)
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id:
+            data[CALL_ID] = str(correlation_id)[:64]
+        return data
+
+
+class CallId(ContextDataProvider):
+    """`self.call_id` in a worker: the id of the RPC call it serves (None outside one)."""
+    context_key = CALL_ID
+
+
 def rpc(fn):
-    return nameko_rpc(expected_exceptions=ServisError)(closing_session(stale_is_conflict(fn)))
+    return Rpc.decorator(expected_exceptions=ServisError)(closing_session(stale_is_conflict(fn)))
 
 
 

@@ -40,6 +40,8 @@ class Form(Base):
         # one maintenance form per (visit, attempt), across replicas and restarts
         UniqueConstraint("maintenance_visit_id", "maintenance_attempt",
                          name="uq_forms_maintenance"),
+        # one form per create_form call, however often the broker delivers it
+        Index("uq_forms_opening_call", "opening_call", unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
@@ -47,6 +49,8 @@ class Form(Base):
     # a maintenance form: contracts' visit and its attempt (services/forms/maintenance.py)
     maintenance_visit_id: Mapped[int | None] = mapped_column(Integer)
     maintenance_attempt: Mapped[int | None] = mapped_column(Integer)
+    # the id of the create_form call that opened it (services/common/rpc.py CallId)
+    opening_call: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(30), default="NEW", index=True)
     status_rank: Mapped[int] = mapped_column(Integer, default=0)
     sub_status: Mapped[str | None] = mapped_column(String(40))

@@ -10,7 +10,7 @@ from services.common.documents.issuing import Documents, document_out, remove_fi
 from services.common.handlers import handles
 from services.common.heartbeat import Heartbeat
 from services.common.outbox import Outbox
-from services.common.rpc import ServiceClient, rpc
+from services.common.rpc import CallId, ServiceClient, rpc
 from services.common.schemas import load
 from services.common.settings import Settings
 from services.forms.approvals import PriceApprovals, decision_out
@@ -43,6 +43,7 @@ class FormsService(service_papers.FormPapers):
     outbox = Outbox("db")
     settings = Settings(FormsSettings)
     devices = ServiceClient("devices", "DEVICES_RPC_TIMEOUT")
+    call_id = CallId()  # the RPC call served: create_form opens one form per call
     documents = Documents(Document, DocumentTemplate, TEMPLATES, make_builder)
     schedule = ReportSchedule()
 
@@ -81,14 +82,14 @@ class FormsService(service_papers.FormPapers):
     @rpc
     def create_form(self, data, actor):
         data, actor = load(FormIn(), data), load(Actor(), actor)
-        # devices first, with no transaction open (no I/O inside a transaction)
-        intake = self.devices.call("resolve_intake", {
-            "customer_id": data["customer_id"], "device_id": data["device_id"],
-            "device": data["device"]})
-        form = self.workflow.open(data, actor, intake)
-        self.db.commit()
-        self.documents.issue_now()  # the intake slip, ready when the client asks for it
-        return self.queries.form(form.id)
+        form_id = self.workflow.opened_by_call(self.call_id)  # this call, delivered again
+        if form_id is None:  # devices first, no transaction open (no I/O inside one)
+            intake = self.devices.call("resolve_intake", {
+                key: data[key] for key in ("customer_id", "device_id", "device")})
+            form_id = self.workflow.open_once(data, actor, intake, self.call_id)
+            self.db.commit()
+            self.documents.issue_now()  # the intake slip, ready when the client asks for it
+        return self.queries.form(form_id)
 
     @rpc
     def get_form(self, form_id):
@@ -202,10 +203,9 @@ class FormsService(service_papers.FormPapers):
     @rpc
     def decide_price_as_customer(self, form_id, data, actor, client):
         """The customer's price decision from the portal: their form only (else 404)."""
-        data, actor, client = load(DecisionIn(), data), load(Actor(), actor), load(Client(),
-                                                                                   client)
-        return self._customers(PriceApprovals(self.workflow).decide_by_portal(
-            form_id, data, actor, client))
+        decide = PriceApprovals(self.workflow).decide_by_portal
+        return self._customers(decide(form_id, load(DecisionIn(), data), load(Actor(), actor),
+                                      load(Client(), client)))
 
     def _customers(self, form):
         """Commit a customer's write; answer what a customer may read of the form (never the

@@ -12,6 +12,7 @@ import json
 from decimal import Decimal
 
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from services.common import access
 from services.common.exceptions import (Conflict, Forbidden, NotFound, PreconditionRequired,
@@ -74,10 +75,35 @@ class FormWorkflow:
         self.papers = FormDocuments(session, emit, settings, documents)
 
     # -- intake ---------------------------------------------------------------------------
-    def open(self, data, actor, intake, maintenance=None):
+    def opened_by_call(self, call_id):
+        """The id of the form the create_form call `call_id` opened already (the broker
+        delivered the call again: the connection it was taken on was lost before the ack,
+        while the worker went on and committed), or None. The read is ended either way: the
+        caller goes on to ask devices, and no transaction stays open across I/O."""
+        if not call_id:
+            return None
+        form_id = self.db.scalar(select(Form.id).where(Form.opening_call == call_id))
+        self.db.rollback()
+        return form_id
+
+    def open_once(self, data, actor, intake, call_id):
+        """`open`, for the create_form call `call_id`: the new form's id, or — when another
+        delivery of the same call wrote its form first (the opening call is unique: this
+        flush fails, in a SAVEPOINT so nothing of it stays) — that form's id."""
+        try:
+            with self.db.begin_nested():
+                return self.open(data, actor, intake, call_id=call_id).id
+        except IntegrityError:
+            form_id = self.opened_by_call(call_id)
+            if form_id is None:
+                raise
+            return form_id
+
+    def open(self, data, actor, intake, maintenance=None, call_id=None):
         """A new form (NEW) from the intake data and devices' answer for it (customer, rep,
         device and the device's coverage today, stored on the form); `maintenance` (visit id,
-        attempt): a maintenance visit's form (services/forms/maintenance.py)."""
+        attempt): a maintenance visit's form (services/forms/maintenance.py); `call_id`: the
+        create_form call opening it (unique: a second delivery's write fails, `open_once`)."""
         customer, rep, device = intake["customer"], intake["customer"]["rep"], intake["device"]
         form = Form(
             kind=data["kind"], status="NEW", status_rank=STATUS_RANK["NEW"], version=1,
@@ -108,6 +134,7 @@ class FormWorkflow:
             year, self.db.execute(NEXT_NUMBER, {"year": year}).scalar_one())
         if maintenance is not None:
             form.maintenance_visit_id, form.maintenance_attempt = maintenance
+        form.opening_call = call_id
         self.db.add(form)
         self.db.flush()
         self.db.add(FormHistory(form_id=form.id, action="status", from_status=None,

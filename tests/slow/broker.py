@@ -27,9 +27,12 @@ def available():
 
 
 class PrivateBroker:
-    def __init__(self, directory):
+    """`home`: where the Erlang cookie is (HOME); nodes that are to form a cluster share one.
+    `name`: the node's name before @localhost (default: a random one)."""
+
+    def __init__(self, directory, name=None, home=None):
         self.dir = str(directory)
-        self.node = f"servis-test-{uuid.uuid4().hex[:8]}@localhost"
+        self.node = f"{name or 'servis-test-' + uuid.uuid4().hex[:8]}@localhost"
         self.port, self.dist_port = free_port(), free_port()
         self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         for name, text in (("enabled_plugins", "[].\n"), ("env.conf", ""),
@@ -38,7 +41,7 @@ class PrivateBroker:
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(text)
         self.env = {
-            **os.environ, "HOME": self.dir,  # the Erlang cookie of this node and its CLI
+            **os.environ, "HOME": str(home or self.dir),  # the Erlang cookie, node and CLI
             "RABBITMQ_CONF_ENV_FILE": os.path.join(self.dir, "env.conf"),  # not the machine's
             "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port),
             "RABBITMQ_DIST_PORT": str(self.dist_port),
@@ -50,28 +53,54 @@ class PrivateBroker:
             "ERL_EPMD_ADDRESS": "127.0.0.1",
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         }
-        self.pid = None
+        self.pid, self.closed = None, False
 
     def ctl(self, *args, timeout=120):
-        return subprocess.run([_tool("rabbitmqctl"), "-n", self.node, *args], env=self.env,
-                              cwd=self.dir, capture_output=True, text=True, timeout=timeout,
-                              check=True).stdout
+        """rabbitmqctl -n <this node> args; a failure raises with what rabbitmqctl said."""
+        done = subprocess.run([_tool("rabbitmqctl"), "-n", self.node, *args], env=self.env,
+                              cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+        if done.returncode:
+            raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout,
+                                                done.stderr.strip()[-2000:])
+        return done.stdout
 
     def start(self):
         subprocess.run([_tool("rabbitmq-server"), "-detached"], env=self.env, cwd=self.dir,
                        check=True, timeout=60, capture_output=True)
+        return self.await_started()
+
+    def await_started(self):
+        """Wait for a node started `-detached` to run; its pid is kept for close()."""
         deadline = time.monotonic() + 90
         while True:  # the node registers with epmd a moment after -detached returns
             try:
                 self.ctl("await_startup", "--timeout", "60")
                 break
-            except subprocess.CalledProcessError:
+            except subprocess.CalledProcessError as exc:
+                self._read_pid()
                 if time.monotonic() > deadline:
-                    raise
+                    raise RuntimeError(f"{self.node} did not start: {exc.stderr[-1500:]}\n"
+                                       f"{self.log_tail()}") from exc
                 time.sleep(0.5)
-        with open(self.env["RABBITMQ_PID_FILE"]) as f:
-            self.pid = int(f.read().strip())
+        self._read_pid()
         return self
+
+    def _read_pid(self):
+        try:
+            with open(self.env["RABBITMQ_PID_FILE"]) as f:
+                self.pid = int(f.read().strip())
+        except (OSError, ValueError):
+            pass
+
+    def log_tail(self, chars=2000):
+        """The end of the node's own log (why it did not start)."""
+        try:
+            logs = [os.path.join(self.env["RABBITMQ_LOG_BASE"], f)
+                    for f in os.listdir(self.env["RABBITMQ_LOG_BASE"])]
+            with open(max(logs, key=os.path.getmtime), errors="replace") as f:
+                return f.read()[-chars:]
+        except (OSError, ValueError):
+            return "(no log)"
 
     def stop_app(self):
         self.ctl("stop_app")
@@ -92,6 +121,10 @@ class PrivateBroker:
                                               out.splitlines() if line.strip())}
 
     def close(self):
+        if self.closed:  # once: its pid may belong to another process later
+            return
+        self.closed = True
+        self._read_pid()
         try:
             self.ctl("stop", timeout=60)
         except Exception:

@@ -208,3 +208,20 @@ def test_request_nobody_took_in_time_never_runs(client, stopped, tmp_path):
     while time.monotonic() < deadline:  # bounded: nothing late shows up either
         assert not checked.exists() and not raced.exists()
         time.sleep(0.05)
+
+
+def test_a_clusters_first_node_down_the_lanes_go_to_the_next(amqp_uri, service):
+    """AMQP_URI naming several nodes (`;`): a node that refuses connections is passed over
+    at once (the cluster test stops a real node: tests/slow/test_rabbit_cluster.py)."""
+    from services.common.testing import free_port
+    down = f"amqp://guest:guest@127.0.0.1:{free_port()}/" + amqp_uri.rsplit("/", 1)[1]
+    client = RpcClient(f"{down};{amqp_uri}", timeout=5)
+    try:
+        started = time.monotonic()
+        assert client.call("echo", "echo", TURKISH) == TURKISH
+        assert time.monotonic() - started < 2
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(lambda i: client.call("echo", "echo", i), range(20))) == list(
+                range(20))
+    finally:
+        client.close()

@@ -132,3 +132,58 @@ def test_devices_down_gives_503_and_the_request_does_not_run_later(
     run_services.restart(devices)
     assert rpc.devices.find_devices({"serial": DEVICE["serial"]})["items"] == []
     assert forms_count(system) == 0
+
+
+def test_a_create_form_call_delivered_twice_opens_one_form(system, rpc, tap, customer, amqp_uri):
+    """The broker delivers a request again when the connection it was taken on is lost
+    before the ack (a RabbitMQ node lost: tests/slow/test_rabbit_cluster.py) while the worker
+    goes on and commits. Played here by publishing one call (one correlation id) twice, at
+    once: one form, one form_created, and both deliveries answer with that form; another
+    call with the same data is another form."""
+    import json
+    import uuid
+
+    from kombu import Connection, Exchange, Queue
+
+    events = tap("forms", "form_created")
+    exchange = Exchange("nameko-rpc", "topic", durable=True)
+    data = {"customer_id": customer["id"], "device": DEVICE, "complaint": "Çift teslim"}
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        replies = Queue(f"test.reply-{uuid.uuid4().hex}", exchange, exclusive=True,
+                        routing_key=f"test.reply-{uuid.uuid4().hex}")(channel)
+        replies.declare()
+        producer = conn.Producer(channel)
+
+        def call(correlation_id):
+            producer.publish(json.dumps({"args": [data, ACTOR], "kwargs": {}}),
+                             exchange=exchange, routing_key="forms.create_form",
+                             content_type="application/json", content_encoding="utf-8",
+                             correlation_id=correlation_id, reply_to=replies.routing_key,
+                             headers={"nameko.call_id_stack": ["test.call.1"]})
+
+        def answers(n):
+            got = []
+            with eventlet.Timeout(30):
+                while len(got) < n:
+                    message = replies.get(no_ack=True)
+                    if message is None:
+                        eventlet.sleep(0.05)
+                        continue
+                    got.append((message.properties["correlation_id"],
+                                json.loads(message.body)))
+            return got
+
+        once = str(uuid.uuid4())
+        call(once)
+        call(once)
+        (c1, a1), (c2, a2) = answers(2)
+        assert c1 == c2 == once and a1["error"] is None and a2["error"] is None, (a1, a2)
+        assert a1["result"]["id"] == a2["result"]["id"]
+        assert forms_count(system) == 1
+        call(str(uuid.uuid4()))
+        [(_, a3)] = answers(1)
+        assert a3["result"]["id"] != a1["result"]["id"] and forms_count(system) == 2
+    assert len(events.wait(2)) == 2  # one form_created per form, and no third
+    with pytest.raises(TimeoutError):
+        events.wait(1, timeout=2)
