@@ -38,7 +38,7 @@ class MaintenanceEntrypoints:
     def create_maintenance_plan(self, data, actor):
         """A plan of one contract device and its visits; `team` the technicians' snapshots
         (the gateway checked their role)."""
-        data, actor = load(PlanIn(), data), load(Actor(), actor)
+        data, actor = load(PlanIn, data), load(Actor, actor)
         customer, cards = None, None
         if data["device_ids"]:  # a group plan: the site and where each device stands
             contract = find(self.db, Contract, data["contract_id"])
@@ -54,7 +54,7 @@ class MaintenanceEntrypoints:
     def change_maintenance_plan(self, plan_id, data, actor):
         """Only what is sent changes (team, rule, window, lead, holidays, note) with the
         version read; the planned visits from `from` on are made again."""
-        data, actor = load(PlanChangeIn(), data), load(Actor(), actor)
+        data, actor = load(PlanChangeIn, data), load(Actor, actor)
         plan = self.maintenance.change_plan(plan_id, data, actor)
         self.db.commit()
         return self.maintenance_queries.plan(plan.id)
@@ -62,7 +62,7 @@ class MaintenanceEntrypoints:
     @rpc
     def cancel_maintenance_plan(self, plan_id, data, actor):
         """The plan cancelled with its reason: its visits not under way are cancelled too."""
-        data, actor = load(ReasonIn(), data), load(Actor(), actor)
+        data, actor = load(ReasonIn, data), load(Actor, actor)
         plan = self.maintenance.cancel_plan(plan_id, data, actor)
         self.db.commit()
         return self.maintenance_queries.plan(plan.id)
@@ -73,7 +73,7 @@ class MaintenanceEntrypoints:
 
     @rpc
     def list_maintenance_plans(self, query=None):
-        return self.maintenance_queries.plans(load(PlanQuery(), query))
+        return self.maintenance_queries.plans(load(PlanQuery, query))
 
     @rpc
     def get_maintenance_visit(self, visit_id):
@@ -81,25 +81,25 @@ class MaintenanceEntrypoints:
 
     @rpc
     def list_maintenance_visits(self, query=None):
-        return self.maintenance_queries.visits(load(VisitQuery(), query))
+        return self.maintenance_queries.visits(load(VisitQuery, query))
 
     @rpc
     def reschedule_visit(self, visit_id, data, actor):
-        data, actor = load(RescheduleIn(), data), load(Actor(), actor)
+        data, actor = load(RescheduleIn, data), load(Actor, actor)
         visit = self.maintenance.reschedule(visit_id, data, actor)
         self.db.commit()
         return self.maintenance_queries.visit(visit.id)
 
     @rpc
     def skip_visit(self, visit_id, data, actor):
-        data, actor = load(ReasonIn(), data), load(Actor(), actor)
+        data, actor = load(ReasonIn, data), load(Actor, actor)
         visit = self.maintenance.close(visit_id, rules.SKIPPED, data, actor)
         self.db.commit()
         return self.maintenance_queries.visit(visit.id)
 
     @rpc
     def cancel_visit(self, visit_id, data, actor):
-        data, actor = load(ReasonIn(), data), load(Actor(), actor)
+        data, actor = load(ReasonIn, data), load(Actor, actor)
         visit = self.maintenance.close(visit_id, rules.CANCELLED, data, actor)
         self.db.commit()
         return self.maintenance_queries.visit(visit.id)
@@ -108,7 +108,7 @@ class MaintenanceEntrypoints:
     def record_meter_reading(self, visit_id, data, actor):
         """A counter reading of the visit's device (lower than the previous only as a meter
         replacement); answers with the device's readings."""
-        data, actor = load(ReadingIn(), data), load(Actor(), actor)
+        data, actor = load(ReadingIn, data), load(Actor, actor)
         self.maintenance.record_reading(visit_id, data, actor)
         self.db.commit()
         return self.maintenance_queries.readings(visit_id)
@@ -122,7 +122,7 @@ class MaintenanceEntrypoints:
         """A counter reading from a service form (`form` as forms has it: id, number,
         device_id, maintenance): on its visit, else under the contract covering the device;
         answers with the device's readings."""
-        form, data, actor = load(FormRef(), form), load(ReadingIn(), data), load(Actor(), actor)
+        form, data, actor = load(FormRef, form), load(ReadingIn, data), load(Actor, actor)
         Meters(self.db, self.settings).record_from_form(form, data, actor)
         self.db.commit()
         return device_readings(self.db, form["device_id"])
@@ -139,7 +139,7 @@ class MaintenanceEntrypoints:
     @rpc
     def set_page_terms(self, contract_id, data, actor):
         """The contract's page terms replaced (the contract's version read)."""
-        data, actor = load(PageTermsIn(), data), load(Actor(), actor)
+        data, actor = load(PageTermsIn, data), load(Actor, actor)
         meters = Meters(self.db, self.settings)
         contract = meters.set_page_terms(contract_id, data, actor)
         self.db.commit()
@@ -148,7 +148,7 @@ class MaintenanceEntrypoints:
     @rpc
     def bill_pages(self, contract_id, data, actor):
         """A period's pages over the allowances, as an installment of the invoice schedule."""
-        data, actor = load(PageBillIn(), data), load(Actor(), actor)
+        data, actor = load(PageBillIn, data), load(Actor, actor)
         meters = Meters(self.db, self.settings)
         bill = meters.bill_pages(contract_id, data, actor)
         self.db.commit()
@@ -162,21 +162,21 @@ class MaintenanceEntrypoints:
     @rpc
     def scan_maintenance(self, data=None):
         """What the maintenance scanner does, at once (today: the clock's, or the one given)."""
-        data = load(MaintenanceScanIn(), data)
+        data = load(MaintenanceScanIn, data)
         fired = self.maintenance.scan(data["today"])
         self.db.commit()
         return {"visits": fired}
 
     @rpc
     def maintenance_report(self, query=None):
-        return self.maintenance_queries.report(load(MaintenanceReportQuery(), query))
+        return self.maintenance_queries.report(load(MaintenanceReportQuery, query))
 
     @rpc
     def maintenance_report_pdf(self, query=None, language="tr"):
         """The maintenance report as a PDF in `language` (tr, en): its summary and the visits
         it counts (the first REPORT_PDF_VISITS), rendered now on the documents' template
         machinery and PDF pool — a report is a read, so nothing is stored."""
-        query = load(MaintenanceReportQuery(), query)
+        query = load(MaintenanceReportQuery, query)
         language = language if language in ("tr", "en") else "tr"
         queries = self.maintenance_queries
         report = queries.report(query)

@@ -70,7 +70,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     # -- proposals ----------------------------------------------------------------------------
     @rpc
     def create_proposal(self, data, actor):
-        data, actor = load(ProposalIn(), data), load(Actor(), actor)
+        data, actor = load(ProposalIn, data), load(Actor, actor)
         customer = self.devices.call("get_customer", data["customer_id"])
         cards = {d["device_id"]: self.devices.call("get_device", d["device_id"])
                  for d in data["devices"] if d["device_id"]}
@@ -83,7 +83,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def revise_proposal(self, proposal_id, data, actor):
         """A new version of an open proposal (the version contract); a new PDF of it."""
-        data, actor = load(ProposalEdit(), data), load(Actor(), actor)
+        data, actor = load(ProposalEdit, data), load(Actor, actor)
         customer = self.devices.call("get_customer", data["customer_id"])
         cards = {d["device_id"]: self.devices.call("get_device", d["device_id"])
                  for d in data["devices"] if d["device_id"]}
@@ -99,13 +99,13 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
 
     @rpc
     def list_proposals(self, query=None):
-        return self.queries.proposals(load(ProposalQuery(), query))
+        return self.queries.proposals(load(ProposalQuery, query))
 
     @rpc
     def decide_proposal(self, proposal_id, data, actor):
         """Accept (the contract in draft) or reject; accepting registers the proposal's new
         devices with devices first."""
-        data, actor = load(DecisionIn(), data), load(Actor(), actor)
+        data, actor = load(DecisionIn, data), load(Actor, actor)
         registered = {}
         if data["decision"] == "accepted":
             registered = self._register_new(proposal_id, data, actor)
@@ -124,7 +124,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def send_proposal(self, proposal_id, data, actor):
         """E-mail the proposal's PDF (rendered now) to the customer, the PDF attached."""
-        data, actor = load(SendIn(), data), load(Actor(), actor)
+        data, actor = load(SendIn, data), load(Actor, actor)
         doc = self.papers.send(proposal_id, data, actor)
         self.db.commit()
         self.documents.issue_now()
@@ -133,7 +133,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def attach_signed_scan(self, proposal_id, data, actor):
         """The signed scan of the decision: a PDF, JPEG or PNG by content, at most 10 MB."""
-        data, actor = load(SignedScanIn(), data), load(Actor(), actor)
+        data, actor = load(SignedScanIn, data), load(Actor, actor)
         proposal = self.papers.attach_scan(proposal_id, data, actor)
         self.db.commit()
         return self.queries.proposal(proposal.id)
@@ -161,7 +161,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def issue_insurance_notice(self, contract_id, data, actor):
         """The insurance notification of the contract's insured devices, e-mailed (PDF)."""
-        data, actor = load(InsuranceNoticeIn(), data), load(Actor(), actor)
+        data, actor = load(InsuranceNoticeIn, data), load(Actor, actor)
         contract = self.queries.contract(contract_id)
         self.db.close()  # no transaction open while devices answers
         cards = [self.devices.call("get_device", d["device_id"])
@@ -203,7 +203,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def save_proposal_template(self, data, actor):
         """A new version of the proposal's template, checked in TR and EN first."""
-        data, actor = load(ProposalTemplateIn(), data), load(Actor(), actor)
+        data, actor = load(ProposalTemplateIn, data), load(Actor, actor)
         self.papers.save_template(data, actor)
         self.db.commit()
         return self.papers.template()
@@ -215,7 +215,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
 
     @rpc
     def list_contracts(self, query=None):
-        return self.queries.contracts(load(ContractQuery(), query))
+        return self.queries.contracts(load(ContractQuery, query))
 
     @rpc
     def contract_history(self, contract_id):
@@ -223,7 +223,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
 
     @rpc
     def cancel_contract(self, contract_id, data, actor):
-        data, actor = load(CancelIn(), data), load(Actor(), actor)
+        data, actor = load(CancelIn, data), load(Actor, actor)
         contract = self.workflow.cancel(contract_id, data, actor)
         self.db.commit()
         return self.queries.contract(contract.id)
@@ -231,7 +231,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def renew_contract(self, contract_id, data, actor):
         """The renewal proposal for the next period, the price raised by a percent."""
-        data, actor = load(RenewIn(), data), load(Actor(), actor)
+        data, actor = load(RenewIn, data), load(Actor, actor)
         proposal = self.workflow.renew(contract_id, data, actor)
         self.papers.request(proposal, actor, "created")
         self.db.commit()
@@ -241,7 +241,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def scan_due(self, data=None):
         """What the scanner does, at once (today: the clock's, or the one given)."""
-        data = load(ScanIn(), data)
+        data = load(ScanIn, data)
         fired = self.workflow.scan(data["today"])
         self.db.commit()
         return {"contracts": fired}
@@ -257,7 +257,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def open_machine_park(self, data, actor):
         """The machine-park form of a customer site: every device the archive has there."""
-        data, actor = load(MachineParkIn(), data), load(Actor(), actor)
+        data, actor = load(MachineParkIn, data), load(Actor, actor)
         customer = self.devices.call("get_customer", data["customer_id"])
         cards = self._cards_of(data["customer_id"])
         check = self.park.open(data, actor, customer, cards)
@@ -289,7 +289,7 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def record_machine_park(self, check_id, data, actor):
         """The on-site results; devices found that the archive lacked are registered."""
-        data, actor = load(ParkResultsIn(), data), load(Actor(), actor)
+        data, actor = load(ParkResultsIn, data), load(Actor, actor)
         check = self.park.check_results(check_id, data)
         base = {"customer_id": check.customer_id, "site_id": check.site_id}
         self.db.close()
@@ -308,21 +308,21 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def schedule_invoices(self, contract_id, data, actor):
         """The invoices of the contract's total: monthly, quarterly, yearly or single."""
-        data, actor = load(ScheduleIn(), data), load(Actor(), actor)
+        data, actor = load(ScheduleIn, data), load(Actor, actor)
         contract = self.workflow.schedule_invoices(contract_id, data, actor)
         self.db.commit()
         return self.queries.contract(contract.id)
 
     @rpc
     def mark_invoiced(self, contract_id, invoice_id, data, actor):
-        data, actor = load(InvoicedIn(), data), load(Actor(), actor)
+        data, actor = load(InvoicedIn, data), load(Actor, actor)
         row = self.workflow.mark_invoiced(contract_id, invoice_id, data, actor)
         self.db.commit()
         return self.queries.invoice(row.id)
 
     @rpc
     def mark_paid(self, contract_id, invoice_id, data, actor):
-        data, actor = load(PaidIn(), data), load(Actor(), actor)
+        data, actor = load(PaidIn, data), load(Actor, actor)
         row = self.workflow.mark_paid(contract_id, invoice_id, data, actor)
         self.db.commit()
         return self.queries.invoice(row.id)
@@ -330,13 +330,13 @@ class ContractsService(maintenance_service.MaintenanceEntrypoints):
     @rpc
     def invoice_list(self, query=None):
         """Invoices due (to be invoiced) or overdue (not paid past their due date)."""
-        return self.queries.invoice_list(load(InvoiceQuery(), query))
+        return self.queries.invoice_list(load(InvoiceQuery, query))
 
     # -- reports ------------------------------------------------------------------------------
     @rpc
     def revenue(self, query=None):
-        return self.reports.revenue(load(RevenueQuery(), query))
+        return self.reports.revenue(load(RevenueQuery, query))
 
     @rpc
     def renewal_list(self, query=None):
-        return self.reports.renewals(load(RenewalQuery(), query))
+        return self.reports.renewals(load(RenewalQuery, query))

@@ -61,20 +61,20 @@ class DevicesService:
 
     @rpc
     def create_device_type(self, data):
-        t = DeviceTypes(self.db).create(load(DeviceTypeIn(), data))
+        t = DeviceTypes(self.db).create(load(DeviceTypeIn, data))
         self.db.commit()
         return device_type_out(t)
 
     @rpc
     def update_device_type(self, code, data):
-        t = DeviceTypes(self.db).update(code, load(DeviceTypePatch(), data))
+        t = DeviceTypes(self.db).update(code, load(DeviceTypePatch, data))
         self.db.commit()
         return device_type_out(t)
 
     # -- customers -------------------------------------------------------------------------
     @rpc
     def create_customer(self, data):
-        customer = self.archive.create_customer(load(CustomerIn(), data))
+        customer = self.archive.create_customer(load(CustomerIn, data))
         self.db.commit()
         return customer_out(customer)
 
@@ -82,7 +82,7 @@ class DevicesService:
     def update_customer(self, customer_id, data, actor=None):
         archive = self.archive
         customer = archive.customer(customer_id)  # an unknown customer is a 404 before a 422
-        archive.edit_customer(customer, load(CustomerPatch(), data),
+        archive.edit_customer(customer, load(CustomerPatch, data),
                               access.actor_of(actor))
         self.db.commit()
         return customer_out(customer)
@@ -93,7 +93,7 @@ class DevicesService:
 
     @rpc
     def find_customers(self, query=None):
-        return self.queries.customers(load(CustomerQuery(), query or {}))
+        return self.queries.customers(load(CustomerQuery, query or {}))
 
     @rpc
     def personal_data(self, customer_id):
@@ -104,7 +104,7 @@ class DevicesService:
     def erase_customer(self, customer_id, data, actor=None):
         """KVKK erasure: the customer's data replaced here, `customer_erased` to the others."""
         out = erase_customer(self.db, self.outbox.emitter(self.db), customer_id,
-                             load(ErasureIn(), data), access.actor_of(actor))
+                             load(ErasureIn, data), access.actor_of(actor))
         self.db.commit()
         settle(self.db)
         return out
@@ -114,7 +114,7 @@ class DevicesService:
         """KVKK erasure of one contact person: their row here, `contact_erased` to the
         others; the customer's own data stays."""
         out = erase_contact(self.db, self.outbox.emitter(self.db), customer_id, contact_id,
-                            load(ContactErasureIn(), data or {}),
+                            load(ContactErasureIn, data or {}),
                             access.actor_of(actor))
         self.db.commit()
         settle(self.db)
@@ -123,17 +123,17 @@ class DevicesService:
     # -- device cards ----------------------------------------------------------------------
     @rpc
     def register_device(self, data, actor=None):
-        return self._written(self.archive.register_card(load(DeviceIn(), data), actor))
+        return self._written(self.archive.register_card(load(DeviceIn, data), actor))
 
     @rpc
     def update_device(self, device_id, data, actor=None):
         archive = self.archive
         device = archive.device(device_id)  # an unknown card is a 404 before a 422
-        return self._written(archive.update_card(device, load(DevicePatch(), data), actor))
+        return self._written(archive.update_card(device, load(DevicePatch, data), actor))
 
     @rpc
     def move_device(self, device_id, data, actor=None):
-        return self._written(self.archive.move_card(device_id, load(MoveIn(), data), actor))
+        return self._written(self.archive.move_card(device_id, load(MoveIn, data), actor))
 
     @rpc
     def get_device(self, device_id):
@@ -141,20 +141,20 @@ class DevicesService:
 
     @rpc
     def device_history(self, device_id, query=None):
-        return self.queries.history(device_id, load(HistoryQuery(), query or {}))
+        return self.queries.history(device_id, load(HistoryQuery, query or {}))
 
     @rpc
     def find_devices(self, query=None):
-        return self.queries.devices(load(DeviceQuery(), query or {}))
+        return self.queries.devices(load(DeviceQuery, query or {}))
 
     # -- coverage --------------------------------------------------------------------------
     @rpc
     def coverage(self, device_id, query=None):
-        return self.queries.coverage(device_id, load(CoverageQuery(), query or {})["on"])
+        return self.queries.coverage(device_id, load(CoverageQuery, query or {})["on"])
 
     @rpc
     def add_coverage(self, device_id, data, actor=None):
-        device = self.archive.add_coverage(device_id, load(CoverageIn(), data),
+        device = self.archive.add_coverage(device_id, load(CoverageIn, data),
                                            access.actor_of(actor))
         self.db.commit()
         return self.queries.coverage(device.id)
@@ -165,7 +165,7 @@ class DevicesService:
         """The customer, the device and its coverage today for a new service form: a card
         picked by id, or found by (brand, serial), or registered now. A device of another
         customer is a 409 naming the owner; an existing card is never overwritten."""
-        data = load(IntakeIn(), data)
+        data = load(IntakeIn, data)
         customer, device, registered = self.archive.intake(data)
         self.db.commit()
         return self.queries.intake(customer, device, registered, data["on"])
@@ -173,15 +173,15 @@ class DevicesService:
     # -- reports ---------------------------------------------------------------------------
     @rpc
     def report_by_customer(self, query=None):
-        return DeviceReports(self.db).by_customer(load(ByCustomerQuery(), query or {}))
+        return DeviceReports(self.db).by_customer(load(ByCustomerQuery, query or {}))
 
     @rpc
     def report_by_model(self, query=None):
-        return DeviceReports(self.db).by_model(load(ByModelQuery(), query or {}))
+        return DeviceReports(self.db).by_model(load(ByModelQuery, query or {}))
 
     @rpc
     def report_by_coverage(self, query=None):
-        return DeviceReports(self.db).by_coverage(load(ByCoverageQuery(), query or {}))
+        return DeviceReports(self.db).by_coverage(load(ByCoverageQuery, query or {}))
 
     # -- import ----------------------------------------------------------------------------
     @rpc

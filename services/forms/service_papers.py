@@ -34,14 +34,14 @@ class FormPapers:
     def customer_form_documents(self, form_id, actor):
         """The papers a customer downloads of their own form (the portal): the intake slip and
         the delivery receipts, issued; another customer's form, or none, is a 404."""
-        customers_form(self.db, form_id, load(Actor(), actor))
+        customers_form(self.db, form_id, load(Actor, actor))
         return self._customer_papers(form_id)
 
     @rpc
     def customer_form_document(self, form_id, document_id, actor):
         """One of those papers as its bytes; any other document (a damage report, another
         form's) is the same 404."""
-        customers_form(self.db, form_id, load(Actor(), actor))
+        customers_form(self.db, form_id, load(Actor, actor))
         if document_id not in {d["id"] for d in self._customer_papers(form_id)}:
             raise NotFound("No such {record}.", {"record": "document"})
         got = self.papers.download(document_id, "form", form_id)
@@ -60,7 +60,7 @@ class FormPapers:
 
     @rpc
     def issue_damage_report(self, form_id, data, actor):
-        data, actor = load(DamageReportIn(), data), load(Actor(), actor)
+        data, actor = load(DamageReportIn, data), load(Actor, actor)
         return self._issued(self.workflow.damage_report(form_id, data, actor))
 
     @rpc
@@ -78,7 +78,7 @@ class FormPapers:
 
     @rpc
     def issue_periodic_report(self, customer_id, data, actor):
-        data, actor = load(PeriodicReportIn(), data), load(Actor(), actor)
+        data, actor = load(PeriodicReportIn, data), load(Actor, actor)
         papers = self.papers
         return self._issued(papers.periodic_report(
             papers.customer(customer_id), data["date_from"], data["date_to"], actor,
@@ -86,7 +86,7 @@ class FormPapers:
 
     @rpc
     def revoke_tracking(self, form_id, actor):
-        url = self.workflow.revoke_tracking(form_id, load(Actor(), actor))
+        url = self.workflow.revoke_tracking(form_id, load(Actor, actor))
         self.db.commit()
         return {"form_id": form_id, "tracking_url": url}
 
@@ -109,11 +109,11 @@ class FormPapers:
     @rpc
     def preview_template(self, kind, data):
         return TemplateDesk(self.db, self.settings, self.documents).preview(
-            kind, load(PreviewIn(), data))
+            kind, load(PreviewIn, data))
 
     @rpc
     def save_template(self, kind, data, actor):
-        data, actor = load(TemplateIn(), data), load(Actor(), actor)
+        data, actor = load(TemplateIn, data), load(Actor, actor)
         TemplateDesk(self.db, self.settings, self.documents).save(kind, data, actor)
         self.db.commit()
         return self.papers.template(kind)

@@ -74,12 +74,12 @@ class KnowledgeService:
     @rpc
     def personal_data(self, subject):
         """Solutions recorded on a customer's forms (KVKK export; services/common/personal.py)."""
-        return personal_data(self.db, load(Subject(), subject))
+        return personal_data(self.db, load(Subject, subject))
 
     # -- articles --------------------------------------------------------------------------
     @rpc
     def create_article(self, data, actor):
-        actor, data = load(Actor(), actor), load(ArticleIn(), data)
+        actor, data = load(Actor, actor), load(ArticleIn, data)
         return self._written(self.articles.create(data, actor))
 
     @rpc
@@ -88,23 +88,23 @@ class KnowledgeService:
 
     @rpc
     def list_articles(self, query=None):
-        return self.queries.list(load(ArticleQuery(), query or {}))
+        return self.queries.list(load(ArticleQuery, query or {}))
 
     @rpc
     def update_article(self, article_id, data, actor):
-        actor = load(Actor(), actor)
-        data = load(ArticleUpdate(), data, partial=UPDATABLE)
+        actor = load(Actor, actor)
+        data = load(ArticleUpdate, data, partial=UPDATABLE)
         return self._written(self.articles.update(article_id, data, actor))
 
     @rpc
     def set_status(self, article_id, data, actor):
         """draft → published → archived (domain.TRANSITIONS); publishing sends article_published."""
-        actor, data = load(Actor(), actor), load(StatusIn(), data)
+        actor, data = load(Actor, actor), load(StatusIn, data)
         return self._written(self.articles.set_status(article_id, data, actor))
 
     @rpc
     def delete_article(self, article_id, actor, data=None):
-        actor, data = load(Actor(), actor), load(Versioned(), data)
+        actor, data = load(Actor, actor), load(Versioned, data)
         article = self.articles.delete(article_id, actor, data["version"])
         self._commit()
         return {"id": article.id, "deleted": True}
@@ -116,7 +116,7 @@ class KnowledgeService:
     # -- search ----------------------------------------------------------------------------
     @rpc
     def search(self, query=None):
-        query = load(SearchQuery(), query or {})
+        query = load(SearchQuery, query or {})
         self.db.close()  # no session held while the engine works
         engine = self.index.engine
         with searching.engine_errors(engine):
@@ -126,7 +126,7 @@ class KnowledgeService:
     @rpc
     def suggest(self, data=None):
         """The published articles that best match a form's complaint, device type and model."""
-        data = load(SuggestIn(), data or {})
+        data = load(SuggestIn, data or {})
         self.db.close()
         with searching.engine_errors(self.index.engine):
             return {"items": searching.suggest(self.index.engine, **data)}
@@ -139,14 +139,14 @@ class KnowledgeService:
     # -- solutions: articles linked to service forms --------------------------------------
     @rpc
     def link_solution(self, data, actor):
-        actor, data = load(Actor(), actor), load(LinkIn(), data)
+        actor, data = load(Actor, actor), load(LinkIn, data)
         link = self.articles.link_solution(data, actor)
         self._commit()
         return self.queries.link(link)
 
     @rpc
     def unlink_solution(self, article_id, form_id, actor):
-        load(Actor(), actor)
+        load(Actor, actor)
         self.articles.unlink_solution(article_id, form_id)
         self._commit()
         return {"article_id": article_id, "form_id": form_id, "deleted": True}

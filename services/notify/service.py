@@ -54,13 +54,13 @@ class NotifyService:
 
     @rpc
     def list_deliveries(self, query=None):
-        return self.log.page(load(DeliveryQuery(), query))
+        return self.log.page(load(DeliveryQuery, query))
 
     @rpc
     def personal_data(self, subject):
         """The delivery log's messages about a customer (KVKK export): `subject` names the
         customer, their forms, contracts and addresses (services/common/personal.py)."""
-        return personal_data(self.db, load(Subject(), subject))
+        return personal_data(self.db, load(Subject, subject))
 
     @rpc
     def resend(self, delivery_id):
@@ -73,7 +73,7 @@ class NotifyService:
     def send_password_reset(self, data):
         """A reset-by-e-mail link (the gateway's accounts): one message in the delivery log,
         sent like every other. The link is a secret: it lives in this message only."""
-        data = load(PasswordResetIn(), data)
+        data = load(PasswordResetIn, data)
         kind = data.pop("kind")
         self.log.log_event({"event_id": str(uuid.uuid4()),
                             "event_type": "password_reset_requested" if kind == "reset"

@@ -62,7 +62,7 @@ class PortalService:
     def submit_request(self, data, actor):
         """A customer's request (their own customer whatever the body says): one of their
         cards (another customer's: 404) or a new device as typed, photos checked first."""
-        data, actor = load(RequestIn(), data), load(Actor(), actor)
+        data, actor = load(RequestIn, data), load(Actor, actor)
         customer_id = request_customer(data, actor)
         card = None
         if data["device_id"] is not None:
@@ -74,21 +74,21 @@ class PortalService:
 
     @rpc
     def get_request(self, request_id, actor):
-        return self.queries.request(request_id, load(Actor(), actor))
+        return self.queries.request(request_id, load(Actor, actor))
 
     @rpc
     def list_requests(self, query, actor):
-        return self.queries.requests(load(RequestQuery(), query), load(Actor(), actor))
+        return self.queries.requests(load(RequestQuery, query), load(Actor, actor))
 
     @rpc
     def get_photo(self, request_id, photo_id, actor):
-        return self.queries.photo(request_id, photo_id, load(Actor(), actor))
+        return self.queries.photo(request_id, photo_id, load(Actor, actor))
 
     @rpc
     def accept_request(self, request_id, data, actor):
         """Staff accept: forms opens the form (source portal) and the request shows its
         number; forms' refusal (e.g. a serial of another customer's card) puts it back."""
-        data, actor = load(AcceptIn(), data), load(Actor(), actor)
+        data, actor = load(AcceptIn, data), load(Actor, actor)
         spec = self.workflow.claim(request_id, data, actor)
         self.db.commit()
         try:
@@ -103,7 +103,7 @@ class PortalService:
 
     @rpc
     def decline_request(self, request_id, data, actor):
-        data, actor = load(DeclineIn(), data), load(Actor(), actor)
+        data, actor = load(DeclineIn, data), load(Actor, actor)
         self.workflow.decline(request_id, data, actor)
         self.db.commit()
         return self.queries.request(request_id, actor)
@@ -111,11 +111,11 @@ class PortalService:
     # -- the customer's forms (the projection) -------------------------------------------------
     @rpc
     def my_forms(self, query, actor):
-        return self.queries.forms(load(FormsQuery(), query), load(Actor(), actor))
+        return self.queries.forms(load(FormsQuery, query), load(Actor, actor))
 
     @rpc
     def my_form(self, form_id, actor):
-        return self.queries.form(form_id, load(Actor(), actor))
+        return self.queries.form(form_id, load(Actor, actor))
 
     @rpc
     def tracking(self, token):
