@@ -145,3 +145,14 @@ def fill(key, values):
     another converter's variable by its name too."""
     path = key.split(" ", 1)[1]
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
+
+
+def gateway_app(data_dir):
+    """A gateway app for its URL map only (no service is asked; never started)."""
+    from gateway.app import create_app
+    from gateway.settings import Settings
+
+    class NoRpc:
+        def call(self, service, method, *args, **kwargs):
+            raise AssertionError(f"no RPC here ({service}.{method})")
+    return create_app(Settings.from_env({"DATA_DIR": str(data_dir)}), rpc_client=NoRpc())
