@@ -380,7 +380,7 @@ class Side:
 
     def __init__(self, system, api, name, serial, complaint, email):
         from types import SimpleNamespace
-        self.system, self.api = system, api
+        self.system, self.api, self.email = system, api, email
         company = api("masa", "POST", "/customers", {"name": name, "email": email}, 201)
         self.device = api("masa", "POST", "/devices", {
             "customer_id": company["id"], "brand": "Daikin", "serial": serial}, 201)["id"]
@@ -442,6 +442,7 @@ def test_the_isolation_matrix(system, api, clock, tmp_path):
              "ayvalik@zeytin.example.com")
     b = Side(system, api, "Bodrum Otel", "MX-B1", "Bodrum: bordo kapak kirik",
              "bodrum@otel.example.com")
+
     def shown():  # each form's status on its customer's timeline (portal's projection)
         return {s.number: s.call("GET", f"/portal/forms/{s.form}").json().get("status")
                 for s in (a, b)}
@@ -449,8 +450,7 @@ def test_the_isolation_matrix(system, api, clock, tmp_path):
     for side in (a, b):
         side.ids.slip = side.papers("intake_slip")["intake_slip"]
         estimate(api, side.form)
-        side.approval = approval_link(system, "ayvalik@zeytin.example.com" if side is a
-                                      else "bodrum@otel.example.com")
+        side.approval = approval_link(system, side.email)
         side.tracking = api("mudur", "POST", f"/forms/{side.form}/tracking", {},
                             200)["tracking_url"].rsplit("/", 1)[1]
     assert until(lambda: set(shown().values()) == {"AWAITING_APPROVAL"}, 60), shown()
