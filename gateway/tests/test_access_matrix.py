@@ -106,3 +106,61 @@ def test_a_customer_is_refused_every_staff_route(gw, operations):
                 not op.startswith("POST /api/v1/portal/invitations"):
             continue
         assert CUSTOMER not in allowed(TABLE[op]), op
+
+
+# -- the customer isolation matrix (issue 16): gateway/tests/customer_matrix.py ----------------
+def test_every_route_has_its_place_in_the_customer_matrix(gateway):
+    """A route a customer reaches, added without a place in the matrix (or an API route
+    neither in the access table nor the matrix), fails here; the cases themselves run on the
+    real services in tests/e2e/test_e2e_portal.py."""
+    from gateway.tests import customer_matrix
+    assert not customer_matrix.misplaced(gateway.app)
+
+
+def _sample_path(key):
+    path = key.split(" ", 1)[1]
+    ids = iter(range(7, 20))
+    path = re.sub(r"<id:\w+>", lambda m: str(next(ids)), path)
+    path = re.sub(r"<any\(([^)]*)\):\w+>",
+                  lambda m: m.group(1).split(",")[0].strip(" '\""), path)
+    return re.sub(r"<[^<>]+>", "x", path)
+
+
+def test_a_customers_session_is_refused_every_page_the_matrix_leaves_to_staff(gw):
+    """The console's screens (and any page the matrix does not place) refuse a portal
+    account's session — 403 (401 where another credential is wanted) — before any service is
+    asked, whatever API route the screen stands on (the review queue stands on the portal's
+    request routes, which admit customers for their own requests)."""
+    from gateway.tests import customer_matrix
+    from gateway.tests.test_web import csrf_of
+    client = gw.app.test_client()
+    r = client.post("/portal/signin", data={
+        "username": "user-customer", "password": "password-customer",
+        "csrf_token": csrf_of(client.get("/portal/").text)})
+    assert r.status_code == 303, r.text
+    csrf = csrf_of(client.get("/portal/profile").text)
+    pages = customer_matrix.staff_pages(gw.app)
+    assert "GET /review" in pages and "GET /forms/<id:form_id>" in pages
+    wrong = []
+    for key in pages:
+        gw.rpc.reset()
+        method = key.split(" ", 1)[0]
+        r = client.open(_sample_path(key), method=method,
+                        data={"csrf_token": csrf} if method != "GET" else None)
+        if r.status_code not in (401, 403) or gw.rpc.calls:
+            wrong.append((key, r.status_code, [c.method for c in gw.rpc.calls]))
+    assert not wrong, wrong
+    assert client.get("/portal/profile").status_code == 200  # the session still works
+
+
+def test_a_customers_token_is_refused_every_api_route_the_matrix_leaves_to_staff(gw):
+    from gateway.tests import customer_matrix
+    wrong = []
+    for key in customer_matrix.staff_api(gw.app):
+        gw.rpc.reset()
+        method = key.split(" ", 1)[0]
+        r = gw.client.open(_sample_path(key), method=method, json={},
+                           headers=gw.headers[CUSTOMER])
+        if r.status_code != 403 or gw.rpc.calls:
+            wrong.append((key, r.status_code))
+    assert not wrong, wrong

@@ -191,6 +191,10 @@ def test_the_form_page_offers_the_estimate_and_forwards_the_decision(portal):
     (call,) = [c for c in portal.rpc.calls if c.method == "decide_price_as_customer"]
     assert call.service == "forms" and call.args[0] == 7
     assert call.args[1] == {"decision": "approved"} and call.args[2]["customer_id"] == 3
+    # the form moved on before the decision's event reached the timeline: nothing to decide
+    form.update(status="IN_REPAIR", status_name="Tamir ediliyor")
+    page = client.get("/portal/forms/7", headers={"Accept-Language": "tr"})
+    assert page.status_code == 200 and "Teklifi onaylıyorum" not in page.text
 
 
 def test_the_delivered_forms_page_offers_its_papers_and_the_survey(portal):

@@ -35,11 +35,18 @@ LIST_SIZE = 10
 
 def page(method=None, rule=None):
     """A screen for the signed-in staff whose role may call `method` `rule` of the API (the
-    route the screen stands on); anyone else gets the 403 page."""
+    route the screen stands on); anyone else gets the 403 page. A portal account (customer)
+    gets it on every console screen, even one standing on a route the customer role may call
+    for its own records (the review queue stands on the portal's request routes): the console
+    is staff's, and the portal's own pages are the customer's (gateway/web/portal_pages.py;
+    the isolation matrix, gateway/tests/customer_matrix.py, holds every page to one or the
+    other)."""
     def decorator(view):
         @functools.wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
+            if g.user["role"] == CUSTOMER:
+                return error_page(403, gettext(PORTAL_ACCOUNT))
             if rule is not None and not api.may(method, rule):
                 allowed = target(method, api.API + rule)
                 raise Forbidden(ROLE_MAY_NOT, {"role": g.user["role"], "allowed_roles": list(

@@ -274,6 +274,54 @@ def test_events_before_the_form_are_kept_and_an_older_status_does_not_win(portal
     assert portal.my_form(303, A)["warranty_end"] == "2027-07-04"
 
 
+def price_requested(form_id, at, total="1500.00"):
+    return event("price_approval_requested", when=at, form={"id": form_id, "number": "SF"},
+                 customer={"name": "Ayşe", "email": "ayse@isik.example.com", "language": "tr"},
+                 total=total, currency="TRY", approval_url="https://x/a/t",
+                 expires_at=(at + timedelta(days=7)).isoformat())
+
+
+def price_decided(form_id, at, decision="approved"):
+    return event("price_approval_decided", when=at, form={"id": form_id, "number": "SF"},
+                 decision=decision, by={"customer_id": 1}, at=at.isoformat())
+
+
+def test_events_of_different_kinds_in_any_order_each_set_their_own(portal):
+    """Each event type has its own queue, so an estimate's status move and its price request
+    (one transaction in forms, a moment apart) are handled in either order: a newer event of
+    one kind holds back no older one of another kind — the status follows the newest status
+    event, the estimate's state the newest price event, its amount the newest request — and
+    the list's order is the newest event's time."""
+    now = datetime.now(timezone.utc)
+
+    def created(form_id):  # a minute before the moves
+        e = form_created(form_id)
+        e["occurred_at"] = (now - timedelta(minutes=1)).isoformat()
+        return e
+    portal.handle_form_created(created(505))
+    portal.handle_price_approval_requested(price_requested(505, now + timedelta(seconds=1)))
+    portal.handle_form_status_changed(status(505, "AWAITING_APPROVAL", at=now))
+    form = portal.my_form(505, A)
+    assert (form["status"], form["approval_state"], form["approval_total"]) == (
+        "AWAITING_APPROVAL", "requested", "1500.00")
+
+    portal.handle_form_created(created(506))
+    portal.handle_price_approval_decided(price_decided(506, now + timedelta(seconds=3)))
+    portal.handle_form_status_changed(status(506, "IN_REPAIR", at=now + timedelta(seconds=2)))
+    portal.handle_price_approval_requested(price_requested(506, now + timedelta(seconds=1)))
+    portal.handle_form_status_changed(status(506, "AWAITING_APPROVAL", at=now))
+    form = portal.my_form(506, A)
+    assert (form["status"], form["approval_state"], form["approval_total"]) == (
+        "IN_REPAIR", "approved", "1500.00")
+    assert datetime.fromisoformat(form["updated_at"]) == now + timedelta(seconds=3)
+    # a second estimate after the first's decision: its request is the newest price event
+    portal.handle_price_approval_requested(price_requested(506, now + timedelta(seconds=9),
+                                                           total="1800.00"))
+    form = portal.my_form(506, A)
+    assert (form["approval_state"], form["approval_total"]) == ("requested", "1800.00")
+    assert [f["id"] for f in portal.my_forms({}, A)["items"]][:2] == [506, 505]
+
+
 def test_my_forms_pages_by_the_latest_change(portal):
     base = datetime.now(timezone.utc)
     for i in range(5):
