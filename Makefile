@@ -34,12 +34,12 @@ test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when
 	$(PY) bench/smoke.py || rc=1; \
 	exit $$rc
 
-test-unit: venv pdflibs  ## unit, application and gateway layers: seconds, no broker (two processes at once)
-	@TEST_BACKENDS=sqlite $(PYTEST) -q -m application services \
+test-unit: venv pdflibs  ## unit, application and gateway layers but the heavy tests (conftest.py HEAVY): seconds, no broker (two processes at once)
+	@TEST_BACKENDS=sqlite $(PYTEST) -q -m "application and not heavy" services \
 	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
 	rc=0; \
-	FUZZ_EXAMPLES=2 TEST_BACKENDS=sqlite $(PYTEST) -q -m "unit or application" services/tests services/*/tests/unit || rc=1; \
-	FUZZ_EXAMPLES=2 SCHEMATHESIS_CASES=90 SCHEMATHESIS_COVERAGE=0 $(GATEWAY_PYTEST) -q -m "gateway or unit" gateway deploy || rc=1; \
+	TEST_BACKENDS=sqlite $(PYTEST) -q -m "(unit or application) and not heavy" services/tests services/*/tests/unit || rc=1; \
+	SCHEMATHESIS_CASES=90 SCHEMATHESIS_COVERAGE=0 $(GATEWAY_PYTEST) -q -m "(gateway or unit) and not heavy" gateway deploy || rc=1; \
 	wait $$app || { rc=1; cat .test-unit-application.log; }; \
 	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
 	exit $$rc

@@ -35,9 +35,26 @@ def layer_of(path):
     return None
 
 
+# The quick loop's exceptions: tests of a fast layer that take a second or more each on two
+# cores (measured with --durations). `make test` runs them; `make test-unit` (-m "not heavy")
+# leaves them out so that it stays a loop of seconds.
+HEAVY = (
+    "services/tests/application/test_fuzz.py",  # every entrypoint of every service, fuzzed
+    "gateway/tests/test_fuzz.py",  # every operation, fuzzed
+    "services/devices/tests/application/test_bulk_import.py::"
+    "test_bulk_and_row_paths_give_identical_archives",  # 2,000 rows, both paths
+    "services/forms/tests/application/test_documents.py::"
+    "test_every_document_in_the_customers_language_parses_back",  # every PDF, parsed back
+    "gateway/tests/test_login_limits.py::"
+    "test_two_gateways_one_restarted_share_one_budget_in_redis",  # a gateway restarted
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         layer = layer_of(item.path)
         if layer is None:
             raise pytest.UsageError(f"{item.path}: not in a layer's folder (conftest.py)")
         item.add_marker(getattr(pytest.mark, layer))
+        if item.nodeid.startswith(HEAVY):
+            item.add_marker(pytest.mark.heavy)
