@@ -35,13 +35,12 @@ test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when
 	exit $$rc
 
 test-unit: venv pdflibs  ## unit, application and gateway layers but the heavy tests (conftest.py HEAVY): seconds, no broker (two processes at once)
-	@TEST_BACKENDS=sqlite $(PYTEST) -q -m "application and not heavy" services \
-	  --ignore=services/tests/application > .test-unit-application.log 2>&1 & app=$$!; \
+	@TEST_BACKENDS=sqlite $(PYTEST) -q -m "(unit or application) and not heavy" services \
+	  > .test-unit-services.log 2>&1 & services=$$!; \
 	rc=0; \
-	TEST_BACKENDS=sqlite $(PYTEST) -q -m "(unit or application) and not heavy" services/tests services/*/tests/unit || rc=1; \
 	SCHEMATHESIS_CASES=90 SCHEMATHESIS_COVERAGE=0 $(GATEWAY_PYTEST) -q -m "(gateway or unit) and not heavy" gateway deploy || rc=1; \
-	wait $$app || { rc=1; cat .test-unit-application.log; }; \
-	tail -1 .test-unit-application.log; rm -f .test-unit-application.log; \
+	wait $$services || { rc=1; cat .test-unit-services.log; }; \
+	tail -1 .test-unit-services.log; rm -f .test-unit-services.log; \
 	exit $$rc
 
 test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)

@@ -36,8 +36,8 @@ def layer_of(path):
 
 
 # The quick loop's exceptions: tests of a fast layer that take a second or more each on two
-# cores (measured with --durations). `make test` runs them; `make test-unit` (-m "not heavy")
-# leaves them out so that it stays a loop of seconds.
+# cores, or half of one rendering PDFs (measured with --durations, 2026-11-28). `make test`
+# runs them; `make test-unit` (-m "not heavy") leaves them out: it stays a loop of seconds.
 HEAVY = (
     "services/tests/application/test_fuzz.py",  # every entrypoint of every service, fuzzed
     "gateway/tests/test_fuzz.py",  # every operation, fuzzed
@@ -45,6 +45,13 @@ HEAVY = (
     "test_bulk_and_row_paths_give_identical_archives",  # 2,000 rows, both paths
     "services/forms/tests/application/test_documents.py::"
     "test_every_document_in_the_customers_language_parses_back",  # every PDF, parsed back
+    "services/forms/tests/application/test_documents.py::"
+    "test_the_price_approval_form_and_an_unrepaired_delivery_receipt",  # two PDFs, read back
+    "services/forms/tests/application/test_documents.py::"
+    "test_an_erased_customers_papers_leave_the_storage",  # PDFs rendered, then erased
+    "services/forms/tests/application/test_documents.py::"
+    "test_a_broken_override_is_refused_and_the_one_in_use_stays",  # templates rendered
+    "services/contracts/tests/application/test_maintenance_report_pdf.py",  # report PDFs
     "gateway/tests/test_login_limits.py::"
     "test_two_gateways_one_restarted_share_one_budget_in_redis",  # a gateway restarted
 )
