@@ -16,24 +16,30 @@ from tests.conftest import ADMIN_PASSWORD
 PASSWORD = "parola-1234"
 
 
-def test_plan_calendar_reschedule_skip_and_readings(system):
+def officer_and_technician(system, officer, technician):
+    """A contracts officer and a technician made by the admin ((username, name) each): their
+    ids by username, and api(method, path, json, version) as the officer (a 2xx asserted)."""
     admin = system.token("admin", ADMIN_PASSWORD)
     ids = {}
-    for username, role, name in (("sozlesme", "contracts", "Sevgi Sözleşme"),
-                                 ("tekno", "technician", "Tülay Teknisyen")):
+    for (username, name), role in ((officer, "contracts"), (technician, "technician")):
         r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
             "username": username, "password": PASSWORD, "role": role, "name": name,
             "language": "tr", "email": f"{username}@servis.local"})
         assert r.status_code == 201, r.text
         ids[username] = r.json()["id"]
-    officer = system.token("sozlesme", PASSWORD)
+    headers = system.token(officer[0], PASSWORD)
 
     def api(method, path, json=None, version=None):
-        headers = {**officer, **({"If-Match": f'"{version}"'} if version else {})}
-        r = system.http.request(method, system.url("/api/v1" + path), headers=headers,
-                                json=json)
+        r = system.http.request(method, system.url("/api/v1" + path), json=json, headers={
+            **headers, **({"If-Match": f'"{version}"'} if version else {})})
         assert r.status_code < 300, (method, path, r.text)
         return r.json()
+    return ids, api
+
+
+def test_plan_calendar_reschedule_skip_and_readings(system):
+    ids, api = officer_and_technician(system, ("sozlesme", "Sevgi Sözleşme"),
+                                      ("tekno", "Tülay Teknisyen"))
     customer = api("POST", "/customers", {"name": "Çınar Ofis"})
     device = api("POST", "/devices", {"customer_id": customer["id"], "brand": "Canon",
                                       "serial": "WEB-BK-1"})
@@ -140,23 +146,8 @@ def test_a_technician_records_readings_and_the_officer_prices_pages(system):
     pages since the previous; a lower one refused naming it; the same value as a meter
     replacement accepted), checked through the API; the contracts officer prices the pages on
     the contract's page (a Turkish decimal comma), checked through the API."""
-    admin = system.token("admin", ADMIN_PASSWORD)
-    ids = {}
-    for username, role, name in (("sayfaci", "contracts", "Şule Sözleşme"),
-                                 ("okuyan", "technician", "Ömer Okuyan")):
-        r = system.http.post(system.url("/api/v1/users"), headers=admin, json={
-            "username": username, "password": PASSWORD, "role": role, "name": name,
-            "language": "tr", "email": f"{username}@servis.local"})
-        assert r.status_code == 201, r.text
-        ids[username] = r.json()["id"]
-    officer = system.token("sayfaci", PASSWORD)
-
-    def api(method, path, json=None, version=None):
-        headers = {**officer, **({"If-Match": f'"{version}"'} if version else {})}
-        r = system.http.request(method, system.url("/api/v1" + path), headers=headers,
-                                json=json)
-        assert r.status_code < 300, (method, path, r.text)
-        return r.json()
+    ids, api = officer_and_technician(system, ("sayfaci", "Şule Sözleşme"),
+                                      ("okuyan", "Ömer Okuyan"))
     customer = api("POST", "/customers", {"name": "Işık Fotokopi"})
     device = api("POST", "/devices", {"customer_id": customer["id"], "brand": "Ricoh",
                                       "serial": "WEB-MTR-1"})
