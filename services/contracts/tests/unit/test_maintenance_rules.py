@@ -44,6 +44,9 @@ BAD_RULES = [
     ("FREQ=SOMETIMES", "does not read"),
     ("DTSTART:20270101\nRRULE:FREQ=DAILY", "no DTSTART"),
     ("", "RRULE such as"),
+    ("RDATE:20270105", "no RDATE"),  # dateutil reads these as a set of rules, not one
+    ("EXRULE:FREQ=DAILY", "no RDATE"),
+    ("EXDATE:20270105", "no RDATE"),
 ]
 
 
