@@ -235,3 +235,21 @@ def test_a_bad_group_names_the_field_and_writes_nothing(contracts, change,  # no
         contracts.create_maintenance_plan(body, OFFICER)
     assert field in err.value.details
     assert contracts.list_maintenance_plans({})["items"] == []
+
+
+BAD_MONTHS = ["0000-01", "9999-12", "1899-12", "3000-01", "2027-13",
+              "\u0662\u0660\u0662\u0667-01", "2027-1", " 2027-01"]
+
+
+@pytest.mark.parametrize("month", BAD_MONTHS)
+def test_a_month_that_makes_no_date_is_a_422_naming_it(contracts, month):  # noqa: F811
+    """0000-01 and 9999-12 passed a bare regex and the month arithmetic raised (a 500);
+    non-ASCII digits passed \\d."""
+    c = active_contract(contracts)
+    for body, field in (({"from": month}, "from"), ({"from": "2027-02", "to": month}, "to")):
+        with pytest.raises(ValidationFailed) as err:
+            contracts.bill_pages(c["id"], {"version": c["version"], **body}, OFFICER)
+        assert list(err.value.details) == [field]
+        with pytest.raises(ValidationFailed) as err:
+            contracts.maintenance_report({"state": "done", **body})
+        assert list(err.value.details) == [field]
