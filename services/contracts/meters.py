@@ -215,7 +215,9 @@ class Meters:
         if not terms:
             raise Conflict("Contract {number} prices no pages: set its page terms first.",
                            {"number": contract.number})
-        self._replace_or_refuse(contract, start, end)
+        replaced = self._replaceable(contract, start, end)
+        self._check_contiguous(contract, terms, start, replaced)
+        self._drop(replaced)
         bill = PageBill(contract_id=contract.id, period_start=start, period_end=end,
                         months=months, currency=contract.currency, total=0,
                         by_id=actor.get("id"), by_name=actor.get("name"))
@@ -242,30 +244,69 @@ class Meters:
         self.db.flush()
         return bill
 
-    def _replace_or_refuse(self, contract, start, end):
+    def _replaceable(self, contract, start, end):
+        """The bill of this very period when it may be made again (its installment not
+        invoiced), else None; a bill overlapping the period otherwise is a 409."""
+        same = None
         for old in self.db.scalars(select(PageBill).where(
                 PageBill.contract_id == contract.id, PageBill.period_start <= end,
                 PageBill.period_end >= start)).all():
             installment = self.db.get(Installment, old.installment_id) \
                 if old.installment_id else None
-            same = (old.period_start, old.period_end) == (start, end)
-            if not same or (installment is not None and installment.status != "scheduled"):
+            if (old.period_start, old.period_end) != (start, end) or (
+                    installment is not None and installment.status != "scheduled"):
                 raise Conflict("The pages of {start} – {end} are billed already on contract "
                                "{number}.", {"start": old.period_start.isoformat(),
                                              "end": old.period_end.isoformat(),
                                              "number": contract.number, "bill_id": old.id})
-            for line in self.db.scalars(select(PageBillLine).where(
-                    PageBillLine.bill_id == old.id)).all():
-                self.db.delete(line)
-            self.db.flush()  # no relationships: the unit of work orders nothing by itself
-            self.db.delete(old)
-            self.db.flush()
-            if installment is not None:
-                self.db.delete(installment)
-            self.db.flush()
+            same = old
+        return same
+
+    def _check_contiguous(self, contract, terms, start, replaced):
+        """A device's bills follow one another with no gap and no overlap: a period starts the
+        day after the device's latest bill on this contract ends (its first bill here: on or
+        after the contract's start, and after every bill of the device on another contract).
+        Billed out of order or with a gap, a period would count from a reading that another
+        bill counted to already: pages charged twice. A 409 naming `from` with the date the
+        next period starts on."""
+        for device_id in sorted({t.device_id for t in terms}):
+            ends = select(func.max(PageBill.period_end)).join(
+                PageBillLine, PageBillLine.bill_id == PageBill.id).where(
+                PageBillLine.device_id == device_id)
+            if replaced is not None:
+                ends = ends.where(PageBill.id != replaced.id)
+            here = self.db.scalar(ends.where(PageBill.contract_id == contract.id))
+            elsewhere = self.db.scalar(ends.where(PageBill.contract_id != contract.id))
+            if here is not None and start != here + timedelta(days=1):
+                expected = here + timedelta(days=1)
+            elif here is None and elsewhere is not None and start <= elsewhere:
+                expected = elsewhere + timedelta(days=1)
+            else:
+                continue
+            raise Conflict("Device {device_id}'s pages are billed up to {billed_to}: its next "
+                           "period starts on {expected}.", {
+                               "device_id": device_id, "billed_to": (here or elsewhere)
+                               .isoformat(), "expected": expected.isoformat(),
+                               "from": expected.isoformat()})
+
+    def _drop(self, old):
+        """The bill replaced: its lines and installment deleted."""
+        if old is None:
+            return
+        installment = self.db.get(Installment, old.installment_id) \
+            if old.installment_id else None
+        for line in self.db.scalars(select(PageBillLine).where(
+                PageBillLine.bill_id == old.id)).all():
+            self.db.delete(line)
+        self.db.flush()  # no relationships: the unit of work orders nothing by itself
+        self.db.delete(old)
+        self.db.flush()
+        if installment is not None:
+            self.db.delete(installment)
+        self.db.flush()
 
     def _line(self, bill, terms, start, end, months):
-        """One meter's line: from the opening reading (the last bill's closing one, of any
+        """One meter's line: from the opening reading (the previous bill's closing one, of any
         contract of the device; else the last before the period; else the period's first) to
         the closing one (the last on or before the period's end)."""
         r = MeterReading

@@ -253,3 +253,50 @@ def test_a_month_that_makes_no_date_is_a_422_naming_it(contracts, month):  # noq
         with pytest.raises(ValidationFailed) as err:
             contracts.maintenance_report({"state": "done", **body})
         assert list(err.value.details) == [field]
+
+
+FLAT = [{"device_id": 10, "monthly_allowance": 0, "page_price": "0.01"}]
+
+
+def test_a_devices_bills_follow_one_another_so_no_page_is_billed_twice(contracts):  # noqa: F811
+    """Readings 0, 3000, 7000, 11000 at the ends of Jan, Apr, Jul, Oct: billed Feb-Apr, then
+    Aug-Oct, then May-Jul, the meter's 11,000 pages were charged as 15,000 (May-Jul opened at
+    Apr's reading, the last bill ended before it, and closed at Jul's, which Aug-Oct had
+    counted from). A period starts the day after the device's latest bill ends."""
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": FLAT},
+                                       OFFICER)["version"]
+    for day, value in ((date(2027, 1, 31), 0), (date(2027, 4, 30), 3000),
+                       (date(2027, 7, 31), 7000), (date(2027, 10, 31), 11000)):
+        read(contracts, v[0]["id"], day, value)
+    contracts.at(date(2027, 11, 2))
+    bill = contracts.bill_pages(c["id"], {"version": version, "from": "2027-02",
+                                          "to": "2027-04"}, OFFICER)
+    billed = [bill["lines"][0]["pages"]]
+    version += 1
+    for gap in ("2027-08", "2027-06"):  # a gap, then one that starts inside the next months
+        with pytest.raises(Conflict) as err:
+            contracts.bill_pages(c["id"], {"version": version, "from": gap, "to": "2027-10"},
+                                 OFFICER)
+        assert err.value.details["from"] == "2027-05-01"
+        assert err.value.details["device_id"] == 10
+    assert contracts.get_contract(c["id"])["version"] == version  # nothing written
+    for span in (("2027-05", "2027-07"), ("2027-08", "2027-10")):
+        bill = contracts.bill_pages(c["id"], {"version": version, "from": span[0],
+                                              "to": span[1]}, OFFICER)
+        version += 1
+        billed.append(bill["lines"][0]["pages"])
+    assert billed == [3000, 4000, 4000] and sum(billed) == 11000
+    # the same latest period again (its installment not invoiced): made again, as before
+    again = contracts.bill_pages(c["id"], {"version": version, "from": "2027-08",
+                                           "to": "2027-10"}, OFFICER)
+    assert again["lines"][0]["pages"] == 4000
+    version += 1
+    with pytest.raises(Conflict) as err:  # an earlier one: the next bills counted from it
+        contracts.bill_pages(c["id"], {"version": version, "from": "2027-05",
+                                       "to": "2027-07"}, OFFICER)
+    assert err.value.details["from"] == "2027-11-01"
+    assert len(contracts.page_bills(c["id"])["items"]) == 3
+
