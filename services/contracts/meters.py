@@ -8,7 +8,7 @@ installment of kind `pages`. `emit` is unused: nothing here is an event (the sch
 `contract_invoice_due` goes out from the contracts scanner as for every installment)."""
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from services.common.exceptions import Conflict, NotFound, invalid
 from services.contracts import domain
@@ -225,7 +225,7 @@ class Meters:
         self.db.flush()
         total = 0
         for t in terms:
-            line = self._line(bill, t, start, end, months)
+            line = self._line(contract, bill, t, start, end, months)
             self.db.add(line)
             total += line.amount
         bill.total = domain.money(total)
@@ -305,27 +305,33 @@ class Meters:
             self.db.delete(installment)
         self.db.flush()
 
-    def _line(self, bill, terms, start, end, months):
-        """One meter's line: from the opening reading (the previous bill's closing one, of any
-        contract of the device; else the last before the period; else the period's first) to
-        the closing one (the last on or before the period's end)."""
+    def _line(self, contract, bill, terms, start, end, months):
+        """One meter's line: from the opening reading (the previous bill's closing one — on
+        this contract, or on another contract of the device whose bill ended the day before;
+        else the last reading before the period; else the period's first) to the closing one
+        (the last on or before the period's end). With no previous bill, only readings of this
+        contract or dated from its start count: pages read before it are not its to bill."""
         r = MeterReading
-        of_meter = (r.device_id == terms.device_id, r.meter == terms.meter)
+        of_meter = scoped = (r.device_id == terms.device_id, r.meter == terms.meter)
         opening = None
         last_line = self.db.scalar(select(PageBillLine).join(
             PageBill, PageBill.id == PageBillLine.bill_id).where(
             PageBillLine.device_id == terms.device_id, PageBillLine.meter == terms.meter,
-            PageBill.period_end < start, PageBillLine.closing_reading_id.is_not(None)).order_by(
+            PageBill.period_end < start, or_(PageBill.contract_id == contract.id,
+                                             PageBill.period_end == start - timedelta(days=1)),
+            PageBillLine.closing_reading_id.is_not(None)).order_by(
             PageBill.period_end.desc(), PageBillLine.id.desc()).limit(1))
         if last_line is not None:
             opening = self.db.get(MeterReading, last_line.closing_reading_id)
+        else:
+            scoped += (or_(r.contract_id == contract.id, r.read_on >= contract.start),)
         if opening is None:
-            opening = self.db.scalar(select(r).where(*of_meter, r.read_on < start).order_by(
+            opening = self.db.scalar(select(r).where(*scoped, r.read_on < start).order_by(
                 r.id.desc()).limit(1))
-        closing = self.db.scalar(select(r).where(*of_meter, r.read_on <= end).order_by(
+        closing = self.db.scalar(select(r).where(*scoped, r.read_on <= end).order_by(
             r.id.desc()).limit(1))
         if opening is None and closing is not None:  # the first reading is the baseline
-            opening = self.db.scalar(select(r).where(*of_meter, r.read_on >= start,
+            opening = self.db.scalar(select(r).where(*scoped, r.read_on >= start,
                                                      r.id <= closing.id).order_by(r.id)
                                      .limit(1))
         if closing is None or (opening is not None and closing.id <= opening.id):

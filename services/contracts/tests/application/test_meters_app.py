@@ -300,3 +300,27 @@ def test_a_devices_bills_follow_one_another_so_no_page_is_billed_twice(contracts
     assert err.value.details["from"] == "2027-11-01"
     assert len(contracts.page_bills(c["id"])["items"]) == 3
 
+
+def test_a_first_bill_counts_no_page_read_before_the_contract(contracts):  # noqa: F811
+    old = contracts.create_proposal(proposal(start="2026-02-01", months=6), OFFICER)
+    old = contracts.decide_proposal(old["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    contracts.at(date(2026, 2, 1))
+    contracts.scan_due({"today": "2026-02-01"})
+    contracts.at(date(2026, 5, 4))
+    repair = {"id": 900, "number": "SF-2026-000900", "device_id": 10, "maintenance": None}
+    out = contracts.record_form_reading(repair, {"value": 1000}, TECH_ACTOR)
+    assert out[-1]["contract_id"] == old["contract_id"]
+    c = active_contract(contracts)  # 2027-02-01 – 2028-01-31, the same devices
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": FLAT},
+                                       OFFICER)["version"]
+    read(contracts, v[0]["id"], date(2027, 2, 10), 4000)
+    read(contracts, v[0]["id"], date(2027, 2, 26), 4500)
+    contracts.at(date(2027, 3, 1))
+    bill = contracts.bill_pages(c["id"], {"version": version, "from": "2027-02"}, OFFICER)
+    line = bill["lines"][0]
+    # not from the old contract's 1,000 of 2026 (3,500 pages): the first reading is the base
+    assert (line["opening"]["value"], line["closing"]["value"], line["pages"]) == (
+        4000, 4500, 500)
+
