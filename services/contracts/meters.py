@@ -217,7 +217,7 @@ class Meters:
                            {"number": contract.number})
         replaced = self._replaceable(contract, start, end)
         self._check_contiguous(contract, terms, start, replaced)
-        self._drop(replaced)
+        notified = self._drop(replaced)
         bill = PageBill(contract_id=contract.id, period_start=start, period_end=end,
                         months=months, currency=contract.currency, total=0,
                         by_id=actor.get("id"), by_name=actor.get("name"))
@@ -236,7 +236,7 @@ class Meters:
                 contract_id=contract.id, customer_id=contract.customer_id, seq=seq + 1,
                 due_on=max(end + timedelta(days=1), today), amount=bill.total,
                 currency=contract.currency, status="scheduled", version=1, paid=False,
-                kind="pages")
+                kind="pages", notified=notified)  # a bill made again: no second e-mail
             self.db.add(installment)
             self.db.flush()
             bill.installment_id = installment.id
@@ -290,9 +290,10 @@ class Meters:
                                "from": expected.isoformat()})
 
     def _drop(self, old):
-        """The bill replaced: its lines and installment deleted."""
+        """The bill replaced (its lines and installment deleted); whether its installment's
+        e-mail had gone out already, to carry over to the new one."""
         if old is None:
-            return
+            return False
         installment = self.db.get(Installment, old.installment_id) \
             if old.installment_id else None
         for line in self.db.scalars(select(PageBillLine).where(
@@ -301,9 +302,12 @@ class Meters:
         self.db.flush()  # no relationships: the unit of work orders nothing by itself
         self.db.delete(old)
         self.db.flush()
+        notified = False
         if installment is not None:
+            notified = bool(installment.notified)
             self.db.delete(installment)
         self.db.flush()
+        return notified
 
     def _line(self, contract, bill, terms, start, end, months):
         """One meter's line: from the opening reading (the previous bill's closing one — on

@@ -324,3 +324,26 @@ def test_a_first_bill_counts_no_page_read_before_the_contract(contracts):  # noq
     assert (line["opening"]["value"], line["closing"]["value"], line["pages"]) == (
         4000, 4500, 500)
 
+
+def test_a_bill_made_again_sends_no_second_invoice_e_mail(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": FLAT},
+                                       OFFICER)["version"]
+    read(contracts, v[0]["id"], date(2027, 2, 1), 0)
+    read(contracts, v[0]["id"], date(2027, 2, 26), 500)
+    contracts.at(date(2027, 3, 2))
+    bill = contracts.bill_pages(c["id"], {"version": version, "from": "2027-02"}, OFFICER)
+    assert bill["installment"]["due_on"] == "2027-03-02"
+    contracts.scan_due({"today": "2027-03-02"})
+
+    def invoice_mails():
+        return [e for e in contracts.events if e["event_type"] == "contract_invoice_due"]
+    assert len(invoice_mails()) == 1
+    read(contracts, v[0]["id"], date(2027, 3, 2), 700, read_on="2027-02-28")  # read late
+    again = contracts.bill_pages(c["id"], {"version": version + 1, "from": "2027-02"},
+                                 OFFICER)
+    assert again["total"] == "7.00"
+    contracts.scan_due({"today": "2027-03-03"})
+    assert len(invoice_mails()) == 1  # the new installment carries `notified` over
