@@ -7,10 +7,12 @@ pages each meter went through and puts what is owed on the contract's invoice sc
 installment of kind `pages`. `emit` is unused: nothing here is an event (the schedule's
 `contract_invoice_due` goes out from the contracts scanner as for every installment)."""
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
 from services.common.exceptions import Conflict, NotFound, invalid
+from services.common.schemas import MAX_MONEY
 from services.contracts import domain
 from services.contracts import maintenance_domain as rules
 from services.contracts.models import (Contract, ContractDevice, Installment, MaintenanceVisit,
@@ -217,18 +219,22 @@ class Meters:
                            {"number": contract.number})
         replaced = self._replaceable(contract, start, end)
         self._check_contiguous(contract, terms, start, replaced)
+        # counted, and checked, before anything is written (a bill made again is replaced
+        # after): an amount past Numeric(12,2) was PostgreSQL's DataError, a 500
+        lines = [self._line(contract, t, start, end, months) for t in terms]
+        for line in lines:
+            self._check_amount(line.amount, line.device_id, line.meter)
+        total = domain.money(sum((line.amount for line in lines), Decimal(0)))
+        self._check_amount(total, None, None)
         notified = self._drop(replaced)
         bill = PageBill(contract_id=contract.id, period_start=start, period_end=end,
-                        months=months, currency=contract.currency, total=0,
+                        months=months, currency=contract.currency, total=total,
                         by_id=actor.get("id"), by_name=actor.get("name"))
         self.db.add(bill)
         self.db.flush()
-        total = 0
-        for t in terms:
-            line = self._line(contract, bill, t, start, end, months)
+        for line in lines:
+            line.bill_id = bill.id
             self.db.add(line)
-            total += line.amount
-        bill.total = domain.money(total)
         if bill.total > 0:
             seq = self.db.scalar(select(func.max(Installment.seq)).where(
                 Installment.contract_id == contract.id)) or 0
@@ -289,6 +295,20 @@ class Meters:
                                .isoformat(), "expected": expected.isoformat(),
                                "from": expected.isoformat()})
 
+    @staticmethod
+    def _check_amount(amount, device_id, meter):
+        """An amount of the bill fits its column (Numeric(12,2)): else a 409 naming `amount`
+        (readings up to 10^12 pages at up to 99,999,999.9999 a page can come to more)."""
+        if amount > MAX_MONEY:
+            if device_id is None:
+                raise Conflict("The period's pages come to {amount}, more than a bill can "
+                               "hold ({max}): check the readings and the page prices.",
+                               {"amount": str(amount), "max": str(MAX_MONEY)})
+            raise Conflict("The pages of device {device_id}'s meter '{meter}' come to "
+                           "{amount}, more than a bill can hold ({max}): check its readings "
+                           "and its page price.", {"amount": str(amount), "max": str(MAX_MONEY),
+                                                   "device_id": device_id, "meter": meter})
+
     def _drop(self, old):
         """The bill replaced (its lines and installment deleted); whether its installment's
         e-mail had gone out already, to carry over to the new one."""
@@ -309,7 +329,7 @@ class Meters:
         self.db.flush()
         return notified
 
-    def _line(self, contract, bill, terms, start, end, months):
+    def _line(self, contract, terms, start, end, months):
         """One meter's line: from the opening reading (the previous bill's closing one — on
         this contract, or on another contract of the device whose bill ended the day before;
         else the last reading before the period; else the period's first) to the closing one
@@ -348,7 +368,7 @@ class Meters:
         allowance, extra, amount = rules.page_charge(pages, terms.monthly_allowance, months,
                                                      terms.page_price)
         return PageBillLine(
-            bill_id=bill.id, device_id=terms.device_id, meter=terms.meter,
+            device_id=terms.device_id, meter=terms.meter,
             opening_reading_id=opening.id if opening else None,
             closing_reading_id=closing.id if closing else None,
             opening_value=opening.value if opening else None,

@@ -347,3 +347,29 @@ def test_a_bill_made_again_sends_no_second_invoice_e_mail(contracts):  # noqa: F
     assert again["total"] == "7.00"
     contracts.scan_due({"today": "2027-03-03"})
     assert len(invoice_mails()) == 1  # the new installment carries `notified` over
+
+
+@pytest.mark.parametrize("price,device_id", [("99999999.9999", 10), ("6000.0000", None)],
+                         ids=["a line", "the total"])
+def test_an_amount_past_what_a_bill_holds_is_refused(contracts, price,  # noqa: F811
+                                                      device_id):
+    """10^12 pages at up to 99,999,999.9999 a page: PostgreSQL refused the Numeric(12,2)
+    amount (DataError, a 500). Two meters each under the limit can add up past it."""
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    terms = [{"device_id": 10, "meter": m, "monthly_allowance": 0, "page_price": price}
+             for m in ("black", "color")]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": terms},
+                                       OFFICER)["version"]
+    for meter in ("black", "color"):
+        read(contracts, v[0]["id"], date(2027, 2, 1), 0, meter=meter)
+        read(contracts, v[0]["id"], date(2027, 2, 26), 10**6 if device_id is None else 10**12,
+             meter=meter)
+    contracts.at(date(2027, 3, 1))
+    with pytest.raises(Conflict) as err:
+        contracts.bill_pages(c["id"], {"version": version, "from": "2027-02"}, OFFICER)
+    assert "amount" in err.value.details and err.value.details["max"] == "9999999999.99"
+    assert err.value.details.get("device_id") == device_id
+    assert contracts.get_contract(c["id"])["version"] == version
+    assert contracts.page_bills(c["id"])["items"] == []
