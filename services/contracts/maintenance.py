@@ -220,6 +220,12 @@ class Maintenance:
                 raise invalid(rrule=[("The rule never fires inside the contract's period "
                                       "({start} – {end}).", {"start": start.isoformat(),
                                                              "end": contract.end.isoformat()})])
+            device_ids = plan_devices(self.db, plan)
+            if len(dates) * len(device_ids) > rules.MAX_VISITS:  # as create_plan: a group's
+                raise invalid(rrule=[("At most {max} visits in a plan: {dates} dates for "
+                                      "{devices} devices.", {
+                                          "max": rules.MAX_VISITS, "dates": len(dates),
+                                          "devices": len(device_ids)})])
             plan.rrule = rule.upper().removeprefix("RRULE:")
             plan.first_on, plan.window_days = first, window
             plan.lead_days = data.get("lead_days", plan.lead_days)
@@ -241,7 +247,6 @@ class Maintenance:
             taken = set(self.db.execute(select(v.device_id, v.scheduled_on).where(
                 v.plan_id == plan.id, v.is_open.is_(True))).all())
             last = self.db.scalar(select(func.max(v.seq)).where(v.plan_id == plan.id)) or 0
-            device_ids = plan_devices(self.db, plan)
             dates = [d for d in dates if any((i, d) not in taken for i in device_ids)]
             self._add_visits(plan, dates, last + 1, device_ids, taken)
         plan.version = data["version"] + 1

@@ -13,9 +13,8 @@ import pytest
 from services.common.exceptions import Conflict, ValidationFailed
 from services.contracts.tests.application.test_contracts_app import (  # noqa: F401
     OFFICER, contracts, proposal)
-from services.contracts.tests.application.test_maintenance_app import (TECH, TECH_ACTOR,
-                                                                       active_contract, plan,
-                                                                       scan)
+from services.contracts.tests.application.test_maintenance_app import (
+    TECH, TECH2, TECH_ACTOR, active_contract, plan, scan)
 
 TERMS = [{"device_id": 10, "monthly_allowance": 1000, "page_price": "0.05"},
          {"device_id": 11, "meter": "color", "monthly_allowance": 200, "page_price": "0.2500"}]
@@ -373,3 +372,27 @@ def test_an_amount_past_what_a_bill_holds_is_refused(contracts, price,  # noqa: 
     assert err.value.details.get("device_id") == device_id
     assert contracts.get_contract(c["id"])["version"] == version
     assert contracts.page_bills(c["id"])["items"] == []
+
+
+def test_a_changed_group_plan_is_held_to_the_visits_a_plan_may_have(contracts):  # noqa: F811
+    """create_plan refused more than MAX_VISITS (dates × devices); change_plan did not, so a
+    group plan changed to a daily rule on a ten-year contract made 7,000 visits."""
+    _sites(contracts)
+    long = contracts.create_proposal(proposal(months=120), OFFICER)
+    long = contracts.decide_proposal(long["id"], {"decision": "accepted", "version": 1},
+                                     OFFICER)
+    contracts.at(date(2027, 2, 1))
+    contracts.scan_due({"today": "2027-02-01"})
+    c = contracts.get_contract(long["contract_id"])
+    p = contracts.create_maintenance_plan(plan(c, device_id=None, device_ids=[10, 11],
+                                               site_id=5, team=[TECH]), OFFICER)
+    before = contracts.list_maintenance_visits({"plan_id": p["id"], "limit": 100})
+    with pytest.raises(ValidationFailed) as err:
+        contracts.change_maintenance_plan(p["id"], {
+            "version": p["version"], "rrule": "FREQ=DAILY", "window_days": 1,
+            "avoid_holidays": False, "team": [TECH, TECH2]}, OFFICER)
+    assert list(err.value.details) == ["rrule"]
+    assert "4000" in str(err.value.details["rrule"])
+    after = contracts.get_maintenance_plan(p["id"])
+    assert after["version"] == p["version"] and len(after["team"]) == 1
+    assert contracts.list_maintenance_visits({"plan_id": p["id"], "limit": 100}) == before
