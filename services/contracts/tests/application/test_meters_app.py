@@ -396,3 +396,22 @@ def test_a_changed_group_plan_is_held_to_the_visits_a_plan_may_have(contracts): 
     after = contracts.get_maintenance_plan(p["id"])
     assert after["version"] == p["version"] and len(after["team"]) == 1
     assert contracts.list_maintenance_visits({"plan_id": p["id"], "limit": 100}) == before
+
+
+def test_a_group_plan_sends_one_reminder_per_day_naming_its_devices(contracts):  # noqa: F811
+    """It sent one identical maintenance_due e-mail per device of the group."""
+    _sites(contracts)
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c, device_id=None, device_ids=[10, 11],
+                                               site_id=5, first_on="2027-03-01"), OFFICER)
+    scan(contracts, date(2027, 2, 22))  # reminders 7 days ahead of 2027-03-01
+    reminders = contracts.service.outbox.of("maintenance_due")
+    assert len(reminders) == 1 and reminders[0]["due_date"] == "2027-03-01"
+    assert reminders[0]["plan_id"] == p["id"]
+    assert [(d["id"], d["serial"]) for d in reminders[0]["devices"]] == [
+        (10, "SN-10"), (11, "SN-11")]
+    day = [x for x in contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+           if x["scheduled_on"] == "2027-03-01"]
+    assert [contracts.get_maintenance_visit(x["id"])["reminded"] for x in day] == [True, True]
+    assert scan(contracts, date(2027, 2, 23)) == []
+    assert len(contracts.service.outbox.of("maintenance_due")) == 1
