@@ -53,7 +53,7 @@ REPORT_STATE_NAMES = {
 REPORT_GROUP_NAMES = {"customer": {"tr": "Müşteri", "en": "Customer"},
                       "technician": {"tr": "Teknisyen", "en": "Technician"},
                       "month": {"tr": "Ay", "en": "Month"}}
-REPORT_PDF_VISITS = 1000  # the PDF lists at most this many visits (the CSV has them all)
+REPORT_PDF_VISITS = 1000  # the PDF lists at most this many (the visit list's CSV: them all)
 PLAN_CHANGED = "Plan değişti / plan changed"  # the reason on a superseded visit
 CONTRACT_EXPIRED = "Sözleşmenin süresi doldu / contract expired"
 OPEN = (PLANNED, DUE)  # still to be done: rescheduled, skipped, cancelled, overdue
