@@ -269,31 +269,35 @@ class Meters:
         return same
 
     def _check_contiguous(self, contract, terms, start, replaced):
-        """A device's bills follow one another with no gap and no overlap: a period starts the
-        day after the device's latest bill on this contract ends (its first bill here: on or
-        after the contract's start, and after every bill of the device on another contract).
+        """A contract's bills follow one another with no gap and no overlap: a period starts
+        the day after the contract's latest bill ends (its first bill: on or after the
+        contract's start, and after every bill of its priced devices on another contract).
         Billed out of order or with a gap, a period would count from a reading that another
         bill counted to already: pages charged twice. A 409 naming `from` with the date the
-        next period starts on."""
+        next period starts on. (A device priced again after a while counts from its last
+        bill's closing reading: the pages it went through unbilled, once.)"""
+        ends = select(func.max(PageBill.period_end))
+        if replaced is not None:
+            ends = ends.where(PageBill.id != replaced.id)
+        here = self.db.scalar(ends.where(PageBill.contract_id == contract.id))
+        if here is not None:
+            if start != here + timedelta(days=1):
+                expected = (here + timedelta(days=1)).isoformat()
+                raise Conflict("The pages of contract {number} are billed up to {billed_to}: "
+                               "its next period starts on {expected}.", {
+                                   "number": contract.number, "billed_to": here.isoformat(),
+                                   "expected": expected, "from": expected})
+            return
         for device_id in sorted({t.device_id for t in terms}):
-            ends = select(func.max(PageBill.period_end)).join(
+            elsewhere = self.db.scalar(ends.join(
                 PageBillLine, PageBillLine.bill_id == PageBill.id).where(
-                PageBillLine.device_id == device_id)
-            if replaced is not None:
-                ends = ends.where(PageBill.id != replaced.id)
-            here = self.db.scalar(ends.where(PageBill.contract_id == contract.id))
-            elsewhere = self.db.scalar(ends.where(PageBill.contract_id != contract.id))
-            if here is not None and start != here + timedelta(days=1):
-                expected = here + timedelta(days=1)
-            elif here is None and elsewhere is not None and start <= elsewhere:
-                expected = elsewhere + timedelta(days=1)
-            else:
-                continue
-            raise Conflict("Device {device_id}'s pages are billed up to {billed_to}: its next "
-                           "period starts on {expected}.", {
-                               "device_id": device_id, "billed_to": (here or elsewhere)
-                               .isoformat(), "expected": expected.isoformat(),
-                               "from": expected.isoformat()})
+                PageBillLine.device_id == device_id, PageBill.contract_id != contract.id))
+            if elsewhere is not None and start <= elsewhere:
+                expected = (elsewhere + timedelta(days=1)).isoformat()
+                raise Conflict("Device {device_id}'s pages are billed up to {billed_to}: its "
+                               "next period starts on {expected}.", {
+                                   "device_id": device_id, "billed_to": elsewhere.isoformat(),
+                                   "expected": expected, "from": expected})
 
     @staticmethod
     def _check_amount(amount, device_id, meter):

@@ -261,7 +261,7 @@ def test_a_devices_bills_follow_one_another_so_no_page_is_billed_twice(contracts
     """Readings 0, 3000, 7000, 11000 at the ends of Jan, Apr, Jul, Oct: billed Feb-Apr, then
     Aug-Oct, then May-Jul, the meter's 11,000 pages were charged as 15,000 (May-Jul opened at
     Apr's reading, the last bill ended before it, and closed at Jul's, which Aug-Oct had
-    counted from). A period starts the day after the device's latest bill ends."""
+    counted from). A period starts the day after the contract's latest bill ends."""
     c = active_contract(contracts)
     p = contracts.create_maintenance_plan(plan(c), OFFICER)
     v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
@@ -280,7 +280,7 @@ def test_a_devices_bills_follow_one_another_so_no_page_is_billed_twice(contracts
             contracts.bill_pages(c["id"], {"version": version, "from": gap, "to": "2027-10"},
                                  OFFICER)
         assert err.value.details["from"] == "2027-05-01"
-        assert err.value.details["device_id"] == 10
+        assert err.value.details["billed_to"] == "2027-04-30"
     assert contracts.get_contract(c["id"])["version"] == version  # nothing written
     for span in (("2027-05", "2027-07"), ("2027-08", "2027-10")):
         bill = contracts.bill_pages(c["id"], {"version": version, "from": span[0],
