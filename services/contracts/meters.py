@@ -188,9 +188,9 @@ class Meters:
     def bill_pages(self, contract_id, data, actor):
         """The pages of months `from`–`to` (an ended period inside the contract's months) per
         priced device and meter, over the allowances, as an installment of kind `pages` due
-        the day after the period (or today). A period billed already is a 409 — unless it is
-        the same period and its installment is not invoiced yet: then it is made again (late
-        readings)."""
+        the day after the period (or today). Periods follow one another (`_check_contiguous`).
+        A period billed already is a 409 — unless it is the same, latest period and its
+        installment is not invoiced yet: then it is made again (late readings)."""
         contract = find(self.db, Contract, contract_id)
         check_version(contract, data["version"])
         if contract.status not in BILLABLE:
