@@ -172,3 +172,36 @@ def test_a_group_plan_from_the_plans_page(gw, web):
         "contract_id": "9", "device_ids": "2,4", "rrule": "FREQ=MONTHLY", "team": str(tech),
         "csrf_token": token})
     assert r.status_code == 422 and "site_id" in r.text
+
+
+@pytest.mark.parametrize("language,shown,read_only", [("tr", "0,0125", "0,0125"),
+                                                      ("en", "0.0125", "0.0125")])
+def test_a_four_decimal_price_is_saved_back_unchanged(gw, web, language, shown, read_only):
+    """The inputs were filled through `number` (Babel's #,##0.###, half-even): 0.0125 became
+    0,012 and saving the form wrote 0.012 back; the read-only table showed it so too."""
+    terms = {**TERMS, "items": [{**TERMS["items"][0], "page_price": "0.0125",
+                                 "monthly_allowance": 12000}]}
+    gw.rpc.answer = lambda s, m, a: dict(terms) if m in ("page_terms", "set_page_terms") \
+        else answer(s, m, a)
+    browser = web()
+    browser.sign_in("contracts")
+    if language == "en":
+        browser.client.post("/language", data={"lang": "en",
+                                                "csrf_token": browser.csrf("/contracts/9")})
+    page = browser.client.get("/contracts/9")
+    assert f'name="price-0" inputmode="decimal" value="{shown}"' in page.text
+    gw.rpc.calls.clear()
+    r = browser.client.post("/contracts/9/page-terms", data={
+        "version": "3", "rows": "2", "csrf_token": browser.csrf("/contracts/9"),
+        "device-0": "2", "meter-0": "total", "allowance-0": "12000", "price-0": shown,
+        "device-1": "2", "meter-1": "color", "allowance-1": "10",
+        "price-1": "1,234.5" if language == "en" else "1.234,5"})
+    assert r.status_code == 303
+    (call,) = [c for c in gw.rpc.calls if c.method == "set_page_terms"]
+    assert [t["page_price"] for t in call.args[1]["terms"]] == ["0.0125", "1234.5"]
+    desk = web()
+    desk.sign_in("desk")
+    if language == "en":
+        desk.client.post("/language", data={"lang": "en", "csrf_token": desk.csrf("/contracts/9")})
+    page = desk.client.get("/contracts/9")
+    assert f'<td class="num">{read_only}</td>' in page.text

@@ -42,6 +42,25 @@ def number(value):
     return "—" if amount is None else format_decimal(amount, locale=_locale())
 
 
+def price(value):
+    """A price per page (up to 4 decimals, 0,0125 ₺): two decimals at least, four at most.
+    Babel's default pattern keeps three and rounds half-even (0,0125 read 0,012)."""
+    amount = _decimal(value) if value is not None else None
+    return "—" if amount is None else format_decimal(amount, format="#,##0.00##",
+                                                     locale=_locale())
+
+
+def decimal_input(value):
+    """A decimal as an input's value: its exact value, no grouping, the page's decimal
+    separator (0,0125 in Turkish, 0.0125 in English), so saving the form unchanged writes the
+    same value back (`number` rounded it to 3 decimals and grouped thousands)."""
+    amount = _decimal(value) if value not in (None, "") else None
+    if amount is None:
+        return ""
+    text = format(amount.normalize(), "f")  # 0.0500 as 0,05: the same value, as typed
+    return text.replace(".", ",") if language() == "tr" else text
+
+
 def moment(value):
     """An ISO time (UTC) as Türkiye's date and time."""
     if not value:
@@ -77,4 +96,4 @@ def minutes(value):
 
 
 FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes,
-           "monthname": month}
+           "monthname": month, "price": price, "decimal_input": decimal_input}

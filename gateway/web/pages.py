@@ -62,15 +62,22 @@ def as_int(text):
     return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else (text or None)
 
 
+GROUPED_EN = re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]*)?")
+
+
 def as_decimal(text):
-    """An amount as typed by a Turkish or an English user (1.234,56 or 1234.56) as the API's
-    text ("1234.56"); anything else as typed (the schema says why)."""
-    text = (text or "").strip().replace(" ", "")
+    """An amount as typed by a Turkish or an English user (1.234,56 or 1,234.56; 1234.56 from
+    either) as the API's text ("1234.56"); anything else as typed (the schema says why). With
+    both marks the last one is the decimal; a lone comma is the decimal one, except on an
+    English page where it groups thousands (1,234 and 1,234.5: not 1.234 and 1.2345)."""
+    text = (text or "").strip().replace(" ", "").replace("\u00a0", "")
     if not text:
         return None
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    return text
+    if "," in text and ("." not in text or text.rfind(",") > text.rfind(".")):
+        if i18n.language() == "en" and GROUPED_EN.fullmatch(text):
+            return text.replace(",", "")
+        return text.replace(".", "").replace(",", ".")
+    return text.replace(",", "")
 
 
 def text_or_none(name):

@@ -480,7 +480,9 @@ EVENT_SCHEMAS = dict((
     _event("contract_expired", **_contract()),
     _event("contract_renewal_due", **_due()),
     _event("contract_invoice_due", **_due()),
-    _event("maintenance_due", **_due()),
+    # one reminder per (plan, date): a group plan's devices of that day listed in `devices`
+    _event("maintenance_due", **_due(), devices=_list(_nested(DeviceSnapshot), required=False,
+                                                    load_default=list)),
     _event("maintenance_visit_due", visit=_nested(VisitDue), team=_list(_nested(Staff)),
            customer=_nested(CustomerContact), rep=_opt_nested(Rep),
            device=_nested(DeviceSnapshot), contract=_nested(ContractOfVisit),

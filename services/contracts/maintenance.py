@@ -220,6 +220,12 @@ class Maintenance:
                 raise invalid(rrule=[("The rule never fires inside the contract's period "
                                       "({start} – {end}).", {"start": start.isoformat(),
                                                              "end": contract.end.isoformat()})])
+            device_ids = plan_devices(self.db, plan)
+            if len(dates) * len(device_ids) > rules.MAX_VISITS:  # as create_plan: a group's
+                raise invalid(rrule=[("At most {max} visits in a plan: {dates} dates for "
+                                      "{devices} devices.", {
+                                          "max": rules.MAX_VISITS, "dates": len(dates),
+                                          "devices": len(device_ids)})])
             plan.rrule = rule.upper().removeprefix("RRULE:")
             plan.first_on, plan.window_days = first, window
             plan.lead_days = data.get("lead_days", plan.lead_days)
@@ -241,7 +247,6 @@ class Maintenance:
             taken = set(self.db.execute(select(v.device_id, v.scheduled_on).where(
                 v.plan_id == plan.id, v.is_open.is_(True))).all())
             last = self.db.scalar(select(func.max(v.seq)).where(v.plan_id == plan.id)) or 0
-            device_ids = plan_devices(self.db, plan)
             dates = [d for d in dates if any((i, d) not in taken for i in device_ids)]
             self._add_visits(plan, dates, last + 1, device_ids, taken)
         plan.version = data["version"] + 1
@@ -345,12 +350,13 @@ class Maintenance:
         fired = False
         team = team_of(self.db, visit.plan_id)
         if visit.status == rules.PLANNED and not visit.reminded and visit.remind_on <= today:
-            visit.reminded = True
+            day = self._reminded_together(visit, today)
             recipients = self._recipients(contract, team)
-            if recipients and visit.scheduled_on >= today:
+            if day and recipients and visit.scheduled_on >= today:
                 self.emit("maintenance_due", {
                     "contract_id": contract.id, "plan_id": visit.plan_id,
-                    "due_date": visit.scheduled_on.isoformat(), "recipients": recipients})
+                    "due_date": visit.scheduled_on.isoformat(), "recipients": recipients,
+                    "devices": self._devices_of(contract, [v.device_id for v in day])})
             fired = True
         if (visit.status in rules.OPEN and visit.scheduled_on <= today
                 and visit.dispatched_attempt < visit.attempt):
@@ -366,6 +372,33 @@ class Maintenance:
             visit.version += 1
         self.db.flush()
         return fired
+
+    def _reminded_together(self, visit, today):
+        """The plan's visits of `visit`'s day whose reminder is due and not sent (a group
+        plan's devices: one visit each), marked reminded: one e-mail for the day, not one per
+        device. Locked and re-read (FOR UPDATE on PostgreSQL), so a replica that claimed a
+        sibling and comes second finds them reminded and sends nothing: [] then."""
+        v = MaintenanceVisit
+        day = self.db.scalars(select(v).where(
+            v.plan_id == visit.plan_id, v.scheduled_on == visit.scheduled_on,
+            v.status == rules.PLANNED, v.reminded.is_(False), v.remind_on <= today).order_by(
+            v.device_id, v.id).with_for_update()).all()
+        if visit not in day:
+            visit.reminded = True
+            return []
+        for other in day:
+            other.reminded = True
+            if other is not visit:
+                other.version += 1
+        return day
+
+    def _devices_of(self, contract, device_ids):
+        cards = {d.device_id: d for d in self.db.scalars(select(ContractDevice).where(
+            ContractDevice.contract_id == contract.id,
+            ContractDevice.device_id.in_(device_ids))).all()}
+        return [{"id": i, "brand": cards[i].brand, "model": cards[i].model,
+                 "device_type": cards[i].device_type, "device_type_name": None,
+                 "serial": cards[i].serial} for i in device_ids if i in cards]
 
     @staticmethod
     def _recipients(contract, team):

@@ -10,7 +10,7 @@ from itertools import islice
 
 import holidays
 from dateutil import rrule as _rrule_module
-from dateutil.rrule import DAILY, rrulestr
+from dateutil.rrule import DAILY, rrule, rrulestr
 
 from services.common.exceptions import Conflict, Forbidden, invalid
 from services.common.roles import ADMIN, CONTRACTS, MANAGER, SYSTEM
@@ -53,7 +53,7 @@ REPORT_STATE_NAMES = {
 REPORT_GROUP_NAMES = {"customer": {"tr": "Müşteri", "en": "Customer"},
                       "technician": {"tr": "Teknisyen", "en": "Technician"},
                       "month": {"tr": "Ay", "en": "Month"}}
-REPORT_PDF_VISITS = 1000  # the PDF lists at most this many visits (the CSV has them all)
+REPORT_PDF_VISITS = 1000  # the PDF lists at most this many (the visit list's CSV: them all)
 PLAN_CHANGED = "Plan değişti / plan changed"  # the reason on a superseded visit
 CONTRACT_EXPIRED = "Sözleşmenin süresi doldu / contract expired"
 OPEN = (PLANNED, DUE)  # still to be done: rescheduled, skipped, cancelled, overdue
@@ -171,6 +171,9 @@ def occurrences(rule_text, first, start, end):
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise invalid(rrule=[("The RRULE does not read: {error}.", {"error": str(exc)})]) \
             from None
+    if not isinstance(rule, rrule):  # RDATE/EXRULE/EXDATE: dateutil hands back an rruleset
+        raise invalid(rrule=["One RRULE such as FREQ=MONTHLY;INTERVAL=3: no RDATE, EXRULE "
+                             "or EXDATE."])
     if rule._freq > DAILY:  # HOURLY, MINUTELY, SECONDLY
         raise invalid(rrule=["A visit at most once a day: FREQ=DAILY or rarer."])
     count = rule._count

@@ -1,6 +1,7 @@
 """The marshmallow schemas of periodic maintenance: plans, a visit's reschedule, skip and cancel,
 the lists and the maintenance report. Bad input is a 422 naming the field, before anything is
 written."""
+import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -9,7 +10,17 @@ from services.common.schemas import (PageQuery, Trimmed, email_field, id_field, 
 from services.contracts import maintenance_domain as rules
 from services.contracts.schemas import Versioned
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
+
+
+def valid_month(text):
+    """A month as YYYY-MM of ASCII digits in the years 1900-2999, so that a date can be built
+    from it (a bare regex let 0000-01 and 9999-12 through, and the month arithmetic then
+    raised a ValueError: a 500)."""
+    if not (isinstance(text, str) and MONTH_SHAPE.fullmatch(text)
+            and 1900 <= int(text[:4]) <= 2999 and 1 <= int(text[5:]) <= 12):
+        raise ValidationError("A month as YYYY-MM, from 1900-01 to 2999-12.")
+    return True
 
 
 class TeamMember(Schema):
@@ -118,9 +129,9 @@ class MaintenanceReportQuery(Schema):
     group_by = fields.String(load_default="month", validate=validate.OneOf(
         ("customer", "technician", "month")))
     month_from = fields.String(load_default=None, allow_none=True, data_key="from",
-                               validate=validate.Regexp(MONTH))
+                               validate=valid_month)
     month_to = fields.String(load_default=None, allow_none=True, data_key="to",
-                             validate=validate.Regexp(MONTH))
+                             validate=valid_month)
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=366))
 
 
@@ -208,6 +219,6 @@ class PageTermsIn(Versioned):
 class PageBillIn(Versioned):
     """A period's page bill (the contract's version read): months `from`–`to` (YYYY-MM; `to`
     defaults to `from`)."""
-    month_from = fields.String(required=True, data_key="from", validate=validate.Regexp(MONTH))
+    month_from = fields.String(required=True, data_key="from", validate=valid_month)
     month_to = fields.String(load_default=None, allow_none=True, data_key="to",
-                             validate=validate.Regexp(MONTH))
+                             validate=valid_month)

@@ -7,10 +7,12 @@ pages each meter went through and puts what is owed on the contract's invoice sc
 installment of kind `pages`. `emit` is unused: nothing here is an event (the schedule's
 `contract_invoice_due` goes out from the contracts scanner as for every installment)."""
 from datetime import timedelta
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from services.common.exceptions import Conflict, NotFound, invalid
+from services.common.schemas import MAX_MONEY
 from services.contracts import domain
 from services.contracts import maintenance_domain as rules
 from services.contracts.models import (Contract, ContractDevice, Installment, MaintenanceVisit,
@@ -186,9 +188,9 @@ class Meters:
     def bill_pages(self, contract_id, data, actor):
         """The pages of months `from`–`to` (an ended period inside the contract's months) per
         priced device and meter, over the allowances, as an installment of kind `pages` due
-        the day after the period (or today). A period billed already is a 409 — unless it is
-        the same period and its installment is not invoiced yet: then it is made again (late
-        readings)."""
+        the day after the period (or today). Periods follow one another (`_check_contiguous`).
+        A period billed already is a 409 — unless it is the same, latest period and its
+        installment is not invoiced yet: then it is made again (late readings)."""
         contract = find(self.db, Contract, contract_id)
         check_version(contract, data["version"])
         if contract.status not in BILLABLE:
@@ -215,18 +217,24 @@ class Meters:
         if not terms:
             raise Conflict("Contract {number} prices no pages: set its page terms first.",
                            {"number": contract.number})
-        self._replace_or_refuse(contract, start, end)
+        replaced = self._replaceable(contract, start, end)
+        self._check_contiguous(contract, terms, start, replaced)
+        # counted, and checked, before anything is written (a bill made again is replaced
+        # after): an amount past Numeric(12,2) was PostgreSQL's DataError, a 500
+        lines = [self._line(contract, t, start, end, months) for t in terms]
+        for line in lines:
+            self._check_amount(line.amount, line.device_id, line.meter)
+        total = domain.money(sum((line.amount for line in lines), Decimal(0)))
+        self._check_amount(total, None, None)
+        notified = self._drop(replaced)
         bill = PageBill(contract_id=contract.id, period_start=start, period_end=end,
-                        months=months, currency=contract.currency, total=0,
+                        months=months, currency=contract.currency, total=total,
                         by_id=actor.get("id"), by_name=actor.get("name"))
         self.db.add(bill)
         self.db.flush()
-        total = 0
-        for t in terms:
-            line = self._line(bill, t, start, end, months)
+        for line in lines:
+            line.bill_id = bill.id
             self.db.add(line)
-            total += line.amount
-        bill.total = domain.money(total)
         if bill.total > 0:
             seq = self.db.scalar(select(func.max(Installment.seq)).where(
                 Installment.contract_id == contract.id)) or 0
@@ -234,7 +242,7 @@ class Meters:
                 contract_id=contract.id, customer_id=contract.customer_id, seq=seq + 1,
                 due_on=max(end + timedelta(days=1), today), amount=bill.total,
                 currency=contract.currency, status="scheduled", version=1, paid=False,
-                kind="pages")
+                kind="pages", notified=notified)  # a bill made again: no second e-mail
             self.db.add(installment)
             self.db.flush()
             bill.installment_id = installment.id
@@ -242,49 +250,116 @@ class Meters:
         self.db.flush()
         return bill
 
-    def _replace_or_refuse(self, contract, start, end):
+    def _replaceable(self, contract, start, end):
+        """The bill of this very period when it may be made again (its installment not
+        invoiced), else None; a bill overlapping the period otherwise is a 409."""
+        same = None
         for old in self.db.scalars(select(PageBill).where(
                 PageBill.contract_id == contract.id, PageBill.period_start <= end,
                 PageBill.period_end >= start)).all():
             installment = self.db.get(Installment, old.installment_id) \
                 if old.installment_id else None
-            same = (old.period_start, old.period_end) == (start, end)
-            if not same or (installment is not None and installment.status != "scheduled"):
+            if (old.period_start, old.period_end) != (start, end) or (
+                    installment is not None and installment.status != "scheduled"):
                 raise Conflict("The pages of {start} – {end} are billed already on contract "
                                "{number}.", {"start": old.period_start.isoformat(),
                                              "end": old.period_end.isoformat(),
                                              "number": contract.number, "bill_id": old.id})
-            for line in self.db.scalars(select(PageBillLine).where(
-                    PageBillLine.bill_id == old.id)).all():
-                self.db.delete(line)
-            self.db.flush()  # no relationships: the unit of work orders nothing by itself
-            self.db.delete(old)
-            self.db.flush()
-            if installment is not None:
-                self.db.delete(installment)
-            self.db.flush()
+            same = old
+        return same
 
-    def _line(self, bill, terms, start, end, months):
-        """One meter's line: from the opening reading (the last bill's closing one, of any
-        contract of the device; else the last before the period; else the period's first) to
-        the closing one (the last on or before the period's end)."""
+    def _check_contiguous(self, contract, terms, start, replaced):
+        """A contract's bills follow one another with no gap and no overlap: a period starts
+        the day after the contract's latest bill ends (its first bill: on or after the
+        contract's start, and after every bill of its priced devices on another contract).
+        Billed out of order or with a gap, a period would count from a reading that another
+        bill counted to already: pages charged twice. A 409 naming `from` with the date the
+        next period starts on. (A device priced again after a while counts from its last
+        bill's closing reading: the pages it went through unbilled, once.)"""
+        ends = select(func.max(PageBill.period_end))
+        if replaced is not None:
+            ends = ends.where(PageBill.id != replaced.id)
+        here = self.db.scalar(ends.where(PageBill.contract_id == contract.id))
+        if here is not None:
+            if start != here + timedelta(days=1):
+                expected = (here + timedelta(days=1)).isoformat()
+                raise Conflict("The pages of contract {number} are billed up to {billed_to}: "
+                               "its next period starts on {expected}.", {
+                                   "number": contract.number, "billed_to": here.isoformat(),
+                                   "expected": expected, "from": expected})
+            return
+        for device_id in sorted({t.device_id for t in terms}):
+            elsewhere = self.db.scalar(ends.join(
+                PageBillLine, PageBillLine.bill_id == PageBill.id).where(
+                PageBillLine.device_id == device_id, PageBill.contract_id != contract.id))
+            if elsewhere is not None and start <= elsewhere:
+                expected = (elsewhere + timedelta(days=1)).isoformat()
+                raise Conflict("Device {device_id}'s pages are billed up to {billed_to}: its "
+                               "next period starts on {expected}.", {
+                                   "device_id": device_id, "billed_to": elsewhere.isoformat(),
+                                   "expected": expected, "from": expected})
+
+    @staticmethod
+    def _check_amount(amount, device_id, meter):
+        """An amount of the bill fits its column (Numeric(12,2)): else a 409 naming `amount`
+        (readings up to 10^12 pages at up to 99,999,999.9999 a page can come to more)."""
+        if amount > MAX_MONEY:
+            if device_id is None:
+                raise Conflict("The period's pages come to {amount}, more than a bill can "
+                               "hold ({max}): check the readings and the page prices.",
+                               {"amount": str(amount), "max": str(MAX_MONEY)})
+            raise Conflict("The pages of device {device_id}'s meter '{meter}' come to "
+                           "{amount}, more than a bill can hold ({max}): check its readings "
+                           "and its page price.", {"amount": str(amount), "max": str(MAX_MONEY),
+                                                   "device_id": device_id, "meter": meter})
+
+    def _drop(self, old):
+        """The bill replaced (its lines and installment deleted); whether its installment's
+        e-mail had gone out already, to carry over to the new one."""
+        if old is None:
+            return False
+        installment = self.db.get(Installment, old.installment_id) \
+            if old.installment_id else None
+        for line in self.db.scalars(select(PageBillLine).where(
+                PageBillLine.bill_id == old.id)).all():
+            self.db.delete(line)
+        self.db.flush()  # no relationships: the unit of work orders nothing by itself
+        self.db.delete(old)
+        self.db.flush()
+        notified = False
+        if installment is not None:
+            notified = bool(installment.notified)
+            self.db.delete(installment)
+        self.db.flush()
+        return notified
+
+    def _line(self, contract, terms, start, end, months):
+        """One meter's line: from the opening reading (the previous bill's closing one — on
+        this contract, or on another contract of the device whose bill ended the day before;
+        else the last reading before the period; else the period's first) to the closing one
+        (the last on or before the period's end). With no previous bill, only readings of this
+        contract or dated from its start count: pages read before it are not its to bill."""
         r = MeterReading
-        of_meter = (r.device_id == terms.device_id, r.meter == terms.meter)
+        of_meter = scoped = (r.device_id == terms.device_id, r.meter == terms.meter)
         opening = None
         last_line = self.db.scalar(select(PageBillLine).join(
             PageBill, PageBill.id == PageBillLine.bill_id).where(
             PageBillLine.device_id == terms.device_id, PageBillLine.meter == terms.meter,
-            PageBill.period_end < start, PageBillLine.closing_reading_id.is_not(None)).order_by(
+            PageBill.period_end < start, or_(PageBill.contract_id == contract.id,
+                                             PageBill.period_end == start - timedelta(days=1)),
+            PageBillLine.closing_reading_id.is_not(None)).order_by(
             PageBill.period_end.desc(), PageBillLine.id.desc()).limit(1))
         if last_line is not None:
             opening = self.db.get(MeterReading, last_line.closing_reading_id)
+        else:
+            scoped += (or_(r.contract_id == contract.id, r.read_on >= contract.start),)
         if opening is None:
-            opening = self.db.scalar(select(r).where(*of_meter, r.read_on < start).order_by(
+            opening = self.db.scalar(select(r).where(*scoped, r.read_on < start).order_by(
                 r.id.desc()).limit(1))
-        closing = self.db.scalar(select(r).where(*of_meter, r.read_on <= end).order_by(
+        closing = self.db.scalar(select(r).where(*scoped, r.read_on <= end).order_by(
             r.id.desc()).limit(1))
         if opening is None and closing is not None:  # the first reading is the baseline
-            opening = self.db.scalar(select(r).where(*of_meter, r.read_on >= start,
+            opening = self.db.scalar(select(r).where(*scoped, r.read_on >= start,
                                                      r.id <= closing.id).order_by(r.id)
                                      .limit(1))
         if closing is None or (opening is not None and closing.id <= opening.id):
@@ -297,7 +372,7 @@ class Meters:
         allowance, extra, amount = rules.page_charge(pages, terms.monthly_allowance, months,
                                                      terms.page_price)
         return PageBillLine(
-            bill_id=bill.id, device_id=terms.device_id, meter=terms.meter,
+            device_id=terms.device_id, meter=terms.meter,
             opening_reading_id=opening.id if opening else None,
             closing_reading_id=closing.id if closing else None,
             opening_value=opening.value if opening else None,

@@ -128,7 +128,9 @@ SAMPLES = {
     "contract_expired": CONTRACT,
     "contract_renewal_due": DUE,
     "contract_invoice_due": DUE,
-    "maintenance_due": {**DUE, "contract_id": None, "plan_id": 3},
+    "maintenance_due": {**DUE, "contract_id": None, "plan_id": 3, "devices": [
+        {"id": 10, "brand": "Bosch", "model": "K1", "device_type": None,
+         "device_type_name": None, "serial": "SN-10"}]},
     "maintenance_visit_due": {
         "visit": {"id": 9, "attempt": 2, "plan_id": 3, "contract_id": 5, "device_id": 11,
                   "due": dt.date(2026, 12, 1), "window_end": dt.date(2026, 12, 8)},

@@ -50,3 +50,17 @@ def test_the_overdue_report_as_a_pdf_in_turkish_and_english(contracts):
     with pytest.raises(ValidationFailed) as err:
         contracts.maintenance_report_pdf({"state": "later"}, "tr")
     assert "state" in err.value.details
+
+
+def test_a_cut_list_says_where_every_visit_is(contracts, monkeypatch):
+    """It said "the CSV has them all": the summary's CSV has the group counts only."""
+    from services.contracts import maintenance_domain as rules
+    monkeypatch.setattr(rules, "REPORT_PDF_VISITS", 1)
+    c = active_contract(contracts)
+    contracts.create_maintenance_plan(plan(c), OFFICER)
+    query = {"state": "upcoming", "days": 366}
+    text = text_of(contracts.maintenance_report_pdf(query, "tr"))
+    assert "bakım ziyaretleri listesini CSV olarak indirin" in text, text
+    text = text_of(contracts.maintenance_report_pdf(query, "en"))
+    assert "download the maintenance visit list as CSV" in text, text
+    assert "the CSV has them all" not in text

@@ -13,9 +13,8 @@ import pytest
 from services.common.exceptions import Conflict, ValidationFailed
 from services.contracts.tests.application.test_contracts_app import (  # noqa: F401
     OFFICER, contracts, proposal)
-from services.contracts.tests.application.test_maintenance_app import (TECH, TECH_ACTOR,
-                                                                       active_contract, plan,
-                                                                       scan)
+from services.contracts.tests.application.test_maintenance_app import (
+    TECH, TECH2, TECH_ACTOR, active_contract, plan, scan)
 
 TERMS = [{"device_id": 10, "monthly_allowance": 1000, "page_price": "0.05"},
          {"device_id": 11, "meter": "color", "monthly_allowance": 200, "page_price": "0.2500"}]
@@ -235,3 +234,184 @@ def test_a_bad_group_names_the_field_and_writes_nothing(contracts, change,  # no
         contracts.create_maintenance_plan(body, OFFICER)
     assert field in err.value.details
     assert contracts.list_maintenance_plans({})["items"] == []
+
+
+BAD_MONTHS = ["0000-01", "9999-12", "1899-12", "3000-01", "2027-13",
+              "\u0662\u0660\u0662\u0667-01", "2027-1", " 2027-01"]
+
+
+@pytest.mark.parametrize("month", BAD_MONTHS)
+def test_a_month_that_makes_no_date_is_a_422_naming_it(contracts, month):  # noqa: F811
+    """0000-01 and 9999-12 passed a bare regex and the month arithmetic raised (a 500);
+    non-ASCII digits passed \\d."""
+    c = active_contract(contracts)
+    for body, field in (({"from": month}, "from"), ({"from": "2027-02", "to": month}, "to")):
+        with pytest.raises(ValidationFailed) as err:
+            contracts.bill_pages(c["id"], {"version": c["version"], **body}, OFFICER)
+        assert list(err.value.details) == [field]
+        with pytest.raises(ValidationFailed) as err:
+            contracts.maintenance_report({"state": "done", **body})
+        assert list(err.value.details) == [field]
+
+
+FLAT = [{"device_id": 10, "monthly_allowance": 0, "page_price": "0.01"}]
+
+
+def test_a_devices_bills_follow_one_another_so_no_page_is_billed_twice(contracts):  # noqa: F811
+    """Readings 0, 3000, 7000, 11000 at the ends of Jan, Apr, Jul, Oct: billed Feb-Apr, then
+    Aug-Oct, then May-Jul, the meter's 11,000 pages were charged as 15,000 (May-Jul opened at
+    Apr's reading, the last bill ended before it, and closed at Jul's, which Aug-Oct had
+    counted from). A period starts the day after the contract's latest bill ends."""
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": FLAT},
+                                       OFFICER)["version"]
+    for day, value in ((date(2027, 1, 31), 0), (date(2027, 4, 30), 3000),
+                       (date(2027, 7, 31), 7000), (date(2027, 10, 31), 11000)):
+        read(contracts, v[0]["id"], day, value)
+    contracts.at(date(2027, 11, 2))
+    bill = contracts.bill_pages(c["id"], {"version": version, "from": "2027-02",
+                                          "to": "2027-04"}, OFFICER)
+    billed = [bill["lines"][0]["pages"]]
+    version += 1
+    for gap in ("2027-08", "2027-06"):  # a gap, then one that starts inside the next months
+        with pytest.raises(Conflict) as err:
+            contracts.bill_pages(c["id"], {"version": version, "from": gap, "to": "2027-10"},
+                                 OFFICER)
+        assert err.value.details["from"] == "2027-05-01"
+        assert err.value.details["billed_to"] == "2027-04-30"
+    assert contracts.get_contract(c["id"])["version"] == version  # nothing written
+    for span in (("2027-05", "2027-07"), ("2027-08", "2027-10")):
+        bill = contracts.bill_pages(c["id"], {"version": version, "from": span[0],
+                                              "to": span[1]}, OFFICER)
+        version += 1
+        billed.append(bill["lines"][0]["pages"])
+    assert billed == [3000, 4000, 4000] and sum(billed) == 11000
+    # the same latest period again (its installment not invoiced): made again, as before
+    again = contracts.bill_pages(c["id"], {"version": version, "from": "2027-08",
+                                           "to": "2027-10"}, OFFICER)
+    assert again["lines"][0]["pages"] == 4000
+    version += 1
+    with pytest.raises(Conflict) as err:  # an earlier one: the next bills counted from it
+        contracts.bill_pages(c["id"], {"version": version, "from": "2027-05",
+                                       "to": "2027-07"}, OFFICER)
+    assert err.value.details["from"] == "2027-11-01"
+    assert len(contracts.page_bills(c["id"])["items"]) == 3
+
+
+def test_a_first_bill_counts_no_page_read_before_the_contract(contracts):  # noqa: F811
+    old = contracts.create_proposal(proposal(start="2026-02-01", months=6), OFFICER)
+    old = contracts.decide_proposal(old["id"], {"decision": "accepted", "version": 1}, OFFICER)
+    contracts.at(date(2026, 2, 1))
+    contracts.scan_due({"today": "2026-02-01"})
+    contracts.at(date(2026, 5, 4))
+    repair = {"id": 900, "number": "SF-2026-000900", "device_id": 10, "maintenance": None}
+    out = contracts.record_form_reading(repair, {"value": 1000}, TECH_ACTOR)
+    assert out[-1]["contract_id"] == old["contract_id"]
+    c = active_contract(contracts)  # 2027-02-01 – 2028-01-31, the same devices
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": FLAT},
+                                       OFFICER)["version"]
+    read(contracts, v[0]["id"], date(2027, 2, 10), 4000)
+    read(contracts, v[0]["id"], date(2027, 2, 26), 4500)
+    contracts.at(date(2027, 3, 1))
+    bill = contracts.bill_pages(c["id"], {"version": version, "from": "2027-02"}, OFFICER)
+    line = bill["lines"][0]
+    # not from the old contract's 1,000 of 2026 (3,500 pages): the first reading is the base
+    assert (line["opening"]["value"], line["closing"]["value"], line["pages"]) == (
+        4000, 4500, 500)
+
+
+def test_a_bill_made_again_sends_no_second_invoice_e_mail(contracts):  # noqa: F811
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": FLAT},
+                                       OFFICER)["version"]
+    read(contracts, v[0]["id"], date(2027, 2, 1), 0)
+    read(contracts, v[0]["id"], date(2027, 2, 26), 500)
+    contracts.at(date(2027, 3, 2))
+    bill = contracts.bill_pages(c["id"], {"version": version, "from": "2027-02"}, OFFICER)
+    assert bill["installment"]["due_on"] == "2027-03-02"
+    contracts.scan_due({"today": "2027-03-02"})
+
+    def invoice_mails():
+        return [e for e in contracts.events if e["event_type"] == "contract_invoice_due"]
+    assert len(invoice_mails()) == 1
+    read(contracts, v[0]["id"], date(2027, 3, 2), 700, read_on="2027-02-28")  # read late
+    again = contracts.bill_pages(c["id"], {"version": version + 1, "from": "2027-02"},
+                                 OFFICER)
+    assert again["total"] == "7.00"
+    contracts.scan_due({"today": "2027-03-03"})
+    assert len(invoice_mails()) == 1  # the new installment carries `notified` over
+
+
+@pytest.mark.parametrize("price,device_id", [("99999999.9999", 10), ("6000.0000", None)],
+                         ids=["a line", "the total"])
+def test_an_amount_past_what_a_bill_holds_is_refused(contracts, price,  # noqa: F811
+                                                      device_id):
+    """10^12 pages at up to 99,999,999.9999 a page: PostgreSQL refused the Numeric(12,2)
+    amount (DataError, a 500). Two meters each under the limit can add up past it."""
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c), OFFICER)
+    v = contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+    terms = [{"device_id": 10, "meter": m, "monthly_allowance": 0, "page_price": price}
+             for m in ("black", "color")]
+    version = contracts.set_page_terms(c["id"], {"version": c["version"], "terms": terms},
+                                       OFFICER)["version"]
+    for meter in ("black", "color"):
+        read(contracts, v[0]["id"], date(2027, 2, 1), 0, meter=meter)
+        read(contracts, v[0]["id"], date(2027, 2, 26), 10**6 if device_id is None else 10**12,
+             meter=meter)
+    contracts.at(date(2027, 3, 1))
+    with pytest.raises(Conflict) as err:
+        contracts.bill_pages(c["id"], {"version": version, "from": "2027-02"}, OFFICER)
+    assert "amount" in err.value.details and err.value.details["max"] == "9999999999.99"
+    assert err.value.details.get("device_id") == device_id
+    assert contracts.get_contract(c["id"])["version"] == version
+    assert contracts.page_bills(c["id"])["items"] == []
+
+
+def test_a_changed_group_plan_is_held_to_the_visits_a_plan_may_have(contracts):  # noqa: F811
+    """create_plan refused more than MAX_VISITS (dates × devices); change_plan did not, so a
+    group plan changed to a daily rule on a ten-year contract made 7,000 visits."""
+    _sites(contracts)
+    long = contracts.create_proposal(proposal(months=120), OFFICER)
+    long = contracts.decide_proposal(long["id"], {"decision": "accepted", "version": 1},
+                                     OFFICER)
+    contracts.at(date(2027, 2, 1))
+    contracts.scan_due({"today": "2027-02-01"})
+    c = contracts.get_contract(long["contract_id"])
+    p = contracts.create_maintenance_plan(plan(c, device_id=None, device_ids=[10, 11],
+                                               site_id=5, team=[TECH]), OFFICER)
+    before = contracts.list_maintenance_visits({"plan_id": p["id"], "limit": 100})
+    with pytest.raises(ValidationFailed) as err:
+        contracts.change_maintenance_plan(p["id"], {
+            "version": p["version"], "rrule": "FREQ=DAILY", "window_days": 1,
+            "avoid_holidays": False, "team": [TECH, TECH2]}, OFFICER)
+    assert list(err.value.details) == ["rrule"]
+    assert "4000" in str(err.value.details["rrule"])
+    after = contracts.get_maintenance_plan(p["id"])
+    assert after["version"] == p["version"] and len(after["team"]) == 1
+    assert contracts.list_maintenance_visits({"plan_id": p["id"], "limit": 100}) == before
+
+
+def test_a_group_plan_sends_one_reminder_per_day_naming_its_devices(contracts):  # noqa: F811
+    """It sent one identical maintenance_due e-mail per device of the group."""
+    _sites(contracts)
+    c = active_contract(contracts)
+    p = contracts.create_maintenance_plan(plan(c, device_id=None, device_ids=[10, 11],
+                                               site_id=5, first_on="2027-03-01"), OFFICER)
+    scan(contracts, date(2027, 2, 22))  # reminders 7 days ahead of 2027-03-01
+    reminders = contracts.service.outbox.of("maintenance_due")
+    assert len(reminders) == 1 and reminders[0]["due_date"] == "2027-03-01"
+    assert reminders[0]["plan_id"] == p["id"]
+    assert [(d["id"], d["serial"]) for d in reminders[0]["devices"]] == [
+        (10, "SN-10"), (11, "SN-11")]
+    day = [x for x in contracts.list_maintenance_visits({"plan_id": p["id"]})["items"]
+           if x["scheduled_on"] == "2027-03-01"]
+    assert [contracts.get_maintenance_visit(x["id"])["reminded"] for x in day] == [True, True]
+    assert scan(contracts, date(2027, 2, 23)) == []
+    assert len(contracts.service.outbox.of("maintenance_due")) == 1

@@ -44,6 +44,9 @@ BAD_RULES = [
     ("FREQ=SOMETIMES", "does not read"),
     ("DTSTART:20270101\nRRULE:FREQ=DAILY", "no DTSTART"),
     ("", "RRULE such as"),
+    ("RDATE:20270105", "no RDATE"),  # dateutil reads these as a set of rules, not one
+    ("EXRULE:FREQ=DAILY", "no RDATE"),
+    ("EXDATE:20270105", "no RDATE"),
 ]
 
 
@@ -65,7 +68,8 @@ def test_an_impossible_rule_stops_at_the_period(rule):
     began = time.process_time()
     with pytest.raises(ValidationFailed):
         rules.occurrences(rule, START, START, END)
-    assert time.process_time() - began < 0.2
+    # it was 3-8 s before the bound: 1 s cannot flake on a loaded machine
+    assert time.process_time() - began < 1.0
 
 
 @pytest.mark.parametrize("rule", [

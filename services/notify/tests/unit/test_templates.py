@@ -60,3 +60,17 @@ def test_satisfaction_low_falls_back_to_configured_management():
     event = loaded("satisfaction_low", {**payload, "management": []}, source)
     boss = {"name": "Müdür", "email": "mudur@servis.local", "language": "tr"}
     assert [p.recipient for p in domain.plan(event, management=[boss])] == ["mudur@servis.local"]
+
+
+@pytest.mark.parametrize("language", ["tr", "en"])
+def test_a_group_plans_reminder_lists_its_devices(language):
+    """contracts sends one maintenance_due per (plan, date): a group's devices in the list."""
+    source, payload, _, _ = payloads()["maintenance_due"]
+    devices = [{"id": 10, "brand": "Bosch", "model": "K1", "serial": "SN-10"},
+               {"id": 11, "brand": "Arçelik", "model": None, "serial": "SN-11"}]
+    planned = domain.plan(loaded("maintenance_due", {**payload, "devices": devices}, source))
+    parts = TEMPLATES.render("maintenance_due", language, {
+        **planned[0].context, "company": "S", "logo_url": None})
+    assert "- Bosch K1 (SN-10)\n- Arçelik (SN-11)" in parts["text"]
+    assert "<li>Arçelik (SN-11)</li>" in parts["html"]
+    assert "None" not in parts["text"]
