@@ -83,10 +83,13 @@ class Catalogue:
     def turkish(self, template, values=None):
         """The Turkish text of an English template (or formatted message), or None."""
         values = values or {}
+        english = format_message(template, values)
+        text = self.messages.get(english) if values else None
+        if text is not None:  # the message as formatted has its own entry: "No such photo."
+            return text       # rather than "No such {record}." with the English word in it
         text = self.messages.get(template)
         if text is not None:
             return format_message(text, values)
-        english = format_message(template, values)
         text = self.messages.get(english)
         if text is not None:
             return text

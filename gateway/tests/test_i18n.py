@@ -348,3 +348,15 @@ def test_http_errors_have_their_generic_messages(gw):
     r = gw.client.post("/api/v1/customers", data="{", content_type="application/json",
                        headers={**gw.headers["admin"], "Accept-Language": "en"})
     assert r.status_code == 400 and r.json["error"]["message"] == errors.NOT_JSON
+
+
+def test_a_formatted_message_with_its_own_entry_wins_over_the_template():
+    """A customer's 404 names the record in Turkish ("No such {record}." with record=photo),
+    not "Böyle bir kayıt yok (photo)."; a record without its own entry keeps the template."""
+    c = catalogue()
+    assert c.translate("No such {record}.", {"record": "photo"}, "tr") == \
+        "Böyle bir fotoğraf yok."
+    assert c.translate("No such {record}.", {"record": "form"}, "tr") == "Böyle bir form yok."
+    assert c.translate("No such {record}.", {"record": "widget"}, "tr") == \
+        "Böyle bir kayıt yok (widget)."
+    assert c.translate("No such {record}.", {"record": "photo"}, "en") == "No such photo."
