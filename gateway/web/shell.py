@@ -141,7 +141,19 @@ def _context():
     from gateway.web.nav import nav  # the nav asks the access table
     return {"user": g.get("user") if signed_in() else None, "lang": i18n.language(),
             "csrf_token": csrf_token, "nav": nav() if signed_in() else [],
-            "name_of": i18n.name_of}
+            "name_of": i18n.name_of, "language_back": language_back}
+
+
+def language_back():
+    """Where the language switch comes back to: this page; a page shown by a POST (a form sent
+    back with its errors) by its address when that address has a page (GET), else home."""
+    if request.method == "GET":
+        return request.full_path
+    try:
+        current_app.url_map.bind("").match(request.path, method="GET")
+    except Exception:  # no page at that address (werkzeug's NotFound / MethodNotAllowed)
+        return "/"
+    return request.path
 
 
 def setup_jinja(app):

@@ -233,6 +233,12 @@ def test_the_customer_in_a_browser(system, api, chromium_browser, viewport, tmp_
         page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
         expect(page.get_by_role("alert")).to_contain_text("new_password")
         me.check("reset-password-rules")
+        # the page in the other language and back: the link's token is still there (the
+        # switch comes back without the fragment)
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
+        page.get_by_role("button", name="Türkçe").click()
+        expect(page.get_by_role("heading", name="Parolanızı belirleyin")).to_be_visible()
         page.get_by_label("Yeni parola", exact=True).fill("Portal-parola-42")
         page.get_by_label("Yeni parola (tekrar)").fill("Portal-parola-42")
         page.get_by_role("button", name="Parolayı belirle ve oturum aç").click()
