@@ -360,3 +360,20 @@ def test_a_formatted_message_with_its_own_entry_wins_over_the_template():
     assert c.translate("No such {record}.", {"record": "widget"}, "tr") == \
         "Böyle bir kayıt yok (widget)."
     assert c.translate("No such {record}.", {"record": "photo"}, "en") == "No such photo."
+
+
+def test_a_draft_contracts_page_bill_refusal_names_the_status_in_turkish():
+    assert catalogue().translate("A contract in {status} has no pages to bill.",
+                                 {"status": "draft"}, "tr") == \
+        "Taslak durumundaki bir sözleşmenin faturalanacak sayfası yok."
+
+
+def test_the_default_meter_is_named_in_the_pages_language(gateway):
+    from flask import g
+
+    from gateway.web import formatting
+    for lang, name in (("tr", "Toplam"), ("en", "Total")):
+        with gateway.app.test_request_context("/"):
+            g.lang = lang  # as the web shell sets it per request
+            assert formatting.meter("total") == name
+            assert formatting.meter("renkli_a3") == "renkli_a3"  # an officer's code, as typed

@@ -95,5 +95,15 @@ def minutes(value):
     return f"{h} h {m} min" if h else f"{m} min"
 
 
+METER_NAMES = {"total": "Total"}  # a meter's code (contracts: ^[a-z_]{1,20}$) as a page shows it
+
+
+def meter(code):
+    """A meter's name in the page's language: the default meter `total` is "Toplam" on a
+    Turkish page; a code an officer made up is shown as typed."""
+    from gateway.web.i18n import gettext
+    return gettext(METER_NAMES[code]) if code in METER_NAMES else code
+
+
 FILTERS = {"money": money, "number": number, "moment": moment, "day": day, "minutes": minutes,
-           "monthname": month, "price": price, "decimal_input": decimal_input}
+           "monthname": month, "price": price, "decimal_input": decimal_input, "meter": meter}
