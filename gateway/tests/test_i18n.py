@@ -377,3 +377,20 @@ def test_the_default_meter_is_named_in_the_pages_language(gateway):
             g.lang = lang  # as the web shell sets it per request
             assert formatting.meter("total") == name
             assert formatting.meter("renkli_a3") == "renkli_a3"  # an officer's code, as typed
+
+
+def test_whole_numbers_typed_with_the_languages_grouping(gateway):
+    """A Turkish user types 1.500 for fifteen hundred pages (the new user's allowance was
+    refused as "not a valid integer"); an English one 1,500; 1.500 on an English page is no
+    whole number and goes to the API as typed, which says why."""
+    from flask import g
+
+    from gateway.web.pages import as_int
+    with gateway.app.test_request_context("/"):
+        g.lang = "tr"
+        assert (as_int("1.500"), as_int("12.345.678"), as_int("1 500"), as_int("1500")) == (
+            1500, 12345678, 1500, 1500)
+        assert (as_int("1.50"), as_int("1,500"), as_int(""), as_int("0.500")) == (
+            "1.50", "1,500", None, "0.500")
+        g.lang = "en"
+        assert (as_int("1,500"), as_int("1.500")) == (1500, "1.500")

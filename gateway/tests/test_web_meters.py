@@ -205,3 +205,26 @@ def test_a_four_decimal_price_is_saved_back_unchanged(gw, web, language, shown, 
         desk.client.post("/language", data={"lang": "en", "csrf_token": desk.csrf("/contracts/9")})
     page = desk.client.get("/contracts/9")
     assert f'<td class="num">{read_only}</td>' in page.text
+
+
+def test_a_refused_reading_comes_back_with_what_was_typed(gw, web):
+    """A lower reading refused: the visit's page again with the message and the reading, day,
+    note and replacement mark as typed (the new user had to type them all again)."""
+    tech = web()
+    tech.sign_in("technician")
+    token = tech.csrf("/maintenance/visits/8")
+
+    def refuse(service, method, args):
+        if method == "record_meter_reading":
+            raise invalid(value=["Lower than the previous reading."])
+        return answer(service, method, args)
+    gw.rpc.answer = refuse
+    r = tech.client.post("/maintenance/visits/8/readings", data={
+        "meter": "renkli", "value": "1.200", "read_on": "2027-02-02",
+        "note": "Sayaç değişti mi?", "csrf_token": token})
+    assert r.status_code == 422
+    for typed in ('name="meter" value="renkli"', 'name="value" inputmode="numeric" '
+                  'value="1.200"', 'name="read_on" value="2027-02-02"',
+                  'name="note" value="Sayaç değişti mi?"'):
+        assert typed in r.text, typed
+    assert 'name="replacement" checked' not in r.text

@@ -131,11 +131,11 @@ def create_plan():
 
 @bp.get("/maintenance/visits/<id:visit_id>")
 @page("GET", VISIT)
-def visit_page(visit_id, status=200, error=None, errors=()):
+def visit_page(visit_id, status=200, error=None, errors=(), typed=None):
     visit = api.call("GET", VISIT, {"visit_id": visit_id})
     readings = api.call("GET", VISIT + "/readings", {"visit_id": visit_id})["items"]
     return render("maintenance_visit.html", status=status, v=visit, readings=readings,
-                  error=error, errors=list(errors),
+                  error=error, errors=list(errors), typed=typed or {},
                   may_write=api.may("POST", VISIT + "/reschedule"),
                   may_read_meter=api.may("POST", VISIT + "/readings"))
 
@@ -151,11 +151,12 @@ def _write(action, visit_id, body, versioned=True):
         if "given" in exc.details:
             return render("stale.html", status=409, message=gettext(STALE),
                           reload=url_for("web.visit_page", visit_id=visit_id))
-        return visit_page(visit_id, exc.http_status, error_text(exc))
+        return visit_page(visit_id, exc.http_status, error_text(exc), typed=request.form)
     except (NotFound, Forbidden):
         raise
-    except ServisError as exc:
-        return visit_page(visit_id, exc.http_status, error_text(exc), field_errors(exc))
+    except ServisError as exc:  # the page again with the error and what was typed
+        return visit_page(visit_id, exc.http_status, error_text(exc), field_errors(exc),
+                          typed=request.form)
     return redirect(url_for("web.visit_page", visit_id=visit_id), 303)
 
 

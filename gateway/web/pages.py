@@ -57,8 +57,14 @@ def page(method=None, rule=None):
 
 
 def as_int(text):
-    """A number typed into a form as an int; anything else as typed (the schema says why)."""
+    """A number typed into a form as an int — with its thousands grouped the page language's
+    way too (1.500 on a Turkish page, 1,500 on an English one, or spaces); anything else as
+    typed (the schema says why)."""
     text = (text or "").strip()
+    mark = "," if i18n.language() == "en" else "."
+    grouped = re.fullmatch(rf"[1-9][0-9]{{0,2}}(?:[{re.escape(mark)} \u00a0][0-9]{{3}})+", text)
+    if grouped:
+        text = re.sub(r"[^0-9]", "", text)
     return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else (text or None)
 
 
