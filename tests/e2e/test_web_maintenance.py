@@ -137,6 +137,14 @@ def test_plan_calendar_reschedule_skip_and_readings(system):
             expect(page.locator(f"#visit-{visits[2]['id']}")).to_have_count(0)  # skipped
             expect(page.get_by_label("Teknisyen", exact=True)).to_have_value(str(ids["tekno"]))
             tech.check("maintenance-technician-calendar")
+            # on the technician's phone the calendar and a visit fit the screen's width (the
+            # menu wraps; a wide table scrolls in its box): the new user saw 795 px
+            page.set_viewport_size({"width": 360, "height": 740})
+            for path in ("/maintenance?state=cancelled",
+                         f"/maintenance/visits/{visits[1]['id']}"):
+                page = tech.go(path)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 360, (path, width)
         finally:
             tech.close()
 
