@@ -198,6 +198,16 @@ def plan(event, management=()):
 
 
 # -- templates and messages -------------------------------------------------------------------
+def validity(minutes, language="tr"):
+    """How long a link works, in the largest whole unit: 10080 → "7 gün" / "7 days" (an
+    invitation's e-mail said "10080 dakika")."""
+    for size, tr, en in ((1440, "gün", "day"), (60, "saat", "hour"), (1, "dakika", "minute")):
+        if minutes % size == 0:
+            n = minutes // size
+            return f"{n} {tr}" if language == "tr" else f"{n} {en}{'' if n == 1 else 's'}"
+    return str(minutes)
+
+
 class Templates:
     """Jinja2 templates an administrator may edit: templates/<lang>/<event>.j2 with blocks
     `subject`, `text` and `html`, and templates/<lang>/_layout.html.j2 around every HTML part.
@@ -210,6 +220,8 @@ class Templates:
                                autoescape=select_autoescape(default=True))
         self.plain_env = Environment(loader=FileSystemLoader(directory),
                                      undefined=StrictUndefined, autoescape=False)
+        for env in (self.env, self.plain_env):
+            env.filters["validity"] = validity
         names = [n for n in self.env.list_templates() if n.endswith(".j2")]
         self.compiled = {name: self.env.get_template(name) for name in names}
         self.plain = {name: self.plain_env.get_template(name) for name in names
