@@ -118,3 +118,45 @@ def test_a_document_template_page_and_its_preview(gw, browser):
     assert preview.status_code == 200 and preview.data.startswith(b"%PDF")
     assert [c.args for c in gw.rpc.calls if c.method == "preview_template"][0][1][
         "language"] == "en"
+
+
+CUSTOMER = {"id": 1, "name": "Çınar Ofis", "version": 2, "language": "tr", "tax_no": None,
+            "address": None, "city": None, "district": None, "phone": None, "email": None,
+            "rep_name": None, "rep_email": None, "report_frequency": "none",
+            "updated_at": "2026-11-27T07:05:00+00:00", "sites": [],
+            "contacts": [{"id": 5, "name": "Şule Güneş", "title": "Müdür", "phone": None,
+                          "email": "sule@cinar.example.com"},
+                         {"id": 6, "name": "Can Kaya", "title": None, "phone": "0532",
+                          "email": None}]}
+
+
+def test_a_contact_is_invited_to_the_portal_from_the_customers_page(gw, browser):
+    """Issue 19: staff invite a customer's contact from the console — the contact with an
+    e-mail has the button, the invitation goes out through the API's route (an account of the
+    customer's, the link e-mailed in the customer's language), the page says to whom; the
+    same contact again is the API's refusal on the page, nothing written."""
+    def answer(service, method, args):
+        if method == "get_customer":
+            return dict(CUSTOMER)
+        if method == "send_password_reset":
+            return {"queued": True}
+        return {"items": [], "next_cursor": None}
+    gw.rpc.answer = answer
+    client = browser("desk")
+    page = client.get("/customers/1")
+    assert page.text.count("Portala davet et") == 1  # Can Kaya has no e-mail
+    token = csrf_of(page.text)
+    r = client.post("/customers/1/contacts/5/invite", data={"csrf_token": token})
+    assert r.status_code == 303 and "invited=sule@cinar.example.com" in r.location
+    assert "Müşteri portalına davet edildi: sule@cinar.example.com" in client.get(
+        r.location).text
+    (mail,) = [c.args[0] for c in gw.rpc.calls if c.method == "send_password_reset"]
+    assert mail["recipient"] == {"name": "Şule Güneş", "email": "sule@cinar.example.com",
+                                 "language": "tr"} and mail["kind"] == "invitation"
+    user = gw.app.extensions["servis"].users.by_username("sule@cinar.example.com")
+    assert (user.role, user.customer_id) == ("customer", 1)
+    again = client.post("/customers/1/contacts/5/invite", data={"csrf_token": token})
+    assert again.status_code == 409 and "zaten var" in again.text
+    assert client.post("/customers/1/contacts/6/invite",
+                       data={"csrf_token": token}).status_code == 404  # no e-mail
+    assert browser("technician").get("/customers/1").text.count("Portala davet et") == 0

@@ -59,16 +59,44 @@ def customers_csv():
 
 @bp.get("/customers/<id:customer_id>")
 @page("GET", CUSTOMER)
-def customer_page(customer_id):
+def customer_page(customer_id, status=200, error=None, errors=()):
     customer = api.call("GET", CUSTOMER, {"customer_id": customer_id})
     devices, devices_error = listed("/devices", {"customer_id": customer_id, "limit": 100})
     forms, forms_error = listed("/forms", {"customer_id": customer_id, "limit": 10})
     sites = {s["id"]: s["name"] for s in customer["sites"]}
-    return render("customer.html", customer=customer, devices=devices, forms=forms,
-                  devices_error=devices_error, forms_error=forms_error, sites=sites,
+    return render("customer.html", status=status, customer=customer, devices=devices,
+                  forms=forms, devices_error=devices_error, forms_error=forms_error, sites=sites,
                   may_edit=api.may("PATCH", CUSTOMER), frequencies=dict(FREQUENCIES),
                   may_park=api.may("POST", "/machine-park-checks"),
+                  may_invite=api.may("POST", INVITATIONS),
+                  invited=request.args.get("invited"), error=error, errors=list(errors),
                   audit=audit_trail("customers", customer_id))
+
+
+INVITATIONS = "/portal/invitations"
+
+
+@bp.post("/customers/<id:customer_id>/contacts/<id:contact_id>/invite")
+@page("POST", INVITATIONS)
+def invite_contact(customer_id, contact_id):
+    """A contact person invited to the customer portal (issue 19: staff invite from the
+    console): an account of the customer's and an e-mail with the link to set its password;
+    back to the customer's page saying to whom, or the page with the API's refusal."""
+    customer = api.call("GET", CUSTOMER, {"customer_id": customer_id})
+    contact = next((c for c in customer["contacts"] if c.get("id") == contact_id), None)
+    if contact is None or not contact.get("email"):
+        raise NotFound("No such {record}.", {"record": "contact"})
+    try:
+        api.call("POST", INVITATIONS, body={
+            "customer_id": customer_id, "name": contact["name"], "email": contact["email"],
+            "language": customer.get("language") or "tr"})
+    except (NotFound, Forbidden):
+        raise
+    except ServisError as exc:
+        return customer_page(customer_id, status=exc.http_status, error=error_text(exc),
+                             errors=field_errors(exc))
+    return redirect(url_for("web.customer_page", customer_id=customer_id,
+                            invited=contact["email"]) + "#c-contacts", 303)
 
 
 def customer_body(form, partial=False):
