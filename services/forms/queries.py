@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, bindparam, exists, func, or_, select, tuple_, union_all
 
 from services.common import access
-from services.common.exceptions import Conflict, invalid
+from services.common.exceptions import Conflict, NotFound, invalid
 from services.common.models import utcnow
-from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, like_pattern,
-                                     page_of)
+from services.common.schemas import (INVALID_CURSOR, OTHER_SORT, decode_cursor, is_id,
+                                     like_pattern, page_of)
 from services.common.text import WORD, fold, stems
 from services.forms import approvals, domain
 from services.common.personal import rows
@@ -31,6 +31,20 @@ def _children(model, *order):
 
 
 ASSIGNEES, WORK_LOGS, PARTS = _children(Assignment), _children(WorkLog), _children(PartLine)
+FORM_ROW = select(Form.__table__).where(Form.__table__.c.id == bindparam("id"))
+
+
+def form_row(session, form_id):
+    """The form as a plain row (its columns as attributes, as on a Form), read past the
+    session after a flush: `session.get` building the ORM object was half of a detail
+    read's CPU (issue 23)."""
+    form = None
+    if is_id(form_id):
+        session.flush()
+        form = session.connection().execute(FORM_ROW, {"id": form_id}).first()
+    if form is None:
+        raise NotFound("Service form {form_id} not found.", {"form_id": form_id})
+    return form
 SORT_COLUMNS = {"number": Form.number, "customer": Form.customer_name_sort,
                 "status": Form.status_rank, "device_type": Form.device_type_key,
                 "fault_type": Form.fault_type_key, "opened": Form.created_at,
@@ -67,9 +81,8 @@ class FormQueries:
     def detail(self, form_id, actor=None):
         """The form with its assignees, work logs (and time per person), parts, the coverage's
         share, and the moves the actor may make (any role's when no actor is given)."""
-        form = find_form(self.db, form_id)
+        form = form_row(self.db, form_id)  # flushed: the reads go past the session
         out = FORM_OUT.dump(form)
-        self.db.flush()  # the reads below go past the session (nothing pending, nothing done)
         conn, key = self.db.connection(), {"form_id": form.id}
         assignees = conn.execute(ASSIGNEES, key).all()
         if actor is not None:

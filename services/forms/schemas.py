@@ -350,6 +350,11 @@ class FormOut(Schema):
     delivered_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
 
+    def get_attribute(self, obj, attr, default):
+        # a Form or a plain row of the forms table (queries.form_row): attributes both; the
+        # default getter tries row[name] first, an exception per field for a row
+        return getattr(obj, attr, default)
+
     def _status_name(self, form):
         return STATUS_NAMES.get(form.status, {"tr": form.status, "en": form.status})
 
