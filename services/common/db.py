@@ -4,6 +4,11 @@ SQLite: one connection behind a QueuePool (pool_size=1, max_overflow=0) so write
 each other on a green lock instead of sqlite's C busy-wait that freezes the hub (STYLE.md);
 WAL journal. Workers must do no I/O (RPC, SMTP) while a transaction is open.
 PostgreSQL: psycopg2 made cooperative with psycogreen when eventlet has patched the process.
+
+`Reader`: sessions for RPCs that only read. On a SQLite file they run on connections of their
+own (`query_only`), so a lookup reads WAL's last committed state instead of waiting for the
+one writing connection, which a long transaction (an import's batch) holds; on PostgreSQL and
+in-memory SQLite they are the service's Database sessions.
 """
 import os
 
@@ -71,6 +76,28 @@ def make_engine(url, pool_size=10):
     return create_engine(url)
 
 
+
+
+def make_reader(engine, pool_size=4):
+    """A read-only engine beside `engine` on a SQLite file (None otherwise: read there)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    reader = create_engine(
+        url, poolclass=QueuePool, pool_size=pool_size, max_overflow=0, pool_timeout=60,
+        connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(reader, "connect")
+    def _pragmas(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")  # a write through it is an error, not a second
+        cur.close()                          # writer busy-waiting beside the first
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(reader, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")  # one snapshot for the worker's reads
+    return reader
 
 
 def create_schema(engine, *metadatas):
@@ -147,6 +174,36 @@ class Database(DependencyProvider):
     def get_dependency(self, worker_ctx):
         session = self.Session()
         self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+class Reader(DependencyProvider):
+    """A session per worker for RPCs that only read (`database_attr`: the service's Database
+    provider). Built at start, when every provider's setup has run."""
+
+    def __init__(self, database_attr="db"):
+        self.database_attr = database_attr
+        self.engine = self.Session = None
+        self.sessions = {}
+
+    def start(self):
+        database = next(d for d in self.container.dependencies
+                        if d.attr_name == self.database_attr)
+        self.engine = make_reader(database.engine)
+        self.Session = (database.Session if self.engine is None
+                        else sessionmaker(self.engine, expire_on_commit=False))
+
+    def get_dependency(self, worker_ctx):
+        session = self.sessions[worker_ctx] = self.Session()
         return session
 
     def worker_teardown(self, worker_ctx):

@@ -323,6 +323,10 @@ def application(service_class, url, settings, metadata, seed=None, **dependencie
     service.outbox = RecordingOutbox(service_class.name)
     service.outbox.watch(service.db)
     service.settings = settings
+    from services.common.db import Reader
+    for name in dir(service_class):  # reads on the same session (as on PostgreSQL)
+        if isinstance(getattr(service_class, name, None), Reader):
+            setattr(service, name, service.db)
     for name, value in dependencies.items():
         setattr(service, name, value)
     return service, engine

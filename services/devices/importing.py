@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NOT_WRITTEN = "Could not be written ({error}); import the file again."
 WORKERS_FIRST_SECONDS = 0.05  # how long a batch waits for running RPC workers at most
+GIVE_WAY_SECONDS = 0.02  # how long a pause inside a batch waits for them at most
 
 
 STAGED = select(ImportRow.row_no).where(  # lists as expanding parameters: no coercion per value
@@ -210,7 +211,7 @@ class ImportRunner(BackgroundLoop):
         batch = []
         for i, (n, v) in enumerate(rows):  # parsed before the transaction opens
             if i % 20 == 19:
-                eventlet.sleep(0)  # parsing is CPU: let RPC workers and heartbeats run
+                self._give_way()  # parsing is CPU: let RPC workers and heartbeats run
             batch.append((n, parse(json.loads(v), kind)))
         self._after_the_workers()
         mode = "rows" if kind == "contacts" else self.mode
@@ -237,6 +238,14 @@ class ImportRunner(BackgroundLoop):
         while workers and time.monotonic() < deadline:
             eventlet.sleep(0.001)
 
+    def _give_way(self):
+        """A pause inside a batch: the workers that are running (a lookup, a progress read)
+        finish first, at most GIVE_WAY_SECONDS. They read on connections of their own
+        (db.Reader), so on SQLite too they need nothing the batch holds; a writer that waits
+        for the batch's connection only makes the pause last its bound."""
+        eventlet.sleep(0)
+        self._after_the_workers(GIVE_WAY_SECONDS)
+
     def _row_by_row(self, job_id, position, batch, kind):
         """A batch that hit a conflict (a card registered at the same moment by someone else),
         redone one row per transaction so the others still go in."""
@@ -258,9 +267,7 @@ class ImportRunner(BackgroundLoop):
         transaction."""
         with self.database.Session() as session:
             if mode == "bulk":
-                pause = None if session.get_bind().dialect.name == "sqlite" else (
-                    lambda: eventlet.sleep(0))  # SQLite: the connection is everyone's anyway
-                results = BulkImport(session, kind, pause=pause).apply(batch)
+                results = BulkImport(session, kind, pause=self._give_way).apply(batch)
             else:
                 results = self._rows(session, job_id, batch, kind)
             counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
@@ -296,7 +303,7 @@ class ImportRunner(BackgroundLoop):
         results = []
         for i, (row_no, (row, errors)) in enumerate(batch):
             if i % 10 == 9:
-                eventlet.sleep(0)  # sqlite3 never yields: let RPC workers and heartbeats run
+                self._give_way()  # sqlite3 never yields: let RPC workers and heartbeats run
             if row is not None:
                 try:
                     with session.begin_nested():

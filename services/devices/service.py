@@ -5,7 +5,7 @@ The nameko entrypoints only load the input, call the application layer (archive.
 write to customers, cards and coverage; queries.py and reports.py for reads; catalogues.py;
 importing.py for import jobs), commit, and answer."""
 from services.common import access
-from services.common.db import Database
+from services.common.db import Database, Reader
 from services.common.erasure import (ContactErasureIn, ErasureIn, erase_strings, needles_of,
                                      scrub, settle)
 from services.common.handlers import handles
@@ -32,6 +32,9 @@ class DevicesService:
     heartbeat = Heartbeat()  # the container's liveness (deploy/probe.py)
 
     db = Database(Base.metadata, seed=seed_catalogue)
+    # what only reads, on connections of its own on SQLite: a lookup during an import does not
+    # wait for the batch holding the writing connection (services/common/db.py Reader)
+    reads = Reader("db")
     outbox = Outbox("db")
     importer = ImportRunner("db", "outbox")
 
@@ -42,6 +45,10 @@ class DevicesService:
     @property
     def queries(self):
         return DeviceQueries(self.db)
+
+    @property
+    def lookups(self):
+        return DeviceQueries(self.reads)
 
     def _written(self, device):
         """Commit the write (a card changed by another worker since this one read it is a
@@ -89,11 +96,11 @@ class DevicesService:
 
     @rpc
     def get_customer(self, customer_id):
-        return self.queries.customer(customer_id)
+        return self.lookups.customer(customer_id)
 
     @rpc
     def find_customers(self, query=None):
-        return self.queries.customers(load(CustomerQuery, query or {}))
+        return self.lookups.customers(load(CustomerQuery, query or {}))
 
     @rpc
     def personal_data(self, customer_id):
@@ -137,20 +144,20 @@ class DevicesService:
 
     @rpc
     def get_device(self, device_id):
-        return self.queries.device(device_id)
+        return self.lookups.device(device_id)
 
     @rpc
     def device_history(self, device_id, query=None):
-        return self.queries.history(device_id, load(HistoryQuery, query or {}))
+        return self.lookups.history(device_id, load(HistoryQuery, query or {}))
 
     @rpc
     def find_devices(self, query=None):
-        return self.queries.devices(load(DeviceQuery, query or {}))
+        return self.lookups.devices(load(DeviceQuery, query or {}))
 
     # -- coverage --------------------------------------------------------------------------
     @rpc
     def coverage(self, device_id, query=None):
-        return self.queries.coverage(device_id, load(CoverageQuery, query or {})["on"])
+        return self.lookups.coverage(device_id, load(CoverageQuery, query or {})["on"])
 
     @rpc
     def add_coverage(self, device_id, data, actor=None):
@@ -173,15 +180,15 @@ class DevicesService:
     # -- reports ---------------------------------------------------------------------------
     @rpc
     def report_by_customer(self, query=None):
-        return DeviceReports(self.db).by_customer(load(ByCustomerQuery, query or {}))
+        return DeviceReports(self.reads).by_customer(load(ByCustomerQuery, query or {}))
 
     @rpc
     def report_by_model(self, query=None):
-        return DeviceReports(self.db).by_model(load(ByModelQuery, query or {}))
+        return DeviceReports(self.reads).by_model(load(ByModelQuery, query or {}))
 
     @rpc
     def report_by_coverage(self, query=None):
-        return DeviceReports(self.db).by_coverage(load(ByCoverageQuery, query or {}))
+        return DeviceReports(self.reads).by_coverage(load(ByCoverageQuery, query or {}))
 
     # -- import ----------------------------------------------------------------------------
     @rpc
@@ -215,7 +222,7 @@ class DevicesService:
 
     @rpc
     def get_import(self, job_id, query=None, actor=None):
-        return ImportJobs(self.db).progress(job_id, query or {},
+        return ImportJobs(self.reads).progress(job_id, query or {},
                                             access.actor_of(actor))
 
     # -- events: coverage from contracts and forms -----------------------------------------

@@ -123,3 +123,61 @@ def test_a_table_from_an_earlier_version_gets_the_columns_added_since(backend, d
             assert session.execute(text("SELECT version FROM things")).scalar_one() == 2
     finally:
         engine.dispose()
+
+
+def reader_of(db, attr="db"):
+    from services.common.db import Reader
+    db.attr_name = attr
+    reader = Reader(attr)
+    reader.container = SimpleNamespace(dependencies=[db, reader])
+    reader.start()
+    return reader
+
+
+def test_reads_do_not_wait_for_a_transaction_holding_the_writing_connection(backend,
+                                                                           database_url):
+    """An import's batch holds the service's one SQLite connection for its transaction; a
+    lookup on the Reader reads the last committed state at once instead of waiting for it
+    (on PostgreSQL the reader's sessions are the Database's, as are its connections)."""
+    db = provider(database_url("things"))
+    reader = reader_of(db)
+    try:
+        with db.Session() as s:
+            s.add(Thing(name="committed"))
+            s.commit()
+        writer, worker = db.get_dependency(object()), object()
+        writer.add(Thing(name="not yet"))
+        writer.flush()  # the batch's transaction is open and holds the connection
+        started = time.monotonic()
+        session = reader.get_dependency(worker)
+        names = session.scalars(select(Thing.name)).all()
+        assert names == ["committed"]
+        assert time.monotonic() - started < 1  # the pool would have waited 60 s for it
+        reader.worker_teardown(worker)
+        writer.commit()
+        session = reader.get_dependency(worker)
+        assert sorted(session.scalars(select(Thing.name)).all()) == ["committed", "not yet"]
+        reader.worker_teardown(worker)
+        assert (reader.engine is not None) == (backend == "sqlite")
+    finally:
+        reader.stop()
+        db.stop()
+
+
+def test_the_reader_refuses_writes_on_sqlite(tmp_path):
+    import pytest
+    from sqlalchemy.exc import OperationalError
+    db = provider(f"sqlite:///{tmp_path}/things.db")
+    reader = reader_of(db)
+    try:
+        worker = object()
+        session = reader.get_dependency(worker)
+        session.add(Thing(name="through the reader"))
+        with pytest.raises(OperationalError, match="readonly"):
+            session.flush()
+        reader.worker_teardown(worker)
+        with db.Session() as s:
+            assert s.scalar(select(func.count()).select_from(Thing)) == 0
+    finally:
+        reader.stop()
+        db.stop()
