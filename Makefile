@@ -27,11 +27,11 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 unexport PYTHONDONTWRITEBYTECODE
 GATEWAY_PYTEST := $(PYTEST) --suppress-nameko-eventlet-notification
 
-test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke
+test: venv pdflibs broker browser  ## every layer on SQLite and PostgreSQL (when one answers), the short browser walk, fast fuzz, bench-smoke on SQLite
 	@rc=0; \
 	$(PYTEST) -m "not slow" services || rc=1; \
 	$(GATEWAY_PYTEST) -m "not slow" gateway deploy tests || rc=1; \
-	$(PY) bench/smoke.py || rc=1; \
+	$(PY) bench/smoke.py --backends sqlite || rc=1; \
 	exit $$rc
 
 test-unit: venv pdflibs  ## unit, application and gateway layers but the heavy tests (conftest.py HEAVY): seconds, no broker (two processes at once)
@@ -46,8 +46,9 @@ test-unit: venv pdflibs  ## unit, application and gateway layers but the heavy t
 test-gateway: venv  ## the gateway against a fake RPC client: every route's roles, statuses, versions, messages (seconds, no broker)
 	$(GATEWAY_PYTEST) -m gateway gateway
 
-test-slow: venv pdflibs broker browser  ## faults and scale (broker restarts, killed processes under load), the long browser walk, long fuzz
+test-slow: venv pdflibs broker browser  ## faults and scale (broker restarts, killed processes under load), the long browser walk, long fuzz, bench-smoke on PostgreSQL
 	@rc=0; \
+	$(PY) bench/smoke.py --backends postgresql || rc=1; \
 	$(GATEWAY_PYTEST) -m slow -s -v --durations=0 tests/slow || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(PYTEST) services/tests/application/test_fuzz.py || rc=1; \
 	FUZZ_EXAMPLES=$(LONG_FUZZ) $(GATEWAY_PYTEST) gateway/tests/test_fuzz.py || rc=1; \

@@ -150,16 +150,20 @@ def main():
     ap.add_argument("--rate", type=float, default=50, help="paced events per second")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--profile", type=int, default=0, help="py-spy the notify process (s)")
+    ap.add_argument("--backends", default="sqlite,postgresql")
     args = ap.parse_args()
+    wanted = set(args.backends.split(","))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups
     with tempfile.TemporaryDirectory() as tmp:
         raw = raw_smtp(args.n, tmp)
         print(f"raw SMTP (smtplib → aiosmtpd, one connection): {raw:8.1f} messages/s")
-        backends = [("sqlite", None)]
+        backends = [("sqlite", None)] if "sqlite" in wanted else []
         outcome = {}
-        ok, why = postgres_available()
+        ok, why = postgres_available() if "postgresql" in wanted else (False, "not asked")
         with contextlib.ExitStack() as stack:
-            if ok:
+            if "postgresql" not in wanted:
+                pass
+            elif ok:
                 backends.append(("postgresql",
                                  stack.enter_context(temporary_postgres_database("servis_bench"))))
             else:

@@ -64,6 +64,9 @@ SMOKE = {  # the longest first, so the ones run at once finish together
         "--calls", "3", "--warmup", "1", "--report-forms", "30", "--report-calls", "1",
         "--report-warmup", "0"]),
 }
+BACKENDS = ("sqlite", "postgresql")
+# the benchmarks that take --backends (knowledge reads only its index: SQLite alone)
+BY_BACKEND = set(SMOKE) - {"knowledge"}
 TIMEOUT = 240.0  # one benchmark at the smoke size takes 10-40 s here alone, 20-70 s with others
 TAIL = 60  # lines of a failed benchmark's output shown
 
@@ -71,9 +74,12 @@ TAIL = 60  # lines of a failed benchmark's output shown
 class Run:
     """One benchmark as a child process, its output in a log file."""
 
-    def __init__(self, name, tmp):
+    def __init__(self, name, tmp, backends=BACKENDS):
         self.name = name
-        self.expected, self.flags = SMOKE[name]
+        expected, flags = SMOKE[name]
+        self.expected = tuple(b for b in expected if b in backends)
+        self.flags = [*flags, *(["--backends", ",".join(self.expected)]
+                                if name in BY_BACKEND else [])]
         self.log_path = os.path.join(tmp, f"{name}.log")
         self.outcome_path = os.path.join(tmp, f"{name}.outcome.json")
         env = {**os.environ, OUTCOME_ENV: self.outcome_path, "PYTHONUNBUFFERED": "1"}
@@ -158,7 +164,13 @@ def main(argv=None):
                                               f"{', '.join(SMOKE)})")
     ap.add_argument("--jobs", type=int, default=3,
                     help="benchmarks run at once (default 3; 1: one after the other)")
+    ap.add_argument("--backends", default=",".join(BACKENDS),
+                    help="run each benchmark on these only (make test: sqlite; make "
+                         "test-slow: postgresql; make bench-smoke: both)")
     args = ap.parse_args(argv)
+    backends = tuple(b for b in BACKENDS if b in args.backends.split(","))
+    if not backends or set(args.backends.split(",")) - set(BACKENDS):
+        ap.error(f"--backends: some of {', '.join(BACKENDS)}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     on_disk = sorted(os.path.basename(p)[:-len("_bench.py")]
                      for p in glob.glob(os.path.join(ROOT, "bench", "*_bench.py")))
@@ -179,12 +191,17 @@ def main(argv=None):
         print(f"  {n:<10} FAILED  bench/{n}_bench.py is not in bench/smoke.py's SMOKE",
               flush=True)
         failed.append(n)
-    queue, running = list(args.names or SMOKE), []
+    queue, running = [n for n in args.names or SMOKE
+                      if any(b in backends for b in SMOKE[n][0])], []
+    for n in args.names or SMOKE:
+        if n not in queue:
+            print(f"  {n:<10} not run here: it runs on {', '.join(SMOKE[n][0])} only",
+                  flush=True)
     with tempfile.TemporaryDirectory(prefix="servis-bench-smoke-") as tmp:
         try:
             while queue or running:
                 while queue and len(running) < max(1, args.jobs):
-                    running.append(Run(queue.pop(0), tmp))
+                    running.append(Run(queue.pop(0), tmp, backends))
                 time.sleep(0.2)
                 for run in [r for r in running if r.poll()]:
                     running.remove(run)
@@ -196,7 +213,8 @@ def main(argv=None):
                     run.proc.terminate()
             for run in running:
                 run.stop()
-    total = len(args.names or SMOKE) + len(missing)
+    total = len([n for n in args.names or SMOKE if any(b in backends for b in SMOKE[n][0])]
+                ) + len(missing)
     print(f"bench-smoke: {total - len(failed)} of {total} benchmarks ran to the end in "
           f"{time.monotonic() - started:.0f} s" + (f"; FAILED: {', '.join(failed)}"
                                                   if failed else ""), flush=True)
