@@ -183,6 +183,7 @@ def test_the_form_page_offers_the_estimate_and_forwards_the_decision(portal):
         {"id": 7, "number": form["number"], "status": "IN_REPAIR"})
     page = client.get("/portal/forms/7", headers={"Accept-Language": "tr"})
     assert page.status_code == 200 and "Teklifi onaylıyorum" in page.text
+    assert "/api/docs" not in page.text  # the API's documentation is staff's, not in the menu
     assert "1.500,00" in page.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     r = client.post("/portal/forms/7/price-decision", data={"decision": "approved",

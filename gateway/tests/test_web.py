@@ -231,6 +231,7 @@ def test_a_page_a_role_may_not_see_is_a_403_and_the_nav_hides_it(gw, web):
     assert "New form" not in dashboard.text and "Forms" in dashboard.text
     r = browser.client.get("/forms/new")
     assert r.status_code == 403 and "Not allowed" in r.text
+    assert "/api/docs" in dashboard.text  # staff's menu links the API's documentation
     desk = web()
     desk.sign_in("desk")
     assert "Yeni form" in desk.client.get("/").text
