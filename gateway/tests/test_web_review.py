@@ -16,11 +16,15 @@ REQ = {"id": 5, "customer_id": 9, "status": "submitted", "status_name": "İncele
                    "size": len(PNG)}]}
 
 
-def fake(calls_out):
-    from services.common.exceptions import Conflict
+def fake(calls_out, customer=True):
+    from services.common.exceptions import Conflict, NotFound
 
     def answer(service, method, args):
         calls_out.append((method, args))
+        if method == "get_customer":
+            if not customer:
+                raise NotFound("Customer {customer_id} not found.", {"customer_id": args[0]})
+            return {"id": 9, "name": "Işık Soğutma Ltd. Şti.", "tax_no": None, "version": 1}
         if method == "list_requests":
             return {"items": [REQ], "next_cursor": None}
         if method == "get_request":
@@ -47,10 +51,12 @@ def test_the_desk_reviews_a_request_in_the_console(gw, web):
     listing = browser.client.get("/review")
     assert listing.status_code == 200 and "İnternet talepleri" in listing.text
     assert "/review/5" in listing.text and "28.11.2026 00:30" in listing.text
+    assert "Işık Soğutma Ltd. Şti." in listing.text and "#9" not in listing.text
     assert calls[0][0] == "list_requests"
     assert (calls[0][1][0]["status"], calls[0][1][0]["limit"]) == ("submitted", 100)
     one = browser.client.get("/review/5")
     assert one.status_code == 200 and "Soğutmuyor, su akıtıyor" in one.text
+    assert "Işık Soğutma Ltd. Şti." in one.text
     assert "/review/5/photos/11" in one.text and "Kabul et" in one.text
     photo = browser.client.get("/review/5/photos/11")
     assert photo.status_code == 200 and photo.data == PNG and photo.mimetype == "image/png"
@@ -76,3 +82,13 @@ def test_a_technician_has_no_review_screen(gw, web):
     gw.rpc.answer = fake([])
     assert browser.client.get("/review").status_code == 403
     assert "/review" not in browser.client.get("/").text
+
+
+def test_a_customer_that_cannot_be_read_keeps_its_number(gw, web):
+    calls = []
+    browser = web()
+    browser.sign_in("desk")
+    gw.rpc.answer = fake(calls, customer=False)
+    listing = browser.client.get("/review")
+    assert listing.status_code == 200 and ">#9<" in listing.text
+    assert [m for m, _ in calls].count("get_customer") == 1  # once per distinct customer

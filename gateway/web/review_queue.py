@@ -12,6 +12,20 @@ from gateway.web.shell import bp, render
 from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
 
 REQUEST = "/portal/requests/<id:request_id>"
+NAMES_AT_MOST = 25  # customers named per page (one read each); the rest show their number
+
+
+def customer_names(customer_ids):
+    """{customer id: name} from devices, for the first NAMES_AT_MOST distinct customers; a
+    customer that cannot be read (erased, devices away) keeps its number on the page."""
+    names = {}
+    for customer_id in list(dict.fromkeys(customer_ids))[:NAMES_AT_MOST]:
+        try:
+            names[customer_id] = api.call("GET", "/customers/<id:customer_id>",
+                                          {"customer_id": customer_id})["name"]
+        except ServisError:
+            pass
+    return names
 
 
 @bp.get("/review")
@@ -19,6 +33,7 @@ REQUEST = "/portal/requests/<id:request_id>"
 def review_queue():
     waiting = api.call("GET", "/portal/requests", query={"status": "submitted", "limit": 100})
     return render("review_queue.html", requests=waiting["items"],
+                  names=customer_names(r["customer_id"] for r in waiting["items"]),
                   more=bool(waiting.get("next_cursor")))
 
 
@@ -27,6 +42,7 @@ def review_queue():
 def review_request(request_id, status=200, error=None, errors=(), values=None):
     req = api.call("GET", REQUEST, {"request_id": request_id})
     return render("review_request.html", status=status, req=req, error=error,
+                  names=customer_names([req["customer_id"]]),
                   errors=list(errors), values=values or {},
                   may_review=api.may("POST", REQUEST + "/accept"))
 
