@@ -50,6 +50,10 @@ REPORT_STATE_NAMES = {
     "overdue": {"tr": "Gecikmiş bakımlar", "en": "Overdue maintenance"},
     "upcoming": {"tr": "Yaklaşan bakımlar", "en": "Upcoming maintenance"},
 }
+# the state in a report's number and file name, in the report's language (ASCII: a file name)
+REPORT_STATE_SLUGS = {"tr": {"done": "yapilan", "due": "zamani-gelen", "overdue": "gecikmis",
+                             "upcoming": "yaklasan"},
+                      "en": {s: s for s in REPORT_STATE_NAMES}}
 REPORT_GROUP_NAMES = {"customer": {"tr": "Müşteri", "en": "Customer"},
                       "technician": {"tr": "Teknisyen", "en": "Technician"},
                       "month": {"tr": "Ay", "en": "Month"}}

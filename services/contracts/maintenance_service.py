@@ -181,7 +181,7 @@ class MaintenanceEntrypoints:
         queries = self.maintenance_queries
         report = queries.report(query)
         visits = queries.report_visits(query, rules.REPORT_PDF_VISITS)
-        number = f"{query['state']}-{report['today']}"
+        number = f"{rules.REPORT_STATE_SLUGS[language][query['state']]}-{report['today']}"
         context = {"report": report, "visits": visits, "more": report["total"] > len(visits),
                    "state_name": rules.REPORT_STATE_NAMES[query["state"]],
                    "group_name": rules.REPORT_GROUP_NAMES[query["group_by"]],

@@ -35,14 +35,17 @@ def test_the_overdue_report_as_a_pdf_in_turkish_and_english(contracts):
     contracts.at(date(2027, 2, 15))
     query = {"state": "overdue", "group_by": "customer"}
     got = contracts.maintenance_report_pdf(query, "tr")
-    assert got["filename"] == "bakim-raporu-overdue-2027-02-15.pdf"
+    assert got["filename"] == "bakim-raporu-gecikmis-2027-02-15.pdf"  # Turkish, as the PDF
     text = text_of(got)
     for expected in ("Periyodik Bakım Raporu", "Işıklı Soğutma Teknik Servis",
                      "Gecikmiş bakımlar", "Gruplama Müşteri", "Bugün 15.02.2027",
                      "IŞIK Soğutma 1", "01.02.2027", "10.02.2027", "SN-10",
                      "Tülay Teknisyen, İsmail Usta", "Gecikmiş", c["number"]):
         assert expected in text, (expected, text)
-    text = text_of(contracts.maintenance_report_pdf({**query, "group_by": "technician"}, "en"))
+    assert "overdue" not in text  # the number in the page's head too: gecikmis-2027-02-15
+    got = contracts.maintenance_report_pdf({**query, "group_by": "technician"}, "en")
+    assert got["filename"] == "maintenance-report-overdue-2027-02-15.pdf"
+    text = text_of(got)
     for expected in ("Periodic Maintenance Report", "Overdue maintenance",
                      "Grouped by Technician", "15 Feb 2027", "İsmail Usta 1", "Overdue"):
         assert expected in text, (expected, text)
