@@ -228,3 +228,31 @@ def test_a_refused_reading_comes_back_with_what_was_typed(gw, web):
                   'name="note" value="Sayaç değişti mi?"'):
         assert typed in r.text, typed
     assert 'name="replacement" checked' not in r.text
+
+
+def test_refused_page_terms_come_back_as_typed(gw, web):
+    """A save the service refuses (a price it cannot take): the contract's page again with the
+    message and every row as typed, the Turkish comma included (the rows were read back from
+    the saved terms, and what was typed was lost)."""
+    from services.common.exceptions import ValidationFailed
+
+    def refusing(service, method, args):
+        if method == "set_page_terms":
+            raise ValidationFailed("Invalid input.", {"terms": {"1": {"page_price": [
+                "Not a valid number."]}}})
+        return answer(service, method, args)
+    gw.rpc.answer = refusing
+    browser = web()
+    browser.sign_in("contracts")
+    r = browser.client.post("/contracts/9/page-terms", data={
+        "version": "3", "rows": "2", "csrf_token": browser.csrf("/contracts/9"),
+        "device-0": "2", "meter-0": "total", "allowance-0": "12000", "price-0": "0,0125",
+        "device-1": "2", "meter-1": "renkli", "allowance-1": "500", "price-1": "9,99999"})
+    assert r.status_code == 422
+    for typed in ('name="allowance-0" inputmode="numeric" value="12000"',
+                  'name="price-0" inputmode="decimal" value="0,0125"',
+                  'name="meter-1" value="renkli"',
+                  'name="allowance-1" inputmode="numeric" value="500"',
+                  'name="price-1" inputmode="decimal" value="9,99999"',
+                  'name="rows" value="3"'):
+        assert typed in r.text, typed

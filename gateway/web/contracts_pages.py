@@ -53,12 +53,13 @@ def contracts():
 
 @bp.get("/contracts/<id:contract_id>")
 @page("GET", CONTRACT)
-def contract_page(contract_id, status=200, error=None, errors=()):
+def contract_page(contract_id, status=200, error=None, errors=(), typed_terms=None):
     contract = api.call("GET", CONTRACT, {"contract_id": contract_id})
     invoices = api.call("GET", CONTRACT + "/invoices", {"contract_id": contract_id})
     from gateway.web.maintenance import contract_meters  # issue 18's screens, in their module
     return render("contract.html", status=status, c=contract, invoices=invoices["items"],
-                  error=error, errors=list(errors), meters=contract_meters(contract),
+                  error=error, errors=list(errors),
+                  meters=contract_meters(contract, typed_terms),
                   may_write=api.may("POST", CONTRACT + "/cancel"),
                   may_invoice=api.may("POST", CONTRACT + "/invoices/<id:invoice_id>/invoiced"))
 

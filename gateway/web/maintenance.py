@@ -251,28 +251,37 @@ PAGE_TERMS = "/contracts/<id:contract_id>/page-terms"
 PAGE_BILLS = "/contracts/<id:contract_id>/page-bills"
 
 
-def contract_meters(contract):
+def contract_meters(contract, typed=None):
     """What the contract's page shows of its page pricing, for a role that may read it (else
     None): the terms as rows to edit (each priced meter, each device not priced yet, one
-    empty row for another meter), the bills with their lines."""
+    empty row for another meter), the bills with their lines. `typed`: the rows as the user
+    typed them, shown again after a refused save (nothing typed is lost)."""
     if not api.may("GET", PAGE_TERMS):
         return None
     args = {"contract_id": contract["id"]}
     terms = api.call("GET", PAGE_TERMS, args)["items"]
     bills, error = listed(PAGE_BILLS, None, args)
-    priced = {t["device_id"] for t in terms}
-    rows = terms + [{"device_id": d["device_id"], "meter": "total", "monthly_allowance": None,
-                     "page_price": None} for d in contract["devices"]
-                    if d["device_id"] and d["device_id"] not in priced]
-    rows.append({"device_id": None, "meter": "", "monthly_allowance": None, "page_price": None})
+    if typed is not None:
+        rows = [*typed, {"device_id": None, "meter": "", "monthly_allowance": "",
+                         "page_price": ""}]
+    else:
+        priced = {t["device_id"] for t in terms}
+        rows = terms + [{"device_id": d["device_id"], "meter": "total",
+                         "monthly_allowance": None, "page_price": None}
+                        for d in contract["devices"]
+                        if d["device_id"] and d["device_id"] not in priced]
+        rows.append({"device_id": None, "meter": "", "monthly_allowance": None,
+                     "page_price": None})
     names = {d["device_id"]: f"{d['brand']} {d['serial']}" for d in contract["devices"]}
     return {"terms": terms, "rows": rows, "bills": bills, "error": error, "names": names,
+            "typed": typed is not None,
             "may_write": api.may("PUT", PAGE_TERMS), "may_bill": api.may("POST", PAGE_BILLS)}
 
 
-def _contract_write(method, rule, contract_id, body, anchor):
+def _contract_write(method, rule, contract_id, body, anchor, typed=None):
     """One write with the contract's version the page read; back to the contract's page, or
-    the page with the error (stale: the "reload" page)."""
+    the page with the error (stale: the "reload" page); `typed`: the page terms' rows as
+    typed, kept on the page with the error."""
     from gateway.web.contracts_pages import contract_page
     version = as_int(request.form.get("version"))
     try:
@@ -282,11 +291,12 @@ def _contract_write(method, rule, contract_id, body, anchor):
         if "given" in exc.details:
             return render("stale.html", status=409, message=gettext(STALE),
                           reload=url_for("web.contract_page", contract_id=contract_id))
-        return contract_page(contract_id, exc.http_status, error_text(exc))
+        return contract_page(contract_id, exc.http_status, error_text(exc), typed_terms=typed)
     except (NotFound, Forbidden):
         raise
     except ServisError as exc:
-        return contract_page(contract_id, exc.http_status, error_text(exc), field_errors(exc))
+        return contract_page(contract_id, exc.http_status, error_text(exc), field_errors(exc),
+                             typed_terms=typed)
     return redirect(url_for("web.contract_page", contract_id=contract_id) + anchor, 303)
 
 
@@ -296,15 +306,17 @@ def set_page_terms(contract_id):
     """The rows typed (device, meter, monthly allowance, price per page); a row left without
     an allowance and a price is no term."""
     rows = as_int(request.form.get("rows"))
-    terms = []
+    terms, typed = [], []
     for i in range(min(rows, 200) if isinstance(rows, int) else 0):
         allowance, price = text_or_none(f"allowance-{i}"), text_or_none(f"price-{i}")
         if allowance is None and price is None:
             continue
-        terms.append({"device_id": as_int(request.form.get(f"device-{i}")),
-                      "meter": text_or_none(f"meter-{i}") or "total",
+        device = as_int(request.form.get(f"device-{i}"))
+        terms.append({"device_id": device, "meter": text_or_none(f"meter-{i}") or "total",
                       "monthly_allowance": as_int(allowance), "page_price": as_decimal(price)})
-    return _contract_write("PUT", PAGE_TERMS, contract_id, {"terms": terms}, "#pages")
+        typed.append({"device_id": device, "meter": request.form.get(f"meter-{i}", ""),
+                      "monthly_allowance": allowance, "page_price": price})
+    return _contract_write("PUT", PAGE_TERMS, contract_id, {"terms": terms}, "#pages", typed)
 
 
 @bp.post("/contracts/<id:contract_id>/page-bills")
