@@ -60,6 +60,29 @@ GENERIC = {
 }
 
 _FORMATTER = string.Formatter()
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def turkish_values(values):
+    """A message's values as a Turkish reader reads them: a date 2027-02-15 as 15.02.2027, a
+    moment (ISO, with its zone) as Türkiye's 15.02.2027 09:30. Only the message's text: the
+    error's `details` keep the ISO values for programs."""
+    out = {}
+    for key, value in (values or {}).items():
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            value = f"{value[8:10]}.{value[5:7]}.{value[0:4]}"
+        elif isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+            from datetime import datetime
+            from zoneinfo import ZoneInfo
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            else:
+                value = moment.astimezone(ZoneInfo("Europe/Istanbul")).strftime("%d.%m.%Y %H:%M")
+        out[key] = value
+    return out
 
 
 class Catalogue:
@@ -104,7 +127,7 @@ class Catalogue:
         if language != "en":
             if code is not None and template == GENERIC.get(code) and code in self.codes:
                 return self.codes[code]
-            text = self.turkish(template, values)
+            text = self.turkish(template, turkish_values(values))
             if text is not None:
                 return text
         return format_message(template, values or {})

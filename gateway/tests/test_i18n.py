@@ -394,3 +394,20 @@ def test_whole_numbers_typed_with_the_languages_grouping(gateway):
             "1.50", "1,500", None, "0.500")
         g.lang = "en"
         assert (as_int("1,500"), as_int("1.500")) == (1500, "1.500")
+
+
+def test_a_date_in_a_message_reads_the_turkish_way_and_the_details_stay_iso():
+    """A bill that does not follow the last one names the expected start: a Turkish reader
+    reads 01.03.2027 (it said 2027-03-01), an English one the ISO date; `details` keep ISO
+    for programs; a moment reads as Türkiye's time."""
+    cat = catalogue()
+    template = ("The pages of contract {number} are billed up to {billed_to}: its next period "
+                "starts on {expected}.")
+    values = {"number": "BS-2027-0001", "billed_to": "2027-02-28", "expected": "2027-03-01",
+              "from": "2027-03-01"}
+    tr = cat.translate(template, values, "tr")
+    assert "28.02.2027" in tr and "01.03.2027" in tr and "2027-03-01" not in tr, tr
+    assert "2027-03-01" in cat.translate(template, values, "en")
+    from gateway.i18n import turkish_values
+    assert turkish_values({"at": "2027-02-15T06:30:00+00:00", "n": 5, "s": "2027-1-5"}) == {
+        "at": "15.02.2027 09:30", "n": 5, "s": "2027-1-5"}
