@@ -43,6 +43,32 @@ Goals (issue 2): gateway p50 / direct p50 at 1 client <= 1.5, and gateway throug
 throughput at 16 clients >= 0.70.  Misses are printed as MISS; the exit status is 0 when every
 measurement ran (1 on errors; with --strict also 2 on a miss).
 
+Forms replicas (issue 23): `--replicas 1,2,3` (make bench) starts the PostgreSQL system once
+per count N with REPLICAS="forms=N" (each process's metrics on a METRICS_BASE_PORT block); a-e
+run in the first of them only (--only-replicas: not at all, nor SQLite). In each, after the
+seeding and once the system is quiet, through the gateway:
+
+  read      GET /api/v1/forms/{id} at 1 client, then c (the raw AMQP echo) at 1 client right
+            after it, then GET at --clients
+  create    POST /api/v1/forms (a valid body for a seeded device, 201 required) at 1 client and
+            at --clients; afterwards every form answered 201 must be in forms' database once
+            (a marker in its complaint), and nothing else
+
+with calls/s, p50/p95 and the CPU ms per call of each process: the load generator (this
+process), the gateway, each forms replica (with its children: the PDF renderers) and all of them
+together, the broker (the whole beam.smp), and the rest of the system summed (the other
+services, the supervisor). What a creation leaves behind (intake slips rendered later, the
+events, the e-mails) is measured as "after": the CPU used from the end of the timed part until
+the system is quiet (--settle-limit). Each replica's calls are read from its metrics
+(servis_rpc_calls, warm-ups included) beside its share of the replicas' CPU: at --clients every
+replica must have done work (PASS/MISS). Goal: gateway GET p50 / raw echo p50 at 1 client <= 4
+for every N. A line per N side by side closes the report; on two cores the calls/s of more
+replicas are bounded by the machine (everything shares two CPUs), so the CPU per call is the
+figure that says what a replica costs. The replicas are a mode of this script, not a second
+script, so that they reuse its clients, its clean-up and the same raw echo, and so that
+bench-smoke exercises them in the PostgreSQL system it starts anyway (--replicas 2) rather
+than starting more systems.
+
 Everything started is stopped at the end, on errors and on Ctrl-C/SIGTERM too: `deploy/run.py
 down`, the echo responder, the vhost, the PostgreSQL databases and the temporary DATA_DIR.
 """
