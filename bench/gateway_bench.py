@@ -789,18 +789,20 @@ def check_created(db_url, tag, created):
 def settle(watch, limit, quiet=0.05, step=0.5):
     """Wait until the watched processes together use less than `quiet` s of CPU per `step` s
     (at most `limit` s): the work a timed part left behind (the outbox's events, notify's
-    e-mails, intake slips rendered after the call); ({name: CPU s in that time}, s waited)."""
+    e-mails, intake slips rendered after the call); ({name: CPU s in that time}, s waited,
+    whether it went quiet: False when cut at `limit`)."""
     names = [n for n in watch if n != "client"]
     start = {n: cpu_of(watch[n]) for n in names}
-    t0, last_total = time.monotonic(), None
+    t0, last_total, went_quiet = time.monotonic(), None, False
     while time.monotonic() - t0 < limit:
         time.sleep(step)
         total = sum(cpu_of(watch[n]) or 0.0 for n in names)
         if last_total is not None and total - last_total < quiet:
+            went_quiet = True
             break
         last_total = total
     return ({n: (cpu_of(watch[n]) or 0.0) - (start[n] or 0.0) for n in names},
-            time.monotonic() - t0)
+            time.monotonic() - t0, went_quiet)
 
 
 def measure_replicas(args, env, pids, base_url, token, form_ids, responder_pid, echo_queue,
@@ -834,8 +836,9 @@ def measure_replicas(args, env, pids, base_url, token, form_ids, responder_pid, 
         watch["broker"] = broker
     tag = f"RB{uuid.uuid4().hex[:8]}"
     created = []
-    _, waited = settle(watch, args.settle_limit)  # the seeding's intake slips, e-mails, ...
-    print(f"    forms={n}: quiet after {waited:.1f} s", flush=True)
+    _, waited, went_quiet = settle(watch, args.settle_limit)  # the seeding's slips, e-mails
+    print(f"    forms={n}: {'quiet' if went_quiet else 'still busy'} after {waited:.1f} s",
+          flush=True)
     section.update(n=n, replicas=replicas, runs={})
 
     def show(label, clients, r):
@@ -854,9 +857,9 @@ def measure_replicas(args, env, pids, base_url, token, form_ids, responder_pid, 
         r["served"] = {k: None if before.get(k) is None or after.get(k) is None
                        else after[k] - before[k] for k in replicas}  # warm-up included
         if op == "create":
-            left, waited = settle(watch, args.settle_limit)
+            left, waited, went_quiet = settle(watch, args.settle_limit)
             r["after_ms_per_call"] = {k: v / r["calls"] * 1000 for k, v in left.items()}
-            r["after_s"] = waited
+            r["after_s"], r["after_quiet"] = waited, went_quiet
         section["runs"][(op, clients)] = r
         show(op, clients, r)
         return r
@@ -922,13 +925,14 @@ def report_replicas(sections, args):
                 after["forms"] = sum(r["after_ms_per_call"].get(k, 0.0) for k in replicas)
                 cells = "".join(f"{after[c]:>9.2f}" if after.get(c) is not None else f"{'':>9}"
                                 for c in cols)
-                out.append(f"{'  after':<10}{'':>8}{'':>7}{'':>8}{'':>8}"
-                           f"{r['after_s']:>7.1f}s{cells}")
+                out.append(f"{'  after':<10}{'':>8}{'':>7}{'':>8}{'':>7}"
+                           f"{r['after_s']:>7.1f}s{' ' if r['after_quiet'] else '*'}{cells}")
         out.append("(forms = the forms replicas together, each with its PDF renderers (the raw "
                    "echo's row: the pika responder); rest = every other process of the system; "
                    "broker = the whole RabbitMQ node, shared; after = CPU per creation in the "
                    "seconds after the timed part until the system was quiet: what a creation "
-                   "left behind, e.g. intake slips rendered later, the events' e-mails)")
+                   "left behind, e.g. intake slips rendered later, the events' e-mails; "
+                   "* = still busy when cut at --settle-limit: a lower bound)")
         read1, raw1 = runs.get(("read", 1)), runs.get(("raw", 1))
         if read1 and raw1:
             ratio = read1["p50"] / raw1["p50"]
@@ -1082,11 +1086,11 @@ def parse_args(argv):
     p.add_argument("--only-replicas", action="store_true",
                    help="with --replicas: leave a-e out (PostgreSQL's replicas section only)")
     p.add_argument("--creates-1", type=int, default=100, help="timed creations at 1 client")
-    p.add_argument("--creates-n", type=int, default=10,
+    p.add_argument("--creates-n", type=int, default=6,
                    help="timed creations per client at --clients")
     p.add_argument("--warmup-create", type=int, default=3,
                    help="warm-up creations at 1 client (1 per client at --clients)")
-    p.add_argument("--settle-limit", type=float, default=30.0,
+    p.add_argument("--settle-limit", type=float, default=120.0,
                    help="after creations: wait at most this long for the system to go quiet")
     p.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
     return p.parse_args(argv)
