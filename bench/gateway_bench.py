@@ -689,8 +689,9 @@ def free_block(size):
 
 def process_groups(data_dir, pids):
     """{group: pids}: "gateway" and each forms replica ("forms", "forms-2", ...), each with its
-    descendants (forms' PDF renderers), and "rest": every other process of this system (the
-    other services, their children, the supervisor)."""
+    descendants (forms' PDF renderers), "rest": every other process of this system (the
+    other services, their children, the supervisor), and "pdf": the forms replicas'
+    descendants alone (their PDF renderers: counted in their replica's group too)."""
     ppid = {}
     for pid in our_processes(data_dir):
         with contextlib.suppress(OSError, IndexError, ValueError):
@@ -704,6 +705,8 @@ def process_groups(data_dir, pids):
         while up not in tops and up in ppid and hops < 64:
             up, hops = ppid[up], hops + 1
         groups[tops.get(up, "rest")].append(pid)
+    groups["pdf"] = [pid for name, members in groups.items() if is_forms(name)
+                     for pid in members if pid not in tops]
     return {name: tuple(members) for name, members in groups.items()}
 
 
@@ -831,7 +834,7 @@ def measure_replicas(args, env, pids, base_url, token, form_ids, responder_pid, 
     ports = {name: port for name, port in metrics_ports(env).items() if is_forms(name)}
     broker = broker_pid()
     watch = {"client": os.getpid(), "gateway": groups["gateway"],
-             **{r: groups[r] for r in replicas}, "rest": groups["rest"]}
+             **{r: groups[r] for r in replicas}, "pdf": groups["pdf"], "rest": groups["rest"]}
     if broker:
         watch["broker"] = broker
     tag = f"RB{uuid.uuid4().hex[:8]}"
@@ -904,7 +907,7 @@ def report_replicas(sections, args):
         # each replica as forms-1, forms-2, ... (the first process is called "forms"); "forms":
         # all of them together (the raw echo's row: the pika responder)
         shown = {k: f"forms-{replica_order(k)}" for k in replicas} if n > 1 else {}
-        cols = ["client", "gateway", *shown.values(), "forms", "broker", "rest"]
+        cols = ["client", "gateway", *shown.values(), "forms", "pdf", "broker", "rest"]
         out += [f"\n=== postgresql, {n} forms replica(s) (issue 23): CPU ms per call of each "
                 f"process ===",
                 f"{'':<10}{'clients':>8}{'calls':>7}{'p50 ms':>8}{'p95 ms':>8}{'calls/s':>8}"
@@ -928,7 +931,8 @@ def report_replicas(sections, args):
                 out.append(f"{'  after':<10}{'':>8}{'':>7}{'':>8}{'':>7}"
                            f"{r['after_s']:>7.1f}s{' ' if r['after_quiet'] else '*'}{cells}")
         out.append("(forms = the forms replicas together, each with its PDF renderers (the raw "
-                   "echo's row: the pika responder); rest = every other process of the system; "
+                   "echo's row: the pika responder); pdf = the part of forms that is its PDF "
+                   "renderer processes; rest = every other process of the system; "
                    "broker = the whole RabbitMQ node, shared; after = CPU per creation in the "
                    "seconds after the timed part until the system was quiet: what a creation "
                    "left behind, e.g. intake slips rendered later, the events' e-mails; "
