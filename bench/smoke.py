@@ -46,8 +46,8 @@ SMOKE = {  # the longest first, so the ones run at once finish together
     "gateway": (("sqlite", "postgresql"), [
         "--forms", "5", "--clients", "4", "--calls-1", "20", "--warmup-1", "5",
         "--calls-n", "5", "--warmup-n", "2", "--rounds", "2", "--settle", "0",
-        "--replicas", "2", "--creates-1", "3", "--creates-n", "2", "--warmup-create", "1",
-        "--settle-limit", "3"]),
+        "--replicas", "2", "--creates-1", "2", "--creates-n", "1", "--warmup-create", "0",
+        "--settle-limit", "2"]),
     "forms": (("sqlite", "postgresql"), [
         "--small", "1000", "--n", "1200", "--calls", "3", "--warmup", "2",
         "--warmup-pages", "1", "--revenue-calls", "2", "--revenue-timeout", "20"]),
