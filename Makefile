@@ -62,7 +62,7 @@ LONG_SCHEMATHESIS ?= 2000
 
 bench: venv pdflibs broker  ## benchmarks (each runs even when one before it failed); figures go to docs/benchmarks.md by hand
 	@rc=0; \
-	$(PY) bench/gateway_bench.py || rc=1; \
+	$(PY) bench/gateway_bench.py --replicas 1,2,3 || rc=1; \
 	$(PY) bench/notify_bench.py || rc=1; \
 	$(PY) bench/devices_bench.py || rc=1; \
 	$(PY) bench/forms_bench.py || rc=1; \

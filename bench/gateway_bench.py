@@ -43,6 +43,32 @@ Goals (issue 2): gateway p50 / direct p50 at 1 client <= 1.5, and gateway throug
 throughput at 16 clients >= 0.70.  Misses are printed as MISS; the exit status is 0 when every
 measurement ran (1 on errors; with --strict also 2 on a miss).
 
+Forms replicas (issue 23): `--replicas 1,2,3` (make bench) starts the PostgreSQL system once
+per count N with REPLICAS="forms=N" (each process's metrics on a METRICS_BASE_PORT block); a-e
+run in the first of them only (--only-replicas: not at all, nor SQLite). In each, after the
+seeding and once the system is quiet, through the gateway:
+
+  read      GET /api/v1/forms/{id} at 1 client, then c (the raw AMQP echo) at 1 client right
+            after it, then GET at --clients
+  create    POST /api/v1/forms (a valid body for a seeded device, 201 required) at 1 client and
+            at --clients; afterwards every form answered 201 must be in forms' database once
+            (a marker in its complaint), and nothing else
+
+with calls/s, p50/p95 and the CPU ms per call of each process: the load generator (this
+process), the gateway, each forms replica (with its children: the PDF renderers) and all of them
+together, the broker (the whole beam.smp), and the rest of the system summed (the other
+services, the supervisor). What a creation leaves behind (intake slips rendered later, the
+events, the e-mails) is measured as "after": the CPU used from the end of the timed part until
+the system is quiet (--settle-limit). Each replica's calls are read from its metrics
+(servis_rpc_calls, warm-ups included) beside its share of the replicas' CPU: at --clients every
+replica must have done work (PASS/MISS). Goal: gateway GET p50 / raw echo p50 at 1 client <= 4
+for every N. A line per N side by side closes the report; on two cores the calls/s of more
+replicas are bounded by the machine (everything shares two CPUs), so the CPU per call is the
+figure that says what a replica costs. The replicas are a mode of this script, not a second
+script, so that they reuse its clients, its clean-up and the same raw echo, and so that
+bench-smoke exercises them in the PostgreSQL system it starts anyway (--replicas 2) rather
+than starting more systems.
+
 Everything started is stopped at the end, on errors and on Ctrl-C/SIGTERM too: `deploy/run.py
 down`, the echo responder, the vhost, the PostgreSQL databases and the temporary DATA_DIR.
 """
@@ -97,6 +123,8 @@ PATHS = [  # key, label
 ]
 # issue 23: forms' CPU per get_form_detail at most a trivial nameko service's per call + this
 GOAL_SERVICE_CPU_MS = 1.0
+# issue 23: gateway GET form p50 / raw AMQP echo p50 at 1 client, with 1, 2, 3 forms replicas
+GOAL_RAW_RATIO = 4.0
 
 
 class BenchError(Exception):
@@ -311,14 +339,26 @@ class SharedRpcClient:
 
 # -- measuring -------------------------------------------------------------------------------
 
-def cpu_seconds(pid):
-    """user+system CPU seconds of a process (all its threads), None when it is gone."""
+def cpu_seconds(pid, children=False):
+    """user+system CPU seconds of a process (all its threads), None when it is gone;
+    `children`: with its waited-for children's too (cutime+cstime)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        ticks = int(fields[11]) + int(fields[12])
+        if children:
+            ticks += int(fields[13]) + int(fields[14])
+        return ticks / CLK_TCK
     except (OSError, IndexError, ValueError):
         return None
+
+
+def cpu_of(what):
+    """CPU seconds of a pid, or of a group of pids (a tuple: a process with its descendants,
+    children's waited-for time included; a member that is gone counts 0), None when gone."""
+    if isinstance(what, tuple):
+        return sum(cpu_seconds(pid, children=True) or 0.0 for pid in what)
+    return cpu_seconds(what)
 
 
 def broker_pid():
@@ -340,7 +380,8 @@ def percentile(sorted_values, q):
 
 def measure(make_client, clients, calls, warmup, form_ids, watch):
     """Run `clients` threads doing `calls` timed calls each; return the figures.
-    `watch`: {name: pid} whose CPU time is reported per call ("client" = this process)."""
+    `watch`: {name: pid or tuple of pids (cpu_of)} whose CPU time is reported per call
+    ("client" = this process)."""
     barrier = threading.Barrier(clients + 1)
     latencies = [None] * clients
     errors = []
@@ -381,7 +422,7 @@ def measure(make_client, clients, calls, warmup, form_ids, watch):
         for t in threads:
             t.join(CALL_TIMEOUT)
         raise BenchError("; ".join(errors[:3]) or "clients did not get ready in time")
-    cpu0 = {name: (time.process_time() if name == "client" else cpu_seconds(pid))
+    cpu0 = {name: (time.process_time() if name == "client" else cpu_of(pid))
             for name, pid in watch.items()}
     t0 = time.perf_counter()
     deadline = time.monotonic() + RUN_TIMEOUT
@@ -391,7 +432,7 @@ def measure(make_client, clients, calls, warmup, form_ids, watch):
     if any(t.is_alive() for t in threads):
         raise BenchError(f"clients still running after {RUN_TIMEOUT:g} s: "
                          + ("; ".join(errors[:3]) or "stuck"))
-    cpu1 = {name: (time.process_time() if name == "client" else cpu_seconds(pid))
+    cpu1 = {name: (time.process_time() if name == "client" else cpu_of(pid))
             for name, pid in watch.items()}
     if errors:
         raise BenchError("; ".join(errors[:3]))
@@ -514,20 +555,23 @@ def check_same_answer(base_url, token, amqp_uri, actor, form_ids):
         via_rpc.close()
 
 
-def run_backend(backend, args):
-    """{(path, clients): figures}; whatever was started is stopped before it returns."""
-    rows = {}
+def run_backend(backend, args, forms_replicas=None, paths=True):
+    """({(path, clients): figures}, the replicas section's figures or None) of one system
+    (REPLICAS="forms=<forms_replicas>" when given: then the replicas section runs too; `paths`:
+    a-e run); whatever was started is stopped before it returns."""
+    rows, section = {}, {}
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with contextlib.ExitStack() as stack:  # unwinds with the signals ignored (see below)
-            _measure_backend(backend, args, stack, rows)
+            _measure_backend(backend, args, stack, rows, forms_replicas, paths, section)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return rows
+    return rows, (section if forms_replicas else None)
 
 
-def _measure_backend(backend, args, stack, rows):
+def _measure_backend(backend, args, stack, rows, forms_replicas=None, paths_too=True,
+                     section=None):
     from gateway.rpc import RpcClient
     from services.common.testing import temporary_postgres_database, temporary_vhost
 
@@ -539,8 +583,11 @@ def _measure_backend(backend, args, stack, rows):
         port = free_port()
         env = dict(os.environ, DATA_DIR=data_dir, GATEWAY_PORT=str(port), AMQP_URI=amqp_uri,
                    ADMIN_PASSWORD=password, HEALTH_WAIT="120")
-        for var in ("SMTP_URL", "JWT_SECRET", "LOG_LEVEL"):
+        for var in ("SMTP_URL", "JWT_SECRET", "LOG_LEVEL", "REPLICAS", "METRICS_BASE_PORT"):
             env.pop(var, None)
+        if forms_replicas:  # each replica's calls are read from its metrics port
+            env["REPLICAS"] = f"forms={forms_replicas}"
+            env["METRICS_BASE_PORT"] = str(free_block(len(SERVICE_DB_NAMES) + 16))
         for name in SERVICE_DB_NAMES:
             env.pop(f"{name.upper()}_DATABASE_URL", None)
             if backend == "postgresql":
@@ -559,6 +606,14 @@ def _measure_backend(backend, args, stack, rows):
         check_same_answer(base_url, token, amqp_uri, actor, form_ids[:3])
 
         responder_pid, echo_queue = stack.enter_context(running_echo_responder(amqp_uri))
+        if forms_replicas:
+            measure_replicas(args, env, pids, base_url, token, form_ids, responder_pid,
+                             echo_queue, actor, forms_replicas, section)
+        if not paths_too:
+            return
+        # a-e: the forms process is all its replicas (and their children) together
+        forms_pids = tuple(pid for name, pid in pids.items() if is_forms(name))
+        forms_watch = forms_pids if len(forms_pids) > 1 else pids["forms"]
         nameko_echo_pid = stack.enter_context(running_nameko_echo(amqp_uri, data_dir))
         rpc_client = RpcClient(amqp_uri, timeout=CALL_TIMEOUT, pool_size=32)
         stack.callback(rpc_client.close)
@@ -587,7 +642,7 @@ def _measure_backend(backend, args, stack, rows):
                     else:
                         if path == "gateway":
                             watch["gateway"] = pids["gateway"]
-                        watch["forms"] = pids["forms"]
+                        watch["forms"] = forms_watch
                     if broker:
                         watch["broker"] = broker
                     r = measure(factories[path], clients, calls, warmup, form_ids, watch)
@@ -596,11 +651,344 @@ def _measure_backend(backend, args, stack, rows):
                           f"{r['p50']:6.2f} ms  p95 {r['p95']:6.2f} ms  {r['throughput']:7.0f}/s"
                           f"   cpu ms/call: {cpu}", flush=True)
                     rows.setdefault((path, clients), []).append(r)
-        print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:  # a second Ctrl-C or SIGTERM must not cut the (bounded) clean-up short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("  stopping ...", flush=True)
+
+
+# -- issue 23: forms replicas ---------------------------------------------------------------
+
+def is_forms(name):
+    return name == "forms" or name.startswith("forms-")
+
+
+def replica_order(name):
+    return 1 if name == "forms" else int(name.rsplit("-", 1)[1])
+
+
+def free_block(size):
+    """A base port with `size` free ports from it (METRICS_BASE_PORT: the processes' ports)."""
+    import socket
+    for base in range(24100, 60000, 97):
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise BenchError("no free block of ports for the metrics")
+
+
+def process_groups(data_dir, pids):
+    """{group: pids}: "gateway" and each forms replica ("forms", "forms-2", ...), each with its
+    descendants (forms' PDF renderers), "rest": every other process of this system (the
+    other services, their children, the supervisor), and "pdf": the forms replicas'
+    descendants alone (their PDF renderers: counted in their replica's group too)."""
+    ppid = {}
+    for pid in our_processes(data_dir):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/stat") as f:
+                ppid[pid] = int(f.read().rsplit(")", 1)[1].split()[1])
+    tops = {pid: name for name, pid in pids.items() if name == "gateway" or is_forms(name)}
+    groups = {name: [] for name in tops.values()}
+    groups["rest"] = []
+    for pid in ppid:
+        up, hops = pid, 0
+        while up not in tops and up in ppid and hops < 64:
+            up, hops = ppid[up], hops + 1
+        groups[tops.get(up, "rest")].append(pid)
+    groups["pdf"] = [pid for name, members in groups.items() if is_forms(name)
+                     for pid in members if pid not in tops]
+    return {name: tuple(members) for name, members in groups.items()}
+
+
+def rpc_calls(ports, method):
+    """{replica: calls of forms.`method` it has answered (any outcome)} from each replica's
+    metrics port (servis_rpc_calls); None for a replica whose port does not answer."""
+    import urllib.request
+    out = {}
+    for name, port in ports.items():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            out[name] = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                            if line.startswith("servis_rpc_calls_total{")
+                            and f'method="{method}"' in line and 'service="forms"' in line)
+        except (OSError, ValueError, IndexError):
+            out[name] = None
+    return out
+
+
+class CreateClient:
+    """POST /api/v1/forms: a new form for one of the seeded devices each call (a valid body,
+    answered 201); each form made is kept as (marker in its complaint, id) in `created`."""
+
+    def __init__(self, base_url, token, customer_id, tag, created):
+        import requests
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.url = f"{base_url}/api/v1/forms"
+        self.customer_id, self.tag, self.created = customer_id, tag, created
+
+    def call(self, device_id):
+        marker = f"{self.tag}-{uuid.uuid4().hex[:12]}"
+        r = self.session.post(self.url, timeout=CALL_TIMEOUT, json={
+            "customer_id": self.customer_id, "device_id": device_id,
+            "complaint": f"Kâğıt sıkıştırıyor; ekranda hata kodu görünüyor ({marker})."})
+        if r.status_code != 201:
+            raise BenchError(f"POST /api/v1/forms: HTTP {r.status_code} {r.text[:300]}")
+        self.created.append((marker, r.json()["id"]))  # list.append: safe across threads
+
+    def close(self):
+        self.session.close()
+
+
+def check_created(db_url, tag, created):
+    """Every form answered 201 is in forms' database once, and nothing else carries the tag;
+    the count."""
+    import re
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, complaint FROM forms WHERE complaint LIKE :p"),
+                                {"p": f"%({tag}-%"}).all()
+    finally:
+        engine.dispose()
+    found = re.compile(re.escape(tag) + r"-[0-9a-f]{12}")
+    in_db = {}
+    for form_id, complaint in rows:
+        in_db.setdefault(found.search(complaint).group(0), []).append(form_id)
+    answered = dict(created)
+    problems = []
+    if len(answered) != len(created) or len({i for _, i in created}) != len(created):
+        problems.append("a marker or an id answered twice")
+    twice = {m: ids for m, ids in in_db.items() if len(ids) > 1}
+    if twice:
+        problems.append(f"{len(twice)} form(s) saved more than once, e.g. {next(iter(twice))}")
+    missing = [m for m in answered if m not in in_db]
+    if missing:
+        problems.append(f"{len(missing)} form(s) answered 201 but not in the database")
+    unknown = [m for m in in_db if m not in answered]
+    if unknown:
+        problems.append(f"{len(unknown)} form(s) in the database that no 201 answered")
+    wrong = [m for m, ids in in_db.items() if m in answered and ids != [answered[m]]]
+    if wrong:
+        problems.append(f"{len(wrong)} form(s) saved under another id than answered")
+    if problems:
+        raise BenchError("form creation: " + "; ".join(problems))
+    return len(rows)
+
+
+def settle(watch, limit, quiet=0.05, step=0.5):
+    """Wait until the watched processes together use less than `quiet` s of CPU per `step` s
+    (at most `limit` s): the work a timed part left behind (the outbox's events, notify's
+    e-mails, intake slips rendered after the call); ({name: CPU s in that time}, s waited,
+    whether it went quiet: False when cut at `limit`)."""
+    names = [n for n in watch if n != "client"]
+    start = {n: cpu_of(watch[n]) for n in names}
+    t0, last_total, went_quiet = time.monotonic(), None, False
+    while time.monotonic() - t0 < limit:
+        time.sleep(step)
+        total = sum(cpu_of(watch[n]) or 0.0 for n in names)
+        if last_total is not None and total - last_total < quiet:
+            went_quiet = True
+            break
+        last_total = total
+    return ({n: (cpu_of(watch[n]) or 0.0) - (start[n] or 0.0) for n in names},
+            time.monotonic() - t0, went_quiet)
+
+
+def measure_replicas(args, env, pids, base_url, token, form_ids, responder_pid, echo_queue,
+                     actor, n, section):
+    """Issue 23 in one system with `n` forms replicas: reads (GET /api/v1/forms/{id}) at 1
+    client, the raw AMQP echo at 1 client right after them, reads at --clients, then creations
+    (POST /api/v1/forms) at 1 and at --clients, each followed by the work it left behind
+    (settle); each replica's calls from its metrics; the created forms checked in the
+    database. Fills `section`."""
+    import requests
+    from deploy.processes import metrics_ports
+    with requests.Session() as s:
+        health = api(s, "GET", f"{base_url}/api/v1/health", 200)
+        consumers = health["services"]["forms"].get("consumers")
+        if consumers != n:
+            raise BenchError(f"REPLICAS=forms={n}: health counts {consumers} consumer(s) of "
+                             f"forms' calls")
+        s.headers["Authorization"] = f"Bearer {token}"
+        seeded = [api(s, "GET", f"{base_url}/api/v1/forms/{i}", 200) for i in form_ids[:20]]
+    customer_id = seeded[0]["customer_id"]
+    device_ids = sorted({f["device_id"] for f in seeded})
+    groups = process_groups(env["DATA_DIR"], pids)
+    replicas = sorted((g for g in groups if is_forms(g)), key=replica_order)
+    if len(replicas) != n:
+        raise BenchError(f"REPLICAS=forms={n}: {len(replicas)} forms process(es) running")
+    ports = {name: port for name, port in metrics_ports(env).items() if is_forms(name)}
+    broker = broker_pid()
+    watch = {"client": os.getpid(), "gateway": groups["gateway"],
+             **{r: groups[r] for r in replicas}, "pdf": groups["pdf"], "rest": groups["rest"]}
+    if broker:
+        watch["broker"] = broker
+    tag = f"RB{uuid.uuid4().hex[:8]}"
+    created = []
+    _, waited, went_quiet = settle(watch, args.settle_limit)  # the seeding's slips, e-mails
+    print(f"    forms={n}: {'quiet' if went_quiet else 'still busy'} after {waited:.1f} s",
+          flush=True)
+    section.update(n=n, replicas=replicas, runs={})
+
+    def show(label, clients, r):
+        cpu = " ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms_per_call"].items())
+        served = r.get("served") or {}
+        calls = (" served: " + " ".join(f"{k} {'-' if v is None else f'{v:.0f}'}"
+                                        for k, v in served.items())) if served else ""
+        print(f"    forms={n} {clients:>2} client(s) {label:<7} p50 {r['p50']:6.2f} ms  p95 "
+              f"{r['p95']:6.2f} ms  {r['throughput']:7.0f}/s   cpu ms/call: {cpu}{calls}",
+              flush=True)
+
+    def run(op, clients, calls, warmup, factory, items, method):
+        before = rpc_calls(ports, method)
+        r = measure(factory, clients, calls, warmup, items, watch)
+        after = rpc_calls(ports, method)
+        r["served"] = {k: None if before.get(k) is None or after.get(k) is None
+                       else after[k] - before[k] for k in replicas}  # warm-up included
+        if op == "create":
+            left, waited, went_quiet = settle(watch, args.settle_limit)
+            r["after_ms_per_call"] = {k: v / r["calls"] * 1000 for k, v in left.items()}
+            r["after_s"], r["after_quiet"] = waited, went_quiet
+        section["runs"][(op, clients)] = r
+        show(op, clients, r)
+        return r
+
+    run("read", 1, args.calls_1, args.warmup_1, lambda: HttpClient(base_url, token), form_ids,
+        "get_form_detail")
+    raw_watch = {"client": os.getpid(), "echo": responder_pid}
+    if broker:
+        raw_watch["broker"] = broker
+    raw = measure(lambda: RawClient(env["AMQP_URI"], echo_queue, actor), 1, args.calls_1,
+                  args.warmup_1, form_ids, raw_watch)
+    section["runs"][("raw", 1)] = raw
+    show("raw", 1, raw)
+    run("read", args.clients, args.calls_n, args.warmup_n, lambda: HttpClient(base_url, token),
+        form_ids, "get_form_detail")
+    make_creator = lambda: CreateClient(base_url, token, customer_id, tag, created)  # noqa: E731
+    run("create", 1, args.creates_1, args.warmup_create, make_creator, device_ids,
+        "create_form")
+    run("create", args.clients, args.creates_n, 1, make_creator, device_ids, "create_form")
+    section["created"] = check_created(env["FORMS_DATABASE_URL"], tag, created)
+    print(f"    forms={n}: {section['created']} forms created (warm-up included), each in "
+          f"forms' database once", flush=True)
+
+
+def shares(r, replicas):
+    """Each replica's share of the forms replicas' CPU in a run, and of the calls served."""
+    cpu = [r["cpu_ms_per_call"].get(k, 0.0) for k in replicas]
+    served = [(r.get("served") or {}).get(k) for k in replicas]
+    total_cpu = sum(cpu)
+    total_served = sum(v for v in served if v is not None)
+    return [(k, c / total_cpu if total_cpu else 0.0, c,
+             None if v is None or not total_served else v / total_served, v)
+            for k, c, v in zip(replicas, cpu, served)]
+
+
+def report_replicas(sections, args):
+    """A table per replica count, the goal lines, and one line per count side by side."""
+    misses = 0
+    out = []
+    for sec in sections:
+        n, replicas, runs = sec["n"], sec["replicas"], sec["runs"]
+        # each replica as forms-1, forms-2, ... (the first process is called "forms"); "forms":
+        # all of them together (the raw echo's row: the pika responder)
+        shown = {k: f"forms-{replica_order(k)}" for k in replicas} if n > 1 else {}
+        cols = ["client", "gateway", *shown.values(), "forms", "pdf", "broker", "rest"]
+        out += [f"\n=== postgresql, {n} forms replica(s) (issue 23): CPU ms per call of each "
+                f"process ===",
+                f"{'':<10}{'clients':>8}{'calls':>7}{'p50 ms':>8}{'p95 ms':>8}{'calls/s':>8}"
+                + "".join(f"{c:>9}" for c in cols)]
+        for (op, clients), r in runs.items():
+            cpu = {shown.get(k, k): v for k, v in r["cpu_ms_per_call"].items()}
+            if op != "raw":
+                cpu["forms"] = sum(r["cpu_ms_per_call"].get(k, 0.0) for k in replicas)
+            else:
+                cpu["forms"] = cpu.pop("echo", None)
+            cells = "".join(f"{cpu[c]:>9.2f}" if cpu.get(c) is not None else f"{'-':>9}"
+                            for c in cols)
+            label = {"raw": "raw echo"}.get(op, op)
+            out.append(f"{label:<10}{clients:>8}{r['calls']:>7}{r['p50']:>8.2f}{r['p95']:>8.2f}"
+                       f"{r['throughput']:>8.0f}{cells}")
+            if "after_ms_per_call" in r:
+                after = {shown.get(k, k): v for k, v in r["after_ms_per_call"].items()}
+                after["forms"] = sum(r["after_ms_per_call"].get(k, 0.0) for k in replicas)
+                cells = "".join(f"{after[c]:>9.2f}" if after.get(c) is not None else f"{'':>9}"
+                                for c in cols)
+                out.append(f"{'  after':<10}{'':>8}{'':>7}{'':>8}{'':>7}"
+                           f"{r['after_s']:>7.1f}s{' ' if r['after_quiet'] else '*'}{cells}")
+        out.append("(forms = the forms replicas together, each with its PDF renderers (the raw "
+                   "echo's row: the pika responder); pdf = the part of forms that is its PDF "
+                   "renderer processes; rest = every other process of the system; "
+                   "broker = the whole RabbitMQ node, shared; after = CPU per creation in the "
+                   "seconds after the timed part until the system was quiet: what a creation "
+                   "left behind, e.g. intake slips rendered later, the events' e-mails; "
+                   "* = still busy when cut at --settle-limit: a lower bound)")
+        read1, raw1 = runs.get(("read", 1)), runs.get(("raw", 1))
+        if read1 and raw1:
+            ratio = read1["p50"] / raw1["p50"]
+            ok = ratio <= GOAL_RAW_RATIO
+            misses += not ok
+            sec["ratio"] = ratio
+            out.append(f"forms={n}: gateway GET form p50 / raw AMQP echo p50 at 1 client:  "
+                       f"{read1['p50']:.2f} / {raw1['p50']:.2f} ms = {ratio:.2f}  (goal <= "
+                       f"{GOAL_RAW_RATIO:g})  {'PASS' if ok else 'MISS'}")
+        if n > 1:
+            for op in ("read", "create"):
+                r = runs.get((op, args.clients))
+                if not r:
+                    continue
+                each = shares(r, replicas)
+                ok = all(c > 0 and (v is None or v > 0) for _, _, c, _, v in each)
+                misses += not ok
+                parts = ", ".join(
+                    f"forms-{replica_order(k)} {cs:.0%} of CPU"
+                    + ("" if v is None else f", {v:.0f} calls ({vs:.0%})")
+                    for k, cs, _c, vs, v in each)
+                out.append(f"forms={n}: {op}s at {args.clients} clients shared: {parts}  "
+                           f"{'PASS' if ok else 'MISS'} (each replica did work)")
+    if len(sections) > 1:
+        out += ["\n=== postgresql: 1 vs more forms replicas (issue 23; two cores bound it) ===",
+                f"{'forms':>5}{'read/s 1':>10}{'read/s ' + str(args.clients):>11}"
+                f"{'create/s 1':>11}{'create/s ' + str(args.clients):>12}{'done/s':>8}"
+                f"{'forms ms/read':>14}{'forms ms/create':>16}{'GET/raw p50':>12}"]
+        for sec in sections:
+            runs, replicas = sec["runs"], sec["replicas"]
+
+            def f(op, clients, key="throughput"):
+                r = runs.get((op, clients))
+                return r[key] if r else float("nan")
+
+            def done_rate():  # creations / (timed part + until what they left is done)
+                r = runs.get(("create", args.clients))
+                return r["calls"] / (r["wall"] + r["after_s"]) if r else float("nan")
+
+            def forms_ms(op):
+                r = runs.get((op, args.clients))
+                return sum(r["cpu_ms_per_call"].get(k, 0.0) for k in replicas) if r else \
+                    float("nan")
+            out.append(f"{sec['n']:>5}{f('read', 1):>10.0f}{f('read', args.clients):>11.0f}"
+                       f"{f('create', 1):>11.1f}{f('create', args.clients):>12.1f}"
+                       f"{done_rate():>8.1f}{forms_ms('read'):>14.2f}{forms_ms('create'):>16.2f}"
+                       f"{sec.get('ratio', float('nan')):>12.2f}")
+        out.append(f"(at {args.clients} clients; done/s: creations per second until what "
+                   f"they left behind was done too (the timed part and 'after'); forms ms/...: "
+                   f"the forms replicas' CPU per call together, 'after' not included)")
+    print("\n".join(out), flush=True)
+    return misses
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -700,12 +1088,32 @@ def parse_args(argv):
                    help="rounds of a and b (paired; ratios are the median); c and d run once")
     p.add_argument("--settle", type=float, default=3.0, help="pause after seeding (s)")
     p.add_argument("--no-diag", action="store_true", help="skip d (RpcClient in-process)")
+    p.add_argument("--replicas", default="",
+                   help="issue 23: forms replica counts on PostgreSQL, e.g. 1,2,3: a system "
+                        "per count, each measuring reads, creations and the raw echo; a-e "
+                        "run in the first one only (default: none, one forms process)")
+    p.add_argument("--only-replicas", action="store_true",
+                   help="with --replicas: leave a-e out (PostgreSQL's replicas section only)")
+    p.add_argument("--creates-1", type=int, default=100, help="timed creations at 1 client")
+    p.add_argument("--creates-n", type=int, default=6,
+                   help="timed creations per client at --clients")
+    p.add_argument("--warmup-create", type=int, default=3,
+                   help="warm-up creations at 1 client (1 per client at --clients)")
+    p.add_argument("--settle-limit", type=float, default=120.0,
+                   help="after creations: wait at most this long for the system to go quiet")
     p.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        args.replica_counts = [int(x) for x in args.replicas.replace(" ", "").split(",") if x]
+    except ValueError:
+        args.replica_counts = [0]
+    if any(not 1 <= n <= 16 for n in args.replica_counts):
+        print(f"--replicas {args.replicas!r}: counts of 1..16, e.g. 1,2,3", file=sys.stderr)
+        return 1
 
     def on_sigterm(*_):
         raise KeyboardInterrupt
@@ -733,29 +1141,59 @@ def main(argv=None):
                 summary.append(f"{backend}: skipped ({why})")
                 outcome[backend] = f"skipped: {why}"
                 continue
+        if args.only_replicas and (backend != "postgresql" or not args.replica_counts):
+            print("  SKIPPED: --only-replicas (replicas run on PostgreSQL)", flush=True)
+            outcome[backend] = "skipped: --only-replicas"
+            continue
+        # (forms replicas or None, whether a-e run) of each system started on this backend
+        counts = args.replica_counts if backend == "postgresql" else []
+        systems = [(n, i == 0 and not args.only_replicas) for i, n in enumerate(counts)]
+        rows, sections = {}, []
         try:
-            rows = run_backend(backend, args)
+            for n, paths in systems or [(None, True)]:
+                if n:
+                    print(f"  -- {n} forms replica(s)" + (" (and a-e)" if paths else ""),
+                          flush=True)
+                got, section = run_backend(backend, args, n, paths)
+                rows.update(got)
+                if section is not None:
+                    sections.append(section)
         except KeyboardInterrupt:
             print("\nInterrupted; everything started was stopped.", file=sys.stderr)
             return 130
         except Exception as exc:
             traceback.print_exc()
+            if sections:  # the replica counts measured before it
+                report_replicas(sections, args)
             print(f"  {backend}: FAILED: {exc}", flush=True)
             summary.append(f"{backend}: FAILED ({type(exc).__name__})")
             outcome[backend] = f"failed: {type(exc).__name__}: {exc}"[:500]
             status = 1
             continue
-        misses += report(backend, rows, args)
-        lat, thr = ratios(rows, args.clients)
-        if lat is None or thr is None:
-            summary.append(f"{backend}: incomplete")
-            outcome[backend] = "failed: a goal path has no figures"
-            status = 1
-            continue
+        said = []
+        if any(paths for _, paths in systems or [(None, True)]):
+            misses += report(backend, rows, args)
+            lat, thr = ratios(rows, args.clients)
+            if lat is None or thr is None:
+                summary.append(f"{backend}: incomplete")
+                outcome[backend] = "failed: a goal path has no figures"
+                status = 1
+                continue
+            said.append(f"latency ratio {lat:.2f} {'PASS' if lat <= GOAL_LATENCY else 'MISS'}, "
+                        f"throughput ratio {thr:.2f} "
+                        f"{'PASS' if thr >= GOAL_THROUGHPUT else 'MISS'}")
+        if sections:
+            misses += report_replicas(sections, args)
+            if any("ratio" not in sec for sec in sections):
+                summary.append(f"{backend}: replicas incomplete")
+                outcome[backend] = "failed: a replica count has no GET/raw ratio"
+                status = 1
+                continue
+            said.append("GET/raw p50 with " + ", ".join(
+                f"{sec['n']} forms: {sec['ratio']:.2f} "
+                f"{'PASS' if sec['ratio'] <= GOAL_RAW_RATIO else 'MISS'}" for sec in sections))
         outcome[backend] = "ran"
-        summary.append(f"{backend}: latency ratio {lat:.2f} "
-                       f"{'PASS' if lat <= GOAL_LATENCY else 'MISS'}, throughput ratio "
-                       f"{thr:.2f} {'PASS' if thr >= GOAL_THROUGHPUT else 'MISS'}")
+        summary.append(f"{backend}: " + "; ".join(said))
     print(f"\nSummary ({time.monotonic() - started:.0f} s): " + "; ".join(summary))
     if misses:
         print(f"{misses} goal(s) MISSED.")

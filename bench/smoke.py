@@ -41,10 +41,13 @@ SMOKE = {  # the longest first, so the ones run at once finish together
     "devices": (("sqlite", "postgresql"), [
         "--small", "10000", "--n", "11000", "--import-rows", "200", "--import-timeout", "60",
         "--lookups", "20", "--pages", "5", "--warmup", "5"]),
-    # 2 rounds, so the alternating order of a and b runs too
+    # 2 rounds, so the alternating order of a and b runs too; PostgreSQL with 2 forms replicas
+    # (issue 23's reads, creations and raw echo in the same system: no system more)
     "gateway": (("sqlite", "postgresql"), [
         "--forms", "5", "--clients", "4", "--calls-1", "20", "--warmup-1", "5",
-        "--calls-n", "5", "--warmup-n", "2", "--rounds", "2", "--settle", "0"]),
+        "--calls-n", "5", "--warmup-n", "2", "--rounds", "2", "--settle", "0",
+        "--replicas", "2", "--creates-1", "2", "--creates-n", "1", "--warmup-create", "0",
+        "--settle-limit", "2"]),
     "forms": (("sqlite", "postgresql"), [
         "--small", "1000", "--n", "1200", "--calls", "3", "--warmup", "2",
         "--warmup-pages", "1", "--revenue-calls", "2", "--revenue-timeout", "20"]),
