@@ -184,8 +184,8 @@ def main(argv=None):
     postgres_ok, postgres_why = postgres_available()
     postgres_why = " ".join(str(postgres_why).split())
     started = time.monotonic()
-    print(f"bench-smoke: every benchmark at a tiny size (figures not shown: they mean nothing "
-          f"here; `make bench` measures)" + ("" if postgres_ok else
+    print("bench-smoke: every benchmark at a tiny size (figures not shown: they mean nothing "
+          "here; `make bench` measures)" + ("" if postgres_ok else
                                              f"\nPostgreSQL: skipped ({postgres_why})"),
           flush=True)
     failed = []
