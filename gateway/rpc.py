@@ -39,7 +39,6 @@ Design
 - A broker that cannot be reached is logged once with its address (no password) and once
   when a lane connects again (services/common/broker.py), not once per request.
 """
-import json
 import math
 import queue
 import threading
@@ -51,6 +50,7 @@ from nameko.exceptions import deserialize
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 from prometheus_client import Histogram
 
+from services.common import wire
 from services.common.broker import uris, watch
 from services.common.exceptions import ServiceUnavailable, ServisError, register_remote_errors
 from services.common.observability import LATENCY_BUCKETS, current_request_id
@@ -195,7 +195,9 @@ class RpcClient:
     def _call(self, service, method, args, kwargs, timeout):
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        body = json.dumps({"args": args, "kwargs": kwargs}, ensure_ascii=False).encode()
+        body = wire.dumps({"args": args, "kwargs": kwargs})  # the services' JSON (orjson)
+        if isinstance(body, str):  # kombu's json wrote it (a big integer, a lone surrogate)
+            body = body.encode()
         lane = self._borrow(service, deadline, timeout)
         try:
             reply = self._round_trip(lane, service, method, body, deadline, timeout)
@@ -301,7 +303,7 @@ class RpcClient:
             if not self._has_consumers(lane, service, fresh=True):
                 raise unavailable(service)
             raise ServiceTimeout(service, timeout)
-        return json.loads(lane.reply)
+        return wire.loads(lane.reply)
 
     @staticmethod
     def _headers(correlation_id):
