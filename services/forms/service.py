@@ -22,7 +22,7 @@ from services.forms.models import Base, Document, DocumentTemplate, SubStatus
 from services.forms.queries import FormQueries
 from services.forms.reports import FormReports
 from services.forms.schedule import ReportSchedule
-from services.forms.schemas import (Actor, AssignIn, CallsQuery, CatalogueIn, CataloguePatch,
+from services.forms.schemas import (AssignIn, CallsQuery, CatalogueIn, CataloguePatch, actor_of,
                                     Client, CustomerSurveyIn, DecisionIn, EstimateIn,
                                     FinalCheckIn, FormIn, FormQuery, HistoryQuery, PartIn,
                                     PhoneDecisionIn, QuestionIn, QuestionPatch, RevenueQuery,
@@ -81,7 +81,7 @@ class FormsService(service_papers.FormPapers):
     # -- intake and reading -------------------------------------------------------------------
     @rpc
     def create_form(self, data, actor):
-        data, actor = load(FormIn, data), load(Actor, actor)
+        data, actor = load(FormIn, data), actor_of(actor)
         form_id = self.workflow.opened_by_call(self.call_id)  # this call, delivered again
         if form_id is None:  # devices first, no transaction open (no I/O inside one)
             intake = self.devices.call("resolve_intake", {
@@ -97,14 +97,14 @@ class FormsService(service_papers.FormPapers):
 
     @rpc
     def get_form_detail(self, form_id, actor=None):
-        return self.queries.detail(form_id, None if actor is None else load(Actor, actor))
+        return self.queries.detail(form_id, None if actor is None else actor_of(actor))
 
     @rpc
     def check_form_access(self, form_id, actor, action="read"):
         """The record rule (services/common/access.py) for a route on a form that another
         service answers or that takes no actor: 403 (a customer: 404) when the actor may not
         touch it; `action` write: 409 when the form no longer changes."""
-        return self.queries.check_access(form_id, load(Actor, actor), action == "write")
+        return self.queries.check_access(form_id, actor_of(actor), action == "write")
 
     @rpc
     def form_history(self, form_id, query=None):
@@ -118,53 +118,53 @@ class FormsService(service_papers.FormPapers):
     @rpc
     def transition(self, form_id, data, actor):
         given = isinstance(data, dict) and "sub_status" in data
-        data, actor = load(TransitionIn, data), load(Actor, actor)
+        data, actor = load(TransitionIn, data), actor_of(actor)
         return self._written(self.workflow.transition(form_id, data, actor, given))
 
     @rpc
     def assign(self, form_id, data, actor):
-        data, actor = load(AssignIn, data), load(Actor, actor)
+        data, actor = load(AssignIn, data), actor_of(actor)
         return self._written(self.workflow.assign(form_id, data, actor))
 
     @rpc
     def update_work(self, form_id, data, actor):
-        data, actor = load(WorkIn, data), load(Actor, actor)
+        data, actor = load(WorkIn, data), actor_of(actor)
         return self._written(self.workflow.update_work(form_id, data, actor))
 
     @rpc
     def add_work_log(self, form_id, data, actor):
-        data, actor = load(WorkLogIn, data), load(Actor, actor)
+        data, actor = load(WorkLogIn, data), actor_of(actor)
         return self._written(self.workflow.add_work_log(form_id, data, actor))
 
     @rpc
     def start_timer(self, form_id, data, actor):
-        data, actor = load(TimerIn, data), load(Actor, actor)
+        data, actor = load(TimerIn, data), actor_of(actor)
         return self._written(self.workflow.start_timer(form_id, data, actor))
 
     @rpc
     def stop_timer(self, form_id, data, actor):
-        data, actor = load(TimerIn, data), load(Actor, actor)
+        data, actor = load(TimerIn, data), actor_of(actor)
         return self._written(self.workflow.stop_timer(form_id, data, actor))
 
     @rpc
     def add_part(self, form_id, data, actor):
-        data, actor = load(PartIn, data), load(Actor, actor)
+        data, actor = load(PartIn, data), actor_of(actor)
         return self._written(self.workflow.add_part(form_id, data, actor))
 
     @rpc
     def remove_part(self, form_id, part_id, data, actor):
-        data, actor = load(Versioned, data), load(Actor, actor)
+        data, actor = load(Versioned, data), actor_of(actor)
         return self._written(self.workflow.remove_part(form_id, part_id, data, actor))
 
     # -- price approval (fiyat onay formu): sent with its estimate, decided by link or phone --
     @rpc
     def send_price_approval(self, form_id, data, actor):
-        data, actor = load(EstimateIn, data), load(Actor, actor)
+        data, actor = load(EstimateIn, data), actor_of(actor)
         return self._written(PriceApprovals(self.workflow).send(form_id, data, actor))
 
     @rpc
     def record_price_decision(self, form_id, data, actor):
-        data, actor = load(PhoneDecisionIn, data), load(Actor, actor)
+        data, actor = load(PhoneDecisionIn, data), actor_of(actor)
         return self._written(PriceApprovals(self.workflow).decide_by_phone(form_id, data, actor))
 
     @rpc
@@ -190,13 +190,13 @@ class FormsService(service_papers.FormPapers):
 
     @rpc
     def record_survey(self, form_id, data, actor):
-        data, actor = load(SurveyIn, data), load(Actor, actor)
+        data, actor = load(SurveyIn, data), actor_of(actor)
         return self._written(self.workflow.record_survey(form_id, data, actor))
 
     @rpc
     def record_customer_survey(self, form_id, data, actor):
         """The customer's own survey from the portal: their form only (else 404)."""
-        data, actor = load(CustomerSurveyIn, data), load(Actor, actor)
+        data, actor = load(CustomerSurveyIn, data), actor_of(actor)
         data = {**data, "outcome": "done", "version": None}
         return self._customers(self.workflow.record_survey(form_id, data, actor))
 
@@ -204,7 +204,7 @@ class FormsService(service_papers.FormPapers):
     def decide_price_as_customer(self, form_id, data, actor, client):
         """The customer's price decision from the portal: their form only (else 404)."""
         decide = PriceApprovals(self.workflow).decide_by_portal
-        return self._customers(decide(form_id, load(DecisionIn, data), load(Actor, actor),
+        return self._customers(decide(form_id, load(DecisionIn, data), actor_of(actor),
                                       load(Client, client)))
 
     def _customers(self, form):
@@ -221,7 +221,7 @@ class FormsService(service_papers.FormPapers):
 
     @rpc
     def decide_final_check(self, form_id, data, actor):
-        data, actor = load(FinalCheckIn, data), load(Actor, actor)
+        data, actor = load(FinalCheckIn, data), actor_of(actor)
         return self._written(self.workflow.decide_final_check(
             form_id, data, actor, self.queries.checklist))
 

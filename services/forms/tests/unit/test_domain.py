@@ -73,3 +73,22 @@ def test_working_hours_skip_nights_weekends_and_holidays():
     assert domain.service_level_state(due, None, due + timedelta(seconds=1)) == "breached"
     assert domain.service_level_state(due, None, due) == "pending"
     assert domain.service_level_state(None, None, due) is None
+
+
+def test_an_actor_is_loaded_once_and_handed_out_as_a_copy():
+    """actor_of remembers loaded actors (a user's every call passes the same one); each call
+    gets its own dict, and a bad actor is still refused."""
+    import pytest as _pytest
+
+    from services.common.exceptions import ValidationFailed
+    from services.common.schemas import load
+    from services.forms.schemas import Actor, actor_of
+    actor = {"id": 7, "name": "Ayşe", "email": None, "language": "tr", "role": "desk"}
+    first = actor_of(actor)
+    assert first == load(Actor, actor)
+    first["role"] = "admin"  # a caller changing its copy
+    assert actor_of(actor)["role"] == "desk"
+    with _pytest.raises(ValidationFailed):  # an unhashable value: loaded as is, and refused
+        actor_of({"id": 7, "tags": ["x"]})
+    with _pytest.raises(ValidationFailed):
+        actor_of({"name": "no id"})
