@@ -379,3 +379,28 @@ def test_a_technicians_list_starts_from_their_assignments(tmp_path):
     finally:
         engine.dispose()
     assert "ix_assignments_user" in plan and "ix_forms_status" not in plan, plan
+
+
+def test_a_forms_detail_dumps_it_as_its_schema_does(rpc):
+    """The detail dumps the form's row with queries.FORM_DUMP (plain_dumper): the same dict,
+    key for key, as FormOut's marshmallow dump of the ORM form, for forms new, delivered with
+    work, discounted and covered."""
+    from sqlalchemy import select
+
+    from services.forms.models import Form
+    from services.forms.queries import FORM_DUMP, FORM_OUT, form_row
+    open_form(rpc, serial="SN-A")
+    deliver(rpc, open_form(rpc, serial="SN-B", model="FTX-35"),
+            minutes_by=((TECH, 45), (TECH2, 30)), fee="150")
+    covered = rpc.forms.create_form(
+        {"customer_id": 1, "complaint": "Isıtmıyor", "device": {"brand": "Vaillant",
+                                                               "serial": "SN-C"}},
+        DESK, coverage={"kind": "warranty", "end": "2030-01-01", "source_id": 4,
+                        "reason": {"tr": "Garanti", "en": "Warranty"}})
+    session = rpc.forms.service.db
+    forms = session.scalars(select(Form)).all()
+    assert len(forms) == 3 and covered["coverage"]
+    for form in forms:
+        row = form_row(session, form.id)
+        assert FORM_DUMP(row) == FORM_OUT.dump(form)
+        assert list(FORM_DUMP(row)) == list(FORM_OUT.dump(form))
