@@ -99,7 +99,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from bench.common import our_processes, record_outcome  # noqa: E402
-from services.common.testing import free_port  # noqa: E402
+from services.common.testing import free_port, free_port_block  # noqa: E402
 
 GOAL_LATENCY = 1.5      # gateway p50 / direct p50 at 1 client: at most
 GOAL_THROUGHPUT = 0.70  # gateway calls/s / direct calls/s at 16 clients: at least
@@ -587,7 +587,7 @@ def _measure_backend(backend, args, stack, rows, forms_replicas=None, paths_too=
             env.pop(var, None)
         if forms_replicas:  # each replica's calls are read from its metrics port
             env["REPLICAS"] = f"forms={forms_replicas}"
-            env["METRICS_BASE_PORT"] = str(free_block(len(SERVICE_DB_NAMES) + 16))
+            env["METRICS_BASE_PORT"] = str(free_port_block(len(SERVICE_DB_NAMES) + 16, 24100))
         for name in SERVICE_DB_NAMES:
             env.pop(f"{name.upper()}_DATABASE_URL", None)
             if backend == "postgresql":
@@ -666,25 +666,6 @@ def is_forms(name):
 
 def replica_order(name):
     return 1 if name == "forms" else int(name.rsplit("-", 1)[1])
-
-
-def free_block(size):
-    """A base port with `size` free ports from it (METRICS_BASE_PORT: the processes' ports)."""
-    import socket
-    for base in range(24100, 60000, 97):
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise BenchError("no free block of ports for the metrics")
 
 
 def process_groups(data_dir, pids):

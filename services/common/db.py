@@ -141,7 +141,26 @@ def _migrated(name):
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name, "migrations"))
 
 
-class Database(DependencyProvider):
+class _SessionPerWorker(DependencyProvider):
+    """A session of `self.Session` per worker, closed (what was not committed rolled back)
+    when the worker ends; the engine it built disposed at stop."""
+    engine = Session = None
+
+    def get_dependency(self, worker_ctx):
+        session = self.sessions[worker_ctx] = self.Session()
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+class Database(_SessionPerWorker):
     """Gives each worker a SQLAlchemy session; closes it (rolling back what was not committed)
     when the worker ends. The engine is built in setup() and disposed in stop()."""
 
@@ -171,22 +190,8 @@ class Database(DependencyProvider):
                 except IntegrityError:  # another replica seeded it at the same moment
                     session.rollback()
 
-    def get_dependency(self, worker_ctx):
-        session = self.Session()
-        self.sessions[worker_ctx] = session
-        return session
 
-    def worker_teardown(self, worker_ctx):
-        session = self.sessions.pop(worker_ctx, None)
-        if session is not None:
-            session.close()
-
-    def stop(self):
-        if self.engine is not None:
-            self.engine.dispose()
-
-
-class Reader(DependencyProvider):
+class Reader(_SessionPerWorker):
     """A session per worker for RPCs that only read (`database_attr`: the service's Database
     provider). Built at start, when every provider's setup has run."""
 
@@ -201,16 +206,3 @@ class Reader(DependencyProvider):
         self.engine = make_reader(database.engine)
         self.Session = (database.Session if self.engine is None
                         else sessionmaker(self.engine, expire_on_commit=False))
-
-    def get_dependency(self, worker_ctx):
-        session = self.sessions[worker_ctx] = self.Session()
-        return session
-
-    def worker_teardown(self, worker_ctx):
-        session = self.sessions.pop(worker_ctx, None)
-        if session is not None:
-            session.close()
-
-    def stop(self):
-        if self.engine is not None:
-            self.engine.dispose()

@@ -140,6 +140,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_port_block(size=16, start=23100):
+    """A base port with `size` free ports from it (METRICS_BASE_PORT: the processes' metrics
+    ports); `start`: where to look first (a test and a benchmark look in different places)."""
+    import socket
+    for base in range(start, 60000, 97):
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {size} free ports in a row from {start}")
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) in a child process; messages land in `directory`."""
 

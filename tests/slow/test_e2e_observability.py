@@ -6,37 +6,19 @@ metrics of the gateway (/metrics) and of each service (its METRICS_BASE_PORT por
 import json
 import os
 import re
-import socket
 import time
 
 import pytest
 import requests
 
+from services.common.testing import free_port_block
 from tests.conftest import ADMIN_PASSWORD, running_system
-
-
-def free_block(size=16):
-    """A base port with `size` free ports from it (the services' metrics ports)."""
-    for base in range(23100, 60000, 97):
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free block of ports")
 
 
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory):
     with running_system(tmp_path_factory, "observed", LOG_LEVEL="INFO", LOG_FORMAT="json",
-                        METRICS_BASE_PORT=str(free_block()),
+                        METRICS_BASE_PORT=str(free_port_block()),
                         METRICS_TOKEN="e2e-metrics-token") as running:
         yield running
 
