@@ -74,7 +74,7 @@ bench: venv pdflibs broker  ## benchmarks (each runs even when one before it fai
 	$(PY) bench/maintenance_bench.py || rc=1; \
 	exit $$rc
 
-bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (about 4 min: nine benchmarks, two backends each)
+bench-smoke: venv pdflibs broker  ## every benchmark at a tiny size: each must still run to the end (about 3 min: ten benchmarks, two backends each but knowledge)
 	$(PY) bench/smoke.py
 
 migrate: venv  ## every service's database up to its migrations (<SERVICE>_DATABASE_URL, else DATA_DIR's SQLite)

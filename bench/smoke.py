@@ -6,7 +6,9 @@
 Each benchmark runs as `make bench` runs it (its own script, its own clean-up), three at a time
 (--jobs; much of a benchmark's time at this size is waiting for services to stop, not CPU),
 with the sizes in SMOKE below (its own command-line flags; `make bench` uses the defaults), on
-SQLite and on PostgreSQL where the benchmark has both. A benchmark passes when it
+SQLite and on PostgreSQL where the benchmark has both (`--backends` picks: `make test` runs
+the SQLite half, `make test-slow` the PostgreSQL half, `make bench-smoke` both). A benchmark
+passes when it
 exits 0 within TIMEOUT and has recorded (bench.common.record_outcome, its last act) that every
 backend ran to the end. A PostgreSQL run may be "skipped" only when no PostgreSQL answers at
 TEST_POSTGRES_URL (as in `make test`); when one answers, a skip is a failure. The figures at
@@ -181,12 +183,13 @@ def main(argv=None):
     if unknown:
         ap.error(f"no such benchmark: {', '.join(unknown)} (there are: {', '.join(SMOKE)})")
     from services.common.testing import postgres_available
-    postgres_ok, postgres_why = postgres_available()
+    postgres_ok, postgres_why = (postgres_available() if "postgresql" in backends
+                                 else (False, "not asked"))
     postgres_why = " ".join(str(postgres_why).split())
     started = time.monotonic()
     print("bench-smoke: every benchmark at a tiny size (figures not shown: they mean nothing "
-          "here; `make bench` measures)" + ("" if postgres_ok else
-                                             f"\nPostgreSQL: skipped ({postgres_why})"),
+          "here; `make bench` measures)" + ("" if postgres_ok or "postgresql" not in backends
+                                             else f"\nPostgreSQL: skipped ({postgres_why})"),
           flush=True)
     failed = []
     missing = [n for n in on_disk if n not in SMOKE]

@@ -64,13 +64,19 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 
 
+AS_TYPED = {"value", "input"}  # what the user typed, echoed: shown as typed, date or not
+
+
 def turkish_values(values):
     """A message's values as a Turkish reader reads them: a date 2027-02-15 as 15.02.2027, a
-    moment (ISO, with its zone) as Türkiye's 15.02.2027 09:30. Only the message's text: the
-    error's `details` keep the ISO values for programs."""
+    moment (ISO, with its zone) as Türkiye's 15.02.2027 09:30 — but a value the user typed
+    (AS_TYPED) as typed. Only the message's text: the error's `details` keep the ISO values
+    for programs."""
     out = {}
     for key, value in (values or {}).items():
-        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        if key in AS_TYPED:
+            pass
+        elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
             value = f"{value[8:10]}.{value[5:7]}.{value[0:4]}"
         elif isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
             from datetime import datetime
@@ -112,14 +118,15 @@ class Catalogue:
             return text       # rather than "No such {record}." with the English word in it
         text = self.messages.get(template)
         if text is not None:
-            return format_message(text, values)
+            return format_message(text, turkish_values(values))
         text = self.messages.get(english)
         if text is not None:
             return text
         for regex, msgid, _ in self.patterns:
             match = regex.fullmatch(english)
-            if match:
-                return format_message(self.messages[msgid], {**values, **match.groupdict()})
+            if match:  # a formatted message (a field's, an import row's): its values too
+                return format_message(self.messages[msgid],
+                                      turkish_values({**values, **match.groupdict()}))
         return None
 
     def translate(self, template, values, language, code=None):
@@ -127,7 +134,7 @@ class Catalogue:
         if language != "en":
             if code is not None and template == GENERIC.get(code) and code in self.codes:
                 return self.codes[code]
-            text = self.turkish(template, turkish_values(values))
+            text = self.turkish(template, values)
             if text is not None:
                 return text
         return format_message(template, values or {})

@@ -409,5 +409,10 @@ def test_a_date_in_a_message_reads_the_turkish_way_and_the_details_stay_iso():
     assert "28.02.2027" in tr and "01.03.2027" in tr and "2027-03-01" not in tr, tr
     assert "2027-03-01" in cat.translate(template, values, "en")
     from gateway.i18n import turkish_values
-    assert turkish_values({"at": "2027-02-15T06:30:00+00:00", "n": 5, "s": "2027-1-5"}) == {
-        "at": "15.02.2027 09:30", "n": 5, "s": "2027-1-5"}
+    assert turkish_values({"at": "2027-02-15T06:30:00+00:00", "n": 5, "s": "2027-1-5",
+                           "value": "2027-02-15"}) == {
+        "at": "15.02.2027 09:30", "n": 5, "s": "2027-1-5", "value": "2027-02-15"}  # as typed
+    # a message that arrives formatted (an import row's reason): its recovered dates too
+    formatted = "The warranty ends (2027-02-15) before it starts (2027-03-01)."
+    tr = cat.translate(formatted, {}, "tr")
+    assert "15.02.2027" in tr and "01.03.2027" in tr and "2027-" not in tr, tr

@@ -105,7 +105,7 @@ def test_a_refused_bill_shows_its_message_in_turkish(gw, web):
     r = browser.client.post("/contracts/9/page-bills", data={
         "version": "3", "from": "2027-05", "csrf_token": token})
     assert r.status_code == 422
-    assert "Bir dönem bittikten sonra faturalanır: 2027-05-31" in r.text
+    assert "Bir dönem bittikten sonra faturalanır: 31.05.2027" in r.text  # not ISO
 
 
 def test_the_desk_reads_the_terms_without_the_forms(gw, web):

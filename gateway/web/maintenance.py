@@ -261,9 +261,13 @@ def contract_meters(contract, typed=None):
     args = {"contract_id": contract["id"]}
     terms = api.call("GET", PAGE_TERMS, args)["items"]
     bills, error = listed(PAGE_BILLS, None, args)
-    if typed is not None:
-        rows = [*typed, {"device_id": None, "meter": "", "monthly_allowance": "",
-                         "page_price": ""}]
+    if typed is not None:  # as typed, then each device still unpriced, then an empty row
+        named = {t["device_id"] for t in typed} | {t["device_id"] for t in terms}
+        rows = [*typed, *({"device_id": d["device_id"], "meter": "total",
+                           "monthly_allowance": "", "page_price": ""}
+                          for d in contract["devices"]
+                          if d["device_id"] and d["device_id"] not in named),
+                {"device_id": None, "meter": "", "monthly_allowance": "", "page_price": ""}]
     else:
         priced = {t["device_id"] for t in terms}
         rows = terms + [{"device_id": d["device_id"], "meter": "total",

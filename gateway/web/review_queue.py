@@ -5,11 +5,13 @@ gateway/web/api.py `call` on the portal's routes, as the other screens do: the r
 routes' (desk, manager, admin)."""
 from flask import redirect, request, url_for
 
+from gateway.rpc import ServiceTimeout
 from gateway.web import api
 from gateway.web.i18n import error_text, field_errors, gettext
 from gateway.web.pages import STALE, as_int, page, text_or_none
 from gateway.web.shell import bp, render
-from services.common.exceptions import Conflict, Forbidden, NotFound, ServisError
+from services.common.exceptions import (Conflict, Forbidden, NotFound, ServiceUnavailable,
+                                        ServisError)
 
 REQUEST = "/portal/requests/<id:request_id>"
 NAMES_AT_MOST = 25  # customers named per page (one read each); the rest show their number
@@ -23,6 +25,8 @@ def customer_names(customer_ids):
         try:
             names[customer_id] = api.call("GET", "/customers/<id:customer_id>",
                                           {"customer_id": customer_id})["name"]
+        except (ServiceUnavailable, ServiceTimeout):
+            break  # devices is away or slow: the rest keep their numbers, the page comes now
         except ServisError:
             pass
     return names

@@ -193,16 +193,47 @@ class Database(_SessionPerWorker):
 
 class Reader(_SessionPerWorker):
     """A session per worker for RPCs that only read (`database_attr`: the service's Database
-    provider). Built at start, when every provider's setup has run."""
+    provider), made when the worker first uses it: `reading` holds the workers that are
+    reading now (an import gives way to them: services/devices/importing.py). Its engine is
+    built at the first use, when every provider's setup has run."""
 
     def __init__(self, database_attr="db"):
         self.database_attr = database_attr
         self.engine = self.Session = None
         self.sessions = {}
+        self.reading = set()
+
+    def _sessionmaker(self):
+        if self.Session is None:
+            database = next(d for d in self.container.dependencies
+                            if d.attr_name == self.database_attr)
+            self.engine = make_reader(database.engine)
+            self.Session = (database.Session if self.engine is None
+                            else sessionmaker(self.engine, expire_on_commit=False))
+        return self.Session
 
     def start(self):
-        database = next(d for d in self.container.dependencies
-                        if d.attr_name == self.database_attr)
-        self.engine = make_reader(database.engine)
-        self.Session = (database.Session if self.engine is None
-                        else sessionmaker(self.engine, expire_on_commit=False))
+        self._sessionmaker()
+
+    def get_dependency(self, worker_ctx):
+        return _FirstUse(self, worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        self.reading.discard(worker_ctx)
+        super().worker_teardown(worker_ctx)
+
+
+class _FirstUse:
+    """The worker's read session, opened at its first use (most of a service's workers never
+    read through it), which marks the worker as reading until it ends."""
+    __slots__ = ("_reader", "_worker_ctx", "_session")
+
+    def __init__(self, reader, worker_ctx):
+        self._reader, self._worker_ctx, self._session = reader, worker_ctx, None
+
+    def __getattr__(self, name):
+        if self._session is None:
+            reader = self._reader
+            self._session = reader.sessions[self._worker_ctx] = reader._sessionmaker()()
+            reader.reading.add(self._worker_ctx)
+        return getattr(self._session, name)

@@ -52,7 +52,7 @@ class Actor(Schema):
 
 @functools.lru_cache(maxsize=512)
 def _actor(items):
-    return load(Actor, dict(items))
+    return load(Actor, {k: v for k, _, v in items})
 
 
 def actor_of(actor):
@@ -61,7 +61,9 @@ def actor_of(actor):
     is not a flat dict of plain values is loaded as it is (and refused as before)."""
     if isinstance(actor, dict):
         try:
-            return dict(_actor(tuple(sorted(actor.items()))))
+            # the type in the key: True == 1, and a cached id 1 must not admit id True
+            return dict(_actor(tuple(sorted((k, type(v).__name__, v)
+                                            for k, v in actor.items()))))
         except TypeError:  # a value that cannot be a key (a list, a dict …)
             pass
     return load(Actor, actor)
