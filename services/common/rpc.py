@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common import reconnect  # noqa: F401  (nameko rides out a lost broker)
+from services.common import wire
 from services.common import queues  # noqa: F401  (QUEUE_TYPE: classic or quorum queues)
 from services.common.broker import CONNECTION_ERRORS
 from services.common.exceptions import (Conflict, ServiceUnavailable, ServisError,
                                         register_remote_errors)
+
+wire.install()  # kombu's json is orjson; here, after eventlet has patched the process
 
 register_remote_errors()
 

@@ -49,6 +49,9 @@ def loads(data):
 
 
 def install():
-    """Make this kombu's `json` (idempotent)."""
+    """Make this kombu's `json` (idempotent). services/common/rpc.py calls it, so every
+    service has it: not at `services.common`'s import, which `python -m services.common.run`
+    runs before eventlet patches the process (kombu imports amqp; a service without its
+    broker then no longer stopped on SIGTERM: services/tests/service/test_first_minutes.py)."""
     registry.register("json", dumps, loads, content_type="application/json",
                       content_encoding="utf-8")

@@ -37,7 +37,8 @@ def test_what_kombus_json_reads_back_wire_reads_back_the_same(obj):
 
 
 def test_installed_as_kombus_json_with_the_same_content_type():
-    assert registry._encoders["json"][2] is wire.dumps  # services/common/__init__.py
+    import services.common.rpc  # noqa: F401  (every service imports it: it installs wire)
+    assert registry._encoders["json"][2] is wire.dumps
     content_type, encoding, payload = dumps({"ş": "İ"}, "json")
     assert (content_type, encoding) == ("application/json", "utf-8")
     assert payload == '{"ş":"İ"}'.encode()  # UTF-8, not \\u escapes: the same JSON
