@@ -45,7 +45,8 @@ def test_an_overlap_is_a_409_naming_the_other_contract_in_turkish(gw):
                        headers={**gw.headers["manager"], "Accept-Language": "tr"})
     assert r.status_code == 409
     assert r.json["error"]["message"] == ("5 numaralı cihaz zaten SZ-2027-000001 sözleşmesi "
-                                          "kapsamında (2027-01-01 – 2027-12-31).")
+                                          "kapsamında (01.01.2027 – 31.12.2027).")
+    assert r.json["error"]["details"]["start"] == "2027-01-01"  # ISO for programs
 
 
 def test_desk_reads_but_does_not_write(gw):
