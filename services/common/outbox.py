@@ -202,8 +202,8 @@ class Outbox(Scanner):
                 for i, (body, extra) in enumerate(messages):
                     producer.publish(body, **kwargs, **extra)
                     self.published += 1
-                    if i % 50 == 49:
-                        eventlet.sleep(0)  # a batch is CPU: let the workers run
+                    if i % 10 == 9:  # a batch is CPU: let the workers run (a publish can
+                        eventlet.sleep(0)  # take ~0.3 ms on a busy machine: ≤ ~3 ms between)
                 last, deadline = self.published, time.monotonic() + CONFIRM_TIMEOUT
                 while self.acked < last and self.nacked < last - len(messages) + 1:
                     left = deadline - time.monotonic()

@@ -89,12 +89,16 @@ class BulkImport:
     [(row_no, (row, errors))] as importing.parse made them and returns
     [(row_no, outcome or None, errors or None)], outcome created/updated/unchanged."""
 
-    def __init__(self, session, kind="devices", actor=IMPORT_ACTOR, pause=None):
+    def __init__(self, session, kind="devices", actor=IMPORT_ACTOR, pause=None, chunk=None):
         self.db = session
         self.kind = kind
         # called every PAUSE_EVERY rows and between statements: the runner lets the running
         # workers finish there (they read on connections of their own: db.Reader)
         self.pause = pause or (lambda: None)
+        # rows per statement when writing (None: the whole batch in one). On SQLite a
+        # statement never yields: the runner cuts the batch's writes into short ones with a
+        # pause between, so a lookup waits for one short statement, not for the batch's
+        self.chunk = chunk
         self.actor = actor
         self.types = DeviceTypes(session)
         self.by_tax, self.no_tax = {}, {}  # tax_no -> customer; folded name -> [customers]
@@ -106,6 +110,24 @@ class BulkImport:
     def _pending(self):
         self.new_customers, self.changed_customers = [], {}
         self.new_sites, self.new_cards, self.events = [], [], []
+
+    def _chunks(self, rows):
+        """`rows` cut into the statements' chunks, with a pause between two."""
+        size = self.chunk or len(rows) or 1
+        for i in range(0, len(rows), size):
+            if i:
+                self.pause()
+            yield rows[i:i + size]
+
+    def _insert(self, table, rows, returning=None):
+        """A multi-row INSERT of `rows` in chunks; the ids in the rows' order when
+        `returning` names the id column."""
+        if returning is None:
+            for part in self._chunks(rows):
+                self.db.execute(insert(table), part)
+            return None
+        stmt = insert(table).returning(returning, sort_by_parameter_order=True)
+        return [i for part in self._chunks(rows) for i in self.db.scalars(stmt, part).all()]
 
     # -- 1. read -------------------------------------------------------------------------
     def _read(self, rows):
@@ -351,13 +373,12 @@ class BulkImport:
     def _write(self):
         now = utcnow()
         if self.new_customers:
-            ids = self.db.scalars(insert(Customer.__table__).returning(
-                Customer.id, sort_by_parameter_order=True), [{
-                    "name": c.name, "name_folded": c.name_folded, "name_sort": sort_key(c.name),
-                    **{k: getattr(c, k) for k in BLANKS}, "language": c.language,
-                    "rep_language": "tr", "report_frequency": c.report_frequency,
-                    "version": c.version, "created_at": now,
-                    "updated_at": now} for c in self.new_customers]).all()
+            ids = self._insert(Customer.__table__, [{
+                "name": c.name, "name_folded": c.name_folded, "name_sort": sort_key(c.name),
+                **{k: getattr(c, k) for k in BLANKS}, "language": c.language,
+                "rep_language": "tr", "report_frequency": c.report_frequency,
+                "version": c.version, "created_at": now,
+                "updated_at": now} for c in self.new_customers], Customer.id)
             for c, new_id in zip(self.new_customers, ids):
                 c.id, c.new, c.read_version = new_id, False, c.version
         if self.changed_customers:
@@ -375,16 +396,17 @@ class BulkImport:
                 c.read_version = c.version
         self.pause()
         if self.new_sites:
-            ids = self.db.scalars(insert(Site.__table__).returning(Site.id, sort_by_parameter_order=True),
-                                  [{"customer_id": s.customer.id, "name": s.name}
-                                   for s in self.new_sites]).all()
+            ids = self._insert(Site.__table__, [{"customer_id": s.customer.id, "name": s.name}
+                                                for s in self.new_sites], Site.id)
             for s, new_id in zip(self.new_sites, ids):
                 s.id = new_id
         if self.new_cards:
             self._write_cards(now)
             self.pause()
         if self.events:
-            self.db.execute(insert(OutboxMessage.__table__), self._outbox_rows(now))
+            rows = self._outbox_rows(now)
+            self.pause()
+            self._insert(OutboxMessage.__table__, rows)
         self._pending()
 
     def _write_cards(self, now):
@@ -409,8 +431,8 @@ class BulkImport:
                 # the row path writes the warranty's end in an UPDATE after the INSERT, which
                 # raises the card's version: a card registered with a warranty is at 2
                 "version": 2 if card.warranty else 1, "created_at": now, "updated_at": now})
-        ids = self.db.scalars(insert(Device.__table__).returning(Device.id, sort_by_parameter_order=True),
-                              rows).all()
+        ids = self._insert(Device.__table__, rows, Device.id)
+        self.pause()
         by_id, by_name = self.actor.get("id"), self.actor.get("name")
         history, periods = [], []
         for card, new_id, row in zip(self.new_cards, ids, rows):
@@ -433,8 +455,9 @@ class BulkImport:
                                      "start": [None, start.isoformat()],
                                      "end": [None, end.isoformat()]})})
         if periods:
-            self.db.execute(insert(CoveragePeriod.__table__), periods)
-        self.db.execute(insert(DeviceHistory.__table__), history)
+            self._insert(CoveragePeriod.__table__, periods)
+            self.pause()
+        self._insert(DeviceHistory.__table__, history)
 
     def _outbox_rows(self, now):
         """The batch's events in the order the row path emits them, each validated strictly
@@ -443,8 +466,10 @@ class BulkImport:
                     for event_type, subject, snap in self.events]
         made = {}
         for event_type in {t for t, _ in payloads}:
-            made[event_type] = iter(make_events(event_type, "devices",
-                                                [p for t, p in payloads if t == event_type]))
+            of_type = [p for t, p in payloads if t == event_type]
+            made[event_type] = iter([e for part in self._chunks(of_type)
+                                     for e in make_events(event_type, "devices", part)])
+            self.pause()
         rows = []
         for event_type, _ in payloads:
             event = next(made[event_type])

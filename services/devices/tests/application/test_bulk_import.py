@@ -138,7 +138,7 @@ def seed_archive(Session):
         s.commit()
 
 
-def run(Session, data, mode, batch_size=97, kind="devices"):
+def run(Session, data, mode, batch_size=97, kind="devices", write_chunk=0):
     stream = importer.ImportStream([data[i:i + 4096] for i in range(0, len(data), 4096)], kind)
     dup = importer.Duplicates()
     with Session() as s:
@@ -154,7 +154,7 @@ def run(Session, data, mode, batch_size=97, kind="devices"):
     runner = ImportRunner()
     runner.database = SimpleNamespace(Session=Session)
     runner.outbox = SimpleNamespace(wake=lambda: None)
-    runner.batch_size, runner.mode = batch_size, mode
+    runner.batch_size, runner.mode, runner.write_chunk = batch_size, mode, write_chunk
     while runner.step():
         pass
     with Session() as s:
@@ -233,16 +233,21 @@ def test_bulk_and_row_paths_give_identical_archives(database_url):
     url = database_url  # the test's backend (services/conftest.py)
     rows_engine, by_rows = fresh(url, "rows")
     bulk_engine, by_bulk = fresh(url, "bulk")
+    # the bulk path as it writes on SQLite: each batch's writes in short statements
+    chunked_engine, by_chunks = fresh(url, "chunks")
     try:
         first = archive_file()
         runs = []
         for data in (first, first, archive_file(change=True)):
-            expected, got = run(by_rows, data, "rows"), run(by_bulk, data, "bulk", 250)
-            assert got[0] == expected[0]
-            assert got[1] == expected[1]
-            want, have = state(by_rows), state(by_bulk)
-            for part in want:
-                assert have[part] == want[part], part
+            expected = run(by_rows, data, "rows")
+            want = state(by_rows)
+            for Session, chunk in ((by_bulk, 0), (by_chunks, 7)):
+                got = run(Session, data, "bulk", 250, write_chunk=chunk)
+                assert got[0] == expected[0], chunk
+                assert got[1] == expected[1], chunk
+                have = state(Session)
+                for part in want:
+                    assert have[part] == want[part], (part, chunk)
             runs.append(expected[0])
         assert runs[1][2:5] == (0, 0, 1244)  # the same file again: nothing changes
         assert runs[2][3] > 200  # the changed file: cards updated (through the row path)
@@ -260,6 +265,7 @@ def test_bulk_and_row_paths_give_identical_archives(database_url):
     finally:
         rows_engine.dispose()
         bulk_engine.dispose()
+        chunked_engine.dispose()
 
 
 CUSTOMERS = ("Müşteri adı;VKN;Telefon;İl;İlçe\r\n"
