@@ -9,6 +9,9 @@ Around it: an event that does not validate is logged and dropped (it never will)
 handler has processed already is skipped; after the method, the processed-event row
 (handler, event_id) is added and committed in the same transaction as what the method wrote.
 If that commit finds the row taken, a concurrent delivery did the work first: nothing more.
+The look-up of the row begins that transaction (the method does no I/O before its writes, as
+no worker does inside a transaction: services/common/db.py); it used to end it and begin
+another for the method, a round trip and a tenth of a customer event's CPU in forms.
 
 An unexpected error (a database blip) requeues the event; after DEAD_LETTER_AFTER failures of
 one event in this process it is parked in `dead_letters` (visible, and logged) instead of
@@ -63,7 +66,6 @@ def _run(service, fn, event_type, message):
     session = service.db
     if already_processed(session, handler, event["event_id"]):
         return
-    session.rollback()  # end the read: the handler's work starts a transaction of its own
     fn(service, event)
     if not commit_processed(session, handler, event["event_id"]) and not already_processed(
             session, handler, event["event_id"]):

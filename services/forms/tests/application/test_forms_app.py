@@ -328,6 +328,49 @@ def test_a_late_older_customer_update_changes_nothing(rpc):
     assert (now["customer_name"], now["version"]) == ("En Yeni Ad", 3)
 
 
+def test_the_customer_copy_follows_the_newest_card_and_its_report_frequency(rpc):
+    """forms' one row per customer (the periodic report's recipient): an update that arrives
+    before the customer's creation wins over it; the next report day moves only when the
+    frequency changes (or there is none); an event without a version always applies."""
+    from datetime import date
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from services.common.events import make_event
+    from services.forms.domain import next_report_day
+    from services.forms.models import CustomerCopy
+    app = rpc.forms
+
+    def event(event_type, name, version, frequency="monthly", **extra):
+        getattr(app, "handle_" + event_type)(make_event(event_type, "devices", {"customer": {
+            "id": 7, "name": name, "email": "m@example.com", "language": "en",
+            "tax_no": None, "rep": None, "version": version, "report_frequency": frequency,
+            **extra}}))
+
+    def copy():
+        with Session(app.engine) as s:
+            c = s.get(CustomerCopy, 7)
+            return (c.name, c.version, c.report_frequency, c.next_report_on, c.language)
+
+    today = local_date()
+    event("customer_updated", "İki", 2)
+    event("customer_created", "Bir", 1, "none")  # the creation, arriving late
+    assert copy() == ("İki", 2, "monthly", next_report_day("monthly", today), "en")
+    with Session(app.engine) as s, s.begin():  # the schedule moved it on (a report went out)
+        s.execute(update(CustomerCopy).values(next_report_on=date(2031, 1, 1)))
+    event("customer_updated", "Üç", 3)
+    assert copy() == ("Üç", 3, "monthly", date(2031, 1, 1), "en")
+    event("customer_updated", "Dört", 4, "quarterly")
+    assert copy() == ("Dört", 4, "quarterly", next_report_day("quarterly", today), "en")
+    event("customer_updated", "Eski", 3, "none")  # older: nothing changes
+    assert copy() == ("Dört", 4, "quarterly", next_report_day("quarterly", today), "en")
+    event("customer_updated", "Sürümsüz", None, "none", language="tr")
+    assert copy() == ("Sürümsüz", None, "none", None, "tr")
+    event("customer_updated", "Beş", 1, "none")  # a copy without a version takes any
+    assert copy()[:2] == ("Beş", 1)
+
+
 def test_events_go_out_with_their_commit_and_a_refused_write_sends_none(rpc):
     outbox = rpc.forms.service.outbox
     form = open_form(rpc, "Olay Ltd", "O-1")
