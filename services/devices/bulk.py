@@ -95,9 +95,10 @@ class BulkImport:
         # called every PAUSE_EVERY rows and between statements: the runner lets the running
         # workers finish there (they read on connections of their own: db.Reader)
         self.pause = pause or (lambda: None)
-        # rows per statement when writing (None: the whole batch in one). On SQLite a
-        # statement never yields: the runner cuts the batch's writes into short ones with a
-        # pause between, so a lookup waits for one short statement, not for the batch's
+        # rows per statement when writing (None: the whole batch in one): the runner cuts
+        # the batch's writes into short ones with a pause between, so a lookup waits for one
+        # short statement, not for the batch's (a statement never yields on SQLite, and
+        # making a long one is CPU on both)
         self.chunk = chunk
         self.actor = actor
         self.types = DeviceTypes(session)

@@ -31,10 +31,12 @@ log = logging.getLogger(__name__)
 
 NOT_WRITTEN = "Could not be written ({error}); import the file again."
 WORKERS_FIRST_SECONDS = 0.05  # how long a batch waits for running RPC workers at most
-GIVE_WAY_SECONDS = 0.02  # how long a pause inside a batch waits for them at most
-# rows per write statement on SQLite (bulk.BulkImport.chunk): a statement there never yields,
-# and the batch's whole INSERTs (200 cards, their history, 350 events) held a lookup 20-40 ms
-SQLITE_WRITE_CHUNK = 50
+GIVE_WAY_SECONDS = 0.02  # how long a pause inside a batch waits for them at most (SQLite)
+GIVE_WAY_SECONDS_PG = 0.005  # on PostgreSQL, where a lookup waits for its round trips
+# rows per write statement (bulk.BulkImport.chunk), with a pause between two: a statement
+# does not yield on SQLite, and making a 500-row one (and its events) on PostgreSQL is CPU
+# that does not either; the batch's whole INSERTs held a lookup 20-50 ms
+WRITE_CHUNK = 50
 
 
 STAGED = select(ImportRow.row_no).where(  # lists as expanding parameters: no coercion per value
@@ -196,7 +198,7 @@ class ImportRunner(BackgroundLoop):
         return self  # entrypoints call wake() when a job is queued
 
     sqlite = None  # the backend, known at the first step (the engine is built in setup)
-    write_chunk = None  # rows per write statement (0: whole batches); None: by the backend
+    write_chunk = WRITE_CHUNK  # rows per write statement (0: the whole batch in one)
     reading = ()  # the workers reading now (db.Reader), when the service has one
 
     def step(self):
@@ -206,8 +208,6 @@ class ImportRunner(BackgroundLoop):
             reader = next((d for d in getattr(getattr(self, "container", None), "dependencies",
                                               ()) if isinstance(d, Reader)), None)
             self.reading = reader.reading if reader is not None else ()
-        if self.write_chunk is None:
-            self.write_chunk = SQLITE_WRITE_CHUNK if self.sqlite else 0
         if self.batch_size is None:
             self.batch_size = BATCH_SIZE_BY_BACKEND.get(self.database.engine.dialect.name, 200)
         with self.database.Session() as session:
@@ -260,13 +260,15 @@ class ImportRunner(BackgroundLoop):
         read on connections of their own and sqlite3 never yields, so a lookup once running
         is done in one go and the wait costs the import only its CPU. A writer, which waits
         for the batch's connection, is not waited for (it could not finish before the batch
-        does). On PostgreSQL a worker yields at every statement: waiting for it would leave
-        the CPU idle during its round trips (the 100k import's job took 171 s instead of 146
-        with the wait), so the import only yields."""
+        does). On PostgreSQL a worker yields at every statement, so it would wait for the
+        import's next slice after each of its round trips: there the pause waits for readers
+        at most GIVE_WAY_SECONDS_PG (waiting as long as on SQLite left the CPU idle through
+        their round trips: the 100k import's job took 171 s instead of 146)."""
         eventlet.sleep(0)
         reading = self.reading
-        if self.sqlite and reading:
-            deadline = time.monotonic() + GIVE_WAY_SECONDS
+        if reading:
+            deadline = time.monotonic() + (GIVE_WAY_SECONDS if self.sqlite
+                                           else GIVE_WAY_SECONDS_PG)
             while reading and time.monotonic() < deadline:
                 eventlet.sleep(0.001)
 

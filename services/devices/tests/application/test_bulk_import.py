@@ -233,7 +233,7 @@ def test_bulk_and_row_paths_give_identical_archives(database_url):
     url = database_url  # the test's backend (services/conftest.py)
     rows_engine, by_rows = fresh(url, "rows")
     bulk_engine, by_bulk = fresh(url, "bulk")
-    # the bulk path as it writes on SQLite: each batch's writes in short statements
+    # the bulk path as the runner writes: each batch's writes in short statements
     chunked_engine, by_chunks = fresh(url, "chunks")
     try:
         first = archive_file()
