@@ -41,12 +41,15 @@ def _green_psycopg():
         pass
 
 
-def _driver_begin(conn):
-    """BEGIN on a SQLite connection, through the driver itself: through SQLAlchemy's
-    statement path (`exec_driver_sql`) it cost about 5% of a customer event's CPU in forms
-    (bench/events_cpu.py), and a deferred BEGIN takes no lock, so it has no error of its own
-    to translate."""
-    conn.connection.driver_connection.execute("BEGIN")
+def _begin(dbapi_connection):
+    """SQLite's BEGIN, which SQLAlchemy leaves to us (the driver's own is off: see
+    make_engine), on the driver itself and as the dialect's `do_begin`: where SQLAlchemy
+    begins a transaction, inside its error handling. Through SQLAlchemy's statement path
+    (`exec_driver_sql`, from a "begin" event) it cost about 5% of a customer event's CPU in
+    forms (bench/events_cpu.py) and ~30 µs of every session that touches the database; and an
+    engine with any connection event listener runs the statement events (none listened to)
+    for every statement, ~6 µs each (issue 23, forms' reads)."""
+    dbapi_connection.driver_connection.execute("BEGIN")
 
 
 def make_engine(url, pool_size=10):
@@ -72,9 +75,7 @@ def make_engine(url, pool_size=10):
             # transactions, so SAVEPOINT (Session.begin_nested) works.
             dbapi_conn.isolation_level = None
 
-        @event.listens_for(engine, "begin")
-        def _begin(conn):
-            _driver_begin(conn)
+        engine.dialect.do_begin = _begin
         return engine
     if url.startswith("postgresql"):
         _green_psycopg()
@@ -102,9 +103,7 @@ def make_reader(engine, pool_size=4):
         cur.close()                          # writer busy-waiting beside the first
         dbapi_conn.isolation_level = None
 
-    @event.listens_for(reader, "begin")
-    def _begin(conn):
-        _driver_begin(conn)  # one snapshot for the worker's reads
+    reader.dialect.do_begin = _begin  # one snapshot for the worker's reads
     return reader
 
 

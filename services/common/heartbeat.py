@@ -34,6 +34,7 @@ class Heartbeat(BackgroundLoop):
         super().__init__()
         self.path = None
         self._workers = {}  # worker_ctx -> (start, token)
+        self._metrics = {}  # (entrypoint, outcome) -> (its histogram's child, its counter's)
 
     def setup(self):
         self.path = os.environ.get("HEARTBEAT_FILE") or None
@@ -57,7 +58,9 @@ class Heartbeat(BackgroundLoop):
         return None
 
     def worker_setup(self, worker_ctx):
-        rid = worker_ctx.context_data.get("request_id")
+        # `data`, not `context_data`: the same request id, without nameko copying the data and
+        # making the call id stack for it
+        rid = worker_ctx.data.get("request_id")
         if isinstance(worker_ctx.entrypoint, EventHandler) and worker_ctx.args and isinstance(
                 worker_ctx.args[0], dict):
             rid = worker_ctx.args[0].get("request_id") or rid
@@ -72,21 +75,37 @@ class Heartbeat(BackgroundLoop):
         if started is None:
             return
         seconds = time.perf_counter() - started
-        service, entry = self.container.service_name, worker_ctx.entrypoint
+        entry = worker_ctx.entrypoint
         method = entry.method_name
         if isinstance(entry, Rpc):
             outcome = ("ok" if exc_info is None else
                        "refused" if isinstance(exc_info[1], ServisError) else "failed")
-            obs.RPC_SECONDS.labels(service, method).observe(seconds)
-            obs.RPC_CALLS.labels(service, method, outcome).inc()
-        elif isinstance(entry, EventHandler):
-            outcome = "ok" if exc_info is None else "failed"
-            obs.HANDLER_SECONDS.labels(service, method).observe(seconds)
-            obs.HANDLED.labels(service, method, outcome).inc()
         else:
             outcome = "ok" if exc_info is None else "failed"
-        log.info("%s %s in %.1f ms", outcome, method, seconds * 1000,
-                 extra={"method": method, "outcome": outcome, "ms": round(seconds * 1000, 1)})
+        try:
+            metrics = self._metrics[entry, outcome]
+        except KeyError:
+            metrics = self._metrics[entry, outcome] = self._labelled(entry, outcome)
+        if metrics is not None:
+            metrics[0].observe(seconds)
+            metrics[1].inc()
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s in %.1f ms", outcome, method, seconds * 1000,
+                     extra={"method": method, "outcome": outcome,
+                            "ms": round(seconds * 1000, 1)})
+
+    def _labelled(self, entry, outcome):
+        """The entrypoint's time histogram and outcome counter, labelled once (prometheus'
+        `labels()` takes a lock and builds its key on every call), or None for an entrypoint
+        that is neither an RPC nor an event handler (a timer)."""
+        service, method = self.container.service_name, entry.method_name
+        if isinstance(entry, Rpc):
+            return (obs.RPC_SECONDS.labels(service, method),
+                    obs.RPC_CALLS.labels(service, method, outcome))
+        if isinstance(entry, EventHandler):
+            return (obs.HANDLER_SECONDS.labels(service, method),
+                    obs.HANDLED.labels(service, method, outcome))
+        return None
 
     def worker_teardown(self, worker_ctx):
         _started, token = self._workers.pop(worker_ctx, (None, None))

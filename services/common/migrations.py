@@ -103,7 +103,7 @@ def upgrade(engine, name, to="head"):
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         # on the driver's connection: through SQLAlchemy the PRAGMA would open a transaction
-        # first (make_engine's "begin" hook) and do nothing
+        # first (make_engine's BEGIN) and do nothing
         pragma = conn.connection.driver_connection.execute if sqlite else None
         if sqlite:
             pragma("PRAGMA foreign_keys=OFF")

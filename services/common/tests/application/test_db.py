@@ -181,3 +181,39 @@ def test_the_reader_refuses_writes_on_sqlite(tmp_path):
     finally:
         reader.stop()
         db.stop()
+
+
+def test_sqlite_transactions_begin_on_the_driver_and_hold_one_snapshot(tmp_path):
+    """BEGIN is the dialect's (services/common/db.py `_begin`): a session's transaction is
+    open on the driver from its first statement, SAVEPOINTs work inside it, a reader's
+    session keeps one snapshot for all its reads, and neither engine has a connection event
+    listener (with one, SQLAlchemy runs the statement events for every statement)."""
+    db = provider(f"sqlite:///{tmp_path}/things.db")
+    reader = reader_of(db)
+    try:
+        with db.Session() as s:
+            s.add(Thing(name="first"))
+            assert s.connection().connection.driver_connection.in_transaction
+            with s.begin_nested():
+                s.add(Thing(name="inner"))
+            nested = s.begin_nested()
+            s.add(Thing(name="undone"))
+            s.flush()
+            nested.rollback()
+            s.commit()
+        count = select(func.count()).select_from(Thing)
+        worker = object()
+        session = reader.get_dependency(worker)
+        assert session.scalar(count) == 2
+        with db.Session() as s:
+            s.add(Thing(name="later"))
+            s.commit()
+        assert session.scalar(count) == 2  # the reader's transaction: its snapshot
+        reader.worker_teardown(worker)
+        session = reader.get_dependency(worker)
+        assert session.scalar(count) == 3
+        reader.worker_teardown(worker)
+        assert not db.engine._has_events and not reader.engine._has_events
+    finally:
+        reader.stop()
+        db.stop()
