@@ -138,6 +138,7 @@ class BulkImport:
         if taxes:
             found += self.db.execute(BY_TAX, {"taxes": list(taxes)}).all()
         found += self.db.execute(BY_NAME, {"names": list(names)}).all()
+        self.pause()  # between the reads too: on SQLite none of them yields
         customers = {}
         for row in found:
             c = customers[row.id] = _ns(row)
@@ -148,7 +149,9 @@ class BulkImport:
         if self.kind != "devices":
             return
         keys = {domain.device_key(r["device"]["brand"], r["device"]["serial"]) for r in rows}
+        self.pause()
         cards = self.db.execute(CARDS, {"keys": list({s for _, s in keys})}).all()
+        self.pause()
         by_id = {}
         for row in cards:
             if (row.brand_key, row.serial_key) in keys:
@@ -158,6 +161,7 @@ class BulkImport:
         if by_id:
             for p in self.db.execute(WARRANTIES, {"ids": list(by_id)}):
                 by_id[p.device_id].periods.append(p)
+            self.pause()
             owner_ids = {d.customer_id for d in by_id.values()}
             self.owners.update(self.db.execute(OWNERS, {"ids": list(owner_ids)}).all())
 
