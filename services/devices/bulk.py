@@ -106,11 +106,19 @@ class BulkImport:
         self.devices = {}  # (brand_key, serial_key) -> card as read (with .periods)
         self.owners = {}  # customer id -> name, for the refusal naming a card's owner
         self.created_keys = set()  # cards registered by this batch
+        self._large = False  # what is being read or written is a batch's worth (_between)
         self._pending()
 
     def _pending(self):
         self.new_customers, self.changed_customers = [], {}
         self.new_sites, self.new_cards, self.events = [], [], []
+
+    def _between(self):
+        """A pause between two statements of a batch's reads or writes, when there is a
+        batch's worth of them: a row handed to the row path reads and writes one row (a pause
+        there, which waits for readers, would be paid several times per row)."""
+        if self._large:
+            self.pause()
 
     def _chunks(self, rows):
         """`rows` cut into the statements' chunks, with a pause between two."""
@@ -132,13 +140,14 @@ class BulkImport:
 
     # -- 1. read -------------------------------------------------------------------------
     def _read(self, rows):
+        self._large = len(rows) >= PAUSE_EVERY
         taxes = {r["customer"].get("tax_no") for r in rows} - {None}
         names = {fold(r["customer"]["name"]) for r in rows}
         found = []
         if taxes:
             found += self.db.execute(BY_TAX, {"taxes": list(taxes)}).all()
         found += self.db.execute(BY_NAME, {"names": list(names)}).all()
-        self.pause()  # between the reads too: on SQLite none of them yields
+        self._between()  # between the reads too: on SQLite none of them yields
         customers = {}
         for row in found:
             c = customers[row.id] = _ns(row)
@@ -149,9 +158,9 @@ class BulkImport:
         if self.kind != "devices":
             return
         keys = {domain.device_key(r["device"]["brand"], r["device"]["serial"]) for r in rows}
-        self.pause()
+        self._between()
         cards = self.db.execute(CARDS, {"keys": list({s for _, s in keys})}).all()
-        self.pause()
+        self._between()
         by_id = {}
         for row in cards:
             if (row.brand_key, row.serial_key) in keys:
@@ -161,7 +170,7 @@ class BulkImport:
         if by_id:
             for p in self.db.execute(WARRANTIES, {"ids": list(by_id)}):
                 by_id[p.device_id].periods.append(p)
-            self.pause()
+            self._between()
             owner_ids = {d.customer_id for d in by_id.values()}
             self.owners.update(self.db.execute(OWNERS, {"ids": list(owner_ids)}).all())
 
@@ -377,6 +386,8 @@ class BulkImport:
     # -- 3. write ----------------------------------------------------------------------------
     def _write(self):
         now = utcnow()
+        self._large = (len(self.new_customers) + len(self.changed_customers) + len(
+            self.new_cards) + len(self.events)) >= PAUSE_EVERY
         if self.new_customers:
             ids = self._insert(Customer.__table__, [{
                 "name": c.name, "name_folded": c.name_folded, "name_sort": sort_key(c.name),
@@ -399,7 +410,7 @@ class BulkImport:
                 raise Contended()
             for c in changed:
                 c.read_version = c.version
-        self.pause()
+        self._between()
         if self.new_sites:
             ids = self._insert(Site.__table__, [{"customer_id": s.customer.id, "name": s.name}
                                                 for s in self.new_sites], Site.id)
@@ -407,10 +418,10 @@ class BulkImport:
                 s.id = new_id
         if self.new_cards:
             self._write_cards(now)
-            self.pause()
+            self._between()
         if self.events:
             rows = self._outbox_rows(now)
-            self.pause()
+            self._between()
             self._insert(OutboxMessage.__table__, rows)
         self._pending()
 
@@ -437,7 +448,7 @@ class BulkImport:
                 # raises the card's version: a card registered with a warranty is at 2
                 "version": 2 if card.warranty else 1, "created_at": now, "updated_at": now})
         ids = self._insert(Device.__table__, rows, Device.id)
-        self.pause()
+        self._between()
         by_id, by_name = self.actor.get("id"), self.actor.get("name")
         history, periods = [], []
         for card, new_id, row in zip(self.new_cards, ids, rows):
@@ -461,7 +472,7 @@ class BulkImport:
                                      "end": [None, end.isoformat()]})})
         if periods:
             self._insert(CoveragePeriod.__table__, periods)
-            self.pause()
+            self._between()
         self._insert(DeviceHistory.__table__, history)
 
     def _outbox_rows(self, now):
@@ -474,7 +485,7 @@ class BulkImport:
             of_type = [p for t, p in payloads if t == event_type]
             made[event_type] = iter([e for part in self._chunks(of_type)
                                      for e in make_events(event_type, "devices", part)])
-            self.pause()
+            self._between()
         rows = []
         for event_type, _ in payloads:
             event = next(made[event_type])
