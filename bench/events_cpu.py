@@ -15,7 +15,8 @@ customer is what an import of devices rows sends. --forms forms are loaded first
 Loader: customers 1..forms/20, 20 forms each), so the updates of those customers rewrite
 their forms' copy. The result is checked: every copy and form holds the newest version.
 
-Not a `make bench` step (no goal of its own; docs/benchmarks.md, "Customer events in forms").
+Not a `make bench` step (no goal of its own); docs/benchmarks.md, forms section, "Customer
+events (issue 24)".
 """
 import eventlet
 

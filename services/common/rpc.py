@@ -141,8 +141,9 @@ class Rpc(NamekoRpc):
             takes_anything = self._takes_anything = (
                 spec.args == ["self"] and spec.varargs is not None
                 and spec.varkw is not None and not spec.kwonlyargs)
-        if not takes_anything or "self" in kwargs:
-            super().check_signature(args, kwargs)
+        if (not takes_anything or not isinstance(args, (list, tuple))
+                or not isinstance(kwargs, dict) or "self" in kwargs):
+            super().check_signature(args, kwargs)  # a malformed request: nameko's refusal
 
     def unpack_message_headers(self, message):
         data = super().unpack_message_headers(message)
@@ -204,6 +205,8 @@ class _Client:
     @property
     def proxy(self):
         if self._proxy is None:
+            if self._provider is None:
+                raise RuntimeError(f"a call to {self.service} after its worker ended")
             self._proxy = RpcProxy.get_dependency(self._provider, self._worker_ctx)
         return self._proxy
 

@@ -4,6 +4,7 @@ MethodNotFound), the signature check is made only where it can fail (a keyword `
 still IncorrectSignature), and a worker that called another service through its
 ServiceClient is freed by reference counting as it ends — no cycle left to the collector."""
 import gc
+import inspect
 import weakref
 
 import pytest
@@ -70,13 +71,25 @@ def test_a_worker_is_freed_as_it_ends_with_the_collector_off(services):
         gc.enable()
 
 
-def test_unknown_methods_and_bad_keywords_are_refused_as_before(services):
+def test_unknown_methods_and_bad_keywords_are_refused_as_before(services, monkeypatch):
     config, (back, _front) = services
     with ClusterRpcProxy(config, timeout=10) as proxy:
         with pytest.raises(MethodNotFound):
             proxy.rpc_front.nothing_here()
         assert proxy.rpc_back.echo(value=3) == 3
     echo = next(e for e in back.entrypoints if e.method_name == "echo")
+    checked = []
+    real = inspect.getcallargs
+
+    def counting(*args, **kwargs):
+        checked.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inspect, "getcallargs", counting)  # what nameko's check calls
     echo.check_signature((1,), {"value": 2})  # the wrapper takes anything: not checked
+    assert checked == []
     with pytest.raises(IncorrectSignature):  # nameko's check could fail here: made
         echo.check_signature((1,), {"self": 2})
+    assert len(checked) == 1
+    with pytest.raises(IncorrectSignature):  # a malformed request: refused as before
+        echo.check_signature((1,), ["not", "keywords"])
