@@ -84,6 +84,15 @@ def _ns(row):
     return SimpleNamespace(**row._asdict())
 
 
+def parts(rows, size, pause):
+    """`rows` in slices of `size` (None: all in one), `pause()` called between two."""
+    size = size or len(rows) or 1
+    for i in range(0, len(rows), size):
+        if i:
+            pause()
+        yield rows[i:i + size]
+
+
 class BulkImport:
     """One batch over one session (the caller commits). `apply(batch)` takes
     [(row_no, (row, errors))] as importing.parse made them and returns
@@ -122,11 +131,7 @@ class BulkImport:
 
     def _chunks(self, rows):
         """`rows` cut into the statements' chunks, with a pause between two."""
-        size = self.chunk or len(rows) or 1
-        for i in range(0, len(rows), size):
-            if i:
-                self.pause()
-            yield rows[i:i + size]
+        return parts(rows, self.chunk, self.pause)
 
     def _insert(self, table, rows, returning=None):
         """A multi-row INSERT of `rows` in chunks; the ids in the rows' order when

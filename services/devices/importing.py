@@ -23,7 +23,7 @@ from services.common.outbox import add_event
 from services.common.schemas import decode_cursor, is_id, page_of
 from services.devices import importer
 from services.devices.archive import Archive, RowError
-from services.devices.bulk import IMPORT_ACTOR, BulkImport, Contended
+from services.devices.bulk import IMPORT_ACTOR, BulkImport, Contended, parts
 from services.devices.models import ImportJob, ImportRow
 from services.devices.settings import BATCH_SIZE_BY_BACKEND, DevicesSettings
 
@@ -135,12 +135,10 @@ class ImportJobs:
         fresh = [(n, v) for n, v in staged.items() if n not in known]
         # in parts, with a pause between two: a chunk of 250 rows was one ~10 ms stretch
         # without a yield (and a statement on SQLite never yields), which lookups waited for
-        for i in range(0, len(fresh), STAGE_PART):
-            if i:
-                self.pause()
+        for part in parts(fresh, STAGE_PART, self.pause):
             self.db.execute(insert(ImportRow), [
                 {"job_id": job.id, "row_no": n, "values": json.dumps(v, ensure_ascii=False),
-                 "status": "pending"} for n, v in fresh[i:i + STAGE_PART]])
+                 "status": "pending"} for n, v in part])
         return len(fresh)
 
     def discard(self, job_id):

@@ -202,7 +202,7 @@ class DevicesService:
 
     @rpc
     def add_import_rows(self, job_id, rows):
-        received = ImportJobs(self.db, pause=lambda: eventlet.sleep(0)).add_rows(job_id, rows)
+        received = ImportJobs(self.db, pause=eventlet.sleep).add_rows(job_id, rows)
         self.db.commit()
         return {"received": received}
 
